@@ -1,0 +1,84 @@
+"""aims_mlops: ISO/IEC 42001 AI management system evidence from everyday MLflow and Jupyter work.
+
+Evidence is captured where models are built (MLflow runs, notebooks, pipelines), judged by a pure
+conformity engine against the ISO/IEC 42001 clauses and Annex A controls, and shown to the people
+who own each AI system.
+
+The public API is loaded lazily: ``import aims_mlops`` imports no MLflow, Great Expectations,
+fairlearn, scikit-learn or ipywidgets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from aims_mlops._errors import (
+    AimsError,
+    AimsWarning,
+    CaptureError,
+    CatalogError,
+    ConfigError,
+    DataError,
+    EvidenceError,
+    StoreError,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first access)
+_LAZY: dict[str, str] = {
+    "init": "aims_mlops._api",
+    "summary": "aims_mlops._api",
+    "status": "aims_mlops._api",
+    "attest": "aims_mlops._api",
+    "autolog": "aims_mlops._api",
+    "check_data": "aims_mlops._api",
+    "assess_fairness": "aims_mlops._api",
+    "validate_performance": "aims_mlops._api",
+    "monitor": "aims_mlops._api",
+    "dashboard": "aims_mlops._api",
+    "portfolio": "aims_mlops._api",
+    "load_config": "aims_mlops.config",
+    "load_catalog": "aims_mlops.catalog",
+    "EvidenceRecord": "aims_mlops.evidence",
+}
+
+__all__ = [
+    "AimsError",
+    "AimsWarning",
+    "CaptureError",
+    "CatalogError",
+    "ConfigError",
+    "DataError",
+    "EvidenceError",
+    "StoreError",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'aims_mlops' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext aims_mlops``: bind the notebook to a system and turn capture on."""
+    from aims_mlops.integrations.ipython import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from aims_mlops.integrations.ipython import unload_ipython_extension as _unload
+
+    _unload(ipython)

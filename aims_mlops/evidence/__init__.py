@@ -1,0 +1,31 @@
+"""Evidence records: immutable, schema-versioned, content-hashed statements about an AI system.
+
+A record says what was observed (``kind``, ``outcome``, ``metrics``, bounded ``details``), about
+what (``system`` and ``subject``: run, model version, dataset digests), by which collector and
+when, and which controls it speaks to. Its SHA-256 ``content_hash`` covers all of that, so any
+later change is detectable with :meth:`EvidenceRecord.verify`.
+"""
+
+from aims_mlops.evidence._record import (
+    KNOWN_KINDS,
+    OUTCOMES,
+    SCHEMA_VERSION,
+    CollectorInfo,
+    EvidenceRecord,
+    Subject,
+    canonical_json,
+    new_record,
+    parse_timestamp,
+)
+
+__all__ = [
+    "KNOWN_KINDS",
+    "OUTCOMES",
+    "SCHEMA_VERSION",
+    "CollectorInfo",
+    "EvidenceRecord",
+    "Subject",
+    "canonical_json",
+    "new_record",
+    "parse_timestamp",
+]
