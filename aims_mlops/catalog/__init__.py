@@ -1,1 +1,36 @@
-"""(being written)"""
+"""The control catalog: what ISO/IEC 42001 asks for, and what evidence satisfies each part.
+
+The catalog lists the 29 management-system requirements of clauses 4-10 and the 38 reference
+controls of Annex A, with the standard's ids and short titles, a description in this project's
+own words (never the standard's text), a crosswalk to NIST AI RMF 1.0 subcategories and an
+:class:`EvidenceRule`: the evidence kinds, ``aims.yaml`` declaration, derived entries and/or
+attestation that together satisfy the entry, how fresh the evidence must be, and the exact action
+that would close a gap. It is package data (``iso42001.yaml``), validated when loaded.
+
+Every part a rule names must hold. Annex A controls whose rules need no person's attestation are
+:meth:`Catalog.automatable`: captured evidence and ``aims.yaml`` alone can satisfy them.
+"""
+
+from aims_mlops.catalog._catalog import (
+    CONFIG_CHECKS,
+    DEFAULT_FRESH_DAYS,
+    NIST_AI_RMF_SUBCATEGORIES,
+    RULE_KINDS,
+    Catalog,
+    CatalogEntry,
+    EvidenceRule,
+    load_catalog,
+    parse_catalog,
+)
+
+__all__ = [
+    "CONFIG_CHECKS",
+    "DEFAULT_FRESH_DAYS",
+    "NIST_AI_RMF_SUBCATEGORIES",
+    "RULE_KINDS",
+    "Catalog",
+    "CatalogEntry",
+    "EvidenceRule",
+    "load_catalog",
+    "parse_catalog",
+]
