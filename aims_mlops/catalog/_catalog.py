@@ -111,7 +111,9 @@ _KIND_ACTIONS: dict[str, str] = {
     "fairness": (
         '`aims_mlops.assess_fairness(y_true, y_pred, sensitive_features=X[["sex", "race"]])`'
     ),
-    "performance": "`aims_mlops.validate_performance({"accuracy": ..., "roc_auc": ...})` inside the training run",
+    "performance": (
+        '`aims_mlops.validate_performance({"accuracy": ..., "roc_auc": ...})` in the training run'
+    ),
     "monitoring": "`aims_mlops.monitor(current_df, reference_df)`",
     "deployment": "`aims gate SYSTEM --promote`",
     "system_card": "`aims report SYSTEM`",
