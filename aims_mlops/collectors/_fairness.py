@@ -1,0 +1,491 @@
+"""Fairness evidence: per-group confusion counts and fairlearn's disparity metrics, vectorized.
+
+The numbers follow fairlearn 0.15's definitions (``fairlearn.metrics``, ``method="between_groups"``,
+``agg="worst_case"``) and match them to floating-point precision, but are computed in one
+vectorized pass (factorized group codes and a single ``numpy.bincount`` of the four confusion
+cells per group) instead of fairlearn's per-group Python calls: about 0.1 s instead of 25 s for a
+million rows. fairlearn itself is not imported here; the tests and the benchmark compare with it.
+
+Behaviour kept from fairlearn on purpose:
+
+* A group with no actual positives has true positive rate 0 and false negative rate 0 (sklearn's
+  ``confusion_matrix(normalize="true")`` turns 0/0 into 0); a group with no actual negatives has
+  false positive rate 0 and true negative rate 0. Both enter the disparities; we add a warning.
+* Ratios are ``min / max`` over groups; when the largest rate is 0 the ratio is 0/0 = NaN.
+  ``equalized_odds_ratio`` is Python's ``min(tpr_ratio, fpr_ratio)`` as fairlearn computes it: a
+  NaN true-positive ratio gives NaN, a NaN false-positive ratio gives the true-positive ratio.
+  NaN metrics are left out of the record (evidence metrics are finite) and named in ``warnings``,
+  so a threshold on one of them fails as "not measured".
+* Missing values (NaN/None) in a sensitive feature are rejected, as fairlearn's ``MetricFrame``
+  rejects them: fill them with an explicit value (``"<missing>"``) to assess them as a group.
+* With several sensitive features the group is the combination of their values (intersectional
+  groups). fairlearn's ``by_group`` lists every combination of the observed values, with NaN rows
+  for empty ones; our table lists only the combinations that occur (the disparities agree: NaN rows
+  are skipped).
+* Inputs are aligned by position, not by pandas index, as fairlearn does.
+
+Groups are listed in sorted order of their values (categorical columns: in category order; values
+of unorderable mixed types: in order of appearance).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aims_mlops._errors import DataError
+from aims_mlops.collectors._thresholds import judge_thresholds
+from aims_mlops.evidence._record import (
+    MAX_DETAILS_CHARS,
+    EvidenceRecord,
+    Subject,
+    canonical_json,
+    new_record,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+KIND = "fairness"
+CONTROLS: tuple[str, ...] = ("A.5.4", "A.6.2.4")
+COLLECTOR = "aims_mlops.fairness"
+
+#: Groups with fewer rows than this are flagged in the record's warnings.
+SMALL_GROUP_ROWS = 30
+#: At most this many groups (the largest) are listed in a record's details.
+MAX_GROUPS_IN_RECORD = 200
+#: How many group names a single warning lists before it says "and N more".
+_MAX_NAMED_IN_WARNING = 10
+#: Longest group label in a warning (longer ones are cut).
+_MAX_LABEL_CHARS = 80
+
+ERROR_MISSING_SENSITIVE = (
+    "sensitive feature column {column!r} not found; the columns are: {columns}"
+)
+ERROR_NO_SENSITIVE = "no sensitive features given: name at least one column to assess fairness over"
+ERROR_LENGTH_MISMATCH = (
+    "y_true has {n_true} rows, y_pred has {n_pred} and sensitive feature {name!r} has {n_sf}: "
+    "they must have the same length"
+)
+ERROR_NOT_BINARY = (
+    "fairness metrics need binary labels containing pos_label={pos_label!r}; "
+    "y_true and y_pred together hold {values}"
+)
+ERROR_MISSING_LABELS = "{which} contains {count} missing values: labels must all be present"
+ERROR_EMPTY = "no rows to assess: y_true, y_pred and the sensitive features are empty"
+ERROR_MISSING_GROUP_VALUES = (
+    "sensitive feature {name!r} has {count} missing values (NaN/None), which fairlearn refuses "
+    "too: drop those rows or fill them with an explicit value such as '<missing>'"
+)
+ERROR_BAD_SENSITIVE = (
+    "sensitive features must be a Series, a DataFrame, a dict of arrays or a 1-D or 2-D array; "
+    "got {type_name} with {ndim} dimensions"
+)
+
+#: Columns of :func:`group_table`, in order.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "count",
+    "share",
+    "positives",
+    "negatives",
+    "base_rate",
+    "selection_rate",
+    "accuracy",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "true_negative_rate",
+    "true_positives",
+    "false_positives",
+    "false_negatives",
+    "true_negatives",
+)
+#: Per-group columns copied into a record's ``details["group_table"]`` (after the group key).
+RECORD_TABLE_COLUMNS: tuple[str, ...] = (
+    "count",
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "accuracy",
+)
+#: Disparity metric names (fairlearn's) and the overall metrics, as in a record's ``metrics``.
+DISPARITY_METRICS: tuple[str, ...] = (
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "accuracy_difference",
+    "accuracy",
+    "selection_rate",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FairnessResult:
+    """A fairness record and the full per-group table it summarizes (the table is not stored)."""
+
+    record: EvidenceRecord
+    table: pd.DataFrame
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def select_sensitive(data: Any, names: Sequence[str]) -> pd.DataFrame:
+    """The named sensitive-feature columns of ``data`` (a DataFrame or mapping), as a DataFrame."""
+    import pandas as pd
+
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    if not names:
+        raise DataError(ERROR_NO_SENSITIVE)
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    columns = [str(c) for c in frame.columns]
+    for name in names:
+        if name not in frame.columns:
+            raise DataError(
+                ERROR_MISSING_SENSITIVE.format(column=name, columns=", ".join(columns) or "(none)")
+            )
+    return frame.loc[:, names]
+
+
+def _feature_columns(sensitive_features: Any) -> list[tuple[str, Any]]:
+    """Split sensitive features into named 1-D columns, naming unnamed ones as fairlearn does."""
+    import numpy as np
+    import pandas as pd
+
+    base = "sensitive_feature_"
+    if isinstance(sensitive_features, pd.Series):
+        name = sensitive_features.name
+        return [(f"{base}0" if name is None else str(name), sensitive_features)]
+    if isinstance(sensitive_features, Mapping):
+        sensitive_features = pd.DataFrame(dict(sensitive_features))
+    if isinstance(sensitive_features, pd.DataFrame):
+        if sensitive_features.shape[1] == 0:
+            raise DataError(ERROR_NO_SENSITIVE)
+        return [
+            (str(name), sensitive_features.iloc[:, i])
+            for i, name in enumerate(sensitive_features.columns)
+        ]
+    array = np.asarray(sensitive_features, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 1:
+        return [(f"{base}0", array)]
+    if array.ndim == 2:
+        if array.shape[1] == 0:
+            raise DataError(ERROR_NO_SENSITIVE)
+        return [(f"{base}{i}", array[:, i]) for i in range(array.shape[1])]
+    raise DataError(
+        ERROR_BAD_SENSITIVE.format(type_name=type(sensitive_features).__name__, ndim=array.ndim)
+    )
+
+
+def _labels(values: Any) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy()
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    return array.reshape(-1) if array.ndim == 0 else array
+
+
+def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 int8 arrays for y_true and y_pred (1 where the label equals ``pos_label``)."""
+    import pandas as pd
+
+    arrays = []
+    seen: list[Any] = []
+    for which, values in (("y_true", y_true), ("y_pred", y_pred)):
+        array = _labels(values)
+        missing = pd.isna(array)
+        if missing.any():
+            raise DataError(ERROR_MISSING_LABELS.format(which=which, count=int(missing.sum())))
+        arrays.append(array)
+        for value in pd.unique(array):
+            plain = value.item() if hasattr(value, "item") else value
+            if plain not in seen:
+                seen.append(plain)
+    if len(seen) > 2 or (len(seen) == 2 and pos_label not in seen):
+        shown = ", ".join(repr(v) for v in sorted(seen[:10], key=repr))
+        more = f" and {len(seen) - 10} more" if len(seen) > 10 else ""
+        raise DataError(ERROR_NOT_BINARY.format(pos_label=pos_label, values=shown + more))
+    return tuple((array == pos_label).astype("int8") for array in arrays)  # type: ignore[return-value]
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, Any]:
+    import pandas as pd
+
+    try:
+        return pd.factorize(values, sort=True)
+    except TypeError:  # values of mixed, unorderable types: keep order of appearance
+        return pd.factorize(values, sort=False)
+
+
+# -- the table ---------------------------------------------------------------------------------
+def group_table(
+    y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: Any = 1
+) -> pd.DataFrame:
+    """One row per (intersectional) group, indexed by the group key: counts and rates.
+
+    Columns: see :data:`TABLE_COLUMNS`. ``positives``/``negatives`` count actual positives and
+    negatives, ``base_rate`` is ``positives / count``; rates with an empty denominator are 0, as in
+    fairlearn. Computed with a single ``numpy.bincount`` over group code x confusion cell.
+    """
+    import numpy as np
+    import pandas as pd
+
+    columns = _feature_columns(sensitive_features)
+    t, p = _binary(y_true, y_pred, pos_label)
+    n = len(t)
+    for name, values in columns:
+        if len(p) != n or len(values) != n:
+            raise DataError(
+                ERROR_LENGTH_MISMATCH.format(n_true=n, n_pred=len(p), name=name, n_sf=len(values))
+            )
+    if n == 0:
+        raise DataError(ERROR_EMPTY)
+
+    # Group codes: factorize each column, then fold the columns together pairwise (mixed radix
+    # followed by re-factorizing, so codes stay compact); ``keys`` maps a code to its per-column
+    # codes, in lexicographic order of the sorted column values.
+    codes = np.zeros(n, dtype=np.int64)
+    keys = np.zeros((1, 0), dtype=np.int64)
+    uniques_per_column = []
+    for name, values in columns:
+        col_codes, uniques = _factorize(values)
+        missing = int((col_codes < 0).sum())
+        if missing:
+            raise DataError(ERROR_MISSING_GROUP_VALUES.format(name=name, count=missing))
+        uniques_per_column.append(uniques)
+        radix = len(uniques)
+        combined = codes * radix + col_codes
+        codes, present = pd.factorize(combined, sort=True)
+        keys = np.column_stack([keys[present // radix], present % radix])
+    n_groups = len(keys)
+
+    # cell: 0 = TN, 1 = FP, 2 = FN, 3 = TP
+    cells = np.bincount(codes * 4 + (2 * t + p), minlength=4 * n_groups).reshape(n_groups, 4)
+    tn, fp, fn, tp = (cells[:, i] for i in range(4))
+    count = cells.sum(axis=1)
+    positives = tp + fn
+    negatives = tn + fp
+
+    def rate(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = numerator / denominator
+        return np.where(denominator > 0, out, 0.0)
+
+    data = {
+        "count": count,
+        "share": count / n,
+        "positives": positives,
+        "negatives": negatives,
+        "base_rate": positives / count,
+        "selection_rate": (tp + fp) / count,
+        "accuracy": (tp + tn) / count,
+        "true_positive_rate": rate(tp, positives),
+        "false_positive_rate": rate(fp, negatives),
+        "false_negative_rate": rate(fn, positives),
+        "true_negative_rate": rate(tn, negatives),
+        "true_positives": tp,
+        "false_positives": fp,
+        "false_negatives": fn,
+        "true_negatives": tn,
+    }
+    names = [name for name, _ in columns]
+    levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
+    if len(levels) == 1:
+        index = pd.Index(levels[0], name=names[0])
+    else:
+        index = pd.MultiIndex.from_arrays(levels, names=names)
+    return pd.DataFrame(data, index=index, columns=list(TABLE_COLUMNS))
+
+
+# -- disparities -------------------------------------------------------------------------------
+def _difference(values: np.ndarray) -> float:
+    return float(values.max() - values.min())
+
+
+def _ratio(values: np.ndarray) -> float:
+    largest = float(values.max())
+    return float(values.min()) / largest if largest != 0 else math.nan
+
+
+def disparities(table: pd.DataFrame) -> dict[str, float]:
+    """fairlearn's disparity metrics (``between_groups``, ``worst_case``) and overall metrics.
+
+    May contain NaN (a ratio whose largest group rate is 0), exactly where fairlearn returns NaN.
+    """
+    selection = table["selection_rate"].to_numpy(dtype=float)
+    tpr = table["true_positive_rate"].to_numpy(dtype=float)
+    fpr = table["false_positive_rate"].to_numpy(dtype=float)
+    accuracy = table["accuracy"].to_numpy(dtype=float)
+    tpr_ratio, fpr_ratio = _ratio(tpr), _ratio(fpr)
+    total = int(table["count"].sum())
+    tp, fp, tn = (
+        int(table[c].sum()) for c in ("true_positives", "false_positives", "true_negatives")
+    )
+    return {
+        "demographic_parity_difference": _difference(selection),
+        "demographic_parity_ratio": _ratio(selection),
+        "equalized_odds_difference": max(_difference(tpr), _difference(fpr)),
+        # Python's min() as fairlearn applies it to (tpr_ratio, fpr_ratio): NaN-order-sensitive
+        "equalized_odds_ratio": min(tpr_ratio, fpr_ratio),
+        "equal_opportunity_difference": _difference(tpr),
+        "equal_opportunity_ratio": tpr_ratio,
+        "accuracy_difference": _difference(accuracy),
+        "accuracy": (tp + tn) / total,
+        "selection_rate": (tp + fp) / total,
+    }
+
+
+# -- the record --------------------------------------------------------------------------------
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _group_label(names: list[str], key: Any) -> str:
+    parts = key if isinstance(key, tuple) else (key,)
+    label = ", ".join(
+        f"{name}={_json_value(part)}" for name, part in zip(names, parts, strict=True)
+    )
+    return label if len(label) <= _MAX_LABEL_CHARS else label[: _MAX_LABEL_CHARS - 1] + "…"
+
+
+def _named(labels: list[str]) -> str:
+    shown = "; ".join(labels[:_MAX_NAMED_IN_WARNING])
+    rest = len(labels) - _MAX_NAMED_IN_WARNING
+    return shown + (f"; and {rest} more" if rest > 0 else "")
+
+
+def _table_rows(table: pd.DataFrame, limit: int) -> list[list[Any]]:
+    rows = []
+    for key, row in table.head(limit).iterrows():
+        parts = key if isinstance(key, tuple) else (key,)
+        rows.append(
+            [_json_value(part) for part in parts]
+            + [int(row["count"])]
+            + [round(float(row[c]), 6) for c in RECORD_TABLE_COLUMNS[1:]]
+        )
+    return rows
+
+
+def fairness_record(
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    *,
+    system: str | None,
+    thresholds: Mapping[str, Mapping[str, float]],
+    subject: Subject | None = None,
+    config_digest: str | None = None,
+    pos_label: Any = 1,
+) -> FairnessResult:
+    """Measure group fairness of binary predictions and build a ``fairness`` evidence record.
+
+    ``thresholds`` maps metric names (fairlearn's, e.g. ``demographic_parity_difference``) to
+    ``{"min": x}`` / ``{"max": y}``; outcome is ``pass``/``fail`` against them, ``info`` without.
+    Details hold aggregate statistics only: the 200 largest groups' counts and rates, never rows.
+    """
+    table = group_table(y_true, y_pred, sensitive_features, pos_label=pos_label)
+    names = list(table.index.names)
+    values = disparities(table)
+    warnings: list[str] = []
+
+    undefined = [name for name, value in values.items() if not math.isfinite(value)]
+    if undefined:
+        warnings.append(
+            "undefined (0/0: the largest group rate is 0), not recorded: " + ", ".join(undefined)
+        )
+    metrics = {name: value for name, value in values.items() if math.isfinite(value)}
+
+    checks = judge_thresholds(metrics, thresholds)
+    if not thresholds:
+        outcome = "info"
+    else:
+        outcome = "pass" if all(check.passed for check in checks) else "fail"
+
+    labels = [_group_label(names, key) for key in table.index]
+    counts = table["count"].to_numpy()
+    small = [
+        f"{label} ({int(c)} rows)"
+        for label, c in zip(labels, counts, strict=True)
+        if c < SMALL_GROUP_ROWS
+    ]
+    if small:
+        warnings.append(
+            f"{len(small)} group(s) have fewer than {SMALL_GROUP_ROWS} rows, so their rates are "
+            f"unreliable: {_named(small)}"
+        )
+    no_pos = [lab for lab, k in zip(labels, table["positives"].to_numpy(), strict=True) if k == 0]
+    if no_pos:
+        warnings.append(
+            f"{len(no_pos)} group(s) have no actual positives; their true positive rate counts as "
+            f"0 (as in fairlearn): {_named(no_pos)}"
+        )
+    no_neg = [lab for lab, k in zip(labels, table["negatives"].to_numpy(), strict=True) if k == 0]
+    if no_neg:
+        warnings.append(
+            f"{len(no_neg)} group(s) have no actual negatives; their false positive rate counts as "
+            f"0 (as in fairlearn): {_named(no_neg)}"
+        )
+
+    by_size = table.sort_values("count", ascending=False, kind="stable")
+    shown = min(len(table), MAX_GROUPS_IN_RECORD)
+    rows = _table_rows(by_size, shown)
+    details: dict[str, Any] = {
+        "sensitive_features": [str(n) for n in names],
+        "pos_label": _json_value(pos_label),
+        "rows": int(counts.sum()),
+        "groups": len(table),
+        "groups_shown": shown,
+        "group_table_columns": [*(str(n) for n in names), *RECORD_TABLE_COLUMNS],
+        "group_table": rows,
+        "checks": [check.to_dict() for check in checks],
+        "reasons": [check.reason for check in checks if not check.passed],
+        "min_group_size": int(counts.min()),
+        "small_group_rows": SMALL_GROUP_ROWS,
+        "definitions": "fairlearn 0.15: method='between_groups', agg='worst_case'",
+        "warnings": warnings,
+    }
+    truncated = shown < len(table)
+    notice = (
+        "the group table lists the {shown} largest of {total} groups (at most {limit} fit in a "
+        "record); the smaller ones are left out"
+    )
+    if truncated:
+        warnings.append(notice.format(shown=shown, total=len(table), limit=MAX_GROUPS_IN_RECORD))
+    # Long group keys can still overflow the record's size limit: drop the smallest groups.
+    while shown and (size := len(canonical_json(details))) > MAX_DETAILS_CHARS:
+        shown = max(0, min(shown - 1, int(shown * MAX_DETAILS_CHARS / size) - 1))
+        details["group_table"] = rows[:shown]
+        details["groups_shown"] = shown
+        if not truncated:
+            truncated = True
+            warnings.append("")
+        warnings[-1] = notice.format(shown=shown, total=len(table), limit=MAX_GROUPS_IN_RECORD)
+
+    record = new_record(
+        kind=KIND,
+        system=system,
+        outcome=outcome,
+        collector=COLLECTOR,
+        subject=subject,
+        metrics=metrics,
+        details=details,
+        controls=CONTROLS,
+        config_digest=config_digest,
+    )
+    return FairnessResult(record=record, table=table)
