@@ -1,0 +1,320 @@
+"""Reading ``aims.yaml``: YAML with line numbers, duplicate-key detection and clear error lines."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import types
+import typing
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from aims_mlops._errors import ConfigError
+from aims_mlops.config._models import (
+    CROSS_CHECKED_CONTEXT_KEY,
+    AimsConfig,
+    Loc,
+    cross_field_problems,
+    describe,
+    format_loc,
+)
+from aims_mlops.evidence import canonical_json
+
+CONFIG_ENV_VAR = "AIMS_CONFIG"
+DEFAULT_CONFIG_NAME = "aims.yaml"
+
+ERROR_FILE_NOT_FOUND = (
+    "{source}: file not found (run `aims init` to create one, "
+    "or set $AIMS_CONFIG to the path of your aims.yaml)"
+)
+ERROR_UNREADABLE = "{source}: cannot read the file: {error}"
+ERROR_YAML_SYNTAX = "{source}:{line}: YAML syntax error: {problem}"
+ERROR_EMPTY = (
+    "{source}:1: the file is empty; it needs at least 'version: 1' and 'organization' "
+    "(run `aims init` for a commented example)"
+)
+ERROR_NOT_MAPPING = (
+    "{source}:{line}: the top level must be a mapping with keys such as version, organization, "
+    "systems; got {got}"
+)
+ERROR_DUPLICATE_KEY = (
+    "duplicate key {key!r} (first at line {first}); each key may appear once in a mapping"
+)
+ERROR_PROBLEM = "{source}:{line}: {path}: {message}"
+
+MSG_UNKNOWN_KEY = "unknown key {key!r}; allowed keys: {allowed}"
+MSG_MISSING = "required field is missing"
+MSG_LITERAL = "{got} is not allowed; use one of: {allowed}"
+MSG_TYPE = "must be {what}; got {got}"
+
+_TYPE_WORDS: dict[str, str] = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "a date (YYYY-MM-DD)",
+    "date_future": "a date (YYYY-MM-DD)",
+    "date_past": "a date (YYYY-MM-DD)",
+}
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as strings (pydantic parses and reports them with a line)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+# --------------------------------------------------------------------------- public API
+def default_config_path() -> Path:
+    """``$AIMS_CONFIG`` when set, else ``./aims.yaml``."""
+    env = os.environ.get(CONFIG_ENV_VAR, "").strip()
+    return Path(env) if env else Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> AimsConfig:
+    """Read and validate ``aims.yaml`` (default: :func:`default_config_path`)."""
+    config_path = Path(path) if path is not None else default_config_path()
+    source = str(config_path)
+    if not config_path.is_file():
+        raise ConfigError([ERROR_FILE_NOT_FOUND.format(source=source)])
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ERROR_UNREADABLE.format(source=source, error=exc)]) from exc
+    return parse_config(text, source=source)
+
+
+def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
+    """Validate the text of an ``aims.yaml``; :class:`ConfigError` lists every problem by line."""
+    root, data, problems = _read_yaml(text, source)
+    located = [(loc, message) for loc, message in cross_field_problems(data)]
+    config: AimsConfig | None = None
+    try:
+        config = AimsConfig.model_validate(data, context={CROSS_CHECKED_CONTEXT_KEY: True})
+    except ValidationError as exc:
+        located.extend(_translate(error) for error in exc.errors())
+    for loc, message in located:
+        line = _line_of(root, loc)
+        problems.append(
+            (
+                line,
+                ERROR_PROBLEM.format(
+                    source=source, line=line, path=format_loc(loc), message=message
+                ),
+            )
+        )
+    if problems:
+        ordered: list[str] = []
+        for _, problem in sorted(problems, key=lambda item: item[0]):
+            if problem not in ordered:
+                ordered.append(problem)
+        raise ConfigError(ordered)
+    assert config is not None
+    return config
+
+
+def config_digest(config: AimsConfig) -> str:
+    """SHA-256 (hex) of the canonical JSON of the configuration: changes with any edit."""
+    payload = canonical_json(config.model_dump(mode="json"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def example_config_text() -> str:
+    """The commented example ``aims.yaml`` shipped with the package (``aims init`` writes it)."""
+    return resources.files("aims_mlops.config").joinpath("example.yaml").read_text("utf-8")
+
+
+# --------------------------------------------------------------------------- YAML
+def _read_yaml(
+    text: str, source: str
+) -> tuple[yaml.MappingNode, dict[str, Any], list[tuple[int, str]]]:
+    """The root node, the data and the duplicate-key problems (as ``(line, problem)``)."""
+    loader = _Loader(text)
+    duplicates: list[tuple[int, str]] = []
+    try:
+        root = loader.get_single_node()
+        if root is not None:
+            # before construction, which flattens merge keys ("<<") into the mappings
+            duplicates = _duplicate_keys(root, source)
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or str(exc)
+        if exc.problem and exc.context and not exc.context.startswith("while"):
+            problem = f"{exc.context} {exc.problem}"  # "expected a single document ... but found"
+        raise ConfigError(
+            [ERROR_YAML_SYNTAX.format(source=source, line=line, problem=problem)]
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([ERROR_YAML_SYNTAX.format(source=source, line=1, problem=exc)]) from exc
+    finally:
+        loader.dispose()
+    if root is None or data is None:
+        raise ConfigError([ERROR_EMPTY.format(source=source)])
+    if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
+        raise ConfigError(
+            [
+                ERROR_NOT_MAPPING.format(
+                    source=source, line=root.start_mark.line + 1, got=describe(data)
+                )
+            ]
+        )
+    return root, data, duplicates
+
+
+def _key_text(node: yaml.Node) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def _duplicate_keys(node: yaml.Node, source: str, loc: Loc = ()) -> list[tuple[int, str]]:
+    """Every key that appears twice in one mapping (YAML would silently keep the last)."""
+    found: list[tuple[int, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = _key_text(key_node)
+            line = key_node.start_mark.line + 1
+            if key is not None and key != "<<":
+                if key in seen:
+                    message = ERROR_DUPLICATE_KEY.format(key=key, first=seen[key])
+                    path = format_loc((*loc, key))
+                    found.append(
+                        (
+                            line,
+                            ERROR_PROBLEM.format(
+                                source=source, line=line, path=path, message=message
+                            ),
+                        )
+                    )
+                else:
+                    seen[key] = line
+            found.extend(_duplicate_keys(value_node, source, (*loc, key if key else "?")))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found.extend(_duplicate_keys(item, source, (*loc, index)))
+    return found
+
+
+def _line_of(root: yaml.Node, loc: Loc) -> int:
+    """The 1-based line of the deepest node along ``loc`` that exists in the document.
+
+    A location that ends in an existing key points at that key's line; one that ends in a key
+    that is not there (a missing field) points at the line of the enclosing mapping.
+    """
+    node: yaml.Node = root
+    line = root.start_mark.line + 1
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if _key_text(key_node) == str(part):
+                    line = (key_node if last else value_node).start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if not 0 <= part < len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+# --------------------------------------------------------------------------- pydantic errors
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated and Optional from a type annotation."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _annotation_at(loc: Loc) -> Any:
+    """The (unwrapped) type annotation at a location of the document, or None."""
+    annotation: Any = AimsConfig
+    for part in loc:
+        annotation = _unwrap(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif origin in (tuple, list):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return None
+    return _unwrap(annotation)
+
+
+def _translate(error: Mapping[str, Any]) -> tuple[Loc, str]:
+    """A pydantic error as ``(location, clear message)``."""
+    loc: Loc = tuple(error["loc"])
+    kind: str = error["type"]
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    got = describe(error.get("input"))
+    key_error = bool(loc) and loc[-1] == "[key]"
+    if key_error:
+        loc = loc[:-1]
+    if kind == "aims_field":
+        return (*loc, *str(ctx["field"]).split(".")), str(ctx["message"])
+    if kind == "aims_value":
+        message = str(ctx["message"])
+    elif kind == "extra_forbidden":
+        model = _annotation_at(loc[:-1])
+        allowed = (
+            ", ".join(model.model_fields)
+            if isinstance(model, type) and issubclass(model, BaseModel)
+            else "(none)"
+        )
+        message = MSG_UNKNOWN_KEY.format(key=str(loc[-1]), allowed=allowed)
+    elif kind == "missing":
+        message = MSG_MISSING
+    elif kind == "literal_error":
+        literal = _annotation_at(loc)
+        values = typing.get_args(literal) if typing.get_origin(literal) is typing.Literal else ()
+        allowed = ", ".join(str(v) for v in values) if values else str(ctx.get("expected"))
+        message = MSG_LITERAL.format(got=got, allowed=allowed)
+    elif kind in _TYPE_WORDS:
+        message = MSG_TYPE.format(what=_TYPE_WORDS[kind], got=got)
+    elif kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+    else:
+        message = str(error["msg"])
+    if key_error:
+        message = f"key {message}"
+    return loc, message

@@ -1,0 +1,775 @@
+"""Pydantic models of ``aims.yaml``: the shape, per-object rules and cross-field rules.
+
+Rules that concern one object (a threshold, a risk, a SoA decision) live in that model's validator
+and name the offending field through the error context (``ctx["field"]``). Rules that relate objects
+to each other (unknown references, duplicates, catalog ids) live in :func:`cross_field_problems`,
+which works on the raw mapping so that the loader can report them together with shape errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from itertools import pairwise
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from aims_mlops._errors import ConfigError
+
+# --------------------------------------------------------------------------- error texts
+ERROR_UNKNOWN_SYSTEM = "unknown system {system!r}; known systems: {known}"
+ERROR_NO_SYSTEMS = "unknown system {system!r}; aims.yaml declares no systems"
+ERROR_INT_RANGE = "must be an integer from {low} to {high}; got {got}"
+ERROR_NUMBER_RANGE = "must be a number {bounds}; got {got}"
+ERROR_BLANK = "must not be blank"
+ERROR_SLUG = (
+    "{got} is not a valid id; use lowercase letters, digits, '-' and '_', "
+    "starting with a letter or digit"
+)
+ERROR_VERSION = "unsupported version {got}; this release of aims_mlops reads version 1"
+ERROR_LEVEL_LABELS = "must give a label for each level 1, 2, 3, 4, 5; got levels {got}"
+ERROR_EXPECTATION_TYPE = (
+    "{got} is not a Great Expectations expectation type; "
+    "use a name that starts with 'expect_', e.g. expect_column_values_to_not_be_null"
+)
+ERROR_THRESHOLD_EMPTY = "a threshold needs 'min', 'max' or both"
+ERROR_THRESHOLD_ORDER = "min ({low:g}) is greater than max ({high:g})"
+ERROR_BANDS = "must be 4 ascending numbers, e.g. [0.02, 0.05, 0.1, 0.2]; got {got}"
+ERROR_SCOPE_REASON = "required when in_scope is false: say why the system is out of the AIMS scope"
+ERROR_FAIRNESS_WITHOUT_FEATURES = (
+    "fairness thresholds are declared but sensitive_features is empty; "
+    "name the sensitive features (e.g. [sex, race])"
+)
+ERROR_MITIGATE_NO_CONTROLS = (
+    "treatment 'mitigate' needs at least one treating control (catalog id, e.g. A.7.4)"
+)
+ERROR_RESIDUAL_ABOVE_INHERENT = (
+    "residual {part} ({residual}) is greater than the inherent {part} ({inherent}); "
+    "treatment cannot make a risk worse"
+)
+ERROR_EXCLUSION_JUSTIFICATION = (
+    "excluding a control (applicable: false) requires a non-blank justification"
+)
+ERROR_SOA_EMPTY_SYSTEMS = (
+    "must name at least one system; omit 'systems' for a decision that covers every system"
+)
+ERROR_DUPLICATE_SYSTEM = "duplicate system id {id!r} (first declared at systems[{first}])"
+ERROR_DUPLICATE_RISK = "duplicate risk id {id!r} (first declared at risks[{first}])"
+ERROR_RISK_SYSTEM = "risk names unknown system {system!r}; {known}"
+ERROR_ASSESSMENT_SYSTEM = "impact assessment for unknown system {system!r}; {known}"
+ERROR_SOA_SYSTEM = "SoA decision names unknown system {system!r}; {known}"
+ERROR_UNKNOWN_CONTROL = "{control!r} is not a clause or control id of the catalog{hint}"
+ERROR_CLAUSE_EXCLUDED = (
+    "{control!r} is a management-system clause; clauses are mandatory and cannot be excluded"
+)
+ERROR_DUPLICATE_DECISION = (
+    "control {control!r} is decided twice for {scope} (first at soa[{first}])"
+)
+ERROR_DUPLICATE_BINDING = (
+    "MLflow {what} {name!r} is already bound to system {other!r}; "
+    "each experiment and registered model maps to one system"
+)
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+DEFAULT_LIKELIHOOD_LABELS: dict[int, str] = {
+    1: "Rare",
+    2: "Unlikely",
+    3: "Possible",
+    4: "Likely",
+    5: "Almost certain",
+}
+DEFAULT_IMPACT_LABELS: dict[int, str] = {
+    1: "Negligible",
+    2: "Minor",
+    3: "Moderate",
+    4: "Major",
+    5: "Severe",
+}
+
+LifecycleStage = Literal[
+    "design", "development", "validation", "deployment", "operation", "retired"
+]
+RiskCategory = Literal[
+    "bias",
+    "privacy",
+    "safety",
+    "security",
+    "misuse",
+    "transparency",
+    "robustness",
+    "accountability",
+    "other",
+]
+Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
+IndicatorKind = Literal["fairness", "performance", "monitoring", "data_quality"]
+
+
+# --------------------------------------------------------------------------- value helpers
+def describe(value: Any) -> str:
+    """Describe a YAML value for an error message (``'abc'``, ``7``, ``a list``, ``null``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return repr(value)
+
+
+def _field_error(field: str, message: str) -> PydanticCustomError:
+    """An error about ``field`` of the model being validated (the loader extends the location)."""
+    return PydanticCustomError(
+        "aims_field", "{field}: {message}", {"field": field, "message": message}
+    )
+
+
+def _value_error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("aims_value", "{message}", {"message": message})
+
+
+def _int_range(low: int, high: int) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise _value_error(ERROR_INT_RANGE.format(low=low, high=high, got=value))
+        return value
+
+    return check
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise _value_error(ERROR_BLANK)
+    return value
+
+
+def _slug(value: str) -> str:
+    if not SLUG_PATTERN.match(value):
+        raise _value_error(ERROR_SLUG.format(got=describe(value)))
+    return value
+
+
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise _value_error(ERROR_NUMBER_RANGE.format(bounds="greater than 0", got=f"{value:g}"))
+    return value
+
+
+def _probability(value: float) -> float:
+    if not 0 < value < 1:
+        raise _value_error(
+            ERROR_NUMBER_RANGE.format(bounds="between 0 and 1 (exclusive)", got=f"{value:g}")
+        )
+    return value
+
+
+Level = Annotated[StrictInt, AfterValidator(_int_range(1, 5))]
+"""A likelihood, impact or severity level, 1..5."""
+Text = Annotated[StrictStr, AfterValidator(_not_blank)]
+"""A non-blank string."""
+Slug = Annotated[StrictStr, AfterValidator(_slug)]
+"""A system id: ``[a-z0-9][a-z0-9_-]*``."""
+Number = StrictFloat
+
+
+def _control_id(value: Any) -> Any:
+    # unquoted clause ids such as 6.1 are YAML numbers; take them as written
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _level_key(value: Any) -> Any:
+    # JSON turns the integer keys of the level maps into strings; accept them back
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+LevelKey = Annotated[StrictInt, BeforeValidator(_level_key)]
+"""A key of the likelihood / impact label maps (an integer; ``"3"`` is read as 3)."""
+
+
+def _none_as_empty(value: Any) -> Any:
+    # "risks:" with every entry commented out is null in YAML: read it as empty
+    return () if value is None else value
+
+
+def _none_as_empty_mapping(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def _date_input(value: Any) -> Any:
+    # pydantic would read a bare number as a Unix timestamp; a date must be written as a date
+    if isinstance(value, int | float):
+        raise PydanticCustomError(
+            "date_type", "must be a date (YYYY-MM-DD); got {got}", {"got": describe(value)}
+        )
+    return value
+
+
+AssessmentDate = Annotated[dt.date, BeforeValidator(_date_input)]
+"""A calendar date written ``YYYY-MM-DD``."""
+
+ControlId = Annotated[Text, BeforeValidator(_control_id)]
+"""A clause or control id of the catalog (``A.5.4``, ``6.1``)."""
+"""A YAML number (an integer is accepted, a boolean is not)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- organization-level
+class Organization(_Model):
+    """The organization running the AIMS."""
+
+    name: Text
+    aims_scope: Text | None = None
+    policy_owner: Text | None = None
+
+
+class RiskCriteria(_Model):
+    """Risk criteria: labels of the 1..5 likelihood and impact levels and the risk appetite."""
+
+    likelihood: dict[LevelKey, Text] = Field(
+        default_factory=lambda: dict(DEFAULT_LIKELIHOOD_LABELS)
+    )
+    impact: dict[LevelKey, Text] = Field(default_factory=lambda: dict(DEFAULT_IMPACT_LABELS))
+    appetite: Annotated[StrictInt, AfterValidator(_int_range(1, 25))] = 6
+
+    @field_validator("likelihood", "impact")
+    @classmethod
+    def _five_levels(cls, value: dict[int, str]) -> dict[int, str]:
+        if sorted(value) != [1, 2, 3, 4, 5]:
+            raise _value_error(ERROR_LEVEL_LABELS.format(got=sorted(value)))
+        return dict(sorted(value.items()))
+
+    def accepts(self, score: int) -> bool:
+        """Whether a likelihood x impact score is within the risk appetite."""
+        return score <= self.appetite
+
+
+class StoreSettings(_Model):
+    """Where evidence is stored (MLflow is the system of record)."""
+
+    tracking_uri: Text | None = None
+    evidence_experiment: Text = "aims-evidence"
+    spool_dir: Text = ".aims/spool"
+
+
+class CaptureSettings(_Model):
+    """How evidence capture behaves."""
+
+    strict: StrictBool = False
+    include_values: StrictBool = False
+
+
+# --------------------------------------------------------------------------- systems
+class MlflowBinding(_Model):
+    """The MLflow experiment and registered model that belong to a system."""
+
+    experiment: Text | None = None
+    registered_model: Text | None = None
+    alias: Text = "champion"
+
+
+class Expectation(_Model):
+    """One Great Expectations 1.x expectation: its snake_case type and keyword arguments."""
+
+    type: StrictStr
+    kwargs: dict[StrictStr, Any] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _expectation_type(cls, value: str) -> str:
+        if not value.startswith("expect_") or not value.replace("_", "").isalnum():
+            raise _value_error(ERROR_EXPECTATION_TYPE.format(got=describe(value)))
+        return value
+
+
+class DataQuality(_Model):
+    """Data-quality requirements of a system's training and scoring data."""
+
+    expectations: tuple[Expectation, ...] = ()
+
+
+class Threshold(_Model):
+    """An inclusive bound on a metric: ``{min: x}``, ``{max: y}`` or both."""
+
+    min: Number | None = None
+    max: Number | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Threshold:
+        if self.min is None and self.max is None:
+            raise _value_error(ERROR_THRESHOLD_EMPTY)
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise _field_error("min", ERROR_THRESHOLD_ORDER.format(low=self.min, high=self.max))
+        return self
+
+    def as_bound(self) -> dict[str, float | None]:
+        """``{"min": .., "max": ..}`` as :func:`judge_thresholds` expects."""
+        return {"min": self.min, "max": self.max}
+
+
+class MonitoringSettings(_Model):
+    """Production monitoring: how often, and the drift limits."""
+
+    interval_days: Annotated[StrictInt, AfterValidator(_int_range(1, 3650))] = 7
+    psi_max: Annotated[Number, AfterValidator(_positive)] = 0.2
+    ks_pvalue_min: Annotated[Number, AfterValidator(_probability)] = 0.01
+    chi2_pvalue_min: Annotated[Number, AfterValidator(_probability)] = 0.01
+
+
+class SystemConfig(_Model):
+    """One AI system: what it is for, who owns it, where it lives in MLflow, its requirements."""
+
+    id: Slug
+    name: Text | None = None
+    owner: Text | None = None
+    intended_use: Text | None = None
+    lifecycle_stage: LifecycleStage = "development"
+    in_scope: StrictBool = True
+    scope_reason: Text | None = None
+    mlflow: MlflowBinding = Field(default_factory=MlflowBinding)
+    sensitive_features: tuple[Text, ...] = ()
+    data_quality: DataQuality | None = None
+    fairness: dict[StrictStr, Threshold] = Field(default_factory=dict)
+    performance: dict[StrictStr, Threshold] = Field(default_factory=dict)
+    monitoring: MonitoringSettings | None = None
+
+    _empty_list = field_validator("sensitive_features", mode="before")(_none_as_empty)
+    _empty_maps = field_validator("fairness", "performance", mode="before")(_none_as_empty_mapping)
+
+    @model_validator(mode="after")
+    def _rules(self) -> SystemConfig:
+        if not self.in_scope and self.scope_reason is None:
+            raise _field_error("scope_reason", ERROR_SCOPE_REASON)
+        if self.fairness and not self.sensitive_features:
+            raise _field_error("sensitive_features", ERROR_FAIRNESS_WITHOUT_FEATURES)
+        return self
+
+    @property
+    def label(self) -> str:
+        """The display name (``name``, else the id)."""
+        return self.name or self.id
+
+    def fairness_bounds(self) -> dict[str, dict[str, float | None]]:
+        return {metric: t.as_bound() for metric, t in self.fairness.items()}
+
+    def performance_bounds(self) -> dict[str, dict[str, float | None]]:
+        return {metric: t.as_bound() for metric, t in self.performance.items()}
+
+
+# --------------------------------------------------------------------------- risks
+class ResidualRisk(_Model):
+    """Likelihood and impact expected after treatment."""
+
+    likelihood: Level
+    impact: Level
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+class RiskIndicator(_Model):
+    """A measured metric that sets a risk's likelihood from evidence.
+
+    ``value <= bands[0]`` is likelihood 1, ``<= bands[1]`` 2, ``<= bands[2]`` 3, ``<= bands[3]`` 4,
+    above ``bands[3]`` 5.
+    """
+
+    kind: IndicatorKind
+    metric: Text
+    bands: tuple[Number, ...]
+
+    @field_validator("bands")
+    @classmethod
+    def _ascending(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if len(value) != 4 or any(a >= b for a, b in pairwise(value)):
+            raise _value_error(ERROR_BANDS.format(got=list(value)))
+        return value
+
+    def likelihood_for(self, value: float) -> int:
+        """The likelihood level (1..5) a measured value falls in."""
+        for level, upper in enumerate(self.bands, start=1):
+            if value <= upper:
+                return level
+        return 5
+
+
+class Risk(_Model):
+    """One entry of the risk register."""
+
+    id: Text
+    system: Slug | None = None
+    category: RiskCategory
+    description: Text
+    likelihood: Level
+    impact: Level
+    treatment: Treatment
+    controls: tuple[ControlId, ...] = ()
+    owner: Text | None = None
+    residual: ResidualRisk | None = None
+    indicator: RiskIndicator | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Risk:
+        if self.treatment == "mitigate" and not self.controls:
+            raise _field_error("controls", ERROR_MITIGATE_NO_CONTROLS)
+        if self.residual is not None:
+            for part in ("likelihood", "impact"):
+                residual, inherent = getattr(self.residual, part), getattr(self, part)
+                if residual > inherent:
+                    raise _field_error(
+                        f"residual.{part}",
+                        ERROR_RESIDUAL_ABOVE_INHERENT.format(
+                            part=part, residual=residual, inherent=inherent
+                        ),
+                    )
+        return self
+
+    @property
+    def score(self) -> int:
+        """Inherent score: likelihood x impact."""
+        return self.likelihood * self.impact
+
+    @property
+    def residual_score(self) -> int:
+        """Score after treatment (the inherent score when no residual is declared)."""
+        return self.residual.score if self.residual is not None else self.score
+
+
+# --------------------------------------------------------------------------- impact and SoA
+class ImpactAssessment(_Model):
+    """An AI system impact assessment (who is affected, how, and what is done about it)."""
+
+    system: Slug
+    affected: tuple[Text, ...] = ()
+    harms: tuple[Text, ...] = ()
+    benefits: tuple[Text, ...] = ()
+    societal_impacts: tuple[Text, ...] = ()
+    severity: Level
+    mitigations: tuple[Text, ...] = ()
+    assessed_by: Text
+    assessed_on: AssessmentDate
+
+
+class SoaDecision(_Model):
+    """One Statement of Applicability decision: is a control applicable, and why."""
+
+    control: ControlId
+    applicable: StrictBool
+    justification: StrictStr | None = None
+    systems: tuple[Slug, ...] | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> SoaDecision:
+        if not self.applicable and (self.justification is None or not self.justification.strip()):
+            raise _field_error("justification", ERROR_EXCLUSION_JUSTIFICATION)
+        if self.systems is not None and not self.systems:
+            raise _field_error("systems", ERROR_SOA_EMPTY_SYSTEMS)
+        return self
+
+    def covers(self, system_id: str | None) -> bool:
+        """Whether this decision speaks for ``system_id`` (``None``: organization level)."""
+        return self.systems is None or system_id in self.systems
+
+
+# --------------------------------------------------------------------------- the whole file
+class AimsConfig(_Model):
+    """The whole ``aims.yaml``."""
+
+    version: StrictInt
+    organization: Organization
+    risk_criteria: RiskCriteria = Field(default_factory=RiskCriteria)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    systems: tuple[SystemConfig, ...] = ()
+    risks: tuple[Risk, ...] = ()
+    impact_assessments: tuple[ImpactAssessment, ...] = ()
+    soa: tuple[SoaDecision, ...] = ()
+
+    _empty_lists = field_validator("systems", "risks", "impact_assessments", "soa", mode="before")(
+        _none_as_empty
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value != 1:
+            raise _value_error(ERROR_VERSION.format(got=value))
+        return value
+
+    @model_validator(mode="after")
+    def _cross_fields(self, info: ValidationInfo) -> AimsConfig:
+        if info.context and info.context.get(CROSS_CHECKED_CONTEXT_KEY):
+            return self  # the loader already ran the checks on the raw document (with lines)
+        problems = cross_field_problems(self.model_dump(mode="python"))
+        if problems:
+            lines = [f"{format_loc(loc)}: {message}" for loc, message in problems]
+            raise PydanticCustomError(
+                "aims_cross_field",
+                "{summary}",
+                {"summary": "; ".join(lines), "problems": problems},
+            )
+        return self
+
+    # ----- convenience
+    def system(self, system_id: str) -> SystemConfig:
+        """The system with id ``system_id``; :class:`ConfigError` listing known ids otherwise."""
+        for system in self.systems:
+            if system.id == system_id:
+                return system
+        if not self.systems:
+            raise ConfigError([ERROR_NO_SYSTEMS.format(system=system_id)])
+        known = ", ".join(s.id for s in self.systems)
+        raise ConfigError([ERROR_UNKNOWN_SYSTEM.format(system=system_id, known=known)])
+
+    @property
+    def system_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.systems)
+
+    @property
+    def in_scope_systems(self) -> tuple[SystemConfig, ...]:
+        """The systems inside the AIMS scope, in declaration order."""
+        return tuple(s for s in self.systems if s.in_scope)
+
+    def system_for_experiment(self, name: str) -> str | None:
+        """The id of the system bound to MLflow experiment ``name``, if any."""
+        for system in self.systems:
+            if system.mlflow.experiment == name:
+                return system.id
+        return None
+
+    def system_for_model(self, registered_model: str) -> str | None:
+        """The id of the system bound to a registered model name, if any."""
+        for system in self.systems:
+            if system.mlflow.registered_model == registered_model:
+                return system.id
+        return None
+
+    def risks_for(self, system_id: str | None) -> tuple[Risk, ...]:
+        """The risks of a system (``None``: the organization-level risks)."""
+        return tuple(r for r in self.risks if r.system == system_id)
+
+    def impact_assessment_for(self, system_id: str) -> ImpactAssessment | None:
+        """The most recent impact assessment of a system, if any."""
+        found = [a for a in self.impact_assessments if a.system == system_id]
+        return max(found, key=lambda a: a.assessed_on) if found else None
+
+    def soa_decision(self, control_id: str, system_id: str | None = None) -> SoaDecision | None:
+        """The SoA decision on a control for a system.
+
+        A decision that names the system wins over one that covers every system. With
+        ``system_id=None`` only decisions that cover every system count.
+        """
+        general: SoaDecision | None = None
+        for decision in self.soa:
+            if decision.control != control_id:
+                continue
+            if decision.systems is None:
+                general = decision
+            elif system_id is not None and system_id in decision.systems:
+                return decision
+        return general
+
+
+# --------------------------------------------------------------------------- cross-field rules
+CROSS_CHECKED_CONTEXT_KEY = "aims_cross_checked"
+
+Loc = tuple[str | int, ...]
+
+
+def format_loc(loc: Loc) -> str:
+    """``("systems", 0, "owner")`` -> ``systems[0].owner``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _known(ids: list[str]) -> str:
+    return f"declared systems: {', '.join(ids)}" if ids else "aims.yaml declares no systems"
+
+
+def _items(data: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    value = data.get(key)
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if isinstance(item, Mapping):
+                yield index, item
+
+
+def _control_checker() -> Callable[[str], tuple[bool, bool, str]]:
+    """``check(id) -> (known, is_clause, hint)`` backed by the control catalog."""
+    from aims_mlops.catalog import load_catalog  # imported here: the catalog may read config types
+
+    catalog = load_catalog()
+    ids = [entry.id for entry in catalog.entries]
+
+    def check(control: str) -> tuple[bool, bool, str]:
+        if control in catalog:
+            return True, catalog.get(control).kind == "clause", ""
+        near = difflib.get_close_matches(control, ids, n=3, cutoff=0.6)
+        return False, False, f"; did you mean {', '.join(near)}?" if near else ""
+
+    return check
+
+
+def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """Problems that relate parts of the document to each other, as ``(location, message)``.
+
+    Works on the raw mapping (tolerating malformed parts, which the models report) so that the
+    loader reports these together with shape errors.
+    """
+    problems: list[tuple[Loc, str]] = []
+    check_control = _control_checker()
+
+    system_ids: list[str] = []
+    first_system: dict[str, int] = {}
+    bindings: dict[tuple[str, str], str] = {}
+    for index, system in _items(data, "systems"):
+        sid = system.get("id")
+        if not isinstance(sid, str):
+            continue
+        if sid in first_system:
+            problems.append(
+                (
+                    ("systems", index, "id"),
+                    ERROR_DUPLICATE_SYSTEM.format(id=sid, first=first_system[sid]),
+                )
+            )
+            continue
+        first_system[sid] = index
+        system_ids.append(sid)
+        mlflow = system.get("mlflow")
+        if isinstance(mlflow, Mapping):
+            for key, what in (
+                ("experiment", "experiment"),
+                ("registered_model", "registered model"),
+            ):
+                name = mlflow.get(key)
+                if not isinstance(name, str):
+                    continue
+                other = bindings.setdefault((key, name), sid)
+                if other != sid:
+                    problems.append(
+                        (
+                            ("systems", index, "mlflow", key),
+                            ERROR_DUPLICATE_BINDING.format(what=what, name=name, other=other),
+                        )
+                    )
+    known = _known(system_ids)
+    declared = set(system_ids)
+
+    def check_controls(loc: Loc, control: Any, *, excluded: bool = False) -> None:
+        control = _control_id(control)
+        if not isinstance(control, str) or not control.strip():
+            return
+        ok, is_clause, hint = check_control(control)
+        if not ok:
+            problems.append((loc, ERROR_UNKNOWN_CONTROL.format(control=control, hint=hint)))
+        elif excluded and is_clause:
+            problems.append((loc, ERROR_CLAUSE_EXCLUDED.format(control=control)))
+
+    first_risk: dict[str, int] = {}
+    for index, risk in _items(data, "risks"):
+        rid = risk.get("id")
+        if isinstance(rid, str):
+            if rid in first_risk:
+                problems.append(
+                    (
+                        ("risks", index, "id"),
+                        ERROR_DUPLICATE_RISK.format(id=rid, first=first_risk[rid]),
+                    )
+                )
+            else:
+                first_risk[rid] = index
+        system = risk.get("system")
+        if isinstance(system, str) and system not in declared:
+            problems.append(
+                (("risks", index, "system"), ERROR_RISK_SYSTEM.format(system=system, known=known))
+            )
+        controls = risk.get("controls")
+        if isinstance(controls, list | tuple):
+            for position, control in enumerate(controls):
+                check_controls(("risks", index, "controls", position), control)
+
+    for index, assessment in _items(data, "impact_assessments"):
+        system = assessment.get("system")
+        if isinstance(system, str) and system not in declared:
+            problems.append(
+                (
+                    ("impact_assessments", index, "system"),
+                    ERROR_ASSESSMENT_SYSTEM.format(system=system, known=known),
+                )
+            )
+
+    decided: dict[tuple[str, str | None], int] = {}
+    for index, decision in _items(data, "soa"):
+        control = _control_id(decision.get("control"))
+        check_controls(
+            ("soa", index, "control"), control, excluded=decision.get("applicable") is False
+        )
+        systems = decision.get("systems")
+        scopes: list[str | None]
+        if systems is None:
+            scopes = [None]
+        elif isinstance(systems, list | tuple):
+            scopes = []
+            for position, system in enumerate(systems):
+                if not isinstance(system, str):
+                    continue
+                if system not in declared:
+                    problems.append(
+                        (
+                            ("soa", index, "systems", position),
+                            ERROR_SOA_SYSTEM.format(system=system, known=known),
+                        )
+                    )
+                scopes.append(system)
+        else:
+            continue
+        if not isinstance(control, str):
+            continue
+        for scope in scopes:
+            first = decided.setdefault((control, scope), index)
+            if first != index or (scope is not None and scopes.count(scope) > 1):
+                where = "every system" if scope is None else f"system {scope!r}"
+                problems.append(
+                    (
+                        ("soa", index, "control"),
+                        ERROR_DUPLICATE_DECISION.format(control=control, scope=where, first=first),
+                    )
+                )
+                break
+    return problems
