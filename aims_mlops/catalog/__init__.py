@@ -7,8 +7,10 @@ own words (never the standard's text), a crosswalk to NIST AI RMF 1.0 subcategor
 attestation that together satisfy the entry, how fresh the evidence must be, and the exact action
 that would close a gap. It is package data (``iso42001.yaml``), validated when loaded.
 
-Every part a rule names must hold. Annex A controls whose rules need no person's attestation are
-:meth:`Catalog.automatable`: captured evidence and ``aims.yaml`` alone can satisfy them.
+Any one way a rule names satisfies it (evidence kinds, a config declaration, derived entries,
+an attestation); automated evidence that says no is never overridden by an attestation. Annex A
+controls with a way other than attestation are :meth:`Catalog.automatable`: captured evidence
+and ``aims.yaml`` alone can satisfy them.
 """
 
 from aims_mlops.catalog._catalog import (

@@ -148,10 +148,11 @@ _CONFIG_ACTIONS: dict[str, str] = {
 
 @dataclass(frozen=True, kw_only=True)
 class EvidenceRule:
-    """What satisfies a catalog entry. Every part it names must hold (they are combined with AND).
+    """What satisfies a catalog entry: any one of the ways it names (they are alternatives).
 
-    ``kinds``: each kind needs a current passing record. ``derived_from``: each named entry must
-    be satisfied. ``config_check``: a declaration in ``aims.yaml`` the engine checks.
+    ``kinds``: each kind needs a current passing record (all of them, for this way).
+    ``derived_from``: each named entry must be satisfied.
+    ``config_check``: a declaration in ``aims.yaml`` the engine checks.
     ``attestation``: the document a named person must attest to (``None``: not attestable).
     """
 

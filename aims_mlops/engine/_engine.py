@@ -1,0 +1,380 @@
+"""``assess``: judge every in-scope system against the catalog, its risks and the SoA.
+
+The engine is a pure function of (catalog, configuration, evidence records, current models, now):
+no I/O, no clock reads, no MLflow. Out-of-scope systems (``in_scope: false``) are not assessed.
+A system's ``score`` is satisfied / applicable over its clauses and controls (organization-scope
+entries included), rounded to 4 decimals. See ``_status`` (control status), ``_risk``, ``_soa``
+and ``_readiness`` for the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from aims_mlops._errors import ConfigError
+from aims_mlops.engine._readiness import NO_OWNER, gap_for, prioritise, ratio, readiness
+from aims_mlops.engine._results import (
+    Assessment,
+    ControlStatus,
+    CurrentModel,
+    Gap,
+    RiskResult,
+    SoaEntry,
+    SystemAssessment,
+)
+from aims_mlops.engine._risk import evaluate_risk
+from aims_mlops.engine._soa import soa_entry
+from aims_mlops.engine._status import (
+    PathResult,
+    Scope,
+    attestation_path,
+    combine,
+    config_path,
+    derived_path,
+    kinds_path,
+    not_applicable,
+)
+from aims_mlops.evidence import EvidenceRecord
+
+if TYPE_CHECKING:
+    from aims_mlops.catalog import Catalog, CatalogEntry
+    from aims_mlops.config import AimsConfig, Risk, SystemConfig
+
+ERROR_OUT_OF_SCOPE = (
+    "system {system!r} is outside the AIMS scope ({reason}); out-of-scope systems are not assessed"
+)
+DEFAULT_INDICATOR_FRESH_DAYS = 365
+
+
+def _aware(now: datetime) -> datetime:
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def _iso(now: datetime) -> str:
+    return now.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class _Evaluation:
+    """Memoized verdicts for one (catalog, config, records, current models, now)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        config: AimsConfig,
+        records: Iterable[EvidenceRecord],
+        *,
+        current_models: Mapping[str, CurrentModel | None],
+        now: datetime,
+    ) -> None:
+        from aims_mlops.config import config_digest
+
+        self.catalog = catalog
+        self.config = config
+        self.records = tuple(records)
+        self.current_models = current_models
+        self.now = _aware(now)
+        self.digest = config_digest(config)
+        self.in_scope = {s.id: s for s in config.in_scope_systems}
+        self._scopes: dict[str | None, Scope] = {}
+        self._raw: dict[tuple[str | None, str], ControlStatus] = {}
+        self._risks: dict[tuple[str | None, str], RiskResult] = {}
+
+    # -- evidence scopes ---------------------------------------------------------------------
+    def scope(self, system: str | None) -> Scope:
+        if system not in self._scopes:
+            config = self.in_scope.get(system) if system is not None else None
+            monitoring = config.monitoring.interval_days if config and config.monitoring else None
+            self._scopes[system] = Scope.build(
+                system=system,
+                records=self.records,
+                current=self.current_models.get(system) if system is not None else None,
+                monitoring_days=monitoring,
+            )
+        return self._scopes[system]
+
+    def owner(self, system: str | None) -> str:
+        if system is None:
+            return self.config.organization.policy_owner or NO_OWNER
+        return self.in_scope[system].owner or NO_OWNER
+
+    # -- verdicts ----------------------------------------------------------------------------
+    def status(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
+        """The verdict on ``entry`` for ``system`` (None: the organization's single verdict)."""
+        key = None if entry.scope == "organization" else system
+        owner = self.owner(key)
+        if entry.kind == "control":
+            decision = self.config.soa_decision(entry.id, system)
+            if decision is not None and not decision.applicable:
+                return not_applicable(
+                    entry, owner=owner, justification=decision.justification or ""
+                )
+        return self._judged(key, entry)
+
+    def _judged(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
+        cache_key = (system, entry.id)
+        if cache_key not in self._raw:
+            self._raw[cache_key] = self._judge(system, entry)
+        return self._raw[cache_key]
+
+    def _judge(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
+        rule = entry.rule
+        scope = self.scope(system)
+        kinds = kinds_path(entry, scope, now=self.now) if rule.kinds else None
+        others: list[PathResult] = []
+        if rule.derived_from:
+            parts = [
+                part
+                for ref in rule.derived_from
+                for part in self._parts(system, self.catalog.get(ref))
+            ]
+            others.append(derived_path(entry, parts))
+        if rule.config_check is not None:
+            system_config = self.in_scope[system] if system is not None else None
+            others.append(
+                config_path(
+                    entry,
+                    config=self.config,
+                    system=system_config,
+                    digest=self.digest,
+                    now=self.now,
+                )
+            )
+        attestation = attestation_path(entry, scope, now=self.now) if rule.attestation else None
+        return combine(
+            entry=entry,
+            owner=self.owner(system),
+            kinds=kinds,
+            others=others,
+            attestation=attestation,
+        )
+
+    def _parts(self, system: str | None, entry: CatalogEntry) -> list[ControlStatus]:
+        if system is None and entry.scope == "system":
+            return [self.status(s, entry) for s in self.in_scope]
+        return [self.status(system, entry)]
+
+    def controls_for(self, system: str | None, control: str) -> list[ControlStatus]:
+        """The verdicts a risk of ``system`` (None: organization-level) depends on."""
+        if control not in self.catalog:
+            return []
+        return self._parts(system, self.catalog.get(control))
+
+    # -- risks -------------------------------------------------------------------------------
+    def indicator_fresh_days(self, kind: str, system: str | None) -> int:
+        days = [e.rule.fresh_days for e in self.catalog.entries if kind in e.rule.kinds]
+        if kind == "monitoring" and system is not None and self.scope(system).monitoring_days:
+            days.append(int(self.scope(system).monitoring_days or 0))
+        return min(days) if days else DEFAULT_INDICATOR_FRESH_DAYS
+
+    def risk(self, risk: Risk) -> RiskResult:
+        key = (risk.system, risk.id)
+        if key not in self._risks:
+            owner = risk.owner or self.owner(risk.system if risk.system in self.in_scope else None)
+            kind = risk.indicator.kind if risk.indicator is not None else ""
+            self._risks[key] = evaluate_risk(
+                risk,
+                config=self.config,
+                scope=self.scope(risk.system),
+                now=self.now,
+                indicator_fresh_days=self.indicator_fresh_days(kind, risk.system),
+                control_statuses=lambda control: self.controls_for(risk.system, control),
+                owner=owner,
+            )
+        return self._risks[key]
+
+    def risks_of(self, system: str) -> tuple[RiskResult, ...]:
+        """The system's own risks, then the organization-level risks."""
+        return tuple(
+            self.risk(r) for r in (*self.config.risks_for(system), *self.config.risks_for(None))
+        )
+
+    # -- systems -----------------------------------------------------------------------------
+    def system(self, system_id: str) -> SystemAssessment:
+        config = self.in_scope[system_id]
+        controls = tuple(self.status(system_id, e) for e in self.catalog.entries)
+        risks = self.risks_of(system_id)
+        urgent_controls = _urgent(risks)
+        gaps = [
+            gap
+            for status in controls
+            if (gap := gap_for(status, system=system_id if status.scope == "system" else None))
+        ]
+        return SystemAssessment(
+            system=system_id,
+            name=config.label,
+            owner=config.owner or NO_OWNER,
+            model=self.current_models.get(system_id),
+            controls=controls,
+            score=ratio(s.status for s in controls),
+            risks=risks,
+            gaps=prioritise(gaps, urgent={system_id: urgent_controls, None: urgent_controls}),
+        )
+
+
+def _urgent(risks: Iterable[RiskResult]) -> frozenset[str]:
+    return frozenset(c for r in risks if r.above_appetite for c in r.controls)
+
+
+def _selected(config: AimsConfig, systems: Iterable[str] | None) -> list[SystemConfig]:
+    if systems is None:
+        return list(config.in_scope_systems)
+    chosen = []
+    for system_id in dict.fromkeys(systems):
+        system = config.system(system_id)  # ConfigError for unknown ids
+        if not system.in_scope:
+            raise ConfigError(
+                [ERROR_OUT_OF_SCOPE.format(system=system_id, reason=system.scope_reason)]
+            )
+        chosen.append(system)
+    return chosen
+
+
+def assess(
+    catalog: Catalog,
+    config: AimsConfig,
+    records: Iterable[EvidenceRecord],
+    *,
+    current_models: Mapping[str, CurrentModel | None],
+    now: datetime,
+    systems: Iterable[str] | None = None,
+) -> Assessment:
+    """Assess the in-scope systems (or the named ones) against catalog, risks and SoA.
+
+    ``current_models`` maps a system id to the model version it uses (missing or None: judge by
+    the system's latest run). ``now`` is the moment of judgement (naive means UTC).
+    ``ConfigError`` when ``systems`` names an unknown or out-of-scope system.
+    """
+    evaluation = _Evaluation(catalog, config, records, current_models=current_models, now=now)
+    chosen = _selected(config, systems)
+    assessed = {s.id: evaluation.system(s.id) for s in chosen}
+
+    soa: list[SoaEntry] = []
+    for entry in catalog.controls:
+        statuses = {sid: sa.control(entry.id) for sid, sa in assessed.items()}
+        soa.append(soa_entry(entry, config=config, statuses=statuses))
+
+    pairs: list[tuple[str, str]] = []
+    gaps: list[Gap] = []
+    for entry in catalog.entries:
+        if entry.scope == "organization":
+            verdict = evaluation.status(None, entry)
+            pairs.append((entry.group, verdict.status))
+            gap = gap_for(verdict, system=None)
+            if gap is not None:
+                gaps.append(gap)
+            continue
+        for sid, sa in assessed.items():
+            verdict = sa.control(entry.id)
+            pairs.append((entry.group, verdict.status))
+            gap = gap_for(verdict, system=sid)
+            if gap is not None:
+                gaps.append(gap)
+    urgent: dict[str | None, frozenset[str]] = {
+        sid: _urgent(sa.risks) for sid, sa in assessed.items()
+    }
+    urgent[None] = frozenset().union(*urgent.values()) | _urgent(
+        evaluation.risk(r) for r in config.risks_for(None)
+    )
+    return Assessment(
+        systems=MappingProxyType(assessed),
+        soa=tuple(soa),
+        readiness=readiness(
+            pairs=pairs,
+            per_system={sid: sa.score for sid, sa in assessed.items()},
+            groups=catalog.groups(),
+            gaps=gaps,
+            urgent=urgent,
+        ),
+        config_digest=evaluation.digest,
+        evaluated_at=_iso(evaluation.now),
+    )
+
+
+def assess_system(
+    catalog: Catalog,
+    config: AimsConfig,
+    records: Iterable[EvidenceRecord],
+    *,
+    system: str,
+    current_models: Mapping[str, CurrentModel | None],
+    now: datetime,
+) -> SystemAssessment:
+    """Assess one in-scope system (``ConfigError`` if unknown or out of scope).
+
+    Organization-level risks still consult every in-scope system's verdicts, hence the mapping.
+    """
+    assessment = assess(
+        catalog,
+        config,
+        records,
+        current_models=current_models,
+        now=now,
+        systems=[system],
+    )
+    return assessment.systems[system]
+
+
+# ------------------------------------------------------------------------- JSON-ready views
+def _model_dict(model: CurrentModel | None) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    return {"name": model.name, "version": model.version, "run_id": model.run_id}
+
+
+def summary_dict(sa: SystemAssessment) -> dict[str, Any]:
+    """The stable JSON interface of a system's assessment."""
+    return {
+        "system": sa.system,
+        "name": sa.name,
+        "owner": sa.owner,
+        "model": _model_dict(sa.model),
+        "score": sa.score,
+        "controls": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "kind": c.kind,
+                "group": c.group,
+                "status": c.status,
+                "reasons": list(c.reasons),
+                "evidence": list(c.evidence),
+            }
+            for c in sa.controls
+        ],
+        "risks": [r.to_dict() for r in sa.risks],
+        "gaps": [g.to_dict() for g in sa.gaps],
+        "counts": sa.counts(),
+    }
+
+
+def status_rows(a: Assessment) -> list[dict[str, Any]]:
+    """One row per assessed system: score, risks above appetite, gaps and counts per status."""
+    return [
+        {
+            "system": sa.system,
+            "name": sa.name,
+            "owner": sa.owner,
+            "score": sa.score,
+            "risks_above_appetite": sum(1 for r in sa.risks if r.above_appetite),
+            "gaps": len(sa.gaps),
+            "counts": sa.counts(),
+        }
+        for sa in a.systems.values()
+    ]
+
+
+def soa_rows(a: Assessment) -> list[dict[str, Any]]:
+    """The Statement of Applicability as rows (one per Annex A control)."""
+    return [entry.to_dict() for entry in a.soa]
+
+
+def risk_rows(a: Assessment) -> list[dict[str, Any]]:
+    """The evaluated risk register: each risk once (organization-level risks included)."""
+    seen: dict[tuple[str | None, str], dict[str, Any]] = {}
+    for sa in a.systems.values():
+        for risk in sa.risks:
+            seen.setdefault((risk.system, risk.id), risk.to_dict())
+    return list(seen.values())

@@ -1,0 +1,250 @@
+"""Result types of the conformity engine: frozen, keyword-only, JSON-ready through the row helpers.
+
+Statuses (:data:`STATUSES`):
+
+- ``satisfied``: current evidence (or a declaration, or a valid attestation) shows the entry is met;
+- ``failing``: the latest current automated evidence says no;
+- ``missing``: there is no evidence at all (or the collector that should produce it failed);
+- ``stale``: evidence exists but is too old, expired, or about another model version, run or
+  dataset than the one in use;
+- ``not_applicable``: excluded for the system in the Statement of Applicability, with the
+  justification as the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+SATISFIED = "satisfied"
+FAILING = "failing"
+MISSING = "missing"
+STALE = "stale"
+NOT_APPLICABLE = "not_applicable"
+
+#: Every status, in display order.
+STATUSES: tuple[str, ...] = (SATISFIED, FAILING, STALE, MISSING, NOT_APPLICABLE)
+
+Status = Literal["satisfied", "failing", "missing", "stale", "not_applicable"]
+
+IMPLEMENTED = "implemented"
+PARTIALLY_IMPLEMENTED = "partially implemented"
+NOT_IMPLEMENTED = "not implemented"
+IMPLEMENTATION_NOT_APPLICABLE = "not applicable"
+
+
+def _empty_mapping() -> Mapping[str, object]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CurrentModel:
+    """The model version an AI system currently uses (for example the registry alias target).
+
+    Run-level evidence counts for the system only when it is about this version, its run, or (for
+    data quality) one of its datasets.
+    """
+
+    name: str
+    version: str | None
+    run_id: str | None
+    dataset_digests: tuple[str, ...] = ()
+    alias: str | None = None
+
+    def describe(self) -> str:
+        """Short human label, e.g. ``credit-model version 3``."""
+        if self.version is not None:
+            return f"{self.name} version {self.version}"
+        if self.run_id is not None:
+            return f"{self.name} (run {self.run_id[:8]})"
+        return self.name
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControlStatus:
+    """The verdict on one catalog entry (clause or Annex A control) for one system."""
+
+    id: str
+    title: str
+    kind: Literal["clause", "control"]
+    group: str
+    status: Status
+    reasons: tuple[str, ...]
+    evidence: tuple[str, ...]
+    owner: str
+    how_to_close: str
+    scope: Literal["organization", "system"]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "kind": self.kind,
+            "group": self.group,
+            "status": self.status,
+            "reasons": list(self.reasons),
+            "evidence": list(self.evidence),
+            "owner": self.owner,
+            "how_to_close": self.how_to_close,
+            "scope": self.scope,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RiskResult:
+    """One risk of the register, evaluated: inherent and residual scores against the appetite."""
+
+    id: str
+    system: str | None
+    category: str
+    description: str
+    owner: str
+    treatment: str
+    controls: tuple[str, ...]
+    inherent_likelihood: int
+    impact: int
+    inherent: int
+    residual_likelihood: int
+    residual_impact: int
+    residual: int
+    appetite: int
+    above_appetite: bool
+    inherent_above_appetite: bool
+    indicator_value: float | None
+    reasons: tuple[str, ...]
+    evidence: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "system": self.system,
+            "category": self.category,
+            "description": self.description,
+            "owner": self.owner,
+            "treatment": self.treatment,
+            "controls": list(self.controls),
+            "inherent_likelihood": self.inherent_likelihood,
+            "impact": self.impact,
+            "inherent": self.inherent,
+            "residual_likelihood": self.residual_likelihood,
+            "residual_impact": self.residual_impact,
+            "residual": self.residual,
+            "appetite": self.appetite,
+            "above_appetite": self.above_appetite,
+            "inherent_above_appetite": self.inherent_above_appetite,
+            "indicator_value": self.indicator_value,
+            "reasons": list(self.reasons),
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gap:
+    """An applicable entry that is not satisfied, with who closes it and how.
+
+    ``system`` is ``None`` for an organization-scope entry (owned by the policy owner).
+    """
+
+    system: str | None
+    control: str
+    title: str
+    status: Status
+    owner: str
+    how_to_close: str
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "system": self.system,
+            "control": self.control,
+            "title": self.title,
+            "status": self.status,
+            "owner": self.owner,
+            "how_to_close": self.how_to_close,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemAssessment:
+    """Where one AI system stands: every clause and control, its risks, its gaps and its score."""
+
+    system: str
+    name: str
+    owner: str
+    model: CurrentModel | None
+    controls: tuple[ControlStatus, ...]
+    score: float
+    risks: tuple[RiskResult, ...]
+    gaps: tuple[Gap, ...]
+
+    def control(self, id: str) -> ControlStatus:
+        """The status of catalog entry ``id``; ``KeyError`` when the entry is not in the result."""
+        for status in self.controls:
+            if status.id == id:
+                return status
+        raise KeyError(id)
+
+    def counts(self) -> dict[str, int]:
+        """Number of entries per status (every status present, zero included)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for status in self.controls:
+            counts[status.status] += 1
+        return counts
+
+    @property
+    def risks_above_appetite(self) -> tuple[RiskResult, ...]:
+        return tuple(risk for risk in self.risks if risk.above_appetite)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SoaEntry:
+    """One line of the Statement of Applicability (an Annex A control)."""
+
+    control: str
+    title: str
+    group: str
+    applicable: bool
+    justification: str
+    implementation: Literal[
+        "implemented", "partially implemented", "not implemented", "not applicable"
+    ]
+    systems: Mapping[str, str] = field(default_factory=_empty_mapping)
+    linked_risks: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "control": self.control,
+            "title": self.title,
+            "group": self.group,
+            "applicable": self.applicable,
+            "justification": self.justification,
+            "implementation": self.implementation,
+            "systems": dict(self.systems),
+            "linked_risks": list(self.linked_risks),
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Readiness:
+    """Certification readiness: satisfied share overall, per system and per group, and the gaps."""
+
+    overall: float
+    per_system: Mapping[str, float]
+    per_group: Mapping[str, float]
+    gaps: tuple[Gap, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assessment:
+    """The engine's whole result for one configuration, evidence set and moment."""
+
+    systems: Mapping[str, SystemAssessment]
+    soa: tuple[SoaEntry, ...]
+    readiness: Readiness
+    config_digest: str
+    evaluated_at: str
