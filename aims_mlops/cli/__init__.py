@@ -1,1 +1,12 @@
-"""(being written)"""
+"""The ``aims`` command line (click). User errors exit 2 with one line, never a traceback.
+
+Command groups live in their own modules and are added here explicitly (no registration by
+import side effect).
+"""
+
+from aims_mlops.cli import _audit
+from aims_mlops.cli._main import cli, main
+
+_audit.register(cli)
+
+__all__ = ["cli", "main"]

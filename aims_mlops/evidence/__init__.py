@@ -8,6 +8,7 @@ later change is detectable with :meth:`EvidenceRecord.verify`.
 
 from aims_mlops.evidence._record import (
     KNOWN_KINDS,
+    MAX_DETAILS_CHARS,
     OUTCOMES,
     SCHEMA_VERSION,
     CollectorInfo,
@@ -16,10 +17,12 @@ from aims_mlops.evidence._record import (
     canonical_json,
     new_record,
     parse_timestamp,
+    sign_hash,
 )
 
 __all__ = [
     "KNOWN_KINDS",
+    "MAX_DETAILS_CHARS",
     "OUTCOMES",
     "SCHEMA_VERSION",
     "CollectorInfo",
@@ -28,4 +31,5 @@ __all__ = [
     "canonical_json",
     "new_record",
     "parse_timestamp",
+    "sign_hash",
 ]

@@ -1,0 +1,461 @@
+"""The public Python API: bind a session, capture evidence, read a system's standing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aims_mlops import _capture
+from aims_mlops._errors import AimsError
+from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from aims_mlops.config import AimsConfig
+
+ERROR_NO_SYSTEM = (
+    "no AI system is bound: pass system=..., call aims_mlops.init(system=...), or set $AIMS_SYSTEM"
+)
+ERROR_UNKNOWN_CONTROL = "unknown control or clause {control!r}; see `aims catalog` for the ids"
+ERROR_ATTEST_SCOPE = "attest to {control} either for one system (system=...) or for the organization (org=True), not both"
+ERROR_BLANK = "{field} must not be blank"
+
+FAIRNESS_CONTROLS = ("A.5.4", "A.6.2.4")
+DATA_QUALITY_CONTROLS = ("A.7.4", "A.6.2.4")
+PERFORMANCE_CONTROLS = ("A.6.2.4",)
+MONITORING_CONTROLS = ("A.6.2.6", "9.1")
+
+
+# -- session ---------------------------------------------------------------------------------------
+def init(
+    system: str | None = None,
+    config: str | os.PathLike[str] | None = None,
+    *,
+    strict: bool | None = None,
+    autolog: bool = True,
+    include_values: bool | None = None,
+    tracking_uri: str | None = None,
+) -> _capture.Session:
+    """Bind this process to an AI system and turn capture on.
+
+    ``config`` is the path of ``aims.yaml`` (default ``$AIMS_CONFIG`` or ``./aims.yaml``; a missing
+    default file is allowed, a malformed one raises :class:`ConfigError`). ``strict=True`` makes a
+    failing collector raise instead of recording an ``error`` record.
+    """
+    from aims_mlops.config import default_config_path, load_config
+
+    path = Path(config) if config is not None else default_config_path()
+    loaded: AimsConfig | None = None
+    if config is not None or path.is_file():
+        loaded = load_config(path)
+    if system is not None and loaded is not None:
+        loaded.system(system)  # an unknown id raises ConfigError listing the known ones
+    capture_settings = loaded.capture if loaded is not None else None
+    session = _capture.Session(
+        config_path=path if loaded is not None else None,
+        config=loaded,
+        system=system or os.environ.get(_capture.ENV_SYSTEM) or None,
+        strict=bool(capture_settings and capture_settings.strict) if strict is None else strict,
+        include_values=(
+            bool(capture_settings and capture_settings.include_values)
+            if include_values is None
+            else include_values
+        ),
+        tracking_uri=tracking_uri,
+    )
+    _capture.set_session(session)
+    if autolog:
+        _enable_autolog(strict=None)
+    return session
+
+
+def autolog(*, disable: bool = False, strict: bool | None = None) -> None:
+    """Record lineage evidence for every MLflow run that ends (FINISHED or FAILED)."""
+    from aims_mlops.integrations import _autolog
+
+    if disable:
+        _autolog.disable()
+    else:
+        _enable_autolog(strict=strict)
+
+
+def _enable_autolog(*, strict: bool | None) -> None:
+    from aims_mlops.integrations import _autolog
+
+    _autolog.enable(strict=bool(strict))
+
+
+def _system(explicit: str | None) -> str:
+    system = _capture.resolve_system(explicit, experiment_name=_active_experiment_name())
+    if not system:
+        raise AimsError(ERROR_NO_SYSTEM)
+    return system
+
+
+def _active_run_id(run_id: str | None) -> str | None:
+    if run_id is not None:
+        return run_id
+    import mlflow
+
+    active = mlflow.active_run()
+    return active.info.run_id if active is not None else None
+
+
+def _active_experiment_name() -> str | None:
+    import sys
+
+    if "mlflow" not in sys.modules:  # no run can be active without mlflow imported
+        return None
+    import mlflow
+
+    active = mlflow.active_run()
+    if active is None:
+        return None
+    return mlflow.MlflowClient().get_experiment(active.info.experiment_id).name
+
+
+def _log_to_run(run_id: str | None, metrics: Mapping[str, float], prefix: str) -> None:
+    """Mirror a record's numbers as run metrics, so they show up in MLflow's own UI."""
+    if run_id is None or not metrics:
+        return
+    from mlflow.entities import Metric
+
+    store = _capture.get_session().store
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    store.client.log_batch(
+        run_id,
+        metrics=[Metric(f"{prefix}.{name}", float(value), now, 0) for name, value in metrics.items()],
+    )
+
+
+# -- capture ---------------------------------------------------------------------------------------
+def check_data(
+    df: pd.DataFrame,
+    expectations: Sequence[Any] | None = None,
+    *,
+    name: str = "dataset",
+    system: str | None = None,
+    include_values: bool | None = None,
+    run_id: str | None = None,
+) -> EvidenceRecord:
+    """Validate ``df`` with Great Expectations and record data-quality evidence (A.7.4, A.6.2.4).
+
+    ``expectations`` are Great Expectations expectation objects or ``{"type", "kwargs"}`` dicts;
+    by default the system's ``data_quality.expectations`` from ``aims.yaml``. Unexpected-value
+    samples (possibly personal data) are left out unless ``include_values=True``.
+    """
+    from aims_mlops.collectors._data_quality import data_quality_record
+
+    session = _capture.get_session()
+    system_id = _system(system)
+    run = _active_run_id(run_id)
+    if expectations is None:
+        system_config = session.system_config(system_id)
+        declared = system_config.data_quality.expectations if system_config is not None else ()
+        expectations = list(declared)
+    values = session.include_values if include_values is None else include_values
+
+    def produce() -> EvidenceRecord:
+        return data_quality_record(
+            df,
+            expectations,
+            name=name,
+            system=system_id,
+            include_values=values,
+            subject=Subject(run_id=run),
+            config_digest=session.config_digest,
+        )
+
+    record = _capture.capture(
+        "data_quality", system=system_id, controls=DATA_QUALITY_CONTROLS, produce=produce, run_id=run
+    )
+    _log_to_run(run, {k: v for k, v in record.metrics.items() if k == "success_percent"}, f"aims.dq.{name}")
+    return record
+
+
+def assess_fairness(
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    *,
+    system: str | None = None,
+    thresholds: Mapping[str, Mapping[str, float]] | None = None,
+    run_id: str | None = None,
+    pos_label: Any = 1,
+) -> EvidenceRecord:
+    """Measure group fairness and record it (A.5.4, A.6.2.4), judged against the thresholds.
+
+    ``sensitive_features`` is a Series, an array, or a DataFrame: a frame's columns named in the
+    system's ``sensitive_features`` are used (several give intersectional groups). Metrics use
+    fairlearn's names and definitions and equal its results.
+    """
+    from aims_mlops.collectors._fairness import fairness_record, select_sensitive
+
+    session = _capture.get_session()
+    system_id = _system(system)
+    run = _active_run_id(run_id)
+    limits = session.thresholds("fairness", system_id) if thresholds is None else thresholds
+    tables: dict[str, Any] = {}
+
+    def produce() -> EvidenceRecord:
+        features = sensitive_features
+        system_config = session.system_config(system_id)
+        if (
+            hasattr(features, "columns")
+            and system_config is not None
+            and system_config.sensitive_features
+        ):
+            features = select_sensitive(features, system_config.sensitive_features)
+        result = fairness_record(
+            y_true,
+            y_pred,
+            features,
+            system=system_id,
+            thresholds=limits,
+            subject=Subject(run_id=run),
+            config_digest=session.config_digest,
+            pos_label=pos_label,
+        )
+        tables["group_table"] = result.table
+        return result.record
+
+    def artifacts(record: EvidenceRecord) -> Mapping[str, bytes]:
+        return {f"fairness/{record.id}/group_table.csv": tables["group_table"].to_csv().encode()}
+
+    record = _capture.capture(
+        "fairness",
+        system=system_id,
+        controls=FAIRNESS_CONTROLS,
+        produce=produce,
+        run_id=run,
+        artifacts=artifacts if run is not None else None,
+    )
+    _log_to_run(run, record.metrics if record.kind == "fairness" else {}, "aims.fairness")
+    return record
+
+
+def validate_performance(
+    metrics: Mapping[str, float] | Any | None = None,
+    *,
+    system: str | None = None,
+    thresholds: Mapping[str, Mapping[str, float]] | None = None,
+    run_id: str | None = None,
+) -> EvidenceRecord:
+    """Judge evaluation metrics against the system's performance thresholds (A.6.2.4).
+
+    ``metrics`` is a mapping, an ``mlflow.models.EvaluationResult``, or None to read the run's
+    own logged metrics.
+    """
+    from aims_mlops.collectors._performance import (
+        metrics_from_evaluation,
+        metrics_from_run,
+        performance_record,
+    )
+
+    session = _capture.get_session()
+    system_id = _system(system)
+    run = _active_run_id(run_id)
+    limits = session.thresholds("performance", system_id) if thresholds is None else thresholds
+
+    def produce() -> EvidenceRecord:
+        if metrics is None:
+            if run is None:
+                raise AimsError("validate_performance() needs metrics=... or an active MLflow run")
+            measured = metrics_from_run(run, client=session.store.client)
+            source = "run"
+        else:
+            measured = metrics_from_evaluation(metrics)
+            source = "evaluation" if not isinstance(metrics, Mapping) else "metrics"
+        return performance_record(
+            measured,
+            thresholds=limits,
+            system=system_id,
+            subject=Subject(run_id=run),
+            config_digest=session.config_digest,
+            source=source,
+        )
+
+    return _capture.capture(
+        "performance", system=system_id, controls=PERFORMANCE_CONTROLS, produce=produce, run_id=run
+    )
+
+
+def monitor(
+    current_df: pd.DataFrame,
+    reference_df: pd.DataFrame,
+    *,
+    system: str | None = None,
+    model_version: str | None = None,
+    columns: Sequence[str] | None = None,
+    check_quality: bool = True,
+) -> EvidenceRecord:
+    """Check a production batch against the reference data: the system's data-quality
+    expectations plus drift per feature (A.6.2.6, clause 9.1)."""
+    from aims_mlops.collectors._monitoring import monitoring_record
+
+    session = _capture.get_session()
+    system_id = _system(system)
+    system_config = session.system_config(system_id)
+    settings = system_config.monitoring if system_config is not None else None
+    limits = (
+        {
+            "psi_max": settings.psi_max,
+            "ks_pvalue_min": settings.ks_pvalue_min,
+            "chi2_pvalue_min": settings.chi2_pvalue_min,
+        }
+        if settings is not None
+        else None
+    )
+    if model_version is None and system_config is not None:
+        current = session.store.current_model(
+            registered_model=system_config.mlflow.registered_model,
+            alias=system_config.mlflow.alias,
+        )
+        model_version = current.version if current is not None else None
+    model_name = system_config.mlflow.registered_model if system_config is not None else None
+
+    def produce() -> EvidenceRecord:
+        quality = None
+        if check_quality and system_config is not None and system_config.data_quality.expectations:
+            from aims_mlops.collectors._data_quality import run_expectations
+
+            quality = run_expectations(
+                current_df, list(system_config.data_quality.expectations), include_values=False
+            )
+        return monitoring_record(
+            current_df,
+            reference_df,
+            system=system_id,
+            thresholds=limits,
+            columns=columns,
+            data_quality=quality,
+            subject=Subject(model_name=model_name, model_version=model_version),
+            config_digest=session.config_digest,
+            model_version=model_version,
+        )
+
+    return _capture.capture(
+        "monitoring", system=system_id, controls=MONITORING_CONTROLS, produce=produce
+    )
+
+
+def attest(
+    control: str,
+    *,
+    by: str,
+    document: str,
+    system: str | None = None,
+    org: bool = False,
+    valid_days: int | None = None,
+    statement: str | None = None,
+    config: str | os.PathLike[str] | None = None,
+) -> EvidenceRecord:
+    """Record that a named person vouches for a document serving ``control``.
+
+    A local document is hashed into the record (SHA-256), so a later edit is detectable.
+    Attestations are organization-level (``org=True``) or about one ``system``.
+    """
+    from aims_mlops.catalog import load_catalog
+
+    catalog = load_catalog()
+    if control not in catalog:
+        raise AimsError(ERROR_UNKNOWN_CONTROL.format(control=control))
+    if (system is None) == (not org):
+        raise AimsError(ERROR_ATTEST_SCOPE.format(control=control))
+    for field_name, value in (("by", by), ("document", document)):
+        if not value or not value.strip():
+            raise AimsError(ERROR_BLANK.format(field=field_name))
+    session = _capture.get_session()
+    if config is not None:
+        from aims_mlops.config import load_config
+
+        session = _capture.Session(
+            config_path=Path(config), config=load_config(config), strict=session.strict
+        )
+        _capture.set_session(session)
+    if system is not None and session.config is not None:
+        session.config.system(system)
+    document_path = Path(document)
+    digest = (
+        hashlib.sha256(document_path.read_bytes()).hexdigest() if document_path.is_file() else None
+    )
+    now = datetime.now(UTC)
+    valid_until = (
+        (now + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")
+        if valid_days is not None
+        else None
+    )
+    record = new_record(
+        kind="attestation",
+        system=system,
+        outcome="pass",
+        collector="aims_mlops.attest",
+        controls=[control],
+        details={
+            "by": by.strip(),
+            "document": str(document_path.resolve()) if digest else document,
+            "document_sha256": digest,
+            "statement": statement or f"{by.strip()} attests to {control}: {catalog.get(control).title}",
+            "valid_days": valid_days,
+        },
+        valid_until=valid_until,
+        config_digest=session.config_digest,
+    )
+    return _capture.emit(record)
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def summary(
+    system: str,
+    model_version: str | None = None,
+    *,
+    config: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Where ``system`` stands: the same object ``aims summary --format json`` prints."""
+    from aims_mlops._judge import judge
+    from aims_mlops.engine import summary_dict
+
+    result = judge(config=config, systems=[system], model_versions={system: model_version})
+    return summary_dict(result.assessment.systems[system])
+
+
+def status(*, config: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """Every in-scope system's score, risks above appetite and gap count (``aims status``)."""
+    from aims_mlops._judge import judge
+    from aims_mlops.engine import status_rows
+
+    return status_rows(judge(config=config).assessment)
+
+
+def dashboard(system: str | None = None, **kwargs: Any) -> Any:
+    """An ipywidgets dashboard of one system's risks, controls, evidence and gaps."""
+    from aims_mlops.views import dashboard as _dashboard
+
+    return _dashboard(system, **kwargs)
+
+
+def portfolio(**kwargs: Any) -> Any:
+    """An ipywidgets table of every system; choosing one opens its dashboard."""
+    from aims_mlops.views import portfolio as _portfolio
+
+    return _portfolio(**kwargs)
+
+
+__all__ = [
+    "assess_fairness",
+    "attest",
+    "autolog",
+    "check_data",
+    "dashboard",
+    "init",
+    "monitor",
+    "portfolio",
+    "status",
+    "summary",
+    "validate_performance",
+]

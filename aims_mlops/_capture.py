@@ -1,0 +1,265 @@
+"""The capture layer: the session, system resolution, and the one path every record takes to the store.
+
+Collectors return records; this module adds the session's context, turns collector failures into
+``error`` records (capture never breaks a training run unless strict mode is on) and writes them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aims_mlops._errors import AimsError, AimsWarning, CaptureError, ConfigError
+from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+
+if TYPE_CHECKING:
+    from aims_mlops.config import AimsConfig
+    from aims_mlops.store import EvidenceStore
+
+ENV_SYSTEM = "AIMS_SYSTEM"
+ENV_STRICT = "AIMS_STRICT"
+ENV_SIGNING_KEY = "AIMS_SIGNING_KEY"
+
+WARNING_CAPTURE_FAILED = (
+    "aims_mlops: {kind} capture failed ({error}); recorded as error record {record_id}. "
+    "The run goes on; pass strict=True to aims_mlops.init() to raise instead."
+)
+WARNING_CONFIG_UNUSABLE = "aims_mlops: {path} could not be loaded, capture runs without it:\n{error}"
+WARNING_STORE_FAILED = (
+    "aims_mlops: storing {kind} record {record_id} failed ({error}); it was kept in the spool at "
+    "{spool} for `aims sync`."
+)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def signing_key() -> bytes | None:
+    """The HMAC key records are signed with, from ``$AIMS_SIGNING_KEY`` (None when unset)."""
+    value = os.environ.get(ENV_SIGNING_KEY)
+    return value.encode("utf-8") if value else None
+
+
+@dataclass
+class Session:
+    """What capture knows in this process: the config, the bound system, the store."""
+
+    config_path: Path | None = None
+    config: AimsConfig | None = None
+    system: str | None = None
+    strict: bool = False
+    include_values: bool = False
+    tracking_uri: str | None = None
+    _store: EvidenceStore | None = field(default=None, repr=False)
+
+    @property
+    def config_digest(self) -> str | None:
+        if self.config is None:
+            return None
+        from aims_mlops.config import config_digest
+
+        return config_digest(self.config)
+
+    @property
+    def store(self) -> EvidenceStore:
+        if self._store is None:
+            self._store = make_store(self.config, tracking_uri=self.tracking_uri)
+        return self._store
+
+    def thresholds(self, section: str, system: str | None) -> dict[str, dict[str, float]]:
+        """The declared ``fairness`` or ``performance`` thresholds of a system, as plain dicts."""
+        system_config = self.system_config(system)
+        if system_config is None:
+            return {}
+        declared = getattr(system_config, section, None) or {}
+        return {
+            name: {k: v for k, v in bound.model_dump().items() if v is not None}
+            for name, bound in declared.items()
+        }
+
+    def system_config(self, system: str | None) -> Any:
+        if self.config is None or system is None:
+            return None
+        return next((s for s in self.config.systems if s.id == system), None)
+
+
+def make_store(config: AimsConfig | None, *, tracking_uri: str | None = None) -> EvidenceStore:
+    """The evidence store the config (or MLflow's own defaults) points at."""
+    from aims_mlops.store import EvidenceStore
+
+    settings = config.store if config is not None else None
+    return EvidenceStore(
+        tracking_uri=tracking_uri or (settings.tracking_uri if settings else None),
+        evidence_experiment=settings.evidence_experiment if settings else "aims-evidence",
+        spool_dir=settings.spool_dir if settings else ".aims/spool",
+    )
+
+
+_lock = threading.Lock()
+_session: Session | None = None
+
+
+def _load_config_quietly(path: Path) -> AimsConfig | None:
+    from aims_mlops.config import load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        warnings.warn(
+            AimsWarning(WARNING_CONFIG_UNUSABLE.format(path=path, error=exc)), stacklevel=3
+        )
+        return None
+
+
+def default_session() -> Session:
+    """A session from the environment: ``$AIMS_CONFIG`` / ``./aims.yaml`` and ``$AIMS_SYSTEM``."""
+    from aims_mlops.config import default_config_path
+
+    path = default_config_path()
+    config = _load_config_quietly(path) if path.is_file() else None
+    capture = config.capture if config is not None else None
+    return Session(
+        config_path=path if config is not None else None,
+        config=config,
+        system=os.environ.get(ENV_SYSTEM) or None,
+        strict=_truthy(os.environ.get(ENV_STRICT)) or bool(capture and capture.strict),
+        include_values=bool(capture and capture.include_values),
+    )
+
+
+def get_session() -> Session:
+    global _session
+    with _lock:
+        if _session is None:
+            _session = default_session()
+        return _session
+
+
+def set_session(session: Session | None) -> None:
+    """Replace the process-wide session (``None`` forgets it; the next use rebuilds it)."""
+    global _session
+    with _lock:
+        _session = session
+
+
+def resolve_system(
+    explicit: str | None = None, *, experiment_name: str | None = None
+) -> str | None:
+    """The AI system evidence belongs to: explicit > ``init`` > ``$AIMS_SYSTEM`` > the config's
+    experiment-to-system mapping."""
+    if explicit:
+        return explicit
+    session = get_session()
+    if session.system:
+        return session.system
+    from_env = os.environ.get(ENV_SYSTEM)
+    if from_env:
+        return from_env
+    if experiment_name and session.config is not None:
+        return session.config.system_for_experiment(experiment_name)
+    return None
+
+
+def emit(
+    record: EvidenceRecord,
+    *,
+    run_id: str | None = None,
+    artifacts: Mapping[str, bytes] | None = None,
+) -> EvidenceRecord:
+    """Store a record, signed when ``$AIMS_SIGNING_KEY`` is set. Unreachable stores spool."""
+    key = signing_key()
+    if key is not None and record.signature is None:
+        record = record.signed(key)
+    session = get_session()
+    try:
+        session.store.write(record, run_id=run_id, artifacts=artifacts)
+    except Exception as exc:
+        # The store spools connection failures itself; anything else still must not lose the
+        # record or break the caller's run: keep it in the spool and say so.
+        if session.strict:
+            raise CaptureError(f"storing {record.kind} record {record.id} failed: {exc}") from exc
+        spool_path = session.store.spool(record, run_id=run_id, artifacts=artifacts, reason=str(exc))
+        warnings.warn(
+            AimsWarning(
+                WARNING_STORE_FAILED.format(
+                    kind=record.kind, record_id=record.id, error=exc, spool=spool_path
+                )
+            ),
+            stacklevel=2,
+        )
+    return record
+
+
+def error_record(
+    kind: str,
+    error: BaseException,
+    *,
+    system: str | None,
+    controls: Iterable[str],
+    run_id: str | None = None,
+    config_digest: str | None = None,
+) -> EvidenceRecord:
+    """The record that says a collector tried and failed (it never counts as passing)."""
+    return new_record(
+        kind="error",
+        system=system,
+        outcome="error",
+        collector=f"aims_mlops.{kind}",
+        subject=Subject(run_id=run_id),
+        controls=controls,
+        details={"collector_kind": kind, "error": f"{type(error).__name__}: {error}"[:2000]},
+        config_digest=config_digest,
+    )
+
+
+def capture(
+    kind: str,
+    *,
+    system: str | None,
+    controls: Iterable[str],
+    produce: Callable[[], EvidenceRecord],
+    run_id: str | None = None,
+    artifacts: Callable[[EvidenceRecord], Mapping[str, bytes]] | None = None,
+    strict: bool | None = None,
+) -> EvidenceRecord:
+    """Run a collector and store what it produced, or an ``error`` record when it failed."""
+    session = get_session()
+    strict = session.strict if strict is None else strict
+    try:
+        record = produce()
+        extra = artifacts(record) if artifacts is not None else None
+    except Exception as exc:
+        if strict:
+            if isinstance(exc, AimsError):
+                raise
+            raise CaptureError(f"{kind} capture failed: {type(exc).__name__}: {exc}") from exc
+        record = error_record(
+            kind,
+            exc,
+            system=system,
+            controls=controls,
+            run_id=run_id,
+            config_digest=session.config_digest,
+        )
+        warnings.warn(
+            AimsWarning(
+                WARNING_CAPTURE_FAILED.format(
+                    kind=kind, error=f"{type(exc).__name__}: {exc}", record_id=record.id
+                )
+            ),
+            stacklevel=3,
+        )
+        extra = None
+    return emit(record, run_id=run_id, artifacts=extra)
+
+
+def with_subject(record: EvidenceRecord, **changes: Any) -> EvidenceRecord:
+    """A copy of ``record`` about another subject (re-hashed: the subject is part of the content)."""
+    updated = replace(record, subject=replace(record.subject, **changes), signature=None)
+    return replace(updated, content_hash=updated.compute_hash())

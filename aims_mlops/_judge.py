@@ -1,0 +1,92 @@
+"""Gather the three inputs (config, catalog, evidence) and run the pure engine once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aims_mlops import _capture
+
+if TYPE_CHECKING:
+    from aims_mlops.catalog import Catalog
+    from aims_mlops.config import AimsConfig
+    from aims_mlops.engine import Assessment, CurrentModel
+    from aims_mlops.evidence import EvidenceRecord
+    from aims_mlops.store import EvidenceStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class Judgement:
+    """An assessment with the inputs it was computed from (views and reports need both)."""
+
+    assessment: Assessment
+    config: AimsConfig
+    config_path: Path
+    catalog: Catalog
+    records: tuple[EvidenceRecord, ...]
+    current_models: Mapping[str, CurrentModel | None]
+    store: EvidenceStore
+
+
+def judge(
+    *,
+    config: str | os.PathLike[str] | AimsConfig | None = None,
+    systems: Iterable[str] | None = None,
+    model_versions: Mapping[str, str | None] | None = None,
+    store: EvidenceStore | None = None,
+    now: datetime | None = None,
+) -> Judgement:
+    """Load config, catalog and the evidence of the named (default: all in-scope) systems, and
+    assess them. ``model_versions`` pins a system to a registered model version (default: the
+    version holding the system's alias, e.g. ``champion``)."""
+    from aims_mlops.catalog import load_catalog
+    from aims_mlops.config import AimsConfig, default_config_path, load_config
+    from aims_mlops.engine import assess
+
+    if isinstance(config, AimsConfig):
+        cfg, path = config, Path("aims.yaml")
+    else:
+        path = Path(config) if config is not None else default_config_path()
+        cfg = load_config(path)
+    wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
+    for system_id in wanted:
+        cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
+    evidence_store = store or _capture.make_store(cfg)
+    pinned = model_versions or {}
+    current: dict[str, CurrentModel | None] = {}
+    records: list[EvidenceRecord] = []
+    for system_id in wanted:
+        binding = cfg.system(system_id).mlflow
+        current[system_id] = evidence_store.current_model(
+            registered_model=binding.registered_model,
+            alias=binding.alias,
+            version=pinned.get(system_id),
+            experiment=binding.experiment,
+        )
+    seen: set[str] = set()
+    for system_id in wanted:
+        for record in evidence_store.records(system=system_id):
+            if record.id not in seen:  # organization-level records come back for every system
+                seen.add(record.id)
+                records.append(record)
+    assessment = assess(
+        load_catalog(),
+        cfg,
+        records,
+        current_models=current,
+        now=now or datetime.now(UTC),
+        systems=wanted,
+    )
+    return Judgement(
+        assessment=assessment,
+        config=cfg,
+        config_path=path,
+        catalog=load_catalog(),
+        records=tuple(records),
+        current_models=current,
+        store=evidence_store,
+    )

@@ -1,0 +1,3 @@
+from aims_mlops.cli import main
+
+main()

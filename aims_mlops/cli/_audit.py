@@ -1,0 +1,202 @@
+"""Auditor-facing commands: audit pack, OSCAL export, audit plan, management review, register."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from aims_mlops._errors import AimsError
+from aims_mlops.cli._main import (
+    config_option,
+    echo_json,
+    format_option,
+    render_table,
+    write_atomically,
+)
+
+ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
+F = TypeVar("F", bound=Callable[..., Any])
+
+REGISTER_COLUMNS = ["id", "system", "control", "status", "owner", "opened_at", "due", "closed_at"]
+
+
+def _output_option(help_text: str, *, required: bool = False) -> Callable[[F], F]:
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=required,
+        default=None,
+        help=help_text,
+    )
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    write_atomically(output, text)
+    click.echo(f"wrote {output}")
+
+
+@click.command("audit-pack")
+@config_option
+@click.argument("system", required=False)
+@click.option("--all", "all_systems", is_flag=True, help="Every in-scope system.")
+@_output_option("The zip to write.", required=True)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
+def audit_pack_command(
+    config: Path | None,
+    system: str | None,
+    all_systems: bool,
+    output: Path,
+    progress: bool | None,
+) -> None:
+    """Write the audit pack of SYSTEM (or --all): evidence, SoA, risks, reports, manifest."""
+    from aims_mlops._judge import judge
+    from aims_mlops.reports._pack import RECORDS_DIR, build_pack
+
+    if (system is None) == (not all_systems):
+        raise AimsError(ERROR_SYSTEM_OR_ALL)
+    systems = None if all_systems else [system]
+    judgement = judge(config=config, systems=systems)
+    manifest = build_pack(
+        judgement,
+        output,
+        progress=sys.stderr.isatty() if progress is None else progress,
+    )
+    records = sum(1 for m in manifest.members if m.startswith(RECORDS_DIR))
+    signed = "signed" if manifest.signature else "unsigned (set $AIMS_SIGNING_KEY to sign)"
+    click.echo(
+        f"wrote {output}: {len(manifest.members) + 1} files, {records} evidence records, "
+        f"systems {', '.join(manifest.systems)}; manifest sha256 {manifest.manifest_sha256}, "
+        f"{signed}"
+    )
+
+
+@click.command("export")
+@config_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["oscal"]),
+    default="oscal",
+    show_default=True,
+    help="Export format (OSCAL Assessment Results 1.1.2, JSON).",
+)
+@click.option("--system", "systems", multiple=True, help="Only this system (repeatable).")
+@_output_option("File to write (default: stdout).")
+def export_command(
+    config: Path | None, fmt: str, systems: tuple[str, ...], output: Path | None
+) -> None:
+    """Export the assessment for GRC tools (OSCAL Assessment Results)."""
+    from aims_mlops._judge import judge
+    from aims_mlops.reports._oscal import assessment_results
+
+    judgement = judge(config=config, systems=list(systems) or None)
+    document = assessment_results(judgement)
+    _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+
+
+@click.command("audit-plan")
+@config_option
+@format_option("json", "md")
+@click.option("--sample-size", type=click.IntRange(min=0), default=3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+@_output_option("File to write (default: stdout).")
+def audit_plan_command(
+    config: Path | None, fmt: str, sample_size: int, seed: int, output: Path | None
+) -> None:
+    """The internal audit checklist (clause 9.2) with a reproducible evidence sample."""
+    from aims_mlops._judge import judge
+    from aims_mlops.reports._audit import audit_plan, audit_plan_markdown
+
+    plan = audit_plan(judge(config=config), sample_size=sample_size, seed=seed)
+    if fmt == "md":
+        _emit(audit_plan_markdown(plan), output)
+    else:
+        _emit(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", output)
+
+
+@click.command("review-pack")
+@config_option
+@click.option(
+    "--since",
+    default=None,
+    help="Start of 'changes since the last review' (YYYY-MM-DD; default: the last recorded "
+    "management review, else 90 days).",
+)
+@format_option("json", "md")
+@_output_option("File to write (default: stdout).")
+def review_pack_command(
+    config: Path | None, since: str | None, fmt: str, output: Path | None
+) -> None:
+    """The management review inputs (clause 9.3): actions, changes, trends, nonconformities."""
+    from aims_mlops._judge import judge
+    from aims_mlops.reports._audit import (
+        default_register_path,
+        nonconformities,
+        parse_moment,
+        read_register,
+        review_pack,
+        review_pack_markdown,
+    )
+
+    start = parse_moment(since) if since is not None else None
+    judgement = judge(config=config)
+    register = nonconformities(judgement, read_register(default_register_path(judgement)))
+    pack = review_pack(judgement, since=start, register=register)
+    if fmt == "md":
+        _emit(review_pack_markdown(pack), output)
+    else:
+        _emit(json.dumps(pack, indent=2, ensure_ascii=False) + "\n", output)
+
+
+@click.command("nonconformities")
+@config_option
+@click.option(
+    "--register",
+    "register_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Register file (default: .aims/nonconformities.json next to aims.yaml).",
+)
+@format_option("table", "json")
+def nonconformities_command(config: Path | None, register_path: Path | None, fmt: str) -> None:
+    """Update the nonconformity register (clause 10.2) from the current judgement and print it."""
+    from aims_mlops._judge import judge
+    from aims_mlops.reports._audit import default_register_path, update_nonconformity_register
+
+    judgement = judge(config=config)
+    path = register_path or default_register_path(judgement)
+    register = update_nonconformity_register(judgement, path)
+    if fmt == "json":
+        echo_json(register)
+        return
+    opened = sum(1 for e in register if e["status"] == "open")
+    click.echo(render_table(register, REGISTER_COLUMNS) if register else "no nonconformities")
+    click.echo(f"{opened} open, {len(register) - opened} closed; register {path}")
+
+
+COMMANDS = (
+    audit_pack_command,
+    export_command,
+    audit_plan_command,
+    review_pack_command,
+    nonconformities_command,
+)
+
+
+def register(group: click.Group) -> None:
+    """Add the auditor-facing commands to ``group`` (the ``aims`` CLI)."""
+    for command in COMMANDS:
+        group.add_command(command)

@@ -1,0 +1,414 @@
+"""The ``aims`` command line: the compliance team's view of the AI management system."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from aims_mlops._errors import AimsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USER_ERROR = 2
+ERROR_CONFIG_EXISTS = "{path} already exists; pass --force to overwrite it"
+
+
+class AimsGroup(click.Group):
+    """Turns every domain error into one clear line on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AimsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USER_ERROR)
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="aims.yaml to use (default: $AIMS_CONFIG, else ./aims.yaml).",
+    )(func)
+
+
+def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default or choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Plain fixed-width table (no dependency; fine for terminals and logs)."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.2f}"
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return "" if value is None else str(value)
+
+    body = [[cell(row.get(col)) for col in columns] for row in rows]
+    widths = [max([len(col), *(len(r[i]) for r in body)]) for i, col in enumerate(columns)]
+    lines = ["  ".join(col.ljust(w) for col, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in body)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in row.items()}
+        )
+    return buffer.getvalue()
+
+
+def render_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    def cell(value: Any) -> str:
+        if isinstance(value, list | tuple):
+            value = ", ".join(map(str, value))
+        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines.extend("| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(cls=AimsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="aims-mlops")
+def cli() -> None:
+    """ISO/IEC 42001 evidence, status and reports for AI systems built with MLflow."""
+
+
+# -- configuration ---------------------------------------------------------------------------------
+@cli.command("init")
+@config_option
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_command(config: Path | None, force: bool) -> None:
+    """Write a commented example aims.yaml that validates."""
+    from aims_mlops.config import default_config_path, example_config_text
+
+    path = config or default_config_path()
+    if path.exists() and not force:
+        raise AimsError(ERROR_CONFIG_EXISTS.format(path=path))
+    write_atomically(path, example_config_text())
+    click.echo(f"wrote {path}; edit it, then run `aims validate`")
+
+
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write a file so that readers see the old content or the new, never half of it."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@cli.command("validate")
+@config_option
+def validate_command(config: Path | None) -> None:
+    """Check aims.yaml: every problem with its line and field."""
+    from aims_mlops.config import config_digest, default_config_path, load_config
+
+    path = config or default_config_path()
+    cfg = load_config(path)
+    systems = len(cfg.systems)
+    click.echo(
+        f"{path}: valid ({systems} system{'s' * (systems != 1)}, {len(cfg.risks)} risks, "
+        f"{len(cfg.soa)} SoA decisions; digest {config_digest(cfg)[:12]})"
+    )
+
+
+@cli.command("catalog")
+@format_option("table", "json")
+def catalog_command(fmt: str) -> None:
+    """The ISO/IEC 42001 clauses and Annex A controls, with their evidence rules."""
+    from aims_mlops.catalog import load_catalog
+
+    catalog = load_catalog()
+    rows = [entry.to_dict() for entry in catalog]
+    if fmt == "json":
+        echo_json(rows)
+        return
+    table_rows = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "title": e.title,
+            "evidence": ", ".join(e.rule.kinds)
+            or (f"config: {e.rule.config_check}" if e.rule.config_check else "")
+            or ("derived: " + ", ".join(e.rule.derived_from) if e.rule.derived_from else "")
+            or "attestation",
+        }
+        for e in catalog
+    ]
+    click.echo(render_table(table_rows, ["id", "kind", "title", "evidence"]))
+
+
+# -- evidence --------------------------------------------------------------------------------------
+@cli.command("attest")
+@config_option
+@click.argument("control")
+@click.option("--system", "system", default=None, help="The AI system the attestation is about.")
+@click.option("--org", is_flag=True, help="An organization-level attestation (every system).")
+@click.option("--by", "by", required=True, help="The named person who vouches.")
+@click.option("--document", required=True, help="URL or path of the document; a file is hashed.")
+@click.option("--valid-days", type=click.IntRange(min=1), default=None, help="Expires after N days.")
+@click.option("--statement", default=None, help="What is attested, in words.")
+def attest_command(
+    config: Path | None,
+    control: str,
+    system: str | None,
+    org: bool,
+    by: str,
+    document: str,
+    valid_days: int | None,
+    statement: str | None,
+) -> None:
+    """Record that a named person vouches for a document serving CONTROL."""
+    from aims_mlops import _api, _capture
+
+    _capture.set_session(None)
+    record = _api.attest(
+        control,
+        by=by,
+        document=document,
+        system=system,
+        org=org,
+        valid_days=valid_days,
+        statement=statement,
+        config=config if config is not None or _default_config_exists() else None,
+    )
+    scope = f"system {system}" if system else "the organization"
+    click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}")
+
+
+def _default_config_exists() -> bool:
+    from aims_mlops.config import default_config_path
+
+    return default_config_path().is_file()
+
+
+@cli.command("sync")
+@config_option
+def sync_command(config: Path | None) -> None:
+    """Upload evidence spooled while the tracking store was unreachable (each record once)."""
+    from aims_mlops import _capture
+
+    store = _capture.make_store(_load_optional_config(config))
+    report = store.sync(progress=sys.stderr.isatty())
+    click.echo(
+        f"uploaded {report.uploaded}, already present {report.already_present}, "
+        f"failed {report.failed}, still spooled {report.remaining}"
+    )
+    for problem in report.errors:
+        click.echo(f"  {problem}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+def _load_optional_config(config: Path | None) -> Any:
+    from aims_mlops.config import default_config_path, load_config
+
+    path = config or default_config_path()
+    if config is None and not path.is_file():
+        return None
+    return load_config(path)
+
+
+# -- judgement -------------------------------------------------------------------------------------
+@cli.command("summary")
+@config_option
+@click.argument("system")
+@click.option("--model-version", default=None, help="Judge this registered model version.")
+@format_option("text", "json")
+def summary_command(config: Path | None, system: str, model_version: str | None, fmt: str) -> None:
+    """Where SYSTEM stands: control statuses with reasons, risks, gaps."""
+    from aims_mlops._judge import judge
+    from aims_mlops.engine import summary_dict
+
+    result = judge(config=config, systems=[system], model_versions={system: model_version})
+    data = summary_dict(result.assessment.systems[system])
+    if fmt == "json":
+        echo_json(data)
+        return
+    click.echo(format_summary_text(data))
+
+
+def format_summary_text(data: Mapping[str, Any]) -> str:
+    model = data.get("model") or {}
+    version = model.get("version") if model else None
+    lines = [
+        f"{data['system']} — {data.get('name', '')}  (owner: {data.get('owner', '')})",
+        f"model: {model.get('name') or 'none'}"
+        + (f" v{version}" if version else "")
+        + f"   conformity score: {data['score']:.0%}",
+        "counts: " + ", ".join(f"{k} {v}" for k, v in (data.get("counts") or {}).items()),
+        "",
+        "controls:",
+    ]
+    for control in data["controls"]:
+        reason = control["reasons"][0] if control["reasons"] else ""
+        lines.append(f"  {control['status']:<15} {control['id']:<8} {control['title']}")
+        if control["status"] != "satisfied" and reason:
+            lines.append(f"  {'':<15} {'':<8} ↳ {reason}")
+    lines.append("")
+    lines.append("risks:")
+    for risk in data["risks"]:
+        flag = "ABOVE APPETITE" if risk["above_appetite"] else "within appetite"
+        lines.append(
+            f"  {risk['id']:<6} inherent {risk['inherent']:>2} → residual {risk['residual']:>2}  {flag}"
+        )
+    lines.append("")
+    lines.append(f"gaps: {len(data['gaps'])}")
+    for gap in data["gaps"][:15]:
+        lines.append(f"  {gap['control']:<8} {gap['status']:<8} owner {gap['owner']}: {gap['how_to_close']}")
+    if len(data["gaps"]) > 15:
+        lines.append(f"  … and {len(data['gaps']) - 15} more (--format json lists all)")
+    return "\n".join(lines)
+
+
+@cli.command("status")
+@config_option
+@format_option("table", "json")
+def status_command(config: Path | None, fmt: str) -> None:
+    """Every in-scope system: score, risks above appetite, gaps."""
+    from aims_mlops._judge import judge
+    from aims_mlops.engine import status_rows
+
+    rows = status_rows(judge(config=config).assessment)
+    if fmt == "json":
+        echo_json(rows)
+        return
+    click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+
+
+SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementation", "linked_risks"]
+
+
+@cli.command("soa")
+@config_option
+@format_option("json", "csv", "md", "xlsx")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
+    """The Statement of Applicability: every Annex A control, applicable or justified out."""
+    from aims_mlops._judge import judge
+    from aims_mlops.engine import soa_rows
+
+    rows = soa_rows(judge(config=config).assessment)
+    if fmt == "xlsx":
+        from aims_mlops.reports import soa_workbook
+
+        if output is None:
+            raise AimsError("--format xlsx writes a file: give it with -o FILE.xlsx")
+        write_atomically(output, soa_workbook(rows))
+        click.echo(f"wrote {output}")
+        return
+    text = {
+        "json": lambda: json.dumps(rows, indent=2, ensure_ascii=False, default=str),
+        "csv": lambda: render_csv(rows, SOA_COLUMNS + ["evidence"]),
+        "md": lambda: render_markdown(rows, SOA_COLUMNS),
+    }[fmt]()
+    if output is not None:
+        write_atomically(output, text)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@cli.command("risks")
+@config_option
+@format_option("table", "json")
+def risks_command(config: Path | None, fmt: str) -> None:
+    """The risk register: inherent and residual scores against the appetite."""
+    from aims_mlops._judge import judge
+    from aims_mlops.engine import risk_rows
+
+    rows = risk_rows(judge(config=config).assessment)
+    if fmt == "json":
+        echo_json(rows)
+        return
+    click.echo(
+        render_table(
+            rows,
+            ["id", "system", "category", "inherent", "residual", "appetite", "above_appetite", "owner"],
+        )
+    )
+
+
+@cli.command("verify")
+@config_option
+@click.argument("pack", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--system", default=None, help="Only this system's records (live store).")
+def verify_command(config: Path | None, pack: Path | None, system: str | None) -> None:
+    """Verify an audit pack (PACK) or, without one, every record in the live store."""
+    if pack is not None:
+        from aims_mlops._capture import signing_key
+        from aims_mlops.reports import verify_pack
+
+        problems = verify_pack(pack, key=signing_key())
+        if problems:
+            for problem in problems:
+                click.echo(problem, err=True)
+            sys.exit(1)
+        click.echo(f"{pack}: every member intact and present")
+        return
+    from aims_mlops import _capture
+
+    report = _capture.make_store(_load_optional_config(config)).verify(system=system)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    click.echo(f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems")
+    if report.problems:
+        sys.exit(1)
+
+
+@cli.command("demo")
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("aims-demo"),
+    show_default=True,
+    help="Folder for the local MLflow store, aims.yaml and the sample policy.",
+)
+def demo_command(workdir: Path) -> None:
+    """Train on the bundled Adult data with capture on and print the system's summary."""
+    from aims_mlops.demo import run_demo
+
+    run_demo(workdir)
+
+
+def main() -> None:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    cli(prog_name="aims")

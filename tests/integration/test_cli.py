@@ -1,0 +1,133 @@
+"""The ``aims`` CLI end to end over a real local MLflow store (CliRunner and one real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aims_mlops.cli import cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def workspace(isolated_mlflow: str, tmp_path: Path) -> Path:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["init"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "aims.yaml").is_file()
+    return tmp_path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_init_refuses_to_overwrite(workspace: Path) -> None:
+    code, _, err = invoke("init")
+    assert code == 2
+    assert "already exists" in err and "--force" in err
+    assert "Traceback" not in err
+
+
+def test_validate_reports_line_and_field(workspace: Path) -> None:
+    code, out, _ = invoke("validate")
+    assert code == 0 and "valid" in out
+    bad = workspace / "bad.yaml"
+    bad.write_text(
+        "version: 1\norganization:\n  name: X\n  aims_scope: all\n  policy_owner: Y\n"
+        "systems:\n  - id: s1\n    name: S\n    ownr: Z\n"
+    )
+    code, _, err = invoke("validate", "--config", str(bad))
+    assert code == 2
+    assert f"{bad}:9: systems[0].ownr: unknown key 'ownr'" in err
+    assert "Traceback" not in err
+
+
+def test_catalog_json_lists_clauses_and_controls(workspace: Path) -> None:
+    code, out, _ = invoke("catalog", "--format", "json")
+    assert code == 0
+    entries = json.loads(out)
+    assert sum(e["kind"] == "clause" for e in entries) == 29
+    assert sum(e["kind"] == "control" for e in entries) == 38
+    assert {"id", "title", "kind"} <= set(entries[0])
+
+
+def test_attest_then_summary_and_status(workspace: Path) -> None:
+    policy = workspace / "policy.md"
+    policy.write_text("our AI policy")
+    code, out, err = invoke(
+        "attest", "A.2.2", "--org", "--by", "Dana Smith", "--document", str(policy),
+        "--valid-days", "365",
+    )
+    assert code == 0, err
+    assert "recorded attestation" in out
+    code, out, err = invoke("summary", "income-classifier", "--format", "json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert {"system", "model", "score", "controls", "risks", "gaps"} <= set(summary)
+    by_id = {c["id"]: c for c in summary["controls"]}
+    assert by_id["A.2.2"]["status"] == "satisfied"
+    assert by_id["A.5.4"]["status"] == "missing"
+    assert by_id["A.9.4"]["status"] == "satisfied"  # intended use declared in aims.yaml
+    assert 0 < summary["score"] < 1
+    code, out, _ = invoke("status", "--format", "json")
+    rows = json.loads(out)
+    assert [r["system"] for r in rows] == ["income-classifier"]
+    assert {"score", "risks_above_appetite", "gaps"} <= set(rows[0])
+
+
+def test_soa_formats(workspace: Path) -> None:
+    code, out, _ = invoke("soa", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 38
+    excluded = [r for r in rows if not r["applicable"]]
+    assert excluded and all(r["justification"].strip() for r in excluded)
+    code, out, _ = invoke("soa", "--format", "csv")
+    assert out.splitlines()[0].startswith("control,title,applicable,justification")
+    code, out, _ = invoke("soa", "--format", "md")
+    assert out.startswith("| control |")
+
+
+def test_risks_table(workspace: Path) -> None:
+    code, out, _ = invoke("risks", "--format", "json")
+    assert code == 0
+    risks = json.loads(out)
+    assert all(r["inherent"] >= r["residual"] for r in risks)
+
+
+def test_user_errors_exit_2_without_traceback(workspace: Path) -> None:
+    for args in (
+        ("summary", "no-such-system"),
+        ("attest", "A.99", "--org", "--by", "X", "--document", "d"),
+        ("attest", "A.2.2", "--by", "X", "--document", "d"),
+        ("status", "--config", str(workspace / "missing.yaml")),
+    ):
+        code, _, err = invoke(*args)
+        assert code == 2, (args, err)
+        assert err.startswith("error: "), (args, err)
+        assert "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1, err
+
+
+def test_real_subprocess(workspace: Path) -> None:
+    env = dict(os.environ)
+    completed = subprocess.run(
+        [sys.executable, "-m", "aims_mlops.cli", "summary", "income-classifier", "--format", "json"],
+        capture_output=True, text=True, cwd=workspace, env=env, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["system"] == "income-classifier"
+    broken = subprocess.run(
+        [sys.executable, "-m", "aims_mlops.cli", "summary", "nope"],
+        capture_output=True, text=True, cwd=workspace, env=env, timeout=120,
+    )
+    assert broken.returncode == 2
+    assert "Traceback" not in broken.stderr
