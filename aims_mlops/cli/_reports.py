@@ -1,0 +1,112 @@
+"""``aims report`` (a system's HTML or Markdown report) and ``aims readiness`` (certification)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import click
+
+from aims_mlops.cli._main import config_option, format_option, write_atomically
+
+REPORT_FORMATS = ("html", "md")
+
+
+@click.command("report")
+@config_option
+@click.argument("system")
+@click.option("--model-version", default=None, help="Report on this registered model version.")
+@format_option(*REPORT_FORMATS)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write (replaced atomically).",
+)
+@click.option(
+    "--record/--no-record",
+    default=True,
+    show_default=True,
+    help="Record the report as the system's system_card evidence (A.6.2.7, A.8.2).",
+)
+def report_command(
+    config: Path | None,
+    system: str,
+    model_version: str | None,
+    fmt: str,
+    output: Path,
+    record: bool,
+) -> None:
+    """Write SYSTEM's compliance report: system card, controls with evidence, risks, data
+    quality, fairness, gaps and the evidence appendix (one self-contained file)."""
+    from aims_mlops._judge import judge
+    from aims_mlops.reports import render_html, render_markdown, system_card_record
+
+    judgement = judge(config=config, systems=[system], model_versions={system: model_version})
+    render = render_html if fmt == "html" else render_markdown
+    text = render(judgement, system, model_version=model_version)
+    write_atomically(output, text)
+    click.echo(f"wrote {output}")
+    if not record:
+        return
+    from aims_mlops import _capture
+
+    document = text.encode("utf-8")
+    card = system_card_record(
+        judgement,
+        system,
+        document=document,
+        fmt=fmt,
+        location=str(output.resolve()),
+        model_version=model_version,
+    )
+    _capture.set_session(
+        _capture.Session(
+            config_path=judgement.config_path,
+            config=judgement.config,
+            strict=judgement.config.capture.strict,
+            _store=judgement.store,
+        )
+    )
+    model = judgement.current_models.get(system)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stored = _capture.emit(
+            card,
+            run_id=model.run_id if model is not None else None,
+            artifacts={f"system_card.{fmt}": document},
+        )
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    click.echo(f"recorded system_card {stored.id} for {system}")
+
+
+@click.command("readiness")
+@config_option
+@format_option("text", "json")
+@click.option(
+    "--expiring-days",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Evidence expiring within this many days is reported as expiring.",
+)
+def readiness_command(config: Path | None, fmt: str, expiring_days: int) -> None:
+    """Certification readiness: per clause and Annex A objective, evidence freshness and a
+    prioritised remediation list with owners."""
+    from aims_mlops._judge import judge
+    from aims_mlops.reports import readiness_report, readiness_text
+
+    report = readiness_report(judge(config=config), expiring_within_days=expiring_days)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        click.echo(readiness_text(report))
+
+
+def register(group: click.Group) -> None:
+    """Add ``report`` and ``readiness`` to the ``aims`` command group."""
+    group.add_command(report_command)
+    group.add_command(readiness_command)

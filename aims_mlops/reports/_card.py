@@ -1,0 +1,70 @@
+"""The ``system_card`` evidence record: proof that a system's documentation was produced.
+
+``aims report SYSTEM`` writes the report and records this: the document's SHA-256, its format,
+the model it describes and the score it showed. The catalog's ``system_card`` rule (technical
+documentation, information for users) is met by a current such record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from aims_mlops.evidence import Subject, new_record
+from aims_mlops.reports._content import JudgementLike, gather
+
+if TYPE_CHECKING:
+    from aims_mlops.evidence import EvidenceRecord
+
+KIND = "system_card"
+COLLECTOR = "aims_mlops.report"
+
+
+def system_card_record(
+    judgement: JudgementLike,
+    system: str,
+    *,
+    document: bytes,
+    fmt: str,
+    location: str | None = None,
+    model_version: str | None = None,
+) -> EvidenceRecord:
+    """The ``system_card`` record of a rendered report of ``system`` (about its current model)."""
+    from aims_mlops.config import config_digest
+
+    content = gather(judgement, system, model_version=model_version)
+    model = content.model
+    subject = Subject(
+        run_id=model.run_id if model else None,
+        model_name=model.name if model else None,
+        model_version=model.version if model else None,
+        dataset_digests=tuple(model.dataset_digests) if model else (),
+    )
+    controls = [e.id for e in judgement.catalog.entries if KIND in e.rule.kinds]
+    sc = content.system_config
+    cited = sorted(
+        {e for c in content.system.controls for e in c.evidence if not e.startswith("config:")}
+    )
+    return new_record(
+        kind=KIND,
+        system=system,
+        outcome="pass",
+        collector=COLLECTOR,
+        subject=subject,
+        metrics={"score": content.score, "gaps": float(len(content.gaps))},
+        details={
+            "format": fmt,
+            "document": location,
+            "document_sha256": hashlib.sha256(document).hexdigest(),
+            "document_bytes": len(document),
+            "model": model.describe() if model else None,
+            "owner": sc.owner,
+            "intended_use": sc.intended_use,
+            "lifecycle_stage": sc.lifecycle_stage,
+            "assessment_evaluated_at": content.evaluated_at,
+            "counts": content.system.counts(),
+            "evidence_cited": cited[:500],
+        },
+        controls=controls,
+        config_digest=config_digest(judgement.config),
+    )
