@@ -42,6 +42,9 @@ _LAZY: dict[str, str] = {
     "load_config": "aims_mlops.config",
     "load_catalog": "aims_mlops.catalog",
     "EvidenceRecord": "aims_mlops.evidence",
+    "evaluate_gate": "aims_mlops._gate",
+    "run_gate": "aims_mlops._gate",
+    "GateResult": "aims_mlops._gate",
 }
 
 __all__ = [

@@ -22,7 +22,10 @@ ERROR_NO_SYSTEM = (
     "no AI system is bound: pass system=..., call aims_mlops.init(system=...), or set $AIMS_SYSTEM"
 )
 ERROR_UNKNOWN_CONTROL = "unknown control or clause {control!r}; see `aims catalog` for the ids"
-ERROR_ATTEST_SCOPE = "attest to {control} either for one system (system=...) or for the organization (org=True), not both"
+ERROR_ATTEST_SCOPE = (
+    "attest to {control} either for one system (system=...) or for the organization (org=True), "
+    "not both"
+)
 ERROR_BLANK = "{field} must not be blank"
 
 FAIRNESS_CONTROLS = ("A.5.4", "A.6.2.4")
@@ -129,7 +132,9 @@ def _log_to_run(run_id: str | None, metrics: Mapping[str, float], prefix: str) -
     now = int(datetime.now(UTC).timestamp() * 1000)
     store.client.log_batch(
         run_id,
-        metrics=[Metric(f"{prefix}.{name}", float(value), now, 0) for name, value in metrics.items()],
+        metrics=[
+            Metric(f"{prefix}.{name}", float(value), now, 0) for name, value in metrics.items()
+        ],
     )
 
 
@@ -172,9 +177,15 @@ def check_data(
         )
 
     record = _capture.capture(
-        "data_quality", system=system_id, controls=DATA_QUALITY_CONTROLS, produce=produce, run_id=run
+        "data_quality",
+        system=system_id,
+        controls=DATA_QUALITY_CONTROLS,
+        produce=produce,
+        run_id=run,
     )
-    _log_to_run(run, {k: v for k, v in record.metrics.items() if k == "success_percent"}, f"aims.dq.{name}")
+    _log_to_run(
+        run, {k: v for k, v in record.metrics.items() if k == "success_percent"}, f"aims.dq.{name}"
+    )
     return record
 
 
@@ -400,7 +411,8 @@ def attest(
             "by": by.strip(),
             "document": str(document_path.resolve()) if digest else document,
             "document_sha256": digest,
-            "statement": statement or f"{by.strip()} attests to {control}: {catalog.get(control).title}",
+            "statement": statement
+            or f"{by.strip()} attests to {control}: {catalog.get(control).title}",
             "valid_days": valid_days,
         },
         valid_until=valid_until,

@@ -1,4 +1,4 @@
-"""The capture layer: the session, system resolution, and the one path every record takes to the store.
+"""The capture layer: the session, system resolution, and the one path records take to the store.
 
 Collectors return records; this module adds the session's context, turns collector failures into
 ``error`` records (capture never breaks a training run unless strict mode is on) and writes them.
@@ -10,7 +10,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,9 @@ WARNING_CAPTURE_FAILED = (
     "aims_mlops: {kind} capture failed ({error}); recorded as error record {record_id}. "
     "The run goes on; pass strict=True to aims_mlops.init() to raise instead."
 )
-WARNING_CONFIG_UNUSABLE = "aims_mlops: {path} could not be loaded, capture runs without it:\n{error}"
+WARNING_CONFIG_UNUSABLE = (
+    "aims_mlops: {path} could not be loaded, capture runs without it:\n{error}"
+)
 WARNING_STORE_FAILED = (
     "aims_mlops: storing {kind} record {record_id} failed ({error}); it was kept in the spool at "
     "{spool} for `aims sync`."
@@ -184,7 +186,9 @@ def emit(
         # record or break the caller's run: keep it in the spool and say so.
         if session.strict:
             raise CaptureError(f"storing {record.kind} record {record.id} failed: {exc}") from exc
-        spool_path = session.store.spool(record, run_id=run_id, artifacts=artifacts, reason=str(exc))
+        spool_path = session.store.spool(
+            record, run_id=run_id, artifacts=artifacts, reason=str(exc)
+        )
         warnings.warn(
             AimsWarning(
                 WARNING_STORE_FAILED.format(
@@ -257,9 +261,3 @@ def capture(
         )
         extra = None
     return emit(record, run_id=run_id, artifacts=extra)
-
-
-def with_subject(record: EvidenceRecord, **changes: Any) -> EvidenceRecord:
-    """A copy of ``record`` about another subject (re-hashed: the subject is part of the content)."""
-    updated = replace(record, subject=replace(record.subject, **changes), signature=None)
-    return replace(updated, content_hash=updated.compute_hash())

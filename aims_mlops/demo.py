@@ -96,12 +96,16 @@ def train_and_capture(
             context="training",
         )
         mlflow.log_input(
-            mlflow.data.from_pandas(test, source=ADULT_ATTRIBUTION, targets="label", name="adult-test"),
+            mlflow.data.from_pandas(
+                test, source=ADULT_ATTRIBUTION, targets="label", name="adult-test"
+            ),
             context="evaluation",
         )
         model = build_model(unfair=unfair)
         model.fit(train[features], train["label"])
-        mlflow.log_params({"model": "LogisticRegression", "C": 1.0, "max_iter": 500, "unfair": unfair})
+        mlflow.log_params(
+            {"model": "LogisticRegression", "C": 1.0, "max_iter": 500, "unfair": unfair}
+        )
         scores = model.predict_proba(test[features])[:, 1]
         predictions = (scores >= 0.5).astype(int)
         metrics = {
@@ -137,7 +141,9 @@ def run_demo(workdir: Path | str = "aims-demo", *, quiet: bool = False) -> DemoR
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     previous = Path.cwd()
-    os.chdir(workdir)  # MLflow's local artifact root (./mlruns) is relative to the working directory
+    os.chdir(
+        workdir
+    )  # MLflow's local artifact root (./mlruns) is relative to the working directory
     try:
         config_path = workdir / "aims.yaml"
         if not config_path.exists():
@@ -148,8 +154,12 @@ def run_demo(workdir: Path | str = "aims-demo", *, quiet: bool = False) -> DemoR
         tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
         os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
         run_id, version = train_and_capture(tracking_uri=tracking_uri, config_path=config_path)
-        aims.attest("A.2.2", org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365)
-        aims.attest("5.2", org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365)
+        aims.attest(
+            "A.2.2", org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365
+        )
+        aims.attest(
+            "5.2", org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365
+        )
         summary = aims.summary(SYSTEM, config=config_path)
     finally:
         os.chdir(previous)

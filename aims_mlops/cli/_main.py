@@ -77,7 +77,10 @@ def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in row.items()}
+            {
+                k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+                for k, v in row.items()
+            }
         )
     return buffer.getvalue()
 
@@ -183,7 +186,9 @@ def catalog_command(fmt: str) -> None:
 @click.option("--org", is_flag=True, help="An organization-level attestation (every system).")
 @click.option("--by", "by", required=True, help="The named person who vouches.")
 @click.option("--document", required=True, help="URL or path of the document; a file is hashed.")
-@click.option("--valid-days", type=click.IntRange(min=1), default=None, help="Expires after N days.")
+@click.option(
+    "--valid-days", type=click.IntRange(min=1), default=None, help="Expires after N days."
+)
 @click.option("--statement", default=None, help="What is attested, in words.")
 def attest_command(
     config: Path | None,
@@ -287,12 +292,15 @@ def format_summary_text(data: Mapping[str, Any]) -> str:
     for risk in data["risks"]:
         flag = "ABOVE APPETITE" if risk["above_appetite"] else "within appetite"
         lines.append(
-            f"  {risk['id']:<6} inherent {risk['inherent']:>2} → residual {risk['residual']:>2}  {flag}"
+            f"  {risk['id']:<6} inherent {risk['inherent']:>2}"
+            f" → residual {risk['residual']:>2}  {flag}"
         )
     lines.append("")
     lines.append(f"gaps: {len(data['gaps'])}")
     for gap in data["gaps"][:15]:
-        lines.append(f"  {gap['control']:<8} {gap['status']:<8} owner {gap['owner']}: {gap['how_to_close']}")
+        lines.append(
+            f"  {gap['control']:<8} {gap['status']:<8} owner {gap['owner']}: {gap['how_to_close']}"
+        )
     if len(data["gaps"]) > 15:
         lines.append(f"  … and {len(data['gaps']) - 15} more (--format json lists all)")
     return "\n".join(lines)
@@ -336,7 +344,7 @@ def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
         return
     text = {
         "json": lambda: json.dumps(rows, indent=2, ensure_ascii=False, default=str),
-        "csv": lambda: render_csv(rows, SOA_COLUMNS + ["evidence"]),
+        "csv": lambda: render_csv(rows, [*SOA_COLUMNS, "evidence"]),
         "md": lambda: render_markdown(rows, SOA_COLUMNS),
     }[fmt]()
     if output is not None:
@@ -361,7 +369,16 @@ def risks_command(config: Path | None, fmt: str) -> None:
     click.echo(
         render_table(
             rows,
-            ["id", "system", "category", "inherent", "residual", "appetite", "above_appetite", "owner"],
+            [
+                "id",
+                "system",
+                "category",
+                "inherent",
+                "residual",
+                "appetite",
+                "above_appetite",
+                "owner",
+            ],
         )
     )
 
@@ -388,7 +405,9 @@ def verify_command(config: Path | None, pack: Path | None, system: str | None) -
     report = _capture.make_store(_load_optional_config(config)).verify(system=system)
     for problem in report.problems:
         click.echo(problem, err=True)
-    click.echo(f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems")
+    click.echo(
+        f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
+    )
     if report.problems:
         sys.exit(1)
 

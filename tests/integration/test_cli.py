@@ -1,4 +1,4 @@
-"""The ``aims`` CLI end to end over a real local MLflow store (CliRunner and one real subprocess)."""
+"""The ``aims`` CLI end to end over a real local MLflow store (CliRunner, one real subprocess)."""
 
 from __future__ import annotations
 
@@ -64,8 +64,15 @@ def test_attest_then_summary_and_status(workspace: Path) -> None:
     policy = workspace / "policy.md"
     policy.write_text("our AI policy")
     code, out, err = invoke(
-        "attest", "A.2.2", "--org", "--by", "Dana Smith", "--document", str(policy),
-        "--valid-days", "365",
+        "attest",
+        "A.2.2",
+        "--org",
+        "--by",
+        "Dana Smith",
+        "--document",
+        str(policy),
+        "--valid-days",
+        "365",
     )
     assert code == 0, err
     assert "recorded attestation" in out
@@ -120,14 +127,30 @@ def test_user_errors_exit_2_without_traceback(workspace: Path) -> None:
 def test_real_subprocess(workspace: Path) -> None:
     env = dict(os.environ)
     completed = subprocess.run(
-        [sys.executable, "-m", "aims_mlops.cli", "summary", "income-classifier", "--format", "json"],
-        capture_output=True, text=True, cwd=workspace, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "aims_mlops.cli",
+            "summary",
+            "income-classifier",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=workspace,
+        env=env,
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["system"] == "income-classifier"
     broken = subprocess.run(
         [sys.executable, "-m", "aims_mlops.cli", "summary", "nope"],
-        capture_output=True, text=True, cwd=workspace, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=workspace,
+        env=env,
+        timeout=120,
     )
     assert broken.returncode == 2
     assert "Traceback" not in broken.stderr

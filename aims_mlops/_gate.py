@@ -1,0 +1,371 @@
+"""The release gate: may this model version of an AI system go into production?
+
+:func:`evaluate_gate` is a pure function of one system's assessment (the engine's verdict). It
+passes when every required entry is ``satisfied`` or ``not_applicable`` (with no ``require``:
+when no entry is ``failing``), the conformity score reaches ``min_score``, and (``block_on_risk``)
+no risk is above the appetite. Otherwise it fails and names every reason, one line each.
+
+:func:`run_gate` gathers the evidence, evaluates the gate and, on request, promotes the version
+(moves the registered model alias) and records the promotion, or the blocked promotion, as a
+``deployment`` evidence record (control A.6.2.5) on the version's source run.
+
+The gate never checks A.6.2.5 itself: that is the control its own deployment record serves, and a
+blocked promotion (a failing deployment record) must not block the next attempt for ever.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from aims_mlops._errors import AimsError
+from aims_mlops.engine._results import NOT_APPLICABLE, SATISFIED, CurrentModel, SystemAssessment
+
+if TYPE_CHECKING:
+    from aims_mlops._judge import Judgement
+    from aims_mlops.config import AimsConfig
+    from aims_mlops.evidence import EvidenceRecord
+    from aims_mlops.store import EvidenceStore
+
+#: The controls a deployment record speaks to (and that the gate therefore never checks).
+DEPLOYMENT_CONTROLS: tuple[str, ...] = ("A.6.2.5",)
+#: Statuses that let a required entry through.
+PASSING_STATUSES: tuple[str, ...] = (SATISFIED, NOT_APPLICABLE)
+COLLECTOR = "aims_mlops.gate"
+#: Failure lines kept in a deployment record's details (the count is always kept).
+MAX_FAILURES_IN_RECORD = 40
+MAX_FAILURE_CHARS = 400
+
+ERROR_NOT_ASSESSED = (
+    "required entry {id} is not in the assessment of system {system!r}; "
+    "`aims catalog` lists the clause and control ids"
+)
+ERROR_SELF_CONTROL = (
+    "{id} cannot be required by the gate: it is the control the gate's own deployment record serves"
+)
+ERROR_BAD_MIN_SCORE = "min_score must be between 0 and 1; got {value!r}"
+ERROR_NO_REGISTERED_MODEL = (
+    "system {system!r} has no mlflow.registered_model in aims.yaml: there is no model version "
+    "to promote"
+)
+ERROR_NO_VERSION = (
+    "system {system!r}: no model version to promote (no version of {model!r} holds alias "
+    "{alias!r}); pass --model-version"
+)
+ERROR_UNKNOWN_VERSION = "system {system!r}: registered model {model!r} has no version {version}"
+ERROR_PROMOTION_FAILED = "setting alias {alias!r} of {model!r} to version {version} failed: {error}"
+
+Action = Literal["promoted", "blocked", "observed"]
+
+
+class GateError(AimsError):
+    """The gate was asked something it cannot answer (an unknown control, no model version)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateResult:
+    """The gate's verdict on one system: passed or not, and every reason why not."""
+
+    system: str
+    passed: bool
+    failures: tuple[str, ...]
+    checked: tuple[str, ...]
+    score: float
+    min_score: float | None = None
+    block_on_risk: bool = True
+    required: tuple[str, ...] = ()
+    model: CurrentModel | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        model = self.model
+        return {
+            "system": self.system,
+            "passed": self.passed,
+            "failures": list(self.failures),
+            "checked": list(self.checked),
+            "score": self.score,
+            "min_score": self.min_score,
+            "block_on_risk": self.block_on_risk,
+            "required": list(self.required),
+            "model": None
+            if model is None
+            else {"name": model.name, "version": model.version, "run_id": model.run_id},
+        }
+
+    def headline(self) -> str:
+        """One line: PASS/FAIL, the system, its model and score."""
+        model = f" ({self.model.describe()})" if self.model is not None else ""
+        if self.passed:
+            return (
+                f"PASS {self.system}{model}: {len(self.checked)} entries checked, "
+                f"score {self.score:g}"
+            )
+        count = len(self.failures)
+        return f"FAIL {self.system}{model}: {count} failure{'s' * (count != 1)}"
+
+
+def _control_failure(status: Any) -> str:
+    reason = status.reasons[0] if status.reasons else status.title
+    return f"{status.id} {status.status}: {reason}"
+
+
+def evaluate_gate(
+    system_assessment: SystemAssessment,
+    *,
+    require: Sequence[str] = (),
+    min_score: float | None = None,
+    block_on_risk: bool = True,
+) -> GateResult:
+    """Judge one system's assessment against the gate's conditions (pure, no I/O)."""
+    if min_score is not None and not 0.0 <= float(min_score) <= 1.0:
+        raise GateError(ERROR_BAD_MIN_SCORE.format(value=min_score))
+    required = tuple(dict.fromkeys(r.strip() for r in require if r.strip()))
+    failures: list[str] = []
+    by_id = {status.id: status for status in system_assessment.controls}
+    if required:
+        for control_id in required:
+            if control_id in DEPLOYMENT_CONTROLS:
+                raise GateError(ERROR_SELF_CONTROL.format(id=control_id))
+            status = by_id.get(control_id)
+            if status is None:
+                raise GateError(
+                    ERROR_NOT_ASSESSED.format(id=control_id, system=system_assessment.system)
+                )
+            if status.status not in PASSING_STATUSES:
+                failures.append(_control_failure(status))
+        checked = required
+    else:
+        checked = tuple(i for i in by_id if i not in DEPLOYMENT_CONTROLS)
+        failures.extend(_control_failure(by_id[i]) for i in checked if by_id[i].status == "failing")
+    score = system_assessment.score
+    if min_score is not None and score < min_score:
+        shortfall = round(float(min_score) - score, 4)
+        failures.append(
+            f"score {score:g} is below the minimum {float(min_score):g} (short by {shortfall:g})"
+        )
+    if block_on_risk:
+        for risk in system_assessment.risks_above_appetite:
+            failures.append(
+                f"risk {risk.id} ({risk.category}): residual score {risk.residual} is above the "
+                f"appetite {risk.appetite}"
+            )
+    return GateResult(
+        system=system_assessment.system,
+        passed=not failures,
+        failures=tuple(failures),
+        checked=checked,
+        score=score,
+        min_score=None if min_score is None else float(min_score),
+        block_on_risk=block_on_risk,
+        required=required,
+        model=system_assessment.model,
+    )
+
+
+def default_approver() -> str:
+    """The person running the gate: ``$USER`` (or the login name)."""
+    name = os.environ.get("USER") or os.environ.get("LOGNAME")
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def deployment_record(
+    result: GateResult,
+    *,
+    model_name: str | None,
+    model_version: str | None,
+    run_id: str | None,
+    alias: str,
+    action: Action,
+    approver: str | None,
+    trigger: str,
+    config_digest: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> EvidenceRecord:
+    """The ``deployment`` record of a promotion attempt: outcome ``pass`` when the gate passed."""
+    from aims_mlops.evidence import Subject, new_record
+
+    gate = result.to_dict()
+    failures = [f[:MAX_FAILURE_CHARS] for f in result.failures]
+    gate["failures"] = failures[:MAX_FAILURES_IN_RECORD]
+    gate["failures_total"] = len(failures)
+    gate.pop("checked")
+    gate["checked_count"] = len(result.checked)
+    details: dict[str, Any] = {
+        "alias": alias,
+        "action": action,
+        "approver": approver,
+        "trigger": trigger,
+        "gate": gate,
+    }
+    details.update(extra or {})
+    return new_record(
+        kind="deployment",
+        system=result.system,
+        outcome="pass" if result.passed else "fail",
+        collector=COLLECTOR,
+        subject=Subject(run_id=run_id, model_name=model_name, model_version=model_version),
+        metrics={"gate_score": result.score, "gate_failures": float(len(result.failures))},
+        details=details,
+        controls=DEPLOYMENT_CONTROLS,
+        config_digest=config_digest,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateRun:
+    """What :func:`run_gate` did: the verdict, the judgement behind it, the promotion."""
+
+    result: GateResult
+    judgement: Judgement = field(repr=False)
+    alias: str
+    promoted: bool = False
+    deployment: EvidenceRecord | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.result.to_dict()
+        data["alias"] = self.alias
+        data["promoted"] = self.promoted
+        data["deployment_record"] = None if self.deployment is None else self.deployment.id
+        return data
+
+
+def _same_store(a: EvidenceStore, b: EvidenceStore) -> bool:
+    return a is b or (
+        a.tracking_uri == b.tracking_uri
+        and a.evidence_experiment == b.evidence_experiment
+        and a.spool_dir.resolve() == b.spool_dir.resolve()
+    )
+
+
+def emit_to(
+    record: EvidenceRecord,
+    *,
+    store: EvidenceStore,
+    config: AimsConfig,
+    run_id: str | None,
+) -> EvidenceRecord:
+    """Emit through the capture layer (signing, spooling) into ``store``, whatever the session."""
+    from aims_mlops import _capture
+
+    previous = _capture.get_session()
+    if _same_store(previous.store, store):
+        return _capture.emit(record, run_id=run_id)
+    _capture.set_session(
+        _capture.Session(
+            config=config,
+            system=record.system,
+            strict=config.capture.strict,
+            include_values=config.capture.include_values,
+            _store=store,
+        )
+    )
+    try:
+        return _capture.emit(record, run_id=run_id)
+    finally:
+        _capture.set_session(previous)
+
+
+def set_alias(store: EvidenceStore, *, model: str, alias: str, version: str) -> None:
+    """Point ``alias`` of registered model ``model`` at ``version`` (GateError on refusal)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(tracking_uri=store.tracking_uri)
+    try:
+        client.set_registered_model_alias(model, alias, version)
+    except MlflowException as exc:
+        raise GateError(
+            ERROR_PROMOTION_FAILED.format(alias=alias, model=model, version=version, error=exc)
+        ) from exc
+
+
+def run_gate(
+    system: str,
+    *,
+    config: str | os.PathLike[str] | AimsConfig | None = None,
+    model_version: str | None = None,
+    require: Sequence[str] = (),
+    min_score: float | None = None,
+    block_on_risk: bool = True,
+    promote: bool = False,
+    record: bool | None = None,
+    alias: str | None = None,
+    approver: str | None = None,
+    trigger: str = "aims gate",
+    store: EvidenceStore | None = None,
+) -> GateRun:
+    """Assess ``system`` (at ``model_version``, default: the alias holder) and evaluate the gate.
+
+    ``promote``: when the gate passes, move ``alias`` (default: the system's ``mlflow.alias``) to
+    the version; either way record a ``deployment`` record (``promoted`` or ``blocked``).
+    ``record`` without ``promote``: record the gate outcome for an alias someone else moved
+    (``observed``; the webhook receiver does this). Raises :class:`GateError` when there is no
+    model version to promote.
+    """
+    from aims_mlops._judge import judge
+    from aims_mlops.config import config_digest
+
+    judgement = judge(
+        config=config, systems=[system], model_versions={system: model_version}, store=store
+    )
+    system_config = judgement.config.system(system)
+    target_alias = alias or system_config.mlflow.alias
+    registered = system_config.mlflow.registered_model
+    if model_version is not None:
+        if registered is None:
+            raise GateError(ERROR_NO_REGISTERED_MODEL.format(system=system))
+        if judgement.current_models.get(system) is None:
+            raise GateError(
+                ERROR_UNKNOWN_VERSION.format(system=system, model=registered, version=model_version)
+            )
+    result = evaluate_gate(
+        judgement.assessment.systems[system],
+        require=require,
+        min_score=min_score,
+        block_on_risk=block_on_risk,
+    )
+    if record is None:
+        record = promote
+    if not (promote or record):
+        return GateRun(result=result, judgement=judgement, alias=target_alias)
+    if registered is None:
+        raise GateError(ERROR_NO_REGISTERED_MODEL.format(system=system))
+    model = judgement.current_models.get(system)
+    if model is None or model.version is None:
+        raise GateError(
+            ERROR_NO_VERSION.format(system=system, model=registered, alias=target_alias)
+        )
+    action: Action = "observed"
+    if promote:
+        action = "promoted" if result.passed else "blocked"
+        if result.passed:
+            set_alias(judgement.store, model=registered, alias=target_alias, version=model.version)
+    deployment = deployment_record(
+        result,
+        model_name=registered,
+        model_version=model.version,
+        run_id=model.run_id,
+        alias=target_alias,
+        action=action,
+        approver=approver if approver is not None else (default_approver() if promote else None),
+        trigger=trigger,
+        config_digest=config_digest(judgement.config),
+    )
+    stored = emit_to(
+        deployment, store=judgement.store, config=judgement.config, run_id=model.run_id
+    )
+    return GateRun(
+        result=result,
+        judgement=judgement,
+        alias=target_alias,
+        promoted=promote and result.passed,
+        deployment=stored,
+    )

@@ -1,0 +1,107 @@
+"""``aims gate``: the release gate for pipelines (exit 0 pass, 1 fail, 2 user error)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from aims_mlops.cli._main import config_option, echo_json, format_option
+
+EXIT_GATE_FAILED = 1
+
+
+def _split_ids(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@click.command("gate")
+@config_option
+@click.argument("system")
+@click.option("--model-version", default=None, help="Gate this registered model version.")
+@click.option(
+    "--require",
+    "require",
+    multiple=True,
+    metavar="IDS",
+    help="Entries that must be satisfied or not applicable (comma-separated, repeatable). "
+    "Default: no entry may be failing.",
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Lowest acceptable conformity score (0..1).",
+)
+@click.option(
+    "--allow-risk",
+    is_flag=True,
+    help="Do not fail on risks above the appetite.",
+)
+@click.option(
+    "--promote",
+    is_flag=True,
+    help="On pass, move the alias to the version; record the (blocked) promotion either way.",
+)
+@click.option("--alias", default=None, help="Alias to promote to (default: the system's alias).")
+@click.option("--approver", default=None, help="Who approves the promotion (default: $USER).")
+@format_option("text", "json")
+def gate_command(
+    config: Path | None,
+    system: str,
+    model_version: str | None,
+    require: tuple[str, ...],
+    min_score: float | None,
+    allow_risk: bool,
+    promote: bool,
+    alias: str | None,
+    approver: str | None,
+    fmt: str,
+) -> None:
+    """Fail (exit 1) unless SYSTEM meets the gate: required controls, score, risk appetite."""
+    from aims_mlops._gate import run_gate
+    from aims_mlops.catalog import load_catalog
+
+    wanted = _split_ids(require)
+    catalog = load_catalog()
+    for control_id in wanted:
+        catalog.get(control_id)  # unknown ids: CatalogError naming near matches (exit 2)
+    run = run_gate(
+        system,
+        config=config,
+        model_version=model_version,
+        require=wanted,
+        min_score=min_score,
+        block_on_risk=not allow_risk,
+        promote=promote,
+        alias=alias,
+        approver=approver,
+        trigger="aims gate --promote" if promote else "aims gate",
+    )
+    result = run.result
+    if fmt == "json":
+        echo_json(run.to_dict())
+    else:
+        click.echo(result.headline())
+        for failure in result.failures:
+            click.echo(failure)
+        if run.deployment is not None:
+            model = result.model.describe() if result.model is not None else system
+            if run.promoted:
+                click.echo(
+                    f"promoted {model} to alias {run.alias!r}; "
+                    f"deployment record {run.deployment.id}"
+                )
+            else:
+                click.echo(
+                    f"promotion of {model} to alias {run.alias!r} blocked; "
+                    f"deployment record {run.deployment.id} (outcome fail)"
+                )
+    if not result.passed:
+        sys.exit(EXIT_GATE_FAILED)
+
+
+def register(group: click.Group) -> None:
+    """Add ``gate`` to the ``aims`` command group."""
+    group.add_command(gate_command)

@@ -1,0 +1,528 @@
+"""MLflow model-registry webhook receiver: gate every version put behind a production alias.
+
+MLflow 3 (tracking server with a database backend) POSTs ``model_version_alias.created`` when an
+alias is set. This receiver checks the HMAC signature MLflow sends (``X-MLflow-Signature:
+v1,<base64 HMAC-SHA256 of "<delivery id>.<timestamp>.<body>">``, with ``X-MLflow-Delivery-Id``
+and ``X-MLflow-Timestamp``), replies at once, and in a worker thread runs the release gate for the
+version now behind the system's production alias (``mlflow.alias`` in ``aims.yaml``, default
+``champion``). The outcome becomes a ``deployment`` evidence record (pass or fail) on the
+version's run; a failing gate is logged as an error. The alias is not moved back.
+
+Run it::
+
+    AIMS_WEBHOOK_SECRET=... python -m aims_mlops.integrations.webhook --port 8765 --config aims.yaml
+
+and register it with ``MlflowClient().create_webhook(name="aims-gate", url="http://HOST:8765/",
+events=["model_version_alias.created"], secret=...)``. Only the standard library is used here;
+MLflow is imported when the first event is processed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aims_mlops._errors import AimsError
+
+if TYPE_CHECKING:
+    from aims_mlops._gate import GateRun
+    from aims_mlops.config import AimsConfig
+    from aims_mlops.store import EvidenceStore
+
+logger = logging.getLogger("aims_mlops.webhook")
+
+# The header names and signature scheme of mlflow/webhooks/constants.py and delivery.py.
+SIGNATURE_HEADER = "X-MLflow-Signature"
+TIMESTAMP_HEADER = "X-MLflow-Timestamp"
+DELIVERY_ID_HEADER = "X-MLflow-Delivery-Id"
+SIGNATURE_VERSION = "v1"
+
+ALIAS_ENTITY = "model_version_alias"
+ALIAS_ACTION = "created"
+ALIAS_EVENT = f"{ALIAS_ENTITY}.{ALIAS_ACTION}"
+DEFAULT_WEBHOOK_NAME = "aims-gate"
+DEFAULT_PORT = 8765
+DEFAULT_SECRET_ENV = "AIMS_WEBHOOK_SECRET"
+#: A delivery whose timestamp is further than this from our clock is refused (replay protection).
+TIMESTAMP_TOLERANCE_SECONDS = 300
+MAX_BODY_BYTES = 1_000_000
+#: Delivery ids remembered to ignore retries of a delivery already accepted.
+REMEMBERED_DELIVERIES = 1000
+#: An ``aims gate --promote`` deployment record this recent for the same version and alias makes
+#: the webhook's own gate run redundant.
+RECENT_PROMOTION_SECONDS = 600
+#: Wait this long before gating, so that ``aims gate --promote`` (which moves the alias, then
+#: records) has stored its record and the move is not recorded twice.
+DEFAULT_SETTLE_SECONDS = 3.0
+
+ERROR_NO_SECRET = (
+    "the webhook secret environment variable {name} is not set: set it to the secret given to "
+    "MlflowClient().create_webhook(..., secret=...)"
+)
+ERROR_REGISTER_FAILED = (
+    "MLflow refused the webhook {url}: {error} (a tracking server accepts only https URLs on "
+    "public addresses unless started with MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https and "
+    "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true)"
+)
+ERROR_TEST_FAILED = (
+    "the tracking server could not deliver a test event to {url}: {error}; start the receiver "
+    "first, check that the server can reach it, or pass --no-check"
+)
+PROBLEM_MISSING_HEADERS = "missing X-MLflow-Signature, X-MLflow-Timestamp or X-MLflow-Delivery-Id"
+PROBLEM_BAD_TIMESTAMP = "X-MLflow-Timestamp {value!r} is not within {tolerance} s of now"
+PROBLEM_BAD_SIGNATURE = "signature does not match the payload"
+PROBLEM_BAD_JSON = "body is not a JSON object: {error}"
+PROBLEM_TOO_LARGE = "body larger than {limit} bytes"
+
+
+class WebhookError(AimsError):
+    """The receiver cannot start (no secret, unusable configuration)."""
+
+
+def sign(secret: str, delivery_id: str, timestamp: str, payload: str) -> str:
+    """The signature header value MLflow sends for ``payload`` (the exact body text)."""
+    content = f"{delivery_id}.{timestamp}.{payload}".encode()
+    digest = hmac.new(secret.encode("utf-8"), content, hashlib.sha256).digest()
+    return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
+
+
+def verify_signature(
+    *,
+    secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: float | None = None,
+    tolerance: int = TIMESTAMP_TOLERANCE_SECONDS,
+) -> str | None:
+    """None when the delivery is authentic and fresh, else what is wrong with it."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    signature = lowered.get(SIGNATURE_HEADER.lower())
+    timestamp = lowered.get(TIMESTAMP_HEADER.lower())
+    delivery_id = lowered.get(DELIVERY_ID_HEADER.lower())
+    if not signature or not timestamp or not delivery_id:
+        return PROBLEM_MISSING_HEADERS
+    current = time.time() if now is None else now
+    try:
+        fresh = abs(current - int(timestamp)) <= tolerance
+    except ValueError:
+        fresh = False
+    if not fresh:
+        return PROBLEM_BAD_TIMESTAMP.format(value=timestamp, tolerance=tolerance)
+    try:
+        payload = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return PROBLEM_BAD_SIGNATURE
+    expected = sign(secret, delivery_id, timestamp, payload)
+    # Standard Webhooks allows several space-separated signatures (key rotation).
+    if any(hmac.compare_digest(expected, given) for given in signature.split()):
+        return None
+    return PROBLEM_BAD_SIGNATURE
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasEvent:
+    """A registered model version was put behind an alias."""
+
+    model_name: str
+    alias: str
+    version: str
+    delivery_id: str
+    system: str
+
+
+class WebhookReceiver:
+    """Verifies deliveries, matches them to AI systems and gates the version in a worker thread."""
+
+    def __init__(
+        self,
+        *,
+        config_path: str | os.PathLike[str],
+        secret: str,
+        require: Sequence[str] = (),
+        min_score: float | None = None,
+        block_on_risk: bool = True,
+        store: EvidenceStore | None = None,
+        tracking_uri: str | None = None,
+        settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    ) -> None:
+        if not secret:
+            raise WebhookError(ERROR_NO_SECRET.format(name="(empty)"))
+        self.config_path = Path(config_path)
+        self._secret = secret
+        self.require = tuple(require)
+        self.min_score = min_score
+        self.block_on_risk = block_on_risk
+        self._config = self._load_config()
+        self._store = store
+        self._tracking_uri = tracking_uri
+        self.settle_seconds = settle_seconds
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-gate")
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pending: list[Future[GateRun | None]] = []
+
+    def _load_config(self) -> AimsConfig:
+        from aims_mlops.config import load_config
+
+        return load_config(self.config_path)
+
+    @property
+    def store(self) -> EvidenceStore:
+        if self._store is None:
+            from aims_mlops import _capture
+
+            self._store = _capture.make_store(self._config, tracking_uri=self._tracking_uri)
+        return self._store
+
+    # -- the request side (fast) --------------------------------------------------------------
+    def handle(self, *, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        """HTTP status and JSON reply for one delivery; gate work is queued, not waited for."""
+        problem = verify_signature(secret=self._secret, headers=headers, body=body)
+        if problem is not None:
+            logger.warning("refused webhook delivery: %s", problem)
+            return 401, {"status": "refused", "reason": problem}
+        try:
+            payload = json.loads(body)
+            if not isinstance(payload, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            return 400, {"status": "refused", "reason": PROBLEM_BAD_JSON.format(error=exc)}
+        delivery_id = {k.lower(): v for k, v in headers.items()}[DELIVERY_ID_HEADER.lower()]
+        with self._lock:
+            if delivery_id in self._seen:
+                return 200, {"status": "duplicate", "delivery_id": delivery_id}
+            self._seen[delivery_id] = None
+            while len(self._seen) > REMEMBERED_DELIVERIES:
+                self._seen.popitem(last=False)
+        events = self.events(payload, delivery_id=delivery_id)
+        if not events:
+            return 200, {"status": "ignored", "delivery_id": delivery_id}
+        with self._lock:
+            self._pending = [f for f in self._pending if not f.done()]
+            for event in events:
+                self._pending.append(self._executor.submit(self._process_logged, event))
+        return 200, {
+            "status": "accepted",
+            "delivery_id": delivery_id,
+            "systems": [e.system for e in events],
+        }
+
+    def events(self, payload: Mapping[str, Any], *, delivery_id: str) -> list[AliasEvent]:
+        """The alias events of a payload that concern a system's production alias."""
+        if payload.get("entity") != ALIAS_ENTITY or payload.get("action") != ALIAS_ACTION:
+            return []
+        data = payload.get("data")
+        if not isinstance(data, Mapping):
+            return []
+        name, alias, version = data.get("name"), data.get("alias"), data.get("version")
+        if not (isinstance(name, str) and isinstance(alias, str) and version is not None):
+            return []
+        return [
+            AliasEvent(
+                model_name=name,
+                alias=alias,
+                version=str(version),
+                delivery_id=delivery_id,
+                system=system.id,
+            )
+            for system in self._config.in_scope_systems
+            if system.mlflow.registered_model == name and system.mlflow.alias == alias
+        ]
+
+    # -- the worker side ------------------------------------------------------------------------
+    def _process_logged(self, event: AliasEvent) -> GateRun | None:
+        try:
+            return self.process(event)
+        except AimsError as exc:
+            logger.error(
+                "gate for %s version %s (%s) could not run: %s",
+                event.model_name,
+                event.version,
+                event.system,
+                exc,
+            )
+            return None
+        except Exception:
+            # a worker thread has no caller to raise to: log it with the traceback, keep serving
+            logger.exception(
+                "gate for %s version %s (%s) crashed", event.model_name, event.version, event.system
+            )
+            raise
+
+    def _recent_promotion(self, event: AliasEvent) -> str | None:
+        """The id of an ``aims gate --promote`` record that already covers this alias move."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=RECENT_PROMOTION_SECONDS)
+        for record in reversed(self.store.records(system=event.system, kinds=["deployment"])):
+            if (
+                record.subject.model_name == event.model_name
+                and record.subject.model_version == event.version
+                and record.details.get("alias") == event.alias
+                and record.details.get("action") == "promoted"
+                and record.collected >= cutoff
+            ):
+                return record.id
+        return None
+
+    def process(self, event: AliasEvent) -> GateRun | None:
+        """Gate the version behind the alias and record the outcome (None: already recorded)."""
+        from aims_mlops._gate import run_gate
+
+        time.sleep(self.settle_seconds)
+        earlier = self._recent_promotion(event)
+        if earlier is not None:
+            logger.info(
+                "%s version %s was promoted through `aims gate` (record %s); nothing to add",
+                event.model_name,
+                event.version,
+                earlier,
+            )
+            return None
+        run = run_gate(
+            event.system,
+            config=self.config_path,
+            model_version=event.version,
+            require=self.require,
+            min_score=self.min_score,
+            block_on_risk=self.block_on_risk,
+            record=True,
+            alias=event.alias,
+            trigger=f"mlflow webhook {event.delivery_id}",
+            store=self.store,
+        )
+        record_id = run.deployment.id if run.deployment is not None else None
+        if run.result.passed:
+            logger.info("gate passed: %s; deployment record %s", run.result.headline(), record_id)
+        else:
+            logger.error(
+                "gate FAILED for a version already behind alias %r: %s; deployment record %s; %s",
+                event.alias,
+                run.result.headline(),
+                record_id,
+                "; ".join(run.result.failures),
+            )
+        return run
+
+    def wait_idle(self, timeout: float | None = None) -> None:
+        """Block until every queued gate run has finished (tests, shutdown)."""
+        with self._lock:
+            pending = list(self._pending)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for future in pending:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            future.exception(timeout=remaining)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+def register_webhook(
+    url: str,
+    *,
+    secret: str,
+    name: str = DEFAULT_WEBHOOK_NAME,
+    tracking_uri: str | None = None,
+    check: bool = True,
+) -> str:
+    """Create (or update, by ``name``) the MLflow webhook that calls the receiver at ``url``
+    on every alias event; with ``check``, have the server deliver a test event. Returns its id."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    try:
+        existing = None
+        token: str | None = None
+        while existing is None:
+            page = client.list_webhooks(page_token=token)
+            existing = next((hook for hook in page if hook.name == name), None)
+            token = page.token
+            if not token:
+                break
+        if existing is not None:
+            hook = client.update_webhook(
+                existing.webhook_id, url=url, events=[ALIAS_EVENT], secret=secret, status="ACTIVE"
+            )
+        else:
+            hook = client.create_webhook(name=name, url=url, events=[ALIAS_EVENT], secret=secret)
+    except MlflowException as exc:
+        raise WebhookError(ERROR_REGISTER_FAILED.format(url=url, error=exc.message)) from exc
+    if check:
+        result = client.test_webhook(hook.webhook_id)
+        if not result.success:
+            error = result.error_message or f"HTTP {result.response_status}: {result.response_body}"
+            raise WebhookError(ERROR_TEST_FAILED.format(url=url, error=error))
+    return str(hook.webhook_id)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def _reply(self, status: int, data: Mapping[str, Any]) -> None:
+        body = json.dumps(data).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") in ("", "/health"):
+            self._reply(200, {"status": "ok"})
+        else:
+            self._reply(404, {"status": "not found"})
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._reply(
+                413, {"status": "refused", "reason": PROBLEM_TOO_LARGE.format(limit=MAX_BODY_BYTES)}
+            )
+            return
+        body = self.rfile.read(length)
+        status, data = self.server.receiver.handle(headers=dict(self.headers.items()), body=body)
+        self._reply(status, data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.info("%s %s", self.address_string(), format % args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], receiver: WebhookReceiver) -> None:
+        super().__init__(address, _Handler)
+        self.receiver = receiver
+
+
+def make_server(
+    receiver: WebhookReceiver, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT
+) -> ThreadingHTTPServer:
+    """An HTTP server (not started) that hands every POST to ``receiver``."""
+    return _Server((host, port), receiver)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m aims_mlops.integrations.webhook",
+        description="Receive MLflow model-registry webhooks and gate every production alias move.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on.")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="Port to listen on.")
+    parser.add_argument(
+        "--config", default=None, help="aims.yaml (default: $AIMS_CONFIG or ./aims.yaml)."
+    )
+    parser.add_argument(
+        "--secret-env",
+        default=DEFAULT_SECRET_ENV,
+        help="Environment variable holding the webhook secret.",
+    )
+    parser.add_argument(
+        "--tracking-uri", default=None, help="MLflow tracking URI of the evidence store."
+    )
+    parser.add_argument(
+        "--require", default="", help="Comma-separated entries that must be satisfied."
+    )
+    parser.add_argument(
+        "--min-score", type=float, default=None, help="Lowest acceptable score (0..1)."
+    )
+    parser.add_argument(
+        "--allow-risk", action="store_true", help="Do not fail on risks above the appetite."
+    )
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=DEFAULT_SETTLE_SECONDS,
+        help="Wait before gating, for `aims gate --promote` to record its own promotion.",
+    )
+    parser.add_argument(
+        "--register",
+        metavar="URL",
+        default=None,
+        help="Instead of serving: register URL (this receiver, as the tracking server reaches it) "
+        "as the MLflow webhook for alias events, then exit.",
+    )
+    parser.add_argument("--name", default=DEFAULT_WEBHOOK_NAME, help="Webhook name (--register).")
+    parser.add_argument(
+        "--no-check", action="store_true", help="Skip the test delivery after --register."
+    )
+    return parser
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until interrupted; 2 for a start-up problem (no secret, bad aims.yaml)."""
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        from aims_mlops.config import default_config_path
+
+        secret = os.environ.get(args.secret_env, "")
+        if not secret:
+            raise WebhookError(ERROR_NO_SECRET.format(name=args.secret_env))
+        if args.register:
+            webhook_id = register_webhook(
+                args.register,
+                secret=secret,
+                name=args.name,
+                tracking_uri=args.tracking_uri,
+                check=not args.no_check,
+            )
+            print(f"registered webhook {args.name!r} ({webhook_id}) -> {args.register}")
+            return 0
+        config_path = Path(args.config) if args.config else default_config_path()
+        receiver = WebhookReceiver(
+            config_path=config_path,
+            secret=secret,
+            require=[r.strip() for r in args.require.split(",") if r.strip()],
+            min_score=args.min_score,
+            block_on_risk=not args.allow_risk,
+            tracking_uri=args.tracking_uri,
+            settle_seconds=args.settle_seconds,
+        )
+        server = make_server(receiver, host=args.host, port=args.port)
+    except (AimsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    host, port = server.server_address[:2]
+    print(f"aims webhook receiver listening on http://{host}:{port}/", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    finally:
+        server.server_close()
+        receiver.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

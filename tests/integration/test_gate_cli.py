@@ -1,0 +1,161 @@
+"""``aims gate`` over a real local MLflow store: fails on failing fairness, passes, promotes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from aims_mlops import _capture
+from aims_mlops.cli._gate import register
+from aims_mlops.cli._main import AimsGroup
+from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.store import EvidenceStore
+from tests.unit.test_gate import CONFIG
+
+pytestmark = pytest.mark.slow
+
+MODEL = "credit-model"
+
+
+@pytest.fixture
+def group() -> click.Group:
+    @click.group(cls=AimsGroup)
+    def aims() -> None:
+        """Test group holding only the gate."""
+
+    register(aims)
+    return aims
+
+
+@pytest.fixture
+def workspace(isolated_mlflow: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    from mlflow import MlflowClient
+
+    _capture.set_session(None)
+    (tmp_path / "aims.yaml").write_text(CONFIG)
+    client = MlflowClient(tracking_uri=isolated_mlflow)
+    experiment_id = client.create_experiment("credit")
+    run_id = client.create_run(experiment_id).info.run_id
+    client.set_terminated(run_id)
+    client.create_registered_model(MODEL)
+    version = client.create_model_version(MODEL, source=f"runs:/{run_id}/model", run_id=run_id)
+    yield {"uri": isolated_mlflow, "run_id": run_id, "version": str(version.version)}
+    _capture.set_session(None)
+
+
+def fairness(ws: dict[str, str], dpd: float, outcome: str) -> EvidenceRecord:
+    record = new_record(
+        kind="fairness",
+        system="credit",
+        outcome=outcome,  # type: ignore[arg-type]
+        collector="test",
+        subject=Subject(run_id=ws["run_id"], model_name=MODEL, model_version=ws["version"]),
+        metrics={"demographic_parity_difference": dpd},
+        controls=["A.5.4"],
+    )
+    EvidenceStore(tracking_uri=ws["uri"]).write(record, run_id=ws["run_id"])
+    return record
+
+
+def deployments(ws: dict[str, str]) -> list[EvidenceRecord]:
+    return EvidenceStore(tracking_uri=ws["uri"]).records(system="credit", kinds=["deployment"])
+
+
+def alias_target(ws: dict[str, str]) -> str | None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(MlflowClient(ws["uri"]).get_model_version_by_alias(MODEL, "champion").version)
+    except MlflowException:
+        return None
+
+
+def invoke(group: click.Group, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(group, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_failing_fairness_fails_then_passing_evidence_promotes(
+    group: click.Group, workspace: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = workspace
+    failing = fairness(ws, 0.19, "fail")
+    code, out, err = invoke(group, "gate", "credit", "--model-version", ws["version"])
+    assert code == 1, err
+    lines = out.splitlines()
+    assert lines[0] == f"FAIL credit ({MODEL} version {ws['version']}): {len(lines) - 1} failures"
+    a54 = [line for line in lines if line.startswith("A.5.4 failing: ")]
+    assert len(a54) == 1 and failing.id[:8] in a54[0] and "0.19" in a54[0]
+    assert "risk R1 (bias): residual score 12 is above the appetite 6" in lines
+
+    # a blocked promotion is evidence too, and the alias stays where it was (nowhere)
+    monkeypatch.setenv("USER", "ci-bot")
+    code, out, err = invoke(group, "gate", "credit", "--model-version", ws["version"], "--promote")
+    assert code == 1, err
+    assert "blocked" in out.splitlines()[-1]
+    assert alias_target(ws) is None
+    [blocked] = deployments(ws)
+    assert blocked.outcome == "fail" and blocked.controls == ("A.6.2.5",)
+    assert blocked.details["action"] == "blocked"
+    assert blocked.details["approver"] == "ci-bot"
+    assert blocked.subject.model_version == ws["version"] and blocked.subject.run_id == ws["run_id"]
+
+    fairness(ws, 0.03, "pass")
+    code, out, err = invoke(
+        group, "gate", "credit", "--model-version", ws["version"], "--require", "A.5.4",
+        "--promote", "--approver", "Dana Smith",
+    )  # fmt: skip
+    assert code == 0, out + err
+    assert out.splitlines()[0].startswith(f"PASS credit ({MODEL} version {ws['version']}): 1 ")
+    assert alias_target(ws) == ws["version"]
+    promoted = [r for r in deployments(ws) if r.outcome == "pass"]
+    assert len(promoted) == 1
+    record = promoted[0]
+    assert record.details["alias"] == "champion"
+    assert record.details["approver"] == "Dana Smith"
+    assert record.details["action"] == "promoted"
+    assert record.details["gate"]["passed"] is True
+    assert record.subject.model_name == MODEL and record.subject.model_version == ws["version"]
+    from mlflow import MlflowClient
+
+    tags = MlflowClient(ws["uri"]).get_run(ws["run_id"]).data.tags
+    assert f"aims.evidence.{record.id}" in tags  # attached to the version's source run
+
+    # now the alias holder is judged by default, and A.6.2.5 counts as satisfied
+    code, out, err = invoke(group, "gate", "credit", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["passed"] is True and data["model"]["version"] == ws["version"]
+    assert data["promoted"] is False and data["deployment_record"] is None
+
+
+def test_min_score_and_user_errors(group: click.Group, workspace: dict[str, str]) -> None:
+    ws = workspace
+    fairness(ws, 0.03, "pass")
+    code, out, _ = invoke(group, "gate", "credit", "--model-version", ws["version"])
+    assert code == 0, out
+    code, out, _ = invoke(
+        group, "gate", "credit", "--model-version", ws["version"], "--min-score", "0.99"
+    )
+    assert code == 1
+    [line] = [x for x in out.splitlines() if x.startswith("score ")]
+    assert "below the minimum 0.99" in line
+
+    code, _, err = invoke(group, "gate", "credit", "--require", "A.99.9")
+    assert code == 2 and "A.99.9" in err and "Traceback" not in err
+    code, _, err = invoke(group, "gate", "no-such-system")
+    assert code == 2 and "no-such-system" in err and "Traceback" not in err
+    code, _, err = invoke(group, "gate", "credit", "--min-score", "1.5")
+    assert code == 2
+    code, _, err = invoke(group, "gate", "credit", "--model-version", "99")
+    assert code == 2 and "has no version 99" in err
+    # --promote with no version behind the alias and none given: a user error, no record
+    code, _, err = invoke(group, "gate", "credit", "--promote")
+    assert code == 2 and "--model-version" in err
+    assert deployments(ws) == []

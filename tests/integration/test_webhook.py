@@ -1,0 +1,268 @@
+"""The registry webhook receiver: MLflow's signature scheme; real deliveries from a server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.integrations.webhook import (
+    DELIVERY_ID_HEADER,
+    PROBLEM_BAD_SIGNATURE,
+    PROBLEM_MISSING_HEADERS,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookReceiver,
+    sign,
+    verify_signature,
+)
+from tests.conftest import MlflowServer, free_port
+from tests.unit.test_gate import CONFIG
+
+SECRET = "s3cr3t-for-tests"
+MODEL = "credit-model"
+
+
+def signed_headers(body: str, *, secret: str = SECRET, delivery: str = "d-1") -> dict[str, str]:
+    stamp = str(int(time.time()))
+    return {
+        SIGNATURE_HEADER: sign(secret, delivery, stamp, body),
+        TIMESTAMP_HEADER: stamp,
+        DELIVERY_ID_HEADER: delivery,
+    }
+
+
+def alias_body(alias: str = "champion", name: str = MODEL, version: str = "1") -> str:
+    return json.dumps(
+        {
+            "entity": "model_version_alias",
+            "action": "created",
+            "timestamp": "2026-11-01T00:00:00+00:00",
+            "data": {"name": name, "alias": alias, "version": version},
+        }
+    )
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[WebhookReceiver]:
+    config = tmp_path / "aims.yaml"
+    config.write_text(CONFIG)
+    found = WebhookReceiver(config_path=config, secret=SECRET)
+    yield found
+    found.close()
+
+
+def test_signature_checks() -> None:
+    body = alias_body()
+    headers = signed_headers(body)
+    assert verify_signature(secret=SECRET, headers=headers, body=body.encode()) is None
+    lower = {k.lower(): v for k, v in headers.items()}  # HTTP header names are case-insensitive
+    assert verify_signature(secret=SECRET, headers=lower, body=body.encode()) is None
+    tampered = body.replace('"1"', '"2"').encode()
+    assert verify_signature(secret=SECRET, headers=headers, body=tampered) == PROBLEM_BAD_SIGNATURE
+    assert (
+        verify_signature(secret="other", headers=headers, body=body.encode())
+        == PROBLEM_BAD_SIGNATURE
+    )
+    old = dict(headers, **{TIMESTAMP_HEADER: str(int(time.time()) - 3600)})
+    problem = verify_signature(secret=SECRET, headers=old, body=body.encode())
+    assert problem is not None and "X-MLflow-Timestamp" in problem
+    no_sig = {k: v for k, v in headers.items() if k != SIGNATURE_HEADER}
+    assert (
+        verify_signature(secret=SECRET, headers=no_sig, body=body.encode())
+        == PROBLEM_MISSING_HEADERS
+    )
+
+
+def test_receiver_refuses_ignores_and_deduplicates(receiver: WebhookReceiver) -> None:
+    body = alias_body(alias="staging")  # not the system's production alias
+    status, reply = receiver.handle(headers=signed_headers(body, secret="x"), body=body.encode())
+    assert status == 401 and reply["reason"] == PROBLEM_BAD_SIGNATURE
+    status, reply = receiver.handle(headers=signed_headers(body), body=body.encode())
+    assert (status, reply["status"]) == (200, "ignored")
+    status, reply = receiver.handle(headers=signed_headers(body), body=body.encode())
+    assert (status, reply["status"]) == (200, "duplicate")
+    other = alias_body(name="someone-elses-model")
+    status, reply = receiver.handle(
+        headers=signed_headers(other, delivery="d-2"), body=other.encode()
+    )
+    assert (status, reply["status"]) == (200, "ignored")
+    status, reply = receiver.handle(headers=signed_headers("[1]", delivery="d-3"), body=b"[1]")
+    assert status == 400
+    # matching events name the system bound to the model and alias in aims.yaml
+    events = receiver.events(json.loads(alias_body(version="7")), delivery_id="d-4")
+    assert [(e.system, e.model_name, e.alias, e.version) for e in events] == [
+        ("credit", MODEL, "champion", "7")
+    ]
+
+
+@pytest.mark.slow
+def test_our_signature_is_mlflows() -> None:
+    from mlflow.webhooks.delivery import _generate_hmac_signature
+
+    body = alias_body()
+    assert sign(SECRET, "d-9", "1700000000", body) == _generate_hmac_signature(
+        SECRET, "d-9", "1700000000", body
+    )
+
+
+# -- end to end: a real mlflow server delivers to the receiver running as a subprocess ---------
+WEBHOOK_SERVER_ENV = {
+    # http://127.0.0.1 is refused by default: MLflow allows only https and public addresses
+    "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+    "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+    # a fixed key, so that webhook secrets stay readable whichever worker stored them
+    "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
+    "MLFLOW_WEBHOOK_CACHE_TTL": "1",
+}
+
+
+@pytest.fixture(scope="module")
+def webhook_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    server = MlflowServer(tmp_path_factory.mktemp("webhook-server"))
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in WEBHOOK_SERVER_ENV.items():
+            patch.setenv(key, value)
+        server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def running_receiver(webhook_server: MlflowServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    (tmp_path / "aims.yaml").write_text(CONFIG)
+    port = free_port()
+    env = dict(os.environ, AIMS_WEBHOOK_SECRET=SECRET, MLFLOW_DISABLE_TELEMETRY="true")
+    env.pop("MLFLOW_TRACKING_URI", None)
+    log = tmp_path / "receiver.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aims_mlops.integrations.webhook",
+                "--port",
+                str(port),
+                "--config",
+                "aims.yaml",
+                "--tracking-uri",
+                webhook_server.uri,
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "health", timeout=2) as response:
+                assert response.status == 200
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"receiver did not start: {log.read_text()}") from None
+            time.sleep(0.2)
+    yield url, log
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_for_deployment(uri: str, version: str, log: Path, timeout: float = 90) -> EvidenceRecord:
+    from aims_mlops.store import EvidenceStore
+
+    store = EvidenceStore(tracking_uri=uri)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for record in store.records(system="credit", kinds=["deployment"]):
+            if record.subject.model_version == version:
+                return record
+        time.sleep(1)
+    raise AssertionError(
+        f"no deployment record for version {version}; receiver log:\n{log.read_text()}"
+    )
+
+
+@pytest.mark.slow
+def test_alias_events_from_a_real_server_are_gated_and_recorded(
+    webhook_server: MlflowServer, running_receiver: tuple[str, Path]
+) -> None:
+    from mlflow import MlflowClient
+
+    from aims_mlops.store import EvidenceStore
+
+    url, log = running_receiver
+    client = MlflowClient(tracking_uri=webhook_server.uri)
+    experiment_id = client.create_experiment("credit-webhook")
+    runs = []
+    for _ in range(2):
+        run_id = client.create_run(experiment_id).info.run_id
+        client.set_terminated(run_id)
+        runs.append(run_id)
+    client.create_registered_model(MODEL)
+    versions = [
+        str(client.create_model_version(MODEL, f"runs:/{r}/model", run_id=r).version) for r in runs
+    ]
+    # version 2 has passing fairness evidence; version 1 has none (risk R1 stays above appetite)
+    passing = new_record(
+        kind="fairness",
+        system="credit",
+        outcome="pass",
+        collector="test",
+        subject=Subject(run_id=runs[1], model_name=MODEL, model_version=versions[1]),
+        metrics={"demographic_parity_difference": 0.03},
+        controls=["A.5.4"],
+    )
+    EvidenceStore(tracking_uri=webhook_server.uri).write(passing, run_id=runs[1])
+    # register through the module's own command (it has the server send a test event first)
+    registered = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aims_mlops.integrations.webhook",
+            "--register",
+            url,
+            "--tracking-uri",
+            webhook_server.uri,
+        ],
+        env=dict(os.environ, AIMS_WEBHOOK_SECRET=SECRET),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert registered.returncode == 0, registered.stderr
+    assert f"-> {url}" in registered.stdout
+    [hook] = [h for h in client.list_webhooks() if h.name == "aims-gate"]
+    assert hook.url == url and [str(e) for e in hook.events] == ["model_version_alias.created"]
+
+    client.set_registered_model_alias(MODEL, "champion", versions[0])
+    first = wait_for_deployment(webhook_server.uri, versions[0], log)
+    assert first.outcome == "fail"
+    assert first.controls == ("A.6.2.5",)
+    assert first.details["action"] == "observed" and first.details["alias"] == "champion"
+    assert first.details["trigger"].startswith("mlflow webhook ")
+    assert any(f.startswith("risk R1 ") for f in first.details["gate"]["failures"])
+    assert first.subject.run_id == runs[0]
+    assert f"aims.evidence.{first.id}" in client.get_run(runs[0]).data.tags
+
+    client.set_registered_model_alias(MODEL, "champion", versions[1])
+    second = wait_for_deployment(webhook_server.uri, versions[1], log)
+    assert second.outcome == "pass"
+    assert second.details["gate"]["passed"] is True
+    assert second.subject.run_id == runs[1]
+    assert "gate FAILED" in log.read_text()  # the failing one was logged as an error
