@@ -302,7 +302,7 @@ def kinds_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> PathResul
     """Judge the automated evidence kinds of ``entry`` for ``scope``."""
     fresh = fresh_days_for(entry, scope)
     statuses: list[str] = []
-    reasons: list[str] = []
+    reasons_by_kind: list[tuple[str, list[str]]] = []  # (status, reasons) per kind
     evidence: list[str] = []
     for kind in entry.rule.kinds:
         candidates = sorted(
@@ -310,7 +310,7 @@ def kinds_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> PathResul
         )
         if not candidates:
             statuses.append(MISSING)
-            reasons.append(f"no {kind} evidence recorded for {scope.label}")
+            reasons_by_kind.append((MISSING, [f"no {kind} evidence recorded for {scope.label}"]))
             continue
         latest_current = None
         first_stale_reason = None
@@ -325,23 +325,26 @@ def kinds_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> PathResul
         if latest_current is None:
             assert first_stale is not None and first_stale_reason is not None
             statuses.append(STALE)
-            reasons.append(f"no current {kind} evidence: {first_stale_reason}")
+            reasons_by_kind.append((STALE, [f"no current {kind} evidence: {first_stale_reason}"]))
             evidence.append(first_stale.id)
             continue
         evidence.append(latest_current.id)
-        reasons.extend(describe_record(latest_current))
         if latest_current.kind == "error" or latest_current.outcome == "error":
             statuses.append(MISSING)
         elif latest_current.outcome == "fail":
             statuses.append(FAILING)
         else:
             statuses.append(SATISFIED)
+        reasons_by_kind.append((statuses[-1], list(describe_record(latest_current))))
     if FAILING in statuses:
         status = FAILING
     elif all(s == SATISFIED for s in statuses):
         status = SATISFIED
     else:
         status = worst(statuses)
+    # the decisive reasons first: what fails, then what is stale or missing, then what holds
+    rank = {FAILING: 0, STALE: 1, MISSING: 2, SATISFIED: 3}
+    reasons = [r for _, group in sorted(reasons_by_kind, key=lambda g: rank[g[0]]) for r in group]
     return PathResult(status, tuple(reasons), tuple(evidence))
 
 
