@@ -168,6 +168,40 @@ def resolve_system(
     return None
 
 
+def _sign(record: EvidenceRecord) -> EvidenceRecord:
+    key = signing_key()
+    return record.signed(key) if key is not None and record.signature is None else record
+
+
+def _keep_in_spool(
+    session: Session,
+    record: EvidenceRecord,
+    error: Exception,
+    *,
+    run_id: str | None,
+    artifacts: Mapping[str, bytes] | None,
+) -> None:
+    """The store refused a record for a reason it does not spool itself: keep it locally, warn.
+
+    Only when even the spool cannot take it (a broken store configuration, a read-only disk) is
+    the record lost, and then the warning says so with the record's JSON, never silently.
+    """
+    try:
+        where: object = session.store.spool(
+            record, run_id=run_id, artifacts=artifacts, reason=str(error)
+        )
+    except Exception as spool_error:
+        where = f"nowhere (the spool failed too: {spool_error}); the record was {record.to_json()}"
+    warnings.warn(
+        AimsWarning(
+            WARNING_STORE_FAILED.format(
+                kind=record.kind, record_id=record.id, error=error, spool=where
+            )
+        ),
+        stacklevel=3,
+    )
+
+
 def emit(
     record: EvidenceRecord,
     *,
@@ -175,29 +209,33 @@ def emit(
     artifacts: Mapping[str, bytes] | None = None,
 ) -> EvidenceRecord:
     """Store a record, signed when ``$AIMS_SIGNING_KEY`` is set. Unreachable stores spool."""
-    key = signing_key()
-    if key is not None and record.signature is None:
-        record = record.signed(key)
+    record = _sign(record)
     session = get_session()
     try:
         session.store.write(record, run_id=run_id, artifacts=artifacts)
     except Exception as exc:
         # The store spools connection failures itself; anything else still must not lose the
-        # record or break the caller's run: keep it in the spool and say so.
+        # record or break the caller's run.
         if session.strict:
             raise CaptureError(f"storing {record.kind} record {record.id} failed: {exc}") from exc
-        spool_path = session.store.spool(
-            record, run_id=run_id, artifacts=artifacts, reason=str(exc)
-        )
-        warnings.warn(
-            AimsWarning(
-                WARNING_STORE_FAILED.format(
-                    kind=record.kind, record_id=record.id, error=exc, spool=spool_path
-                )
-            ),
-            stacklevel=2,
-        )
+        _keep_in_spool(session, record, exc, run_id=run_id, artifacts=artifacts)
     return record
+
+
+def emit_many(records: Iterable[EvidenceRecord], *, run_id: str) -> list[EvidenceRecord]:
+    """Store several records about one run in one batched write (spooling as :func:`emit`)."""
+    batch = [_sign(record) for record in records]
+    session = get_session()
+    try:
+        session.store.write_many(batch, run_id=run_id)
+    except Exception as exc:
+        if session.strict:
+            raise CaptureError(
+                f"storing {len(batch)} records on run {run_id} failed: {exc}"
+            ) from exc
+        for record in batch:
+            _keep_in_spool(session, record, exc, run_id=run_id, artifacts=None)
+    return batch
 
 
 def error_record(
@@ -222,22 +260,19 @@ def error_record(
     )
 
 
-def capture(
+def _produce(
     kind: str,
     *,
     system: str | None,
     controls: Iterable[str],
     produce: Callable[[], EvidenceRecord],
-    run_id: str | None = None,
-    artifacts: Callable[[EvidenceRecord], Mapping[str, bytes]] | None = None,
-    strict: bool | None = None,
+    run_id: str | None,
+    strict: bool,
+    session: Session,
 ) -> EvidenceRecord:
-    """Run a collector and store what it produced, or an ``error`` record when it failed."""
-    session = get_session()
-    strict = session.strict if strict is None else strict
+    """Run one collector; a failure becomes an ``error`` record and a warning (strict: raises)."""
     try:
-        record = produce()
-        extra = artifacts(record) if artifacts is not None else None
+        return produce()
     except Exception as exc:
         if strict:
             if isinstance(exc, AimsError):
@@ -257,7 +292,72 @@ def capture(
                     kind=kind, error=f"{type(exc).__name__}: {exc}", record_id=record.id
                 )
             ),
-            stacklevel=3,
+            stacklevel=4,
         )
-        extra = None
+        return record
+
+
+def capture(
+    kind: str,
+    *,
+    system: str | None,
+    controls: Iterable[str],
+    produce: Callable[[], EvidenceRecord],
+    run_id: str | None = None,
+    artifacts: Callable[[EvidenceRecord], Mapping[str, bytes]] | None = None,
+    strict: bool | None = None,
+) -> EvidenceRecord:
+    """Run a collector and store what it produced, or an ``error`` record when it failed."""
+    session = get_session()
+    strict = session.strict if strict is None else strict
+    controls = tuple(controls)
+    record = _produce(
+        kind,
+        system=system,
+        controls=controls,
+        produce=produce,
+        run_id=run_id,
+        strict=strict,
+        session=session,
+    )
+    extra = None
+    if artifacts is not None and record.kind == kind:
+        extra = artifacts(record)
     return emit(record, run_id=run_id, artifacts=extra)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptureTask:
+    """One collector to run: the kind it produces, the controls it serves, and how."""
+
+    kind: str
+    controls: tuple[str, ...]
+    produce: Callable[[], EvidenceRecord]
+
+
+def capture_many(
+    tasks: Iterable[CaptureTask],
+    *,
+    system: str | None,
+    run_id: str,
+    strict: bool | None = None,
+) -> list[EvidenceRecord]:
+    """Run several collectors about one run and store their records in one batched write.
+
+    Each collector fails on its own (an ``error`` record for it, the others still count).
+    """
+    session = get_session()
+    strict = session.strict if strict is None else strict
+    records = [
+        _produce(
+            task.kind,
+            system=system,
+            controls=task.controls,
+            produce=task.produce,
+            run_id=run_id,
+            strict=strict,
+            session=session,
+        )
+        for task in tasks
+    ]
+    return emit_many(records, run_id=run_id) if records else []

@@ -178,27 +178,23 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
             AimsWarning(WARNING_LINEAGE_FAILED.format(run_id=run_id, error=exc)), stacklevel=4
         )
         return []
-    stored = []
-    for task in tasks:
-        try:
-            stored.append(
-                _capture.capture(
-                    task.kind,
-                    system=system,
-                    controls=task.controls,
-                    produce=task.produce,
-                    run_id=run_id,
-                    strict=_strict_override(),
-                )
-            )
-        except Exception as exc:  # capture() itself failed (its store, say): report, go on
-            if _session_strict():
-                raise
-            warnings.warn(
-                AimsWarning(WARNING_LINEAGE_FAILED.format(run_id=run_id, error=exc)),
-                stacklevel=4,
-            )
-    return stored
+    try:
+        return _capture.capture_many(
+            [
+                _capture.CaptureTask(kind=t.kind, controls=tuple(t.controls), produce=t.produce)
+                for t in tasks
+            ],
+            system=system,
+            run_id=run_id,
+            strict=_strict_override(),
+        )
+    except Exception as exc:  # capture itself failed (its store, say): report, go on
+        if _session_strict():
+            raise
+        warnings.warn(
+            AimsWarning(WARNING_LINEAGE_FAILED.format(run_id=run_id, error=exc)), stacklevel=4
+        )
+        return []
 
 
 # -- datasets ------------------------------------------------------------------------------------
