@@ -1,0 +1,215 @@
+"""The local spool: evidence that could not reach MLflow waits here, one atomic file per record.
+
+A spooled record is ``<record id>.json`` holding ``{"record": ..., "run_id": ..., "artifacts":
+{name: base64}}``. Uploaders claim a file by renaming it to ``<record id>.json.claimed-<pid>``
+(an atomic step: of several concurrent uploaders exactly one wins), delete it once stored, and
+rename it back when the upload failed. A claim older than :data:`STALE_CLAIM_SECONDS` belongs to
+an uploader that died and may be taken over.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from aims_mlops._errors import EvidenceError, StoreError
+from aims_mlops.evidence import EvidenceRecord
+
+#: A claim older than this (seconds since it was taken) may be taken over by another uploader.
+STALE_CLAIM_SECONDS = 600.0
+
+SPOOL_SUFFIX = ".json"
+CLAIM_MARKER = ".claimed-"
+_TEMP_PREFIX = ".tmp-"
+_CLAIMED_RE = re.compile(r"^(?P<base>.+\.json)\.claimed-(?P<pid>\d+)$")
+_SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+ERROR_SPOOL_CORRUPT = "spool file {path} is unreadable, left in place for inspection: {error}"
+ERROR_SPOOL_UNSAFE_ID = "record id {id!r} cannot name a spool file (letters, digits, '_', '-', '.')"
+ERROR_SPOOL_WRITE = "could not write record {id} to the spool directory {directory}: {error}"
+
+
+class SpoolError(StoreError):
+    """A spool file is unreadable or altered, or the spool directory cannot be written."""
+
+
+@dataclass(frozen=True)
+class SpoolEntry:
+    """A record waiting in the spool, with the run it belongs to and its extra artifacts."""
+
+    record: EvidenceRecord
+    run_id: str | None
+    artifacts: Mapping[str, bytes]
+    path: Path
+
+
+def _original_name(path: Path) -> str:
+    match = _CLAIMED_RE.match(path.name)
+    return match.group("base") if match else path.name
+
+
+class Spool:
+    """A directory of spooled evidence records (created on first write)."""
+
+    def __init__(self, *, directory: str | os.PathLike[str]) -> None:
+        self._directory = Path(directory)
+
+    @property
+    def directory(self) -> Path:
+        return self._directory
+
+    # -- writing -------------------------------------------------------------------------------
+    def put(
+        self,
+        record: EvidenceRecord,
+        *,
+        run_id: str | None = None,
+        artifacts: Mapping[str, bytes] | None = None,
+        reason: str | None = None,
+    ) -> Path:
+        """Write ``record`` atomically as ``<id>.json`` (a temp file in the same dir + replace)."""
+        if not _SAFE_ID_RE.match(record.id):
+            raise SpoolError(ERROR_SPOOL_UNSAFE_ID.format(id=record.id))
+        payload = {
+            "record": record.to_dict(),
+            "run_id": run_id,
+            "artifacts": {
+                str(name): base64.b64encode(bytes(data)).decode("ascii")
+                for name, data in (artifacts or {}).items()
+            },
+            "reason": reason,
+            "spooled_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+        target = self._directory / f"{record.id}{SPOOL_SUFFIX}"
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            fd, temp_name = tempfile.mkstemp(
+                prefix=_TEMP_PREFIX, suffix=".part", dir=self._directory
+            )
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temp_name, target)
+            except BaseException:
+                Path(temp_name).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise SpoolError(
+                ERROR_SPOOL_WRITE.format(id=record.id, directory=self._directory, error=exc)
+            ) from exc
+        return target
+
+    # -- inspecting ----------------------------------------------------------------------------
+    def files(self) -> list[Path]:
+        """Every spooled record file, claimed or not (temp files of unfinished writes excluded)."""
+        if not self._directory.is_dir():
+            return []
+        found = [
+            path
+            for path in self._directory.iterdir()
+            if not path.name.startswith(_TEMP_PREFIX)
+            and (path.name.endswith(SPOOL_SUFFIX) or _CLAIMED_RE.match(path.name))
+        ]
+        return sorted(found)
+
+    def pending(self) -> int:
+        """How many records wait in the spool (including those an uploader has claimed)."""
+        return len(self.files())
+
+    def candidates(self, *, now: float | None = None) -> list[Path]:
+        """Files an uploader may claim now: unclaimed ones and claims gone stale."""
+        current = time.time() if now is None else now
+        result = []
+        for path in self.files():
+            if not _CLAIMED_RE.match(path.name):
+                result.append(path)
+                continue
+            try:
+                age = current - path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if age > STALE_CLAIM_SECONDS:
+                result.append(path)
+        return result
+
+    # -- claiming ------------------------------------------------------------------------------
+    def claim(self, path: Path) -> Path | None:
+        """Claim ``path`` for this process by an atomic rename; None when another got it first.
+
+        A claimed file can be claimed again only once it is stale.
+        """
+        if _CLAIMED_RE.match(path.name):
+            try:
+                if time.time() - path.stat().st_mtime <= STALE_CLAIM_SECONDS:
+                    return None
+            except FileNotFoundError:
+                return None
+        claimed = path.with_name(f"{_original_name(path)}{CLAIM_MARKER}{os.getpid()}")
+        if claimed == path:  # a stale claim under our own (reused) pid: restart its clock
+            os.utime(claimed)
+            return claimed
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            return None
+        # the rename keeps the spool time: restart the stale clock at the claim
+        os.utime(claimed)
+        return claimed
+
+    def release(self, claimed: Path) -> Path:
+        """Give a claim back (the upload failed): the file is spooled again under its own name."""
+        original = claimed.with_name(_original_name(claimed))
+        if original != claimed:
+            os.replace(claimed, original)
+        return original
+
+    def done(self, claimed: Path) -> None:
+        """The record is stored: remove its file."""
+        claimed.unlink(missing_ok=True)
+
+    # -- reading -------------------------------------------------------------------------------
+    def load(self, path: Path) -> SpoolEntry:
+        """Read a spool file; :class:`SpoolError` when it is unreadable or the record altered."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("the file does not hold a JSON object")
+            record = EvidenceRecord.from_dict(data["record"])
+            record.verify()
+            if _original_name(path) != f"{record.id}{SPOOL_SUFFIX}":
+                raise ValueError(f"the file name does not match record id {record.id}")
+            run_id = data.get("run_id")
+            if run_id is not None and not isinstance(run_id, str):
+                raise ValueError("run_id is not a string")
+            raw: Any = data.get("artifacts") or {}
+            artifacts = {
+                str(name): base64.b64decode(value, validate=True) for name, value in raw.items()
+            }
+        except (
+            OSError,
+            UnicodeDecodeError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            binascii.Error,
+            EvidenceError,
+        ) as exc:
+            raise SpoolError(ERROR_SPOOL_CORRUPT.format(path=path, error=exc)) from exc
+        return SpoolEntry(
+            record=record, run_id=run_id, artifacts=MappingProxyType(artifacts), path=path
+        )
