@@ -123,6 +123,8 @@ def train_and_capture(
                 name="model",
                 registered_model_name=SYSTEM,
                 input_example=train[features].head(3),
+                # OneHotEncoder keeps its dtype; skops must be told numpy dtypes are safe to load
+                skops_trusted_types=["numpy.dtype"],
             )
             version = str(info.registered_model_version)
     if version is not None:
