@@ -110,3 +110,33 @@ def isolated_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_uri:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", sqlite_uri)
     return sqlite_uri
+
+
+@pytest.fixture(autouse=True)
+def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests must not leak MLflow's or aims_mlops' process-wide state into each other.
+
+    MLflow keeps the active experiment id, tracking URI and run stack in module globals (and
+    ``MLFLOW_EXPERIMENT_ID`` in the environment); aims_mlops keeps its session and autolog patches.
+    """
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    monkeypatch.delenv("AIMS_SYSTEM", raising=False)
+    monkeypatch.delenv("AIMS_CONFIG", raising=False)
+    yield
+    if "mlflow" in sys.modules:
+        import mlflow
+        from mlflow.tracking import _tracking_service, fluent
+
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        fluent._active_experiment_id = None
+        _tracking_service.utils._tracking_uri = None
+    if "aims_mlops._capture" in sys.modules:
+        from aims_mlops import _capture
+
+        _capture.set_session(None)
+    if "aims_mlops.integrations._autolog" in sys.modules:
+        from aims_mlops.integrations import _autolog
+
+        _autolog.disable()

@@ -153,6 +153,7 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
     """
     from aims_mlops import _capture
     from aims_mlops.collectors._lineage import lineage_tasks
+    from aims_mlops.collectors._notebook import notebook_tasks
 
     try:
         run = client.get_run(run_id)
@@ -171,6 +172,7 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
         tasks = lineage_tasks(
             run, client=client, system=system, config_digest=session.config_digest
         )
+        tasks += notebook_tasks(run_id, system=system, config_digest=session.config_digest)
     except Exception as exc:  # reported below: capture never breaks the run
         if _session_strict():
             raise CaptureError(ERROR_LINEAGE_FAILED.format(run_id=run_id, error=exc)) from exc

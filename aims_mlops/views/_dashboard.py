@@ -1,0 +1,762 @@
+"""One AI system's dashboard: score, risk map, controls, evidence, gaps, attestation.
+
+The widget tree renders a :class:`~aims_mlops.views._model.DashboardModel`; control sections
+and evidence pages are built only when shown. ``refresh()`` judges the system again and updates
+the same widgets in place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from aims_mlops._errors import AimsError
+from aims_mlops.views._model import (
+    ALL,
+    STATUS_STYLE,
+    ControlRow,
+    DashboardModel,
+    EvidenceRow,
+    dashboard_model,
+    status_label,
+)
+from aims_mlops.views._widgets import (
+    FILL_LAYOUT,
+    ID_BUTTON_LAYOUT,
+    ROW_LAYOUT,
+    TOGGLE_LAYOUT,
+    Pager,
+    bullet_list,
+    chip,
+    code,
+    esc,
+    html_table,
+    outcome_chip,
+    status_chip,
+    status_chips,
+)
+
+if TYPE_CHECKING:
+    from aims_mlops._judge import Judgement
+    from aims_mlops.config import AimsConfig
+
+ERROR_NO_SYSTEM = (
+    "which AI system? pass dashboard('<id>'), bind one with aims_mlops.init(system=...) or "
+    "%aims system <id>, or set $AIMS_SYSTEM; in-scope systems: {known}"
+)
+ERROR_ATTEST_INCOMPLETE = "fill in who attests (by) and the document before submitting"
+MESSAGE_ATTESTED = "recorded attestation {record_id} for {control} by {by}; dashboard refreshed"
+
+TAB_TITLES = ("Risks", "Controls", "Evidence", "Gaps", "Attest")
+TAB_RISKS, TAB_CONTROLS, TAB_EVIDENCE, TAB_GAPS, TAB_ATTEST = range(5)
+#: Record ids of a control shown as drill-down buttons (the rest are listed as text).
+MAX_EVIDENCE_BUTTONS = 10
+
+
+def _tracking_uri(judgement: Judgement) -> str | None:
+    store = getattr(judgement, "store", None)
+    if store is None:
+        return None
+    try:
+        return str(store.tracking_uri)
+    except AimsError:
+        return None
+
+
+def build_model(judgement: Judgement, system: str) -> DashboardModel:
+    """The view-model of ``system`` from a judgement."""
+    return dashboard_model(
+        assessment=judgement.assessment,
+        system=system,
+        catalog=judgement.catalog,
+        config=judgement.config,
+        records=judgement.records,
+        tracking_uri=_tracking_uri(judgement),
+    )
+
+
+def _score_style(score: float) -> str:
+    if score >= 0.8:
+        return "success"
+    return "warning" if score >= 0.5 else "danger"
+
+
+class ControlRowView:
+    """One control row: a toggle button, its summary, and (expanded) its reasons and evidence."""
+
+    def __init__(self, *, row: ControlRow, dashboard: Dashboard) -> None:
+        self.row = row
+        self._dashboard = dashboard
+        self.toggle = widgets.Button(
+            description="▸", tooltip="show reasons and evidence", layout=TOGGLE_LAYOUT
+        )
+        self.summary = widgets.HTML(
+            value=(
+                f"{status_chip(row.status)} <b>{esc(row.id)}</b> {esc(row.title)} "
+                f'<span style="color:#666">· owner {esc(row.owner)}</span>'
+            ),
+            layout=FILL_LAYOUT,
+        )
+        self.details: widgets.VBox | None = None
+        self.evidence_buttons: list[widgets.Button] = []
+        self.toggle.on_click(lambda _: self.set_expanded(not self.expanded))
+        self.box = widgets.VBox([widgets.HBox([self.toggle, self.summary], layout=ROW_LAYOUT)])
+
+    @property
+    def expanded(self) -> bool:
+        return self.details is not None and len(self.box.children) > 1
+
+    def set_expanded(self, expanded: bool) -> None:
+        if expanded == self.expanded:
+            return
+        if not expanded:
+            self.box.children = self.box.children[:1]
+            self.toggle.description = "▸"
+            return
+        if self.details is None:
+            self.details = self._build_details()
+        self.box.children = (self.box.children[0], self.details)
+        self.toggle.description = "▾"
+
+    def _build_details(self) -> widgets.VBox:
+        row = self.row
+        parts = [
+            f"<b>Status:</b> {status_chip(row.status)} ({esc(row.kind)}, {esc(row.scope)} scope)",
+            f"<b>Reasons:</b>{bullet_list(row.reasons) or ' <i>none given</i>'}",
+        ]
+        if row.evidence:
+            parts.append("<b>Evidence:</b> " + ", ".join(code(e) for e in row.evidence))
+        else:
+            parts.append("<b>Evidence:</b> <i>none</i>")
+        if row.status not in ("satisfied", "not_applicable") and row.how_to_close:
+            parts.append(f"<b>How to close:</b> {code(row.how_to_close)}")
+        text = widgets.HTML(
+            value=(
+                '<div style="margin:0 0 6px 40px;padding:4px 8px;border-left:3px solid '
+                f'{STATUS_STYLE.get(row.status, ("", "#999", ""))[1]}">'
+                + "<br>".join(parts)
+                + "</div>"
+            )
+        )
+        known = [e for e in row.evidence if self._dashboard.model.record(e) is not None]
+        self.evidence_buttons = []
+        for record_id in known[:MAX_EVIDENCE_BUTTONS]:
+            button = widgets.Button(
+                description=record_id[:12],
+                tooltip=f"open record {record_id}",
+                layout=ID_BUTTON_LAYOUT,
+            )
+            button.on_click(lambda _, rid=record_id: self._dashboard.show_record(rid))
+            self.evidence_buttons.append(button)
+        children: list[widgets.Widget] = [text]
+        if self.evidence_buttons:
+            children.append(
+                widgets.HBox(
+                    [
+                        widgets.HTML('<span style="margin-left:40px">open record:</span>'),
+                        *self.evidence_buttons,
+                    ],
+                    layout=widgets.Layout(flex_flow="row wrap"),
+                )
+            )
+        return widgets.VBox(children)
+
+
+class EvidenceRowView:
+    """One timeline row: the record id (click to drill down) and what it says."""
+
+    def __init__(self, *, row: EvidenceRow, dashboard: Dashboard) -> None:
+        self.row = row
+        self.button = widgets.Button(
+            description=row.id[:12], tooltip=f"details of record {row.id}", layout=ID_BUTTON_LAYOUT
+        )
+        self.button.on_click(lambda _: dashboard.show_record(row.id))
+        run = f" · run {code(row.run_id[:12])}" if row.run_id else ""
+        controls = ", ".join(row.controls) or "—"
+        self.summary = widgets.HTML(
+            value=(
+                f"{esc(row.collected_at[:19].replace('T', ' '))} {outcome_chip(row.outcome)} "
+                f"<b>{esc(row.kind)}</b>{run} · controls {esc(controls)}"
+            ),
+            layout=FILL_LAYOUT,
+        )
+        self.box = widgets.HBox([self.button, self.summary], layout=ROW_LAYOUT)
+
+
+def record_html(row: EvidenceRow) -> str:
+    """The drill-down of one record."""
+    link = (
+        f'<a href="{esc(row.mlflow_url)}" target="_blank">open the run in MLflow</a>'
+        if row.mlflow_url
+        else "<i>no MLflow UI link (the tracking URI is not an http(s) server)</i>"
+        if row.run_id
+        else "<i>organization- or system-level record (no run)</i>"
+    )
+    facts = [
+        ("record id", code(row.id)),
+        ("kind", esc(row.kind)),
+        ("outcome", outcome_chip(row.outcome)),
+        ("collected at", esc(row.collected_at)),
+        ("system", esc(row.system or "organization")),
+        ("collector", esc(row.collector)),
+        ("run id", code(row.run_id) if row.run_id else "—"),
+        ("MLflow", link),
+        ("model", esc(row.model)),
+        ("datasets", ", ".join(code(d) for d in row.dataset_digests) or "—"),
+        ("controls", esc(", ".join(row.controls) or "—")),
+        ("valid until", esc(row.valid_until)),
+        ("content hash (SHA-256)", code(row.content_hash)),
+        ("signed", "yes" if row.signed else "no"),
+    ]
+    metrics = html_table(
+        ["metric", "value"],
+        ([esc(name), esc(f"{value:.6g}")] for name, value in sorted(row.metrics.items())),
+        empty="no metrics",
+    )
+    return (
+        '<div style="border:1px solid #ddd;padding:6px;margin-top:6px">'
+        + html_table(["", ""], ([f"<b>{esc(k)}</b>", v] for k, v in facts))
+        + "<b>Metrics</b>"
+        + metrics
+        + "<b>Details</b>"
+        + '<pre style="max-height:240px;overflow:auto;background:#fafafa;font-size:0.85em">'
+        + esc(row.details_preview)
+        + "</pre></div>"
+    )
+
+
+class Dashboard:
+    """An AI system's dashboard; displays as its widget tree (``.widget``, a ``VBox``)."""
+
+    def __init__(
+        self,
+        *,
+        judgement: Judgement,
+        system: str,
+        model_version: str | None = None,
+        config: str | os.PathLike[str] | AimsConfig | None = None,
+    ) -> None:
+        self.judgement = judgement
+        self.system = system
+        self.model_version = model_version
+        self._config_source = config
+        self.model = build_model(judgement, system)
+        self._section_pages: dict[str, int] = {}
+        self.section_rows: dict[str, list[ControlRowView]] = {}
+        self.evidence_rows: list[EvidenceRowView] = []
+        self._evidence_page = 0
+        self._quiet = False
+        self._accordion_ids: list[str] = []
+        self._build()
+        self._render()
+
+    # -- display -----------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's bundle, with this object's short text form as ``text/plain``."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        return (
+            f"Dashboard(system={self.system!r}, score={self.model.score_text!r}, "
+            f"gaps={len(self.model.gaps)}, evaluated_at={self.model.evaluated_at!r})"
+        )
+
+    # -- building ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.header = widgets.HTML()
+        self.refresh_button = widgets.Button(
+            description="Refresh", icon="refresh", tooltip="judge the system again"
+        )
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.score_bar = widgets.FloatProgress(min=0.0, max=1.0, description="conformity")
+        self.score_label = widgets.HTML()
+        self.chips = widgets.HTML()
+        self.message = widgets.HTML()
+
+        # risks
+        self.heat_cells: dict[tuple[int, int], widgets.HTML] = {}
+        cell_layout_args = {"width": "auto", "height": "auto", "min_height": "44px"}
+        grid_children: list[widgets.Widget] = []
+        self.likelihood_labels: dict[int, widgets.HTML] = {}
+        self.impact_labels: dict[int, widgets.HTML] = {}
+        for likelihood in range(5, 0, -1):
+            label = widgets.HTML()
+            self.likelihood_labels[likelihood] = label
+            grid_children.append(label)
+            for impact in range(1, 6):
+                cell = widgets.HTML(layout=widgets.Layout(**cell_layout_args))
+                self.heat_cells[(likelihood, impact)] = cell
+                grid_children.append(cell)
+        grid_children.append(widgets.HTML('<div style="text-align:right">L \\ I</div>'))
+        for impact in range(1, 6):
+            label = widgets.HTML()
+            self.impact_labels[impact] = label
+            grid_children.append(label)
+        self.heatmap = widgets.GridBox(
+            grid_children,
+            layout=widgets.Layout(
+                grid_template_columns="130px repeat(5, 1fr)", grid_gap="2px", max_width="720px"
+            ),
+        )
+        self.heat_legend = widgets.HTML()
+        self.risk_list = widgets.HTML()
+        risks_tab = widgets.VBox([self.heatmap, self.heat_legend, self.risk_list])
+
+        # controls
+        self.status_filter = widgets.ToggleButtons(
+            options=[(ALL, ALL)], value=ALL, style={"button_width": "auto"}
+        )
+        self.text_filter = widgets.Text(
+            placeholder="filter by id, title or owner", description="find", continuous_update=False
+        )
+        self.status_filter.observe(lambda _: self._filters_changed(), names="value")
+        self.text_filter.observe(lambda _: self._filters_changed(), names="value")
+        self.accordion = widgets.Accordion()
+        self.accordion.observe(lambda _: self._render_open_section(), names="selected_index")
+        controls_tab = widgets.VBox([self.status_filter, self.text_filter, self.accordion])
+
+        # evidence
+        self.kind_filter = widgets.Dropdown(description="kind", options=[("all kinds", ALL)])
+        self.kind_filter.observe(lambda _: self._kind_changed(), names="value")
+        self.evidence_pager = Pager(on_page=self._show_evidence)
+        self.evidence_list = widgets.VBox()
+        self.record_detail = widgets.HTML()
+        evidence_tab = widgets.VBox(
+            [self.kind_filter, self.evidence_pager.box, self.evidence_list, self.record_detail]
+        )
+
+        # gaps
+        self.gaps = widgets.HTML()
+
+        # attestation
+        self.attest_control = widgets.Dropdown(description="control", layout={"width": "95%"})
+        self.attest_document_hint = widgets.HTML()
+        self.attest_by = widgets.Text(description="by", placeholder="name or role of who attests")
+        self.attest_document = widgets.Text(
+            description="document",
+            placeholder="URL or path of the document",
+            layout={"width": "95%"},
+        )
+        self.attest_valid_days = widgets.BoundedIntText(
+            value=365,
+            min=0,
+            max=3650,
+            description="valid days",
+            tooltip="0: no expiry",
+        )
+        self.attest_statement = widgets.Textarea(
+            description="statement", placeholder="optional", layout={"width": "95%"}
+        )
+        self.attest_submit = widgets.Button(description="Attest", button_style="primary")
+        self.attest_message = widgets.HTML()
+        self.attest_control.observe(lambda _: self._show_document_hint(), names="value")
+        self.attest_submit.on_click(lambda _: self.submit_attestation())
+        attest_tab = widgets.VBox(
+            [
+                self.attest_control,
+                self.attest_document_hint,
+                self.attest_by,
+                self.attest_document,
+                self.attest_valid_days,
+                self.attest_statement,
+                self.attest_submit,
+                self.attest_message,
+            ]
+        )
+
+        self.tabs = widgets.Tab(
+            children=[risks_tab, controls_tab, evidence_tab, self.gaps, attest_tab],
+            titles=TAB_TITLES,
+        )
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.header, self.refresh_button], layout=ROW_LAYOUT),
+                widgets.HBox([self.score_bar, self.score_label], layout=ROW_LAYOUT),
+                self.chips,
+                self.tabs,
+                self.message,
+            ]
+        )
+
+    # -- rendering ---------------------------------------------------------------------------
+    def _render(self) -> None:
+        m = self.model
+        self.header.value = (
+            '<div style="flex:1"><span style="font-size:1.3em;font-weight:bold">'
+            f"{esc(m.name)}</span>"
+            f' <span style="color:#666">({esc(m.system)})</span><br>'
+            f"owner <b>{esc(m.owner)}</b> · model <b>{esc(m.model_label)}</b> · "
+            f'<span style="color:#666">evaluated {esc(m.evaluated_at)}</span></div>'
+        )
+        self.score_bar.value = m.score
+        self.score_bar.bar_style = _score_style(m.score)
+        satisfied = m.counts.get("satisfied", 0)
+        self.score_label.value = (
+            f"<b>{esc(m.score_text)}</b> ({satisfied} of {m.applicable} applicable satisfied)"
+        )
+        self.chips.value = status_chips(m.counts)
+        self._render_risks()
+        self._render_controls()
+        self._render_kinds()
+        self._show_evidence(0)
+        self._render_gaps()
+        self._render_attest()
+
+    def _render_risks(self) -> None:
+        m = self.model
+        for likelihood, label in self.likelihood_labels.items():
+            name = m.likelihood_labels.get(likelihood, "")
+            label.value = f"<b>{likelihood}</b> {esc(name)}"
+        for impact, label in self.impact_labels.items():
+            name = m.impact_labels.get(impact, "")
+            label.value = f'<div style="text-align:center"><b>{impact}</b> {esc(name)}</div>'
+        for row in m.heatmap:
+            for cell in row:
+                widget = self.heat_cells[(cell.likelihood, cell.impact)]
+                widget.value = (
+                    f'<div style="text-align:center;font-size:0.85em;line-height:1.3">'
+                    f'<span style="color:#555">{cell.score}</span><br>{esc(cell.markers)}</div>'
+                )
+                widget.style.background = cell.colour
+                edge = "3px solid #1b5e20"
+                widget.layout.border_top = edge if cell.boundary_top else "1px solid #fff"
+                widget.layout.border_right = edge if cell.boundary_right else "1px solid #fff"
+                widget.tooltip = (
+                    f"likelihood {cell.likelihood} × impact {cell.impact} = {cell.score}"
+                    f" ({'above' if cell.above_appetite else 'within'} appetite {m.appetite})"
+                )
+        self.heat_legend.value = (
+            f"<small>○ inherent position · ● residual position · the thick line marks the "
+            f"appetite ({m.appetite}): cells below and left of it are acceptable.</small>"
+        )
+        rows = []
+        for risk in m.risks:
+            verdict = chip(risk.verdict, "#c62828" if risk.above_appetite else "#2e7d32", "#ffffff")
+            reasons = (
+                f"<details><summary>why</summary>{bullet_list(risk.reasons)}</details>"
+                if risk.reasons
+                else ""
+            )
+            rows.append(
+                [
+                    f"<b>{esc(risk.id)}</b>",
+                    esc(risk.category),
+                    esc(risk.description) + reasons,
+                    esc(risk.movement),
+                    verdict,
+                    esc(risk.treatment),
+                    esc(", ".join(risk.controls) or "—"),
+                    esc(risk.owner),
+                ]
+            )
+        self.risk_list.value = html_table(
+            [
+                "risk",
+                "category",
+                "description",
+                "inherent → residual",
+                "verdict",
+                "treatment",
+                "controls",
+                "owner",
+            ],
+            rows,
+            empty="no risks registered for this system",
+        )
+
+    @property
+    def _filters(self) -> tuple[str, str]:
+        return str(self.status_filter.value), str(self.text_filter.value or "")
+
+    def _render_controls(self) -> None:
+        m = self.model
+        counts = m.counts
+        options = [(f"all ({sum(counts.values())})", ALL)] + [
+            (f"{status_label(s)} ({counts.get(s, 0)})", s) for s in STATUS_STYLE
+        ]
+        current = self.status_filter.value
+        self._quiet = True
+        try:
+            self.status_filter.options = options
+            self.status_filter.value = current if current in dict(options).values() else ALL
+            ids = [g.id for g in m.groups]
+            if self._accordion_ids != ids:
+                self.accordion.selected_index = None
+                self.accordion.children = [widgets.VBox() for _ in ids]
+        finally:
+            self._quiet = False
+        self.section_rows.clear()
+        self._section_pages.clear()
+        self._update_titles()
+        self._render_open_section()
+
+    def _update_titles(self) -> None:
+        status, text = self._filters
+        self._accordion_ids = [g.id for g in self.model.groups]
+        self.accordion.titles = tuple(g.heading(status, text) for g in self.model.groups)
+
+    def _filters_changed(self) -> None:
+        if self._quiet:
+            return
+        self._section_pages.clear()
+        self._update_titles()
+        status, text = self._filters
+        index = self.accordion.selected_index
+        if index is not None and not self.model.groups[index].matching(status, text):
+            first = next(
+                (i for i, g in enumerate(self.model.groups) if g.matching(status, text)), None
+            )
+            if first is not None:
+                self.accordion.selected_index = first  # renders through the observer
+                return
+        self._render_open_section()
+
+    def _render_open_section(self, page: int | None = None) -> None:
+        index = self.accordion.selected_index
+        if self._quiet or index is None or index >= len(self.model.groups):
+            return
+        group = self.model.groups[index]
+        status, text = self._filters
+        wanted = self._section_pages.get(group.id, 0) if page is None else page
+        shown = self.model.control_page(group.id, status=status, text=text, page=wanted)
+        self._section_pages[group.id] = shown.page
+        views = [ControlRowView(row=row, dashboard=self) for row in shown.rows]
+        self.section_rows = {group.id: views}
+        children: list[widgets.Widget] = [v.box for v in views]
+        if not views:
+            children.append(widgets.HTML("<i>no entries match the filter</i>"))
+        if shown.pages > 1:
+            pager = Pager(on_page=lambda n: self._render_open_section(n))
+            pager.set_labels("◀ previous", "next ▶")
+            pager.show(shown)
+            children.append(pager.box)
+        section = self.accordion.children[index]
+        section.children = children
+
+    def visible_controls(self) -> list[ControlRowView]:
+        """The control rows shown in the open accordion section."""
+        return [view for views in self.section_rows.values() for view in views]
+
+    def open_group(self, group_id: str) -> list[ControlRowView]:
+        """Open the section of ``group_id`` (``"A.7"``, ``"9"``) and return its visible rows."""
+        index = [g.id for g in self.model.groups].index(group_id)
+        self.tabs.selected_index = TAB_CONTROLS
+        if self.accordion.selected_index == index:
+            self._render_open_section()
+        else:
+            self.accordion.selected_index = index
+        return self.visible_controls()
+
+    # -- evidence ----------------------------------------------------------------------------
+    def _render_kinds(self) -> None:
+        options = [("all kinds", ALL)] + [(k, k) for k in self.model.evidence_kinds]
+        current = self.kind_filter.value
+        self._quiet = True
+        try:
+            self.kind_filter.options = options
+            self.kind_filter.value = current if current in dict(options).values() else ALL
+        finally:
+            self._quiet = False
+
+    def _kind_changed(self) -> None:
+        if not self._quiet:
+            self._show_evidence(0)
+
+    def _show_evidence(self, page: int) -> None:
+        kind = self.kind_filter.value
+        shown = self.model.evidence_page(page, kind=None if kind == ALL else str(kind))
+        self._evidence_page = shown.page
+        self.evidence_rows = [EvidenceRowView(row=row, dashboard=self) for row in shown.rows]
+        self.evidence_list.children = [v.box for v in self.evidence_rows] or [
+            widgets.HTML("<i>no evidence records yet</i>")
+        ]
+        self.evidence_pager.show(shown)
+
+    def show_record(self, record_id: str) -> EvidenceRow | None:
+        """Show one record's drill-down in the Evidence tab."""
+        row = self.model.record(record_id)
+        self.tabs.selected_index = TAB_EVIDENCE
+        if row is None:
+            self.record_detail.value = f"<i>record {esc(record_id)} is not among this system's</i>"
+        else:
+            self.record_detail.value = record_html(row)
+        return row
+
+    # -- gaps --------------------------------------------------------------------------------
+    def _render_gaps(self) -> None:
+        rows = [
+            [
+                f"<b>{esc(g.control)}</b> {esc(g.title)}",
+                status_chip(g.status),
+                esc(g.owner),
+                code(g.how_to_close),
+                f"<details><summary>why</summary>{bullet_list(g.reasons)}</details>"
+                if g.reasons
+                else "",
+            ]
+            for g in self.model.gaps
+        ]
+        title = f"<b>{len(rows)} gaps</b>, most urgent first" if rows else ""
+        self.gaps.value = title + html_table(
+            ["entry", "status", "owner", "how to close", ""], rows, empty="no gaps: all satisfied"
+        )
+
+    # -- attestation -------------------------------------------------------------------------
+    def _render_attest(self) -> None:
+        options = [(a.label, a.id) for a in self.model.attestable]
+        current = self.attest_control.value
+        self.attest_control.options = options
+        if current in dict(options).values():
+            self.attest_control.value = current
+        self._show_document_hint()
+
+    def _show_document_hint(self) -> None:
+        chosen = next((a for a in self.model.attestable if a.id == self.attest_control.value), None)
+        self.attest_document_hint.value = (
+            f"<small>document expected: <i>{esc(chosen.document)}</i></small>" if chosen else ""
+        )
+
+    def _attest_config(self) -> str | None:
+        """The config path to hand to ``attest`` when the session does not use this one."""
+        from aims_mlops import _capture
+
+        path = Path(self.judgement.config_path)
+        session = _capture.get_session()
+        if not path.is_file():
+            return None
+        if (
+            session.config_path is not None
+            and Path(session.config_path).resolve() == path.resolve()
+        ):
+            return None
+        return str(path)
+
+    def submit_attestation(self) -> None:
+        """Record the attestation in the form (``aims_mlops.attest``), then refresh."""
+        import aims_mlops
+
+        control = self.attest_control.value
+        by = self.attest_by.value.strip()
+        document = self.attest_document.value.strip()
+        if not control or not by or not document:
+            self.attest_message.value = (
+                f'<span style="color:#c62828">{ERROR_ATTEST_INCOMPLETE}</span>'
+            )
+            return
+        chosen = next(a for a in self.model.attestable if a.id == control)
+        scope: dict[str, Any] = (
+            {"org": True} if chosen.scope == "organization" else {"system": self.system}
+        )
+        days = int(self.attest_valid_days.value)
+        try:
+            record = aims_mlops.attest(
+                str(control),
+                by=by,
+                document=document,
+                valid_days=days or None,
+                statement=self.attest_statement.value.strip() or None,
+                config=self._attest_config(),
+                **scope,
+            )
+        except AimsError as exc:
+            self.attest_message.value = f'<span style="color:#c62828">{esc(exc)}</span>'
+            return
+        self.refresh()
+        self.attest_message.value = (
+            '<span style="color:#2e7d32">'
+            + esc(MESSAGE_ATTESTED.format(record_id=record.id, control=control, by=by))
+            + "</span>"
+        )
+
+    # -- refreshing --------------------------------------------------------------------------
+    def _judge_config(self) -> str | os.PathLike[str] | AimsConfig:
+        if self._config_source is not None:
+            return self._config_source
+        path = Path(self.judgement.config_path)
+        return path if path.is_file() else self.judgement.config
+
+    def refresh(self) -> None:
+        """Judge the system again (re-reading ``aims.yaml`` and the evidence) and re-render."""
+        from aims_mlops._judge import judge
+
+        self.judgement = judge(
+            config=self._judge_config(),
+            systems=[self.system],
+            model_versions={self.system: self.model_version} if self.model_version else None,
+            store=self.judgement.store,
+        )
+        self.model = build_model(self.judgement, self.system)
+        self.record_detail.value = ""
+        self._render()
+        self.message.value = f"<small>refreshed: evaluated {esc(self.model.evaluated_at)}</small>"
+
+
+def resolve_system(
+    system: str | None, *, config: AimsConfig | None, assessed: Mapping[str, Any] | None = None
+) -> str:
+    """The system to show: explicit > the session's binding / ``$AIMS_SYSTEM`` > the only
+    in-scope (or assessed) system."""
+    from aims_mlops import _capture
+
+    if system:
+        return system
+    bound = _capture.get_session().system or os.environ.get(_capture.ENV_SYSTEM)
+    if bound:
+        return bound
+    candidates = (
+        list(assessed)
+        if assessed is not None
+        else [s.id for s in config.in_scope_systems]
+        if config is not None
+        else []
+    )
+    if len(candidates) == 1:
+        return candidates[0]
+    raise AimsError(ERROR_NO_SYSTEM.format(known=", ".join(candidates) or "none"))
+
+
+def default_config() -> str | os.PathLike[str] | None:
+    """The config the session was bound to (``aims_mlops.init(config=...)``), if any."""
+    from aims_mlops import _capture
+
+    session = _capture.get_session()
+    return session.config_path if session.config is not None else None
+
+
+def dashboard(
+    system: str | None = None,
+    *,
+    config: str | os.PathLike[str] | AimsConfig | None = None,
+    model_version: str | None = None,
+    judgement: Judgement | None = None,
+) -> Dashboard:
+    """The dashboard of ``system`` (default: the bound system, or the only in-scope one).
+
+    ``judgement`` reuses an existing judgement (nothing is judged); otherwise the system is
+    judged now from ``config`` (default: the session's, else ``$AIMS_CONFIG`` / ``./aims.yaml``),
+    pinned to ``model_version`` when given.
+    """
+    if judgement is not None:
+        chosen = resolve_system(system, config=None, assessed=judgement.assessment.systems)
+        return Dashboard(
+            judgement=judgement, system=chosen, model_version=model_version, config=config
+        )
+    from aims_mlops._judge import judge
+    from aims_mlops.config import AimsConfig, load_config
+
+    source = config if config is not None else default_config()
+    loaded = source if isinstance(source, AimsConfig) else load_config(source)
+    chosen = resolve_system(system, config=loaded)
+    result = judge(
+        config=source,
+        systems=[chosen],
+        model_versions={chosen: model_version} if model_version else None,
+    )
+    return Dashboard(judgement=result, system=chosen, model_version=model_version, config=source)

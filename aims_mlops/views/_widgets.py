@@ -1,0 +1,120 @@
+"""Small shared widget pieces: status chips, HTML tables, a pager, shared layouts.
+
+Standard ipywidgets 8 widgets only (no custom front end), so the views work in JupyterLab,
+Notebook 7, VS Code and Voilà. Everything here renders; nothing decides.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import ipywidgets as widgets
+
+from aims_mlops.engine._results import STATUSES
+from aims_mlops.views._model import OUTCOME_STYLE, STATUS_STYLE, Page
+
+#: Layouts shared by many widgets (a layout is itself a widget: sharing keeps builds fast).
+ROW_LAYOUT = widgets.Layout(align_items="center", width="100%")
+TOGGLE_LAYOUT = widgets.Layout(width="34px", min_width="34px")
+ID_BUTTON_LAYOUT = widgets.Layout(width="120px", min_width="120px")
+NAME_BUTTON_LAYOUT = widgets.Layout(width="260px", min_width="260px")
+FILL_LAYOUT = widgets.Layout(flex="1 1 auto")
+
+
+def esc(value: object) -> str:
+    """HTML-escaped text of any value (``None`` as an em dash)."""
+    return "—" if value is None else html.escape(str(value), quote=True)
+
+
+def chip(label: str, background: str, foreground: str = "#ffffff", *, title: str = "") -> str:
+    """A small rounded coloured label."""
+    tip = f' title="{esc(title)}"' if title else ""
+    return (
+        f'<span{tip} style="display:inline-block;padding:1px 8px;margin:1px 2px;'
+        f"border-radius:10px;background:{background};color:{foreground};font-size:0.85em;"
+        f'white-space:nowrap">{esc(label)}</span>'
+    )
+
+
+def status_chip(status: str, count: int | None = None) -> str:
+    label, background, foreground = STATUS_STYLE.get(status, (status, "#9e9e9e", "#ffffff"))
+    text = label if count is None else f"{label} {count}"
+    return chip(text, background, foreground)
+
+
+def status_chips(counts: Mapping[str, int]) -> str:
+    """One chip per status with its count, in display order."""
+    return "".join(status_chip(s, counts.get(s, 0)) for s in STATUSES)
+
+
+def outcome_chip(outcome: str) -> str:
+    background, foreground = OUTCOME_STYLE.get(outcome, ("#9e9e9e", "#ffffff"))
+    return chip(outcome, background, foreground)
+
+
+def code(text: str) -> str:
+    return (
+        f'<code style="white-space:pre-wrap;background:#f5f5f5;padding:1px 4px">{esc(text)}</code>'
+    )
+
+
+def html_table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, empty: str = "nothing to show"
+) -> str:
+    """A compact table; cells are HTML already (escape text with :func:`esc`)."""
+    body = [
+        "<tr>"
+        + "".join(f'<td style="padding:2px 8px;vertical-align:top">{c}</td>' for c in row)
+        + "</tr>"
+        for row in rows
+    ]
+    if not body:
+        return f"<i>{esc(empty)}</i>"
+    head = "".join(
+        f'<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #ccc">{esc(h)}</th>'
+        for h in headers
+    )
+    return (
+        '<table style="border-collapse:collapse;font-size:0.92em">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def bullet_list(items: Iterable[str]) -> str:
+    entries = "".join(f"<li>{esc(i)}</li>" for i in items)
+    return f'<ul style="margin:2px 0 2px 18px;padding:0">{entries}</ul>' if entries else ""
+
+
+class Pager:
+    """Previous / next buttons and a ``page 1 of 3 (60 rows)`` label; calls ``on_page(n)``."""
+
+    def __init__(self, *, on_page: Callable[[int], None]) -> None:
+        self.page = 0
+        self.pages = 1
+        self._on_page = on_page
+        self.previous = widgets.Button(description="◀ newer", layout=widgets.Layout(width="90px"))
+        self.next = widgets.Button(description="older ▶", layout=widgets.Layout(width="90px"))
+        self.label = widgets.HTML()
+        self.previous.on_click(lambda _: self.go(self.page - 1))
+        self.next.on_click(lambda _: self.go(self.page + 1))
+        self.box = widgets.HBox(
+            [self.previous, self.label, self.next], layout=widgets.Layout(align_items="center")
+        )
+
+    def set_labels(self, previous: str, next_: str) -> None:
+        self.previous.description = previous
+        self.next.description = next_
+
+    def go(self, page: int) -> None:
+        if 0 <= page < self.pages and page != self.page:
+            self._on_page(page)
+
+    def show(self, page: Page[object]) -> None:
+        """Reflect a rendered page: the label, and which buttons can be used."""
+        self.page = page.page
+        self.pages = page.pages
+        self.label.value = f'<span style="padding:0 8px">{esc(page.label)}</span>'
+        self.previous.disabled = page.page <= 0
+        self.next.disabled = page.page >= page.pages - 1
+        self.box.layout.display = "none" if page.pages <= 1 else None
