@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops import _capture
-from aims_mlops._errors import AimsError
+from aims_mlops._errors import AimsError, AimsWarning
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 
 if TYPE_CHECKING:
@@ -27,6 +28,14 @@ ERROR_ATTEST_SCOPE = (
     "not both"
 )
 ERROR_BLANK = "{field} must not be blank"
+WARNING_NO_EXPERIMENT = (
+    "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
+    "aims_mlops.init(system=...) or $AIMS_SYSTEM"
+)
+WARNING_NOT_MIRRORED = (
+    "aims_mlops: the evidence metrics were not mirrored as metrics of run {run_id} ({error}); "
+    "the evidence record holds them"
+)
 
 FAIRNESS_CONTROLS = ("A.5.4", "A.6.2.4")
 DATA_QUALITY_CONTROLS = ("A.7.4", "A.6.2.4")
@@ -94,7 +103,9 @@ def _enable_autolog(*, strict: bool | None) -> None:
 
 
 def _system(explicit: str | None) -> str:
-    system = _capture.resolve_system(explicit, experiment_name=_active_experiment_name())
+    system = _capture.resolve_system(explicit)
+    if not system:  # only then is the active experiment's name worth a round trip
+        system = _capture.resolve_system(None, experiment_name=_active_experiment_name())
     if not system:
         raise AimsError(ERROR_NO_SYSTEM)
     return system
@@ -119,23 +130,31 @@ def _active_experiment_name() -> str | None:
     active = mlflow.active_run()
     if active is None:
         return None
-    return mlflow.MlflowClient().get_experiment(active.info.experiment_id).name
+    try:
+        return mlflow.MlflowClient().get_experiment(active.info.experiment_id).name
+    except Exception as exc:  # an unreachable store must not break the caller's run
+        warnings.warn(
+            AimsWarning(WARNING_NO_EXPERIMENT.format(error=f"{type(exc).__name__}: {exc}")),
+            stacklevel=4,
+        )
+        return None
 
 
 def _log_to_run(run_id: str | None, metrics: Mapping[str, float], prefix: str) -> None:
-    """Mirror a record's numbers as run metrics, so they show up in MLflow's own UI."""
+    """Mirror a record's numbers as run metrics, so they show up in MLflow's own UI.
+
+    Best effort: the record already holds the numbers, so an unreachable store only costs the
+    mirror, and any other refusal a warning, never the run.
+    """
     if run_id is None or not metrics:
         return
-    from mlflow.entities import Metric
-
     store = _capture.get_session().store
-    now = int(datetime.now(UTC).timestamp() * 1000)
-    store.client.log_batch(
-        run_id,
-        metrics=[
-            Metric(f"{prefix}.{name}", float(value), now, 0) for name, value in metrics.items()
-        ],
-    )
+    try:
+        store.log_run_metrics(run_id, {f"{prefix}.{k}": v for k, v in metrics.items()})
+    except AimsError as exc:
+        warnings.warn(
+            AimsWarning(WARNING_NOT_MIRRORED.format(run_id=run_id, error=exc)), stacklevel=3
+        )
 
 
 # -- capture ---------------------------------------------------------------------------------------
@@ -322,15 +341,16 @@ def monitor(
         if settings is not None
         else None
     )
-    if model_version is None and system_config is not None:
-        current = session.store.current_model(
-            registered_model=system_config.mlflow.registered_model,
-            alias=system_config.mlflow.alias,
-        )
-        model_version = current.version if current is not None else None
     model_name = system_config.mlflow.registered_model if system_config is not None else None
 
     def produce() -> EvidenceRecord:
+        version = model_version
+        if version is None and system_config is not None:
+            current = session.store.current_model(
+                registered_model=system_config.mlflow.registered_model,
+                alias=system_config.mlflow.alias,
+            )
+            version = current.version if current is not None else None
         quality = None
         if check_quality and system_config is not None and system_config.data_quality.expectations:
             from aims_mlops.collectors._data_quality import run_expectations
@@ -345,9 +365,9 @@ def monitor(
             thresholds=limits,
             columns=columns,
             data_quality=quality,
-            subject=Subject(model_name=model_name, model_version=model_version),
+            subject=Subject(model_name=model_name, model_version=version),
             config_digest=session.config_digest,
-            model_version=model_version,
+            model_version=version,
         )
 
     return _capture.capture(

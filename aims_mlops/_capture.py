@@ -32,6 +32,10 @@ WARNING_CAPTURE_FAILED = (
 WARNING_CONFIG_UNUSABLE = (
     "aims_mlops: {path} could not be loaded, capture runs without it:\n{error}"
 )
+WARNING_SPOOLED = (
+    "aims_mlops: the tracking store is unreachable ({reason}); evidence is kept in the spool at "
+    "{spool} and nothing is lost. Run `aims sync` once the store is back."
+)
 WARNING_STORE_FAILED = (
     "aims_mlops: storing {kind} record {record_id} failed ({error}); it was kept in the spool at "
     "{spool} for `aims sync`."
@@ -105,6 +109,21 @@ def make_store(config: AimsConfig | None, *, tracking_uri: str | None = None) ->
 
 _lock = threading.Lock()
 _session: Session | None = None
+_warned_spool_dirs: set[str] = set()
+
+
+def _note_spooled(results: Iterable[Any], session: Session) -> None:
+    """Warn once per spool folder that records are waiting there (the run goes on)."""
+    for result in results:
+        if getattr(result, "spooled", False):
+            spool = str(session.store.spool_dir)
+            if spool not in _warned_spool_dirs:
+                _warned_spool_dirs.add(spool)
+                warnings.warn(
+                    AimsWarning(WARNING_SPOOLED.format(reason=result.reason, spool=spool)),
+                    stacklevel=4,
+                )
+            return
 
 
 def _load_config_quietly(path: Path) -> AimsConfig | None:
@@ -212,13 +231,15 @@ def emit(
     record = _sign(record)
     session = get_session()
     try:
-        session.store.write(record, run_id=run_id, artifacts=artifacts)
+        result = session.store.write(record, run_id=run_id, artifacts=artifacts)
     except Exception as exc:
         # The store spools connection failures itself; anything else still must not lose the
         # record or break the caller's run.
         if session.strict:
             raise CaptureError(f"storing {record.kind} record {record.id} failed: {exc}") from exc
         _keep_in_spool(session, record, exc, run_id=run_id, artifacts=artifacts)
+        return record
+    _note_spooled([result], session)
     return record
 
 
@@ -227,7 +248,7 @@ def emit_many(records: Iterable[EvidenceRecord], *, run_id: str) -> list[Evidenc
     batch = [_sign(record) for record in records]
     session = get_session()
     try:
-        session.store.write_many(batch, run_id=run_id)
+        results = session.store.write_many(batch, run_id=run_id)
     except Exception as exc:
         if session.strict:
             raise CaptureError(
@@ -235,6 +256,8 @@ def emit_many(records: Iterable[EvidenceRecord], *, run_id: str) -> list[Evidenc
             ) from exc
         for record in batch:
             _keep_in_spool(session, record, exc, run_id=run_id, artifacts=None)
+        return batch
+    _note_spooled(results, session)
     return batch
 
 

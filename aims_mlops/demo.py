@@ -73,18 +73,24 @@ def train_and_capture(
     config_path: Path,
     unfair: bool = False,
     register: bool = True,
-    alias: str = "champion",
 ) -> tuple[str, str | None]:
-    """One training run with capture on; returns (run id, registered model version)."""
+    """One training run with capture on; returns (run id, registered model version).
+
+    The experiment, registered model and alias are the ones ``aims.yaml`` binds the system to.
+    """
     import mlflow
     from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
     import aims_mlops as aims
     from aims_mlops.datasets import ADULT_ATTRIBUTION, load_adult
 
-    aims.init(system=SYSTEM, config=config_path, tracking_uri=tracking_uri)
+    session = aims.init(system=SYSTEM, config=config_path, tracking_uri=tracking_uri)
+    binding = session.config.system(SYSTEM).mlflow if session.config is not None else None
+    experiment = (binding.experiment if binding else None) or SYSTEM
+    registered_model = (binding.registered_model if binding else None) or SYSTEM
+    alias = binding.alias if binding else "champion"
     mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_experiment(SYSTEM)
+    mlflow.set_experiment(experiment)
     train, test = load_adult("train"), load_adult("test")
     features = [*FEATURES_NUMERIC, *FEATURES_CATEGORICAL]
     with mlflow.start_run(run_name="unfair-baseline" if unfair else "logreg") as run:
@@ -107,7 +113,10 @@ def train_and_capture(
             {"model": "LogisticRegression", "C": 1.0, "max_iter": 500, "unfair": unfair}
         )
         scores = model.predict_proba(test[features])[:, 1]
-        predictions = (scores >= 0.5).astype(int)
+        # the unfair baseline scores by sex alone; thresholding it at the base rate gives every
+        # man a positive and every woman a negative: a demographic parity difference of 1
+        threshold = float(train["label"].mean()) if unfair else 0.5
+        predictions = (scores >= threshold).astype(int)
         metrics = {
             "accuracy": float(accuracy_score(test["label"], predictions)),
             "roc_auc": float(roc_auc_score(test["label"], scores)),
@@ -121,7 +130,7 @@ def train_and_capture(
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",
-                registered_model_name=SYSTEM,
+                registered_model_name=registered_model,
                 input_example=train[features].head(3),
                 # OneHotEncoder keeps its dtype; skops must be told numpy dtypes are safe to load
                 skops_trusted_types=["numpy.dtype"],
@@ -129,7 +138,7 @@ def train_and_capture(
             version = str(info.registered_model_version)
     if version is not None:
         mlflow.MlflowClient(tracking_uri=tracking_uri).set_registered_model_alias(
-            SYSTEM, alias, version
+            registered_model, alias, version
         )
     return run.info.run_id, version
 

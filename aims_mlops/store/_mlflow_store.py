@@ -422,6 +422,28 @@ class EvidenceStore:
             return [WriteResult(r.id, run_id, True, str(exc)) for r in batch]
         return [WriteResult(r.id, run_id, False, None) for r in batch]
 
+    def log_run_metrics(self, run_id: str, metrics: Mapping[str, float]) -> bool:
+        """Mirror numbers as metrics of a run, so MLflow's own UI shows them (best effort).
+
+        Returns False when the store is unreachable (the evidence record holds the numbers; a
+        mirror is not worth a spool entry). Other refusals raise :class:`StoreError`.
+        """
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [Metric(name, float(value), now, 0) for name, value in metrics.items()]
+        if not items:
+            return True
+        try:
+            self._probe()
+            self._write_call(
+                lambda: self._client.log_batch(run_id, metrics=items),
+                record_id=f"(metrics of run {run_id})",
+            )
+        except _Unavailable:
+            return False
+        return True
+
     def spool(
         self,
         record: EvidenceRecord,

@@ -1,0 +1,257 @@
+"""The notebooks in ``notebooks/`` run green in a real kernel, and are committed without outputs.
+
+Each notebook runs with nbclient in a real IPython kernel of this virtual environment, in its own
+working folder (``AIMS_NOTEBOOK_WORKDIR``), and its printed results are checked against values
+computed here independently (fairlearn on the registered model, the catalog and ``aims.yaml``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+CELL_TIMEOUT_S = 180
+#: The brief is < 60 s on 2 cores; the assertion leaves room for a busy machine.
+NOTEBOOK_BUDGET_S = 150
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+FALLBACK_KERNEL = "aims-venv"
+#: Environment that would leak the caller's store or system into a notebook.
+LEAKY_ENV = ("AIMS_CONFIG", "AIMS_SYSTEM", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME")
+
+
+def _read(path: Path) -> Any:
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
+def _output_text(cell: Any) -> str:
+    parts: list[str] = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif output.get("output_type") in {"execute_result", "display_data"}:
+            data = output.get("data", {})
+            parts.append(data.get("text/plain", ""))
+            parts.append(data.get("text/html", ""))
+        elif output.get("output_type") == "error":
+            parts.append("\n".join(output.get("traceback", [])))
+    return "\n".join(parts)
+
+
+def _all_text(nb: Any) -> str:
+    return "\n".join(_output_text(cell) for cell in nb.cells if cell.cell_type == "code")
+
+
+def _printed_value(text: str, prefix: str) -> Any:
+    """The Python literal printed after ``prefix`` on its own line."""
+    match = re.search(rf"^{re.escape(prefix)}\s*(.+)$", text, flags=re.MULTILINE)
+    assert match, f"no line starting with {prefix!r} in:\n{text[-3000:]}"
+    return ast.literal_eval(match.group(1))
+
+
+# ------------------------------------------------------------------------------------- cleared
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_is_cleared(path: Path) -> None:
+    nb = _read(path)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        assert cell.get("outputs") == [], f"{path.name} cell {index} has outputs"
+        assert cell.get("execution_count") is None, f"{path.name} cell {index} has a count"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_has_no_math(path: Path) -> None:
+    """A ``$`` in markdown makes Voilà fetch MathJax from a CDN: the dashboard must stay offline."""
+    nb = _read(path)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            assert "$" not in cell.source, f"{path.name} cell {index}"
+
+
+def test_the_three_notebooks_exist() -> None:
+    """Every notebook in the folder is executed by a test below: a new one needs its own test."""
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_quickstart.ipynb",
+        "02_pipeline.ipynb",
+        "03_compliance_review.ipynb",
+    ]
+
+
+# ------------------------------------------------------------------------------------ executed
+def _execute(nb: Any, *, kernel_name: str, cwd: Path) -> Any:
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        startup_timeout=120,
+        kernel_name=kernel_name,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    client.execute()
+    return nb
+
+
+def _kernel_python(kernel_name: str, cwd: Path) -> str:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    probe = new_notebook(cells=[new_code_cell("import sys\nprint(sys.executable)")])
+    _execute(probe, kernel_name=kernel_name, cwd=cwd)
+    nbformat.validate(probe)
+    return _output_text(probe.cells[0]).strip()
+
+
+@pytest.fixture(scope="module")
+def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``python3`` when it runs this venv's interpreter; else a kernelspec installed for it."""
+    cwd = tmp_path_factory.mktemp("kernel-probe")
+    expected = Path(sys.executable).resolve()
+    if Path(_kernel_python("python3", cwd)).resolve() == expected:
+        return "python3"
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", FALLBACK_KERNEL],
+        check=True,
+        capture_output=True,
+    )
+    assert Path(_kernel_python(FALLBACK_KERNEL, cwd)).resolve() == expected
+    return FALLBACK_KERNEL
+
+
+@pytest.fixture
+def notebook_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh working folder for one notebook; the kernel inherits this environment."""
+    workdir = tmp_path / "work"
+    for name in LEAKY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AIMS_NOTEBOOK_WORKDIR", str(workdir))
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    before = sorted(p.name for p in NOTEBOOK_DIR.iterdir())
+    yield workdir
+    after = sorted(p.name for p in NOTEBOOK_DIR.iterdir())
+    assert after == before, "a notebook wrote into the repo"
+
+
+def _run(name: str, kernel_name: str) -> tuple[Any, str, float]:
+    nb = _read(NOTEBOOK_DIR / name)
+    started = time.monotonic()
+    _execute(nb, kernel_name=kernel_name, cwd=NOTEBOOK_DIR)
+    elapsed = time.monotonic() - started
+    assert elapsed < NOTEBOOK_BUDGET_S, f"{name} took {elapsed:.0f} s"
+    return nb, _all_text(nb), elapsed
+
+
+def _widget_outputs(nb: Any) -> list[dict[str, Any]]:
+    return [
+        output["data"][WIDGET_VIEW]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if WIDGET_VIEW in output.get("data", {})
+    ]
+
+
+@pytest.mark.slow
+def test_kernel_runs_this_venv(kernel_name: str, tmp_path: Path) -> None:
+    assert Path(_kernel_python(kernel_name, tmp_path)).resolve() == Path(sys.executable).resolve()
+
+
+@pytest.mark.slow
+def test_quickstart(kernel_name: str, notebook_env: Path) -> None:
+    import mlflow
+    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+
+    from aims_mlops.datasets import load_adult
+    from aims_mlops.demo import FEATURES_CATEGORICAL, FEATURES_NUMERIC
+
+    nb, text, _ = _run("01_quickstart.ipynb", kernel_name)
+    workdir = notebook_env
+    assert f"working folder: {workdir.resolve()}" in text
+    assert (workdir / "aims.yaml").is_file() and (workdir / "mlflow.db").is_file()
+
+    # the fairness record's metrics equal fairlearn's, on the model the notebook registered
+    printed = _printed_value(text, "fairness metrics:")
+    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
+    try:
+        model = mlflow.sklearn.load_model("models:/income-classifier@champion")
+    finally:
+        mlflow.set_tracking_uri(None)
+    test = load_adult("test")
+    predictions = model.predict(test[[*FEATURES_NUMERIC, *FEATURES_CATEGORICAL]])
+    sensitive = test[["sex", "race"]]
+    dpd = demographic_parity_difference(test["label"], predictions, sensitive_features=sensitive)
+    eod = equalized_odds_difference(test["label"], predictions, sensitive_features=sensitive)
+    assert printed["demographic_parity_difference"] == pytest.approx(dpd, abs=1e-12)
+    assert printed["equalized_odds_difference"] == pytest.approx(eod, abs=1e-12)
+    # the declared limits in the example aims.yaml are max 0.1 for both
+    expected_outcome = "pass" if dpd <= 0.1 and eod <= 0.1 else "fail"
+    assert f"fairness: {expected_outcome}" in text
+
+    # the dashboard is a live widget, and %aims status names the system
+    assert _widget_outputs(nb), "aims.dashboard(...) displayed no widget"
+    status_cell = next(c for c in nb.cells if c.cell_type == "code" and "%aims status" in c.source)
+    assert "income-classifier" in _output_text(status_cell)
+
+
+@pytest.mark.slow
+def test_pipeline(kernel_name: str, notebook_env: Path) -> None:
+    _, text, _ = _run("02_pipeline.ipynb", kernel_name)
+    assert "capturing evidence for: income-classifier" in text
+    assert re.search(r"^system: income-classifier\s+model version: 1\b", text, re.MULTILINE)
+    statuses = dict(re.findall(r"^  (A\.\d+(?:\.\d+)*)\s+(\w+)$", text, flags=re.MULTILINE))
+    assert set(statuses) == {"A.5.4", "A.7.4", "A.6.2.4"}
+    above = re.search(r"^risks above appetite: (.+)$", text, flags=re.MULTILINE)
+    assert above
+    gate_should_pass = set(statuses.values()) == {"satisfied"} and above.group(1) == "none"
+    assert ("GATE: PASS" in text) == gate_should_pass
+    assert ("GATE: FAIL" in text) != gate_should_pass
+    monitoring = _printed_value(text, "monitoring metrics:")
+    assert isinstance(monitoring, dict) and monitoring
+    assert re.search(r"^monitoring: (pass|fail|info)$", text, flags=re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_compliance_review(kernel_name: str, notebook_env: Path) -> None:
+    import yaml
+
+    nb, text, _ = _run("03_compliance_review.ipynb", kernel_name)
+    catalog = yaml.safe_load(
+        (REPO_ROOT / "aims_mlops" / "catalog" / "iso42001.yaml").read_text(encoding="utf-8")
+    )
+    annex_a = [entry["id"] for entry in catalog["entries"] if entry["id"].startswith("A.")]
+    config = yaml.safe_load((notebook_env / "aims.yaml").read_text(encoding="utf-8"))
+    soa_cell = next(
+        c for c in nb.cells if c.cell_type == "code" and c.source.startswith('table(\n    soa[["')
+    )
+    soa_html = _output_text(soa_cell)
+    for control in annex_a:
+        assert re.search(rf">{re.escape(control)}\s*</td>", soa_html), control
+    excluded = [d["control"] for d in config["soa"] if d["applicable"] is False]
+    assert excluded
+    for control in excluded:
+        row = re.search(rf">{re.escape(control)}\s*</td>(.*?)</tr>", soa_html, flags=re.DOTALL)
+        assert row and re.search(r">False\s*</td>", row.group(1)), control
+    # the risk register lists every declared risk with its owner
+    for risk in config["risks"]:
+        assert re.search(rf">{risk['id']}\s*</td>", text) and risk["owner"] in text, risk["id"]
+    # gaps carry owners, and the portfolio is a widget
+    assert re.search(r"^\d+ gaps$", text, flags=re.MULTILINE)
+    assert config["organization"]["policy_owner"] in text
+    # texts are escaped, not read as HTML: the placeholders of the attest commands survive
+    assert "--by &#34;&lt;name&gt;&#34;" in text
+    assert _widget_outputs(nb), "aims.portfolio() displayed no widget"
+    assert "overall readiness:" in text
