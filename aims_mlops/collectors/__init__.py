@@ -4,3 +4,32 @@ What a control needs is declared in the catalog (its evidence rule); how evidenc
 produced lives here. Collectors return records and never write them: the capture layer
 (:mod:`aims_mlops._api`) adds session context, turns failures into ``error`` records and stores.
 """
+
+from aims_mlops.collectors._fairness import (
+    FairnessResult,
+    disparities,
+    fairness_record,
+    group_table,
+    select_sensitive,
+)
+from aims_mlops.collectors._monitoring import (
+    FeatureDrift,
+    feature_drift,
+    monitoring_record,
+    population_stability_index,
+)
+from aims_mlops.collectors._thresholds import ThresholdCheck, judge_thresholds
+
+__all__ = [
+    "FairnessResult",
+    "FeatureDrift",
+    "ThresholdCheck",
+    "disparities",
+    "fairness_record",
+    "feature_drift",
+    "group_table",
+    "judge_thresholds",
+    "monitoring_record",
+    "population_stability_index",
+    "select_sensitive",
+]

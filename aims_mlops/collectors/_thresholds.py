@@ -62,6 +62,8 @@ def judge_thresholds(
                 if part
             )
             checks.append(
-                ThresholdCheck(name, value, minimum, maximum, True, f"{name} = {value:.4g} {bounds}")
+                ThresholdCheck(
+                    name, value, minimum, maximum, True, f"{name} = {value:.4g} {bounds}"
+                )
             )
     return checks

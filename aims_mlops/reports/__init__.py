@@ -13,9 +13,23 @@ declaration in ``aims.yaml``):
 - :func:`readiness_report` / :func:`readiness_text`: certification readiness per clause and
   Annex A objective, evidence freshness and a prioritised remediation list;
 - :func:`system_card_record`: the ``system_card`` evidence record of a rendered report;
-- :func:`build_pack` / :func:`verify_pack`: the audit pack (one verifiable zip).
+- :func:`build_pack` / :func:`verify_pack`: the audit pack (one verifiable zip);
+- :func:`assessment_results`: OSCAL Assessment Results for GRC platforms;
+- :func:`audit_plan`, :func:`review_pack`, :func:`nonconformities`: internal audit (9.2),
+  management review (9.3) and the nonconformity register (10.2).
 """
 
+from aims_mlops.reports._audit import (
+    RegisterError,
+    audit_plan,
+    audit_plan_markdown,
+    default_register_path,
+    nonconformities,
+    read_register,
+    review_pack,
+    review_pack_markdown,
+    update_nonconformity_register,
+)
 from aims_mlops.reports._card import system_card_record
 from aims_mlops.reports._content import (
     ERROR_MODEL_VERSION,
@@ -25,7 +39,8 @@ from aims_mlops.reports._content import (
 )
 from aims_mlops.reports._html import render_html
 from aims_mlops.reports._markdown import render_markdown
-from aims_mlops.reports._pack import PackError, build_pack, verify_pack
+from aims_mlops.reports._oscal import assessment_results
+from aims_mlops.reports._pack import PackError, PackManifest, PackMember, build_pack, verify_pack
 from aims_mlops.reports._readiness import readiness_report, readiness_text
 from aims_mlops.reports._xlsx import soa_workbook
 
@@ -34,13 +49,25 @@ __all__ = [
     "ERROR_NOT_ASSESSED",
     "JudgementLike",
     "PackError",
+    "PackManifest",
+    "PackMember",
+    "RegisterError",
     "ReportError",
+    "assessment_results",
+    "audit_plan",
+    "audit_plan_markdown",
     "build_pack",
+    "default_register_path",
+    "nonconformities",
+    "read_register",
     "readiness_report",
     "readiness_text",
     "render_html",
     "render_markdown",
+    "review_pack",
+    "review_pack_markdown",
     "soa_workbook",
     "system_card_record",
+    "update_nonconformity_register",
     "verify_pack",
 ]
