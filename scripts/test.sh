@@ -10,6 +10,11 @@ if ! bash scripts/install-browser.sh >/dev/null; then
   if [ "${CI:-}" = "true" ]; then exit 1; fi
   echo "test.sh: chromium could not be installed; browser tests will skip" >&2
 fi
+# Debian's PostgreSQL for the team-deployment tests (the tests start their own throwaway cluster).
+if ! bash scripts/postgres.sh >/dev/null; then
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+  echo "test.sh: PostgreSQL could not be installed; its tests will skip" >&2
+fi
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 .venv/bin/ruff check aims_mlops tests benchmarks
 .venv/bin/python -m pytest "$@"

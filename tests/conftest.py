@@ -14,6 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres_fixtures import (  # noqa: F401 - fixtures, used by name
+    postgres_cluster,
+    postgres_mlflow_server,
+    postgres_uri,
+)
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
