@@ -125,11 +125,19 @@ def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     MLflow keeps the active experiment id, tracking URI and run stack in module globals (and
     ``MLFLOW_EXPERIMENT_ID`` in the environment); aims_mlops keeps its session and autolog patches.
     """
+    # mlflow.set_experiment / set_tracking_uri write these into os.environ themselves
+    mlflow_env = ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME")
+    saved = {key: os.environ.get(key) for key in mlflow_env}
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
     monkeypatch.delenv("AIMS_SYSTEM", raising=False)
     monkeypatch.delenv("AIMS_CONFIG", raising=False)
     yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     if "mlflow" in sys.modules:
         import mlflow
         from mlflow.tracking import _tracking_service, fluent
