@@ -11,13 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from aims_mlops._errors import AimsError
-from aims_mlops.cli._main import (
-    config_option,
-    echo_json,
-    format_option,
-    render_table,
-    write_atomically,
-)
+from aims_mlops._files import write_atomically
+from aims_mlops.cli._main import config_option, echo_json, format_option, render_table
 
 ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
 F = TypeVar("F", bound=Callable[..., Any])

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from aims_mlops._errors import AimsError
+from aims_mlops._files import write_atomically
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -119,22 +120,6 @@ def init_command(config: Path | None, force: bool) -> None:
         raise AimsError(ERROR_CONFIG_EXISTS.format(path=path))
     write_atomically(path, example_config_text())
     click.echo(f"wrote {path}; edit it, then run `aims validate`")
-
-
-def write_atomically(path: Path, text: str | bytes) -> None:
-    """Write a file so that readers see the old content or the new, never half of it."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @cli.command("validate")

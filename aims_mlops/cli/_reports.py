@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from aims_mlops.cli._main import config_option, format_option, write_atomically
+from aims_mlops._files import write_atomically
+from aims_mlops.cli._main import config_option, format_option
 
 REPORT_FORMATS = ("html", "md")
 

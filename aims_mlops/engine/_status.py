@@ -59,6 +59,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import CatalogError
+from aims_mlops.catalog import CONFIG_CHECKS
 from aims_mlops.engine._results import (
     FAILING,
     MISSING,
@@ -441,18 +442,7 @@ def _status(
 
 
 # ------------------------------------------------------------------------------ config checks
-CONFIG_CHECKS: tuple[str, ...] = (
-    "owner_named",
-    "scope_declared",
-    "intended_use_declared",
-    "requirements_declared",
-    "thresholds_declared",
-    "impact_assessment",
-    "risk_register",
-    "risk_treatment",
-    "soa_decided",
-    "monitoring_declared",
-)
+# the names rules may use are the catalog's CONFIG_CHECKS; each is a method of ConfigChecks
 
 
 def _config_id(digest: str, path: str) -> str:

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops._files import write_atomically
 from aims_mlops.evidence import EvidenceRecord, parse_timestamp
 from aims_mlops.reports._content import is_record_id
-from aims_mlops.reports._pack import PackJudgement, json_bytes, write_bytes_atomically
+from aims_mlops.reports._pack import PackJudgement, json_bytes
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import CatalogEntry
@@ -294,7 +295,7 @@ def update_nonconformity_register(
     judgement, write it back atomically and return it."""
     target = Path(path) if path is not None else default_register_path(judgement)
     register = nonconformities(judgement, read_register(target))
-    write_bytes_atomically(target, json_bytes(register))
+    write_atomically(target, json_bytes(register))
     return register
 
 

@@ -159,19 +159,6 @@ def json_bytes(data: Any) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Write ``path`` so that readers see the old content or the new, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
