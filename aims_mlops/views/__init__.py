@@ -41,22 +41,33 @@ def dashboard(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     model_version: str | None = None,
     judgement: Judgement | None = None,
+    read_only: bool = False,
 ) -> Dashboard:
-    """The ipywidgets dashboard of one system (default: the bound or only in-scope system)."""
+    """The ipywidgets dashboard of one system (default: the bound or only in-scope system).
+
+    ``read_only=True`` leaves out the attestation form (for Voila and reviewers).
+    """
     from aims_mlops.views._dashboard import dashboard as _dashboard
 
-    return _dashboard(system, config=config, model_version=model_version, judgement=judgement)
+    return _dashboard(
+        system,
+        config=config,
+        model_version=model_version,
+        judgement=judgement,
+        read_only=read_only,
+    )
 
 
 def portfolio(
     *,
     config: str | os.PathLike[str] | AimsConfig | None = None,
     judgement: Judgement | None = None,
+    read_only: bool = False,
 ) -> Portfolio:
     """The ipywidgets table of every in-scope system; choosing one opens its dashboard."""
     from aims_mlops.views._portfolio import portfolio as _portfolio
 
-    return _portfolio(config=config, judgement=judgement)
+    return _portfolio(config=config, judgement=judgement, read_only=read_only)
 
 
 _LAZY = {

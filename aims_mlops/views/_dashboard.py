@@ -51,6 +51,7 @@ ERROR_NO_SYSTEM = (
 ERROR_ATTEST_INCOMPLETE = "fill in who attests (by) and the document before submitting"
 MESSAGE_ATTESTED = "recorded attestation {record_id} for {control} by {by}; dashboard refreshed"
 
+ERROR_READ_ONLY = "this dashboard is read-only: record attestations with `aims attest` instead"
 TAB_TITLES = ("Risks", "Controls", "Evidence", "Gaps", "Attest")
 TAB_RISKS, TAB_CONTROLS, TAB_EVIDENCE, TAB_GAPS, TAB_ATTEST = range(5)
 #: Record ids of a control shown as drill-down buttons (the rest are listed as text).
@@ -239,9 +240,12 @@ class Dashboard:
         system: str,
         model_version: str | None = None,
         config: str | os.PathLike[str] | AimsConfig | None = None,
+        read_only: bool = False,
     ) -> None:
         self.judgement = judgement
         self.system = system
+        #: a read-only dashboard (Voila, reviewers) shows everything but writes nothing
+        self.read_only = read_only
         self.model_version = model_version
         self._config_source = config
         self.model = build_model(judgement, system)
@@ -371,9 +375,10 @@ class Dashboard:
             ]
         )
 
+        tabs = [risks_tab, controls_tab, evidence_tab, self.gaps, attest_tab]
         self.tabs = widgets.Tab(
-            children=[risks_tab, controls_tab, evidence_tab, self.gaps, attest_tab],
-            titles=TAB_TITLES,
+            children=tabs[:-1] if self.read_only else tabs,
+            titles=TAB_TITLES[:-1] if self.read_only else TAB_TITLES,
         )
         self.widget = widgets.VBox(
             [
@@ -642,6 +647,9 @@ class Dashboard:
         """Record the attestation in the form (``aims_mlops.attest``), then refresh."""
         import aims_mlops
 
+        if self.read_only:
+            raise AimsError(ERROR_READ_ONLY)
+
         control = self.attest_control.value
         by = self.attest_by.value.strip()
         document = self.attest_document.value.strip()
@@ -736,8 +744,11 @@ def dashboard(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     model_version: str | None = None,
     judgement: Judgement | None = None,
+    read_only: bool = False,
 ) -> Dashboard:
     """The dashboard of ``system`` (default: the bound system, or the only in-scope one).
+
+    ``read_only=True`` leaves out the attestation form (for Voila and reviewers).
 
     ``judgement`` reuses an existing judgement (nothing is judged); otherwise the system is
     judged now from ``config`` (default: the session's, else ``$AIMS_CONFIG`` / ``./aims.yaml``),
@@ -746,7 +757,11 @@ def dashboard(
     if judgement is not None:
         chosen = resolve_system(system, config=None, assessed=judgement.assessment.systems)
         return Dashboard(
-            judgement=judgement, system=chosen, model_version=model_version, config=config
+            judgement=judgement,
+            system=chosen,
+            model_version=model_version,
+            config=config,
+            read_only=read_only,
         )
     from aims_mlops._judge import judge
     from aims_mlops.config import AimsConfig, load_config
@@ -759,4 +774,10 @@ def dashboard(
         systems=[chosen],
         model_versions={chosen: model_version} if model_version else None,
     )
-    return Dashboard(judgement=result, system=chosen, model_version=model_version, config=source)
+    return Dashboard(
+        judgement=result,
+        system=chosen,
+        model_version=model_version,
+        config=source,
+        read_only=read_only,
+    )

@@ -73,8 +73,10 @@ class Portfolio:
         *,
         judgement: Judgement,
         config: str | os.PathLike[str] | AimsConfig | None = None,
+        read_only: bool = False,
     ) -> None:
         self.judgement = judgement
+        self.read_only = read_only
         self._config_source = config
         self.model: PortfolioModel = portfolio_model(judgement.assessment)
         self.selected: str | None = None
@@ -149,7 +151,10 @@ class Portfolio:
         """Open ``system``'s dashboard below the table (from the same judgement)."""
         self.selected = system
         self.dashboard = Dashboard(
-            judgement=self.judgement, system=system, config=self._config_source
+            judgement=self.judgement,
+            system=system,
+            config=self._config_source,
+            read_only=self.read_only,
         )
         self.detail.children = [self.dashboard.widget]
         for view in self.rows:
@@ -182,12 +187,16 @@ def portfolio(
     *,
     config: str | os.PathLike[str] | AimsConfig | None = None,
     judgement: Judgement | None = None,
+    read_only: bool = False,
 ) -> Portfolio:
-    """The portfolio of every in-scope system, judged now unless ``judgement`` is given."""
+    """The portfolio of every in-scope system, judged now unless ``judgement`` is given.
+
+    ``read_only=True`` opens read-only dashboards (no attestation form).
+    """
     if judgement is None:
         from aims_mlops._judge import judge
 
         source = config if config is not None else default_config()
         judgement = judge(config=source)
         config = source
-    return Portfolio(judgement=judgement, config=config)
+    return Portfolio(judgement=judgement, config=config, read_only=read_only)

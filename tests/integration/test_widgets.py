@@ -329,3 +329,20 @@ def test_portfolio_sorts_and_opens_a_dashboard(
     assert board.detail.children == (board.dashboard.widget,)
     assert board.dashboard.model.score == pytest.approx(rows["credit"]["score"])
     assert credit_row.button.button_style == "info"
+
+
+def test_read_only_portfolio_opens_dashboards_without_the_attestation_form(
+    workspace: Path, evidence: dict[str, EvidenceRecord]
+) -> None:
+    from aims_mlops.views._dashboard import ERROR_READ_ONLY
+
+    board = portfolio(config=workspace, read_only=True)
+    dashboard = board.select("credit")
+    assert dashboard.read_only
+    assert "Attest" not in dashboard.tabs.titles
+    assert len(dashboard.tabs.children) == len(dashboard.tabs.titles) == 4
+    before = len(_capture.get_session().store.records(system="credit"))
+    with pytest.raises(aims_mlops.AimsError) as info:
+        dashboard.submit_attestation()
+    assert str(info.value) == ERROR_READ_ONLY
+    assert len(_capture.get_session().store.records(system="credit")) == before
