@@ -39,10 +39,17 @@ def judge(
     model_versions: Mapping[str, str | None] | None = None,
     store: EvidenceStore | None = None,
     now: datetime | None = None,
+    full_history: bool = False,
+    lookback_runs: int | None = None,
 ) -> Judgement:
     """Load config, catalog and the evidence of the named (default: all in-scope) systems, and
     assess them. ``model_versions`` pins a system to a registered model version (default: the
-    version holding the system's alias, e.g. ``champion``)."""
+    version holding the system's alias, e.g. ``champion``).
+
+    Evidence is read with :meth:`EvidenceStore.records_for` (the current model's run, the
+    evidence experiment and, when needed, the system's newest runs: time flat in the history);
+    ``full_history`` reads every run of each system instead (:meth:`EvidenceStore.records`);
+    ``lookback_runs`` overrides how many newest runs the scaled read may look at."""
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import AimsConfig, default_config_path, load_config
     from aims_mlops.engine import assess
@@ -59,22 +66,34 @@ def judge(
     pinned = model_versions or {}
     current: dict[str, CurrentModel | None] = {}
     records: list[EvidenceRecord] = []
+    bindings = {}
     for system_id in wanted:
         binding = cfg.system(system_id).mlflow
-        current[system_id] = evidence_store.current_model(
-            registered_model=binding.registered_model,
-            alias=binding.alias,
-            version=pinned.get(system_id),
-            experiment=binding.experiment,
+        bindings[system_id] = {
+            "registered_model": binding.registered_model,
+            "alias": binding.alias,
+            "version": pinned.get(system_id),
+            "experiment": binding.experiment,
+        }
+    current.update(evidence_store.current_models(bindings))
+    catalog = load_catalog()
+    if full_history:
+        seen: set[str] = set()
+        for system_id in wanted:
+            for record in evidence_store.records(system=system_id):
+                if record.id not in seen:  # organization-level records come back for every system
+                    seen.add(record.id)
+                    records.append(record)
+    else:
+        records = evidence_store.records_for(
+            wanted,
+            current_models=current,
+            experiments={s: cfg.system(s).mlflow.experiment for s in wanted},
+            kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
+            **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
         )
-    seen: set[str] = set()
-    for system_id in wanted:
-        for record in evidence_store.records(system=system_id):
-            if record.id not in seen:  # organization-level records come back for every system
-                seen.add(record.id)
-                records.append(record)
     assessment = assess(
-        load_catalog(),
+        catalog,
         cfg,
         records,
         current_models=current,
@@ -85,7 +104,7 @@ def judge(
         assessment=assessment,
         config=cfg,
         config_path=path,
-        catalog=load_catalog(),
+        catalog=catalog,
         records=tuple(records),
         current_models=current,
         store=evidence_store,

@@ -11,7 +11,9 @@ directly. Histories come from ``benchmarks/generate_history.py`` (5 records per 
 
 Each timing is the median of ``--repeat`` calls after one warm-up (the CLI builds a new store per
 call, as a user's command does). Phases of one summary (current model, records, engine) show
-where the time goes.
+where the time goes. ``aims summary``/``aims status`` use the scaled read
+(``EvidenceStore.records_for``); ``full_history_s`` times ``judge(full_history=True)``, which reads
+every run of each system, and ``same_as_full_history`` says whether both give the same JSON.
 
 Run: ``MLFLOW_DISABLE_TELEMETRY=true python benchmarks/bench_summary.py [--growth 100,1000,10000]
 [--backends sqlite,postgres] [--repeat 3]`` (about 15 minutes with 10,000 runs on 2 cores).
@@ -133,6 +135,7 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
     cfg = load_config(config)
     store = _capture.make_store(cfg, tracking_uri=uri)
     binding = cfg.system(system).mlflow
+    catalog = load_catalog()
     began = time.perf_counter()
     current = store.current_model(
         registered_model=binding.registered_model,
@@ -141,11 +144,16 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
     )
     t_current = time.perf_counter() - began
     began = time.perf_counter()
-    records = store.records(system=system)
+    records = store.records_for(
+        [system],
+        current_models={system: current},
+        experiments={system: binding.experiment},
+        kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
+    )
     t_records = time.perf_counter() - began
     began = time.perf_counter()
     assess(
-        load_catalog(),
+        catalog,
         cfg,
         records,
         current_models={system: current},
@@ -157,130 +165,32 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
         "current_model_s": round(t_current, 3),
         "records_s": round(t_records, 3),
         "engine_s": round(t_engine, 3),
-        "records": len(records),
+        "records_read": len(records),
     }
 
 
-# -- the proposed read path (a prototype of the store change the report describes) ----------------
-EVIDENCE_PREFIX = "aims.evidence."
-_HASH_EXCLUDED = ("content_hash", "signature")
-#: How far back (newest runs first) the proposed read looks for kinds the current run lacks.
-HISTORY_RUNS = 100
-
-
-def fast_record(value: str) -> Any:
-    """Parse one evidence tag, checking the hash on the parsed JSON (the tag holds canonical
-    JSON, so its content re-serializes byte for byte); falls back to the record's own check."""
-    import hashlib
-
-    from aims_mlops.evidence import EvidenceRecord
-
-    data = json.loads(value)
-    content = {k: v for k, v in data.items() if k not in _HASH_EXCLUDED}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    record = EvidenceRecord.from_dict(data)
-    if hashlib.sha256(text.encode("utf-8")).hexdigest() != data.get("content_hash"):
-        record.verify()  # the slow, authoritative check (raises when altered)
-    return record
-
-
-def _tag_records(runs: Sequence[Any], seen: dict[str, Any]) -> None:
-    for run in runs:
-        for key, value in run.data.tags.items():
-            if key.startswith(EVIDENCE_PREFIX) and key[len(EVIDENCE_PREFIX) :] not in seen:
-                seen[key[len(EVIDENCE_PREFIX) :]] = fast_record(value)
-
-
-def _all_pages(client: Any, ids: list[str], filter_string: str) -> list[Any]:
-    found, token = [], None
-    while True:
-        page = client.search_runs(ids, filter_string, max_results=1000, page_token=token)
-        found.extend(page)
-        token = page.token
-        if not token:
-            return found
-
-
-def candidate_judge(uri: str, config: Path, systems: Sequence[str] | None = None) -> Any:
-    """judge() with the proposed reads: per system the current model's run (one batched
-    ``attributes.run_id IN`` search for all systems), the evidence experiment's runs (two searches
-    for all systems and the organization), and, only when a run-level kind has no record on the
-    current run, the system's newest :data:`HISTORY_RUNS` runs (one page)."""
-    from datetime import UTC, datetime
-
+def full_judge(uri: str, config: Path, systems: Sequence[str] | None = None) -> Any:
+    """judge() reading every run of each system (the read path before ``records_for``)."""
     from aims_mlops import _capture
-    from aims_mlops.catalog import load_catalog
+    from aims_mlops._judge import judge
     from aims_mlops.config import load_config
-    from aims_mlops.engine import assess
 
     cfg = load_config(config)
-    wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
     store = _capture.make_store(cfg, tracking_uri=uri)
-    client = client_for(uri)
-    catalog = load_catalog()
-    run_kinds = {k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds}
-    current = {}
-    for system in wanted:
-        binding = cfg.system(system).mlflow
-        current[system] = store.current_model(
-            registered_model=binding.registered_model,
-            alias=binding.alias,
-            experiment=binding.experiment,
-        )
-    by_system: dict[str, dict[str, Any]] = {system: {} for system in wanted}
-    org: dict[str, Any] = {}
-    evidence = client.get_experiment_by_name(cfg.store.evidence_experiment)
-    if evidence is not None:
-        eid = [evidence.experiment_id]
-        _tag_records(_all_pages(client, eid, "tags.`aims.scope` = 'organization'"), org)
-        for run in _all_pages(client, eid, "tags.`aims.system` LIKE '%'"):
-            system = run.data.tags.get("aims.system")
-            if system in by_system:
-                _tag_records([run], by_system[system])
-    run_ids = [m.run_id for m in current.values() if m is not None and m.run_id]
-    experiment_ids = store._all_experiment_ids() if run_ids else []  # one request per 1,000
-    for start in range(0, len(run_ids), 100):
-        quoted = ", ".join(f"'{r}'" for r in run_ids[start : start + 100])
-        for chunk in range(0, len(experiment_ids), 100):
-            ids = experiment_ids[chunk : chunk + 100]
-            for run in _all_pages(client, ids, f"attributes.run_id IN ({quoted})"):
-                system = run.data.tags.get("aims.system")
-                if system in by_system:
-                    _tag_records([run], by_system[system])
-    for system in wanted:
-        have = {r.kind for r in by_system[system].values()}
-        if not run_kinds - have:
-            continue
-        binding = cfg.system(system).mlflow
-        experiment = (
-            client.get_experiment_by_name(binding.experiment) if binding.experiment else None
-        )
-        if experiment is None:
-            continue
-        page = client.search_runs(
-            [experiment.experiment_id],
-            f"tags.`aims.system` = '{system}'",
-            max_results=HISTORY_RUNS,
-            order_by=["attributes.start_time DESC"],
-        )
-        _tag_records(page, by_system[system])
-    records = list(org.values()) + [r for found in by_system.values() for r in found.values()]
-    return assess(
-        catalog, cfg, records, current_models=current, now=datetime.now(UTC), systems=wanted
-    )
+    return judge(config=config, systems=systems, store=store, full_history=True).assessment
 
 
-def candidate_summary(uri: str, config: Path, system: str) -> Any:
+def full_summary(uri: str, config: Path, system: str) -> Any:
     from aims_mlops.engine import summary_dict
 
-    data = summary_dict(candidate_judge(uri, config, [system]).systems[system])
+    data = summary_dict(full_judge(uri, config, [system]).systems[system])
     return json.loads(json.dumps(data, default=str))
 
 
-def candidate_status(uri: str, config: Path) -> Any:
+def full_status(uri: str, config: Path) -> Any:
     from aims_mlops.engine import status_rows
 
-    return json.loads(json.dumps(status_rows(candidate_judge(uri, config)), default=str))
+    return json.loads(json.dumps(status_rows(full_judge(uri, config)), default=str))
 
 
 def measure(
@@ -308,10 +218,10 @@ def measure(
                 repeat,
             )
             raw = median_seconds(lambda system=system: raw_search(uri, system), repeat)
-            proposed = median_seconds(
-                lambda system=system: candidate_summary(uri, growth_config, system), repeat
+            full = median_seconds(
+                lambda system=system: full_summary(uri, growth_config, system), repeat
             )
-            same = candidate_summary(uri, growth_config, system) == cli_call(
+            same = full_summary(uri, growth_config, system) == cli_call(
                 ["summary", system, "--config", str(growth_config), "--format", "json"]
             )
             row: dict[str, Any] = {
@@ -323,9 +233,9 @@ def measure(
                 "summary_s": round(summary, 3),
                 "raw_search_s": round(raw, 3),
                 "ratio": round(summary / raw, 2),
-                "proposed_s": round(proposed, 3),
-                "proposed_ratio": round(proposed / raw, 2),
-                "proposed_same_summary": same,
+                "full_history_s": round(full, 3),
+                "full_history_ratio": round(full / raw, 2),
+                "same_as_full_history": same,
                 **phases(uri, growth_config, system),
             }
             if n == 1000:
@@ -337,10 +247,10 @@ def measure(
             lambda: cli_call(["status", "--config", str(portfolio_config), "--format", "json"]),
             max(1, repeat - 1),
         )
-        proposed_status = median_seconds(
-            lambda: candidate_status(uri, portfolio_config), max(1, repeat - 1)
+        full_status_s = median_seconds(
+            lambda: full_status(uri, portfolio_config), max(1, repeat - 1)
         )
-        same_status = candidate_status(uri, portfolio_config) == cli_call(
+        same_status = full_status(uri, portfolio_config) == cli_call(
             ["status", "--config", str(portfolio_config), "--format", "json"]
         )
         raw_all = median_seconds(
@@ -356,8 +266,8 @@ def measure(
             raw_search_s=round(raw_all, 3),
             ratio=round(status / raw_all, 2),
             meets_target=status < TARGET_STATUS_SECONDS,
-            proposed_s=round(proposed_status, 3),
-            proposed_same_status=same_status,
+            full_history_s=round(full_status_s, 3),
+            same_as_full_history=same_status,
         )
 
 

@@ -217,12 +217,25 @@ class EvidenceRecord:
             raise EvidenceError(f"malformed evidence record: {exc!r}") from exc
 
     @classmethod
-    def from_json(cls, text: str) -> EvidenceRecord:
+    def from_json(cls, text: str, *, verify: bool = False) -> EvidenceRecord:
+        """Parse a record; with ``verify``, raise :class:`EvidenceError` when it was altered."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise EvidenceError(f"evidence record is not valid JSON: {exc}") from exc
+        if verify:
+            return cls.from_verified_dict(data)
         return cls.from_dict(data)
+
+    @classmethod
+    def from_verified_dict(cls, data: Mapping[str, Any]) -> EvidenceRecord:
+        """:meth:`from_dict` plus the hash check, done on the parsed JSON when it holds exactly
+        the hashed fields (stored records do: one serialization instead of rebuilding the
+        content); otherwise the record's own :meth:`verify`. Signatures are not checked."""
+        record = cls.from_dict(data)
+        if not _raw_hash_matches(data):
+            record.verify()  # the authoritative check: raises when altered
+        return record
 
     # -- integrity ----------------------------------------------------------------------------
     def compute_hash(self) -> str:
@@ -254,6 +267,45 @@ class EvidenceRecord:
             f"EvidenceRecord(id={self.id!r}, kind={self.kind!r}, system={self.system!r}, "
             f"outcome={self.outcome!r}, collected_at={self.collected_at!r})"
         )
+
+
+_UNHASHED_FIELDS = frozenset({"content_hash", "signature"})
+_HASHED_FIELDS = frozenset(
+    {
+        "schema_version",
+        "id",
+        "kind",
+        "system",
+        "subject",
+        "collected_at",
+        "collector",
+        "outcome",
+        "metrics",
+        "details",
+        "controls",
+        "config_digest",
+        "valid_until",
+    }
+)
+
+
+def _raw_hash_matches(data: Mapping[str, Any]) -> bool:
+    """True when ``data`` (parsed record JSON) holds exactly the hashed fields and their
+    canonical JSON hashes to its ``content_hash``. False means "check the slow way"."""
+    if not isinstance(data, Mapping) or set(data) - _UNHASHED_FIELDS != _HASHED_FIELDS:
+        return False
+    expected = data.get("content_hash")
+    if not isinstance(expected, str) or not expected:
+        return False
+    content = {k: v for k, v in data.items() if k not in _UNHASHED_FIELDS}
+    try:
+        text = json.dumps(
+            content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError):
+        return False
+    actual = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hmac.compare_digest(actual, expected)
 
 
 def sign_hash(content_hash: str, key: bytes) -> str:

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -31,6 +32,7 @@ from urllib.parse import urlparse
 
 from aims_mlops._errors import EvidenceError, StoreError
 from aims_mlops.evidence import EvidenceRecord, canonical_json
+from aims_mlops.evidence._record import _raw_hash_matches
 from aims_mlops.store._spool import Spool, SpoolError
 
 if TYPE_CHECKING:
@@ -61,6 +63,11 @@ PROBE_TIMEOUT_SECONDS = 2.0
 #: Runs per page when reading, and experiments per search.
 PAGE_SIZE = 1000
 _EXPERIMENT_CHUNK = 100
+#: Newest runs of a system :meth:`EvidenceStore.records_for` reads when the current model's run
+#: and the evidence experiment do not hold every kind the engine needs.
+LOOKBACK_RUNS = 100
+#: Concurrent requests when reading many systems at once (each request waits on the server).
+READ_THREADS = 4
 #: Tags per ``log_batch`` call (MLflow's limit).
 _TAGS_PER_BATCH = 100
 
@@ -278,6 +285,12 @@ class EvidenceStore:
         self._client_obj: MlflowClient | None = None
         self._evidence_experiment_id: str | None = None
         self._cache: dict[tuple[str, str], EvidenceRecord] = {}
+        #: Runs :meth:`current_model` fetched, handed once to :meth:`records_for` (never reused
+        #: later, so a long-lived store sees new tags).
+        self._current_runs: dict[str, Run] = {}
+        #: The experiment listing (name to id) :meth:`current_models` made, handed once to
+        #: :meth:`records_for`.
+        self._listing: dict[str, str] | None = None
         self._busy_seconds = BUSY_RETRY_SECONDS
         #: Problems met by the last :meth:`records` call (altered or unreadable records).
         self.last_read_problems: list[str] = []
@@ -582,20 +595,27 @@ class EvidenceStore:
 
     # -- reading -------------------------------------------------------------------------------
     def _all_experiment_ids(self) -> list[str]:
+        return list(self._experiment_listing().values())
+
+    def _experiment_listing(self) -> dict[str, str]:
+        """Every active experiment, name to id (one request per 1,000 experiments)."""
         from mlflow.entities import ViewType
 
-        ids: list[str] = []
+        listing: dict[str, str] = {}
         token: str | None = None
         while True:
             page = self._client.search_experiments(
                 view_type=ViewType.ACTIVE_ONLY, max_results=PAGE_SIZE, page_token=token
             )
-            ids.extend(str(e.experiment_id) for e in page)
+            listing.update((e.name, str(e.experiment_id)) for e in page)
             token = page.token
             if not token:
-                return ids
+                return listing
 
-    def _search(self, experiment_ids: list[str], filter_string: str) -> Iterator[Run]:
+    def _search(
+        self, experiment_ids: list[str], filter_string: str, *, max_runs: int | None = None
+    ) -> Iterator[Run]:
+        page_size = PAGE_SIZE if max_runs is None else max(1, min(PAGE_SIZE, max_runs))
         for start in range(0, len(experiment_ids), _EXPERIMENT_CHUNK):
             chunk = experiment_ids[start : start + _EXPERIMENT_CHUNK]
             token: str | None = None
@@ -603,7 +623,7 @@ class EvidenceStore:
                 page = self._client.search_runs(
                     chunk,
                     filter_string=filter_string,
-                    max_results=PAGE_SIZE,
+                    max_results=page_size,
                     order_by=["attributes.start_time DESC"],
                     page_token=token,
                 )
@@ -611,6 +631,22 @@ class EvidenceStore:
                 token = page.token
                 if not token:
                     break
+
+    def _newest_runs(self, experiment_ids: list[str], filter_string: str, count: int) -> list[Run]:
+        """The newest ``count`` runs matching ``filter_string``: one page per 100 experiments."""
+        runs: list[Run] = []
+        for start in range(0, len(experiment_ids), _EXPERIMENT_CHUNK):
+            runs.extend(
+                self._client.search_runs(
+                    experiment_ids[start : start + _EXPERIMENT_CHUNK],
+                    filter_string=filter_string,
+                    max_results=max(1, min(PAGE_SIZE, count)),
+                    order_by=["attributes.start_time DESC"],
+                )
+            )
+        if len(experiment_ids) > _EXPERIMENT_CHUNK:
+            runs.sort(key=lambda run: run.info.start_time or 0, reverse=True)
+        return runs[:count]
 
     def _runs(
         self,
@@ -654,7 +690,7 @@ class EvidenceStore:
             filters.append(f"tags.`{TAG_SCOPE}` = '{SCOPE_ORGANIZATION}'")
         found: dict[str, Run] = {}
         for filter_string in filters:
-            for run in self._search(ids, filter_string):
+            for run in self._search(ids, filter_string, max_runs=max_runs):
                 found.setdefault(run.info.run_id, run)
                 if max_runs is not None and len(found) >= max_runs:
                     return list(found.values())
@@ -723,7 +759,7 @@ class EvidenceStore:
         if record.id != record_id:
             problems.append(PROBLEM_ID_MISMATCH.format(other=record.id, **where))
             return None
-        if not record.is_intact():
+        if not (_raw_hash_matches(data) or record.is_intact()):
             problems.append(PROBLEM_ALTERED.format(where=altered_part, **where))
             return None
         if pointer_hash is not None and pointer_hash != record.content_hash:
@@ -785,6 +821,173 @@ class EvidenceStore:
                             )
                         continue
                     found[record.id] = (record, run_id)
+        self.last_read_problems = problems
+        return sorted((r for r, _ in found.values()), key=lambda r: (r.collected_at, r.id))
+
+    def records_for(
+        self,
+        systems: Iterable[str],
+        *,
+        current_models: Mapping[str, CurrentModel | None],
+        experiments: Mapping[str, str | None] | None = None,
+        kinds: Iterable[str] | None = None,
+        lookback_runs: int = LOOKBACK_RUNS,
+    ) -> list[EvidenceRecord]:
+        """The records the engine can use for ``systems``, read in time flat in their history.
+
+        Reads, in this order (a record id is kept once, from the first place it is found):
+
+        - each current model's run (the one :meth:`current_model` already fetched, else one
+          ``get_run``);
+        - the evidence experiment: system-level records of ``systems`` (one search) and the
+          organization's records (one search over all experiments, once per call);
+        - only when needed, one page of the system's newest ``lookback_runs`` runs in its bound
+          experiment (``experiments[system]``; all experiments when none is bound or it does not
+          exist). Needed when the system has no current model or one without a run, or when one
+          of ``kinds`` (default: always needed) has no record on the current run or in the
+          evidence experiment. When that page is full and the current model names datasets
+          but no ``data_quality`` record read so far is about them, one more search per
+          dataset digest (runs tagged ``aims.dataset_sha256.<digest>``).
+
+        Look-back limit: a record about the current model (its run, version or dataset) that sits
+        on a run older than the newest ``lookback_runs`` runs of the system, outside the current
+        run and the evidence experiment, is not read; neither is a record on a run of an
+        experiment the system is not bound to. Older records are stale for the engine anyway
+        (about another run), so with a bound experiment and ``lookback_runs`` larger than the
+        runs logged since the current model's run, the assessment equals the one from
+        :meth:`records` over the whole history. Returns records oldest first; problems go to
+        :attr:`last_read_problems`.
+        """
+        wanted = list(dict.fromkeys(systems))
+        wanted_set = set(wanted)
+        bound = experiments or {}
+        needed_kinds = set(kinds) if kinds is not None else None
+        key = _signing_key()
+        problems: list[str] = []
+        found: dict[str, tuple[EvidenceRecord, str]] = {}
+        per_system: dict[str, set[str]] = {system: set() for system in wanted}
+        handed, self._current_runs = self._current_runs, {}
+        listing, self._listing = self._listing, None
+
+        def experiments_now() -> dict[str, str]:
+            nonlocal listing
+            if listing is None:
+                listing = self._experiment_listing()
+            return listing
+
+        def every_experiment() -> list[str]:
+            return list(experiments_now().values())
+
+        def take(run: Run) -> None:
+            """Keep the run's records the full read would keep for some wanted system."""
+            run_id = run.info.run_id
+            tags = run.data.tags
+            systems_of_run = {tags.get(TAG_SYSTEM)} & wanted_set
+            if tags.get(TAG_SCOPE) == SCOPE_ORGANIZATION:
+                systems_of_run = wanted_set
+            for tag_key, value in sorted(run.data.tags.items()):
+                if not tag_key.startswith(TAG_EVIDENCE_PREFIX):
+                    continue
+                record_id = tag_key[len(TAG_EVIDENCE_PREFIX) :]
+                record = self._record_from_tag(run_id, record_id, value, key, problems)
+                if record is None:
+                    continue
+                if record.system is not None and record.system not in systems_of_run:
+                    continue
+                earlier = found.get(record.id)
+                if earlier is not None:
+                    if earlier[0].content_hash != record.content_hash:
+                        problems.append(
+                            PROBLEM_DUPLICATE.format(
+                                id=record.id, run_id=run_id, other_run_id=earlier[1]
+                            )
+                        )
+                    continue
+                found[record.id] = (record, run_id)
+                if record.system is not None:
+                    per_system[record.system].add(_record_kind(record))
+
+        with self._reading():
+            from mlflow.exceptions import MlflowException
+
+            # 1. the current models' runs
+            for system in wanted:
+                model = current_models.get(system)
+                if model is None or not model.run_id:
+                    continue
+                run = handed.get(model.run_id)
+                if run is None:
+                    try:
+                        run = self._client.get_run(model.run_id)
+                    except MlflowException as exc:
+                        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+                            raise
+                        continue
+                tags = run.data.tags
+                if tags.get(TAG_SYSTEM) in wanted_set or tags.get(TAG_SCOPE) == SCOPE_ORGANIZATION:
+                    take(run)  # else the full read would not find it either
+            # 2. the evidence experiment (system-level) and the organization (everywhere)
+            evidence = self._client.get_experiment_by_name(self._evidence_experiment)
+            if evidence is not None and wanted:
+                system_filter = (
+                    f"tags.`{TAG_SYSTEM}` = '{_quote(wanted[0])}'"
+                    if len(wanted) == 1
+                    else f"tags.`{TAG_SYSTEM}` LIKE '%'"
+                )
+                for run in self._search([str(evidence.experiment_id)], system_filter):
+                    if run.data.tags.get(TAG_SYSTEM) in wanted_set:
+                        take(run)
+            org_filter = f"tags.`{TAG_SCOPE}` = '{SCOPE_ORGANIZATION}'"
+            for run in self._search(every_experiment(), org_filter):
+                take(run)
+            # 3. one page of the newest runs, only where the engine may need it
+            looking: dict[str, list[str]] = {}
+            for system in wanted:
+                model = current_models.get(system)
+                if (
+                    model is not None
+                    and model.run_id
+                    and needed_kinds is not None
+                    and needed_kinds <= per_system[system]
+                ):
+                    continue
+                name = bound.get(system)
+                if name and (len(wanted) > 1 or listing is not None):
+                    bound_id = experiments_now().get(name)
+                elif name:
+                    experiment = self._client.get_experiment_by_name(name)
+                    active = experiment is not None and experiment.lifecycle_stage == "active"
+                    bound_id = str(experiment.experiment_id) if active else None
+                else:
+                    bound_id = None
+                looking[system] = [bound_id] if bound_id is not None else every_experiment()
+
+            def look(system: str) -> list[Run]:
+                ids = looking[system]
+                system_filter = f"tags.`{TAG_SYSTEM}` = '{_quote(system)}'"
+                page = self._newest_runs(ids, system_filter, lookback_runs)
+                model = current_models.get(system)
+                digests = model.dataset_digests if model is not None else ()
+                if len(page) < lookback_runs or not digests:
+                    return page
+                current = set(digests)
+                if any(
+                    _record_kind(r) == "data_quality"
+                    and r.system == system
+                    and current & set(r.subject.dataset_digests)
+                    for r, _ in found.values()
+                ):
+                    return page
+                for digest in digests:
+                    dataset_filter = (
+                        f"{system_filter} and tags.`{TAG_DATASET_SHA256_PREFIX}{digest}` LIKE '%'"
+                    )
+                    page.extend(self._newest_runs(ids, dataset_filter, lookback_runs))
+                return page
+
+            for page in _parallel(look, list(looking)):
+                for run in page:
+                    take(run)
         self.last_read_problems = problems
         return sorted((r for r, _ in found.values()), key=lambda r: (r.collected_at, r.id))
 
@@ -914,25 +1117,7 @@ class EvidenceStore:
         with self._reading():
             if registered_model is None:
                 assert experiment is not None
-                found = self._client.get_experiment_by_name(experiment)
-                if found is None:
-                    return None
-                runs = self._client.search_runs(
-                    [found.experiment_id],
-                    filter_string="attributes.status = 'FINISHED'",
-                    max_results=1,
-                    order_by=["attributes.start_time DESC"],
-                )
-                if not runs:
-                    return None
-                run_id = runs[0].info.run_id
-                return current_model(
-                    name=experiment,
-                    version=None,
-                    run_id=run_id,
-                    dataset_digests=self._dataset_digests(runs[0]),
-                    alias=None,
-                )
+                return self._latest_finished_run_model(experiment)
             try:
                 if version is not None:
                     model_version = self._client.get_model_version(registered_model, str(version))
@@ -946,7 +1131,9 @@ class EvidenceStore:
             digests: tuple[str, ...] = ()
             if run_id:
                 try:
-                    digests = self._dataset_digests(self._client.get_run(run_id))
+                    run = self._client.get_run(run_id)
+                    self._current_runs[run_id] = run
+                    digests = self._dataset_digests(run)
                 except MlflowException as exc:
                     if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
                         raise
@@ -957,6 +1144,122 @@ class EvidenceStore:
                 dataset_digests=digests,
                 alias=alias if version is None else None,
             )
+
+    def current_models(
+        self,
+        bindings: Mapping[str, Mapping[str, Any]],
+    ) -> dict[str, CurrentModel | None]:
+        """:meth:`current_model` for many systems at once: ``bindings`` maps a system to the
+        keyword arguments of :meth:`current_model`. The registry lookups run a few at a time and
+        the model runs come in one ``run_id IN`` search per 100 runs, so time grows with the
+        number of systems over the number of concurrent requests, not with their histories."""
+        if len(bindings) <= 1:
+            return {system: self.current_model(**kwargs) for system, kwargs in bindings.items()}
+        from mlflow.exceptions import MlflowException
+
+        systems = list(bindings)
+
+        def resolve(system: str) -> CurrentModel | None:
+            kwargs = dict(bindings[system])
+            if kwargs.get("registered_model") is None:
+                experiment = kwargs.get("experiment")
+                return self._latest_finished_run_model(experiment) if experiment else None
+            return self._registered_model_version(**kwargs)
+
+        with self._reading():  # the workers must not enter _reading (its lock is held here)
+            listing = self._experiment_listing()
+            found = dict(zip(systems, _parallel(resolve, systems), strict=True))
+            missing = [
+                m.run_id
+                for m in found.values()
+                if m is not None and m.run_id and m.run_id not in self._current_runs
+            ]
+            missing = list(dict.fromkeys(missing))
+            for run in self._runs_by_id(missing, list(listing.values())):
+                self._current_runs[run.info.run_id] = run
+            for run_id in missing:  # deleted runs or experiments: get_run still finds them
+                if run_id not in self._current_runs:
+                    try:
+                        self._current_runs[run_id] = self._client.get_run(run_id)
+                    except MlflowException as exc:
+                        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+                            raise
+        result: dict[str, CurrentModel | None] = {}
+        for system, model in found.items():
+            run = self._current_runs.get(model.run_id) if model and model.run_id else None
+            if model is not None and run is not None and not model.dataset_digests:
+                model = _current_model_class()(
+                    name=model.name,
+                    version=model.version,
+                    run_id=model.run_id,
+                    dataset_digests=self._dataset_digests(run),
+                    alias=model.alias,
+                )
+            result[system] = model
+        self._listing = listing
+        return result
+
+    def _latest_finished_run_model(self, experiment: str) -> CurrentModel | None:
+        """The latest finished run of ``experiment`` as the current model (None: no run)."""
+        found = self._client.get_experiment_by_name(experiment)
+        if found is None:
+            return None
+        runs = self._client.search_runs(
+            [found.experiment_id],
+            filter_string="attributes.status = 'FINISHED'",
+            max_results=1,
+            order_by=["attributes.start_time DESC"],
+        )
+        if not runs:
+            return None
+        run_id = runs[0].info.run_id
+        self._current_runs[run_id] = runs[0]
+        return _current_model_class()(
+            name=experiment,
+            version=None,
+            run_id=run_id,
+            dataset_digests=self._dataset_digests(runs[0]),
+            alias=None,
+        )
+
+    def _registered_model_version(
+        self,
+        *,
+        registered_model: str,
+        alias: str = "champion",
+        version: str | None = None,
+        experiment: str | None = None,
+    ) -> CurrentModel | None:
+        """The model version holding ``alias`` (or ``version``), without its run's digests."""
+        from mlflow.exceptions import MlflowException
+
+        del experiment  # the registered model decides
+        try:
+            if version is not None:
+                model_version = self._client.get_model_version(registered_model, str(version))
+            else:
+                model_version = self._client.get_model_version_by_alias(registered_model, alias)
+        except MlflowException as exc:
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+        run_id = model_version.run_id or self._source_run_id(model_version)
+        return _current_model_class()(
+            name=registered_model,
+            version=str(model_version.version),
+            run_id=run_id or None,
+            dataset_digests=(),
+            alias=alias if version is None else None,
+        )
+
+    def _runs_by_id(self, run_ids: list[str], experiment_ids: list[str]) -> list[Run]:
+        """The runs with these ids: one ``attributes.run_id IN`` search per 100 ids and 100
+        experiments."""
+        runs: list[Run] = []
+        for start in range(0, len(run_ids), 100):
+            quoted = ", ".join(f"'{_quote(r)}'" for r in run_ids[start : start + 100])
+            runs.extend(self._search(experiment_ids, f"attributes.run_id IN ({quoted})"))
+        return runs
 
     def _source_run_id(self, model_version: Any) -> str | None:
         """The run behind a model version logged as a LoggedModel (``models:/<model id>``)."""
@@ -993,6 +1296,21 @@ class EvidenceStore:
             if tag_key.startswith(TAG_DATASET_SHA256_PREFIX) and full and full not in digests:
                 digests.append(full)
         return tuple(digests)
+
+
+def _parallel(fn: Callable[[str], T], items: list[str]) -> list[T]:
+    """``fn`` over ``items`` (results in order), a few at a time when there are several."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="aims-read") as pool:
+        return list(pool.map(fn, items))
+
+
+def _record_kind(record: EvidenceRecord) -> str:
+    """The kind a record speaks for (an ``error`` record: the kind its collector failed at)."""
+    if record.kind == "error":
+        return str(record.details.get("collector_kind") or "error")
+    return record.kind
 
 
 def _signature_ok(record: EvidenceRecord, key: bytes) -> bool:

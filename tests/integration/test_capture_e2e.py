@@ -50,9 +50,7 @@ def assert_captured(summary: dict, version: str | None) -> dict[str, dict]:
     return by_id
 
 
-def test_capture_into_local_sqlite_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_capture_into_local_sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     config = write_config(tmp_path)
