@@ -771,6 +771,35 @@ class EvidenceStore:
         self._cache[cache_key] = record
         return record
 
+    def _collect(
+        self,
+        run: Run,
+        keep: Callable[[EvidenceRecord], bool],
+        key: bytes | None,
+        problems: list[str],
+        found: dict[str, tuple[EvidenceRecord, str]],
+    ) -> list[EvidenceRecord]:
+        """Add the run's intact records that ``keep`` accepts to ``found`` (id to record and
+        run), once per id; a second, different copy of an id is a problem. Returns those added."""
+        run_id = run.info.run_id
+        added: list[EvidenceRecord] = []
+        for tag_key, value in sorted(run.data.tags.items()):
+            if not tag_key.startswith(TAG_EVIDENCE_PREFIX):
+                continue
+            record_id = tag_key[len(TAG_EVIDENCE_PREFIX) :]
+            record = self._record_from_tag(run_id, record_id, value, key, problems)
+            if record is None or not keep(record):
+                continue
+            earlier = found.get(record.id)
+            if earlier is None:
+                found[record.id] = (record, run_id)
+                added.append(record)
+            elif earlier[0].content_hash != record.content_hash:
+                problems.append(
+                    PROBLEM_DUPLICATE.format(id=record.id, run_id=run_id, other_run_id=earlier[1])
+                )
+        return added
+
     def records(
         self,
         *,
@@ -796,31 +825,16 @@ class EvidenceStore:
                 max_runs=max_runs,
                 experiment_ids=experiment_ids,
             )
+
+            def keep(record: EvidenceRecord) -> bool:
+                if wanted is not None and record.kind not in wanted:
+                    return False
+                if record.system is None:
+                    return include_org
+                return system is None or record.system == system
+
             for run in runs:
-                run_id = run.info.run_id
-                for tag_key, value in sorted(run.data.tags.items()):
-                    if not tag_key.startswith(TAG_EVIDENCE_PREFIX):
-                        continue
-                    record_id = tag_key[len(TAG_EVIDENCE_PREFIX) :]
-                    record = self._record_from_tag(run_id, record_id, value, key, problems)
-                    if record is None:
-                        continue
-                    if wanted is not None and record.kind not in wanted:
-                        continue
-                    if record.system is None and not include_org:
-                        continue
-                    if system is not None and record.system not in (system, None):
-                        continue
-                    earlier = found.get(record.id)
-                    if earlier is not None:
-                        if earlier[0].content_hash != record.content_hash:
-                            problems.append(
-                                PROBLEM_DUPLICATE.format(
-                                    id=record.id, run_id=run_id, other_run_id=earlier[1]
-                                )
-                            )
-                        continue
-                    found[record.id] = (record, run_id)
+                self._collect(run, keep, key, problems, found)
         self.last_read_problems = problems
         return sorted((r for r, _ in found.values()), key=lambda r: (r.collected_at, r.id))
 
@@ -880,30 +894,15 @@ class EvidenceStore:
 
         def take(run: Run) -> None:
             """Keep the run's records the full read would keep for some wanted system."""
-            run_id = run.info.run_id
             tags = run.data.tags
             systems_of_run = {tags.get(TAG_SYSTEM)} & wanted_set
             if tags.get(TAG_SCOPE) == SCOPE_ORGANIZATION:
                 systems_of_run = wanted_set
-            for tag_key, value in sorted(run.data.tags.items()):
-                if not tag_key.startswith(TAG_EVIDENCE_PREFIX):
-                    continue
-                record_id = tag_key[len(TAG_EVIDENCE_PREFIX) :]
-                record = self._record_from_tag(run_id, record_id, value, key, problems)
-                if record is None:
-                    continue
-                if record.system is not None and record.system not in systems_of_run:
-                    continue
-                earlier = found.get(record.id)
-                if earlier is not None:
-                    if earlier[0].content_hash != record.content_hash:
-                        problems.append(
-                            PROBLEM_DUPLICATE.format(
-                                id=record.id, run_id=run_id, other_run_id=earlier[1]
-                            )
-                        )
-                    continue
-                found[record.id] = (record, run_id)
+
+            def keep(record: EvidenceRecord) -> bool:
+                return record.system is None or record.system in systems_of_run
+
+            for record in self._collect(run, keep, key, problems, found):
                 if record.system is not None:
                     per_system[record.system].add(_record_kind(record))
 
