@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlparse
@@ -260,10 +260,8 @@ def _quote(value: str) -> str:
 
 
 def _current_model_class() -> type[CurrentModel]:
-    try:
-        from aims_mlops.engine import CurrentModel
-    except ImportError:  # the engine package does not re-export it (yet)
-        from aims_mlops.engine._results import CurrentModel
+    from aims_mlops.engine import CurrentModel  # lazily: the engine imports catalog and config
+
     return CurrentModel
 
 
@@ -1110,39 +1108,25 @@ class EvidenceStore:
         ``experiment``. None when there is none (no exception)."""
         from mlflow.exceptions import MlflowException
 
-        current_model = _current_model_class()
         if registered_model is None and experiment is None:
             return None
         with self._reading():
             if registered_model is None:
                 assert experiment is not None
                 return self._latest_finished_run_model(experiment)
-            try:
-                if version is not None:
-                    model_version = self._client.get_model_version(registered_model, str(version))
-                else:
-                    model_version = self._client.get_model_version_by_alias(registered_model, alias)
-            except MlflowException as exc:
-                if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-                    return None
-                raise
-            run_id = model_version.run_id or self._source_run_id(model_version)
-            digests: tuple[str, ...] = ()
-            if run_id:
-                try:
-                    run = self._client.get_run(run_id)
-                    self._current_runs[run_id] = run
-                    digests = self._dataset_digests(run)
-                except MlflowException as exc:
-                    if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
-                        raise
-            return current_model(
-                name=registered_model,
-                version=str(model_version.version),
-                run_id=run_id or None,
-                dataset_digests=digests,
-                alias=alias if version is None else None,
+            model = self._registered_model_version(
+                registered_model=registered_model, alias=alias, version=version
             )
+            if model is None or model.run_id is None:
+                return model
+            try:
+                run = self._client.get_run(model.run_id)
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+                    raise
+                return model
+            self._current_runs[model.run_id] = run
+            return replace(model, dataset_digests=self._dataset_digests(run))
 
     def current_models(
         self,
@@ -1187,13 +1171,7 @@ class EvidenceStore:
         for system, model in found.items():
             run = self._current_runs.get(model.run_id) if model and model.run_id else None
             if model is not None and run is not None and not model.dataset_digests:
-                model = _current_model_class()(
-                    name=model.name,
-                    version=model.version,
-                    run_id=model.run_id,
-                    dataset_digests=self._dataset_digests(run),
-                    alias=model.alias,
-                )
+                model = replace(model, dataset_digests=self._dataset_digests(run))
             result[system] = model
         self._listing = listing
         return result
@@ -1229,10 +1207,10 @@ class EvidenceStore:
         version: str | None = None,
         experiment: str | None = None,
     ) -> CurrentModel | None:
-        """The model version holding ``alias`` (or ``version``), without its run's digests."""
+        """The model version holding ``alias`` (or ``version``), without its run's digests;
+        ``experiment`` is accepted (a system binding's keywords) but the registry decides."""
         from mlflow.exceptions import MlflowException
 
-        del experiment  # the registered model decides
         try:
             if version is not None:
                 model_version = self._client.get_model_version(registered_model, str(version))
