@@ -7,6 +7,7 @@ import os
 import types
 import typing
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -140,9 +141,17 @@ def config_digest(config: AimsConfig) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def example_config_text() -> str:
-    """The commented example ``aims.yaml`` shipped with the package (``aims init`` writes it)."""
-    return resources.files("aims_mlops.config").joinpath("example.yaml").read_text("utf-8")
+#: The date the shipped example's impact assessment carries; :func:`example_config_text`
+#: replaces it, so a freshly written example does not start with a stale assessment.
+EXAMPLE_ASSESSED_ON = "assessed_on: 2025-01-15"
+
+
+def example_config_text(*, assessed_on: date | None = None) -> str:
+    """The commented example ``aims.yaml`` shipped with the package (``aims init`` writes it),
+    its impact assessment dated ``assessed_on`` (default: today, UTC)."""
+    text = resources.files("aims_mlops.config").joinpath("example.yaml").read_text("utf-8")
+    when = assessed_on or datetime.now(UTC).date()
+    return text.replace(EXAMPLE_ASSESSED_ON, f"assessed_on: {when.isoformat()}", 1)
 
 
 # --------------------------------------------------------------------------- YAML

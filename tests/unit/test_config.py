@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.resources
 import json
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from aims_mlops.config import (
     load_config,
     parse_config,
 )
+from aims_mlops.config._loader import EXAMPLE_ASSESSED_ON
 from aims_mlops.datasets import ADULT_COLUMNS
 
 # Line numbers in the expectations below refer to this document (line 1 is "version: 1").
@@ -113,6 +115,17 @@ def test_base_document_is_valid() -> None:
     assert system.monitoring is None
     assert system.performance["accuracy"].min == 0.8
     assert system.performance["accuracy"].max is None
+
+
+def test_example_is_written_with_todays_impact_assessment() -> None:
+    shipped = (
+        importlib.resources.files("aims_mlops.config").joinpath("example.yaml").read_text("utf-8")
+    )
+    assert EXAMPLE_ASSESSED_ON in shipped  # else the date below is never replaced
+    today = dt.datetime.now(dt.UTC).date()
+    assert parse_config(example_config_text()).impact_assessments[0].assessed_on == today
+    pinned = parse_config(example_config_text(assessed_on=dt.date(2024, 3, 1)))
+    assert pinned.impact_assessments[0].assessed_on == dt.date(2024, 3, 1)
 
 
 def test_example_validates_and_describes_the_adult_income_classifier() -> None:
