@@ -52,6 +52,10 @@ ERROR_EXPECTATION_TYPE = (
 ERROR_THRESHOLD_EMPTY = "a threshold needs 'min', 'max' or both"
 ERROR_THRESHOLD_ORDER = "min ({low:g}) is greater than max ({high:g})"
 ERROR_BANDS = "must be 4 ascending numbers, e.g. [0.02, 0.05, 0.1, 0.2]; got {got}"
+ERROR_BANDS_DESCENDING = (
+    "must be 4 descending numbers when direction is lower_is_worse, "
+    "e.g. [0.9, 0.85, 0.8, 0.75]; got {got}"
+)
 ERROR_SCOPE_REASON = "required when in_scope is false: say why the system is out of the AIMS scope"
 ERROR_FAIRNESS_WITHOUT_FEATURES = (
     "fairness thresholds are declared but sensitive_features is empty; "
@@ -120,6 +124,7 @@ RiskCategory = Literal[
 ]
 Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
 IndicatorKind = Literal["fairness", "performance", "monitoring", "data_quality"]
+IndicatorDirection = Literal["higher_is_worse", "lower_is_worse"]
 
 
 # --------------------------------------------------------------------------- value helpers
@@ -400,25 +405,35 @@ class ResidualRisk(_Model):
 class RiskIndicator(_Model):
     """A measured metric that sets a risk's likelihood from evidence.
 
-    ``value <= bands[0]`` is likelihood 1, ``<= bands[1]`` 2, ``<= bands[2]`` 3, ``<= bands[3]`` 4,
-    above ``bands[3]`` 5.
+    ``higher_is_worse`` (the default; a disparity, a drift score): ``value <= bands[0]`` is
+    likelihood 1, ``<= bands[1]`` 2, ``<= bands[2]`` 3, ``<= bands[3]`` 4, above ``bands[3]`` 5,
+    with ascending bands. ``lower_is_worse`` (accuracy, a success rate): descending bands,
+    ``value >= bands[0]`` is 1 … below ``bands[3]`` 5.
     """
 
     kind: IndicatorKind
     metric: Text
+    direction: IndicatorDirection = "higher_is_worse"  # before bands: their check reads it
     bands: tuple[Number, ...]
 
     @field_validator("bands")
     @classmethod
-    def _ascending(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if len(value) != 4 or any(a >= b for a, b in pairwise(value)):
+    def _ordered(cls, value: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
+        direction = info.data.get("direction")  # absent when its own check failed
+        if direction is None:
+            return value  # the direction's error says what to fix; their order depends on it
+        if direction == "lower_is_worse":
+            if len(value) != 4 or any(a <= b for a, b in pairwise(value)):
+                raise _value_error(ERROR_BANDS_DESCENDING.format(got=list(value)))
+        elif len(value) != 4 or any(a >= b for a, b in pairwise(value)):
             raise _value_error(ERROR_BANDS.format(got=list(value)))
         return value
 
     def likelihood_for(self, value: float) -> int:
         """The likelihood level (1..5) a measured value falls in."""
-        for level, upper in enumerate(self.bands, start=1):
-            if value <= upper:
+        lower_is_worse = self.direction == "lower_is_worse"
+        for level, bound in enumerate(self.bands, start=1):
+            if (value >= bound) if lower_is_worse else (value <= bound):
                 return level
         return 5
 

@@ -3,7 +3,8 @@
 - inherent = likelihood × impact. When the risk has an ``indicator``, the latest current record of
   ``indicator.kind`` (for the risk's system; organization-level risks: records with system None)
   that carries ``indicator.metric`` sets the likelihood from the bands (``<= b0`` → 1, ``<= b1`` →
-  2, ``<= b2`` → 3, ``<= b3`` → 4, else 5), overriding the declared likelihood for both the
+  2, ``<= b2`` → 3, ``<= b3`` → 4, else 5; mirrored for ``lower_is_worse`` indicators, see
+  :class:`~aims_mlops.config.RiskIndicator`), overriding the declared likelihood for both the
   inherent and the residual computation. Currency follows the control-status rules, with the
   freshness of the strictest catalog entry that uses that kind.
 - residual = the declared residual (likelihood × impact) only when EVERY treating control is
@@ -27,14 +28,6 @@ from aims_mlops.evidence import EvidenceRecord
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig, Risk
-
-
-def band_likelihood(value: float, bands: Sequence[float]) -> int:
-    """Likelihood 1..5 of a measured value: ``<= bands[0]`` → 1 … ``> bands[3]`` → 5."""
-    for level, upper in enumerate(bands, start=1):
-        if value <= upper:
-            return level
-    return len(bands) + 1
 
 
 def indicator_record(
@@ -76,10 +69,12 @@ def evaluate_risk(
     if risk.indicator is not None:
         if record is not None:
             indicator_value = float(record.metrics[risk.indicator.metric])
-            indicator_level = band_likelihood(indicator_value, risk.indicator.bands)
+            indicator_level = risk.indicator.likelihood_for(indicator_value)
             likelihood = indicator_level
             evidence.append(record.id)
             bands = ", ".join(f"{b:g}" for b in risk.indicator.bands)
+            if risk.indicator.direction == "lower_is_worse":
+                bands += "; lower is worse"
             reasons.append(
                 f"likelihood {indicator_level} from {record_label(record)}: "
                 f"{risk.indicator.metric} = {indicator_value:.4g} (bands {bands}), "

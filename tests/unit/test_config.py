@@ -288,6 +288,22 @@ def test_indicator_bands_map_values_to_likelihood(value: float, expected: int) -
     assert indicator.likelihood_for(value) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.95, 1), (0.9, 1), (0.8999, 2), (0.85, 2), (0.82, 3), (0.8, 3), (0.75, 4), (0.7, 5)],
+)
+def test_lower_is_worse_indicator_bands_map_values_to_likelihood(
+    value: float, expected: int
+) -> None:
+    indicator = RiskIndicator(
+        kind="performance",
+        metric="accuracy",
+        direction="lower_is_worse",
+        bands=(0.9, 0.85, 0.8, 0.75),
+    )
+    assert indicator.likelihood_for(value) == expected
+
+
 def test_direct_construction_checks_cross_field_rules() -> None:
     risk = Risk(
         id="R1",
@@ -558,6 +574,26 @@ SHAPE_CASES = [
             "e.g. [0.02, 0.05, 0.1, 0.2]; got [0.1, 0.2]"
         ],
         id="bands-too-few",
+    ),
+    pytest.param(
+        RESIDUAL_LINE,
+        RESIDUAL_LINE + "    indicator: {kind: performance, metric: accuracy,"
+        " direction: lower_is_worse, bands: [0.75, 0.8, 0.85, 0.9]}\n",
+        [
+            "aims.yaml:28: risks[0].indicator.bands: must be 4 descending numbers when direction"
+            " is lower_is_worse, e.g. [0.9, 0.85, 0.8, 0.75]; got [0.75, 0.8, 0.85, 0.9]"
+        ],
+        id="bands-not-descending-for-lower-is-worse",
+    ),
+    pytest.param(
+        RESIDUAL_LINE,
+        RESIDUAL_LINE + "    indicator: {kind: performance, metric: accuracy,"
+        " direction: lower, bands: [0.9, 0.85, 0.8, 0.75]}\n",
+        [
+            "aims.yaml:28: risks[0].indicator.direction: 'lower' is not allowed; "
+            "use one of: higher_is_worse, lower_is_worse"
+        ],
+        id="unknown-indicator-direction",
     ),
     pytest.param(
         RESIDUAL_LINE,

@@ -750,6 +750,23 @@ def test_indicator_bands(small: Catalog, value: float, likelihood: int) -> None:
     assert indicator_risk(small, dpd(value)).inherent_likelihood == likelihood
 
 
+ACCURACY_RISK = INDICATOR_RISK.replace(
+    "indicator: {kind: fairness, metric: demographic_parity_difference,\n"
+    "                bands: [0.02, 0.05, 0.1, 0.2]}",
+    "indicator: {kind: performance, metric: accuracy, direction: lower_is_worse,\n"
+    "                bands: [0.9, 0.85, 0.8, 0.75]}",
+)
+
+
+@pytest.mark.parametrize(("accuracy", "likelihood"), [(0.93, 1), (0.86, 2), (0.78, 4), (0.6, 5)])
+def test_lower_is_worse_indicator(small: Catalog, accuracy: float, likelihood: int) -> None:
+    assert ACCURACY_RISK != INDICATOR_RISK
+    record = rec("performance", run="r1", metrics={"accuracy": accuracy})
+    risk = one(small, [record], cfg=config(ACCURACY_RISK)).risks[0]
+    assert (risk.indicator_value, risk.inherent_likelihood) == (accuracy, likelihood)
+    assert any("(bands 0.9, 0.85, 0.8, 0.75; lower is worse)" in r for r in risk.reasons)
+
+
 def test_indicator_ignores_stale_records(small: Catalog) -> None:
     # the latest fairness record is about another run than the latest run -> not current
     old = dpd(0.5, run="old-run", days=3)
