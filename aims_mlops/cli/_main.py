@@ -124,17 +124,35 @@ def init_command(config: Path | None, force: bool) -> None:
 
 @cli.command("validate")
 @config_option
-def validate_command(config: Path | None) -> None:
-    """Check aims.yaml: every problem with its line and field."""
+@click.argument(
+    "files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path), metavar="[FILES]..."
+)
+@click.pass_context
+def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path, ...]) -> None:
+    """Check aims.yaml (or each of FILES): every problem with its line and field.
+
+    With several files, each is checked and reported; the exit status is 2 when any is invalid
+    (how the pre-commit framework calls it, one call for every staged aims.yaml)."""
     from aims_mlops.config import config_digest, default_config_path, load_config
 
-    path = config or default_config_path()
-    cfg = load_config(path)
-    systems = len(cfg.systems)
-    click.echo(
-        f"{path}: valid ({systems} system{'s' * (systems != 1)}, {len(cfg.risks)} risks, "
-        f"{len(cfg.soa)} SoA decisions; digest {config_digest(cfg)[:12]})"
-    )
+    paths = list(dict.fromkeys([*([config] if config else []), *files])) or [default_config_path()]
+    invalid = 0
+    for path in paths:
+        try:
+            cfg = load_config(path)
+        except AimsError as exc:
+            if len(paths) == 1:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            invalid += 1
+            continue
+        systems = len(cfg.systems)
+        click.echo(
+            f"{path}: valid ({systems} system{'s' * (systems != 1)}, {len(cfg.risks)} risks, "
+            f"{len(cfg.soa)} SoA decisions; digest {config_digest(cfg)[:12]})"
+        )
+    if invalid:
+        ctx.exit(EXIT_USER_ERROR)
 
 
 @cli.command("catalog")

@@ -49,6 +49,15 @@ def test_validate_reports_line_and_field(workspace: Path) -> None:
     assert code == 2
     assert f"{bad}:9: systems[0].ownr: unknown key 'ownr'" in err
     assert "Traceback" not in err
+    # several files (as pre-commit passes them): each one reported, exit 2 when any is invalid
+    good = workspace / "aims.yaml"
+    code, out, err = invoke("validate", str(good), str(bad))
+    assert code == 2
+    assert out.startswith(f"{good}: valid (")
+    assert f"{bad}:9: systems[0].ownr: unknown key 'ownr'" in err
+    assert str(good) not in err and "Traceback" not in err
+    code, out, _ = invoke("validate", str(good), str(good))
+    assert code == 0 and out.count("valid (") == 1  # the same file once
 
 
 def test_catalog_json_lists_clauses_and_controls(workspace: Path) -> None:

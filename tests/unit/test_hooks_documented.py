@@ -73,7 +73,7 @@ def test_pre_commit_definition_is_at_the_root_too() -> None:
     assert root.read_text() == original.read_text()
     [hook] = yaml.safe_load(original.read_text())
     assert hook["id"] == "aims-validate"
-    assert hook["entry"] == "aims validate --config"
+    assert hook["entry"] == "aims validate"
     assert hook["language"] == "python"
     pattern = re.compile(hook["files"])
     assert pattern.search("aims.yaml") and pattern.search("deploy/aims.yaml")
