@@ -218,30 +218,31 @@ class EvidenceRecord:
 
     @classmethod
     def from_json(cls, text: str, *, verify: bool = False) -> EvidenceRecord:
-        """Parse a record; with ``verify``, raise :class:`EvidenceError` when it was altered."""
+        """Parse a record; with ``verify``, raise :class:`EvidenceError` when it was altered
+        (signatures are not checked: :meth:`verify` with a key does that)."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise EvidenceError(f"evidence record is not valid JSON: {exc}") from exc
-        if verify:
-            return cls.from_verified_dict(data)
-        return cls.from_dict(data)
-
-    @classmethod
-    def from_verified_dict(cls, data: Mapping[str, Any]) -> EvidenceRecord:
-        """:meth:`from_dict` plus the hash check, done on the parsed JSON when it holds exactly
-        the hashed fields (stored records do: one serialization instead of rebuilding the
-        content); otherwise the record's own :meth:`verify`. Signatures are not checked."""
         record = cls.from_dict(data)
-        if not _raw_hash_matches(data):
-            record.verify()  # the authoritative check: raises when altered
+        if verify and not record.is_intact(stored=data):
+            raise EvidenceError(ERROR_HASH_MISMATCH.format(id=record.id))
         return record
 
     # -- integrity ----------------------------------------------------------------------------
     def compute_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.content()).encode("utf-8")).hexdigest()
 
-    def is_intact(self) -> bool:
+    def is_intact(self, *, stored: Mapping[str, Any] | None = None) -> bool:
+        """True when the content hashes to :attr:`content_hash`. ``stored``, the parsed JSON the
+        record was read from, allows a quicker check (one serialization of what was stored, no
+        rebuilding of the content) when it holds exactly the hashed fields."""
+        if (
+            stored is not None
+            and stored.get("content_hash") == self.content_hash
+            and _raw_hash_matches(stored)
+        ):
+            return True
         return hmac.compare_digest(self.compute_hash(), self.content_hash)
 
     def verify(self, *, key: bytes | None = None) -> None:

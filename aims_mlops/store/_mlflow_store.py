@@ -32,7 +32,6 @@ from urllib.parse import urlparse
 
 from aims_mlops._errors import EvidenceError, StoreError
 from aims_mlops.evidence import EvidenceRecord, canonical_json
-from aims_mlops.evidence._record import _raw_hash_matches
 from aims_mlops.store._spool import Spool, SpoolError
 
 if TYPE_CHECKING:
@@ -757,7 +756,7 @@ class EvidenceStore:
         if record.id != record_id:
             problems.append(PROBLEM_ID_MISMATCH.format(other=record.id, **where))
             return None
-        if not (_raw_hash_matches(data) or record.is_intact()):
+        if not record.is_intact(stored=data):
             problems.append(PROBLEM_ALTERED.format(where=altered_part, **where))
             return None
         if pointer_hash is not None and pointer_hash != record.content_hash:
