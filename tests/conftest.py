@@ -44,6 +44,10 @@ class MlflowServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 90.0) -> None:
+        """Start the server; a no-op while it runs (a second process on the port would fail to
+        bind while the health check answered from the first, leaving that one unstoppable)."""
+        if self.process is not None and self.process.poll() is None:
+            return
         env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
         env.pop("MLFLOW_TRACKING_URI", None)
         log = open(self.root / "server.log", "ab")  # noqa: SIM115 - closed with the process

@@ -194,6 +194,9 @@ class PostgresMlflowServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> None:
+        """Start the server; a no-op while it runs (see ``MlflowServer.start``)."""
+        if self.process is not None and self.process.poll() is None:
+            return
         env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", **self.extra_env)
         env.pop("MLFLOW_TRACKING_URI", None)
         log_path = self.root / "server.log"
