@@ -63,7 +63,8 @@ class Spool:
     """A directory of spooled evidence records (created on first write)."""
 
     def __init__(self, *, directory: str | os.PathLike[str]) -> None:
-        self._directory = Path(directory)
+        # absolute now: a later chdir (notebooks, tests) must not move where records wait
+        self._directory = Path(directory).absolute()
 
     @property
     def directory(self) -> Path:
