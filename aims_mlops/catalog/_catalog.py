@@ -210,10 +210,11 @@ class CatalogEntry:
 class Catalog:
     """The ordered, validated set of catalog entries (clauses first, then Annex A controls)."""
 
-    __slots__ = ("_by_id", "entries")
+    __slots__ = ("_by_id", "_by_kind", "entries")
 
     entries: tuple[CatalogEntry, ...]
     _by_id: dict[str, CatalogEntry]
+    _by_kind: dict[str, tuple[str, ...]]
 
     def __init__(self, *, entries: Iterable[CatalogEntry]) -> None:
         self.entries = tuple(entries)
@@ -228,6 +229,11 @@ class Catalog:
                     raise CatalogError(ERROR_UNKNOWN_DERIVED_FROM.format(id=entry.id, ref=ref))
         for entry in self.entries:
             self._check_acyclic(entry.id, (entry.id,))
+        by_kind: dict[str, list[str]] = {}
+        for entry in self.entries:
+            for kind in entry.rule.kinds:
+                by_kind.setdefault(kind, []).append(entry.id)
+        self._by_kind = {kind: tuple(ids) for kind, ids in by_kind.items()}
 
     def _check_acyclic(self, current: str, path: tuple[str, ...]) -> None:
         for ref in self._by_id[current].rule.derived_from:
@@ -274,6 +280,18 @@ class Catalog:
     @property
     def controls(self) -> tuple[CatalogEntry, ...]:
         return tuple(e for e in self.entries if e.kind == "control")
+
+    def controls_for_kind(self, kind: str) -> tuple[str, ...]:
+        """The ids of the entries whose evidence rule names ``kind``, in catalog order.
+
+        This is the one answer to "which controls does this evidence speak to": collectors,
+        capture, reports and the gate ask here instead of keeping their own lists."""
+        return self._by_kind.get(kind, ())
+
+    @property
+    def rule_kinds(self) -> tuple[str, ...]:
+        """Every evidence kind some rule names, in the order the catalog first names them."""
+        return tuple(self._by_kind)
 
     def groups(self) -> dict[str, str]:
         """Group id (``"4"``..``"10"``, ``"A.2"``..``"A.10"``) -> title, in catalog order."""
