@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsWarning, CaptureError
+from aims_mlops.catalog import load_catalog
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -183,7 +184,11 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
     try:
         return _capture.capture_many(
             [
-                _capture.CaptureTask(kind=t.kind, controls=tuple(t.controls), produce=t.produce)
+                _capture.CaptureTask(
+                    kind=t.kind,
+                    controls=load_catalog().controls_for_kind(t.kind),
+                    produce=t.produce,
+                )
                 for t in tasks
             ],
             system=system,

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from great_expectations.checkpoint.actions import ValidationAction
 from great_expectations.compatibility.pydantic import Field
 
+from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._data_quality import (
-    CONTROLS,
     KIND,
     record_from_summary,
     summarize_validation,
@@ -138,7 +138,11 @@ class AimsEvidenceAction(ValidationAction):
                 self.sink(record)
             else:
                 record = _capture.capture(
-                    KIND, system=system, controls=CONTROLS, produce=produce, run_id=self.run_id
+                    KIND,
+                    system=system,
+                    controls=load_catalog().controls_for_kind(KIND),
+                    produce=produce,
+                    run_id=self.run_id,
                 )
             record_ids.append(record.id)
         return {"records": record_ids}
