@@ -2,15 +2,14 @@
 
 The catalog lists the 29 management-system requirements of clauses 4-10 and the 38 reference
 controls of Annex A, with the standard's ids and short titles, a description in this project's
-own words (never the standard's text), and an
-:class:`EvidenceRule`: the evidence kinds, ``aims.yaml`` declaration, derived entries and/or
-attestation that together satisfy the entry, how fresh the evidence must be, and the exact action
-that would close a gap. It is package data (``iso42001.yaml``), validated when loaded.
+own words (never the standard's text), and an :class:`EvidenceRule`: the parts that together
+satisfy the entry, how fresh the evidence must be, and the exact actions that would close a gap.
+It is package data (``iso42001.yaml``), validated when loaded.
 
-Any one way a rule names satisfies it (evidence kinds, a config declaration, derived entries,
-an attestation); automated evidence that says no is never overridden by an attestation. Annex A
-controls with a way other than attestation are :meth:`Catalog.automatable`: captured evidence
-and ``aims.yaml`` alone can satisfy them.
+A rule is a list of parts (:class:`RulePart`: declared in ``aims.yaml``, captured evidence of a
+kind, an attestation, derived from other entries) and an entry is satisfied only when every part
+holds. Annex A controls none of whose parts needs an attestation are :meth:`Catalog.automatable`:
+captured evidence and ``aims.yaml`` alone can satisfy them.
 
 The catalog is the one source of which evidence kinds serve which entry
 (:meth:`Catalog.controls_for_kind`); the kinds themselves are :mod:`aims_mlops.evidence`'s
@@ -19,20 +18,22 @@ registry. Crosswalks to other frameworks (NIST AI RMF now) are data files, one p
 (``frameworks/<id>.yaml``): :meth:`Catalog.crosswalk`.
 """
 
-from aims_mlops.catalog._catalog import (
+from aims_mlops.catalog._catalog import Catalog, CatalogEntry, load_catalog, parse_catalog
+from aims_mlops.catalog._crosswalk import Crosswalk, CrosswalkLink, Framework, FrameworkItem
+from aims_mlops.catalog._rule import (
+    CHECK_REQUIREMENTS,
     CONFIG_CHECKS,
     DEFAULT_FRESH_DAYS,
-    Catalog,
-    CatalogEntry,
+    DERIVED_CHECKS,
     EvidenceRule,
-    load_catalog,
-    parse_catalog,
+    RulePart,
 )
-from aims_mlops.catalog._crosswalk import Crosswalk, CrosswalkLink, Framework, FrameworkItem
 
 __all__ = [
+    "CHECK_REQUIREMENTS",
     "CONFIG_CHECKS",
     "DEFAULT_FRESH_DAYS",
+    "DERIVED_CHECKS",
     "Catalog",
     "CatalogEntry",
     "Crosswalk",
@@ -40,6 +41,7 @@ __all__ = [
     "EvidenceRule",
     "Framework",
     "FrameworkItem",
+    "RulePart",
     "load_catalog",
     "parse_catalog",
 ]

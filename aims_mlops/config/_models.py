@@ -74,6 +74,27 @@ ERROR_EXCLUSION_JUSTIFICATION = (
 ERROR_SOA_EMPTY_SYSTEMS = (
     "must name at least one system; omit 'systems' for a decision that covers every system"
 )
+ERROR_ACCEPTANCE_TREATMENT = (
+    "an acceptance is recorded only for a risk whose treatment is accept (this one is {treatment})"
+)
+ERROR_ACCEPTANCE_DATES = "until ({until}) is before the acceptance date on ({on})"
+ERROR_TREATING_CLAUSE = (
+    "{control} is a clause: a risk is treated by Annex A controls (clauses are judged from them)"
+)
+ERROR_TREATING_EXCLUDED = (
+    "{control} treats risk {risk} but soa[{index}] excludes it{scope}: a control excluded in the "
+    "Statement of Applicability cannot treat a risk"
+)
+ERROR_NOT_EXCLUDABLE = "{control} cannot be excluded: {reason}"
+ERROR_MONITORING_EXCLUDED = (
+    "{control} (monitoring) is excluded{scope} while systems[{system_index}].monitoring declares "
+    "monitoring thresholds for {system}: drop the exclusion or the monitoring declaration"
+)
+ERROR_ORG_CONTROL_PER_SYSTEM = (
+    "{control} is an organization-level control: it applies to the whole AIMS, so it is decided "
+    "for every system (drop 'systems')"
+)
+ERROR_REVIEW_SYSTEM = "risk review for unknown system {system!r}; {known}"
 ERROR_DUPLICATE_SYSTEM = "duplicate system id {id!r} (first declared at systems[{first}])"
 ERROR_DUPLICATE_RISK = "duplicate risk id {id!r} (first declared at risks[{first}])"
 ERROR_RISK_SYSTEM = "risk names unknown system {system!r}; {known}"
@@ -123,6 +144,9 @@ RiskCategory = Literal[
     "other",
 ]
 Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
+Reassess = Literal["new_version", "interval"]
+#: lifecycle stages in which a new production version makes reassessment due by default
+LIVE_STAGES: frozenset[str] = frozenset({"deployment", "operation"})
 IndicatorKind = Literal["fairness", "performance", "monitoring", "data_quality"]
 IndicatorDirection = Literal["higher_is_worse", "lower_is_worse"]
 
@@ -241,6 +265,8 @@ AssessmentDate = Annotated[dt.date, BeforeValidator(_date_input)]
 
 ControlId = Annotated[Text, BeforeValidator(_control_id)]
 """A clause or control id of the catalog (``A.5.4``, ``6.1``)."""
+ModelVersion = Annotated[Text, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+"""A registered model version (``3`` or ``"3"``)."""
 """A YAML number (an integer is accepted, a boolean is not)."""
 
 
@@ -350,6 +376,14 @@ class MonitoringSettings(_Model):
     chi2_pvalue_min: Annotated[Number, AfterValidator(_probability)] = 0.01
 
 
+class GateSettings(_Model):
+    """What the gate requires of a system (default: the verification controls its thresholds
+    declare)."""
+
+    require: tuple[ControlId, ...] = ()
+    min_score: Annotated[Number, AfterValidator(_probability)] | None = None
+
+
 class SystemConfig(_Model):
     """One AI system: what it is for, who owns it, where it lives in MLflow, its requirements."""
 
@@ -366,6 +400,8 @@ class SystemConfig(_Model):
     fairness: dict[StrictStr, Threshold] = Field(default_factory=dict)
     performance: dict[StrictStr, Threshold] = Field(default_factory=dict)
     monitoring: MonitoringSettings | None = None
+    reassess_on: Reassess | None = None
+    gate: GateSettings | None = None
 
     _empty_list = field_validator("sensitive_features", mode="before")(_none_as_empty)
     _empty_maps = field_validator("fairness", "performance", mode="before")(_none_as_empty_mapping)
@@ -382,6 +418,14 @@ class SystemConfig(_Model):
     def label(self) -> str:
         """The display name (``name``, else the id)."""
         return self.name or self.id
+
+    @property
+    def reassess_on_new_version(self) -> bool:
+        """Whether a new production version makes the impact assessment and the risk review due
+        (``reassess_on``; default: yes for systems in deployment or operation)."""
+        if self.reassess_on is not None:
+            return self.reassess_on == "new_version"
+        return self.lifecycle_stage in LIVE_STAGES
 
     def fairness_bounds(self) -> dict[str, dict[str, float | None]]:
         return {metric: t.as_bound() for metric, t in self.fairness.items()}
@@ -435,6 +479,21 @@ class RiskIndicator(_Model):
         return 5
 
 
+class Acceptance(_Model):
+    """Who approved keeping a risk above the appetite, when, and until when."""
+
+    by: Text
+    on: AssessmentDate
+    until: AssessmentDate | None = None
+    document: Text | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Acceptance:
+        if self.until is not None and self.until < self.on:
+            raise _field_error("until", ERROR_ACCEPTANCE_DATES.format(until=self.until, on=self.on))
+        return self
+
+
 class Risk(_Model):
     """One entry of the risk register."""
 
@@ -449,11 +508,16 @@ class Risk(_Model):
     owner: Text | None = None
     residual: ResidualRisk | None = None
     indicator: RiskIndicator | None = None
+    acceptance: Acceptance | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> Risk:
         if self.treatment == "mitigate" and not self.controls:
             raise _field_error("controls", ERROR_MITIGATE_NO_CONTROLS)
+        if self.acceptance is not None and self.treatment != "accept":
+            raise _field_error(
+                "acceptance", ERROR_ACCEPTANCE_TREATMENT.format(treatment=self.treatment)
+            )
         if self.residual is not None:
             for part in ("likelihood", "impact"):
                 residual, inherent = getattr(self.residual, part), getattr(self, part)
@@ -490,6 +554,17 @@ class ImpactAssessment(_Model):
     mitigations: tuple[Text, ...] = ()
     assessed_by: Text
     assessed_on: AssessmentDate
+    #: the registered model version assessed (a new production version makes it due again)
+    model_version: ModelVersion | None = None
+
+
+class RiskReview(_Model):
+    """A review of a system's risks: who, when, and for which model version."""
+
+    system: Slug
+    reviewed_by: Text
+    reviewed_on: AssessmentDate
+    model_version: ModelVersion | None = None
 
 
 class SoaDecision(_Model):
@@ -525,11 +600,12 @@ class AimsConfig(_Model):
     systems: tuple[SystemConfig, ...] = ()
     risks: tuple[Risk, ...] = ()
     impact_assessments: tuple[ImpactAssessment, ...] = ()
+    risk_reviews: tuple[RiskReview, ...] = ()
     soa: tuple[SoaDecision, ...] = ()
 
-    _empty_lists = field_validator("systems", "risks", "impact_assessments", "soa", mode="before")(
-        _none_as_empty
-    )
+    _empty_lists = field_validator(
+        "systems", "risks", "impact_assessments", "risk_reviews", "soa", mode="before"
+    )(_none_as_empty)
 
     @field_validator("version")
     @classmethod
@@ -594,6 +670,11 @@ class AimsConfig(_Model):
         """The most recent impact assessment of a system, if any."""
         found = [a for a in self.impact_assessments if a.system == system_id]
         return max(found, key=lambda a: a.assessed_on) if found else None
+
+    def risk_review_for(self, system_id: str) -> RiskReview | None:
+        """The most recent risk review of a system, if any."""
+        found = [r for r in self.risk_reviews if r.system == system_id]
+        return max(found, key=lambda r: r.reviewed_on) if found else None
 
     def soa_decision(self, control_id: str, system_id: str | None = None) -> SoaDecision | None:
         """The SoA decision on a control for a system.
@@ -784,4 +865,114 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
                     )
                 )
                 break
+    problems.extend(_consistency_problems(data, known=known, declared=declared))
+    return problems
+
+
+def _exclusions(data: Mapping[str, Any]) -> list[tuple[int, str, tuple[str, ...] | None]]:
+    """(index, control, systems or None for every system) of every SoA exclusion."""
+    found = []
+    for index, decision in _items(data, "soa"):
+        control = _control_id(decision.get("control"))
+        if decision.get("applicable") is not False or not isinstance(control, str):
+            continue
+        systems = decision.get("systems")
+        scope = (
+            tuple(s for s in systems if isinstance(s, str))
+            if isinstance(systems, list | tuple)
+            else None
+        )
+        found.append((index, control, scope))
+    return found
+
+
+def _scope_text(systems: tuple[str, ...] | None) -> str:
+    return "" if systems is None else f" for {', '.join(systems)}"
+
+
+def _consistency_problems(
+    data: Mapping[str, Any], *, known: str, declared: set[str]
+) -> list[tuple[Loc, str]]:
+    """The Statement of Applicability, the risk treatment and the monitoring declarations must
+    tell one story: an excluded control cannot treat a risk or hold declared monitoring, a
+    control the clauses need cannot be excluded, an organization-level control is decided for the
+    whole AIMS."""
+    from aims_mlops.catalog import load_catalog
+
+    catalog = load_catalog()
+    problems: list[tuple[Loc, str]] = []
+    exclusions = _exclusions(data)
+    monitoring_controls = {
+        c for c in catalog.controls_for_kind("monitoring") if catalog.get(c).kind == "control"
+    }
+    monitored = [
+        (index, system.get("id"))
+        for index, system in _items(data, "systems")
+        if isinstance(system.get("monitoring"), Mapping)
+    ]
+    for index, control, systems in exclusions:
+        if control not in catalog:
+            continue
+        entry = catalog.get(control)
+        if entry.not_excludable:
+            problems.append(
+                (
+                    ("soa", index, "control"),
+                    ERROR_NOT_EXCLUDABLE.format(control=control, reason=entry.not_excludable),
+                )
+            )
+        if entry.scope == "organization" and systems is not None:
+            problems.append(
+                (("soa", index, "systems"), ERROR_ORG_CONTROL_PER_SYSTEM.format(control=control))
+            )
+        if control in monitoring_controls:
+            for system_index, system_id in monitored:
+                if systems is None or system_id in systems:
+                    problems.append(
+                        (
+                            ("soa", index, "control"),
+                            ERROR_MONITORING_EXCLUDED.format(
+                                control=control,
+                                scope=_scope_text(systems),
+                                system_index=system_index,
+                                system=system_id,
+                            ),
+                        )
+                    )
+    for index, risk in _items(data, "risks"):
+        controls = risk.get("controls")
+        if not isinstance(controls, list | tuple):
+            continue
+        system = risk.get("system")
+        for position, raw in enumerate(controls):
+            control = _control_id(raw)
+            if not isinstance(control, str) or control not in catalog:
+                continue
+            loc: Loc = ("risks", index, "controls", position)
+            if catalog.get(control).kind == "clause":
+                problems.append((loc, ERROR_TREATING_CLAUSE.format(control=control)))
+                continue
+            for soa_index, excluded, systems in exclusions:
+                covers = systems is None or system is None or system in systems
+                if excluded == control and covers:
+                    problems.append(
+                        (
+                            loc,
+                            ERROR_TREATING_EXCLUDED.format(
+                                control=control,
+                                risk=risk.get("id"),
+                                index=soa_index,
+                                scope=_scope_text(systems),
+                            ),
+                        )
+                    )
+    for index, review in _items(data, "risk_reviews"):
+        system = review.get("system")
+        if isinstance(system, str) and system not in declared:
+            problems.append(
+                (
+                    ("risk_reviews", index, "system"),
+                    ERROR_REVIEW_SYSTEM.format(system=system, known=known),
+                )
+            )
     return problems

@@ -15,9 +15,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
+from aims_mlops.engine._checks import ConfigChecker, config_ref
 from aims_mlops.engine._readiness import NO_OWNER, gap_for, prioritise, ratio, readiness
 from aims_mlops.engine._results import (
+    FAILING,
+    MISSING,
+    NOT_APPLICABLE,
+    SATISFIED,
     Assessment,
+    Blocker,
     ControlStatus,
     CurrentModel,
     Gap,
@@ -30,17 +36,19 @@ from aims_mlops.engine._soa import soa_entry
 from aims_mlops.engine._status import (
     PathResult,
     Scope,
-    attestation_path,
+    any_of_part,
+    attestation_part,
     combine,
-    config_path,
-    derived_path,
-    kinds_path,
+    derived_part,
+    evidence_part,
+    fresh_days_for,
     not_applicable,
+    record_label,
 )
 from aims_mlops.evidence import EvidenceRecord
 
 if TYPE_CHECKING:
-    from aims_mlops.catalog import Catalog, CatalogEntry
+    from aims_mlops.catalog import Catalog, CatalogEntry, RulePart
     from aims_mlops.config import AimsConfig, Risk, SystemConfig
 
 ERROR_OUT_OF_SCOPE = (
@@ -81,6 +89,13 @@ class _Evaluation:
         self._scopes: dict[str | None, Scope] = {}
         self._raw: dict[tuple[str | None, str], ControlStatus] = {}
         self._risks: dict[tuple[str | None, str], RiskResult] = {}
+        self.checker = ConfigChecker(
+            config,
+            digest=self.digest,
+            now=self.now,
+            current_models=current_models,
+            records=self.records,
+        )
 
     # -- evidence scopes ---------------------------------------------------------------------
     def scope(self, system: str | None) -> Scope:
@@ -120,36 +135,89 @@ class _Evaluation:
         return self._raw[cache_key]
 
     def _judge(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
-        rule = entry.rule
         scope = self.scope(system)
-        kinds = kinds_path(entry, scope, now=self.now) if rule.kinds else None
-        others: list[PathResult] = []
-        if rule.derived_from:
-            parts = [
-                part
-                for ref in rule.derived_from
-                for part in self._parts(system, self.catalog.get(ref))
-            ]
-            others.append(derived_path(entry, parts))
-        if rule.config_check is not None:
-            system_config = self.in_scope[system] if system is not None else None
-            others.append(
-                config_path(
-                    entry,
-                    config=self.config,
-                    system=system_config,
-                    digest=self.digest,
-                    now=self.now,
-                )
+        parts = [(part, self._part(system, entry, part, scope)) for part in entry.rule.parts]
+        return combine(entry=entry, owner=self.owner(system), parts=parts)
+
+    def _part(
+        self, system: str | None, entry: CatalogEntry, part: RulePart, scope: Scope
+    ) -> PathResult:
+        """The verdict on one part of ``entry``'s rule for ``system``."""
+        if part.kind == "evidence":
+            return evidence_part(
+                part.kinds, scope, now=self.now, fresh=fresh_days_for(entry, scope)
             )
-        attestation = attestation_path(entry, scope, now=self.now) if rule.attestation else None
-        return combine(
-            entry=entry,
-            owner=self.owner(system),
-            kinds=kinds,
-            others=others,
-            attestation=attestation,
+        if part.kind == "attestation":
+            return attestation_part(entry, str(part.document), scope, now=self.now)
+        if part.kind == "derived":
+            statuses = [
+                s for ref in part.entries for s in self._parts(system, self.catalog.get(ref))
+            ]
+            return derived_part(statuses)
+        if part.kind == "any_of":
+            return any_of_part(
+                [self._part(system, entry, option, scope) for option in part.options],
+                scope=scope,
+            )
+        check = str(part.check)
+        if check == "risk_treatment":
+            return self.risk_treatment(system)
+        if system is None:
+            return self.checker.organization(check, entry.rule.fresh_days)
+        return self.checker.system(check, self.in_scope[system], entry.rule.fresh_days)
+
+    # -- risk treatment (8.3): the risk engine's own numbers --------------------------------
+    def risk_treatment(self, system: str | None) -> PathResult:
+        """Every risk of ``system`` (None: the whole register) is within the appetite after
+        treatment, or is accepted by a named approver; the numbers are the risk evaluation's
+        (measured indicators included), so 8.3 and the risk register tell one story."""
+        risks = (
+            [self.risk(r) for r in self.config.risks_for(system)]
+            if system is not None
+            else [self.risk(r) for r in self.config.risks if r.system in (None, *self.in_scope)]
         )
+        label = system or "the organization"
+        if not risks:
+            return PathResult(MISSING, (f"no risks registered for {label}, so none is treated",))
+        evidence = tuple(
+            dict.fromkeys(
+                [
+                    config_ref(self.digest, f"risks[{i}]")
+                    for i, r in enumerate(self.config.risks)
+                    if r.system == system or system is None
+                ]
+                + [e for r in risks for e in r.evidence]
+            )
+        )
+        problems = [
+            f"{r.id}: residual {r.residual} is above the appetite {r.appetite} and "
+            + (
+                "its acceptance names no approver (risks[].acceptance: by, on)"
+                if r.treatment == "accept"
+                else "its treatment has not brought it within (see the risk's reasons)"
+            )
+            for r in risks
+            if r.unresolved
+        ]
+        if problems:
+            return PathResult(FAILING, tuple(problems), evidence)
+        above = [r for r in risks if r.above_appetite]
+        held = [
+            f"{r.id} (inherent {r.inherent} → residual {r.residual})"
+            for r in risks
+            if r.inherent_above_appetite and not r.above_appetite
+        ]
+        text = f"every risk of {label} is within the appetite {self.config.risk_criteria.appetite}"
+        if held:
+            text += " after treatment: " + ", ".join(held)
+        if above:
+            text += "; accepted above it: " + ", ".join(f"{r.id} ({r.acceptance})" for r in above)
+        evidenced = bool(held) and all(
+            all(s.evidenced for c in r.controls for s in self.controls_for(r.system, c))
+            for r in risks
+            if r.inherent_above_appetite and not r.above_appetite
+        )
+        return PathResult(SATISFIED, (text,), evidence, evidenced=evidenced)
 
     def _parts(self, system: str | None, entry: CatalogEntry) -> list[ControlStatus]:
         if system is None and entry.scope == "system":
@@ -184,6 +252,20 @@ class _Evaluation:
                 owner=owner,
             )
         return self._risks[key]
+
+    def out_of_scope_risk(self, risk: Risk) -> RiskResult:
+        """A risk of a system outside the AIMS scope: evaluated on its declarations only (no
+        control of an unassessed system counts) and flagged, never dropped."""
+        return evaluate_risk(
+            risk,
+            config=self.config,
+            scope=Scope.build(system=risk.system, records=(), current=None),
+            now=self.now,
+            indicator_fresh_days=DEFAULT_INDICATOR_FRESH_DAYS,
+            control_statuses=lambda control: (),
+            owner=risk.owner or NO_OWNER,
+            out_of_scope=True,
+        )
 
     def risks_of(self, system: str) -> tuple[RiskResult, ...]:
         """The system's own risks, then the organization-level risks."""
@@ -278,6 +360,13 @@ def assess(
     urgent[None] = frozenset().union(*urgent.values()) | _urgent(
         evaluation.risk(r) for r in config.risks_for(None)
     )
+    verdicts = [
+        (None if entry.scope == "organization" else sid, sa.control(entry.id))
+        for entry in catalog.entries
+        for sid, sa in assessed.items()
+    ]
+    unique = {(system, v.id): v for system, v in verdicts}
+    risks = {(r.system, r.id): r for sa in assessed.values() for r in sa.risks}
     return Assessment(
         systems=MappingProxyType(assessed),
         soa=tuple(soa),
@@ -287,10 +376,62 @@ def assess(
             groups=catalog.groups(),
             gaps=gaps,
             urgent=urgent,
+            blockers=_blockers(catalog, unique, risks.values()),
+            excluded=sum(1 for v in unique.values() if v.status == NOT_APPLICABLE),
+            findings=tuple(
+                Blocker(
+                    id=control,
+                    system=system,
+                    reason=(
+                        f"{control} is excluded in the Statement of Applicability"
+                        f"{f' for {system}' if system else ''} yet {record_label(record)} speaks "
+                        "to it"
+                    ),
+                )
+                for control, system, record in evaluation.checker.contradicted_exclusions()
+            ),
         ),
         config_digest=evaluation.digest,
         evaluated_at=_iso(evaluation.now),
+        out_of_scope_risks=tuple(
+            evaluation.out_of_scope_risk(r)
+            for r in config.risks
+            if r.system is not None and r.system not in evaluation.in_scope
+        ),
     )
+
+
+def _blockers(
+    catalog: Catalog,
+    verdicts: Mapping[tuple[str | None, str], ControlStatus],
+    risks: Iterable[RiskResult],
+) -> tuple[Blocker, ...]:
+    """What stops a certification audit whatever the percentage: entries the catalog marks as
+    needed before any audit (an internal audit, a management review) that are not satisfied,
+    failing entries, and risks above the appetite that no named approver accepted."""
+    blockers: list[Blocker] = []
+    for (system, entry_id), verdict in verdicts.items():
+        needed = catalog.get(entry_id).blocks_certification
+        if needed and verdict.status not in (SATISFIED, NOT_APPLICABLE):
+            blockers.append(
+                Blocker(id=entry_id, system=system, reason=f"{needed} ({verdict.status})")
+            )
+        elif verdict.status == FAILING:
+            first = verdict.reasons[0] if verdict.reasons else "failing"
+            blockers.append(Blocker(id=entry_id, system=system, reason=f"failing: {first}"))
+    for risk in risks:
+        if risk.unresolved:
+            blockers.append(
+                Blocker(
+                    id=risk.id,
+                    system=risk.system,
+                    reason=(
+                        f"risk {risk.id} stays above the appetite ({risk.residual} > "
+                        f"{risk.appetite}) without an approved acceptance"
+                    ),
+                )
+            )
+    return tuple(blockers)
 
 
 def assess_system(
@@ -341,6 +482,7 @@ def summary_dict(sa: SystemAssessment) -> dict[str, Any]:
                 "status": c.status,
                 "reasons": list(c.reasons),
                 "evidence": list(c.evidence),
+                "parts": [p.to_dict() for p in c.parts],
             }
             for c in sa.controls
         ],
@@ -372,9 +514,12 @@ def soa_rows(a: Assessment) -> list[dict[str, Any]]:
 
 
 def risk_rows(a: Assessment) -> list[dict[str, Any]]:
-    """The evaluated risk register: each risk once (organization-level risks included)."""
+    """The evaluated risk register: each risk once (organization-level risks included), then the
+    risks of out-of-scope systems, flagged ``out_of_scope``."""
     seen: dict[tuple[str | None, str], dict[str, Any]] = {}
     for sa in a.systems.values():
         for risk in sa.risks:
             seen.setdefault((risk.system, risk.id), risk.to_dict())
+    for risk in a.out_of_scope_risks:
+        seen.setdefault((risk.system, risk.id), risk.to_dict())
     return list(seen.values())

@@ -21,6 +21,7 @@ from aims_mlops.engine._results import (
     NOT_APPLICABLE,
     SATISFIED,
     STALE,
+    Blocker,
     ControlStatus,
     Gap,
     Readiness,
@@ -90,6 +91,9 @@ def readiness(
     groups: Iterable[str],
     gaps: Iterable[Gap],
     urgent: Mapping[str | None, Collection[str]],
+    blockers: Iterable[Blocker] = (),
+    excluded: int = 0,
+    findings: Iterable[Blocker] = (),
 ) -> Readiness:
     """Readiness from ``(group, status)`` pairs (organization entries once) and system scores."""
     pair_list = list(pairs)
@@ -99,4 +103,7 @@ def readiness(
         per_system=MappingProxyType(dict(per_system)),
         per_group=MappingProxyType(per_group),
         gaps=prioritise(gaps, urgent=urgent),
+        blockers=tuple(blockers),
+        excluded=excluded,
+        findings=tuple(findings),
     )

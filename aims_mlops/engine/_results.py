@@ -52,6 +52,8 @@ class CurrentModel:
     run_id: str | None
     dataset_digests: tuple[str, ...] = ()
     alias: str | None = None
+    #: when the version was registered (ISO 8601), if the registry says
+    registered_at: str | None = None
 
     def describe(self) -> str:
         """Short human label, e.g. ``credit-model version 3``."""
@@ -60,6 +62,30 @@ class CurrentModel:
         if self.run_id is not None:
             return f"{self.name} (run {self.run_id[:8]})"
         return self.name
+
+
+PartKind = Literal["declared", "evidence", "attestation", "derived", "any_of"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartStatus:
+    """The verdict on one part of an entry's rule (every part must hold)."""
+
+    requirement: str
+    kind: PartKind
+    status: Status
+    reasons: tuple[str, ...]
+    evidence: tuple[str, ...]
+    #: satisfied by captured evidence or an attestation, not by aims.yaml text alone
+    evidenced: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "requirement": self.requirement,
+            "kind": self.kind,
+            "status": self.status,
+            "evidence": list(self.evidence),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +102,13 @@ class ControlStatus:
     owner: str
     how_to_close: str
     scope: Literal["organization", "system"]
+    parts: tuple[PartStatus, ...] = ()
+
+    @property
+    def evidenced(self) -> bool:
+        """Satisfied, and resting on captured evidence or an attestation in at least one part
+        (a control met by aims.yaml text alone does not show that it works)."""
+        return self.status == SATISFIED and any(p.evidenced for p in self.parts)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -89,6 +122,7 @@ class ControlStatus:
             "owner": self.owner,
             "how_to_close": self.how_to_close,
             "scope": self.scope,
+            "parts": [p.to_dict() for p in self.parts],
         }
 
 
@@ -115,6 +149,15 @@ class RiskResult:
     indicator_value: float | None
     reasons: tuple[str, ...]
     evidence: tuple[str, ...]
+    #: "by NAME on DATE" when a risk above the appetite is accepted with a named approver
+    acceptance: str | None = None
+    #: the risk belongs to a system outside the AIMS scope (evaluated on its declarations only)
+    out_of_scope: bool = False
+
+    @property
+    def unresolved(self) -> bool:
+        """Above the appetite after treatment and not accepted by a named approver."""
+        return self.above_appetite and self.acceptance is None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -135,6 +178,8 @@ class RiskResult:
             "above_appetite": self.above_appetite,
             "inherent_above_appetite": self.inherent_above_appetite,
             "indicator_value": self.indicator_value,
+            "acceptance": self.acceptance,
+            "out_of_scope": self.out_of_scope,
             "reasons": list(self.reasons),
             "evidence": list(self.evidence),
         }
@@ -230,13 +275,33 @@ class SoaEntry:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Blocker:
+    """Something that stops a certification audit from passing, whatever the percentage says."""
+
+    id: str
+    reason: str
+    system: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, "reason": self.reason, "system": self.system}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Readiness:
-    """Certification readiness: satisfied share overall, per system and per group, and the gaps."""
+    """Certification readiness: satisfied share overall, per system and per group, the gaps, and
+    the blockers that make the AIMS not ready (``ready`` is True only without any)."""
 
     overall: float
     per_system: Mapping[str, float]
     per_group: Mapping[str, float]
     gaps: tuple[Gap, ...]
+    blockers: tuple[Blocker, ...] = ()
+    excluded: int = 0
+    findings: tuple[Blocker, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return not self.blockers
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,3 +313,5 @@ class Assessment:
     readiness: Readiness
     config_digest: str
     evaluated_at: str
+    #: risks of systems outside the AIMS scope, flagged and shown, never silently dropped
+    out_of_scope_risks: tuple[RiskResult, ...] = ()

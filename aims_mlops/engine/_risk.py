@@ -47,6 +47,32 @@ def indicator_record(
     return None
 
 
+def last_measured(risk: Risk, scope: Scope) -> EvidenceRecord | None:
+    """The latest record of the indicator's kind that measured its metric, current or not."""
+    indicator = risk.indicator
+    if indicator is None:
+        return None
+    candidates = [
+        r for r in scope.records if r.kind == indicator.kind and indicator.metric in r.metrics
+    ]
+    return max(candidates, key=lambda r: (r.collected, r.id)) if candidates else None
+
+
+def acceptance_text(risk: Risk, *, now: datetime) -> tuple[str | None, str | None]:
+    """(acceptance, problem): "by NAME on DATE" for a valid acceptance, else why not."""
+    if risk.treatment != "accept":
+        return None, None
+    acceptance = risk.acceptance
+    if acceptance is None:
+        return None, "its treatment is accept but no approver is recorded (risks[].acceptance)"
+    if acceptance.until is not None and acceptance.until < now.date():
+        return None, (
+            f"its acceptance by {acceptance.by} expired on {acceptance.until.isoformat()}"
+        )
+    until = f" until {acceptance.until.isoformat()}" if acceptance.until else ""
+    return f"accepted by {acceptance.by} on {acceptance.on.isoformat()}{until}", None
+
+
 def evaluate_risk(
     risk: Risk,
     *,
@@ -56,6 +82,7 @@ def evaluate_risk(
     indicator_fresh_days: int,
     control_statuses: Callable[[str], Sequence[ControlStatus]],
     owner: str,
+    out_of_scope: bool = False,
 ) -> RiskResult:
     """Evaluate one risk. ``control_statuses(id)`` gives the verdicts the risk depends on."""
     criteria = config.risk_criteria
@@ -82,10 +109,34 @@ def evaluate_risk(
                 f"replacing the declared likelihood {risk.likelihood}"
             )
         else:
-            reasons.append(
-                f"no current {risk.indicator.kind} record measures {risk.indicator.metric}: "
-                f"the declared likelihood {risk.likelihood} is used"
+            # missing evidence is never better than failing evidence: the worse of the declared
+            # likelihood and the last measurement, however old, stands until it is measured again
+            last = last_measured(risk, scope)
+            last_level = (
+                risk.indicator.likelihood_for(float(last.metrics[risk.indicator.metric]))
+                if last is not None
+                else None
             )
+            if last is not None and last_level is not None and last_level > risk.likelihood:
+                likelihood = last_level
+                indicator_level = last_level
+                evidence.append(last.id)
+                reasons.append(
+                    f"no current {risk.indicator.kind} record measures {risk.indicator.metric}: "
+                    f"likelihood {last_level} from the last measurement, {record_label(last)} "
+                    f"({risk.indicator.metric} = {last.metrics[risk.indicator.metric]:.4g}), "
+                    f"worse than the declared {risk.likelihood}"
+                )
+            else:
+                measured = (
+                    f" (the last measurement, {record_label(last)}, gives {last_level})"
+                    if last is not None
+                    else ""
+                )
+                reasons.append(
+                    f"no current {risk.indicator.kind} record measures {risk.indicator.metric}: "
+                    f"the declared likelihood {risk.likelihood} is used{measured}"
+                )
     inherent = likelihood * risk.impact
     relation = "within" if criteria.accepts(inherent) else "above"
     reasons.append(
@@ -102,7 +153,20 @@ def evaluate_risk(
         bad = sorted({s.status for s in statuses if s.status != SATISFIED})
         if bad:
             unsatisfied.append(f"{control} ({', '.join(bad)})")
-    controls_ok = not unsatisfied
+        elif not all(s.evidenced for s in statuses):
+            unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
+    acceptance, acceptance_problem = acceptance_text(risk, now=now)
+    if risk.treatment == "accept":
+        # accepting a risk keeps it as it is: the residual is the inherent risk
+        controls_ok = False
+    elif not risk.controls:
+        controls_ok = False
+        unsatisfied.append(
+            f"a {risk.treatment} treatment lowers the residual only with evidence: name the "
+            "control that holds it (for example the attested contract or decision)"
+        )
+    else:
+        controls_ok = not unsatisfied
 
     residual_likelihood = likelihood
     residual_impact = risk.impact
@@ -111,17 +175,15 @@ def evaluate_risk(
         if indicator_level is not None:
             residual_likelihood = min(risk.residual.likelihood, indicator_level)
         residual_impact = risk.residual.impact
-        what = (
-            f"treating controls {', '.join(risk.controls)} are satisfied"
-            if risk.controls
-            else f"treatment {risk.treatment} names no controls"
-        )
+        what = f"treating controls {', '.join(risk.controls)} are satisfied by evidence"
         reasons.append(
             f"{what}: residual {residual_likelihood} × {residual_impact} = "
             f"{residual_likelihood * residual_impact}"
         )
     elif controls_ok:
         reasons.append("no residual risk declared: residual = inherent")
+    elif risk.treatment == "accept":
+        reasons.append("treatment accept: residual = inherent")
     else:
         reasons.append(
             f"treating controls not satisfied: {', '.join(unsatisfied)}; residual = inherent"
@@ -129,6 +191,11 @@ def evaluate_risk(
     residual = residual_likelihood * residual_impact
     relation = "within" if criteria.accepts(residual) else "above"
     reasons.append(f"residual risk {residual} is {relation} the appetite {appetite}")
+    if not criteria.accepts(residual):
+        if acceptance is not None:
+            reasons.append(f"kept above the appetite: {acceptance}")
+        elif acceptance_problem is not None:
+            reasons.append(f"not accepted: {acceptance_problem}")
 
     return RiskResult(
         id=risk.id,
@@ -150,4 +217,6 @@ def evaluate_risk(
         indicator_value=indicator_value,
         reasons=tuple(reasons),
         evidence=tuple(evidence),
+        acceptance=acceptance if not criteria.accepts(residual) else None,
+        out_of_scope=out_of_scope,
     )

@@ -59,8 +59,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops._errors import CatalogError
-from aims_mlops.catalog import CONFIG_CHECKS
 from aims_mlops.engine._results import (
     FAILING,
     MISSING,
@@ -69,12 +67,12 @@ from aims_mlops.engine._results import (
     STALE,
     ControlStatus,
     CurrentModel,
+    PartStatus,
 )
-from aims_mlops.evidence import EvidenceRecord, parse_timestamp
+from aims_mlops.evidence import EvidenceRecord, load_kinds, parse_timestamp
 
 if TYPE_CHECKING:
-    from aims_mlops.catalog import CatalogEntry
-    from aims_mlops.config import AimsConfig, SystemConfig
+    from aims_mlops.catalog import CatalogEntry, RulePart
 
 #: Passing checks listed in a satisfied reason (the rest are counted).
 MAX_LISTED_CHECKS = 10
@@ -82,7 +80,6 @@ MAX_LISTED_CHECKS = 10
 #: Rank of the non-satisfied path statuses: the highest rank wins when no path satisfies.
 _SEVERITY: dict[str, int] = {MISSING: 1, STALE: 2, FAILING: 3}
 
-ERROR_UNKNOWN_CONFIG_CHECK = "the engine implements no config check named {name!r}"
 
 
 def worst(statuses: Iterable[str]) -> str:
@@ -106,6 +103,8 @@ class PathResult:
     status: str
     reasons: tuple[str, ...]
     evidence: tuple[str, ...] = ()
+    #: satisfied by captured evidence or an attestation (not by aims.yaml text alone)
+    evidenced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,10 +296,64 @@ def describe_record(record: EvidenceRecord) -> list[str]:
     return [f"{label} {verb}" + (f" ({summary})" if summary else "")]
 
 
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {} and value != ()
+
+
+def _resolve(value: Any, path: Sequence[str]) -> list[Any] | None:
+    """The values at ``path`` (``name[*]`` steps into every element of a list); None when a step
+    is absent or not of the expected shape."""
+    if not path:
+        return [value]
+    step, rest = path[0], path[1:]
+    each = step.endswith("[*]")
+    key = step[:-3] if each else step
+    if not isinstance(value, Mapping) or key not in value:
+        return None
+    inner = value[key]
+    if not each:
+        return _resolve(inner, rest)
+    if not isinstance(inner, Sequence) or isinstance(inner, str) or not inner:
+        return None
+    found: list[Any] = []
+    for element in inner:
+        values = _resolve(element, rest)
+        if values is None:
+            return None
+        found.extend(values)
+    return found
+
+
+def holds(details: Mapping[str, Any], requirement: str) -> bool:
+    """Whether ``details`` holds one of the ``|``-separated paths of ``requirement``, every value
+    present and not empty."""
+    for alternative in requirement.split("|"):
+        values = _resolve(details, alternative.strip().split("."))
+        if values and all(_present(v) for v in values):
+            return True
+    return False
+
+
+def lacking(record: EvidenceRecord) -> list[str]:
+    """What a record of its kind must hold (the kind's ``requires``) and does not."""
+    kinds = load_kinds()
+    kind = record_kind(record)
+    if record.kind == "error" or kind not in kinds:
+        return []
+    return [r for r in kinds.get(kind).requires if not holds(record.details, r)]
+
+
+def _requirement_text(requirement: str) -> str:
+    return " or ".join(part.strip() for part in requirement.split("|"))
+
+
 def _kind_verdict(
     kind: str, scope: Scope, *, now: datetime, fresh: int
 ) -> tuple[str, list[str], str | None]:
-    """(status, reasons, evidence id) of one evidence kind: its latest current record decides."""
+    """(status, reasons, evidence id) of one evidence kind: its latest current record decides.
+
+    A passing or ``info`` record that lacks what its kind requires (a code version, full dataset
+    digests, checks against thresholds, ...) is failing: it shows the evidence is not there."""
     candidates = sorted(
         (r for r in scope.records if record_kind(r) == kind), key=_order, reverse=True
     )
@@ -311,68 +364,75 @@ def _kind_verdict(
         why = staleness(record, scope, now=now, fresh_days=fresh)
         if why is None:
             if record.kind == "error" or record.outcome == "error":
-                status = MISSING
-            elif record.outcome == "fail":
-                status = FAILING
-            else:
-                status = SATISFIED
-            return status, list(describe_record(record)), record.id
+                return MISSING, list(describe_record(record)), record.id
+            if record.outcome == "fail":
+                return FAILING, list(describe_record(record)), record.id
+            missing = lacking(record)
+            if missing:
+                needs = "; ".join(_requirement_text(m) for m in missing)
+                return (
+                    FAILING,
+                    [f"{record_label(record)} does not hold what the control needs: {needs}"],
+                    record.id,
+                )
+            return SATISFIED, list(describe_record(record)), record.id
         if first_stale is None:
             first_stale = (record, why)
     assert first_stale is not None
     return STALE, [f"no current {kind} evidence: {first_stale[1]}"], first_stale[0].id
 
 
-def _group_verdict(
-    group: Sequence[str], scope: Scope, *, now: datetime, fresh: int
-) -> tuple[str, list[str], list[str]]:
-    """A group of alternative kinds: satisfied when any kind is; else the worst kind that has
-    evidence (a missing alternative never hides a failing or stale one)."""
-    verdicts = [_kind_verdict(kind, scope, now=now, fresh=fresh) for kind in group]
-    if len(verdicts) == 1:
-        status, reasons, record_id = verdicts[0]
-        return status, reasons, [record_id] if record_id else []
-    chosen = [v for v in verdicts if v[0] == SATISFIED]
-    if not chosen:
-        present = [v for v in verdicts if v[2] is not None]
-        status = worst(v[0] for v in present) if present else MISSING
-        chosen = [v for v in present if v[0] == status] or verdicts
-    status = chosen[0][0]
-    if status == MISSING and all(v[2] is None for v in verdicts):
-        return MISSING, [f"no {' or '.join(group)} evidence recorded for {scope.label}"], []
-    return (
+def _best_of(results: Sequence[PathResult], *, missing_text: str) -> PathResult:
+    """Alternatives: satisfied when any is; else the worst alternative that has evidence (a
+    missing alternative never hides a failing or stale one); all missing: missing."""
+    satisfied = [r for r in results if r.status == SATISFIED]
+    if satisfied:
+        return satisfied[0]
+    present = [r for r in results if r.evidence]
+    if not present:
+        return PathResult(MISSING, (missing_text,), ())
+    status = worst(r.status for r in present)
+    chosen = [r for r in present if r.status == status]
+    return PathResult(
         status,
-        [r for v in chosen for r in v[1]],
-        [v[2] for v in chosen if v[2] is not None],
+        tuple(x for r in chosen for x in r.reasons),
+        tuple(e for r in chosen for e in r.evidence),
     )
 
 
-def kinds_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> PathResult:
-    """Judge the automated evidence kinds of ``entry`` for ``scope``: every group of kinds needs
-    a current passing record (of any kind of the group)."""
-    fresh = fresh_days_for(entry, scope)
-    verdicts = [
-        _group_verdict(group, scope, now=now, fresh=fresh) for group in entry.rule.kind_groups
-    ]
-    statuses = [v[0] for v in verdicts]
-    if FAILING in statuses:
-        status = FAILING
-    elif all(s == SATISFIED for s in statuses):
-        status = SATISFIED
-    else:
-        status = worst(statuses)
-    # the decisive reasons first: what fails, then what is stale or missing, then what holds
-    rank = {FAILING: 0, STALE: 1, MISSING: 2, SATISFIED: 3}
-    reasons = [r for v in sorted(verdicts, key=lambda v: rank[v[0]]) for r in v[1]]
-    evidence = [e for v in verdicts for e in v[2]]
-    return PathResult(status, tuple(reasons), tuple(evidence))
+def evidence_part(
+    kinds: Sequence[str], scope: Scope, *, now: datetime, fresh: int
+) -> PathResult:
+    """A current passing record of any one of ``kinds``."""
+    results = []
+    for kind in kinds:
+        status, reasons, record_id = _kind_verdict(kind, scope, now=now, fresh=fresh)
+        results.append(
+            PathResult(
+                status,
+                tuple(reasons),
+                (record_id,) if record_id else (),
+                evidenced=status == SATISFIED,
+            )
+        )
+    if len(results) == 1:
+        return results[0]
+    return _best_of(
+        results, missing_text=f"no {' or '.join(kinds)} evidence recorded for {scope.label}"
+    )
+
+
+def any_of_part(results: Sequence[PathResult], *, scope: Scope) -> PathResult:
+    """One of several parts."""
+    return _best_of(results, missing_text=f"none of the alternatives is recorded for {scope.label}")
 
 
 # ----------------------------------------------------------------------------- attestation path
-def attestation_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> PathResult:
+def attestation_part(
+    entry: CatalogEntry, document: str, scope: Scope, *, now: datetime
+) -> PathResult:
     """Judge the attestations of ``entry`` in ``scope`` (same system, or organization-level)."""
     fresh = fresh_days_for(entry, scope)
-    document = entry.rule.attestation or "the required document"
     candidates = sorted(
         (r for r in scope.records if r.kind == "attestation" and entry.id in r.controls),
         key=_order,
@@ -394,7 +454,7 @@ def attestation_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> Pat
             f"{f' ({where})' if where else ''}{until} (attestation {short_id(record.id)})"
         )
         if record.outcome in ("pass", "info"):
-            return PathResult(SATISFIED, (text,), (record.id,))
+            return PathResult(SATISFIED, (text,), (record.id,), evidenced=True)
         return PathResult(FAILING, (f"{text} records outcome {record.outcome}",), (record.id,))
     latest = candidates[0]
     why = staleness(latest, scope, now=now, fresh_days=fresh)
@@ -402,40 +462,57 @@ def attestation_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> Pat
 
 
 # ------------------------------------------------------------------------------- derived path
-def derived_path(entry: CatalogEntry, parts: Sequence[ControlStatus]) -> PathResult:
-    """Satisfied when every part is satisfied or not applicable; else the worst part status."""
+def derived_part(parts: Sequence[ControlStatus]) -> PathResult:
+    """Satisfied when every entry is satisfied or not applicable; else the worst entry status."""
     text = ", ".join(f"{p.id} {p.status}" for p in parts)
     evidence = tuple(dict.fromkeys(e for p in parts for e in p.evidence))
     bad = [p.status for p in parts if p.status not in (SATISFIED, NOT_APPLICABLE)]
     if not bad:
-        return PathResult(SATISFIED, (f"derived from {text}: all satisfied",), evidence)
+        evidenced = all(p.evidenced or p.status == NOT_APPLICABLE for p in parts) and any(
+            p.evidenced for p in parts
+        )
+        return PathResult(
+            SATISFIED, (f"derived from {text}: all satisfied",), evidence, evidenced=evidenced
+        )
     return PathResult(worst(bad), (f"derived from {text}",), evidence)
 
 
 # -------------------------------------------------------------------------------- combination
+_RANK = {FAILING: 0, STALE: 1, MISSING: 2, SATISFIED: 3}
+
+
 def combine(
     *,
     entry: CatalogEntry,
     owner: str,
-    kinds: PathResult | None,
-    others: Sequence[PathResult],
-    attestation: PathResult | None,
+    parts: Sequence[tuple[RulePart, PathResult]],
 ) -> ControlStatus:
-    """Combine path verdicts into the entry's status (see the module docstring)."""
-    paths = [p for p in (kinds, *others, attestation) if p is not None]
-    reasons = [r for p in paths for r in p.reasons]
-    evidence = tuple(dict.fromkeys(e for p in paths for e in p.evidence))
-    kinds_failing = kinds is not None and kinds.status == FAILING
-    if not paths:
+    """Every part must hold: satisfied only when all are; else the worst part decides
+    (failing > stale > missing). The decisive parts' reasons come first."""
+    statuses = [result.status for _, result in parts]
+    if not parts:
         status = MISSING
-        reasons = [f"the catalog names no evidence for {entry.id}"]
-    elif any(p.status == SATISFIED for p in paths) and not kinds_failing:
+    elif all(s == SATISFIED for s in statuses):
         status = SATISFIED
     else:
-        status = worst(p.status for p in paths)
-        if kinds_failing and attestation is not None and attestation.status == SATISFIED:
-            reasons.append("an attestation does not override failing automated evidence")
-    return _status(entry, owner, status, reasons, evidence)
+        status = worst(s for s in statuses if s != SATISFIED)
+    ordered = sorted(parts, key=lambda p: _RANK.get(p[1].status, 3))
+    reasons = [r for _, result in ordered for r in result.reasons]
+    if not parts:
+        reasons = [f"the catalog names no evidence for {entry.id}"]
+    evidence = tuple(dict.fromkeys(e for _, result in parts for e in result.evidence))
+    part_statuses = tuple(
+        PartStatus(
+            requirement=part.requirement(),
+            kind=part.json_kind,  # type: ignore[arg-type]
+            status=result.status,  # type: ignore[arg-type]
+            reasons=result.reasons,
+            evidence=result.evidence,
+            evidenced=result.evidenced and result.status == SATISFIED,
+        )
+        for part, result in parts
+    )
+    return _status(entry, owner, status, reasons, evidence, part_statuses)
 
 
 def not_applicable(entry: CatalogEntry, *, owner: str, justification: str) -> ControlStatus:
@@ -444,7 +521,12 @@ def not_applicable(entry: CatalogEntry, *, owner: str, justification: str) -> Co
 
 
 def _status(
-    entry: CatalogEntry, owner: str, status: str, reasons: Sequence[str], evidence: Sequence[str]
+    entry: CatalogEntry,
+    owner: str,
+    status: str,
+    reasons: Sequence[str],
+    evidence: Sequence[str],
+    parts: tuple[PartStatus, ...] = (),
 ) -> ControlStatus:
     return ControlStatus(
         id=entry.id,
@@ -457,263 +539,5 @@ def _status(
         owner=owner,
         how_to_close=entry.rule.how_to_close,
         scope=entry.scope,
+        parts=parts,
     )
-
-
-# ------------------------------------------------------------------------------ config checks
-# the names rules may use are the catalog's CONFIG_CHECKS; each is a method of ConfigChecks
-
-
-def _config_id(digest: str, path: str) -> str:
-    return f"config:{digest[:12]}#{path}"
-
-
-def _quote(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-def _bounds_text(bounds: Mapping[str, Any]) -> str:
-    parts = []
-    for metric, threshold in bounds.items():
-        if threshold.min is not None:
-            parts.append(f"{metric} >= {threshold.min:g}")
-        if threshold.max is not None:
-            parts.append(f"{metric} <= {threshold.max:g}")
-    return ", ".join(parts)
-
-
-class _ConfigChecker:
-    """The ``config_check`` declarations, judged purely from the configuration."""
-
-    def __init__(self, config: AimsConfig, *, digest: str, now: datetime) -> None:
-        self.config = config
-        self.digest = digest
-        self.now = now
-        self.index = {system.id: i for i, system in enumerate(config.systems)}
-
-    def ref(self, path: str) -> str:
-        return _config_id(self.digest, path)
-
-    def sys_path(self, system: SystemConfig, field: str) -> str:
-        return f"systems[{self.index[system.id]}].{field}"
-
-    # -- per-system checks -------------------------------------------------------------------
-    def owner_named(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        path = self.sys_path(system, "owner")
-        if system.owner and system.owner.strip():
-            return PathResult(
-                SATISFIED,
-                (f"{system.id} names its owner: {system.owner} ({path})",),
-                (self.ref(path),),
-            )
-        return PathResult(MISSING, (f"{system.id} names no owner ({path} is not declared)",))
-
-    def intended_use_declared(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        path = self.sys_path(system, "intended_use")
-        if system.intended_use and system.intended_use.strip():
-            text = f"{system.id} declares its intended use: {_quote(system.intended_use)} ({path})"
-            return PathResult(SATISFIED, (text,), (self.ref(path),))
-        return PathResult(MISSING, (f"{system.id} declares no intended use ({path})",))
-
-    def requirements_declared(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        declared: list[str] = []
-        evidence: list[str] = []
-        if system.performance:
-            declared.append(f"performance ({_bounds_text(system.performance)})")
-            evidence.append(self.ref(self.sys_path(system, "performance")))
-        if system.fairness:
-            declared.append(f"fairness ({_bounds_text(system.fairness)})")
-            evidence.append(self.ref(self.sys_path(system, "fairness")))
-        if system.data_quality is not None and system.data_quality.expectations:
-            count = len(system.data_quality.expectations)
-            declared.append(f"data quality ({count} expectation{'s' if count != 1 else ''})")
-            evidence.append(self.ref(self.sys_path(system, "data_quality")))
-        has_use = bool(system.intended_use and system.intended_use.strip())
-        if has_use and declared:
-            evidence.insert(0, self.ref(self.sys_path(system, "intended_use")))
-            text = f"{system.id} declares its intended use and requirements: " + "; ".join(declared)
-            return PathResult(SATISFIED, (text,), tuple(evidence))
-        lacking = []
-        if not has_use:
-            lacking.append("an intended use")
-        if not declared:
-            lacking.append("performance, fairness or data-quality requirements")
-        return PathResult(
-            MISSING, (f"{system.id} declares no " + " and no ".join(lacking),), tuple(evidence)
-        )
-
-    def thresholds_declared(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        bounds = {**system.performance, **system.fairness}
-        if bounds:
-            paths = [
-                self.sys_path(system, part)
-                for part in ("performance", "fairness")
-                if getattr(system, part)
-            ]
-            text = f"{system.id} declares thresholds: {_bounds_text(bounds)}"
-            return PathResult(SATISFIED, (text,), tuple(self.ref(p) for p in paths))
-        return PathResult(MISSING, (f"{system.id} declares no performance or fairness thresholds",))
-
-    def impact_assessment(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        assessment = self.config.impact_assessment_for(system.id)
-        if assessment is None:
-            return PathResult(
-                MISSING, (f"no impact assessment declared for {system.id} (impact_assessments)",)
-            )
-        index = self.config.impact_assessments.index(assessment)
-        ref = (self.ref(f"impact_assessments[{index}]"),)
-        age = (self.now.date() - assessment.assessed_on).days
-        head = (
-            f"impact assessment of {system.id} by {assessment.assessed_by} on "
-            f"{assessment.assessed_on.isoformat()}"
-        )
-        if age > fresh_days:
-            text = f"{head} is {age} days old, older than the {fresh_days}-day freshness limit"
-            return PathResult(STALE, (text,), ref)
-        text = f"{head} (severity {assessment.severity}, {age} days old)"
-        return PathResult(SATISFIED, (text,), ref)
-
-    def risk_register(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        risks = self.config.risks_for(system.id)
-        if not risks:
-            return PathResult(MISSING, (f"no risks registered for {system.id} (risks)",))
-        listed = ", ".join(f"{r.id} ({r.likelihood} × {r.impact} = {r.score})" for r in risks)
-        return PathResult(
-            SATISFIED,
-            (
-                f"{len(risks)} risk{'s' if len(risks) != 1 else ''} registered for {system.id}: "
-                f"{listed}",
-            ),
-            tuple(self.ref(f"risks[{self.config.risks.index(r)}]") for r in risks),
-        )
-
-    def risk_treatment(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        return self._treatment(self.config.risks_for(system.id), system.id)
-
-    def monitoring_declared(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        path = self.sys_path(system, "monitoring")
-        monitoring = system.monitoring
-        if monitoring is None:
-            return PathResult(MISSING, (f"{system.id} declares no monitoring ({path})",))
-        text = (
-            f"{system.id} declares monitoring every {monitoring.interval_days} days "
-            f"(PSI <= {monitoring.psi_max:g}, KS p-value >= {monitoring.ks_pvalue_min:g})"
-        )
-        return PathResult(SATISFIED, (text,), (self.ref(path),))
-
-    # -- shared / organization-level -----------------------------------------------------------
-    def _treatment(self, risks: Sequence[Any], label: str) -> PathResult:
-        appetite = self.config.risk_criteria.appetite
-        if not risks:
-            return PathResult(MISSING, (f"no risks registered for {label}, so none is treated",))
-        evidence = tuple(f"{self.ref(f'risks[{self.config.risks.index(r)}]')}" for r in risks)
-        problems: list[str] = []
-        treated: list[str] = []
-        for risk in risks:
-            if self.config.risk_criteria.accepts(risk.score):
-                continue
-            if risk.treatment == "accept":
-                problems.append(
-                    f"{risk.id} ({risk.likelihood} × {risk.impact} = {risk.score}) is above the "
-                    f"appetite {appetite} but its treatment is accept"
-                )
-            elif risk.treatment == "mitigate" and not risk.controls:
-                problems.append(f"{risk.id} is mitigated but names no treating controls")
-            else:
-                controls = f" with {', '.join(risk.controls)}" if risk.controls else ""
-                treated.append(f"{risk.id} ({risk.score}: {risk.treatment}{controls})")
-        if problems:
-            return PathResult(FAILING, tuple(problems), evidence)
-        if treated:
-            text = f"every risk of {label} above the appetite {appetite} is treated: " + ", ".join(
-                treated
-            )
-        else:
-            highest = max(r.score for r in risks)
-            text = (
-                f"all {len(risks)} risks of {label} are within the appetite {appetite} "
-                f"(highest score {highest})"
-            )
-        return PathResult(SATISFIED, (text,), evidence)
-
-    def scope_declared(self) -> PathResult:
-        scope = self.config.organization.aims_scope
-        in_scope = self.config.in_scope_systems
-        out = [s for s in self.config.systems if not s.in_scope]
-        evidence = [self.ref("organization.aims_scope")] if scope and scope.strip() else []
-        if scope and scope.strip() and in_scope:
-            names = ", ".join(s.id for s in in_scope)
-            plural = "s" if len(in_scope) != 1 else ""
-            text = (
-                f"AIMS scope declared: {_quote(scope)}; {len(in_scope)} system{plural} in scope "
-                f"({names})"
-            )
-            if out:
-                text += "; out of scope: " + ", ".join(f"{s.id} ({s.scope_reason})" for s in out)
-            evidence.extend(self.ref(self.sys_path(s, "in_scope")) for s in self.config.systems)
-            return PathResult(SATISFIED, (text,), tuple(evidence))
-        lacking = []
-        if not (scope and scope.strip()):
-            lacking.append("organization.aims_scope is not declared")
-        if not in_scope:
-            lacking.append("no system is in scope")
-        return PathResult(MISSING, ("; ".join(lacking),), tuple(evidence))
-
-    def soa_decided(self) -> PathResult:
-        decisions = self.config.soa
-        excluded = [d for d in decisions if not d.applicable]
-        text = (
-            f"Statement of Applicability decided in aims.yaml: {len(decisions)} explicit "
-            f"decision{'s' if len(decisions) != 1 else ''} ({len(excluded)} justified "
-            f"exclusion{'s' if len(excluded) != 1 else ''}); every other Annex A control applies"
-        )
-        return PathResult(SATISFIED, (text,), (self.ref("soa"),))
-
-    def organization(self, name: str, fresh_days: int) -> PathResult:
-        """An organization-scope check: per-system checks must hold for every in-scope system."""
-        if name == "scope_declared":
-            return self.scope_declared()
-        if name == "soa_decided":
-            return self.soa_decided()
-        if name == "risk_treatment":
-            return self._treatment(self.config.risks, "the organization")
-        systems = self.config.in_scope_systems
-        if not systems:
-            return PathResult(MISSING, ("no system is in the AIMS scope",))
-        results = [self.system(name, s, fresh_days) for s in systems]
-        evidence = tuple(e for r in results for e in r.evidence)
-        bad = [r for r in results if r.status != SATISFIED]
-        if not bad:
-            return PathResult(SATISFIED, tuple(x for r in results for x in r.reasons), evidence)
-        summary = f"{len(results) - len(bad)} of {len(results)} in-scope systems meet {name}"
-        reasons = (summary, *(x for r in bad for x in r.reasons))
-        return PathResult(worst(r.status for r in bad), reasons, evidence)
-
-    def system(self, name: str, system: SystemConfig, fresh_days: int) -> PathResult:
-        if name == "scope_declared":
-            return self.scope_declared()
-        if name == "soa_decided":
-            return self.soa_decided()
-        method = getattr(self, name, None) if name in CONFIG_CHECKS else None
-        if method is None:
-            raise CatalogError(ERROR_UNKNOWN_CONFIG_CHECK.format(name=name))
-        result: PathResult = method(system, fresh_days)
-        return result
-
-
-def config_path(
-    entry: CatalogEntry,
-    *,
-    config: AimsConfig,
-    system: SystemConfig | None,
-    digest: str,
-    now: datetime,
-) -> PathResult:
-    """Judge the rule's ``config_check`` (``system`` None: organization scope)."""
-    name = entry.rule.config_check
-    assert name is not None
-    checker = _ConfigChecker(config, digest=digest, now=now)
-    if system is None:
-        return checker.organization(name, entry.rule.fresh_days)
-    return checker.system(name, system, entry.rule.fresh_days)

@@ -50,6 +50,9 @@ class EvidenceKind:
 
     ``producer`` is the dotted path of the public callable that produces it; ``action`` the exact
     call or command a user runs to produce it (the catalog builds "how to close a gap" from it).
+    ``requires`` is what a record must hold in its ``details`` to count as evidence at all: each
+    item a path (``git.commit``; ``datasets[*].sha256``: in every element) or alternatives
+    separated by ``|``; a path holds when its values are present and not empty.
     """
 
     name: str
@@ -57,6 +60,7 @@ class EvidenceKind:
     description: str
     action: str
     role: KindRole = "evidence"
+    requires: tuple[str, ...] = ()
     source: str = "aims_mlops"
 
     def __post_init__(self) -> None:
@@ -71,48 +75,56 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         producer="aims_mlops.autolog",
         description="the run's input datasets with full-content SHA-256 digests, schema and source",
         action=_AUTOLOG,
+        requires=("datasets[*].sha256",),
     ),
     EvidenceKind(
         name="lineage.code",
         producer="aims_mlops.autolog",
         description="the code version: git commit, dirty flag and a hash of uncommitted changes",
         action=_AUTOLOG,
+        requires=("git.commit|source_sha256",),
     ),
     EvidenceKind(
         name="lineage.params",
         producer="aims_mlops.autolog",
         description="the run's training parameters",
         action=_AUTOLOG,
+        requires=("params",),
     ),
     EvidenceKind(
         name="lineage.environment",
         producer="aims_mlops.autolog",
         description="Python, platform and the versions of the libraries the run used",
         action=_AUTOLOG,
+        requires=("packages", "python_version"),
     ),
     EvidenceKind(
         name="lineage.compute",
         producer="aims_mlops.autolog",
         description="the machine the run trained on: CPU, memory, accelerators",
         action=_AUTOLOG,
+        requires=("cpu_count|machine",),
     ),
     EvidenceKind(
         name="lineage.model",
         producer="aims_mlops.autolog",
         description="the logged model and its registered version, bound to the run",
         action=_AUTOLOG,
+        requires=("registered_versions[*].version|logged_models[*].model_id",),
     ),
     EvidenceKind(
         name="notebook.provenance",
         producer="aims_mlops.load_ipython_extension",
         description="which notebook cells ran, in which order, in one kernel, with their hashes",
         action="`%load_ext aims_mlops` in the notebook",
+        requires=("cells_sha256",),
     ),
     EvidenceKind(
         name="data_quality",
         producer="aims_mlops.check_data",
         description="Great Expectations results for a dataset (values stripped unless opted in)",
         action='`aims_mlops.check_data(df, name="training")`',
+        requires=("checks",),
     ),
     EvidenceKind(
         name="fairness",
@@ -121,6 +133,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         action=(
             '`aims_mlops.assess_fairness(y_true, y_pred, sensitive_features=X[["sex", "race"]])`'
         ),
+        requires=("checks",),
     ),
     EvidenceKind(
         name="performance",
@@ -130,12 +143,14 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             '`aims_mlops.validate_performance({"accuracy": ..., "roc_auc": ...})` in the '
             "training run"
         ),
+        requires=("checks",),
     ),
     EvidenceKind(
         name="monitoring",
         producer="aims_mlops.monitor",
         description="a production batch's data quality and drift against the reference data",
         action="`aims_mlops.monitor(current_df, reference_df)`",
+        requires=("checks",),
     ),
     EvidenceKind(
         name="deployment",

@@ -118,6 +118,23 @@ def ts(days: float) -> str:
     return (NOW - timedelta(days=days)).isoformat().replace("+00:00", "Z")
 
 
+#: Details that give a hand-built record of each kind the content its kind requires (the
+#: kinds' ``requires``): a record without them does not count as evidence.
+CONTENT: dict[str, dict[str, Any]] = {
+    "lineage.datasets": {"datasets": [{"name": "train", "sha256": "ab" * 32}]},
+    "lineage.code": {"git": {"commit": "c0ffee" * 6, "dirty": False}},
+    "lineage.params": {"params": {"C": "1.0"}},
+    "lineage.environment": {"packages": {"scikit-learn": "1.9.1"}, "python_version": "3.11.7"},
+    "lineage.compute": {"cpu_count": 2},
+    "lineage.model": {"registered_versions": [{"version": "3"}]},
+    "notebook.provenance": {"cells_sha256": "ef" * 32},
+    "data_quality": {"checks": [{"passed": True, "reason": "age is never null"}]},
+    "fairness": {"checks": [{"passed": True, "reason": "gap within bound"}]},
+    "performance": {"checks": [{"passed": True, "reason": "accuracy >= 0.8"}]},
+    "monitoring": {"checks": [{"passed": True, "reason": "PSI within bound"}]},
+}
+
+
 def rec(
     kind: str,
     *,
@@ -143,7 +160,7 @@ def rec(
             run_id=run, model_name=model, model_version=version, dataset_digests=digests
         ),
         metrics=metrics,
-        details=details,
+        details=CONTENT.get(kind) if details is None else details,
         controls=controls,
         valid_until=valid_until,
         collected_at=ts(days),
