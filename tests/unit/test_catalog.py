@@ -24,6 +24,7 @@ from aims_mlops.catalog import (
     parse_catalog,
 )
 from aims_mlops.catalog import _catalog as C
+from aims_mlops.catalog import _rule as R
 from aims_mlops.evidence import load_kinds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -107,12 +108,24 @@ def test_automatable_controls_need_no_attestation() -> None:
     catalog = load_catalog()
     automatable = {e.id for e in catalog.automatable()}
     assert len(automatable) >= 15
-    # any control with an automatic way (evidence kinds or a config check); A.4.2 derives from
-    # A.4.6, which only an attestation satisfies, so it is not automatable
-    expected = {e.id for e in catalog.controls if e.rule.kinds or e.rule.config_check}
+    # every part must hold, so a control is automatable when no part needs an attestation (of an
+    # any_of part, one option suffices); A.4.2 derives from A.4.6, which only an attestation
+    # satisfies, so it is not automatable
+    expected = {
+        e.id
+        for e in catalog.controls
+        if all(
+            p.kind != "attestation"
+            and (p.kind != "any_of" or any(o.kind != "attestation" for o in p.options))
+            and (p.kind != "derived" or e.id != "A.4.2")
+            for p in e.rule.parts
+        )
+    }
     assert automatable == expected
     assert "A.4.2" not in automatable and "A.7.4" in automatable
-    assert "A.3.2" in automatable  # a named owner in aims.yaml is one way to satisfy it
+    assert "A.8.2" in automatable  # a system card logged with the version is one way
+    # a named owner in aims.yaml is one part of A.3.2; the RACI attestation is the other
+    assert "A.3.2" not in automatable
     assert all(e.kind == "control" for e in catalog.automatable())
 
 
@@ -182,7 +195,12 @@ def test_how_to_close_names_the_exact_action() -> None:
     )
     assert c.get("A.7.4").rule.how_to_close == '`aims_mlops.check_data(df, name="training")`'
     assert c.get("A.6.2.5").rule.how_to_close == "`aims gate SYSTEM --promote`"
-    assert c.get("A.8.2").rule.how_to_close == "`aims report SYSTEM`"
+    assert c.get("A.8.2").rule.how_to_close.startswith("`aims report SYSTEM` or `aims attest A.8.2")
+    # every part's action, joined: A.3.2 needs the declaration and the attestation
+    assert c.get("A.3.2").rule.how_to_close == (
+        'declare systems[].owner in aims.yaml; and `aims attest A.3.2 --system SYSTEM --by "<name>"'
+        ' --document <url-or-path>` (RACI for the system)'
+    )
     assert c.get("A.9.4").rule.how_to_close == "declare systems[].intended_use in aims.yaml"
     assert c.get("A.4.3").rule.how_to_close == (
         "`aims_mlops.autolog()` then train inside `mlflow.start_run()`"
@@ -251,7 +269,7 @@ def test_unknown_config_check() -> None:
     _entry(data, "A.9.4")["evidence"]["config_check"] = "purpose_declared"
     with pytest.raises(CatalogError) as err:
         _parse(data)
-    assert str(err.value) == C.ERROR_UNKNOWN_CONFIG_CHECK.format(
+    assert str(err.value) == R.ERROR_UNKNOWN_CONFIG_CHECK.format(
         id="A.9.4", name="purpose_declared", known=", ".join(CONFIG_CHECKS)
     )
 
@@ -280,7 +298,7 @@ def test_fresh_days_must_be_positive_whole_days(value: object) -> None:
     _entry(data, "A.7.4")["evidence"]["fresh_days"] = value
     with pytest.raises(CatalogError) as err:
         _parse(data)
-    assert str(err.value) == C.ERROR_BAD_FRESH_DAYS.format(id="A.7.4", value=value)
+    assert str(err.value) == R.ERROR_BAD_FRESH_DAYS.format(id="A.7.4", value=value)
 
 
 def test_unknown_evidence_kind() -> None:
@@ -288,7 +306,7 @@ def test_unknown_evidence_kind() -> None:
     _entry(data, "A.7.4")["evidence"]["kinds"] = ["data-quality"]
     with pytest.raises(CatalogError) as err:
         _parse(data)
-    assert str(err.value) == C.ERROR_UNKNOWN_KIND.format(
+    assert str(err.value) == R.ERROR_UNKNOWN_KIND.format(
         id="A.7.4",
         kind="data-quality",
         known=", ".join(k.name for k in load_kinds().with_role("evidence")),
@@ -300,7 +318,7 @@ def test_rule_without_any_evidence_path() -> None:
     _entry(data, "A.2.3")["evidence"] = {"fresh_days": 30}
     with pytest.raises(CatalogError) as err:
         _parse(data)
-    assert str(err.value) == C.ERROR_NO_EVIDENCE_PATH.format(id="A.2.3")
+    assert str(err.value) == R.ERROR_NO_EVIDENCE_PATH.format(id="A.2.3")
 
 
 def test_unquoted_id_scope_and_fields() -> None:
@@ -319,8 +337,8 @@ def test_unquoted_id_scope_and_fields() -> None:
     _entry(data, "4.1")["evidence"]["fresh_day"] = 30
     with pytest.raises(CatalogError) as err:
         _parse(data)
-    assert str(err.value) == C.ERROR_UNKNOWN_FIELD.format(
-        id="4.1", field="fresh_day", allowed=", ".join(C._RULE_FIELDS)
+    assert str(err.value) == R.ERROR_UNKNOWN_FIELD.format(
+        id="4.1", field="fresh_day", allowed=", ".join(R.RULE_FIELDS)
     )
 
     data = _raw()

@@ -29,6 +29,7 @@ from aims_mlops.config import (
     parse_config,
 )
 from aims_mlops.config._loader import EXAMPLE_ASSESSED_ON
+from aims_mlops.config._models import ERROR_TREATING_CLAUSE
 from aims_mlops.datasets import ADULT_COLUMNS
 
 # Line numbers in the expectations below refer to this document (line 1 is "version: 1").
@@ -74,10 +75,11 @@ RESIDUAL_LINE = "    residual: {likelihood: 2, impact: 4}\n"
 MLFLOW_LINE = "    mlflow: {experiment: scorer, registered_model: scorer}\n"
 SYSTEM_KEYS = (
     "id, name, owner, intended_use, lifecycle_stage, in_scope, scope_reason, mlflow, "
-    "sensitive_features, data_quality, fairness, performance, monitoring"
+    "sensitive_features, data_quality, fairness, performance, monitoring, reassess_on, gate"
 )
 TOP_KEYS = (
-    "version, organization, risk_criteria, store, capture, systems, risks, impact_assessments, soa"
+    "version, organization, risk_criteria, store, capture, systems, risks, impact_assessments, "
+    "risk_reviews, soa"
 )
 
 
@@ -207,14 +209,21 @@ def test_digest_is_sha256_of_canonical_json_and_tracks_edits() -> None:
 
 
 def test_unquoted_clause_ids_and_null_lists_are_accepted() -> None:
-    text = edited("    controls: [A.5.4]\n", "    controls: [A.5.4, 6.1]\n").replace(
+    text = edited("impact_assessments:\n", "impact_assessments:\n").replace(
         "impact_assessments:\n  - system: scorer\n    severity: 3\n    assessed_by: Board\n"
         "    assessed_on: 2025-01-15\n",
         "impact_assessments:\n",
     )
-    config = parse_config(text)
-    assert config.risks[0].controls == ("A.5.4", "6.1")
+    config = parse_config(text + "  - {control: 6.1, applicable: true}\n")
+    assert config.soa[-1].control == "6.1"  # YAML's float 6.1 is read as the id "6.1"
     assert config.impact_assessments == ()
+    # a clause does not treat a risk (Annex A controls do; clauses are judged from them)
+    with pytest.raises(ConfigError) as err:
+        parse_config(edited("    controls: [A.5.4]\n", "    controls: [A.5.4, 6.1]\n"))
+    assert err.value.problems == [
+        "aims.yaml:26: risks[0].controls[1]: "
+        + ERROR_TREATING_CLAUSE.format(control="6.1")
+    ]
 
 
 # --------------------------------------------------------------------------- convenience API
@@ -702,8 +711,11 @@ RULE_CASES = [
         "  - {control: A.5.4, applicable: true, systems: [scorer]}\n"
         "  - {control: A.5.4, applicable: false, justification: x, systems: [scorer]}\n",
         [
+            # the risk that A.5.4 treats now names an excluded control: both sides are named
+            "aims.yaml:26: risks[0].controls[0]: A.5.4 treats risk R1 but soa[1] excludes it "
+            "for scorer: a control excluded in the Statement of Applicability cannot treat a risk",
             "aims.yaml:35: soa[1].control: control 'A.5.4' is decided twice for system "
-            "'scorer' (first at soa[0])"
+            "'scorer' (first at soa[0])",
         ],
         id="control-decided-twice-for-a-system",
     ),

@@ -310,7 +310,10 @@ def test_without_current_model_the_latest_run_is_current(small: Catalog) -> None
     fairness = sa.control("A.5.4")
     assert fairness.status == "stale"
     assert "aaaa1111" in fairness.reasons[0] and "bbbb2222" in fairness.reasons[0]
-    assert sa.control("A.7.3").status == "satisfied"
+    # the lineage part of A.7.3 holds (latest run); its attestation part does not, so: missing
+    acquisition = sa.control("A.7.3")
+    assert [p.status for p in acquisition.parts] == ["satisfied", "missing"]
+    assert acquisition.status == "missing"
 
 
 def test_data_quality_is_current_by_dataset_digest(small: Catalog) -> None:
@@ -370,28 +373,32 @@ def test_records_of_other_systems_do_not_count(small: Catalog) -> None:
 
 # -------------------------------------------------------------------------------- attestations
 def test_attestation_satisfies_and_expires(small: Catalog) -> None:
+    """A.7.3 has two parts: the datasets' lineage and an attestation of the right to use them.
+    An auditor accepts it with both; the attestation alone leaves the lineage missing, and an
+    expired attestation is stale."""
+    lineage = rec("lineage.datasets", run="r1")
     valid = attest("A.7.3", system="credit", valid_until=ts(-30))
-    status = one(small, [valid]).control("A.7.3")
+    status = one(small, [lineage, valid]).control("A.7.3")
     assert status.status == "satisfied"
-    assert valid.id in status.evidence
+    assert valid.id in status.evidence and lineage.id in status.evidence
     assert any("attested by Dana" in r for r in status.reasons)
-    # the kinds path's reason is reported too
-    assert any("no lineage.datasets evidence" in r for r in status.reasons)
+    alone = one(small, [valid]).control("A.7.3")
+    assert alone.status == "missing"
+    assert any("no lineage.datasets evidence" in r for r in alone.reasons)
 
     expired = attest("A.7.3", system="credit", valid_until=ts(2))
-    status = one(small, [expired]).control("A.7.3")
+    status = one(small, [lineage, expired]).control("A.7.3")
     assert status.status == "stale"
     assert any(f"expired on {ts(2)[:10]}" in r for r in status.reasons)
 
 
 def test_attestation_older_than_fresh_days_is_stale(small: Catalog) -> None:
     # A.7.3 uses the default freshness of 365 days
-    assert one(small, [attest("A.7.3", system="credit", days=400)]).control("A.7.3").status == (
-        "stale"
-    )
-    assert one(small, [attest("A.7.3", system="credit", days=300)]).control("A.7.3").status == (
-        "satisfied"
-    )
+    lineage = rec("lineage.datasets", run="r1")
+    old, recent = attest("A.7.3", system="credit", days=400), attest("A.7.3", system="credit")
+    assert one(small, [lineage, old]).control("A.7.3").status == "stale"
+    recent = attest("A.7.3", system="credit", days=300)
+    assert one(small, [lineage, recent]).control("A.7.3").status == "satisfied"
 
 
 def test_attestation_for_another_control_or_system_does_not_count(small: Catalog) -> None:
@@ -405,8 +412,10 @@ def test_failing_automated_evidence_beats_an_attestation(small: Catalog) -> None
     failing = rec("lineage.datasets", outcome="fail", run="r1", details={"summary": "no source"})
     records = [failing, attest("A.7.3", system="credit")]
     status = one(small, records).control("A.7.3")
+    # every part must hold: the attestation holds, the lineage says no, so the entry fails
     assert status.status == "failing"
-    assert "an attestation does not override failing automated evidence" in status.reasons
+    assert [p.status for p in status.parts] == ["failing", "satisfied"]
+    assert status.reasons[0].endswith("failed: no source")
 
 
 def test_organization_attestation_satisfies_every_system(small: Catalog) -> None:
@@ -475,6 +484,8 @@ risks:
 impact_assessments:
   - {system: credit, severity: 3, assessed_by: Board, assessed_on: 2025-06-01}
   - {system: churn, severity: 2, assessed_by: Board, assessed_on: 2026-11-01}
+risk_reviews:
+  - {system: credit, reviewed_by: Risk committee, reviewed_on: 2026-11-15}
 """
 
 
@@ -484,12 +495,18 @@ def test_config_checks(catalog: Catalog) -> None:
     a = run(catalog, [], cfg=cfg)
     credit, churn = a.systems["credit"], a.systems["churn"]
 
+    # 8.2: the register and a current review of it; churn's risks were never reviewed
     assert credit.control("8.2").status == "satisfied"
-    assert credit.control("8.2").evidence == (prefix + "risks[0]",)
-    assert credit.control("8.3").status == "satisfied"
-    # R2 scores 9 > 6 and is accepted: treatment does not address it
+    assert credit.control("8.2").evidence == (prefix + "risks[0]", prefix + "risk_reviews[0]")
+    assert churn.control("8.2").status == "missing"
+    assert [p.status for p in churn.control("8.2").parts] == ["satisfied", "missing"]
+    # 8.3 reads the risk evaluation: R1 (16 > 6) names A.5.4, which no evidence satisfies, so
+    # its residual stays 16; R2 scores 9 > 6 and is accepted with no approver named
+    assert credit.control("8.3").status == "failing"
+    assert credit.control("8.3").reasons[0].startswith("R1: residual 16 is above the appetite 6")
     assert churn.control("8.3").status == "failing"
     assert "R2" in churn.control("8.3").reasons[0]
+    assert "no approver" in churn.control("8.3").reasons[0]
 
     # impact assessment: credit's is 548 days old (> 365), churn's 30 days
     assert credit.control("8.4").status == "stale"
@@ -497,22 +514,35 @@ def test_config_checks(catalog: Catalog) -> None:
     assert churn.control("8.4").status == "satisfied"
     assert churn.control("8.4").evidence == (prefix + "impact_assessments[1]",)
 
-    # owner named: per system (A.3.2) and for the organization (5.3: every in-scope system)
-    assert credit.control("A.3.2").status == "satisfied"
-    assert prefix + "systems[0].owner" in credit.control("A.3.2").evidence
+    # owner named: per system (A.3.2) and for the organization (5.3: every in-scope system);
+    # both also need an attestation (the RACI, the roles assigned by top management)
+    roles = credit.control("A.3.2")
+    assert [(p.kind, p.status) for p in roles.parts] == [
+        ("declared", "satisfied"),
+        ("attestation", "missing"),
+    ]
+    assert roles.status == "missing"
+    assert prefix + "systems[0].owner" in roles.evidence
     org_owner = credit.control("5.3")
-    assert org_owner.status == "satisfied"
+    assert org_owner.parts[0].status == "satisfied" and org_owner.status == "missing"
     assert set(org_owner.evidence) == {prefix + "systems[0].owner", prefix + "systems[1].owner"}
 
     # requirements: credit declares thresholds, churn only its intended use
     assert credit.control("A.6.2.2").status == "satisfied"
     assert churn.control("A.6.2.2").status == "missing"
-    assert credit.control("A.6.1.2").status == "satisfied"  # thresholds_declared
+    # thresholds declared, but the objectives for responsible development are not attested
+    assert credit.control("A.6.1.2").parts[0].status == "satisfied"
+    assert credit.control("A.6.1.2").status == "missing"
     assert churn.control("A.6.1.2").status == "missing"
     assert credit.control("A.9.4").status == "satisfied"
     assert credit.control("4.3").status == "satisfied"
     assert credit.control("4.3").evidence[0] == prefix + "organization.aims_scope"
-    assert credit.control("6.1").status == "satisfied"
+    # 6.1 rests on the risk assessment, treatment and impact assessment (8.2-8.4) and the SoA:
+    # 8.3 fails (R1 untreated), so 6.1 fails; no SoA decisions are declared, so that part is
+    # missing
+    planning = credit.control("6.1")
+    assert planning.status == "failing"
+    assert [p.status for p in planning.parts] == ["missing", "failing"]
     # 6.2 (organization): thresholds for every in-scope system; churn has none
     assert credit.control("6.2").status == "missing"
     assert "1 of 2 in-scope systems" in credit.control("6.2").reasons[0]
@@ -573,6 +603,7 @@ def scenario(small: Catalog) -> Assessment:
         rec("fairness", system="credit", outcome="fail", run="c1", details=fairness_check(0.3)),
         rec("monitoring", system="credit", run="c1", days=2),
         rec("lineage.datasets", system="credit", run="c1"),
+        attest("A.7.3", system="credit"),
         rec("monitoring", system="churn", run="h1", days=40),
         rec("data_quality", system="churn", run="h1", days=1),
     ]
@@ -781,12 +812,22 @@ def test_lower_is_worse_indicator(small: Catalog, accuracy: float, likelihood: i
 
 
 def test_indicator_ignores_stale_records(small: Catalog) -> None:
-    # the latest fairness record is about another run than the latest run -> not current
+    """The latest fairness record is about another run than the latest run, so it is not
+    current and does not set the measured value. But missing evidence must never look better
+    than failing evidence: its likelihood 5 is worse than the declared 2, so it stands until a
+    current measurement replaces it (an auditor would not let a new, unmeasured model inherit a
+    lower risk)."""
     old = dpd(0.5, run="old-run", days=3)
     latest_run = rec("lineage.datasets", run="new-run", days=1)
     risk = indicator_risk(small, old, latest_run)
     assert risk.indicator_value is None
-    assert risk.inherent_likelihood == 2
+    assert risk.inherent_likelihood == 5
+    assert any(
+        "from the last measurement" in r and "worse than the declared 2" in r for r in risk.reasons
+    )
+    # a last measurement better than the declared likelihood does not lower it
+    mild = dpd(0.01, run="old-run", days=3)
+    assert indicator_risk(small, mild, latest_run).inherent_likelihood == 2
     # and with the current model being that old run's version, it counts
     current = CurrentModel(name="m", version=None, run_id="old-run")
     cfg = config(INDICATOR_RISK)
@@ -850,7 +891,16 @@ def test_summary_dict_shape(small: Catalog, scenario: Assessment) -> None:
         "status",
         "reasons",
         "evidence",
+        "parts",
     }
+    assert data["controls"][0]["parts"] == [
+        {
+            "requirement": "an attestation of context analysis",
+            "kind": "attestation",
+            "status": "satisfied",
+            "evidence": [data["controls"][0]["evidence"][0]],
+        }
+    ]
     assert data["controls"][0]["kind"] == "clause"
     assert {"id", "inherent", "residual", "above_appetite"} <= set(data["risks"][0])
     assert data["gaps"][0]["control"] == "A.5.4"
