@@ -30,7 +30,8 @@ REPORT_FORMATS = ("html", "md")
     "--record/--no-record",
     default=True,
     show_default=True,
-    help="Record the report as the system's system_card evidence (A.6.2.7, A.8.2).",
+    help="Record the report as the system's system_card evidence (for the controls whose rule "
+    "names that kind: `aims catalog` lists them).",
 )
 def report_command(
     config: Path | None,

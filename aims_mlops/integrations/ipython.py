@@ -214,7 +214,8 @@ def _require_system() -> str:
 
 
 def status_text(system: str | None = None) -> str:
-    """The bound (or given) system's standing as text, judged now."""
+    """The bound (or given) system's standing as text, judged now (the view-model's summary:
+    :func:`aims_mlops.presentation.summary_text`)."""
     from aims_mlops import _capture
     from aims_mlops._judge import judge
     from aims_mlops.views._model import dashboard_model
@@ -236,19 +237,11 @@ def all_status_text() -> str:
     """One line per in-scope system: score, risks above appetite, gaps (judged now)."""
     import aims_mlops
     from aims_mlops import _capture
-    from aims_mlops.views._model import percent
+    from aims_mlops.presentation import status_lines
 
     session = _capture.get_session()
     config = session.config_path if session.config is not None else None
-    rows = aims_mlops.status(config=config)
-    if not rows:
-        return "no AI systems in scope"
-    width = max(len(r["system"]) for r in rows)
-    return "\n".join(
-        f"{r['system']:<{width}}  score {percent(r['score']):>7}  "
-        f"risks above appetite {r['risks_above_appetite']}  gaps {r['gaps']}"
-        for r in rows
-    )
+    return status_lines(aims_mlops.status(config=config))
 
 
 def _cmd_dashboard() -> Any:

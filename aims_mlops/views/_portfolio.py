@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from aims_mlops.presentation import appetite_colour, percent, score_colour
 from aims_mlops.views._dashboard import Dashboard, default_config
 from aims_mlops.views._model import (
     SORT_KEYS,
     PortfolioModel,
     PortfolioRow,
-    percent,
     portfolio_model,
 )
 from aims_mlops.views._widgets import (
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _score_bar(score: float) -> str:
-    colour = "#2e7d32" if score >= 0.8 else "#ef6c00" if score >= 0.5 else "#c62828"
+    colour = score_colour(score)
     return (
         '<span style="display:inline-block;width:90px;height:10px;background:#eee;'
         'vertical-align:middle;margin-right:6px">'
@@ -53,7 +53,7 @@ class PortfolioRowView:
         self.button.on_click(lambda _: portfolio.select(row.system))
         risks = chip(
             f"{row.risks_above_appetite} above appetite",
-            "#c62828" if row.risks_above_appetite else "#2e7d32",
+            appetite_colour(row.risks_above_appetite > 0),
         )
         self.summary = widgets.HTML(
             value=(

@@ -195,11 +195,11 @@ def test_filters_expand_and_drill_down(
     titles = dict(zip([g.id for g in board.model.groups], board.accordion.titles, strict=True))
     assert titles["A.5"].endswith(f"— {sum(1 for c in failing if c.startswith('A.5.'))} matching")
     rows = board.open_group("A.5")
-    assert [r.row.id for r in rows] == [c for c in failing if c.startswith("A.5.")]
-    assert all(r.row.status == "failing" for r in rows)
+    assert [r.row.control.id for r in rows] == [c for c in failing if c.startswith("A.5.")]
+    assert all(r.row.control.status == "failing" for r in rows)
     assert board.tabs.selected_index == 1
 
-    row = next(r for r in rows if r.row.id == "A.5.4")
+    row = next(r for r in rows if r.row.control.id == "A.5.4")
     assert not row.expanded
     row.toggle.click()
     assert row.expanded and row.details is not None
@@ -219,7 +219,7 @@ def test_filters_expand_and_drill_down(
 
     board.status_filter.value = "all"
     board.text_filter.value = "A.7.4"
-    assert [r.row.id for r in board.open_group("A.7")] == ["A.7.4"]
+    assert [r.row.control.id for r in board.open_group("A.7")] == ["A.7.4"]
 
 
 def test_evidence_timeline_pages_and_run_record(
@@ -291,7 +291,8 @@ def test_refresh_button_picks_up_new_evidence(
     before = aims_mlops.summary("credit", config=workspace)
     board = dashboard("credit", config=workspace)
     assert board.model.counts == before["counts"]
-    assert next(r for r in board.model.group("A.5").rows if r.id == "A.5.4").status == "failing"
+    a54 = next(r.control for r in board.model.group("A.5").rows if r.control.id == "A.5.4")
+    assert a54.status == "failing"
     _capture.emit(fairness_record("pass", 0.02))  # fairness fixed
     board.refresh_button.click()
     after = aims_mlops.summary("credit", config=workspace)

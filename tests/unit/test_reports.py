@@ -593,7 +593,7 @@ def test_readiness_counts_and_shares(judgement: Judgement) -> None:
     assert report["applicable"] == len(statuses) - statuses.count("not_applicable")
     assert report["overall"] == round(report["satisfied"] / report["applicable"], 4)
     text = readiness_text(report)
-    assert f"Overall: {report['overall']:.0%} satisfied" in text
+    assert f"Overall: {report['overall'] * 100:.1f} % satisfied" in text
     assert "Clauses 4-10:" in text and "Annex A objectives:" in text
 
 
