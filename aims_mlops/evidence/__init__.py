@@ -19,8 +19,10 @@ from aims_mlops.evidence._record import (
     parse_timestamp,
     sign_hash,
 )
+from aims_mlops.evidence._signing import ENV_SIGNING_KEY, signing_key_from_env
 
 __all__ = [
+    "ENV_SIGNING_KEY",
     "KNOWN_KINDS",
     "MAX_DETAILS_CHARS",
     "OUTCOMES",
@@ -32,4 +34,5 @@ __all__ = [
     "new_record",
     "parse_timestamp",
     "sign_hash",
+    "signing_key_from_env",
 ]
