@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aims_mlops import _capture
 from aims_mlops._errors import AimsError, AimsWarning
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -203,7 +204,9 @@ def check_data(
         run_id=run,
     )
     _log_to_run(
-        run, {k: v for k, v in record.metrics.items() if k == "success_percent"}, f"aims.dq.{name}"
+        run,
+        {k: v for k, v in record.metrics.items() if k == "success_percent"},
+        f"{METRIC_PREFIX_DATA_QUALITY}.{name}",
     )
     return record
 
@@ -265,7 +268,7 @@ def assess_fairness(
         run_id=run,
         artifacts=artifacts if run is not None else None,
     )
-    _log_to_run(run, record.metrics if record.kind == "fairness" else {}, "aims.fairness")
+    _log_to_run(run, record.metrics if record.kind == "fairness" else {}, METRIC_PREFIX_FAIRNESS)
     return record
 
 

@@ -48,8 +48,9 @@ def _truthy(value: str | None) -> bool:
 
 def signing_key() -> bytes | None:
     """The HMAC key records are signed with, from ``$AIMS_SIGNING_KEY`` (None when unset)."""
-    value = os.environ.get(ENV_SIGNING_KEY)
-    return value.encode("utf-8") if value else None
+    from aims_mlops.evidence import signing_key_from_env  # the one reader of the variable
+
+    return signing_key_from_env()
 
 
 @dataclass

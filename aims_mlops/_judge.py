@@ -75,7 +75,8 @@ def judge(
             "version": pinned.get(system_id),
             "experiment": binding.experiment,
         }
-    current.update(evidence_store.current_models(bindings))
+    resolved = evidence_store.current_models(bindings)  # also carries the runs it fetched
+    current.update(resolved)
     catalog = load_catalog()
     if full_history:
         seen: set[str] = set()
@@ -87,7 +88,7 @@ def judge(
     else:
         records = evidence_store.records_for(
             wanted,
-            current_models=current,
+            current_models=resolved,
             experiments={s: cfg.system(s).mlflow.experiment for s in wanted},
             kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
             **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),

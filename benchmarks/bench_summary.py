@@ -106,6 +106,8 @@ def client_for(uri: str) -> Any:
 
 def raw_search(uri: str, system: str) -> int:
     """Every run of ``system`` (by its ``aims.system`` tag in its experiment), all pages."""
+    from aims_mlops.store._contract import system_filter
+
     client = client_for(uri)
     experiment = client.get_experiment_by_name(system)
     assert experiment is not None
@@ -113,7 +115,7 @@ def raw_search(uri: str, system: str) -> int:
     while True:
         page = client.search_runs(
             [experiment.experiment_id],
-            filter_string=f"tags.`aims.system` = '{system}'",
+            filter_string=system_filter(system),
             max_results=1000,
             page_token=token,
         )
@@ -137,16 +139,20 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
     binding = cfg.system(system).mlflow
     catalog = load_catalog()
     began = time.perf_counter()
-    current = store.current_model(
-        registered_model=binding.registered_model,
-        alias=binding.alias,
-        experiment=binding.experiment,
+    current = store.current_models(  # carries the model's run on to the read
+        {
+            system: {
+                "registered_model": binding.registered_model,
+                "alias": binding.alias,
+                "experiment": binding.experiment,
+            }
+        }
     )
     t_current = time.perf_counter() - began
     began = time.perf_counter()
     records = store.records_for(
         [system],
-        current_models={system: current},
+        current_models=current,
         experiments={system: binding.experiment},
         kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
     )
@@ -156,7 +162,7 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
         catalog,
         cfg,
         records,
-        current_models={system: current},
+        current_models=current,
         now=datetime.now(UTC),
         systems=[system],
     )

@@ -394,7 +394,7 @@ def risks_command(config: Path | None, fmt: str) -> None:
 def verify_command(config: Path | None, pack: Path | None, system: str | None) -> None:
     """Verify an audit pack (PACK) or, without one, every record in the live store."""
     if pack is not None:
-        from aims_mlops._capture import signing_key
+        from aims_mlops.evidence import signing_key_from_env as signing_key
         from aims_mlops.reports import verify_pack
 
         problems = verify_pack(pack, key=signing_key())

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsWarning, CaptureError
 from aims_mlops.catalog import load_catalog
+from aims_mlops.store._contract import TAG_KIND, TAG_SYSTEM
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -37,7 +38,7 @@ WARNING_DATASET_HASH_FAILED = (
 )
 
 # Tag of the store's own record runs (org/system-level evidence): never collect lineage for them.
-_EVIDENCE_RUN_TAG = "aims.kind"
+_EVIDENCE_RUN_TAG = TAG_KIND
 _WRAPPED = "__aims_autolog_original__"
 
 _lock = threading.Lock()
@@ -163,11 +164,11 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
             return []
         session = _capture.get_session()
         experiment_name = None
-        if not (tags.get("aims.system") or session.system or os.environ.get(_capture.ENV_SYSTEM)):
+        if not (tags.get(TAG_SYSTEM) or session.system or os.environ.get(_capture.ENV_SYSTEM)):
             if session.config is None:
                 return []
             experiment_name = _experiment_name(client, run.info.experiment_id)
-        system = _capture.resolve_system(tags.get("aims.system"), experiment_name=experiment_name)
+        system = _capture.resolve_system(tags.get(TAG_SYSTEM), experiment_name=experiment_name)
         if not system:
             return []
         tasks = lineage_tasks(
@@ -237,7 +238,7 @@ def record_full_hashes(datasets: Iterable[Any], *, run_id: str | None = None) ->
     from mlflow.entities import RunTag
 
     from aims_mlops.collectors._digest import frame_sha256
-    from aims_mlops.collectors._lineage import DATASET_SHA256_TAG_PREFIX
+    from aims_mlops.store._contract import TAG_DATASET_SHA256_PREFIX as DATASET_SHA256_TAG_PREFIX
 
     frames = [d for d in datasets if isinstance(d, PandasDataset)]
     if not frames:

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aims_mlops._errors import AimsWarning
-
-TAG_SYSTEM = "aims.system"
-TAG_CONFIG_DIGEST = "aims.config_digest"
+from aims_mlops.store._contract import TAG_CONFIG_DIGEST, TAG_SYSTEM
 
 WARNING_PLUGIN_FAILED = (
     "aims_mlops: the MLflow run-context plugin could not tag the run ({error}); runs are not "

@@ -113,9 +113,9 @@ def test_capture_lands_in_postgres(team: Captured) -> None:
     from aims_mlops.store import EvidenceStore
 
     store = EvidenceStore(tracking_uri=captured.server.uri, spool_dir=captured.workdir / "spool")
-    read = store.records(run_ids=[captured.run_id])
-    assert {r.id for r in read} == set(stored)
-    assert store.last_read_problems == []
+    read = store.read(run_ids=[captured.run_id])
+    assert {r.id for r in read.records} == set(stored)
+    assert read.problems == ()
     assert store.pending() == 0
     assert not (captured.workdir / ".aims" / "spool").exists()  # nothing had to be spooled
 
