@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 from aims_mlops._errors import AimsError
 
 if TYPE_CHECKING:
-    from aims_mlops._gate import GateRun
     from aims_mlops.config import AimsConfig
+    from aims_mlops.judgement import GateRun
     from aims_mlops.store import EvidenceStore
 
 logger = logging.getLogger("aims_mlops.webhook")
@@ -187,9 +187,9 @@ class WebhookReceiver:
     @property
     def store(self) -> EvidenceStore:
         if self._store is None:
-            from aims_mlops import _capture
+            from aims_mlops.capture import make_store
 
-            self._store = _capture.make_store(self._config, tracking_uri=self._tracking_uri)
+            self._store = make_store(self._config, tracking_uri=self._tracking_uri)
         return self._store
 
     # -- the request side (fast) --------------------------------------------------------------
@@ -283,7 +283,7 @@ class WebhookReceiver:
 
     def process(self, event: AliasEvent) -> GateRun | None:
         """Gate the version behind the alias and record the outcome (None: already recorded)."""
-        from aims_mlops._gate import run_gate
+        from aims_mlops.judgement import run_gate
 
         time.sleep(self.settle_seconds)
         earlier = self._recent_promotion(event)
