@@ -13,7 +13,8 @@ from typing import Any, Literal
 import yaml
 
 from aims_mlops._errors import CatalogError
-from aims_mlops.evidence import KNOWN_KINDS
+from aims_mlops.catalog._crosswalk import ERROR_UNKNOWN_FRAMEWORK, Crosswalk, load_crosswalks
+from aims_mlops.evidence import KindRegistry, load_kinds
 
 CATALOG_RESOURCE = "iso42001.yaml"
 DEFAULT_FRESH_DAYS = 365
@@ -30,24 +31,6 @@ CONFIG_CHECKS: tuple[str, ...] = (
     "risk_treatment",
     "soa_decided",
     "monitoring_declared",
-)
-
-#: Evidence kinds a rule may require: what collectors produce, minus the bookkeeping kinds.
-RULE_KINDS: tuple[str, ...] = tuple(k for k in KNOWN_KINDS if k not in ("attestation", "error"))
-
-# Subcategory counts of NIST AI RMF 1.0, per function and category.
-_NIST_COUNTS: dict[str, tuple[int, ...]] = {
-    "GOVERN": (7, 3, 2, 3, 2, 2),
-    "MAP": (6, 3, 5, 2, 2),
-    "MEASURE": (3, 13, 3, 3),
-    "MANAGE": (4, 4, 2, 3),
-}
-#: Every NIST AI RMF 1.0 subcategory id, like ``"GOVERN 1.2"`` or ``"MEASURE 2.11"``.
-NIST_AI_RMF_SUBCATEGORIES: frozenset[str] = frozenset(
-    f"{function} {category}.{sub}"
-    for function, counts in _NIST_COUNTS.items()
-    for category, count in enumerate(counts, start=1)
-    for sub in range(1, count + 1)
 )
 
 ERROR_MALFORMED = "{source}: not a catalog document: {problem}"
@@ -75,11 +58,6 @@ ERROR_NO_EVIDENCE_PATH = (
     "catalog entry {id}: its evidence rule names no kinds, derived_from, config_check or "
     "attestation, so it could never be satisfied"
 )
-ERROR_BAD_NIST = (
-    "catalog entry {id}: {value!r} is not a NIST AI RMF 1.0 subcategory "
-    "(like 'GOVERN 1.2' or 'MEASURE 2.11')"
-)
-ERROR_CONTROL_WITHOUT_NIST = "Annex A control {id} has no NIST AI RMF crosswalk"
 ERROR_UNKNOWN_ID = "unknown catalog id {id!r}; did you mean {matches}?"
 ERROR_UNKNOWN_ID_NO_MATCH = (
     "unknown catalog id {id!r}; clause ids look like '4.1', Annex A control ids like 'A.6.2.4'"
@@ -87,37 +65,17 @@ ERROR_UNKNOWN_ID_NO_MATCH = (
 
 _CLAUSE_ID = re.compile(r"^(?:[4-9]|10)(?:\.\d+){1,2}$")
 _CONTROL_ID = re.compile(r"^A\.(?:[2-9]|10)(?:\.\d+){1,2}$")
-_ENTRY_FIELDS = ("id", "title", "scope", "description", "evidence", "nist_ai_rmf")
+_ENTRY_FIELDS = ("id", "title", "scope", "description", "evidence")
 _RULE_FIELDS = (
     "kinds",
     "derived_from",
     "config_check",
     "attestation",
     "fresh_days",
+    "follows_monitoring_interval",
     "how_to_close",
 )
 
-# The exact action that produces each evidence kind (lineage kinds share one).
-_AUTOLOG = "`aims_mlops.autolog()` then train inside `mlflow.start_run()`"
-_KIND_ACTIONS: dict[str, str] = {
-    "lineage.datasets": _AUTOLOG,
-    "lineage.code": _AUTOLOG,
-    "lineage.params": _AUTOLOG,
-    "lineage.environment": _AUTOLOG,
-    "lineage.compute": _AUTOLOG,
-    "lineage.model": _AUTOLOG,
-    "notebook.provenance": "`%load_ext aims_mlops` in the notebook",
-    "data_quality": '`aims_mlops.check_data(df, name="training")`',
-    "fairness": (
-        '`aims_mlops.assess_fairness(y_true, y_pred, sensitive_features=X[["sex", "race"]])`'
-    ),
-    "performance": (
-        '`aims_mlops.validate_performance({"accuracy": ..., "roc_auc": ...})` in the training run'
-    ),
-    "monitoring": "`aims_mlops.monitor(current_df, reference_df)`",
-    "deployment": "`aims gate SYSTEM --promote`",
-    "system_card": "`aims report SYSTEM`",
-}
 _CONFIG_ACTIONS: dict[str, str] = {
     "owner_named": "declare systems[].owner in aims.yaml",
     "scope_declared": (
@@ -150,31 +108,30 @@ _CONFIG_ACTIONS: dict[str, str] = {
 class EvidenceRule:
     """What satisfies a catalog entry: any one of the ways it names (they are alternatives).
 
-    ``kinds``: each kind needs a current passing record (all of them, for this way).
+    ``kinds``: every kind the rule names; ``kind_groups``: what this way needs, a current passing
+    record for each group, of any one kind of the group (a group of one: that kind).
     ``derived_from``: each named entry must be satisfied.
     ``config_check``: a declaration in ``aims.yaml`` the engine checks.
     ``attestation``: the document a named person must attest to (``None``: not attestable).
     """
 
     kinds: tuple[str, ...] = ()
+    kind_groups: tuple[tuple[str, ...], ...] = ()
     derived_from: tuple[str, ...] = ()
     config_check: str | None = None
     attestation: str | None = None
     fresh_days: int = DEFAULT_FRESH_DAYS
+    follows_monitoring_interval: bool = False
     how_to_close: str = ""
-
-    @property
-    def needs_attestation(self) -> bool:
-        """True when a person's attestation is part of this rule."""
-        return self.attestation is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kinds": list(self.kinds),
+            "kinds": [list(g) if len(g) > 1 else g[0] for g in self.kind_groups],
             "derived_from": list(self.derived_from),
             "config_check": self.config_check,
             "attestation": self.attestation,
             "fresh_days": self.fresh_days,
+            "follows_monitoring_interval": self.follows_monitoring_interval,
             "how_to_close": self.how_to_close,
         }
 
@@ -191,7 +148,6 @@ class CatalogEntry:
     description: str
     scope: Literal["organization", "system"]
     rule: EvidenceRule
-    nist_ai_rmf: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -203,21 +159,24 @@ class CatalogEntry:
             "description": self.description,
             "scope": self.scope,
             "rule": self.rule.to_dict(),
-            "nist_ai_rmf": list(self.nist_ai_rmf),
         }
 
 
 class Catalog:
     """The ordered, validated set of catalog entries (clauses first, then Annex A controls)."""
 
-    __slots__ = ("_by_id", "_by_kind", "entries")
+    __slots__ = ("_by_id", "_by_kind", "crosswalks", "entries")
 
     entries: tuple[CatalogEntry, ...]
+    crosswalks: Mapping[str, Crosswalk]
     _by_id: dict[str, CatalogEntry]
     _by_kind: dict[str, tuple[str, ...]]
 
-    def __init__(self, *, entries: Iterable[CatalogEntry]) -> None:
+    def __init__(
+        self, *, entries: Iterable[CatalogEntry], crosswalks: Mapping[str, Crosswalk] | None = None
+    ) -> None:
         self.entries = tuple(entries)
+        self.crosswalks = dict(crosswalks or {})
         self._by_id = {}
         for entry in self.entries:
             if entry.id in self._by_id:
@@ -293,6 +252,24 @@ class Catalog:
         """Every evidence kind some rule names, in the order the catalog first names them."""
         return tuple(self._by_kind)
 
+    def crosswalk(self, framework: str) -> Crosswalk:
+        """The crosswalk to ``framework`` (e.g. ``"nist-ai-rmf"``); CatalogError when unknown."""
+        found = self.crosswalks.get(framework)
+        if found is None:
+            known = ", ".join(self.crosswalks) or "none"
+            raise CatalogError(ERROR_UNKNOWN_FRAMEWORK.format(framework=framework, known=known))
+        return found
+
+    def describe(self, id: str) -> dict[str, Any]:
+        """An entry as JSON-ready data, with the framework items every crosswalk maps onto it."""
+        return {
+            **self.get(id).to_dict(),
+            "crosswalks": {
+                framework: list(crosswalk.items_for(id))
+                for framework, crosswalk in self.crosswalks.items()
+            },
+        }
+
     def groups(self) -> dict[str, str]:
         """Group id (``"4"``..``"10"``, ``"A.2"``..``"A.10"``) -> title, in catalog order."""
         return {e.group: e.group_title for e in self.entries}
@@ -315,17 +292,17 @@ class Catalog:
         return tuple(e for e in self.controls if self.is_automatable(e.id))
 
 
-def _how_to_close(entry_id: str, scope: str, rule: EvidenceRule) -> str:
+def _how_to_close(entry_id: str, scope: str, rule: EvidenceRule, kinds: KindRegistry) -> str:
     """The action(s) that would close a gap on this rule: the ways to satisfy it, joined by "or"
-    (any one way satisfies the rule; within the evidence way every kind is needed)."""
+    (any one way satisfies the rule; within the evidence way every group of kinds is needed)."""
     ways: list[str] = []
     if rule.derived_from:
         ways.append("close " + ", ".join(rule.derived_from) + " for the system")
     kind_actions: list[str] = []
-    for kind in rule.kinds:
-        action = _KIND_ACTIONS.get(kind, f"record passing {kind} evidence")
-        if action not in kind_actions:
-            kind_actions.append(action)
+    for group in rule.kind_groups:
+        actions = list(dict.fromkeys(kinds.get(k).action for k in group))
+        if not any(a in kind_actions for a in actions):
+            kind_actions.append(" or ".join(actions))
     if kind_actions:
         ways.append("; then ".join(kind_actions))
     if rule.config_check is not None:
@@ -380,6 +357,27 @@ def _names(entry_id: str, raw: Mapping[str, Any], field: str) -> tuple[str, ...]
     return tuple(value)
 
 
+def _kind_groups(entry_id: str, raw: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
+    """``kinds: [a, [b, c]]``: kind ``a``, and one of ``b`` or ``c``."""
+    value = raw.get("kinds") or []
+    groups: list[tuple[str, ...]] = []
+    for item in value if isinstance(value, list) else [value]:
+        group = (item,) if isinstance(item, str) else item
+        if not isinstance(group, list | tuple) or not group or not all(
+            isinstance(k, str) for k in group
+        ):
+            raise CatalogError(
+                ERROR_BAD_FIELD.format(
+                    id=entry_id,
+                    field="kinds",
+                    expected="a list of kinds (a nested list: any one of those kinds)",
+                    value=value,
+                )
+            )
+        groups.append(tuple(group))
+    return tuple(groups)
+
+
 def _check_fields(entry_id: str, raw: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     for field in raw:
         if field not in allowed:
@@ -388,17 +386,19 @@ def _check_fields(entry_id: str, raw: Mapping[str, Any], allowed: tuple[str, ...
             )
 
 
-def _parse_rule(entry_id: str, scope: str, raw: Any) -> EvidenceRule:
+def _parse_rule(entry_id: str, scope: str, raw: Any, kinds: KindRegistry) -> EvidenceRule:
     if not isinstance(raw, Mapping):
         raise CatalogError(
             ERROR_BAD_FIELD.format(id=entry_id, field="evidence", expected="a mapping", value=raw)
         )
     _check_fields(entry_id, raw, _RULE_FIELDS)
-    kinds = _names(entry_id, raw, "kinds")
-    for kind in kinds:
-        if kind not in RULE_KINDS:
+    kind_groups = _kind_groups(entry_id, raw)
+    rule_kinds = tuple(dict.fromkeys(k for group in kind_groups for k in group))
+    evidence_kinds = [k.name for k in kinds.with_role("evidence")]
+    for kind in rule_kinds:
+        if kind not in evidence_kinds:
             raise CatalogError(
-                ERROR_UNKNOWN_KIND.format(id=entry_id, kind=kind, known=", ".join(RULE_KINDS))
+                ERROR_UNKNOWN_KIND.format(id=entry_id, kind=kind, known=", ".join(evidence_kinds))
             )
     derived_from = _names(entry_id, raw, "derived_from")
     config_check = _text(entry_id, raw, "config_check")
@@ -412,20 +412,34 @@ def _parse_rule(entry_id: str, scope: str, raw: Any) -> EvidenceRule:
     fresh_days = raw.get("fresh_days", DEFAULT_FRESH_DAYS)
     if isinstance(fresh_days, bool) or not isinstance(fresh_days, int) or fresh_days <= 0:
         raise CatalogError(ERROR_BAD_FRESH_DAYS.format(id=entry_id, value=fresh_days))
-    if not (kinds or derived_from or config_check or attestation):
+    follows = raw.get("follows_monitoring_interval", False)
+    if not isinstance(follows, bool):
+        raise CatalogError(
+            ERROR_BAD_FIELD.format(
+                id=entry_id,
+                field="follows_monitoring_interval",
+                expected="true or false",
+                value=follows,
+            )
+        )
+    if not (rule_kinds or derived_from or config_check or attestation):
         raise CatalogError(ERROR_NO_EVIDENCE_PATH.format(id=entry_id))
     rule = EvidenceRule(
-        kinds=kinds,
+        kinds=rule_kinds,
+        kind_groups=kind_groups,
         derived_from=derived_from,
         config_check=config_check,
         attestation=attestation,
         fresh_days=fresh_days,
+        follows_monitoring_interval=follows,
     )
     how_to_close = _text(entry_id, raw, "how_to_close")
-    return replace(rule, how_to_close=how_to_close or _how_to_close(entry_id, scope, rule))
+    return replace(rule, how_to_close=how_to_close or _how_to_close(entry_id, scope, rule, kinds))
 
 
-def _parse_entry(index: int, raw: Any, group_titles: Mapping[str, str]) -> CatalogEntry:
+def _parse_entry(
+    index: int, raw: Any, group_titles: Mapping[str, str], kinds: KindRegistry
+) -> CatalogEntry:
     if not isinstance(raw, Mapping):
         raise CatalogError(ERROR_BAD_ID.format(index=index, value=raw))
     entry_id, kind, group = _identify(index, raw.get("id"))
@@ -439,13 +453,7 @@ def _parse_entry(index: int, raw: Any, group_titles: Mapping[str, str]) -> Catal
         raise CatalogError(ERROR_BAD_SCOPE.format(id=entry_id, value=scope))
     if "evidence" not in raw:
         raise CatalogError(ERROR_MISSING_FIELD.format(id=entry_id, field="evidence"))
-    rule = _parse_rule(entry_id, scope, raw["evidence"])
-    nist = _names(entry_id, raw, "nist_ai_rmf")
-    for value in nist:
-        if value not in NIST_AI_RMF_SUBCATEGORIES:
-            raise CatalogError(ERROR_BAD_NIST.format(id=entry_id, value=value))
-    if kind == "control" and not nist:
-        raise CatalogError(ERROR_CONTROL_WITHOUT_NIST.format(id=entry_id))
+    rule = _parse_rule(entry_id, scope, raw["evidence"], kinds)
     return CatalogEntry(
         id=entry_id,
         title=title,
@@ -455,12 +463,22 @@ def _parse_entry(index: int, raw: Any, group_titles: Mapping[str, str]) -> Catal
         description=description,
         scope=scope,
         rule=rule,
-        nist_ai_rmf=nist,
     )
 
 
-def parse_catalog(text: str, *, source: str = CATALOG_RESOURCE) -> Catalog:
-    """Build and validate a :class:`Catalog` from catalog YAML text (see ``iso42001.yaml``)."""
+def parse_catalog(
+    text: str,
+    *,
+    source: str = CATALOG_RESOURCE,
+    kinds: KindRegistry | None = None,
+    crosswalks: bool = False,
+) -> Catalog:
+    """Build and validate a :class:`Catalog` from catalog YAML text (see ``iso42001.yaml``).
+
+    Rules may name the evidence kinds of ``kinds`` (default: :func:`load_kinds`, the built-in
+    kinds and those of installed entry points); ``crosswalks=True`` also loads and checks the
+    crosswalk files shipped in the package against the entries."""
+    registry = kinds if kinds is not None else load_kinds()
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -481,11 +499,23 @@ def parse_catalog(text: str, *, source: str = CATALOG_RESOURCE) -> Catalog:
         raise CatalogError(
             ERROR_MALFORMED.format(source=source, problem="'entries' must be a list")
         )
-    return Catalog(entries=[_parse_entry(i, raw, groups) for i, raw in enumerate(raw_entries)])
+    entries = [_parse_entry(i, raw, groups, registry) for i, raw in enumerate(raw_entries)]
+    links = (
+        load_crosswalks(
+            catalog_ids=[e.id for e in entries],
+            control_ids=[e.id for e in entries if e.kind == "control"],
+            kinds=registry.names,
+        )
+        if crosswalks
+        else {}
+    )
+    return Catalog(entries=entries, crosswalks=links)
 
 
 @functools.cache
 def load_catalog() -> Catalog:
     """The catalog shipped with aims_mlops (read once, then cached)."""
     resource = importlib.resources.files("aims_mlops.catalog").joinpath(CATALOG_RESOURCE)
-    return parse_catalog(resource.read_text(encoding="utf-8"), source=CATALOG_RESOURCE)
+    return parse_catalog(
+        resource.read_text(encoding="utf-8"), source=CATALOG_RESOURCE, crosswalks=True
+    )

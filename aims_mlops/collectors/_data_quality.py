@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
     EvidenceRecord,
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KIND = "data_quality"
-CONTROLS: tuple[str, ...] = ("A.7.4", "A.6.2.4")
 COLLECTOR = "aims_mlops.data_quality"
 
 #: Longest list (a ``value_set``, a sample of values) kept in a record.
@@ -563,7 +563,7 @@ def record_from_summary(
         subject=subject,
         metrics=metrics,
         details=details,
-        controls=CONTROLS,
+        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )
 

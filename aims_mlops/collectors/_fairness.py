@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KIND = "fairness"
-CONTROLS: tuple[str, ...] = ("A.5.4", "A.6.2.4")
 COLLECTOR = "aims_mlops.fairness"
 
 #: Groups with fewer rows than this are flagged in the record's warnings.
@@ -485,7 +485,7 @@ def fairness_record(
         subject=subject,
         metrics=metrics,
         details=details,
-        controls=CONTROLS,
+        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )
     return FairnessResult(record=record, table=table)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._environment import (
     compute_facts,
     environment_facts,
@@ -32,15 +33,6 @@ if TYPE_CHECKING:
 
 COLLECTOR = "aims_mlops.lineage"
 
-#: The controls each lineage kind speaks to.
-LINEAGE_CONTROLS: Mapping[str, tuple[str, ...]] = {
-    "lineage.datasets": ("A.4.3", "A.7.2", "A.7.3", "A.7.5"),
-    "lineage.code": ("A.6.2.3", "A.7.6"),
-    "lineage.params": ("A.6.2.3", "A.6.2.8"),
-    "lineage.environment": ("A.4.4",),
-    "lineage.compute": ("A.4.5",),
-    "lineage.model": ("A.7.5", "A.6.2.3"),
-}
 
 #: Run tag prefix under which our full-content SHA-256 of a logged dataset is kept, keyed by
 #: MLflow's own (partial) digest: ``aims.dataset_sha256.<mlflow digest> = <sha256>``.
@@ -61,7 +53,6 @@ class LineageTask:
     """One lineage evidence kind for one run, ready to be produced."""
 
     kind: str
-    controls: tuple[str, ...]
     produce: Callable[[], EvidenceRecord]
 
 
@@ -184,7 +175,7 @@ class _RunLineage:
             subject=self.subject(),
             metrics=metrics or {},
             details=details,
-            controls=LINEAGE_CONTROLS[kind],
+            controls=load_catalog().controls_for_kind(kind),
             config_digest=self.config_digest,
         )
 
@@ -408,7 +399,7 @@ def lineage_tasks(
     ]
     if lineage.model_error is not None or lineage.has_models():
         producers.append(("lineage.model", lineage.model))
-    return [LineageTask(kind=k, controls=LINEAGE_CONTROLS[k], produce=p) for k, p in producers]
+    return [LineageTask(kind=k, produce=p) for k, p in producers]
 
 
 def lineage_records(

@@ -33,6 +33,7 @@ from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import DataError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS
 
@@ -74,8 +75,6 @@ MIN_NAMED_CATEGORY_COUNT = 5
 MAX_SUMMARIZED_FEATURES = 100
 #: At most this many drift checks (reason sentences) appear in a record.
 MAX_CHECKS = 100
-#: Controls monitoring evidence speaks to: operation and monitoring (A.6.2.6), clause 9.1.
-MONITORING_CONTROLS: tuple[str, ...] = ("A.6.2.6", "9.1")
 COLLECTOR_NAME = "aims_mlops.monitoring"
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -707,7 +706,7 @@ def monitoring_record(
         subject=subject,
         metrics=metrics,
         details=details,
-        controls=MONITORING_CONTROLS,
+        controls=load_catalog().controls_for_kind("monitoring"),
         config_digest=config_digest,
     )
 

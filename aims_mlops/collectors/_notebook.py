@@ -30,13 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 
 if TYPE_CHECKING:
     from aims_mlops.collectors._lineage import LineageTask
 
 KIND = "notebook.provenance"
-CONTROLS: tuple[str, ...] = ("A.6.2.3",)
 COLLECTOR = "aims_mlops.notebook"
 #: Executed cells listed one by one in a record (all of them are covered by ``cells_sha256``).
 MAX_LISTED_CELLS = 200
@@ -503,7 +503,7 @@ def notebook_provenance_record(
         subject=Subject(run_id=run_id),
         metrics=metrics,
         details=details,
-        controls=CONTROLS,
+        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )
 
@@ -521,7 +521,6 @@ def notebook_tasks(
     return [
         LineageTask(
             kind=KIND,
-            controls=CONTROLS,
             produce=lambda: notebook_provenance_record(
                 run_id, system=system, tracker=tracker, config_digest=config_digest
             ),

@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from aims_mlops._errors import DataError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.evidence._record import EvidenceRecord, Outcome, Subject, new_record
 
 KIND = "performance"
-CONTROLS: tuple[str, ...] = ("A.6.2.4",)
 COLLECTOR = "aims_mlops.performance"
 
 #: At most this many metrics go into a record (thresholded ones first, then by name).
@@ -151,6 +151,6 @@ def performance_record(
         subject=subject,
         metrics={name: resolved[name] for name in kept},
         details=details,
-        controls=CONTROLS,
+        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )

@@ -386,9 +386,6 @@ class SystemConfig(_Model):
     def fairness_bounds(self) -> dict[str, dict[str, float | None]]:
         return {metric: t.as_bound() for metric, t in self.fairness.items()}
 
-    def performance_bounds(self) -> dict[str, dict[str, float | None]]:
-        return {metric: t.as_bound() for metric, t in self.performance.items()}
-
 
 # --------------------------------------------------------------------------- risks
 class ResidualRisk(_Model):

@@ -58,7 +58,8 @@ def evaluate_risk(
     owner: str,
 ) -> RiskResult:
     """Evaluate one risk. ``control_statuses(id)`` gives the verdicts the risk depends on."""
-    appetite = config.risk_criteria.appetite
+    criteria = config.risk_criteria
+    appetite = criteria.appetite
     reasons: list[str] = []
     evidence: list[str] = []
 
@@ -86,7 +87,7 @@ def evaluate_risk(
                 f"the declared likelihood {risk.likelihood} is used"
             )
     inherent = likelihood * risk.impact
-    relation = "above" if inherent > appetite else "within"
+    relation = "within" if criteria.accepts(inherent) else "above"
     reasons.append(
         f"inherent risk {likelihood} × {risk.impact} = {inherent} is {relation} the appetite "
         f"{appetite}"
@@ -126,7 +127,7 @@ def evaluate_risk(
             f"treating controls not satisfied: {', '.join(unsatisfied)}; residual = inherent"
         )
     residual = residual_likelihood * residual_impact
-    relation = "above" if residual > appetite else "within"
+    relation = "within" if criteria.accepts(residual) else "above"
     reasons.append(f"residual risk {residual} is {relation} the appetite {appetite}")
 
     return RiskResult(
@@ -144,8 +145,8 @@ def evaluate_risk(
         residual_impact=residual_impact,
         residual=residual,
         appetite=appetite,
-        above_appetite=residual > appetite,
-        inherent_above_appetite=inherent > appetite,
+        above_appetite=not criteria.accepts(residual),
+        inherent_above_appetite=not criteria.accepts(inherent),
         indicator_value=indicator_value,
         reasons=tuple(reasons),
         evidence=tuple(evidence),

@@ -16,8 +16,9 @@ Current, or stale
     recent record that names a run; records of other runs are stale (the same holds for a
     current model that names no version, run or dataset). Records without run or model
     (attestations, impact assessments, ...) are current unless expired.
-    Any record is stale when older than the rule's ``fresh_days`` (for A.6.2.6 and 9.1: the
-    system's ``monitoring.interval_days`` when declared) or past its ``valid_until``.
+    Any record is stale when older than the rule's ``fresh_days`` (for rules that follow the
+    monitoring interval: the system's ``monitoring.interval_days`` when declared) or past its
+    ``valid_until``.
 
 Paths of a rule
     kinds
@@ -74,9 +75,6 @@ from aims_mlops.evidence import EvidenceRecord, parse_timestamp
 if TYPE_CHECKING:
     from aims_mlops.catalog import CatalogEntry
     from aims_mlops.config import AimsConfig, SystemConfig
-
-#: Entries whose freshness follows the system's monitoring interval when one is declared.
-MONITORING_ENTRIES: frozenset[str] = frozenset({"A.6.2.6", "9.1"})
 
 #: Passing checks listed in a satisfied reason (the rest are counted).
 MAX_LISTED_CHECKS = 10
@@ -250,7 +248,7 @@ def staleness(
 
 
 def fresh_days_for(entry: CatalogEntry, scope: Scope) -> int:
-    if entry.id in MONITORING_ENTRIES and scope.monitoring_days:
+    if entry.rule.follows_monitoring_interval and scope.monitoring_days:
         return int(scope.monitoring_days)
     return int(entry.rule.fresh_days)
 
@@ -299,44 +297,64 @@ def describe_record(record: EvidenceRecord) -> list[str]:
     return [f"{label} {verb}" + (f" ({summary})" if summary else "")]
 
 
+def _kind_verdict(
+    kind: str, scope: Scope, *, now: datetime, fresh: int
+) -> tuple[str, list[str], str | None]:
+    """(status, reasons, evidence id) of one evidence kind: its latest current record decides."""
+    candidates = sorted(
+        (r for r in scope.records if record_kind(r) == kind), key=_order, reverse=True
+    )
+    if not candidates:
+        return MISSING, [f"no {kind} evidence recorded for {scope.label}"], None
+    first_stale: tuple[EvidenceRecord, str] | None = None
+    for record in candidates:
+        why = staleness(record, scope, now=now, fresh_days=fresh)
+        if why is None:
+            if record.kind == "error" or record.outcome == "error":
+                status = MISSING
+            elif record.outcome == "fail":
+                status = FAILING
+            else:
+                status = SATISFIED
+            return status, list(describe_record(record)), record.id
+        if first_stale is None:
+            first_stale = (record, why)
+    assert first_stale is not None
+    return STALE, [f"no current {kind} evidence: {first_stale[1]}"], first_stale[0].id
+
+
+def _group_verdict(
+    group: Sequence[str], scope: Scope, *, now: datetime, fresh: int
+) -> tuple[str, list[str], list[str]]:
+    """A group of alternative kinds: satisfied when any kind is; else the worst kind that has
+    evidence (a missing alternative never hides a failing or stale one)."""
+    verdicts = [_kind_verdict(kind, scope, now=now, fresh=fresh) for kind in group]
+    if len(verdicts) == 1:
+        status, reasons, record_id = verdicts[0]
+        return status, reasons, [record_id] if record_id else []
+    chosen = [v for v in verdicts if v[0] == SATISFIED]
+    if not chosen:
+        present = [v for v in verdicts if v[2] is not None]
+        status = worst(v[0] for v in present) if present else MISSING
+        chosen = [v for v in present if v[0] == status] or verdicts
+    status = chosen[0][0]
+    if status == MISSING and all(v[2] is None for v in verdicts):
+        return MISSING, [f"no {' or '.join(group)} evidence recorded for {scope.label}"], []
+    return (
+        status,
+        [r for v in chosen for r in v[1]],
+        [v[2] for v in chosen if v[2] is not None],
+    )
+
+
 def kinds_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> PathResult:
-    """Judge the automated evidence kinds of ``entry`` for ``scope``."""
+    """Judge the automated evidence kinds of ``entry`` for ``scope``: every group of kinds needs
+    a current passing record (of any kind of the group)."""
     fresh = fresh_days_for(entry, scope)
-    statuses: list[str] = []
-    reasons_by_kind: list[tuple[str, list[str]]] = []  # (status, reasons) per kind
-    evidence: list[str] = []
-    for kind in entry.rule.kinds:
-        candidates = sorted(
-            (r for r in scope.records if record_kind(r) == kind), key=_order, reverse=True
-        )
-        if not candidates:
-            statuses.append(MISSING)
-            reasons_by_kind.append((MISSING, [f"no {kind} evidence recorded for {scope.label}"]))
-            continue
-        latest_current = None
-        first_stale_reason = None
-        first_stale = None
-        for record in candidates:
-            why = staleness(record, scope, now=now, fresh_days=fresh)
-            if why is None:
-                latest_current = record
-                break
-            if first_stale_reason is None:
-                first_stale_reason, first_stale = why, record
-        if latest_current is None:
-            assert first_stale is not None and first_stale_reason is not None
-            statuses.append(STALE)
-            reasons_by_kind.append((STALE, [f"no current {kind} evidence: {first_stale_reason}"]))
-            evidence.append(first_stale.id)
-            continue
-        evidence.append(latest_current.id)
-        if latest_current.kind == "error" or latest_current.outcome == "error":
-            statuses.append(MISSING)
-        elif latest_current.outcome == "fail":
-            statuses.append(FAILING)
-        else:
-            statuses.append(SATISFIED)
-        reasons_by_kind.append((statuses[-1], list(describe_record(latest_current))))
+    verdicts = [
+        _group_verdict(group, scope, now=now, fresh=fresh) for group in entry.rule.kind_groups
+    ]
+    statuses = [v[0] for v in verdicts]
     if FAILING in statuses:
         status = FAILING
     elif all(s == SATISFIED for s in statuses):
@@ -345,7 +363,8 @@ def kinds_path(entry: CatalogEntry, scope: Scope, *, now: datetime) -> PathResul
         status = worst(statuses)
     # the decisive reasons first: what fails, then what is stale or missing, then what holds
     rank = {FAILING: 0, STALE: 1, MISSING: 2, SATISFIED: 3}
-    reasons = [r for _, group in sorted(reasons_by_kind, key=lambda g: rank[g[0]]) for r in group]
+    reasons = [r for v in sorted(verdicts, key=lambda v: rank[v[0]]) for r in v[1]]
+    evidence = [e for v in verdicts for e in v[2]]
     return PathResult(status, tuple(reasons), tuple(evidence))
 
 
@@ -592,7 +611,7 @@ class _ConfigChecker:
         problems: list[str] = []
         treated: list[str] = []
         for risk in risks:
-            if risk.score <= appetite:
+            if self.config.risk_criteria.accepts(risk.score):
                 continue
             if risk.treatment == "accept":
                 problems.append(

@@ -4,10 +4,21 @@ A record says what was observed (``kind``, ``outcome``, ``metrics``, bounded ``d
 what (``system`` and ``subject``: run, model version, dataset digests), by which collector and
 when, and which controls it speaks to. Its SHA-256 ``content_hash`` covers all of that, so any
 later change is detectable with :meth:`EvidenceRecord.verify`.
+
+Every kind of record is an :class:`EvidenceKind` in a :class:`KindRegistry`: the built-in ones
+(:data:`DEFAULT_KINDS`, kind -> producing collector, description) and those third-party packages
+register through the ``aims_mlops.evidence_kinds`` entry-point group (:func:`load_kinds`).
 """
 
+from aims_mlops.evidence._kinds import (
+    DEFAULT_KINDS,
+    ENTRY_POINT_GROUP,
+    EvidenceKind,
+    KindRegistry,
+    build_registry,
+    load_kinds,
+)
 from aims_mlops.evidence._record import (
-    KNOWN_KINDS,
     MAX_DETAILS_CHARS,
     OUTCOMES,
     SCHEMA_VERSION,
@@ -21,14 +32,19 @@ from aims_mlops.evidence._record import (
 )
 
 __all__ = [
-    "KNOWN_KINDS",
+    "DEFAULT_KINDS",
+    "ENTRY_POINT_GROUP",
     "MAX_DETAILS_CHARS",
     "OUTCOMES",
     "SCHEMA_VERSION",
     "CollectorInfo",
+    "EvidenceKind",
     "EvidenceRecord",
+    "KindRegistry",
     "Subject",
+    "build_registry",
     "canonical_json",
+    "load_kinds",
     "new_record",
     "parse_timestamp",
     "sign_hash",

@@ -23,28 +23,6 @@ Outcome = Literal["pass", "fail", "error", "info"]
 #: never a data dump: big tables go to run artifacts and the record holds their hash.
 MAX_DETAILS_CHARS = 32_000
 
-#: Evidence kinds the built-in collectors produce. Third-party collectors may add their own
-#: (a kind is any dotted lower-case name); the catalog's evidence rules name the kinds they accept.
-KNOWN_KINDS: tuple[str, ...] = (
-    "lineage.datasets",
-    "lineage.code",
-    "lineage.params",
-    "lineage.environment",
-    "lineage.compute",
-    "lineage.model",
-    "notebook.provenance",
-    "data_quality",
-    "fairness",
-    "performance",
-    "monitoring",
-    "deployment",
-    "system_card",
-    "attestation",
-    "impact_assessment",
-    "incident",
-    "error",
-)
-
 ERROR_UNKNOWN_OUTCOME = "outcome must be one of pass, fail, error, info; got {value!r}"
 ERROR_BAD_METRIC = "metric {name!r} must be a finite number; got {value!r}"
 ERROR_DETAILS_TOO_LARGE = (

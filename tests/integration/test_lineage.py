@@ -13,6 +13,7 @@ import pytest
 
 from aims_mlops import AimsWarning, CaptureError
 from aims_mlops.capture import reset_session
+from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors import _lineage
 from aims_mlops.collectors._digest import frame_sha256
 from aims_mlops.datasets import load_adult
@@ -139,7 +140,7 @@ def test_training_run_gets_verified_lineage(
         assert record.subject.experiment_id == run.info.experiment_id
         assert record.subject.model_name == "income-classifier"
         assert record.subject.model_version == str(version.version)
-        assert set(record.controls) == set(_lineage.LINEAGE_CONTROLS[record.kind])
+        assert record.controls == load_catalog().controls_for_kind(record.kind)
 
     datasets = records["lineage.datasets"]
     expected_digests = {train_ds.digest, frame_sha256(train), eval_ds.digest, frame_sha256(holdout)}
@@ -248,7 +249,7 @@ def test_failing_collector_becomes_error_record(
     assert errors[0].outcome == "error"
     assert errors[0].details["collector_kind"] == "lineage.compute"
     assert "cpuinfo unreadable" in errors[0].details["error"]
-    assert set(errors[0].controls) == set(_lineage.LINEAGE_CONTROLS["lineage.compute"])
+    assert errors[0].controls == load_catalog().controls_for_kind("lineage.compute")
     assert {r.kind for r in records} == {
         "error",
         "lineage.code",

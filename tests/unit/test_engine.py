@@ -57,25 +57,21 @@ entries:
     scope: system
     description: Fairness.
     evidence: {kinds: [fairness], fresh_days: 90}
-    nist_ai_rmf: [MEASURE 2.11]
   - id: A.6.2.6
     title: AI system operation and monitoring
     scope: system
     description: Monitoring.
-    evidence: {kinds: [monitoring], fresh_days: 30}
-    nist_ai_rmf: [MEASURE 2.4]
+    evidence: {kinds: [monitoring], fresh_days: 30, follows_monitoring_interval: true}
   - id: A.7.3
     title: Acquisition of data
     scope: system
     description: Data acquisition.
     evidence: {kinds: [lineage.datasets], attestation: rights to use the data}
-    nist_ai_rmf: [MAP 4.1]
   - id: A.7.4
     title: Quality of data for AI systems
     scope: system
     description: Data quality.
     evidence: {kinds: [data_quality], fresh_days: 90}
-    nist_ai_rmf: [MEASURE 2.1]
 """
 
 BASE_CONFIG = """

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from aims_mlops import DataError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._fairness import (
-    CONTROLS,
     ERROR_EMPTY,
     ERROR_LENGTH_MISMATCH,
     ERROR_MISSING_GROUP_VALUES,
@@ -252,7 +252,7 @@ def test_record_without_thresholds_is_info_and_verifies() -> None:
     record.verify()
     assert EvidenceRecord.from_json(record.to_json()) == record
     assert record.kind == "fairness"
-    assert record.controls == CONTROLS == ("A.5.4", "A.6.2.4")
+    assert record.controls == load_catalog().controls_for_kind("fairness")
     assert record.outcome == "info"
     assert (record.system, record.subject, record.config_digest) == ("credit", subject, "cfg")
     assert record.metrics["demographic_parity_difference"] == _approx(0.35)

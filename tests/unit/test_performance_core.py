@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from aims_mlops import DataError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._performance import (
-    CONTROLS,
     ERROR_NOT_METRICS,
     MAX_RECORD_METRICS,
     metrics_from_evaluation,
@@ -75,7 +75,7 @@ def test_passing_record() -> None:
     )
     assert record.kind == "performance"
     assert record.outcome == "pass"
-    assert record.controls == CONTROLS == ("A.6.2.4",)
+    assert record.controls == load_catalog().controls_for_kind("performance")
     assert record.system == "credit-scoring"
     assert record.subject.run_id == "r1"
     assert record.config_digest == "abc"

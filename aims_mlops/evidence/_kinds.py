@@ -1,0 +1,240 @@
+"""Evidence kinds: what each kind of record is, and which collector produces it.
+
+Built-in kinds are listed in :data:`DEFAULT_KINDS`, the way datasette lists its default plugins;
+a third-party package adds its own through the ``aims_mlops.evidence_kinds`` entry-point group
+(each entry point names an :class:`EvidenceKind` or a sequence of them). Both go through the same
+:meth:`KindRegistry.register`, which refuses a name it already holds. Nothing registers by being
+imported.
+
+Which controls a kind serves is not written here: that is the catalog's evidence rules
+(:meth:`aims_mlops.catalog.Catalog.controls_for_kind`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aims_mlops._errors import EvidenceError
+
+ENTRY_POINT_GROUP = "aims_mlops.evidence_kinds"
+
+#: ``evidence``: named by catalog rules; ``attestation``: a person's statement, matched to the
+#: entry it names; ``bookkeeping``: records about capture itself (a collector's failure).
+KindRole = Literal["evidence", "attestation", "bookkeeping"]
+
+ERROR_DUPLICATE_KIND = (
+    "evidence kind {name!r} is already registered (by {existing}); "
+    "{source} cannot register it again"
+)
+ERROR_BAD_KIND_NAME = (
+    "evidence kind name {name!r} must be dotted lower-case words, like 'data_quality' or "
+    "'lineage.code'"
+)
+ERROR_BAD_ENTRY_POINT = (
+    "entry point {name!r} in group {group!r} must give an EvidenceKind or a sequence of them; "
+    "got {value!r}"
+)
+ERROR_UNKNOWN_KIND = "unknown evidence kind {name!r}; registered kinds: {known}"
+
+_KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+_AUTOLOG = "`aims_mlops.autolog()` then train inside `mlflow.start_run()`"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceKind:
+    """One kind of evidence record.
+
+    ``producer`` is the dotted path of the public callable that produces it; ``action`` the exact
+    call or command a user runs to produce it (the catalog builds "how to close a gap" from it).
+    """
+
+    name: str
+    producer: str
+    description: str
+    action: str
+    role: KindRole = "evidence"
+    source: str = "aims_mlops"
+
+    def __post_init__(self) -> None:
+        if not _KIND_NAME.match(self.name):
+            raise EvidenceError(ERROR_BAD_KIND_NAME.format(name=self.name))
+
+
+#: The kinds aims_mlops itself produces, in the order they are documented.
+DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
+    EvidenceKind(
+        name="lineage.datasets",
+        producer="aims_mlops.autolog",
+        description="the run's input datasets with full-content SHA-256 digests, schema and source",
+        action=_AUTOLOG,
+    ),
+    EvidenceKind(
+        name="lineage.code",
+        producer="aims_mlops.autolog",
+        description="the code version: git commit, dirty flag and a hash of uncommitted changes",
+        action=_AUTOLOG,
+    ),
+    EvidenceKind(
+        name="lineage.params",
+        producer="aims_mlops.autolog",
+        description="the run's training parameters",
+        action=_AUTOLOG,
+    ),
+    EvidenceKind(
+        name="lineage.environment",
+        producer="aims_mlops.autolog",
+        description="Python, platform and the versions of the libraries the run used",
+        action=_AUTOLOG,
+    ),
+    EvidenceKind(
+        name="lineage.compute",
+        producer="aims_mlops.autolog",
+        description="the machine the run trained on: CPU, memory, accelerators",
+        action=_AUTOLOG,
+    ),
+    EvidenceKind(
+        name="lineage.model",
+        producer="aims_mlops.autolog",
+        description="the logged model and its registered version, bound to the run",
+        action=_AUTOLOG,
+    ),
+    EvidenceKind(
+        name="notebook.provenance",
+        producer="aims_mlops.load_ipython_extension",
+        description="which notebook cells ran, in which order, in one kernel, with their hashes",
+        action="`%load_ext aims_mlops` in the notebook",
+    ),
+    EvidenceKind(
+        name="data_quality",
+        producer="aims_mlops.check_data",
+        description="Great Expectations results for a dataset (values stripped unless opted in)",
+        action='`aims_mlops.check_data(df, name="training")`',
+    ),
+    EvidenceKind(
+        name="fairness",
+        producer="aims_mlops.assess_fairness",
+        description="group fairness metrics per sensitive feature against declared thresholds",
+        action=(
+            '`aims_mlops.assess_fairness(y_true, y_pred, sensitive_features=X[["sex", "race"]])`'
+        ),
+    ),
+    EvidenceKind(
+        name="performance",
+        producer="aims_mlops.validate_performance",
+        description="evaluation metrics against the declared performance thresholds",
+        action=(
+            '`aims_mlops.validate_performance({"accuracy": ..., "roc_auc": ...})` in the '
+            "training run"
+        ),
+    ),
+    EvidenceKind(
+        name="monitoring",
+        producer="aims_mlops.monitor",
+        description="a production batch's data quality and drift against the reference data",
+        action="`aims_mlops.monitor(current_df, reference_df)`",
+    ),
+    EvidenceKind(
+        name="deployment",
+        producer="aims_mlops.run_gate",
+        description="a model version promoted after passing the gate, with the gate's verdict",
+        action="`aims gate SYSTEM --promote`",
+    ),
+    EvidenceKind(
+        name="system_card",
+        producer="aims_mlops.reports.system_card_record",
+        description="the system card of a report: intended use, owner, metrics, limitations",
+        action="`aims report SYSTEM`",
+    ),
+    EvidenceKind(
+        name="attestation",
+        producer="aims_mlops.attest",
+        description="a named person vouches for a document that no run can show",
+        action='`aims attest CONTROL --by "<name>" --document <url-or-path>`',
+        role="attestation",
+    ),
+    EvidenceKind(
+        name="error",
+        producer="aims_mlops.capture.error_record",
+        description="a collector failed; the record names the kind it tried to produce",
+        action="fix the collector's error and capture again",
+        role="bookkeeping",
+    ),
+)
+
+
+class KindRegistry:
+    """The evidence kinds known in this process; a name is registered once, never replaced."""
+
+    __slots__ = ("_kinds",)
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, EvidenceKind] = {}
+
+    def register(self, kind: EvidenceKind) -> None:
+        """Add ``kind``; :class:`EvidenceError` when its name is already registered."""
+        existing = self._kinds.get(kind.name)
+        if existing is not None:
+            raise EvidenceError(
+                ERROR_DUPLICATE_KIND.format(
+                    name=kind.name, existing=existing.source, source=kind.source
+                )
+            )
+        self._kinds[kind.name] = kind
+
+    def get(self, name: str) -> EvidenceKind:
+        kind = self._kinds.get(name)
+        if kind is None:
+            raise EvidenceError(ERROR_UNKNOWN_KIND.format(name=name, known=", ".join(self.names)))
+        return kind
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._kinds
+
+    def __iter__(self) -> Iterator[EvidenceKind]:
+        return iter(self._kinds.values())
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._kinds)
+
+    def with_role(self, role: KindRole) -> tuple[EvidenceKind, ...]:
+        return tuple(k for k in self._kinds.values() if k.role == role)
+
+
+def _entry_point_kinds(value: Any, *, name: str) -> Iterable[EvidenceKind]:
+    items = (value,) if isinstance(value, EvidenceKind) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(k, EvidenceKind) for k in items):
+        raise EvidenceError(
+            ERROR_BAD_ENTRY_POINT.format(name=name, group=ENTRY_POINT_GROUP, value=value)
+        )
+    return items
+
+
+def build_registry(
+    *, defaults: Iterable[EvidenceKind] = DEFAULT_KINDS, entry_points: bool = True
+) -> KindRegistry:
+    """A registry of ``defaults`` then the kinds of installed ``aims_mlops.evidence_kinds``
+    entry points, all through :meth:`KindRegistry.register`."""
+    registry = KindRegistry()
+    for kind in defaults:
+        registry.register(kind)
+    if entry_points:
+        from importlib.metadata import entry_points as installed
+
+        for point in installed(group=ENTRY_POINT_GROUP):
+            for kind in _entry_point_kinds(point.load(), name=point.name):
+                registry.register(kind)
+    return registry
+
+
+@functools.cache
+def load_kinds() -> KindRegistry:
+    """The evidence kinds of this installation (built in, then entry points), read once."""
+    return build_registry()
