@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import warnings
 from collections.abc import Mapping
@@ -11,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import aims_mlops
 from aims_mlops import AimsWarning, CaptureError
 from aims_mlops.capture import (
     WARNING_CAPTURE_FAILED,
@@ -30,7 +28,6 @@ from aims_mlops.catalog import load_catalog
 from aims_mlops.config import example_config_text, parse_config
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 
-PACKAGE = Path(aims_mlops.__file__).parent
 KEY = b"test-signing-key"
 
 
@@ -210,17 +207,3 @@ def test_an_explicit_context_leaves_the_session_alone() -> None:
     capture(context(FakeStore(), strict=False), "fairness", produce=fairness_record)
     assert get_session() is session
 
-
-# -- the catalog is the only source of control ids ------------------------------------------------
-NO_CONTROL_IDS = ("capture", "judgement", "integrations")
-
-
-def test_no_control_id_literal_in_capture_judgement_or_integration_code() -> None:
-    ids = {entry.id for entry in load_catalog().entries}
-    found: list[str] = []
-    for folder in NO_CONTROL_IDS:
-        for path in sorted((PACKAGE / folder).glob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Constant) and str(node.value).strip() in ids:
-                    found.append(f"{folder}/{path.name}:{node.lineno}: {node.value!r}")
-    assert found == []
