@@ -261,9 +261,9 @@ def run_demo(
     """
     import aims_mlops as aims
     from aims_mlops._files import write_atomically
-    from aims_mlops._judge import judge
     from aims_mlops.config import example_config_text
     from aims_mlops.engine import summary_dict
+    from aims_mlops.judgement import judge
     from aims_mlops.reports import render_html
 
     workdir = Path(workdir).resolve()

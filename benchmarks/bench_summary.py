@@ -129,13 +129,13 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
     """Seconds spent in one summary's parts: current model, records, engine."""
     from datetime import UTC, datetime
 
-    from aims_mlops import _capture
+    from aims_mlops.capture import make_store
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import load_config
     from aims_mlops.engine import assess
 
     cfg = load_config(config)
-    store = _capture.make_store(cfg, tracking_uri=uri)
+    store = make_store(cfg, tracking_uri=uri)
     binding = cfg.system(system).mlflow
     catalog = load_catalog()
     began = time.perf_counter()
@@ -177,12 +177,12 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
 
 def full_judge(uri: str, config: Path, systems: Sequence[str] | None = None) -> Any:
     """judge() reading every run of each system (the read path before ``records_for``)."""
-    from aims_mlops import _capture
-    from aims_mlops._judge import judge
+    from aims_mlops.capture import make_store
     from aims_mlops.config import load_config
+    from aims_mlops.judgement import judge
 
     cfg = load_config(config)
-    store = _capture.make_store(cfg, tracking_uri=uri)
+    store = make_store(cfg, tracking_uri=uri)
     return judge(config=config, systems=systems, store=store, full_history=True).assessment
 
 

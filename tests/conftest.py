@@ -155,10 +155,10 @@ def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             mlflow.end_run()
         fluent._active_experiment_id = None
         _tracking_service.utils._tracking_uri = None
-    if "aims_mlops._capture" in sys.modules:
-        from aims_mlops import _capture
+    if "aims_mlops.capture" in sys.modules:
+        from aims_mlops.capture import reset_session
 
-        _capture.set_session(None)
+        reset_session()
     if "aims_mlops.integrations._autolog" in sys.modules:
         from aims_mlops.integrations import _autolog
 

@@ -239,10 +239,9 @@ def attest_command(
     statement: str | None,
 ) -> None:
     """Record that a named person vouches for a document serving CONTROL."""
-    from aims_mlops import _api, _capture
+    from aims_mlops.capture import attest
 
-    _capture.set_session(None)
-    record = _api.attest(
+    record = attest(
         control,
         by=by,
         document=document,
@@ -266,9 +265,9 @@ def _default_config_exists() -> bool:
 @config_option
 def sync_command(config: Path | None) -> None:
     """Upload evidence spooled while the tracking store was unreachable (each record once)."""
-    from aims_mlops import _capture
+    from aims_mlops.capture import make_store
 
-    store = _capture.make_store(_load_optional_config(config))
+    store = make_store(_load_optional_config(config))
     report = store.sync(progress=sys.stderr.isatty())
     click.echo(
         f"uploaded {report.uploaded}, already present {report.already_present}, "
@@ -298,8 +297,8 @@ def _load_optional_config(config: Path | None) -> Any:
 def summary_command(config: Path | None, system: str, model_version: str | None, fmt: str) -> None:
     """Where SYSTEM stands: every clause and control with its first reason, the risks, the
     gaps with their owners (``--format json``: everything, with reasons and evidence ids)."""
-    from aims_mlops._judge import judge
     from aims_mlops.engine import summary_dict
+    from aims_mlops.judgement import judge
     from aims_mlops.presentation import listing_text
 
     result = judge(config=config, systems=[system], model_versions={system: model_version})
@@ -315,8 +314,8 @@ def summary_command(config: Path | None, system: str, model_version: str | None,
 @format_option("table", "json")
 def status_command(config: Path | None, fmt: str) -> None:
     """Every in-scope system: score, risks above appetite, gaps."""
-    from aims_mlops._judge import judge
     from aims_mlops.engine import status_rows
+    from aims_mlops.judgement import judge
 
     rows = status_rows(judge(config=config).assessment)
     if fmt == "json":
@@ -334,8 +333,8 @@ SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementatio
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
     """The Statement of Applicability: every Annex A control, applicable or justified out."""
-    from aims_mlops._judge import judge
     from aims_mlops.engine import soa_rows
+    from aims_mlops.judgement import judge
 
     rows = soa_rows(judge(config=config).assessment)
     if fmt == "xlsx":
@@ -363,8 +362,8 @@ def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
 @format_option("table", "json")
 def risks_command(config: Path | None, fmt: str) -> None:
     """The risk register: inherent and residual scores against the appetite."""
-    from aims_mlops._judge import judge
     from aims_mlops.engine import risk_rows
+    from aims_mlops.judgement import judge
 
     rows = risk_rows(judge(config=config).assessment)
     if fmt == "json":
@@ -404,9 +403,9 @@ def verify_command(config: Path | None, pack: Path | None, system: str | None) -
             sys.exit(1)
         click.echo(f"{pack}: every member intact and present")
         return
-    from aims_mlops import _capture
+    from aims_mlops.capture import make_store
 
-    report = _capture.make_store(_load_optional_config(config)).verify(system=system)
+    report = make_store(_load_optional_config(config)).verify(system=system)
     for problem in report.problems:
         click.echo(problem, err=True)
     click.echo(

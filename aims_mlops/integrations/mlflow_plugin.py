@@ -98,13 +98,13 @@ def _active_experiment_name() -> str | None:
 
 def run_context_tags() -> dict[str, str]:
     """The tags a new run gets: ``aims.system`` and ``aims.config_digest`` ({} when no system)."""
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
-    session = _capture.get_session()
+    session = capture.get_session()
     experiment_name = None
-    if not (session.system or os.environ.get(_capture.ENV_SYSTEM)) and session.config is not None:
+    if not (session.system or os.environ.get(capture.ENV_SYSTEM)) and session.config is not None:
         experiment_name = _active_experiment_name()
-    system = _capture.resolve_system(experiment_name=experiment_name)
+    system = capture.resolve_system(experiment_name=experiment_name)
     if not system:
         return {}
     tags = {TAG_SYSTEM: system}

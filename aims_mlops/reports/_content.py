@@ -57,7 +57,7 @@ class ReportError(AimsError):
 
 
 class JudgementLike(Protocol):
-    """What a report needs of :class:`aims_mlops._judge.Judgement` (unit tests build their own)."""
+    """What a report needs of :class:`aims_mlops.judgement.Judgement` (tests build their own)."""
 
     @property
     def assessment(self) -> Assessment: ...

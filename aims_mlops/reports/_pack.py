@@ -99,7 +99,7 @@ class PackError(AimsError):
 
 
 class PackJudgement(Protocol):
-    """What the pack needs of :class:`aims_mlops._judge.Judgement`."""
+    """What the pack needs of :class:`aims_mlops.judgement.Judgement`."""
 
     @property
     def assessment(self) -> Assessment: ...

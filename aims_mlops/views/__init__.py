@@ -28,8 +28,8 @@ from aims_mlops.views._model import (
 )
 
 if TYPE_CHECKING:
-    from aims_mlops._judge import Judgement
     from aims_mlops.config import AimsConfig
+    from aims_mlops.judgement import Judgement
     from aims_mlops.views._dashboard import Dashboard
     from aims_mlops.views._portfolio import Portfolio
 

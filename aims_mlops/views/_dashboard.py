@@ -49,8 +49,8 @@ from aims_mlops.views._widgets import (
 )
 
 if TYPE_CHECKING:
-    from aims_mlops._judge import Judgement
     from aims_mlops.config import AimsConfig
+    from aims_mlops.judgement import Judgement
 
 ERROR_NO_SYSTEM = (
     "which AI system? pass dashboard('<id>'), bind one with aims_mlops.init(system=...) or "
@@ -641,10 +641,10 @@ class Dashboard:
 
     def _attest_config(self) -> str | None:
         """The config path to hand to ``attest`` when the session does not use this one."""
-        from aims_mlops import _capture
+        from aims_mlops import capture
 
         path = Path(self.judgement.config_path)
-        session = _capture.get_session()
+        session = capture.get_session()
         if not path.is_file():
             return None
         if (
@@ -703,7 +703,7 @@ class Dashboard:
 
     def refresh(self) -> None:
         """Judge the system again (re-reading ``aims.yaml`` and the evidence) and re-render."""
-        from aims_mlops._judge import judge
+        from aims_mlops.judgement import judge
 
         self.judgement = judge(
             config=self._judge_config(),
@@ -722,11 +722,11 @@ def resolve_system(
 ) -> str:
     """The system to show: explicit > the session's binding / ``$AIMS_SYSTEM`` > the only
     in-scope (or assessed) system."""
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
     if system:
         return system
-    bound = _capture.get_session().system or os.environ.get(_capture.ENV_SYSTEM)
+    bound = capture.get_session().system or os.environ.get(capture.ENV_SYSTEM)
     if bound:
         return bound
     candidates = (
@@ -743,9 +743,9 @@ def resolve_system(
 
 def default_config() -> str | os.PathLike[str] | None:
     """The config the session was bound to (``aims_mlops.init(config=...)``), if any."""
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
-    session = _capture.get_session()
+    session = capture.get_session()
     return session.config_path if session.config is not None else None
 
 
@@ -774,8 +774,8 @@ def dashboard(
             config=config,
             read_only=read_only,
         )
-    from aims_mlops._judge import judge
     from aims_mlops.config import AimsConfig, load_config
+    from aims_mlops.judgement import judge
 
     source = config if config is not None else default_config()
     loaded = source if isinstance(source, AimsConfig) else load_config(source)

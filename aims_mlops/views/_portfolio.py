@@ -26,8 +26,8 @@ from aims_mlops.views._widgets import (
 )
 
 if TYPE_CHECKING:
-    from aims_mlops._judge import Judgement
     from aims_mlops.config import AimsConfig
+    from aims_mlops.judgement import Judgement
 
 
 def _score_bar(score: float) -> str:
@@ -163,7 +163,7 @@ class Portfolio:
 
     def refresh(self) -> None:
         """Judge every in-scope system again and re-render (the open dashboard too)."""
-        from aims_mlops._judge import judge
+        from aims_mlops.judgement import judge
 
         self.judgement = judge(config=self._judge_config(), store=self.judgement.store)
         self.model = portfolio_model(self.judgement.assessment)
@@ -194,7 +194,7 @@ def portfolio(
     ``read_only=True`` opens read-only dashboards (no attestation form).
     """
     if judgement is None:
-        from aims_mlops._judge import judge
+        from aims_mlops.judgement import judge
 
         source = config if config is not None else default_config()
         judgement = judge(config=source)

@@ -197,7 +197,7 @@ def test_demo_ends_with_one_screen(
     assert lines[0] == "Applicant income classifier (income-classifier)"
     assert "controls:" not in out  # the full listing stays in `aims summary`
 
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
 
     monkeypatch.chdir(demo_dir)  # the demo's store: ./mlflow.db and ./mlruns
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{demo_dir / 'mlflow.db'}")

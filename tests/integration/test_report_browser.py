@@ -197,7 +197,7 @@ def workspace(isolated_mlflow: str, tmp_path: Path) -> tuple[Path, str]:
 def test_report_command_writes_the_report_and_records_a_system_card(
     workspace: tuple[Path, str], cli_group: click.Group, tmp_path: Path
 ) -> None:
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
 
     config, run_id = workspace
     before = judge(config=config).assessment.systems[SYSTEM]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from aims_mlops._judge import Judgement
 from aims_mlops.catalog import load_catalog
 from aims_mlops.config import example_config_text, parse_config
 from aims_mlops.engine import CurrentModel, assess, soa_rows
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.judgement import Judgement
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SYSTEM = "income-classifier"
