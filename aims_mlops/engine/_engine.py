@@ -190,12 +190,7 @@ class _Evaluation:
             )
         )
         problems = [
-            f"{r.id}: residual {r.residual} is above the appetite {r.appetite} and "
-            + (
-                "its acceptance names no approver (risks[].acceptance: by, on)"
-                if r.treatment == "accept"
-                else "its treatment has not brought it within (see the risk's reasons)"
-            )
+            f"{r.id}: residual {r.residual} is above the appetite {r.appetite}: {_why_untreated(r)}"
             for r in risks
             if r.unresolved
         ]
@@ -398,6 +393,21 @@ def assess(
             for r in config.risks
             if r.system is not None and r.system not in evaluation.in_scope
         ),
+    )
+
+
+def _why_untreated(risk: RiskResult) -> str:
+    """Why a risk's treatment has not brought it within the appetite, from its own reasons."""
+    if risk.treatment == "accept":
+        named = next((r for r in risk.reasons if r.startswith("not accepted: ")), None)
+        return named.removeprefix("not accepted: ") if named else "it is accepted by no one"
+    return next(
+        (
+            r.removesuffix("; residual = inherent")
+            for r in risk.reasons
+            if r.startswith("treating controls not satisfied")
+        ),
+        "its declared residual is above the appetite too",
     )
 
 

@@ -33,6 +33,7 @@ from aims_mlops.judgement._gate import (
     evaluate_gate,
     run_gate,
     set_alias,
+    verification_controls,
 )
 from aims_mlops.judgement._judge import Judgement, judge, status, summary
 
@@ -62,4 +63,5 @@ __all__ = [
     "set_alias",
     "status",
     "summary",
+    "verification_controls",
 ]

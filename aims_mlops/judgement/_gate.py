@@ -2,8 +2,12 @@
 
 :func:`evaluate_gate` is a pure function of one system's assessment (the engine's verdict). It
 passes when every required entry is ``satisfied`` or ``not_applicable`` (with no ``require``:
-when no entry is ``failing``), the conformity score reaches ``min_score``, and (``block_on_risk``)
-no risk is above the appetite. Otherwise it fails and names every reason, one line each.
+when no entry is ``failing`` and the system's verification controls, see
+:func:`verification_controls`, are satisfied for the version: missing or stale verification
+evidence blocks as failing evidence does), the conformity score reaches ``min_score``, and
+(``block_on_risk``) no risk stays above the appetite without an approved acceptance. Otherwise
+it fails and names every reason, one line each. ``gate:`` in aims.yaml sets a system's
+``require`` and ``min_score``.
 
 :func:`run_gate` gathers the evidence, evaluates the gate and, on request, promotes the version
 (moves the registered model alias) and records the promotion, or the blocked promotion, as a
@@ -27,7 +31,7 @@ from aims_mlops._errors import AimsError
 from aims_mlops.engine import NOT_APPLICABLE, SATISFIED, CurrentModel, SystemAssessment
 
 if TYPE_CHECKING:
-    from aims_mlops.config import AimsConfig
+    from aims_mlops.config import AimsConfig, SystemConfig
     from aims_mlops.evidence import EvidenceRecord
     from aims_mlops.judgement._judge import Judgement
     from aims_mlops.store import EvidenceStore
@@ -116,6 +120,25 @@ def deployment_controls() -> tuple[str, ...]:
     return load_catalog().controls_for_kind(DEPLOYMENT_KIND)
 
 
+def verification_controls(system: SystemConfig) -> tuple[str, ...]:
+    """The controls whose evidence verifies a version against what ``system`` declares: for
+    each kind of evidence its declarations call for (performance thresholds: ``performance``,
+    data-quality expectations: ``data_quality``, fairness thresholds: ``fairness``), the
+    catalog's controls for that kind, in catalog order."""
+    from aims_mlops.catalog import load_catalog
+
+    kinds = []
+    if system.performance:
+        kinds.append("performance")
+    if system.data_quality is not None and system.data_quality.expectations:
+        kinds.append("data_quality")
+    if system.fairness:
+        kinds.append("fairness")
+    catalog = load_catalog()
+    wanted = {c for kind in kinds for c in catalog.controls_for_kind(kind)}
+    return tuple(e.id for e in catalog.entries if e.id in wanted)
+
+
 def _control_failure(status: Any) -> str:
     reason = status.reasons[0] if status.reasons else status.title
     return f"{status.id} {status.status}: {reason}"
@@ -125,10 +148,14 @@ def evaluate_gate(
     system_assessment: SystemAssessment,
     *,
     require: Sequence[str] = (),
+    verification: Sequence[str] = (),
     min_score: float | None = None,
     block_on_risk: bool = True,
 ) -> GateResult:
-    """Judge one system's assessment against the gate's conditions (pure, no I/O)."""
+    """Judge one system's assessment against the gate's conditions (pure, no I/O).
+
+    ``verification``: with no ``require``, the entries whose evidence must be satisfied for the
+    version (:func:`verification_controls` of the system)."""
     if min_score is not None and not 0.0 <= float(min_score) <= 1.0:
         raise GateError(ERROR_BAD_MIN_SCORE.format(value=min_score))
     required = tuple(dict.fromkeys(r.strip() for r in require if r.strip()))
@@ -150,6 +177,15 @@ def evaluate_gate(
     else:
         checked = tuple(i for i in by_id if i not in own)
         failures.extend(_control_failure(by_id[i]) for i in checked if by_id[i].status == "failing")
+        model = system_assessment.model
+        about = f" for {model.describe()}" if model is not None else ""
+        for control_id in verification:
+            status = by_id.get(control_id)
+            if status is not None and status.status not in (*PASSING_STATUSES, "failing"):
+                failures.append(
+                    f"{_control_failure(status)} (verification evidence{about} must be current "
+                    "before release)"
+                )
     score = system_assessment.score
     if min_score is not None and score < min_score:
         shortfall = round(float(min_score) - score, 4)
@@ -158,10 +194,11 @@ def evaluate_gate(
         )
     if block_on_risk:
         for risk in system_assessment.risks_above_appetite:
-            failures.append(
-                f"risk {risk.id} ({risk.category}): residual score {risk.residual} is above the "
-                f"appetite {risk.appetite}"
-            )
+            if risk.unresolved:
+                failures.append(
+                    f"risk {risk.id} ({risk.category}): residual score {risk.residual} is above "
+                    f"the appetite {risk.appetite}"
+                )
     return GateResult(
         system=system_assessment.system,
         passed=not failures,
@@ -301,10 +338,14 @@ def run_gate(
             raise GateError(
                 ERROR_UNKNOWN_VERSION.format(system=system, model=registered, version=model_version)
             )
+    declared = system_config.gate
     result = evaluate_gate(
         judgement.assessment.systems[system],
-        require=require,
-        min_score=min_score,
+        require=require or (declared.require if declared is not None else ()),
+        verification=verification_controls(system_config),
+        min_score=min_score
+        if min_score is not None
+        else (declared.min_score if declared is not None else None),
         block_on_risk=block_on_risk,
     )
     if record is None:

@@ -57,6 +57,7 @@ def fairness(at: str, dpd: float, run: str) -> EvidenceRecord:
         collector="fairness",
         controls=["A.5.4", "A.6.2.4"],
         metrics={"demographic_parity_difference": dpd},
+        details={"checks": [{"passed": dpd <= 0.1, "reason": f"DPD = {dpd:g}"}]},
         subject=Subject(run_id=run),
         collected_at=at,
     )
@@ -70,6 +71,7 @@ def quality(at: str, percent: float, run: str) -> EvidenceRecord:
         collector="data_quality",
         controls=["A.7.4", "A.6.2.4"],
         metrics={"success_percent": percent},
+        details={"checks": [{"passed": percent == 100, "reason": f"{percent:g} % passed"}]},
         subject=Subject(run_id=run),
         collected_at=at,
     )
@@ -79,12 +81,14 @@ POLICY = attestation("A.2.2", "2026-01-10T09:00:00Z")
 F1 = fairness("2026-01-15T10:00:00Z", 0.19, "run-1")
 D1 = quality("2026-01-15T10:00:00Z", 90.0, "run-1")
 REVIEW = attestation("9.3.1", "2026-02-01T15:00:00Z")
-RIGHTS = attestation(
-    "A.7.3", "2026-02-05T08:00:00Z", system=SYSTEM, valid_until="2026-03-15T00:00:00Z"
+# A.8.2 is met by a system card logged with the version, or by an attestation that the
+# documentation was published: here the attestation, which expires soon
+PUBLISHED = attestation(
+    "A.8.2", "2026-02-05T08:00:00Z", system=SYSTEM, valid_until="2026-03-15T00:00:00Z"
 )
 F2 = fairness("2026-02-10T10:00:00Z", 0.04, "run-2")
 D2 = quality("2026-02-10T10:00:00Z", 100.0, "run-2")
-HISTORY = [POLICY, F1, D1, REVIEW, RIGHTS, F2, D2]
+HISTORY = [POLICY, F1, D1, REVIEW, PUBLISHED, F2, D2]
 
 
 def at(records: list[EvidenceRecord], moment: datetime) -> list[EvidenceRecord]:
@@ -141,12 +145,17 @@ def test_audit_sample_is_random_but_reproducible(tmp_path: Path) -> None:
 def test_failing_opens_and_satisfied_closes(tmp_path: Path) -> None:
     january = datetime(2026, 1, 20, tzinfo=UTC)
     first = nonconformities(make_judgement(tmp_path, at(HISTORY, january), now=january), None)
+    # the example's risks stay above the appetite (no treating control is evidenced), so the
+    # treatment clause 8.3 and the planning clause 6.1 that rests on it are nonconformities too
     assert [(e["id"], e["control"], e["status"]) for e in first] == [
-        ("NC-0001", "A.5.4", "open"),
-        ("NC-0002", "A.6.2.4", "open"),
-        ("NC-0003", "A.7.4", "open"),
+        ("NC-0001", "6.1", "open"),
+        ("NC-0002", "8.3", "open"),
+        ("NC-0003", "A.5.4", "open"),
+        ("NC-0004", "A.6.2.4", "open"),
+        ("NC-0005", "A.7.4", "open"),
     ]
-    nc = first[0]
+    assert first[0]["system"] is None  # 6.1 is the organization's
+    nc = first[2]
     assert nc["system"] == SYSTEM
     assert nc["opened_at"] == "2026-01-20T00:00:00Z"
     assert nc["due"] == "2026-02-19T00:00:00Z"
@@ -161,19 +170,23 @@ def test_failing_opens_and_satisfied_closes(tmp_path: Path) -> None:
     second = nonconformities(make_judgement(tmp_path, at(HISTORY, february), now=february), first)
     states = {e["id"]: (e["status"], e["closed_at"]) for e in second}
     assert states == {
-        "NC-0001": ("closed", "2026-02-15T00:00:00Z"),  # fairness passes for run-2
-        "NC-0002": ("open", None),  # A.6.2.4 still lacks performance evidence: not satisfied
-        "NC-0003": ("closed", "2026-02-15T00:00:00Z"),
+        "NC-0001": ("open", None),  # the risks are still untreated
+        "NC-0002": ("open", None),
+        "NC-0003": ("closed", "2026-02-15T00:00:00Z"),  # fairness passes for run-2
+        "NC-0004": ("open", None),  # A.6.2.4 still lacks performance evidence: not satisfied
+        "NC-0005": ("closed", "2026-02-15T00:00:00Z"),
     }
 
     march = datetime(2026, 3, 1, tzinfo=UTC)
     relapse = [*HISTORY, fairness("2026-02-20T10:00:00Z", 0.3, "run-3")]
     third = nonconformities(make_judgement(tmp_path, relapse, now=march), second)
     assert [(e["id"], e["control"], e["status"]) for e in third] == [
-        ("NC-0001", "A.5.4", "closed"),
-        ("NC-0002", "A.6.2.4", "open"),
-        ("NC-0003", "A.7.4", "closed"),
-        ("NC-0004", "A.5.4", "open"),
+        ("NC-0001", "6.1", "open"),
+        ("NC-0002", "8.3", "open"),
+        ("NC-0003", "A.5.4", "closed"),
+        ("NC-0004", "A.6.2.4", "open"),
+        ("NC-0005", "A.7.4", "closed"),
+        ("NC-0006", "A.5.4", "open"),
     ]
 
 
@@ -181,7 +194,12 @@ def test_entries_of_unassessed_systems_are_left_alone(tmp_path: Path) -> None:
     other = {"id": "NC-0009", "system": "fraud-model", "control": "A.5.4", "status": "open"}
     register = nonconformities(make_judgement(tmp_path, [F2], now=NOW), [dict(other)])
     assert register[0] == other
-    assert [e["id"] for e in register] == ["NC-0009"]  # A.5.4 passes now: nothing new
+    # A.5.4 passes now: nothing new for it; the untreated risks open 6.1 and 8.3
+    assert [(e["id"], e["control"]) for e in register] == [
+        ("NC-0009", "A.5.4"),
+        ("NC-0010", "6.1"),
+        ("NC-0011", "8.3"),
+    ]
 
 
 def test_register_is_persisted_next_to_the_config(tmp_path: Path) -> None:
@@ -190,7 +208,7 @@ def test_register_is_persisted_next_to_the_config(tmp_path: Path) -> None:
     assert path == tmp_path / ".aims" / "nonconformities.json"
     written = update_nonconformity_register(judgement)
     assert json.loads(path.read_text()) == written
-    assert {e["control"] for e in written} == {"A.5.4", "A.6.2.4"}
+    assert {e["control"] for e in written} == {"6.1", "8.3", "A.5.4", "A.6.2.4"}
     assert update_nonconformity_register(judgement) == written
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
@@ -217,9 +235,9 @@ def test_review_pack_trends_changes_and_actions(tmp_path: Path) -> None:
 
     assert pack["since"] == "2026-02-01T15:00:00Z"  # the management review attestation
     assert REVIEW.id in pack["since_source"]
-    assert pack["changes"]["records"] == 3  # RIGHTS, F2, D2
+    assert pack["changes"]["records"] == 3  # PUBLISHED, F2, D2
     assert pack["changes"]["by_kind"] == {"attestation": 1, "data_quality": 1, "fairness": 1}
-    assert {r["id"] for r in pack["changes"]["new_records"]} == {RIGHTS.id, F2.id, D2.id}
+    assert {r["id"] for r in pack["changes"]["new_records"]} == {PUBLISHED.id, F2.id, D2.id}
 
     dpd = pack["trends"]["demographic_parity_difference"][SYSTEM]
     assert [p["value"] for p in dpd["points"]] == [0.19, 0.04]
@@ -239,16 +257,16 @@ def test_review_pack_trends_changes_and_actions(tmp_path: Path) -> None:
     assert score["first"] == expected_first.score
 
     actions = {(a["system"], a["control"]): a for a in pack["actions"]}
-    assert actions[(SYSTEM, "A.6.2.4")]["nonconformity"] == "NC-0002"
+    assert actions[(SYSTEM, "A.6.2.4")]["nonconformity"] == "NC-0004"
     assert actions[(SYSTEM, "A.6.2.4")]["owner"].startswith("Head of Credit Modelling")
     assert actions[(None, "4.1")]["owner"] == "Chief Risk Officer"
     assert actions[(None, "4.1")]["nonconformity"] is None
-    assert [e["id"] for e in pack["nonconformities"]["open"]] == ["NC-0002"]
-    assert [e["id"] for e in pack["nonconformities"]["closed_since"]] == ["NC-0001", "NC-0003"]
+    assert [e["id"] for e in pack["nonconformities"]["open"]] == ["NC-0001", "NC-0002", "NC-0004"]
+    assert [e["id"] for e in pack["nonconformities"]["closed_since"]] == ["NC-0003", "NC-0005"]
 
     chances = {(o["type"], o["control"]) for o in pack["opportunities"]}
-    assert ("automate", "A.7.3") in chances  # attested, though lineage could show it
-    assert ("renew", "A.7.3") in chances  # expires 2026-03-15, within 30 days
+    assert ("automate", "A.8.2") in chances  # attested, though a logged system card could show it
+    assert ("renew", "A.8.2") in chances  # expires 2026-03-15, within 30 days
     assert ("automate", "A.2.2") not in chances  # only an attestation can satisfy A.2.2
     assert any(o["type"] == "treat-risk" for o in pack["opportunities"]) == any(
         r.above_appetite for r in judgement.assessment.systems[SYSTEM].risks
@@ -256,7 +274,7 @@ def test_review_pack_trends_changes_and_actions(tmp_path: Path) -> None:
 
     text = review_pack_markdown(pack)
     for heading in ("## Status of actions", "## Changes since the last review", "## Trends",
-                    "## Nonconformities (1 open)", "## Opportunities for improvement"):  # fmt: skip
+                    "## Nonconformities (3 open)", "## Opportunities for improvement"):  # fmt: skip
         assert heading in text
     assert "demographic_parity_difference of income-classifier: 0.19 → 0.04 (improving" in text
 

@@ -20,6 +20,7 @@ from aims_mlops.judgement import (
     GateResult,
     deployment_record,
     evaluate_gate,
+    verification_controls,
 )
 
 CONFIG = """\
@@ -70,6 +71,15 @@ def fairness(
         collector="test",
         subject=Subject(run_id=f"run-{version}", model_name="credit-model", model_version=version),
         metrics={"demographic_parity_difference": dpd},
+        details={
+            "checks": [
+                {
+                    "metric": "demographic_parity_difference",
+                    "passed": outcome == "pass",
+                    "reason": f"demographic_parity_difference = {dpd:g}",
+                }
+            ]
+        },
         controls=["A.5.4"],
         collected_at=at,
     )
@@ -81,26 +91,59 @@ def assessed(*records: EvidenceRecord) -> SystemAssessment:
     return result.systems["credit"]
 
 
-def test_no_evidence_fails_only_on_the_risk_above_appetite() -> None:
+VERIFICATION = verification_controls(parse_config(CONFIG).system("credit"))
+
+
+def test_verification_controls_follow_the_declarations_through_the_catalog() -> None:
+    # credit declares fairness thresholds only: the catalog's controls for fairness evidence
+    assert VERIFICATION == load_catalog().controls_for_kind("fairness") == ("A.5.4", "A.6.2.4")
+    full = parse_config(
+        CONFIG.replace(
+            "    fairness: {demographic_parity_difference: {max: 0.1}}\n",
+            "    fairness: {demographic_parity_difference: {max: 0.1}}\n"
+            "    performance: {accuracy: {min: 0.8}}\n"
+            "    data_quality:\n"
+            "      expectations:\n"
+            "        - {type: expect_column_values_to_not_be_null, kwargs: {column: a}}\n",
+        )
+    ).system("credit")
+    assert verification_controls(full) == ("A.5.4", "A.6.2.4", "A.7.4")
+
+
+def test_no_evidence_blocks_on_verification_treatment_and_the_risk() -> None:
+    """A version with no verification evidence must not be released: an auditor reads missing
+    verification as unverified, never as passed. R1 has no treating evidence, so its residual is
+    the inherent 4 x 3 = 12 > 6; the treatment clause 8.3 and the planning clause 6.1 that rests
+    on it fail for the same reason."""
     system = assessed()
-    result = evaluate_gate(system)
+    result = evaluate_gate(system, verification=VERIFICATION)
     assert not result.passed
-    # R1: no treating evidence, so residual = inherent = 4 x 3 = 12 > appetite 6
-    assert result.failures == ("risk R1 (bias): residual score 12 is above the appetite 6",)
+    assert [f.split(":")[0] for f in result.failures] == [
+        "6.1 failing",
+        "8.3 failing",
+        "A.5.4 missing",
+        "A.6.2.4 missing",
+        "risk R1 (bias)",
+    ]
+    assert result.failures[2].endswith(
+        "(verification evidence for credit-model version 2 must be current before release)"
+    )
+    assert result.failures[-1] == "risk R1 (bias): residual score 12 is above the appetite 6"
     assert result.system == "credit"
     assert result.model == CURRENT
 
 
 def test_default_checks_every_entry_but_the_deployment_control() -> None:
     result = evaluate_gate(assessed(), block_on_risk=False)
-    assert result.passed and result.failures == ()
+    # without verification controls, only failing entries block: the risk story (8.3, 6.1)
+    assert [f.split(":")[0] for f in result.failures] == ["6.1 failing", "8.3 failing"]
     catalog_ids = [entry.id for entry in load_catalog().entries]
     assert set(result.checked) == set(catalog_ids) - {"A.6.2.5"}
     assert len(result.checked) == len(catalog_ids) - 1
 
 
 def test_failing_fairness_blocks_naming_the_control_status_and_reason() -> None:
-    result = evaluate_gate(assessed(fairness(0.19, "fail")))
+    result = evaluate_gate(assessed(fairness(0.19, "fail")), verification=VERIFICATION)
     assert not result.passed
     a54 = [f for f in result.failures if f.startswith("A.5.4 ")]
     assert len(a54) == 1
@@ -125,12 +168,16 @@ def test_required_controls_must_be_satisfied_or_not_applicable() -> None:
     assert "data_quality" in result.failures[0]
     # DPD 0.03: likelihood 2 = declared residual 2, x impact 3 = 6, within the appetite of 6
     assert evaluate_gate(passing, require=["A.5.4", " A.10.4 "]).passed
+    # a required entry that is merely stale or missing blocks as a failing one does
+    stale = assessed(fairness(0.03, "pass", version="1"))
+    result = evaluate_gate(stale, require=["A.5.4"], block_on_risk=False)
+    assert result.failures[0].startswith("A.5.4 stale: ")
 
 
 def test_min_score_names_the_shortfall() -> None:
     system = assessed(fairness(0.03, "pass"))
-    assert evaluate_gate(system, min_score=system.score).passed
-    result = evaluate_gate(system, min_score=0.9)
+    assert evaluate_gate(system, require=["A.5.4"], min_score=system.score).passed
+    result = evaluate_gate(system, require=["A.5.4"], min_score=0.9)
     assert not result.passed
     shortfall = round(0.9 - system.score, 4)
     assert result.failures == (
@@ -154,7 +201,11 @@ def test_a_blocked_promotion_does_not_block_the_next_gate() -> None:
     later = fairness(0.03, "pass", at="2026-10-31T00:00:00Z")
     system = assessed(fairness(0.19, "fail"), blocked, later)
     assert system.control("A.6.2.5").status == "failing"
-    assert evaluate_gate(system).passed
+    result = evaluate_gate(system, verification=VERIFICATION)
+    # the blocked promotion (A.6.2.5) is not among the failures; what is left is the verification
+    # controls whose other evidence (performance, data quality) this version still lacks
+    assert not any(f.startswith("A.6.2.5") for f in result.failures)
+    assert evaluate_gate(system, require=["A.5.4"]).passed
 
 
 def test_deployment_record_shape_and_engine_verdict() -> None:
@@ -194,7 +245,7 @@ def test_deployment_record_shape_and_engine_verdict() -> None:
         trigger="t",
     )
     assert failed.outcome == "fail"
-    assert failed.details["gate"]["failures_total"] == 1
+    assert failed.details["gate"]["failures_total"] == 3  # 6.1, 8.3 and the risk R1
 
 
 def test_errors_are_domain_errors_with_fixed_texts() -> None:
