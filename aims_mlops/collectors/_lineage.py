@@ -49,6 +49,20 @@ _TAG_SOURCE_NAME = "mlflow.source.name"
 _TAG_SOURCE_TYPE = "mlflow.source.type"
 
 
+#: Source files whose content identifies the training code (an entry-point shim does not).
+SOURCE_SUFFIXES = (".py", ".ipynb", ".r", ".R", ".scala", ".sql")
+_MAX_SOURCE_BYTES = 50_000_000
+
+
+def source_file_sha256(path: Path) -> str | None:
+    """SHA-256 of a training source file (``.py``, notebook, ...); None for anything else."""
+    if path.suffix not in SOURCE_SUFFIXES or not path.is_file():
+        return None
+    if path.stat().st_size > _MAX_SOURCE_BYTES:
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 @dataclass(frozen=True, kw_only=True)
 class LineageTask:
     """One lineage evidence kind for one run, ready to be produced."""
@@ -226,16 +240,20 @@ class _RunLineage:
     def code(self) -> EvidenceRecord:
         source_name = self.tags.get(_TAG_SOURCE_NAME)
         git_dir: Path = Path.cwd()
+        source_sha256: str | None = None
         if source_name and self.tags.get(_TAG_SOURCE_TYPE) in {"LOCAL", "PROJECT", None}:
             candidate = Path(source_name)
             candidate = candidate if candidate.is_absolute() else Path.cwd() / candidate
             if candidate.exists():
                 git_dir = candidate if candidate.is_dir() else candidate.parent
+            source_sha256 = source_file_sha256(candidate)
         repo_url = self.tags.get("mlflow.source.git.repoURL")
         details = {
             "source_name": source_name,
             "source_type": self.tags.get(_TAG_SOURCE_TYPE),
             "entry_point": self.tags.get("mlflow.project.entryPoint"),
+            # the training source itself, so the code version is known outside git too
+            "source_sha256": source_sha256,
             "git": git_facts(git_dir),
             "git_checked_in": str(git_dir),
             "mlflow_git_commit": self.tags.get("mlflow.source.git.commit"),

@@ -163,6 +163,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         producer="aims_mlops.reports.system_card_record",
         description="the system card of a report: intended use, owner, metrics, limitations",
         action="`aims report SYSTEM`",
+        requires=("model", "owner", "intended_use", "document_sha256"),
     ),
     EvidenceKind(
         name="attestation",

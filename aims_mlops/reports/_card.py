@@ -20,6 +20,27 @@ KIND = "system_card"
 COLLECTOR = "aims_mlops.report"
 
 
+def card_gaps(
+    *,
+    owner: str | None,
+    intended_use: str | None,
+    model_version: str | None,
+    evidence: list[str],
+) -> list[str]:
+    """What a system card must tell its users and does not: who is accountable, what the system
+    is for, which registered version it describes, and the evidence behind its statements."""
+    lacking = []
+    if not (owner and owner.strip()):
+        lacking.append("an accountable owner (systems[].owner)")
+    if not (intended_use and intended_use.strip()):
+        lacking.append("the intended use (systems[].intended_use)")
+    if model_version is None:
+        lacking.append("a registered model version it describes")
+    if not evidence:
+        lacking.append("any captured evidence behind its statements")
+    return lacking
+
+
 def system_card_record(
     judgement: JudgementLike,
     system: str,
@@ -45,10 +66,16 @@ def system_card_record(
     cited = sorted(
         {e for c in content.system.controls for e in c.evidence if not e.startswith("config:")}
     )
+    lacking = card_gaps(
+        owner=sc.owner,
+        intended_use=sc.intended_use,
+        model_version=model.version if model else None,
+        evidence=cited,
+    )
     return new_record(
         kind=KIND,
         system=system,
-        outcome="pass",
+        outcome="fail" if lacking else "pass",
         collector=COLLECTOR,
         subject=subject,
         metrics={"score": content.score, "gaps": float(len(content.gaps))},
@@ -64,6 +91,8 @@ def system_card_record(
             "assessment_evaluated_at": content.evaluated_at,
             "counts": content.system.counts(),
             "evidence_cited": cited[:500],
+            "lacking": lacking,
+            **({"summary": "the system card lacks " + "; ".join(lacking)} if lacking else {}),
         },
         controls=controls,
         config_digest=config_digest(judgement.config),

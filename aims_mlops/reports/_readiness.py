@@ -222,7 +222,10 @@ def readiness_report(
     Keys: ``evaluated_at``, ``organization``, ``overall``, ``applicable``, ``satisfied``,
     ``counts``, ``per_system``, ``clauses`` and ``annex_a`` (per group: ``share_satisfied``,
     ``applicable``, ``satisfied``, ``counts`` by status), ``freshness``, ``remediation``,
-    ``gaps_by_owner``.
+    ``gaps_by_owner``, ``ready`` (no blockers), ``blockers`` (``id``, ``reason``, ``system``:
+    what stops a certification audit whatever the percentage), ``excluded`` (entries excluded
+    in the Statement of Applicability, shown next to the share) and ``findings`` (exclusions
+    contradicted by evidence).
     """
     assessment = judgement.assessment
     moment = now or parse_timestamp(assessment.evaluated_at)
@@ -232,10 +235,15 @@ def readiness_report(
     for gap in gaps:
         by_owner[gap["owner"]] = by_owner.get(gap["owner"], 0) + 1
     applicable = sum(n for s, n in totals.items() if s != "not_applicable")
+    readiness = assessment.readiness
     return {
         "evaluated_at": assessment.evaluated_at,
         "organization": judgement.config.organization.name,
         "config_digest": assessment.config_digest,
+        "ready": readiness.ready,
+        "blockers": [b.to_dict() for b in readiness.blockers],
+        "excluded": readiness.excluded,
+        "findings": [f.to_dict() for f in readiness.findings],
         "overall": assessment.readiness.overall,
         "applicable": applicable,
         "satisfied": totals["satisfied"],
@@ -271,11 +279,20 @@ def _group_lines(rows: Iterable[Mapping[str, Any]]) -> list[str]:
 
 def readiness_text(report: Mapping[str, Any], *, limit: int = 25) -> str:
     """A terminal rendering of :func:`readiness_report` (``limit`` remediation items)."""
+    verdict = "READY" if report["ready"] else f"NOT READY ({len(report['blockers'])} blockers)"
     lines = [
         f"Certification readiness — {report['organization']} (assessed {report['evaluated_at']})",
-        f"Overall: {percent(report['overall'])} satisfied ({report['satisfied']} of "
-        f"{report['applicable']} applicable entries)",
+        f"{verdict}: {percent(report['overall'])} satisfied ({report['satisfied']} of "
+        f"{report['applicable']} applicable entries; {report['excluded']} excluded in the "
+        "Statement of Applicability)",
     ]
+    for blocker in report["blockers"][:limit]:
+        where = f" {blocker['system']}" if blocker["system"] else ""
+        lines.append(f"  blocker {blocker['id']}{where}: {blocker['reason']}")
+    if len(report["blockers"]) > limit:
+        lines.append(f"  … and {len(report['blockers']) - limit} more blockers")
+    for finding in report["findings"]:
+        lines.append(f"  finding {finding['id']}: {finding['reason']}")
     if report["per_system"]:
         lines.append(
             "Per system: " + ", ".join(f"{s} {percent(v)}" for s, v in report["per_system"].items())

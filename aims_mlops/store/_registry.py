@@ -70,6 +70,14 @@ def run_dataset_digests(run: Run) -> tuple[str, ...]:
     return contract.dataset_digests((i.dataset.digest for i in inputs), run.data.tags)
 
 
+def _iso_millis(millis: int) -> str:
+    """An MLflow timestamp (milliseconds since the epoch) as ISO 8601 UTC."""
+    from datetime import UTC, datetime
+
+    moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _current_model_class() -> type[CurrentModel]:
     from aims_mlops.engine import CurrentModel  # lazily: the engine imports catalog and config
 
@@ -202,12 +210,14 @@ class Registry:
                 return None
             raise
         run_id = model_version.run_id or self._source_run_id(model_version)
+        created = getattr(model_version, "creation_timestamp", None)
         return _current_model_class()(
             name=registered_model,
             version=str(model_version.version),
             run_id=run_id or None,
             dataset_digests=(),
             alias=alias if version is None else None,
+            registered_at=_iso_millis(created) if created else None,
         )
 
     def _source_run_id(self, model_version: Any) -> str | None:

@@ -593,7 +593,11 @@ def test_readiness_counts_and_shares(judgement: Judgement) -> None:
     assert report["applicable"] == len(statuses) - statuses.count("not_applicable")
     assert report["overall"] == round(report["satisfied"] / report["applicable"], 4)
     text = readiness_text(report)
-    assert f"Overall: {report['overall'] * 100:.1f} % satisfied" in text
+    assert f"{report['overall'] * 100:.1f} % satisfied" in text
+    assert text.splitlines()[1].startswith("NOT READY (")  # no internal audit nor review yet
+    assert not report["ready"]
+    assert {b["id"] for b in report["blockers"]} >= {"9.2.1", "9.3.1"}
+    assert f"{report['excluded']} excluded in the Statement of Applicability" in text
     assert "Clauses 4-10:" in text and "Annex A objectives:" in text
 
 
