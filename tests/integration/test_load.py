@@ -204,7 +204,7 @@ def test_concurrent_pipelines_and_reader(
     assert sorted(r.id for r in read.records) == sorted(written)
     assert read.problems == ()
     run_ids = {o["run_id"] for o in outcomes}
-    assert {r.subject.run_id for r in read if r.kind != "attestation"} == run_ids
+    assert {r.subject.run_id for r in read.records if r.kind != "attestation"} == run_ids
 
     reading = json.loads(reader_out.read_text())
     assert reading["errors"] == []
