@@ -17,7 +17,7 @@ a nested list is one part of alternative kinds), ``config_check``, ``attestation
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -193,6 +193,13 @@ class EvidenceRule:
     fresh_days: int = DEFAULT_FRESH_DAYS
     follows_monitoring_interval: bool = False
     how_to_close: str = ""
+    #: the action that closes each part, aligned with ``parts``
+    part_actions: tuple[str, ...] = ()
+
+    def actions_for(self, open_parts: Sequence[int]) -> str:
+        """The actions that close the parts at these positions (all: ``how_to_close``)."""
+        actions = list(dict.fromkeys(self.part_actions[i] for i in open_parts))
+        return "; and ".join(actions) if actions else self.how_to_close
 
     def _all(self) -> Iterator[RulePart]:
         for part in self.parts:
@@ -370,6 +377,7 @@ def parse_rule(entry_id: str, scope: str, raw: Any, kinds: KindRegistry) -> Evid
         fresh_days=fresh_days,
         follows_monitoring_interval=follows,
         how_to_close=how_to_close or how_to_close_text(entry_id, scope, rule, kinds),
+        part_actions=tuple(_action(p, entry_id, scope, kinds) for p in rule.parts),
     )
 
 

@@ -77,7 +77,19 @@ _TYPE_WORDS: dict[str, str] = {
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings (pydantic parses and reports them with a line)."""
+    """SafeLoader that keeps dates as strings (pydantic parses and reports them with a line) and
+    reads mapping keys as written: YAML 1.1 would turn the key ``on`` (``acceptance: {by, on}``)
+    into the boolean true."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _BOOL_TAG:
+                key_node.tag = _STR_TAG
+        return super().construct_mapping(node, deep=deep)
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -144,14 +156,17 @@ def config_digest(config: AimsConfig) -> str:
 #: The date the shipped example's impact assessment carries; :func:`example_config_text`
 #: replaces it, so a freshly written example does not start with a stale assessment.
 EXAMPLE_ASSESSED_ON = "assessed_on: 2025-01-15"
+#: Likewise the date of the example's risk review.
+EXAMPLE_REVIEWED_ON = "reviewed_on: 2025-01-15"
 
 
 def example_config_text(*, assessed_on: date | None = None) -> str:
     """The commented example ``aims.yaml`` shipped with the package (``aims init`` writes it),
-    its impact assessment dated ``assessed_on`` (default: today, UTC)."""
+    its impact assessment and risk review dated ``assessed_on`` (default: today, UTC)."""
     text = resources.files("aims_mlops.config").joinpath("example.yaml").read_text("utf-8")
     when = assessed_on or datetime.now(UTC).date()
-    return text.replace(EXAMPLE_ASSESSED_ON, f"assessed_on: {when.isoformat()}", 1)
+    text = text.replace(EXAMPLE_ASSESSED_ON, f"assessed_on: {when.isoformat()}", 1)
+    return text.replace(EXAMPLE_REVIEWED_ON, f"reviewed_on: {when.isoformat()}", 1)
 
 
 # --------------------------------------------------------------------------- YAML

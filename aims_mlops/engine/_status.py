@@ -512,7 +512,9 @@ def combine(
         )
         for part, result in parts
     )
-    return _status(entry, owner, status, reasons, evidence, part_statuses)
+    open_parts = [i for i, (_, result) in enumerate(parts) if result.status != SATISFIED]
+    how = entry.rule.actions_for(open_parts) if open_parts else entry.rule.how_to_close
+    return _status(entry, owner, status, reasons, evidence, part_statuses, how_to_close=how)
 
 
 def not_applicable(entry: CatalogEntry, *, owner: str, justification: str) -> ControlStatus:
@@ -527,6 +529,8 @@ def _status(
     reasons: Sequence[str],
     evidence: Sequence[str],
     parts: tuple[PartStatus, ...] = (),
+    *,
+    how_to_close: str | None = None,
 ) -> ControlStatus:
     return ControlStatus(
         id=entry.id,
@@ -537,7 +541,7 @@ def _status(
         reasons=tuple(reasons),
         evidence=tuple(evidence),
         owner=owner,
-        how_to_close=entry.rule.how_to_close,
+        how_to_close=entry.rule.how_to_close if how_to_close is None else how_to_close,
         scope=entry.scope,
         parts=parts,
     )

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from aims_mlops.capture import reset_session
+from aims_mlops.catalog import load_catalog
 from aims_mlops.cli._gate import register
 from aims_mlops.cli._main import AimsGroup
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
@@ -48,18 +49,37 @@ def workspace(isolated_mlflow: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     reset_session()
 
 
-def fairness(ws: dict[str, str], dpd: float, outcome: str) -> EvidenceRecord:
+def _write(
+    ws: dict[str, str], kind: str, outcome: str, metrics: dict[str, float]
+) -> EvidenceRecord:
     record = new_record(
-        kind="fairness",
+        kind=kind,
         system="credit",
         outcome=outcome,  # type: ignore[arg-type]
         collector="test",
         subject=Subject(run_id=ws["run_id"], model_name=MODEL, model_version=ws["version"]),
-        metrics={"demographic_parity_difference": dpd},
-        controls=["A.5.4"],
+        metrics=metrics,
+        details={
+            "checks": [
+                {"passed": outcome == "pass", "reason": f"{name} = {value:g}"}
+                for name, value in metrics.items()
+            ]
+        },
+        controls=load_catalog().controls_for_kind(kind),
     )
     EvidenceStore(tracking_uri=ws["uri"]).write(record, run_id=ws["run_id"])
     return record
+
+
+def fairness(ws: dict[str, str], dpd: float, outcome: str) -> EvidenceRecord:
+    return _write(ws, "fairness", outcome, {"demographic_parity_difference": dpd})
+
+
+def verification(ws: dict[str, str]) -> None:
+    """Passing performance and data-quality evidence of the workspace's version (with fairness,
+    the verification that A.6.2.4 needs)."""
+    _write(ws, "performance", "pass", {"accuracy": 0.86})
+    _write(ws, "data_quality", "pass", {"success_percent": 100.0})
 
 
 def deployments(ws: dict[str, str]) -> list[EvidenceRecord]:
@@ -127,7 +147,12 @@ def test_failing_fairness_fails_then_passing_evidence_promotes(
     tags = MlflowClient(ws["uri"]).get_run(ws["run_id"]).data.tags
     assert f"aims.evidence.{record.id}" in tags  # attached to the version's source run
 
-    # now the alias holder is judged by default, and A.6.2.5 counts as satisfied
+    # now the alias holder is judged by default, and A.6.2.5 counts as satisfied; the default
+    # gate also needs the version's verification evidence (A.6.2.4: performance, data quality)
+    code, out, err = invoke(group, "gate", "credit", "--format", "json")
+    assert code == 1
+    assert any(f.startswith("A.6.2.4 missing") for f in json.loads(out)["failures"])
+    verification(ws)
     code, out, err = invoke(group, "gate", "credit", "--format", "json")
     assert code == 0, err
     data = json.loads(out)
@@ -138,6 +163,7 @@ def test_failing_fairness_fails_then_passing_evidence_promotes(
 def test_min_score_and_user_errors(group: click.Group, workspace: dict[str, str]) -> None:
     ws = workspace
     fairness(ws, 0.03, "pass")
+    verification(ws)
     code, out, _ = invoke(group, "gate", "credit", "--model-version", ws["version"])
     assert code == 0, out
     code, out, _ = invoke(
@@ -159,3 +185,43 @@ def test_min_score_and_user_errors(group: click.Group, workspace: dict[str, str]
     code, _, err = invoke(group, "gate", "credit", "--promote")
     assert code == 2 and "--model-version" in err
     assert deployments(ws) == []
+
+
+def test_moving_the_alias_to_an_uncaptured_version_fails_the_gate_and_keeps_the_risk(
+    group: click.Group, workspace: dict[str, str]
+) -> None:
+    """Version 1 is verified; version 2 reaches the alias with no evidence at all. The default
+    gate must fail naming the verification controls (their evidence is about version 1), and no
+    risk may look better for the unmeasured version than it did for the measured one."""
+    from mlflow import MlflowClient
+
+    from aims_mlops.judgement import judge
+
+    ws = workspace
+    fairness(ws, 0.03, "pass")
+    verification(ws)
+    client = MlflowClient(tracking_uri=ws["uri"])
+    client.set_registered_model_alias(MODEL, "champion", ws["version"])
+    code, out, err = invoke(group, "gate", "credit")
+    assert code == 0, out + err
+    config = Path("aims.yaml").resolve()  # the workspace's (isolated_mlflow works in tmp_path)
+    before = judge(config=config, systems=["credit"]).assessment.systems["credit"]
+
+    experiment_id = client.get_experiment_by_name("credit").experiment_id
+    run_2 = client.create_run(experiment_id).info.run_id
+    client.set_terminated(run_2)
+    version_2 = client.create_model_version(MODEL, source=f"runs:/{run_2}/model", run_id=run_2)
+    client.set_registered_model_alias(MODEL, "champion", version_2.version)
+
+    code, out, err = invoke(group, "gate", "credit")
+    assert code == 1, out + err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"FAIL credit ({MODEL} version {version_2.version}): ")
+    for control in ("A.5.4", "A.6.2.4"):
+        [line] = [x for x in lines if x.startswith(f"{control} stale: ")]
+        assert f"version {version_2.version} must be current before release" in line
+    after = judge(config=config, systems=["credit"]).assessment.systems["credit"]
+    assert after.model is not None and after.model.version == str(version_2.version)
+    residuals = {r.id: r.residual for r in before.risks}
+    for risk in after.risks:
+        assert risk.residual >= residuals[risk.id], risk.id
