@@ -37,6 +37,8 @@ _LAZY: dict[str, str] = {
     "assess_fairness": "aims_mlops._api",
     "validate_performance": "aims_mlops._api",
     "monitor": "aims_mlops._api",
+    "assess_genai": "aims_mlops.genai",
+    "monitor_traces": "aims_mlops.genai",
     "dashboard": "aims_mlops._api",
     "portfolio": "aims_mlops._api",
     "load_config": "aims_mlops.config",

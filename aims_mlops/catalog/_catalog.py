@@ -65,7 +65,10 @@ ERROR_UNKNOWN_ID_NO_MATCH = (
 
 _CLAUSE_ID = re.compile(r"^(?:[4-9]|10)(?:\.\d+){1,2}$")
 _CONTROL_ID = re.compile(r"^A\.(?:[2-9]|10)(?:\.\d+){1,2}$")
-_ENTRY_FIELDS = ("id", "title", "scope", "description", "evidence")
+_ENTRY_FIELDS = ("id", "title", "scope", "description", "evidence", "not_excludable_when")
+#: Conditions a catalog entry may name under ``not_excludable_when``: while one holds for a
+#: system, the SoA cannot exclude the entry for it (``aims validate`` reports the exclusion).
+EXCLUSION_CONDITIONS: tuple[str, ...] = ("external_model_supplier",)
 _RULE_FIELDS = (
     "kinds",
     "derived_from",
@@ -148,9 +151,11 @@ class CatalogEntry:
     description: str
     scope: Literal["organization", "system"]
     rule: EvidenceRule
+    #: conditions of :data:`EXCLUSION_CONDITIONS` under which the SoA may not exclude the entry
+    not_excludable_when: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "kind": self.kind,
@@ -160,6 +165,9 @@ class CatalogEntry:
             "scope": self.scope,
             "rule": self.rule.to_dict(),
         }
+        if self.not_excludable_when:
+            data["not_excludable_when"] = list(self.not_excludable_when)
+        return data
 
 
 class Catalog:
@@ -454,6 +462,17 @@ def _parse_entry(
     if "evidence" not in raw:
         raise CatalogError(ERROR_MISSING_FIELD.format(id=entry_id, field="evidence"))
     rule = _parse_rule(entry_id, scope, raw["evidence"], kinds)
+    conditions = _names(entry_id, raw, "not_excludable_when")
+    for condition in conditions:
+        if condition not in EXCLUSION_CONDITIONS:
+            raise CatalogError(
+                ERROR_BAD_FIELD.format(
+                    id=entry_id,
+                    field="not_excludable_when",
+                    expected="conditions among " + ", ".join(EXCLUSION_CONDITIONS),
+                    value=list(conditions),
+                )
+            )
     return CatalogEntry(
         id=entry_id,
         title=title,
@@ -463,6 +482,7 @@ def _parse_entry(
         description=description,
         scope=scope,
         rule=rule,
+        not_excludable_when=conditions,
     )
 
 

@@ -86,6 +86,14 @@ ERROR_CLAUSE_EXCLUDED = (
 ERROR_DUPLICATE_DECISION = (
     "control {control!r} is decided twice for {scope} (first at soa[{first}])"
 )
+ERROR_SUPPLIER_EXCLUDED = (
+    "{control!r} cannot be excluded: system {system!r} uses an external foundation model "
+    "({provider} {model}); its supplier must be managed (declare applicable: true)"
+)
+ERROR_FOUNDATION_MODEL_VERSION = (
+    "name the model's version or snapshot_date: an unpinned external model cannot be traced to "
+    "what was evaluated"
+)
 ERROR_DUPLICATE_BINDING = (
     "MLflow {what} {name!r} is already bound to system {other!r}; "
     "each experiment and registered model maps to one system"
@@ -350,6 +358,51 @@ class MonitoringSettings(_Model):
     chi2_pvalue_min: Annotated[Number, AfterValidator(_probability)] = 0.01
 
 
+class FoundationModel(_Model):
+    """The foundation model a GenAI system is built on: who supplies it and which version."""
+
+    provider: Text
+    model: Text
+    version: Text | None = None
+    snapshot_date: AssessmentDate | None = None
+    #: False for a model the organization trains and runs itself (no external supplier).
+    external: StrictBool = True
+
+    @model_validator(mode="after")
+    def _pinned(self) -> FoundationModel:
+        if self.external and self.version is None and self.snapshot_date is None:
+            raise _field_error("version", ERROR_FOUNDATION_MODEL_VERSION)
+        return self
+
+
+class TraceSettings(_Model):
+    """How a GenAI system's request traces (inference event logs) are kept and judged."""
+
+    retention_days: Annotated[StrictInt, AfterValidator(_int_range(1, 36500))] | None = None
+    thresholds: dict[StrictStr, Threshold] = Field(default_factory=dict)
+
+    _empty_maps = field_validator("thresholds", mode="before")(_none_as_empty_mapping)
+
+
+class GenAISettings(_Model):
+    """A GenAI (LLM) system: its foundation model, evaluation thresholds and trace keeping.
+
+    ``thresholds`` is shaped like ``fairness``: ``{injection_success_rate: {max: 0}, ...}``.
+    """
+
+    foundation_model: FoundationModel | None = None
+    input_key: Text | None = None
+    thresholds: dict[StrictStr, Threshold] = Field(default_factory=dict)
+    traces: TraceSettings = Field(default_factory=TraceSettings)
+
+    _empty_maps = field_validator("thresholds", mode="before")(_none_as_empty_mapping)
+
+    def bounds(self) -> dict[str, dict[str, float]]:
+        """The evaluation thresholds as plain ``{"min"/"max": x}`` dicts."""
+        return {m: {k: v for k, v in t.as_bound().items() if v is not None}
+                for m, t in self.thresholds.items()}
+
+
 class SystemConfig(_Model):
     """One AI system: what it is for, who owns it, where it lives in MLflow, its requirements."""
 
@@ -366,6 +419,7 @@ class SystemConfig(_Model):
     fairness: dict[StrictStr, Threshold] = Field(default_factory=dict)
     performance: dict[StrictStr, Threshold] = Field(default_factory=dict)
     monitoring: MonitoringSettings | None = None
+    genai: GenAISettings | None = None
 
     _empty_list = field_validator("sensitive_features", mode="before")(_none_as_empty)
     _empty_maps = field_validator("fairness", "performance", mode="before")(_none_as_empty_mapping)
@@ -641,6 +695,28 @@ def _items(data: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str
                 yield index, item
 
 
+def _supplier_bound_controls() -> tuple[str, ...]:
+    """Catalog entries the SoA may not exclude for a system with an external model supplier."""
+    from aims_mlops.catalog import load_catalog
+
+    return tuple(
+        e.id for e in load_catalog().entries if "external_model_supplier" in e.not_excludable_when
+    )
+
+
+def _external_suppliers(data: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``{system id: (provider, model)}`` of the systems whose foundation model is external."""
+    found: dict[str, tuple[str, str]] = {}
+    for _, system in _items(data, "systems"):
+        genai = system.get("genai")
+        model = genai.get("foundation_model") if isinstance(genai, Mapping) else None
+        sid = system.get("id")
+        external = isinstance(model, Mapping) and model.get("external") is not False
+        if external and isinstance(sid, str) and isinstance(model, Mapping):
+            found.setdefault(sid, (str(model.get("provider")), str(model.get("model"))))
+    return found
+
+
 def _control_checker() -> Callable[[str], tuple[bool, bool, str]]:
     """``check(id) -> (known, is_clause, hint)`` backed by the control catalog."""
     from aims_mlops.catalog import load_catalog  # imported here: the catalog may read config types
@@ -746,9 +822,25 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
                 )
             )
 
+    suppliers = _external_suppliers(data)
+    supplier_bound = _supplier_bound_controls() if suppliers else ()
     decided: dict[tuple[str, str | None], int] = {}
     for index, decision in _items(data, "soa"):
         control = _control_id(decision.get("control"))
+        if decision.get("applicable") is False and control in supplier_bound:
+            covered = decision.get("systems")
+            targets = covered if isinstance(covered, list | tuple) else list(suppliers)
+            for system in targets:
+                if system in suppliers:
+                    provider, model = suppliers[system]
+                    problems.append(
+                        (
+                            ("soa", index, "applicable"),
+                            ERROR_SUPPLIER_EXCLUDED.format(
+                                control=control, system=system, provider=provider, model=model
+                            ),
+                        )
+                    )
         check_controls(
             ("soa", index, "control"), control, excluded=decision.get("applicable") is False
         )

@@ -138,6 +138,25 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         action="`aims_mlops.monitor(current_df, reference_df)`",
     ),
     EvidenceKind(
+        name="genai_evaluation",
+        producer="aims_mlops.assess_genai",
+        description=(
+            "an LLM application evaluated with mlflow.genai.evaluate and a red-team suite: "
+            "injection success, personal-data leaks, toxicity, refusals, groundedness, against "
+            "the declared genai thresholds (rates and counts only)"
+        ),
+        action='`aims_mlops.assess_genai(predict_fn, data, name="eval")`',
+    ),
+    EvidenceKind(
+        name="monitoring.traces",
+        producer="aims_mlops.monitor_traces",
+        description=(
+            "a GenAI system's request traces read back from MLflow: requests, days covered, "
+            "error share, personal data in outputs, latency percentiles, declared retention"
+        ),
+        action='`aims_mlops.monitor_traces("SYSTEM", since="30d")`',
+    ),
+    EvidenceKind(
         name="deployment",
         producer="aims_mlops.run_gate",
         description="a model version promoted after passing the gate, with the gate's verdict",
