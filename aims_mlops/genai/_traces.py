@@ -174,7 +174,7 @@ def read_trace_stats(
 
     since_ms = int(since.timestamp() * 1000)
     traces = mlflow.search_traces(
-        experiment_ids=[experiment_id],
+        locations=[experiment_id],
         filter_string=f"trace.timestamp_ms >= {since_ms}",
         max_results=max_traces,
         order_by=["timestamp_ms DESC"],
@@ -182,7 +182,7 @@ def read_trace_stats(
         include_spans=False,
     )
     oldest = mlflow.search_traces(
-        experiment_ids=[experiment_id],
+        locations=[experiment_id],
         max_results=1,
         order_by=["timestamp_ms ASC"],
         return_type="list",
