@@ -32,6 +32,7 @@ _LAZY: dict[str, str] = {
     "summary": "aims_mlops._api",
     "status": "aims_mlops._api",
     "attest": "aims_mlops._api",
+    "record_incident": "aims_mlops.eu_ai_act",
     "autolog": "aims_mlops._api",
     "check_data": "aims_mlops._api",
     "assess_fairness": "aims_mlops._api",
