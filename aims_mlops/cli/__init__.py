@@ -4,11 +4,12 @@ Command groups live in their own modules and are added here explicitly (no regis
 import side effect).
 """
 
-from aims_mlops.cli import _audit, _gate, _reports
+from aims_mlops.cli import _audit, _euaiact, _gate, _reports
 from aims_mlops.cli._main import cli, main
 
 _reports.register(cli)
 _audit.register(cli)
 _gate.register(cli)
+_euaiact.register(cli)
 
 __all__ = ["cli", "main"]
