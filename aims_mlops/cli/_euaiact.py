@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
 from aims_mlops.cli._main import config_option, echo_json, format_option, render_table
 
@@ -171,10 +169,6 @@ def export_cyclonedx(judgement: Any, output: Path | None) -> None:
     click.echo(f"wrote {output}")
 
 
-def _json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-
-
 def register(group: click.Group) -> None:
     """Add ``record`` and ``annex-iv`` to the ``aims`` command group."""
     if "record" in group.commands:  # another module may own the group: add to it
@@ -187,4 +181,4 @@ def register(group: click.Group) -> None:
     group.add_command(annex_iv_command)
 
 
-__all__ = ["AimsError", "catalog_framework", "export_cyclonedx", "register", "status_framework"]
+__all__ = ["catalog_framework", "export_cyclonedx", "register", "status_framework"]

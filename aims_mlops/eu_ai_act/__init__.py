@@ -26,7 +26,12 @@ from aims_mlops.eu_ai_act._incidents import (
     report_record,
     reporting_deadline,
 )
-from aims_mlops.eu_ai_act._obligations import applies, classification, obligation_rows
+from aims_mlops.eu_ai_act._obligations import (
+    applies,
+    classification,
+    obligation_rows,
+    summary_line,
+)
 
 __all__ = [
     "DEADLINES",
@@ -45,4 +50,5 @@ __all__ = [
     "report_incident",
     "report_record",
     "reporting_deadline",
+    "summary_line",
 ]

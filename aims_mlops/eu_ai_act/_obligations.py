@@ -99,3 +99,21 @@ def obligation_rows(
             }
         )
     return rows
+
+
+def summary_line(classified: Mapping[str, Any] | None, rows: list[dict[str, Any]]) -> str:
+    """One line for a report, dashboard or portfolio: the class and how many obligations are met,
+    e.g. ``EU AI Act: high risk (Annex III 5(b)), provider; 3 of 10 obligations met``."""
+    if classified is None:
+        return "EU AI Act: not classified (systems[].eu_ai_act in aims.yaml)"
+    basis = ""
+    if classified.get("annex_iii"):
+        basis = f" (Annex III {classified['annex_iii']})"
+    elif classified.get("annex_i"):
+        basis = f" (Annex I: {classified['annex_i']})"
+    gpai = ", general-purpose AI model" if classified.get("gpai") else ""
+    met = sum(1 for r in rows if r["met"])
+    return (
+        f"EU AI Act: {classified['risk_class']} risk{basis}, {classified['role']}{gpai}; "
+        f"{met} of {len(rows)} obligations met"
+    )

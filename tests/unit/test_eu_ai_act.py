@@ -26,6 +26,7 @@ from aims_mlops.eu_ai_act import (
     obligation_rows,
     report_record,
     reporting_deadline,
+    summary_line,
 )
 from aims_mlops.eu_ai_act import _incidents as I
 from aims_mlops.evidence import Subject, new_record
@@ -328,6 +329,11 @@ def test_obligation_rows_take_the_worst_status_of_the_entries_they_map_to() -> N
         assert row["applies_from"] == "2026-08-02"
         assert row["proposed_applies_from"] == "2027-12-02"
     assert by_id["Art. 73"]["status"] == "failing"  # the overdue incident
+    met = sum(r["met"] for r in rows)
+    assert summary_line(classification(j.config.system(SYSTEM)), rows) == (
+        f"EU AI Act: high risk (Annex III 5(b)), provider; {met} of 10 obligations met"
+    )
+    assert summary_line(None, []).startswith("EU AI Act: not classified")
 
 
 # ------------------------------------------------------------------------ Annex IV
