@@ -28,24 +28,24 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first access)
 _LAZY: dict[str, str] = {
-    "init": "aims_mlops._api",
-    "summary": "aims_mlops._api",
-    "status": "aims_mlops._api",
-    "attest": "aims_mlops._api",
+    "init": "aims_mlops.capture",
+    "summary": "aims_mlops.judgement",
+    "status": "aims_mlops.judgement",
+    "attest": "aims_mlops.capture",
     "record_incident": "aims_mlops.eu_ai_act",
-    "autolog": "aims_mlops._api",
-    "check_data": "aims_mlops._api",
-    "assess_fairness": "aims_mlops._api",
-    "validate_performance": "aims_mlops._api",
-    "monitor": "aims_mlops._api",
-    "dashboard": "aims_mlops._api",
-    "portfolio": "aims_mlops._api",
+    "autolog": "aims_mlops.capture",
+    "check_data": "aims_mlops.capture",
+    "assess_fairness": "aims_mlops.capture",
+    "validate_performance": "aims_mlops.capture",
+    "monitor": "aims_mlops.capture",
+    "dashboard": "aims_mlops.views",
+    "portfolio": "aims_mlops.views",
     "load_config": "aims_mlops.config",
     "load_catalog": "aims_mlops.catalog",
     "EvidenceRecord": "aims_mlops.evidence",
-    "evaluate_gate": "aims_mlops._gate",
-    "run_gate": "aims_mlops._gate",
-    "GateResult": "aims_mlops._gate",
+    "evaluate_gate": "aims_mlops.judgement",
+    "run_gate": "aims_mlops.judgement",
+    "GateResult": "aims_mlops.judgement",
 }
 
 __all__ = [

@@ -49,7 +49,8 @@ def record_incident(
     ``kind``: death, serious-harm, critical-infrastructure, fundamental-rights, widespread or
     other; ``reported_on``: when it was reported (else it stays open until
     :func:`report_incident`)."""
-    cfg = _bridge.session_config(config)
+    context = _bridge.capture_context(config)
+    cfg = context.config
     if cfg is not None:
         cfg.system(system)  # unknown ids raise ConfigError naming the known ones
     record = incident_record(
@@ -62,7 +63,7 @@ def record_incident(
         controls=_controls(),
         config_digest=_digest(cfg),
     )
-    return _bridge.emit(record)
+    return _bridge.emit(context.with_system(system), record)
 
 
 def report_incident(
@@ -72,13 +73,13 @@ def report_incident(
     config: str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
     """Mark the incident ``incident_id`` (or an unambiguous prefix) as reported on ``on``."""
-    cfg = _bridge.session_config(config)
-    records = _bridge.store().records(kinds=[KIND])
+    context = _bridge.capture_context(config)
+    records = context.store.records(kinds=[KIND])
     incident = find_incident(records, incident_id)
     record = report_record(
-        incident, on=parse_date(on), controls=_controls(), config_digest=_digest(cfg)
+        incident, on=parse_date(on), controls=_controls(), config_digest=_digest(context.config)
     )
-    return _bridge.emit(record)
+    return _bridge.emit(context.with_system(incident.system), record)
 
 
 def framework_status(judgement: Any, framework: str = FRAMEWORK) -> list[dict[str, Any]]:

@@ -556,8 +556,8 @@ th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom:
 th { background: #eef2f6; font-size: 12px; color: #5f6b78; }
 .chip { display: inline-block; padding: 1px 9px; border-radius: 10px; color: #fff;
   font-size: 12px; font-weight: bold; }
-.complete { background: #2e7d4f; } .partial { background: #d68910; }
-.missing { background: #7f8c8d; }
+.complete { background: @GOOD@; } .partial { background: @WARNING@; }
+.missing { background: @MISSING@; }
 .ev { font-family: "DejaVu Sans Mono", Menlo, monospace; font-size: 11px; color: #5f6b78; }
 ul.missing-list li { color: #8e2a1f; }
 .muted { color: #5f6b78; }
@@ -565,6 +565,15 @@ ul.missing-list li { color: #8e2a1f; }
   border: none; padding: 0; } tr { break-inside: avoid; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
 """
+
+
+def _css() -> str:
+    """The page's style sheet, its section chips coloured from the one palette."""
+    from aims_mlops.engine import MISSING
+    from aims_mlops.presentation import GOOD, WARNING, status_swatch
+
+    missing = status_swatch(MISSING).background
+    return CSS.replace("@GOOD@", GOOD).replace("@WARNING@", WARNING).replace("@MISSING@", missing)
 
 
 def _e(value: Any) -> str:
@@ -577,7 +586,7 @@ def render_html(dossier: Mapping[str, Any]) -> str:
     parts = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f"<title>{_e(dossier['name'])} — EU AI Act Annex IV technical documentation</title>",
-        f"<style>{CSS}</style></head><body>",
+        f"<style>{_css()}</style></head><body>",
         f"<h1>Technical documentation (EU AI Act Annex IV): {_e(dossier['name'])}</h1>",
         f'<p class="muted">{_e(dossier["organization"])} · system <code>{_e(dossier["system"])}'
         f"</code> · model {_e(model.get('name'))} version {_e(model.get('version'))} · assessed "

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
 from aims_mlops.evidence import EvidenceRecord, parse_timestamp
+from aims_mlops.presentation import percent
 from aims_mlops.reports._content import is_record_id
 from aims_mlops.reports._pack import PackJudgement, json_bytes
 
@@ -574,7 +575,7 @@ def review_pack_markdown(pack: Mapping[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     lines += [
-        f"| {s['system']} | {s['owner']} | {s['score']:.0%} | "
+        f"| {s['system']} | {s['owner']} | {percent(s['score'])} | "
         f"{', '.join(s['risks_above_appetite']) or 'none'} |"
         for s in pack["systems"]
     ]
