@@ -2,20 +2,50 @@
 UCI Adult data with capture on, register it, and judge it against ISO/IEC 42001.
 
 Run it with ``aims demo`` (or ``python -m aims_mlops.demo``). Everything lands in one folder: a
-local MLflow sqlite store (``mlflow.db`` + ``mlruns/``), the ``aims.yaml`` it was judged under
-and a sample AI policy document that the demo attests to.
+local MLflow sqlite store (``mlflow.db`` + ``mlruns/``), the ``aims.yaml`` it was judged under,
+a sample AI policy document that the demo attests to, and the system's HTML report. It ends with
+one screen (:func:`closing_text`): where the system stands, the report, and what to open next.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from aims_mlops.engine import SystemAssessment
 
 SYSTEM = "income-classifier"
 FEATURES_NUMERIC = ("age", "education_num", "capital_gain", "capital_loss", "hours_per_week")
 FEATURES_CATEGORICAL = ("workclass", "marital_status", "occupation", "relationship", "sex", "race")
+
+#: The report the demo writes into its folder.
+REPORT_NAME = f"{SYSTEM}-report.html"
+#: The demo's steps, in order (shown on stderr as ``demo [3/8] ...``).
+STEPS = (
+    "setting up {workdir}",
+    "loading the UCI Adult data (bundled)",
+    "checking data quality (Great Expectations)",
+    "training a logistic regression",
+    "validating performance and fairness (fairlearn)",
+    "registering the model as {alias}",
+    "attesting the sample AI policy",
+    "judging the system and writing its HTML report",
+)
+#: Lines MLflow prints (not logs) when a model is registered: left out unless verbose.
+REGISTRY_NOTICES = (
+    "Successfully registered model ",
+    "Registered model ",  # "... already exists. Creating a new version of this model..."
+    "Created version ",
+)
 
 POLICY_TEXT = """# Example Lending Ltd — AI policy (sample)
 Approved by the board on 2026-09-30. Every AI system has a named owner, a risk assessment and an
@@ -26,13 +56,76 @@ and data quality on every training run; production models are monitored weekly.
 
 @dataclass(frozen=True, kw_only=True)
 class DemoResult:
-    """What the demo produced: where, which run and model version, and the summary."""
+    """What the demo produced: where, which run and model version, the report and the summary."""
 
     workdir: Path
     tracking_uri: str
     run_id: str
     model_version: str
+    report: Path
     summary: dict[str, Any]
+
+
+class Progress:
+    """Numbered step lines on a stream (stderr), with the seconds since the demo began."""
+
+    def __init__(self, *, stream: TextIO | None = None, enabled: bool = True) -> None:
+        self._stream = stream
+        self._enabled = enabled
+        self._started = time.monotonic()
+        self._done = 0
+
+    def step(self, text: str) -> None:
+        self._done += 1
+        if not self._enabled:
+            return
+        stream = self._stream or sys.stderr
+        minutes, seconds = divmod(int(time.monotonic() - self._started), 60)
+        stream.write(f"demo {minutes}:{seconds:02d} [{self._done}/{len(STEPS)}] {text}\n")
+        stream.flush()
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self._started
+
+
+class _WithoutNotices(io.TextIOBase):
+    """A stream passing every line on except MLflow's model-registry notices."""
+
+    def __init__(self, target: TextIO) -> None:
+        self._target = target
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            if not line.startswith(REGISTRY_NOTICES):
+                self._target.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending and not self._pending.startswith(REGISTRY_NOTICES):
+            self._target.write(self._pending)
+        self._pending = ""
+        self._target.flush()
+
+
+@contextlib.contextmanager
+def _registry_notices_hidden(hidden: bool) -> Iterator[None]:
+    """Leave MLflow's "Successfully registered model" lines out of stderr (nothing else)."""
+    if not hidden:
+        yield
+        return
+    stream = _WithoutNotices(sys.stderr)
+    try:
+        with contextlib.redirect_stderr(stream):  # type: ignore[type-var]
+            yield
+    finally:
+        stream.flush()
 
 
 def build_model(*, unfair: bool = False) -> Any:
@@ -73,11 +166,16 @@ def train_and_capture(
     config_path: Path,
     unfair: bool = False,
     register: bool = True,
+    step: Callable[[str], None] | None = None,
+    registry_notices: bool = True,
 ) -> tuple[str, str | None]:
     """One training run with capture on; returns (run id, registered model version).
 
     The experiment, registered model and alias are the ones ``aims.yaml`` binds the system to.
+    ``step`` is told when each stage starts (see :data:`STEPS`); ``registry_notices=False``
+    leaves MLflow's "Successfully registered model" lines out of stderr.
     """
+    say = step or (lambda _text: None)
     import mlflow
     from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
@@ -91,9 +189,11 @@ def train_and_capture(
     alias = binding.alias if binding else "champion"
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_experiment(experiment)
+    say(STEPS[1])
     train, test = load_adult("train"), load_adult("test")
     features = [*FEATURES_NUMERIC, *FEATURES_CATEGORICAL]
     with mlflow.start_run(run_name="unfair-baseline" if unfair else "logreg") as run:
+        say(STEPS[2])
         aims.check_data(train, name="adult-train")
         mlflow.log_input(
             mlflow.data.from_pandas(
@@ -107,6 +207,7 @@ def train_and_capture(
             ),
             context="evaluation",
         )
+        say(STEPS[3])
         model = build_model(unfair=unfair)
         model.fit(train[features], train["label"])
         mlflow.log_params(
@@ -123,18 +224,21 @@ def train_and_capture(
             "f1": float(f1_score(test["label"], predictions)),
         }
         mlflow.log_metrics(metrics)
+        say(STEPS[4])
         aims.validate_performance(metrics)
         aims.assess_fairness(test["label"], predictions, test)
         version = None
         if register:
-            info = mlflow.sklearn.log_model(
-                model,
-                name="model",
-                registered_model_name=registered_model,
-                input_example=train[features].head(3),
-                # OneHotEncoder keeps its dtype; skops must be told numpy dtypes are safe to load
-                skops_trusted_types=["numpy.dtype"],
-            )
+            say(STEPS[5].format(alias=alias))
+            with _registry_notices_hidden(not registry_notices):
+                info = mlflow.sklearn.log_model(
+                    model,
+                    name="model",
+                    registered_model_name=registered_model,
+                    input_example=train[features].head(3),
+                    # OneHotEncoder keeps its dtype; skops must be told numpy dtypes are safe
+                    skops_trusted_types=["numpy.dtype"],
+                )
             version = str(info.registered_model_version)
     if version is not None:
         mlflow.MlflowClient(tracking_uri=tracking_uri).set_registered_model_alias(
@@ -143,18 +247,32 @@ def train_and_capture(
     return run.info.run_id, version
 
 
-def run_demo(workdir: Path | str = "aims-demo", *, quiet: bool = False) -> DemoResult:
-    """Set up ``workdir`` (config, policy, store), train with capture, and judge the system."""
+def run_demo(
+    workdir: Path | str = "aims-demo",
+    *,
+    quiet: bool = False,
+    verbose: bool = False,
+    progress: bool = False,
+) -> DemoResult:
+    """Set up ``workdir`` (config, policy, store), train with capture, judge the system, write
+    its HTML report into ``workdir`` and (unless ``quiet``) print :func:`closing_text`.
+
+    ``progress`` writes a line per step on stderr; ``verbose`` keeps MLflow's registry notices.
+    """
     import aims_mlops as aims
+    from aims_mlops._files import write_atomically
     from aims_mlops.config import example_config_text
+    from aims_mlops.engine import summary_dict
+    from aims_mlops.judgement import judge
+    from aims_mlops.reports import render_html
 
     workdir = Path(workdir).resolve()
+    steps = Progress(enabled=progress and not quiet)
+    steps.step(STEPS[0].format(workdir=workdir))
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     previous = Path.cwd()
-    os.chdir(
-        workdir
-    )  # MLflow's local artifact root (./mlruns) is relative to the working directory
+    os.chdir(workdir)  # MLflow's local artifact root (./mlruns) is relative to the cwd
     try:
         config_path = workdir / "aims.yaml"
         if not config_path.exists():
@@ -164,30 +282,125 @@ def run_demo(workdir: Path | str = "aims-demo", *, quiet: bool = False) -> DemoR
             policy.write_text(POLICY_TEXT, encoding="utf-8")
         tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
         os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
-        run_id, version = train_and_capture(tracking_uri=tracking_uri, config_path=config_path)
-        aims.attest(
-            "A.2.2", org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365
+        run_id, version = train_and_capture(
+            tracking_uri=tracking_uri,
+            config_path=config_path,
+            step=steps.step,
+            registry_notices=verbose,
         )
-        aims.attest(
-            "5.2", org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365
-        )
-        summary = aims.summary(SYSTEM, config=config_path)
+        steps.step(STEPS[6])
+        for entry in ("A.2.2", "5.2"):
+            aims.attest(
+                entry, org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365
+            )
+        steps.step(STEPS[7])
+        judgement = judge(config=config_path, systems=[SYSTEM])
+        report = workdir / REPORT_NAME
+        write_atomically(report, render_html(judgement, SYSTEM))
     finally:
         os.chdir(previous)
+    sa = judgement.assessment.systems[SYSTEM]
     if not quiet:
-        from aims_mlops.cli._main import format_summary_text
-
-        print(format_summary_text(summary))
-        print(f"\nstore: {tracking_uri}   run: {run_id}   model version: {version}")
-        print(f"try:   cd {workdir} && aims summary {SYSTEM} --format json")
+        print(
+            closing_text(
+                sa,
+                appetite=judgement.config.risk_criteria.appetite,
+                workdir=workdir,
+                report=report,
+                tracking_uri=tracking_uri,
+                run_id=run_id,
+                model_version=version,
+                seconds=steps.seconds,
+            )
+        )
     return DemoResult(
         workdir=workdir,
         tracking_uri=tracking_uri,
         run_id=run_id,
         model_version=version or "",
-        summary=summary,
+        report=report,
+        summary=summary_dict(sa),
     )
 
 
+def _repository() -> Path | None:
+    """The source checkout the package runs from (it has scripts/ and notebooks/), if any."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "scripts" / "voila.sh").is_file() else None
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it, else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _command(name: str, *, absolute: bool = False) -> str:
+    """``name`` when it is on PATH, else the path of the one next to this Python (a virtual
+    environment that is not activated); ``absolute`` for a command run after a ``cd``."""
+    beside = Path(sys.executable).parent / name
+    if shutil.which(name) is not None or not beside.is_file():
+        return name
+    return str(beside.absolute()) if absolute else _shown(beside.absolute())
+
+
+def next_commands(workdir: Path) -> list[str]:
+    """What to run next: the full listing, the read-only dashboard, the notebooks."""
+    lines = [
+        f"cd {_shown(workdir)} && {_command('aims', absolute=True)} summary {SYSTEM}"
+        "  # every control, risk and gap",
+    ]
+    root = _repository()
+    if root is None:
+        lines.append(
+            f'pip install "aims-mlops[notebook]"; in a notebook: aims_mlops.dashboard("{SYSTEM}")'
+        )
+        return lines
+    # scripts/voila.sh works from the checkout's root: a relative AIMS_DEMO_DIR is read there
+    try:
+        demo_dir = str(workdir.relative_to(root))
+    except ValueError:
+        demo_dir = str(workdir)
+    env = "" if demo_dir == "aims-demo" else f"AIMS_DEMO_DIR={demo_dir} "
+    lines.append(
+        f"{env}bash {_shown(root / 'scripts' / 'voila.sh')}"
+        "  # the read-only dashboard on http://127.0.0.1:8866/"
+    )
+    lines.append(
+        f"AIMS_NOTEBOOK_WORKDIR={workdir} {_command('jupyter')} lab {_shown(root / 'notebooks')}/"
+        f"  # live widgets (first: bash {_shown(root / 'scripts' / 'setup.sh')} notebook)"
+    )
+    return lines
+
+
+def closing_text(
+    sa: SystemAssessment,
+    *,
+    appetite: int,
+    workdir: Path,
+    report: Path,
+    tracking_uri: str,
+    run_id: str,
+    model_version: str | None,
+    seconds: float | None = None,
+) -> str:
+    """The demo's last screen: the summary (score, counts, risks above the appetite, the first
+    gaps with their owners), the report it wrote, and what to run next."""
+    from aims_mlops.presentation import summary_text
+
+    took = f"; {seconds:.0f} s" if seconds is not None else ""
+    lines = [
+        summary_text(sa, appetite=appetite),
+        "",
+        f"report:  {_shown(report)}  (not recorded as evidence: `aims report` records one)",
+        f"store:   {tracking_uri}  (run {run_id[:12]}, model version {model_version or 'none'}"
+        f"{took})",
+        "next:    " + "\n         ".join(next_commands(workdir)),
+    ]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    run_demo()
+    run_demo(progress=True)

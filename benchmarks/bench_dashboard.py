@@ -74,10 +74,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from aims_mlops._judge import Judgement
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import example_config_text, parse_config
     from aims_mlops.engine import assess
+    from aims_mlops.judgement import Judgement
     from aims_mlops.store import EvidenceStore
 
     catalog = load_catalog()

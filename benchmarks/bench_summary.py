@@ -106,6 +106,8 @@ def client_for(uri: str) -> Any:
 
 def raw_search(uri: str, system: str) -> int:
     """Every run of ``system`` (by its ``aims.system`` tag in its experiment), all pages."""
+    from aims_mlops.store._contract import system_filter
+
     client = client_for(uri)
     experiment = client.get_experiment_by_name(system)
     assert experiment is not None
@@ -113,7 +115,7 @@ def raw_search(uri: str, system: str) -> int:
     while True:
         page = client.search_runs(
             [experiment.experiment_id],
-            filter_string=f"tags.`aims.system` = '{system}'",
+            filter_string=system_filter(system),
             max_results=1000,
             page_token=token,
         )
@@ -127,26 +129,30 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
     """Seconds spent in one summary's parts: current model, records, engine."""
     from datetime import UTC, datetime
 
-    from aims_mlops import _capture
+    from aims_mlops.capture import make_store
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import load_config
     from aims_mlops.engine import assess
 
     cfg = load_config(config)
-    store = _capture.make_store(cfg, tracking_uri=uri)
+    store = make_store(cfg, tracking_uri=uri)
     binding = cfg.system(system).mlflow
     catalog = load_catalog()
     began = time.perf_counter()
-    current = store.current_model(
-        registered_model=binding.registered_model,
-        alias=binding.alias,
-        experiment=binding.experiment,
+    current = store.current_models(  # carries the model's run on to the read
+        {
+            system: {
+                "registered_model": binding.registered_model,
+                "alias": binding.alias,
+                "experiment": binding.experiment,
+            }
+        }
     )
     t_current = time.perf_counter() - began
     began = time.perf_counter()
     records = store.records_for(
         [system],
-        current_models={system: current},
+        current_models=current,
         experiments={system: binding.experiment},
         kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
     )
@@ -156,7 +162,7 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
         catalog,
         cfg,
         records,
-        current_models={system: current},
+        current_models=current,
         now=datetime.now(UTC),
         systems=[system],
     )
@@ -171,12 +177,12 @@ def phases(uri: str, config: Path, system: str) -> dict[str, float]:
 
 def full_judge(uri: str, config: Path, systems: Sequence[str] | None = None) -> Any:
     """judge() reading every run of each system (the read path before ``records_for``)."""
-    from aims_mlops import _capture
-    from aims_mlops._judge import judge
+    from aims_mlops.capture import make_store
     from aims_mlops.config import load_config
+    from aims_mlops.judgement import judge
 
     cfg = load_config(config)
-    store = _capture.make_store(cfg, tracking_uri=uri)
+    store = make_store(cfg, tracking_uri=uri)
     return judge(config=config, systems=systems, store=store, full_history=True).assessment
 
 

@@ -182,13 +182,13 @@ def _one_run(
     from mlflow.entities import Metric, Param
     from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
-    from aims_mlops.store import tag_value
+    from aims_mlops.store import TAG_SYSTEM, evidence_tag, tag_value
 
     rng = random.Random(f"{system}-{index}")
     run = client.create_run(
         experiment_id,
         start_time=start_ms,
-        tags={"aims.system": system, MLFLOW_RUN_NAME: f"train-{index:05d}"},
+        tags={TAG_SYSTEM: system, MLFLOW_RUN_NAME: f"train-{index:05d}"},
     )
     run_id = run.info.run_id
     digest = f"{rng.getrandbits(64):016x}"
@@ -209,7 +209,7 @@ def _one_run(
     if via_store is None:
         from mlflow.entities import RunTag
 
-        tags = [RunTag(f"aims.evidence.{r.id}", tag_value(r)) for r in records]
+        tags = [RunTag(evidence_tag(r.id), tag_value(r)) for r in records]
         client.log_batch(run_id, metrics=metrics, params=params, tags=tags)
     else:
         client.log_batch(run_id, metrics=metrics, params=params)

@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11+) and install aims_mlops with its test tools. Idempotent.
+# Create .venv (Python 3.11+) and install aims_mlops into it, with the extras named as arguments:
+#   bash scripts/setup.sh            what `aims` and the demo need (no test tools)
+#   bash scripts/setup.sh test       plus the test tools (scripts/test.sh)
+#   bash scripts/setup.sh notebook   plus JupyterLab and Voilà (scripts/voila.sh)
+# Idempotent. pip runs quietly; its warnings that a configured --find-links location does not
+# exist are left out, every other message (errors included) is shown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test]"
+EXTRAS="$(IFS=,; echo "$*")"
+TARGET="."
+if [ -n "$EXTRAS" ]; then
+  TARGET=".[${EXTRAS}]"
+fi
+pip_quietly() {
+  # stderr through a filter that drops only pip's "Location '...' is ignored" warnings;
+  # pip's exit status is kept (pipefail)
+  .venv/bin/python -m pip --disable-pip-version-check --no-input "$@" \
+    2> >(grep -v -E "^WARNING: Location '.*' is ignored" >&2)
+}
+pip_quietly install --quiet --upgrade pip
+pip_quietly install --quiet --no-warn-script-location -e "$TARGET"

@@ -4,7 +4,7 @@
 # pytest, e.g. `bash scripts/test.sh -m "not slow"` for the unit tier alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
 # Debian's chromium for the browser tests (needs root/sudo; skipped outside CI when impossible).
 if ! bash scripts/install-browser.sh >/dev/null; then
   if [ "${CI:-}" = "true" ]; then exit 1; fi

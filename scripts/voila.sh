@@ -6,9 +6,8 @@
 #   AIMS_VOILA_PORT the port (default: 8866)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
 if ! .venv/bin/python -c "import voila" 2>/dev/null; then
-  .venv/bin/python -m pip install --quiet -e ".[notebook]"
+  bash scripts/setup.sh notebook
 fi
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 DEMO_DIR="${AIMS_DEMO_DIR:-aims-demo}"

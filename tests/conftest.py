@@ -130,7 +130,12 @@ def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ``MLFLOW_EXPERIMENT_ID`` in the environment); aims_mlops keeps its session and autolog patches.
     """
     # mlflow.set_experiment / set_tracking_uri write these into os.environ themselves
-    mlflow_env = ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME")
+    mlflow_env = (
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_LOGGING_LEVEL",  # the CLI quiets MLflow through it
+    )
     saved = {key: os.environ.get(key) for key in mlflow_env}
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
@@ -150,10 +155,10 @@ def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             mlflow.end_run()
         fluent._active_experiment_id = None
         _tracking_service.utils._tracking_uri = None
-    if "aims_mlops._capture" in sys.modules:
-        from aims_mlops import _capture
+    if "aims_mlops.capture" in sys.modules:
+        from aims_mlops.capture import reset_session
 
-        _capture.set_session(None)
+        reset_session()
     if "aims_mlops.integrations._autolog" in sys.modules:
         from aims_mlops.integrations import _autolog
 

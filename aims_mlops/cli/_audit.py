@@ -57,7 +57,7 @@ def audit_pack_command(
     progress: bool | None,
 ) -> None:
     """Write the audit pack of SYSTEM (or --all): evidence, SoA, risks, reports, manifest."""
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
     from aims_mlops.reports._pack import RECORDS_DIR, build_pack
 
     if (system is None) == (not all_systems):
@@ -83,10 +83,10 @@ def audit_pack_command(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["oscal"]),
+    type=click.Choice(["oscal", "cyclonedx"]),
     default="oscal",
     show_default=True,
-    help="Export format (OSCAL Assessment Results 1.1.2, JSON).",
+    help="OSCAL Assessment Results 1.1.2, or a CycloneDX 1.6 ML bill of materials (JSON).",
 )
 @click.option("--system", "systems", multiple=True, help="Only this system (repeatable).")
 @_output_option("File to write (default: stdout).")
@@ -94,10 +94,14 @@ def export_command(
     config: Path | None, fmt: str, systems: tuple[str, ...], output: Path | None
 ) -> None:
     """Export the assessment for GRC tools (OSCAL Assessment Results)."""
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
     from aims_mlops.reports._oscal import assessment_results
 
     judgement = judge(config=config, systems=list(systems) or None)
+    if fmt == "cyclonedx":
+        from aims_mlops.cli._euaiact import export_cyclonedx
+
+        return export_cyclonedx(judgement, output)
     document = assessment_results(judgement)
     _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
 
@@ -112,7 +116,7 @@ def audit_plan_command(
     config: Path | None, fmt: str, sample_size: int, seed: int, output: Path | None
 ) -> None:
     """The internal audit checklist (clause 9.2) with a reproducible evidence sample."""
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
     from aims_mlops.reports._audit import audit_plan, audit_plan_markdown
 
     plan = audit_plan(judge(config=config), sample_size=sample_size, seed=seed)
@@ -136,7 +140,7 @@ def review_pack_command(
     config: Path | None, since: str | None, fmt: str, output: Path | None
 ) -> None:
     """The management review inputs (clause 9.3): actions, changes, trends, nonconformities."""
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
     from aims_mlops.reports._audit import (
         default_register_path,
         nonconformities,
@@ -168,7 +172,7 @@ def review_pack_command(
 @format_option("table", "json")
 def nonconformities_command(config: Path | None, register_path: Path | None, fmt: str) -> None:
     """Update the nonconformity register (clause 10.2) from the current judgement and print it."""
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
     from aims_mlops.reports._audit import default_register_path, update_nonconformity_register
 
     judgement = judge(config=config)

@@ -60,8 +60,8 @@ def gate_command(
     fmt: str,
 ) -> None:
     """Fail (exit 1) unless SYSTEM meets the gate: required controls, score, risk appetite."""
-    from aims_mlops._gate import run_gate
     from aims_mlops.catalog import load_catalog
+    from aims_mlops.judgement import run_gate
 
     wanted = _split_ids(require)
     catalog = load_catalog()

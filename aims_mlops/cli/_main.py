@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +21,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USER_ERROR = 2
 ERROR_CONFIG_EXISTS = "{path} already exists; pass --force to overwrite it"
+#: The environment variable MLflow reads its log level from when it is imported.
+MLFLOW_LOGGING_LEVEL = "MLFLOW_LOGGING_LEVEL"
+#: MLflow's level when the CLI runs without ``-v`` (its INFO lines are about its own tables).
+QUIET_MLFLOW_LEVEL = "WARNING"
+
+_quieted_mlflow = False
+
+
+def set_mlflow_verbosity(*, verbose: bool) -> None:
+    """Quiet MLflow's own logging (WARNING and above) unless ``verbose``; a level the user set
+    in ``$MLFLOW_LOGGING_LEVEL`` is left alone either way."""
+    global _quieted_mlflow
+    if verbose:
+        if _quieted_mlflow:
+            os.environ.pop(MLFLOW_LOGGING_LEVEL, None)
+            _quieted_mlflow = False
+            if "mlflow" in sys.modules:
+                logging.getLogger("mlflow").setLevel(logging.INFO)
+        return
+    if os.environ.get(MLFLOW_LOGGING_LEVEL) and not _quieted_mlflow:
+        return
+    os.environ[MLFLOW_LOGGING_LEVEL] = QUIET_MLFLOW_LEVEL  # read when mlflow is first imported
+    _quieted_mlflow = True
+    if "mlflow" in sys.modules:
+        logging.getLogger("mlflow").setLevel(QUIET_MLFLOW_LEVEL)
 
 
 class AimsGroup(click.Group):
@@ -103,8 +129,17 @@ def echo_json(data: Any) -> None:
 
 @click.group(cls=AimsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="aims-mlops")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Show MLflow's own INFO logging (by default only its warnings and errors).",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """ISO/IEC 42001 evidence, status and reports for AI systems built with MLflow."""
+    set_mlflow_verbosity(verbose=verbose)
+    ctx.obj = {"verbose": verbose}
 
 
 # -- configuration ---------------------------------------------------------------------------------
@@ -157,10 +192,15 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
 
 @cli.command("catalog")
 @format_option("table", "json")
-def catalog_command(fmt: str) -> None:
+@click.option("--framework", default=None, help="A crosswalk's items instead (eu-ai-act, ...).")
+def catalog_command(fmt: str, framework: str | None) -> None:
     """The ISO/IEC 42001 clauses and Annex A controls, with their evidence rules."""
     from aims_mlops.catalog import load_catalog
 
+    if framework is not None:
+        from aims_mlops.cli._euaiact import catalog_framework
+
+        return catalog_framework(framework, fmt)
     catalog = load_catalog()
     rows = [entry.to_dict() for entry in catalog]
     if fmt == "json":
@@ -204,10 +244,9 @@ def attest_command(
     statement: str | None,
 ) -> None:
     """Record that a named person vouches for a document serving CONTROL."""
-    from aims_mlops import _api, _capture
+    from aims_mlops.capture import attest
 
-    _capture.set_session(None)
-    record = _api.attest(
+    record = attest(
         control,
         by=by,
         document=document,
@@ -231,9 +270,9 @@ def _default_config_exists() -> bool:
 @config_option
 def sync_command(config: Path | None) -> None:
     """Upload evidence spooled while the tracking store was unreachable (each record once)."""
-    from aims_mlops import _capture
+    from aims_mlops.capture import make_store
 
-    store = _capture.make_store(_load_optional_config(config))
+    store = make_store(_load_optional_config(config))
     report = store.sync(progress=sys.stderr.isatty())
     click.echo(
         f"uploaded {report.uploaded}, already present {report.already_present}, "
@@ -261,62 +300,33 @@ def _load_optional_config(config: Path | None) -> Any:
 @click.option("--model-version", default=None, help="Judge this registered model version.")
 @format_option("text", "json")
 def summary_command(config: Path | None, system: str, model_version: str | None, fmt: str) -> None:
-    """Where SYSTEM stands: control statuses with reasons, risks, gaps."""
-    from aims_mlops._judge import judge
+    """Where SYSTEM stands: every clause and control with its first reason, the risks, the
+    gaps with their owners (``--format json``: everything, with reasons and evidence ids)."""
     from aims_mlops.engine import summary_dict
+    from aims_mlops.judgement import judge
+    from aims_mlops.presentation import listing_text
 
     result = judge(config=config, systems=[system], model_versions={system: model_version})
-    data = summary_dict(result.assessment.systems[system])
+    sa = result.assessment.systems[system]
     if fmt == "json":
-        echo_json(data)
+        echo_json(summary_dict(sa))
         return
-    click.echo(format_summary_text(data))
-
-
-def format_summary_text(data: Mapping[str, Any]) -> str:
-    model = data.get("model") or {}
-    version = model.get("version") if model else None
-    lines = [
-        f"{data['system']} — {data.get('name', '')}  (owner: {data.get('owner', '')})",
-        f"model: {model.get('name') or 'none'}"
-        + (f" v{version}" if version else "")
-        + f"   conformity score: {data['score']:.0%}",
-        "counts: " + ", ".join(f"{k} {v}" for k, v in (data.get("counts") or {}).items()),
-        "",
-        "controls:",
-    ]
-    for control in data["controls"]:
-        reason = control["reasons"][0] if control["reasons"] else ""
-        lines.append(f"  {control['status']:<15} {control['id']:<8} {control['title']}")
-        if control["status"] != "satisfied" and reason:
-            lines.append(f"  {'':<15} {'':<8} ↳ {reason}")
-    lines.append("")
-    lines.append("risks:")
-    for risk in data["risks"]:
-        flag = "ABOVE APPETITE" if risk["above_appetite"] else "within appetite"
-        lines.append(
-            f"  {risk['id']:<6} inherent {risk['inherent']:>2}"
-            f" → residual {risk['residual']:>2}  {flag}"
-        )
-    lines.append("")
-    lines.append(f"gaps: {len(data['gaps'])}")
-    for gap in data["gaps"][:15]:
-        lines.append(
-            f"  {gap['control']:<8} {gap['status']:<8} owner {gap['owner']}: {gap['how_to_close']}"
-        )
-    if len(data["gaps"]) > 15:
-        lines.append(f"  … and {len(data['gaps']) - 15} more (--format json lists all)")
-    return "\n".join(lines)
+    click.echo(listing_text(sa))
 
 
 @cli.command("status")
 @config_option
 @format_option("table", "json")
-def status_command(config: Path | None, fmt: str) -> None:
+@click.option("--framework", default=None, help="Per system, the obligations of a framework.")
+def status_command(config: Path | None, fmt: str, framework: str | None) -> None:
     """Every in-scope system: score, risks above appetite, gaps."""
-    from aims_mlops._judge import judge
     from aims_mlops.engine import status_rows
+    from aims_mlops.judgement import judge
 
+    if framework is not None:
+        from aims_mlops.cli._euaiact import status_framework
+
+        return status_framework(config, framework, fmt)
     rows = status_rows(judge(config=config).assessment)
     if fmt == "json":
         echo_json(rows)
@@ -333,8 +343,8 @@ SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementatio
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
     """The Statement of Applicability: every Annex A control, applicable or justified out."""
-    from aims_mlops._judge import judge
     from aims_mlops.engine import soa_rows
+    from aims_mlops.judgement import judge
 
     rows = soa_rows(judge(config=config).assessment)
     if fmt == "xlsx":
@@ -362,8 +372,8 @@ def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
 @format_option("table", "json")
 def risks_command(config: Path | None, fmt: str) -> None:
     """The risk register: inherent and residual scores against the appetite."""
-    from aims_mlops._judge import judge
     from aims_mlops.engine import risk_rows
+    from aims_mlops.judgement import judge
 
     rows = risk_rows(judge(config=config).assessment)
     if fmt == "json":
@@ -393,7 +403,7 @@ def risks_command(config: Path | None, fmt: str) -> None:
 def verify_command(config: Path | None, pack: Path | None, system: str | None) -> None:
     """Verify an audit pack (PACK) or, without one, every record in the live store."""
     if pack is not None:
-        from aims_mlops._capture import signing_key
+        from aims_mlops.evidence import signing_key_from_env as signing_key
         from aims_mlops.reports import verify_pack
 
         problems = verify_pack(pack, key=signing_key())
@@ -403,9 +413,9 @@ def verify_command(config: Path | None, pack: Path | None, system: str | None) -
             sys.exit(1)
         click.echo(f"{pack}: every member intact and present")
         return
-    from aims_mlops import _capture
+    from aims_mlops.capture import make_store
 
-    report = _capture.make_store(_load_optional_config(config)).verify(system=system)
+    report = make_store(_load_optional_config(config)).verify(system=system)
     for problem in report.problems:
         click.echo(problem, err=True)
     click.echo(
@@ -424,11 +434,13 @@ def verify_command(config: Path | None, pack: Path | None, system: str | None) -
     show_default=True,
     help="Folder for the local MLflow store, aims.yaml and the sample policy.",
 )
-def demo_command(workdir: Path) -> None:
-    """Train on the bundled Adult data with capture on and print the system's summary."""
+@click.pass_context
+def demo_command(ctx: click.Context, workdir: Path) -> None:
+    """Train on the bundled Adult data with capture on, write an HTML report and show where the
+    system stands (steps on stderr, one screen on stdout; ``aims summary`` lists everything)."""
     from aims_mlops.demo import run_demo
 
-    run_demo(workdir)
+    run_demo(workdir, verbose=bool((ctx.obj or {}).get("verbose")), progress=True)
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ REPORT_FORMATS = ("html", "md")
     "--record/--no-record",
     default=True,
     show_default=True,
-    help="Record the report as the system's system_card evidence (A.6.2.7, A.8.2).",
+    help="Record the report as the system's system_card evidence (for the controls whose rule "
+    "names that kind: `aims catalog` lists them).",
 )
 def report_command(
     config: Path | None,
@@ -42,7 +43,7 @@ def report_command(
 ) -> None:
     """Write SYSTEM's compliance report: system card, controls with evidence, risks, data
     quality, fairness, gaps and the evidence appendix (one self-contained file)."""
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
     from aims_mlops.reports import render_html, render_markdown, system_card_record
 
     judgement = judge(config=config, systems=[system], model_versions={system: model_version})
@@ -52,7 +53,7 @@ def report_command(
     click.echo(f"wrote {output}")
     if not record:
         return
-    from aims_mlops import _capture
+    from aims_mlops.capture import CaptureContext, emit
 
     document = text.encode("utf-8")
     card = system_card_record(
@@ -63,18 +64,12 @@ def report_command(
         location=str(output.resolve()),
         model_version=model_version,
     )
-    _capture.set_session(
-        _capture.Session(
-            config_path=judgement.config_path,
-            config=judgement.config,
-            strict=judgement.config.capture.strict,
-            _store=judgement.store,
-        )
-    )
+    context = CaptureContext.from_config(judgement.config, store=judgement.store, system=system)
     model = judgement.current_models.get(system)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        stored = _capture.emit(
+        stored = emit(
+            context,
             card,
             run_id=model.run_id if model is not None else None,
             artifacts={f"system_card.{fmt}": document},
@@ -97,7 +92,7 @@ def report_command(
 def readiness_command(config: Path | None, fmt: str, expiring_days: int) -> None:
     """Certification readiness: per clause and Annex A objective, evidence freshness and a
     prioritised remediation list with owners."""
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
     from aims_mlops.reports import readiness_report, readiness_text
 
     report = readiness_report(judge(config=config), expiring_within_days=expiring_days)

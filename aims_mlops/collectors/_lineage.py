@@ -26,6 +26,7 @@ from aims_mlops.collectors._environment import (
     strip_credentials,
 )
 from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
+from aims_mlops.store._contract import TAG_DATASET_SHA256_PREFIX
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -36,7 +37,7 @@ COLLECTOR = "aims_mlops.lineage"
 
 #: Run tag prefix under which our full-content SHA-256 of a logged dataset is kept, keyed by
 #: MLflow's own (partial) digest: ``aims.dataset_sha256.<mlflow digest> = <sha256>``.
-DATASET_SHA256_TAG_PREFIX = "aims.dataset_sha256."
+DATASET_SHA256_TAG_PREFIX = TAG_DATASET_SHA256_PREFIX
 #: Longest parameter value kept in evidence (longer values are cut; the full set is hashed).
 MAX_PARAM_VALUE_CHARS = 250
 #: Details are kept well under the record's size limit by dropping the longest lists first.

@@ -94,6 +94,24 @@ ERROR_FOUNDATION_MODEL_VERSION = (
     "name the model's version or snapshot_date: an unpinned external model cannot be traced to "
     "what was evaluated"
 )
+ERROR_EU_PROHIBITED_IN_SCOPE = (
+    "a prohibited AI practice (EU AI Act Art. 5) cannot be placed on the market or used; "
+    "take the system out of scope (in_scope: false, with a scope_reason) or reclassify it"
+)
+ERROR_EU_HIGH_WITHOUT_BASIS = (
+    "a high-risk system needs its basis: annex_iii (the Annex III point, e.g. \"5(b)\") or "
+    "annex_i (the Annex I product legislation, e.g. \"Regulation (EU) 2017/745\")"
+)
+ERROR_EU_ANNEX_III_NOT_HIGH = (
+    "annex_iii and annex_i name the basis of a high-risk classification; risk_class is {got}"
+)
+ERROR_EU_ANNEX_III_FORMAT = (
+    "{got} is not an Annex III point; use its number 1-8 and, where it has one, its letter, "
+    "e.g. \"5(b)\" or \"4\""
+)
+ERROR_EU_SYSTEMIC_WITHOUT_GPAI = (
+    "systemic risk is a property of a general-purpose AI model: set gpai: true"
+)
 ERROR_DUPLICATE_BINDING = (
     "MLflow {what} {name!r} is already bound to system {other!r}; "
     "each experiment and registered model maps to one system"
@@ -131,6 +149,9 @@ RiskCategory = Literal[
     "other",
 ]
 Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
+EuAiActRole = Literal["provider", "deployer", "importer", "distributor"]
+EuAiActRiskClass = Literal["prohibited", "high", "limited", "minimal"]
+ANNEX_III_PATTERN = re.compile(r"^[1-8](\([a-e]\))?$")
 IndicatorKind = Literal["fairness", "performance", "monitoring", "data_quality"]
 IndicatorDirection = Literal["higher_is_worse", "lower_is_worse"]
 
@@ -401,6 +422,51 @@ class GenAISettings(_Model):
         """The evaluation thresholds as plain ``{"min"/"max": x}`` dicts."""
         return {m: {k: v for k, v in t.as_bound().items() if v is not None}
                 for m, t in self.thresholds.items()}
+class EuAiAct(_Model):
+    """A system's classification under the EU AI Act (Regulation (EU) 2024/1689).
+
+    ``role``: the organization's role for this system; ``risk_class``: prohibited (Art. 5), high
+    (Art. 6: Annex III point ``annex_iii`` or an Annex I product ``annex_i``), limited (the
+    transparency duties of Art. 50) or minimal; ``gpai``: the system is or builds on a
+    general-purpose AI model the organization provides (Art. 53).
+    """
+
+    role: EuAiActRole
+    risk_class: EuAiActRiskClass
+    annex_iii: Text | None = None
+    annex_i: Text | None = None
+    gpai: StrictBool = False
+    gpai_systemic_risk: StrictBool = False
+
+    @field_validator("annex_iii", mode="before")
+    @classmethod
+    def _annex_iii_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("annex_iii")
+    @classmethod
+    def _annex_iii_point(cls, value: str | None) -> str | None:
+        if value is not None and not ANNEX_III_PATTERN.match(value.strip()):
+            raise _value_error(ERROR_EU_ANNEX_III_FORMAT.format(got=describe(value)))
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _rules(self) -> EuAiAct:
+        if self.risk_class == "high" and self.annex_iii is None and self.annex_i is None:
+            raise _field_error("annex_iii", ERROR_EU_HIGH_WITHOUT_BASIS)
+        if self.risk_class != "high":
+            for name in ("annex_iii", "annex_i"):
+                if getattr(self, name) is not None:
+                    raise _field_error(
+                        name, ERROR_EU_ANNEX_III_NOT_HIGH.format(got=describe(self.risk_class))
+                    )
+        if self.gpai_systemic_risk and not self.gpai:
+            raise _field_error("gpai_systemic_risk", ERROR_EU_SYSTEMIC_WITHOUT_GPAI)
+        return self
+
+    @property
+    def high_risk(self) -> bool:
+        return self.risk_class == "high"
 
 
 class SystemConfig(_Model):
@@ -420,6 +486,7 @@ class SystemConfig(_Model):
     performance: dict[StrictStr, Threshold] = Field(default_factory=dict)
     monitoring: MonitoringSettings | None = None
     genai: GenAISettings | None = None
+    eu_ai_act: EuAiAct | None = None
 
     _empty_list = field_validator("sensitive_features", mode="before")(_none_as_empty)
     _empty_maps = field_validator("fairness", "performance", mode="before")(_none_as_empty_mapping)
@@ -430,6 +497,9 @@ class SystemConfig(_Model):
             raise _field_error("scope_reason", ERROR_SCOPE_REASON)
         if self.fairness and not self.sensitive_features:
             raise _field_error("sensitive_features", ERROR_FAIRNESS_WITHOUT_FEATURES)
+        eu = self.eu_ai_act
+        if self.in_scope and eu is not None and eu.risk_class == "prohibited":
+            raise _field_error("eu_ai_act.risk_class", ERROR_EU_PROHIBITED_IN_SCOPE)
         return self
 
     @property

@@ -36,6 +36,7 @@ from aims_mlops.engine._results import (
     SoaEntry,
     SystemAssessment,
 )
+from aims_mlops.engine._status import duty_states, is_duty
 
 __all__ = [
     "ERROR_OUT_OF_SCOPE",
@@ -55,6 +56,8 @@ __all__ = [
     "SystemAssessment",
     "assess",
     "assess_system",
+    "duty_states",
+    "is_duty",
     "risk_rows",
     "soa_rows",
     "status_rows",

@@ -44,6 +44,15 @@ Paths of a rule
     derived_from
         Satisfied when every named entry is satisfied or not applicable; else the worst of them.
 
+Duties with a deadline
+    A record whose details carry a ``deadline`` (``YYYY-MM-DD``; a serious incident to report)
+    is a duty. It is closed by its own ``closed_on`` or by a later record of the same kind whose
+    ``closes`` names it. When a kind's records are duties, they are judged together, whatever
+    their age: an open duty past its deadline → failing (naming each one); else satisfied when
+    at least one was closed, and missing when all are still open within their deadline (a duty
+    never passes before it is done). An organization-scope verdict sees the duties of every
+    system assessed with it: an unreported incident of any system is the organization's failure.
+
 Combination
     An entry excluded in the Statement of Applicability is ``not_applicable`` with the
     justification as its reason. Otherwise it is ``satisfied`` when any path satisfies it and the
@@ -127,7 +136,7 @@ class Scope:
         current: CurrentModel | None,
         monitoring_days: int | None = None,
     ) -> Scope:
-        mine = tuple(r for r in records if r.system == system)
+        mine = tuple(r for r in records if r.system == system or (system is None and is_duty(r)))
         with_run = [r for r in mine if r.subject.run_id]
         latest = max(with_run, key=_order).subject.run_id if with_run else None
         return cls(
@@ -297,15 +306,76 @@ def describe_record(record: EvidenceRecord) -> list[str]:
     return [f"{label} {verb}" + (f" ({summary})" if summary else "")]
 
 
+def is_duty(record: EvidenceRecord) -> bool:
+    """Whether a record is a duty with a deadline (see "Duties with a deadline")."""
+    return bool(record.details.get("deadline")) or bool(record.details.get("closes"))
+
+
+def duty_states(
+    records: Iterable[EvidenceRecord], *, now: datetime
+) -> list[tuple[EvidenceRecord, str, str | None]]:
+    """``(duty, state, closed_on)`` for each duty of ``records``, oldest first; ``state`` is
+    ``closed``, ``open`` (deadline not passed) or ``overdue``."""
+    duties = sorted((r for r in records if is_duty(r)), key=_order)
+    closing: dict[str, str] = {}
+    for record in duties:
+        target = record.details.get("closes")
+        if isinstance(target, str):
+            closing.setdefault(target, str(record.details.get("closed_on") or "")[:10])
+    states: list[tuple[EvidenceRecord, str, str | None]] = []
+    for record in duties:
+        if record.details.get("closes"):
+            continue
+        closed_on = record.details.get("closed_on") or closing.get(record.id)
+        if closed_on:
+            states.append((record, "closed", str(closed_on)[:10]))
+        elif now.date().isoformat() > str(record.details["deadline"])[:10]:
+            states.append((record, "overdue", None))
+        else:
+            states.append((record, "open", None))
+    return states
+
+
+def _duty_verdict(
+    kind: str, records: Sequence[EvidenceRecord], *, now: datetime
+) -> tuple[str, list[str], str | None]:
+    states = duty_states(records, now=now)
+
+    def who(record: EvidenceRecord) -> str:
+        return f"{record_label(record)} of {record.system or 'the organization'}"
+
+    overdue = [r for r, state, _ in states if state == "overdue"]
+    if overdue:
+        reasons = [
+            f"{who(r)} is not reported and its deadline {r.details['deadline']} has passed"
+            for r in overdue
+        ]
+        return FAILING, reasons, overdue[-1].id
+    closed = [(r, on) for r, state, on in states if state == "closed"]
+    still_open = [r for r, state, _ in states if state == "open"]
+    reasons = [f"{who(r)} is open, due by {r.details['deadline']}" for r in still_open]
+    reasons += [
+        f"{who(r)} reported on {on} (deadline {r.details['deadline']}"
+        + (", late)" if on > str(r.details["deadline"]) else ")")
+        for r, on in closed
+    ]
+    if closed:
+        return SATISFIED, reasons, closed[-1][0].id
+    return MISSING, reasons, (still_open[-1].id if still_open else None)
+
+
 def _kind_verdict(
     kind: str, scope: Scope, *, now: datetime, fresh: int
 ) -> tuple[str, list[str], str | None]:
-    """(status, reasons, evidence id) of one evidence kind: its latest current record decides."""
+    """(status, reasons, evidence id) of one evidence kind: its latest current record decides
+    (duties: every one counts, see "Duties with a deadline")."""
     candidates = sorted(
         (r for r in scope.records if record_kind(r) == kind), key=_order, reverse=True
     )
     if not candidates:
         return MISSING, [f"no {kind} evidence recorded for {scope.label}"], None
+    if any(is_duty(r) for r in candidates):
+        return _duty_verdict(kind, candidates, now=now)
     first_stale: tuple[EvidenceRecord, str] | None = None
     for record in candidates:
         why = staleness(record, scope, now=now, fresh_days=fresh)

@@ -30,10 +30,12 @@ from aims_mlops.evidence._record import (
     parse_timestamp,
     sign_hash,
 )
+from aims_mlops.evidence._signing import ENV_SIGNING_KEY, signing_key_from_env
 
 __all__ = [
     "DEFAULT_KINDS",
     "ENTRY_POINT_GROUP",
+    "ENV_SIGNING_KEY",
     "MAX_DETAILS_CHARS",
     "OUTCOMES",
     "SCHEMA_VERSION",
@@ -48,4 +50,5 @@ __all__ = [
     "new_record",
     "parse_timestamp",
     "sign_hash",
+    "signing_key_from_env",
 ]

@@ -169,6 +169,18 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         action="`aims report SYSTEM`",
     ),
     EvidenceKind(
+        name="incident",
+        producer="aims_mlops.record_incident",
+        description=(
+            "a serious incident: its kind, severity, when it became known, the reporting "
+            "deadline that follows (EU AI Act Art. 73) and when it was reported"
+        ),
+        action=(
+            "`aims record incident SYSTEM --kind ... --severity ... --summary ... --aware-on "
+            "DATE`, then `aims record incident-report ID --on DATE` once reported"
+        ),
+    ),
+    EvidenceKind(
         name="attestation",
         producer="aims_mlops.attest",
         description="a named person vouches for a document that no run can show",

@@ -40,11 +40,12 @@ from aims_mlops.genai._scorers import (
     ROGUE_EXPECTATION,
     SCORER_NAMES,
 )
+from aims_mlops.store._contract import METRIC_PREFIX_GENAI, TAG_GENAI_ASSESSED, TAG_SYSTEM
 
 KIND = "genai_evaluation"
 COLLECTOR = "aims_mlops.genai"
 #: Tag on an evaluation run whose evidence assess_genai records itself (autolog skips it).
-ASSESSED_TAG = "aims.genai.assessed"
+ASSESSED_TAG = TAG_GENAI_ASSESSED
 
 ERROR_NO_INPUT_KEY = (
     "the red-team suite needs the name of the text input: the rows' inputs have keys {keys}; "
@@ -390,7 +391,7 @@ def assess_genai(
     try:
         run_id = run.info.run_id
         if own_run:
-            mlflow.set_tag("aims.system", system_id)
+            mlflow.set_tag(TAG_SYSTEM, system_id)
         record = _bridge.capture(
             KIND, system=system_id, produce=lambda: produce(run_id), run_id=run_id
         )
@@ -401,6 +402,6 @@ def assess_genai(
         _bridge.mirror_metrics(
             run_id,
             {k: v for k, v in record.metrics.items() if k in SCORER_NAMES.values()},
-            "aims.genai",
+            METRIC_PREFIX_GENAI,
         )
     return record

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aims_mlops import _capture
+from aims_mlops import capture as _capture
 from aims_mlops._errors import AimsError, AimsWarning
 from aims_mlops.catalog import load_catalog
 from aims_mlops.evidence import EvidenceRecord
@@ -83,11 +83,11 @@ def capture(
     run_id: str | None = None,
     artifacts: Callable[[EvidenceRecord], Mapping[str, bytes]] | None = None,
 ) -> EvidenceRecord:
-    """Run ``produce`` and store its record (an ``error`` record when it fails, unless strict)."""
+    """Run ``produce`` and store its record (an ``error`` record when it fails, unless strict)
+    through a capture context of the session's, for ``system``."""
     return _capture.capture(
+        session().context(system=system),
         kind,
-        system=system,
-        controls=controls_for(kind),
         produce=produce,
         run_id=run_id,
         artifacts=artifacts,

@@ -20,6 +20,7 @@ from aims_mlops.genai import _bridge
 from aims_mlops.genai._assess import ASSESSED_TAG, KIND, RowVerdict, genai_record
 from aims_mlops.genai._red_team import DATA_CATEGORY
 from aims_mlops.genai._scorers import ATTACK_TAG, CATEGORY_TAG, SCORER_NAMES
+from aims_mlops.store._contract import TAG_SYSTEM
 
 #: MLflow's run-type tag and the value ``mlflow.genai.evaluate`` sets.
 RUN_TYPE_TAG = "mlflow.runType"
@@ -67,7 +68,7 @@ def genai_evaluation_from_run(
     import mlflow
 
     run = mlflow.MlflowClient().get_run(run_id)
-    system_id = _bridge.resolve_system(system or run.data.tags.get("aims.system"))
+    system_id = _bridge.resolve_system(system or run.data.tags.get(TAG_SYSTEM))
     settings = _bridge.genai_settings(system_id)
     limits = settings.bounds() if settings is not None else {}
 
@@ -90,7 +91,7 @@ def genai_evaluation_from_run(
 def collect_ended_run(client: Any, run_id: str, *, strict: bool) -> EvidenceRecord | None:
     """Autolog's hook: a ended ``mlflow.genai.evaluate`` run that used our scorers (and that
     :func:`assess_genai` did not record itself) becomes ``genai_evaluation`` evidence."""
-    from aims_mlops import _capture
+    from aims_mlops import capture as _capture
 
     try:
         run = client.get_run(run_id)
@@ -100,7 +101,7 @@ def collect_ended_run(client: Any, run_id: str, *, strict: bool) -> EvidenceReco
         if not any(k.split("/")[0] in SCORER_NAMES for k in run.data.metrics):
             return None
         session = _capture.get_session()
-        explicit = tags.get("aims.system") or session.system or os.environ.get(_capture.ENV_SYSTEM)
+        explicit = tags.get(TAG_SYSTEM) or session.system or os.environ.get(_capture.ENV_SYSTEM)
         experiment = None if explicit else client.get_experiment(run.info.experiment_id).name
         system = _capture.resolve_system(explicit, experiment_name=experiment)
         if not system:

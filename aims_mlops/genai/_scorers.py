@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from aims_mlops.genai import _detect
+from aims_mlops.store._contract import TAG_GENAI_ATTACK, TAG_GENAI_CATEGORY
 
 #: Expectation key holding an attack's rogue string (set by :func:`assess_genai`'s suite rows).
 ROGUE_EXPECTATION = "aims_rogue"
 #: Expectation key of a row's retrieved context (``context`` in an evaluation record).
 CONTEXT_EXPECTATION = "context"
 #: Trace tag naming a row's category (``data`` or a red-team category).
-CATEGORY_TAG = "aims.genai.category"
-ATTACK_TAG = "aims.genai.attack"
+CATEGORY_TAG = TAG_GENAI_CATEGORY
+ATTACK_TAG = TAG_GENAI_ATTACK
 
 #: Scorer name -> the evidence metric its values make (a rate of True values, or a mean).
 SCORER_NAMES: dict[str, str] = {

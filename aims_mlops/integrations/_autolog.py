@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsWarning, CaptureError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.store._contract import TAG_KIND, TAG_SYSTEM
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -37,7 +37,7 @@ WARNING_DATASET_HASH_FAILED = (
 )
 
 # Tag of the store's own record runs (org/system-level evidence): never collect lineage for them.
-_EVIDENCE_RUN_TAG = "aims.kind"
+_EVIDENCE_RUN_TAG = TAG_KIND
 _WRAPPED = "__aims_autolog_original__"
 
 _lock = threading.Lock()
@@ -117,9 +117,9 @@ def _strict_override() -> bool | None:
 
 
 def _session_strict() -> bool:
-    from aims_mlops import _capture
+    from aims_mlops.capture import get_session
 
-    return _strict or _capture.get_session().strict
+    return _strict or get_session().strict
 
 
 # -- run end -------------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
 
     Returns the stored records (``error`` records included). Never raises unless strict.
     """
-    from aims_mlops import _capture
+    from aims_mlops import capture
     from aims_mlops.collectors._lineage import lineage_tasks
     from aims_mlops.collectors._notebook import notebook_tasks
 
@@ -169,15 +169,16 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
         tags = run.data.tags
         if _EVIDENCE_RUN_TAG in tags:
             return []
-        session = _capture.get_session()
+        session = capture.get_session()
         experiment_name = None
-        if not (tags.get("aims.system") or session.system or os.environ.get(_capture.ENV_SYSTEM)):
+        if not (tags.get(TAG_SYSTEM) or session.system or os.environ.get(capture.ENV_SYSTEM)):
             if session.config is None:
                 return []
             experiment_name = _experiment_name(client, run.info.experiment_id)
-        system = _capture.resolve_system(tags.get("aims.system"), experiment_name=experiment_name)
+        system = capture.resolve_system(tags.get(TAG_SYSTEM), experiment_name=experiment_name)
         if not system:
             return []
+        context = session.context(system=system, strict=_strict_override())
         tasks = lineage_tasks(
             run, client=client, system=system, config_digest=session.config_digest
         )
@@ -190,18 +191,10 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
         )
         return []
     try:
-        return _capture.capture_many(
-            [
-                _capture.CaptureTask(
-                    kind=t.kind,
-                    controls=load_catalog().controls_for_kind(t.kind),
-                    produce=t.produce,
-                )
-                for t in tasks
-            ],
-            system=system,
+        return capture.capture_many(
+            context,
+            [capture.CaptureTask(kind=t.kind, produce=t.produce) for t in tasks],
             run_id=run_id,
-            strict=_strict_override(),
         )
     except Exception as exc:  # capture itself failed (its store, say): report, go on
         if _session_strict():
@@ -245,7 +238,7 @@ def record_full_hashes(datasets: Iterable[Any], *, run_id: str | None = None) ->
     from mlflow.entities import RunTag
 
     from aims_mlops.collectors._digest import frame_sha256
-    from aims_mlops.collectors._lineage import DATASET_SHA256_TAG_PREFIX
+    from aims_mlops.store._contract import TAG_DATASET_SHA256_PREFIX as DATASET_SHA256_TAG_PREFIX
 
     frames = [d for d in datasets if isinstance(d, PandasDataset)]
     if not frames:

@@ -1,8 +1,8 @@
 """A Great Expectations 1.x checkpoint action that records data-quality evidence.
 
 Add it to a Checkpoint's actions and every validation result the checkpoint produces becomes a
-``data_quality`` evidence record (controls A.7.4 and A.6.2.4), with the same content and the same
-rule on row values as :func:`aims_mlops.check_data`::
+``data_quality`` evidence record (speaking to the controls the catalog names for that kind), with
+the same content and the same rule on row values as :func:`aims_mlops.check_data`::
 
     from aims_mlops.integrations.gx_action import AimsEvidenceAction
 
@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from great_expectations.checkpoint.actions import ValidationAction
 from great_expectations.compatibility.pydantic import Field
 
-from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._data_quality import (
     KIND,
     record_from_summary,
@@ -96,7 +95,7 @@ def validation_record(
 class AimsEvidenceAction(ValidationAction):
     """Turn each validation result of a checkpoint run into ``data_quality`` evidence.
 
-    Records go to :func:`aims_mlops._capture.capture` (stored with the MLflow run ``run_id``, or
+    Records go to :func:`aims_mlops.capture.capture` (stored with the MLflow run ``run_id``, or
     as system-level evidence; a failure becomes an ``error`` record and a warning), or to
     ``sink`` when one is given: a callable receiving each record. ``sink`` is not serialized, so
     a checkpoint loaded back from a context's store has none and stores through capture.
@@ -113,10 +112,11 @@ class AimsEvidenceAction(ValidationAction):
         self, checkpoint_result: "CheckpointResult", action_context: "ActionContext | None" = None
     ) -> dict[str, Any]:
         """Record every validation result; return ``{"records": [record ids]}``."""
-        from aims_mlops import _capture
+        from aims_mlops import capture
 
-        system = _capture.resolve_system(self.system)
-        config_digest = _capture.get_session().config_digest
+        context = capture.get_session().context(system=capture.resolve_system(self.system))
+        system = context.system
+        config_digest = context.config_digest
         record_ids: list[str] = []
         for identifier, validation in checkpoint_result.run_results.items():
 
@@ -137,12 +137,6 @@ class AimsEvidenceAction(ValidationAction):
                 record = produce()
                 self.sink(record)
             else:
-                record = _capture.capture(
-                    KIND,
-                    system=system,
-                    controls=load_catalog().controls_for_kind(KIND),
-                    produce=produce,
-                    run_id=self.run_id,
-                )
+                record = capture.capture(context, KIND, produce=produce, run_id=self.run_id)
             record_ids.append(record.id)
         return {"records": record_ids}

@@ -59,20 +59,20 @@ _binding: _Binding | None = None
 
 
 def _in_scope_ids() -> list[str]:
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
-    config = _capture.get_session().config
+    config = capture.get_session().config
     return [s.id for s in config.in_scope_systems] if config is not None else []
 
 
 def _choose_system(explicit: str | None = None) -> str | None:
     """explicit > ``$AIMS_SYSTEM`` > the only in-scope system of the config."""
-    from aims_mlops import _capture
+    from aims_mlops import capture
     from aims_mlops.config import default_config_path, load_config
 
     if explicit:
         return explicit
-    from_env = os.environ.get(_capture.ENV_SYSTEM)
+    from_env = os.environ.get(capture.ENV_SYSTEM)
     if from_env:
         return from_env
     path = default_config_path()
@@ -85,9 +85,9 @@ def _choose_system(explicit: str | None = None) -> str | None:
 def _bind(system: str | None) -> None:
     """``aims_mlops.init`` with the system (keeping the session's config file, if any)."""
     import aims_mlops
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
-    session = _capture.get_session()
+    session = capture.get_session()
     config = session.config_path if session.config is not None else None
     aims_mlops.init(system=system, config=config, autolog=True)
 
@@ -161,9 +161,9 @@ def tracker() -> _notebook.NotebookTracker | None:
 
 
 def bound_system() -> str | None:
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
-    return _capture.get_session().system
+    return capture.get_session().system
 
 
 # -- the %aims magic ---------------------------------------------------------------------------
@@ -214,13 +214,14 @@ def _require_system() -> str:
 
 
 def status_text(system: str | None = None) -> str:
-    """The bound (or given) system's standing as text, judged now."""
-    from aims_mlops import _capture
-    from aims_mlops._judge import judge
+    """The bound (or given) system's standing as text, judged now (the view-model's summary:
+    :func:`aims_mlops.presentation.summary_text`)."""
+    from aims_mlops import capture
+    from aims_mlops.judgement import judge
     from aims_mlops.views._model import dashboard_model
 
     chosen = system or _require_system()
-    session = _capture.get_session()
+    session = capture.get_session()
     config = session.config_path if session.config is not None else None
     result = judge(config=config, systems=[chosen])
     return dashboard_model(
@@ -235,20 +236,12 @@ def status_text(system: str | None = None) -> str:
 def all_status_text() -> str:
     """One line per in-scope system: score, risks above appetite, gaps (judged now)."""
     import aims_mlops
-    from aims_mlops import _capture
-    from aims_mlops.views._model import percent
+    from aims_mlops import capture
+    from aims_mlops.presentation import status_lines
 
-    session = _capture.get_session()
+    session = capture.get_session()
     config = session.config_path if session.config is not None else None
-    rows = aims_mlops.status(config=config)
-    if not rows:
-        return "no AI systems in scope"
-    width = max(len(r["system"]) for r in rows)
-    return "\n".join(
-        f"{r['system']:<{width}}  score {percent(r['score']):>7}  "
-        f"risks above appetite {r['risks_above_appetite']}  gaps {r['gaps']}"
-        for r in rows
-    )
+    return status_lines(aims_mlops.status(config=config))
 
 
 def _cmd_dashboard() -> Any:

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aims_mlops._errors import AimsWarning
-
-TAG_SYSTEM = "aims.system"
-TAG_CONFIG_DIGEST = "aims.config_digest"
+from aims_mlops.store._contract import TAG_CONFIG_DIGEST, TAG_SYSTEM
 
 WARNING_PLUGIN_FAILED = (
     "aims_mlops: the MLflow run-context plugin could not tag the run ({error}); runs are not "
@@ -100,13 +98,13 @@ def _active_experiment_name() -> str | None:
 
 def run_context_tags() -> dict[str, str]:
     """The tags a new run gets: ``aims.system`` and ``aims.config_digest`` ({} when no system)."""
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
-    session = _capture.get_session()
+    session = capture.get_session()
     experiment_name = None
-    if not (session.system or os.environ.get(_capture.ENV_SYSTEM)) and session.config is not None:
+    if not (session.system or os.environ.get(capture.ENV_SYSTEM)) and session.config is not None:
         experiment_name = _active_experiment_name()
-    system = _capture.resolve_system(experiment_name=experiment_name)
+    system = capture.resolve_system(experiment_name=experiment_name)
     if not system:
         return {}
     tags = {TAG_SYSTEM: system}

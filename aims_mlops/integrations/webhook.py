@@ -8,18 +8,17 @@ version now behind the system's production alias (``mlflow.alias`` in ``aims.yam
 ``champion``). The outcome becomes a ``deployment`` evidence record (pass or fail) on the
 version's run; a failing gate is logged as an error. The alias is not moved back.
 
-Run it::
+Run it with the ``aims webhook`` command (``python -m aims_mlops.integrations.webhook`` runs the
+same command)::
 
-    AIMS_WEBHOOK_SECRET=... python -m aims_mlops.integrations.webhook --port 8765 --config aims.yaml
+    AIMS_WEBHOOK_SECRET=... aims webhook --port 8765 --config aims.yaml
+    AIMS_WEBHOOK_SECRET=... aims webhook --register http://HOST:8765/
 
-and register it with ``MlflowClient().create_webhook(name="aims-gate", url="http://HOST:8765/",
-events=["model_version_alias.created"], secret=...)``. Only the standard library is used here;
-MLflow is imported when the first event is processed.
+Only the standard library is used here; MLflow is imported when the first event is processed.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import hashlib
@@ -28,12 +27,11 @@ import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,8 +41,8 @@ from typing import TYPE_CHECKING, Any
 from aims_mlops._errors import AimsError
 
 if TYPE_CHECKING:
-    from aims_mlops._gate import GateRun
     from aims_mlops.config import AimsConfig
+    from aims_mlops.judgement import GateRun
     from aims_mlops.store import EvidenceStore
 
 logger = logging.getLogger("aims_mlops.webhook")
@@ -72,6 +70,9 @@ RECENT_PROMOTION_SECONDS = 600
 #: Wait this long before gating, so that ``aims gate --promote`` (which moves the alias, then
 #: records) has stored its record and the move is not recorded twice.
 DEFAULT_SETTLE_SECONDS = 3.0
+
+PROG_NAME = "python -m aims_mlops.integrations.webhook"
+MESSAGE_LISTENING = "aims webhook receiver listening on http://{host}:{port}/"
 
 ERROR_NO_SECRET = (
     "the webhook secret environment variable {name} is not set: set it to the secret given to "
@@ -177,7 +178,6 @@ class WebhookReceiver:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-gate")
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
-        self._pending: list[Future[GateRun | None]] = []
 
     def _load_config(self) -> AimsConfig:
         from aims_mlops.config import load_config
@@ -187,9 +187,9 @@ class WebhookReceiver:
     @property
     def store(self) -> EvidenceStore:
         if self._store is None:
-            from aims_mlops import _capture
+            from aims_mlops.capture import make_store
 
-            self._store = _capture.make_store(self._config, tracking_uri=self._tracking_uri)
+            self._store = make_store(self._config, tracking_uri=self._tracking_uri)
         return self._store
 
     # -- the request side (fast) --------------------------------------------------------------
@@ -215,10 +215,8 @@ class WebhookReceiver:
         events = self.events(payload, delivery_id=delivery_id)
         if not events:
             return 200, {"status": "ignored", "delivery_id": delivery_id}
-        with self._lock:
-            self._pending = [f for f in self._pending if not f.done()]
-            for event in events:
-                self._pending.append(self._executor.submit(self._process_logged, event))
+        for event in events:
+            self._executor.submit(self._process_logged, event)
         return 200, {
             "status": "accepted",
             "delivery_id": delivery_id,
@@ -283,7 +281,7 @@ class WebhookReceiver:
 
     def process(self, event: AliasEvent) -> GateRun | None:
         """Gate the version behind the alias and record the outcome (None: already recorded)."""
-        from aims_mlops._gate import run_gate
+        from aims_mlops.judgement import run_gate
 
         time.sleep(self.settle_seconds)
         earlier = self._recent_promotion(event)
@@ -320,16 +318,8 @@ class WebhookReceiver:
             )
         return run
 
-    def wait_idle(self, timeout: float | None = None) -> None:
-        """Block until every queued gate run has finished (tests, shutdown)."""
-        with self._lock:
-            pending = list(self._pending)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for future in pending:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            future.exception(timeout=remaining)
-
     def close(self) -> None:
+        """Finish the queued gate runs, then stop the worker."""
         self._executor.shutdown(wait=True)
 
 
@@ -424,96 +414,15 @@ def make_server(
     return _Server((host, port), receiver)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m aims_mlops.integrations.webhook",
-        description="Receive MLflow model-registry webhooks and gate every production alias move.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on.")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="Port to listen on.")
-    parser.add_argument(
-        "--config", default=None, help="aims.yaml (default: $AIMS_CONFIG or ./aims.yaml)."
-    )
-    parser.add_argument(
-        "--secret-env",
-        default=DEFAULT_SECRET_ENV,
-        help="Environment variable holding the webhook secret.",
-    )
-    parser.add_argument(
-        "--tracking-uri", default=None, help="MLflow tracking URI of the evidence store."
-    )
-    parser.add_argument(
-        "--require", default="", help="Comma-separated entries that must be satisfied."
-    )
-    parser.add_argument(
-        "--min-score", type=float, default=None, help="Lowest acceptable score (0..1)."
-    )
-    parser.add_argument(
-        "--allow-risk", action="store_true", help="Do not fail on risks above the appetite."
-    )
-    parser.add_argument(
-        "--settle-seconds",
-        type=float,
-        default=DEFAULT_SETTLE_SECONDS,
-        help="Wait before gating, for `aims gate --promote` to record its own promotion.",
-    )
-    parser.add_argument(
-        "--register",
-        metavar="URL",
-        default=None,
-        help="Instead of serving: register URL (this receiver, as the tracking server reaches it) "
-        "as the MLflow webhook for alias events, then exit.",
-    )
-    parser.add_argument("--name", default=DEFAULT_WEBHOOK_NAME, help="Webhook name (--register).")
-    parser.add_argument(
-        "--no-check", action="store_true", help="Skip the test delivery after --register."
-    )
-    return parser
-
-
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Serve until interrupted; 2 for a start-up problem (no secret, bad aims.yaml)."""
-    args = _parser().parse_args(argv)
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        from aims_mlops.config import default_config_path
-
-        secret = os.environ.get(args.secret_env, "")
-        if not secret:
-            raise WebhookError(ERROR_NO_SECRET.format(name=args.secret_env))
-        if args.register:
-            webhook_id = register_webhook(
-                args.register,
-                secret=secret,
-                name=args.name,
-                tracking_uri=args.tracking_uri,
-                check=not args.no_check,
-            )
-            print(f"registered webhook {args.name!r} ({webhook_id}) -> {args.register}")
-            return 0
-        config_path = Path(args.config) if args.config else default_config_path()
-        receiver = WebhookReceiver(
-            config_path=config_path,
-            secret=secret,
-            require=[r.strip() for r in args.require.split(",") if r.strip()],
-            min_score=args.min_score,
-            block_on_risk=not args.allow_risk,
-            tracking_uri=args.tracking_uri,
-            settle_seconds=args.settle_seconds,
-        )
-        server = make_server(receiver, host=args.host, port=args.port)
-    except (AimsError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    host, port = server.server_address[:2]
-    print(f"aims webhook receiver listening on http://{host}:{port}/", flush=True)
+def serve(receiver: WebhookReceiver, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+    """Serve ``receiver`` until interrupted (SIGINT or SIGTERM), then finish its queued runs."""
+    server = make_server(receiver, host=host, port=port)
+    bound_host, bound_port = server.server_address[:2]
+    print(MESSAGE_LISTENING.format(host=bound_host, port=bound_port), flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -521,8 +430,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.server_close()
         receiver.close()
-    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m aims_mlops.integrations.webhook``: the ``aims webhook`` command."""
+    from aims_mlops.cli import webhook_command
+
+    webhook_command.main(args=argv, prog_name=PROG_NAME)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

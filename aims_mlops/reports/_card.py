@@ -40,7 +40,7 @@ def system_card_record(
         model_version=model.version if model else None,
         dataset_digests=tuple(model.dataset_digests) if model else (),
     )
-    controls = [e.id for e in judgement.catalog.entries if KIND in e.rule.kinds]
+    controls = list(judgement.catalog.controls_for_kind(KIND))
     sc = content.system_config
     cited = sorted(
         {e for c in content.system.controls for e in c.evidence if not e.startswith("config:")}

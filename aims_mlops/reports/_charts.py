@@ -10,21 +10,27 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Protocol
 
-#: Fill of each status (chips, donut segments).
-STATUS_COLORS: dict[str, str] = {
-    "satisfied": "#2e7d4f",
-    "failing": "#c0392b",
-    "stale": "#d68910",
-    "missing": "#7f8c8d",
-    "not_applicable": "#aab7c4",
-}
-ABOVE_FILL = "#f6d5d1"
-WITHIN_FILL = "#e4f2e3"
+from aims_mlops.presentation import (
+    ABOVE,
+    BAD,
+    BAND_COLOURS,
+    BAND_LABELS,
+    HIGH,
+    STATUS_COLOURS,
+    WITHIN,
+    heat_band,
+    percent,
+)
+
 INK = "#1d2b3a"
 MUTED = "#5f6b78"
 BAR_FILL = "#3b6ea5"
-BAR_BELOW_FILL = "#c0392b"
+#: Bars under the fairness limit: the palette's "bad".
+BAR_BELOW_FILL = BAD
+#: A residual marker above the appetite.
+ABOVE_MARKER = "#8e2a1f"
 HALO = 'stroke="#ffffff" stroke-width="3" paint-order="stroke"'
 FONT = "font-family=\"Helvetica, Arial, 'DejaVu Sans', sans-serif\""
 
@@ -52,32 +58,38 @@ def _f(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RiskPoint:
-    """One risk on the heatmap: where it starts (inherent) and where treatment leaves it."""
+class PlacedRisk(Protocol):
+    """What the heatmap reads of a risk: the engine's :class:`~aims_mlops.engine.RiskResult`."""
 
-    id: str
-    likelihood: int
-    impact: int
-    residual_likelihood: int
-    residual_impact: int
-    above_appetite: bool
+    @property
+    def id(self) -> str: ...
+    @property
+    def inherent_likelihood(self) -> int: ...
+    @property
+    def impact(self) -> int: ...
+    @property
+    def residual_likelihood(self) -> int: ...
+    @property
+    def residual_impact(self) -> int: ...
+    @property
+    def above_appetite(self) -> bool: ...
 
 
 def heatmap_svg(
-    risks: Sequence[RiskPoint],
+    risks: Sequence[PlacedRisk],
     *,
     appetite: int,
     likelihood_labels: Mapping[int, str],
     impact_labels: Mapping[int, str],
     id_prefix: str = "heatmap",
 ) -> str:
-    """A 5x5 likelihood x impact grid; cells scoring above ``appetite`` shaded; each risk as a
-    hollow inherent marker with an arrow to its filled residual marker."""
+    """A 5x5 likelihood x impact grid, cells shaded by heat band (within the appetite, above it,
+    far above it); each risk as a hollow inherent marker with an arrow to its filled residual
+    marker."""
     cell = 78
     left, top = 132, 16
     grid = 5 * cell
-    width, height = left + grid + 16, top + grid + 92
+    width, height = left + grid + 16, top + grid + 110
     out = [
         f'<svg class="chart heatmap" role="img" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" {FONT} font-size="12">',
@@ -91,7 +103,7 @@ def heatmap_svg(
     occupants: dict[tuple[int, int], int] = {}
     for risk in risks:
         cells = {(risk.residual_likelihood, risk.residual_impact)}
-        cells.add((risk.likelihood, risk.impact))
+        cells.add((risk.inherent_likelihood, risk.impact))
         for key in cells:
             occupants[key] = occupants.get(key, 0) + 1
 
@@ -102,12 +114,13 @@ def heatmap_svg(
     for likelihood in range(5, 0, -1):
         for impact in range(1, 6):
             score = likelihood * impact
-            above = score > appetite
+            band = heat_band(score, appetite)
+            classes = {WITHIN: "", ABOVE: " above", HIGH: " above high"}[band]
             x, y = left + (impact - 1) * cell, top + (5 - likelihood) * cell
             out.append(
-                f'<rect class="cell{" above" if above else ""}" data-likelihood="{likelihood}" '
-                f'data-impact="{impact}" x="{x}" y="{y}" width="{cell}" height="{cell}" '
-                f'fill="{ABOVE_FILL if above else WITHIN_FILL}" stroke="#ffffff" stroke-width="2"/>'
+                f'<rect class="cell{classes}" data-likelihood="{likelihood}" '
+                f'data-impact="{impact}" data-band="{band}" x="{x}" y="{y}" width="{cell}" '
+                f'height="{cell}" fill="{BAND_COLOURS[band]}" stroke="#ffffff" stroke-width="2"/>'
             )
             out.append(
                 f'<text x="{x + cell - 6}" y="{y + 14}" text-anchor="end" fill="{MUTED}" '
@@ -145,13 +158,14 @@ def heatmap_svg(
     markers: list[str] = []
     arrows: list[str] = []
     for risk in risks:
-        moved = (risk.likelihood, risk.impact) != (risk.residual_likelihood, risk.residual_impact)
+        inherent_at = (risk.inherent_likelihood, risk.impact)
+        moved = inherent_at != (risk.residual_likelihood, risk.residual_impact)
         residual_at = (risk.residual_likelihood, risk.residual_impact)
         rx, ry = center(*residual_at, slot(*residual_at))
         label = _t(risk.id)
         flag = " above" if risk.above_appetite else ""
         if moved:
-            ix, iy = center(risk.likelihood, risk.impact, slot(risk.likelihood, risk.impact))
+            ix, iy = center(*inherent_at, slot(*inherent_at))
             dx, dy = rx - ix, ry - iy
             dist = math.hypot(dx, dy) or 1.0
             sx, sy = ix + dx / dist * radius, iy + dy / dist * radius
@@ -162,7 +176,7 @@ def heatmap_svg(
                 f'marker-end="url(#{id_prefix}-arrow)"/>'
             )
             markers.append(
-                f'<g class="marker inherent"><title>{label}: inherent {risk.likelihood} × '
+                f'<g class="marker inherent"><title>{label}: inherent {risk.inherent_likelihood} × '
                 f"{risk.impact}</title>"
                 f'<circle cx="{_f(ix)}" cy="{_f(iy)}" r="{radius}" fill="#ffffff" stroke="{INK}" '
                 f'stroke-width="1.6"/><text x="{_f(ix)}" y="{_f(iy + 4)}" text-anchor="middle" '
@@ -172,7 +186,7 @@ def heatmap_svg(
             f'<g class="marker residual{flag}"><title>{label}: residual '
             f"{risk.residual_likelihood} × {risk.residual_impact}</title>"
             f'<circle cx="{_f(rx)}" cy="{_f(ry)}" r="{radius}" '
-            f'fill="{"#8e2a1f" if risk.above_appetite else INK}" '
+            f'fill="{ABOVE_MARKER if risk.above_appetite else INK}" '
             f'stroke="{INK if moved else "#ffffff"}" stroke-width="1.6"/>'
             f'<text x="{_f(rx)}" y="{_f(ry + 4)}" text-anchor="middle" font-size="10" '
             f'fill="#ffffff" font-weight="bold">{label}</text></g>'
@@ -188,8 +202,13 @@ def heatmap_svg(
         f'<text x="{left + 20}" y="{ly + 4}">inherent</text>'
         f'<circle cx="{left + 92}" cy="{ly}" r="7" fill="{INK}"/>'
         f'<text x="{left + 104}" y="{ly + 4}">residual</text>'
-        f'<rect x="{left + 170}" y="{ly - 7}" width="14" height="14" fill="{ABOVE_FILL}"/>'
-        f'<text x="{left + 190}" y="{ly + 4}">above appetite (score &gt; {appetite})</text>'
+        f'<rect x="{left + 170}" y="{ly - 7}" width="14" height="14" '
+        f'fill="{BAND_COLOURS[ABOVE]}"/>'
+        f'<text x="{left + 190}" y="{ly + 4}">{_t(BAND_LABELS[ABOVE].format(appetite=appetite))}'
+        "</text>"
+        f'<rect x="{left + 170}" y="{ly + 11}" width="14" height="14" '
+        f'fill="{BAND_COLOURS[HIGH]}"/>'
+        f'<text x="{left + 190}" y="{ly + 22}">{_t(BAND_LABELS[HIGH])}</text>'
         "</g>"
     )
     out.append("</svg>")
@@ -300,12 +319,13 @@ def donut_svg(score: float, counts: Mapping[str, int], *, size: int = 150) -> st
     out = [
         f'<svg class="chart donut" role="img" viewBox="0 0 {size} {size}" width="{size}" '
         f'height="{size}" {FONT}>',
-        f"<title>Conformity score {score:.0%}</title>",
+        f"<title>Conformity score {percent(score)}</title>",
         f'<circle cx="{c}" cy="{c}" r="{_f(radius)}" fill="none" stroke="#eef1f4" '
         f'stroke-width="{stroke}"/>',
     ]
     offset = 0.0
-    for status, color in STATUS_COLORS.items():
+    for status, swatch in STATUS_COLOURS.items():
+        color = swatch.background
         n = counts.get(status, 0)
         if not n:
             continue
@@ -318,8 +338,8 @@ def donut_svg(score: float, counts: Mapping[str, int], *, size: int = 150) -> st
         )
         offset += length
     out.append(
-        f'<text x="{c}" y="{c + 8}" text-anchor="middle" font-size="26" font-weight="bold" '
-        f'fill="{INK}">{score:.0%}</text>'
+        f'<text x="{c}" y="{c + 8}" text-anchor="middle" font-size="24" font-weight="bold" '
+        f'fill="{INK}">{percent(score)}</text>'
         f'<text x="{c}" y="{c + 26}" text-anchor="middle" font-size="10" fill="{MUTED}">'
         "satisfied</text></svg>"
     )

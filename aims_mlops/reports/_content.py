@@ -2,7 +2,8 @@
 
 The report never decides a status itself: control statuses, risks, gaps and the score come from
 the engine. Where the report shows evidence details (lineage, data-quality checks, fairness
-groups) it shows the records the engine cited for the corresponding controls, falling back to the
+groups) it shows the records the engine cited for the controls the catalog says that kind of
+evidence serves (:meth:`~aims_mlops.catalog.Catalog.controls_for_kind`), falling back to the
 system's latest record of that kind (the control's status then says whether it counts).
 """
 
@@ -36,33 +37,19 @@ ERROR_MODEL_VERSION = (
     "{actual}; judge with model_versions={{{system!r}: {wanted!r}}}"
 )
 
-#: Status labels shown to people (the engine's values stay in data attributes and JSON).
-STATUS_LABELS: dict[str, str] = {
-    "satisfied": "satisfied",
-    "failing": "failing",
-    "stale": "stale",
-    "missing": "missing",
-    "not_applicable": "not applicable",
-}
-
 #: How many characters of a record id / content hash are shown inline.
 SHORT_ID = 8
 SHORT_HASH = 12
 
-#: Evidence kinds whose details the report lays out, with the controls whose citations pick them.
-LINEAGE_KINDS: dict[str, tuple[str, ...]] = {
-    "lineage.datasets": ("A.4.3", "A.7.2", "A.7.5"),
-    "lineage.code": ("A.7.6", "A.6.2.3"),
-    "lineage.environment": ("A.4.4",),
-    "lineage.compute": ("A.4.5",),
-    "lineage.model": ("A.7.5",),
-    "lineage.params": ("A.6.2.3", "A.6.2.8"),
-}
-RESULT_KINDS: dict[str, tuple[str, ...]] = {
-    "data_quality": ("A.7.4", "A.6.2.4"),
-    "fairness": ("A.5.4", "A.6.2.4"),
-    "performance": ("A.6.2.4",),
-}
+#: Lineage kinds whose details the report lays out (the catalog says which controls each serves).
+LINEAGE_KINDS: tuple[str, ...] = (
+    "lineage.datasets",
+    "lineage.code",
+    "lineage.environment",
+    "lineage.compute",
+    "lineage.model",
+    "lineage.params",
+)
 
 
 class ReportError(AimsError):
@@ -70,7 +57,7 @@ class ReportError(AimsError):
 
 
 class JudgementLike(Protocol):
-    """What a report needs of :class:`aims_mlops._judge.Judgement` (unit tests build their own)."""
+    """What a report needs of :class:`aims_mlops.judgement.Judgement` (tests build their own)."""
 
     @property
     def assessment(self) -> Assessment: ...
@@ -234,11 +221,12 @@ def _cited(sa: SystemAssessment, controls: Iterable[str]) -> set[str]:
 
 
 def _pick(
-    records: Sequence[EvidenceRecord], sa: SystemAssessment, kind: str, controls: Iterable[str]
+    records: Sequence[EvidenceRecord], sa: SystemAssessment, kind: str, catalog: Catalog
 ) -> list[EvidenceRecord]:
-    """The records of ``kind`` the engine cited for ``controls``; else the latest one."""
+    """The records of ``kind`` the engine cited for the controls the catalog says ``kind``
+    serves; else the latest one."""
     mine = [r for r in records if r.system == sa.system and r.kind == kind]
-    cited = _cited(sa, controls)
+    cited = _cited(sa, catalog.controls_for_kind(kind))
     chosen = [r for r in mine if r.id in cited]
     if chosen:
         return sorted(chosen, key=lambda r: (r.collected_at, r.id), reverse=True)
@@ -352,8 +340,8 @@ def fairness_view(record: EvidenceRecord, system_config: SystemConfig) -> Fairne
     )
 
 
-def _lineage(records: Sequence[EvidenceRecord], sa: SystemAssessment) -> Lineage:
-    picked = {kind: _first(_pick(records, sa, kind, ctl)) for kind, ctl in LINEAGE_KINDS.items()}
+def _lineage(records: Sequence[EvidenceRecord], sa: SystemAssessment, catalog: Catalog) -> Lineage:
+    picked = {kind: _first(_pick(records, sa, kind, catalog)) for kind in LINEAGE_KINDS}
     datasets_record = picked["lineage.datasets"]
     code_record = picked["lineage.code"]
     env_record = picked["lineage.environment"]
@@ -423,7 +411,8 @@ def gather(
             excluded.append(status)
         else:
             by_group.setdefault(status.group, []).append(status)
-    titles = judgement.catalog.groups()
+    catalog = judgement.catalog
+    titles = catalog.groups()
     groups = tuple(
         ControlGroup(id=g, title=titles.get(g, g), controls=tuple(by_group[g]))
         for g in [*titles, *(g for g in by_group if g not in titles)]
@@ -431,14 +420,12 @@ def gather(
     )
 
     data_quality = tuple(
-        data_quality_view(r)
-        for r in _pick(records, sa, "data_quality", RESULT_KINDS["data_quality"])
+        data_quality_view(r) for r in _pick(records, sa, "data_quality", catalog)
     )
     fairness = tuple(
-        fairness_view(r, system_config)
-        for r in _pick(records, sa, "fairness", RESULT_KINDS["fairness"])
+        fairness_view(r, system_config) for r in _pick(records, sa, "fairness", catalog)
     )
-    performance = tuple(_pick(records, sa, "performance", RESULT_KINDS["performance"]))
+    performance = tuple(_pick(records, sa, "performance", catalog))
     appendix = tuple(
         sorted(
             (r for r in records if r.system in (system, None)),
@@ -461,7 +448,7 @@ def gather(
         appetite=criteria.appetite,
         likelihood_labels=dict(criteria.likelihood),
         impact_labels=dict(criteria.impact),
-        lineage=_lineage(records, sa),
+        lineage=_lineage(records, sa, catalog),
         data_quality=data_quality,
         fairness=fairness,
         performance=performance,

@@ -11,10 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from aims_mlops.presentation import (
+    GOOD,
+    OUTCOME_COLOURS,
+    WARNING,
+    outcome_swatch,
+    percent,
+    status_label,
+    status_swatch,
+)
 from aims_mlops.reports._charts import (
-    STATUS_COLORS,
     Bar,
-    RiskPoint,
     donut_svg,
     group_bars_svg,
     heatmap_svg,
@@ -22,7 +29,6 @@ from aims_mlops.reports._charts import (
 from aims_mlops.reports._content import (
     SHORT_HASH,
     SHORT_ID,
-    STATUS_LABELS,
     DataQualityView,
     FairnessView,
     JudgementLike,
@@ -66,8 +72,7 @@ table.card th { width: 190px; text-transform:none; font-size: 13px; letter-spaci
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chip { display:inline-block; padding: 1px 9px; border-radius: 10px; color:#fff; font-size: 12px;
   font-weight: bold; white-space: nowrap; }
-.chip.pass { background:#2e7d4f; } .chip.fail { background:#c0392b; }
-.chip.error { background:#7f8c8d; } .chip.info { background:#3b6ea5; }
+{outcome_chips}
 .ev { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 11.5px;
   color: var(--accent); text-decoration:none; white-space: nowrap; }
 .ev .hash { color: var(--muted); }
@@ -84,8 +89,8 @@ code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-
 .charts { display:flex; gap: 24px; flex-wrap: wrap; align-items:flex-start; }
 svg.chart { max-width: 100%; height: auto; }
 .above { color: #8e2a1f; font-weight: bold; }
-.within { color: #2e7d4f; }
-.note { background: #fff8e5; border-left: 3px solid #d68910; padding: 6px 10px; margin: 6px 0;
+.within { color: {good}; }
+.note { background: #fff8e5; border-left: 3px solid {warning}; padding: 6px 10px; margin: 6px 0;
   font-size: 13px; }
 .empty { color: var(--muted); font-style: italic; }
 tr.target:target, tr:target { background: #fff3c4; }
@@ -108,6 +113,19 @@ footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
 """
 
 
+CSS = (
+    CSS.replace(
+        "{outcome_chips}",
+        " ".join(
+            f".chip.{outcome} {{ background:{swatch.background}; color:{swatch.foreground}; }}"
+            for outcome, swatch in OUTCOME_COLOURS.items()
+        ),
+    )
+    .replace("{good}", GOOD)
+    .replace("{warning}", WARNING)
+)
+
+
 def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
@@ -121,15 +139,22 @@ def inline_code(text: str) -> str:
 
 
 def status_chip(status: str) -> str:
-    color = STATUS_COLORS.get(status, "#7f8c8d")
+    swatch = status_swatch(status)
     return (
         f'<span class="chip status {_e(status)}" data-status="{_e(status)}" '
-        f'style="background:{color}">{_e(STATUS_LABELS.get(status, status))}</span>'
+        f'style="background:{swatch.background};color:{swatch.foreground}">'
+        f"{_e(status_label(status))}</span>"
     )
 
 
 def outcome_chip(outcome: str) -> str:
-    return f'<span class="chip {_e(outcome)}">{_e(outcome)}</span>'
+    if outcome in OUTCOME_COLOURS:
+        return f'<span class="chip {_e(outcome)}">{_e(outcome)}</span>'
+    swatch = outcome_swatch(outcome)
+    return (
+        f'<span class="chip {_e(outcome)}" style="background:{swatch.background};'
+        f'color:{swatch.foreground}">{_e(outcome)}</span>'
+    )
 
 
 class _Refs:
@@ -320,7 +345,7 @@ def _conformity(c: ReportContent) -> str:
     return (
         '<section id="conformity"><h2>Conformity</h2><div class="summary">'
         f"{donut_svg(c.score, ring)}"
-        f'<div><div class="score-big">{c.score:.0%}</div>'
+        f'<div><div class="score-big">{percent(c.score)}</div>'
         f"<p>{counts['satisfied']} of {applicable} applicable clauses and controls are satisfied "
         f"({counts['not_applicable']} excluded by the Statement of Applicability).</p>"
         f"<p>{len(c.gaps)} gap(s) to close; {len(above)} risk(s) above the appetite of "
@@ -367,28 +392,18 @@ def _risks(c: ReportContent, refs: _Refs) -> str:
     if not c.risks:
         out.append('<p class="empty">No risks registered for this system.</p></section>')
         return "".join(out)
-    points = [
-        RiskPoint(
-            id=r.id,
-            likelihood=r.inherent_likelihood,
-            impact=r.impact,
-            residual_likelihood=r.residual_likelihood,
-            residual_impact=r.residual_impact,
-            above_appetite=r.above_appetite,
-        )
-        for r in c.risks
-    ]
     out.append(
         '<div class="charts">'
         + heatmap_svg(
-            points,
+            c.risks,
             appetite=c.appetite,
             likelihood_labels=c.likelihood_labels,
             impact_labels=c.impact_labels,
         )
         + '<div style="flex:1;min-width:260px"><p>Each risk is placed by likelihood × impact '
         "before treatment (hollow) and after its treating controls (filled); the arrow shows the "
-        f"effect of treatment. Cells scoring above the risk appetite ({c.appetite}) are shaded. "
+        f"effect of treatment. Cells scoring above the risk appetite ({c.appetite}) are shaded "
+        "(orange above it, red far above it). "
         "A residual score only falls below the inherent one when every treating control is "
         "satisfied.</p></div></div>"
     )
@@ -667,7 +682,7 @@ def render_html(judgement: JudgementLike, system: str, *, model_version: str | N
             f"<style>{CSS}</style></head><body>",
             f'<header class="report"><div class="inner"><h1>{_e(sa.name)}</h1>',
             f"<p>ISO/IEC 42001 AI system report · {_e(c.organization)}{_e(model)}</p>",
-            f"<p>Assessed {_e(c.evaluated_at)} · conformity {c.score:.0%} · configuration "
+            f"<p>Assessed {_e(c.evaluated_at)} · conformity {percent(c.score)} · configuration "
             f"<code>{_e(c.config_digest[:SHORT_HASH])}</code></p>",
             f'<nav class="toc">{toc}</nav></div></header><main>',
             _system_card(c, refs),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from aims_mlops.presentation import percent, status_label
 from aims_mlops.reports._content import (
     SHORT_HASH,
     SHORT_ID,
-    STATUS_LABELS,
     FairnessView,
     JudgementLike,
     ReportContent,
@@ -62,7 +62,7 @@ class _Refs:
 
 
 def _status(status: str) -> str:
-    return f"**{STATUS_LABELS.get(status, status)}**"
+    return f"**{status_label(status)}**"
 
 
 def ascii_bar(value: float, *, width: int = BAR_WIDTH) -> str:
@@ -151,7 +151,7 @@ def _conformity(c: ReportContent) -> list[str]:
     return [
         "## Conformity",
         "",
-        f"**{c.score:.0%}** — {counts['satisfied']} of {applicable} applicable clauses and "
+        f"**{percent(c.score)}** — {counts['satisfied']} of {applicable} applicable clauses and "
         f"controls satisfied ({counts['not_applicable']} excluded by the Statement of "
         f"Applicability); {len(c.gaps)} gap(s); "
         f"{sum(1 for r in c.risks if r.above_appetite)} risk(s) above the appetite of "
@@ -160,7 +160,7 @@ def _conformity(c: ReportContent) -> list[str]:
         _table(
             ["status", "entries", ""],
             (
-                (STATUS_LABELS[s], str(n), ascii_bar(n / max(1, sum(counts.values())), width=30))
+                (status_label(s), str(n), ascii_bar(n / max(1, sum(counts.values())), width=30))
                 for s, n in counts.items()
             ),
         ),
@@ -412,7 +412,7 @@ def render_markdown(
         f"# {md(c.system.name)} — ISO/IEC 42001 system report",
         "",
         f"{md(c.organization)}{model} · assessed {md(c.evaluated_at)} · conformity "
-        f"{c.score:.0%} · configuration `{md(c.config_digest[:SHORT_HASH])}`",
+        f"{percent(c.score)} · configuration `{md(c.config_digest[:SHORT_HASH])}`",
         "",
     ]
     for section in (

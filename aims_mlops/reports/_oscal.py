@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops.presentation import percent
 from aims_mlops.reports._content import is_record_id
 from aims_mlops.reports._pack import CONFIG_MEMBER, RECORDS_DIR, PackJudgement, pack_records
 
@@ -227,7 +228,7 @@ def _result(
         "title": f"{sa.system}: {sa.name}",
         "description": _text(
             f"Conformity of AI system {sa.system} ({sa.name}, owner {sa.owner}) with ISO/IEC "
-            f"42001 as judged by aims_mlops from its evidence: score {sa.score:.0%}.",
+            f"42001 as judged by aims_mlops from its evidence: score {percent(sa.score)}.",
             sa.system,
         ),
         "start": judgement.assessment.evaluated_at,

@@ -99,7 +99,7 @@ class PackError(AimsError):
 
 
 class PackJudgement(Protocol):
-    """What the pack needs of :class:`aims_mlops._judge.Judgement`."""
+    """What the pack needs of :class:`aims_mlops.judgement.Judgement`."""
 
     @property
     def assessment(self) -> Assessment: ...
@@ -309,11 +309,11 @@ def build_pack(
     """
     from tqdm.auto import tqdm
 
-    from aims_mlops import _capture
+    from aims_mlops.evidence import signing_key_from_env
 
     output = Path(output)
     chosen = _chosen_systems(judgement.assessment, systems)
-    key = signing_key if signing_key is not None else _capture.signing_key()
+    key = signing_key if signing_key is not None else signing_key_from_env()
     producers = _member_producers(judgement, chosen)
     members: list[PackMember] = []
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops.evidence import parse_timestamp
+from aims_mlops.presentation import percent
 
 if TYPE_CHECKING:
     from aims_mlops.evidence import EvidenceRecord
@@ -259,8 +260,9 @@ def _group_lines(rows: Iterable[Mapping[str, Any]]) -> list[str]:
     ]
     for row in rows:
         c = row["counts"]
+        share = percent(row["share_satisfied"], digits=0)
         lines.append(
-            f"  {row['group']:<6} {str(row['title'])[:52]:<52} {row['share_satisfied']:>5.0%}  "
+            f"  {row['group']:<6} {str(row['title'])[:52]:<52} {share:>5}  "
             f"{_bar(row['share_satisfied'])}  {c['satisfied']:>3} {c['failing']:>4} "
             f"{c['stale']:>5} {c['missing']:>4} {c['not_applicable']:>4}"
         )
@@ -271,12 +273,12 @@ def readiness_text(report: Mapping[str, Any], *, limit: int = 25) -> str:
     """A terminal rendering of :func:`readiness_report` (``limit`` remediation items)."""
     lines = [
         f"Certification readiness — {report['organization']} (assessed {report['evaluated_at']})",
-        f"Overall: {report['overall']:.0%} satisfied ({report['satisfied']} of "
+        f"Overall: {percent(report['overall'])} satisfied ({report['satisfied']} of "
         f"{report['applicable']} applicable entries)",
     ]
     if report["per_system"]:
         lines.append(
-            "Per system: " + ", ".join(f"{s} {v:.0%}" for s, v in report["per_system"].items())
+            "Per system: " + ", ".join(f"{s} {percent(v)}" for s, v in report["per_system"].items())
         )
     lines += ["", "Clauses 4-10:", *_group_lines(report["clauses"])]
     lines += ["", "Annex A objectives:", *_group_lines(report["annex_a"])]

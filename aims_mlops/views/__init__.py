@@ -18,7 +18,6 @@ from aims_mlops.views._model import (
     ControlRow,
     DashboardModel,
     EvidenceRow,
-    GapRow,
     HeatCell,
     Page,
     PortfolioModel,
@@ -29,8 +28,8 @@ from aims_mlops.views._model import (
 )
 
 if TYPE_CHECKING:
-    from aims_mlops._judge import Judgement
     from aims_mlops.config import AimsConfig
+    from aims_mlops.judgement import Judgement
     from aims_mlops.views._dashboard import Dashboard
     from aims_mlops.views._portfolio import Portfolio
 
@@ -93,7 +92,6 @@ __all__ = [
     "Dashboard",
     "DashboardModel",
     "EvidenceRow",
-    "GapRow",
     "HeatCell",
     "Page",
     "Portfolio",

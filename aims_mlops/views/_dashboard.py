@@ -15,14 +15,22 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from aims_mlops._errors import AimsError
+from aims_mlops.engine._results import STATUSES
+from aims_mlops.presentation import (
+    BAD,
+    GOOD,
+    SCORE_FAIR,
+    SCORE_GOOD,
+    appetite_colour,
+    status_label,
+    status_swatch,
+)
 from aims_mlops.views._model import (
     ALL,
-    STATUS_STYLE,
     ControlRow,
     DashboardModel,
     EvidenceRow,
     dashboard_model,
-    status_label,
 )
 from aims_mlops.views._widgets import (
     FILL_LAYOUT,
@@ -41,8 +49,8 @@ from aims_mlops.views._widgets import (
 )
 
 if TYPE_CHECKING:
-    from aims_mlops._judge import Judgement
     from aims_mlops.config import AimsConfig
+    from aims_mlops.judgement import Judgement
 
 ERROR_NO_SYSTEM = (
     "which AI system? pass dashboard('<id>'), bind one with aims_mlops.init(system=...) or "
@@ -81,9 +89,10 @@ def build_model(judgement: Judgement, system: str) -> DashboardModel:
 
 
 def _score_style(score: float) -> str:
-    if score >= 0.8:
+    """The progress bar style, on the thresholds of the score colours (presentation)."""
+    if score >= SCORE_GOOD:
         return "success"
-    return "warning" if score >= 0.5 else "danger"
+    return "warning" if score >= SCORE_FAIR else "danger"
 
 
 class ControlRowView:
@@ -92,13 +101,14 @@ class ControlRowView:
     def __init__(self, *, row: ControlRow, dashboard: Dashboard) -> None:
         self.row = row
         self._dashboard = dashboard
+        control = row.control
         self.toggle = widgets.Button(
             description="▸", tooltip="show reasons and evidence", layout=TOGGLE_LAYOUT
         )
         self.summary = widgets.HTML(
             value=(
-                f"{status_chip(row.status)} <b>{esc(row.id)}</b> {esc(row.title)} "
-                f'<span style="color:#666">· owner {esc(row.owner)}</span>'
+                f"{status_chip(control.status)} <b>{esc(control.id)}</b> {esc(control.title)} "
+                f'<span style="color:#666">· owner {esc(control.owner)}</span>'
             ),
             layout=FILL_LAYOUT,
         )
@@ -124,7 +134,7 @@ class ControlRowView:
         self.toggle.description = "▾"
 
     def _build_details(self) -> widgets.VBox:
-        row = self.row
+        row = self.row.control
         parts = [
             f"<b>Status:</b> {status_chip(row.status)} ({esc(row.kind)}, {esc(row.scope)} scope)",
             f"<b>Reasons:</b>{bullet_list(row.reasons) or ' <i>none given</i>'}",
@@ -138,7 +148,7 @@ class ControlRowView:
         text = widgets.HTML(
             value=(
                 '<div style="margin:0 0 6px 40px;padding:4px 8px;border-left:3px solid '
-                f'{STATUS_STYLE.get(row.status, ("", "#999", ""))[1]}">'
+                f'{status_swatch(row.status).background}">'
                 + "<br>".join(parts)
                 + "</div>"
             )
@@ -442,8 +452,9 @@ class Dashboard:
             f"appetite ({m.appetite}): cells below and left of it are acceptable.</small>"
         )
         rows = []
-        for risk in m.risks:
-            verdict = chip(risk.verdict, "#c62828" if risk.above_appetite else "#2e7d32", "#ffffff")
+        for view in m.risks:
+            risk = view.risk
+            verdict = chip(view.verdict, appetite_colour(risk.above_appetite), "#ffffff")
             reasons = (
                 f"<details><summary>why</summary>{bullet_list(risk.reasons)}</details>"
                 if risk.reasons
@@ -454,7 +465,7 @@ class Dashboard:
                     f"<b>{esc(risk.id)}</b>",
                     esc(risk.category),
                     esc(risk.description) + reasons,
-                    esc(risk.movement),
+                    esc(view.movement),
                     verdict,
                     esc(risk.treatment),
                     esc(", ".join(risk.controls) or "—"),
@@ -484,7 +495,7 @@ class Dashboard:
         m = self.model
         counts = m.counts
         options = [(f"all ({sum(counts.values())})", ALL)] + [
-            (f"{status_label(s)} ({counts.get(s, 0)})", s) for s in STATUS_STYLE
+            (f"{status_label(s)} ({counts.get(s, 0)})", s) for s in STATUSES
         ]
         current = self.status_filter.value
         self._quiet = True
@@ -630,10 +641,10 @@ class Dashboard:
 
     def _attest_config(self) -> str | None:
         """The config path to hand to ``attest`` when the session does not use this one."""
-        from aims_mlops import _capture
+        from aims_mlops import capture
 
         path = Path(self.judgement.config_path)
-        session = _capture.get_session()
+        session = capture.get_session()
         if not path.is_file():
             return None
         if (
@@ -655,7 +666,7 @@ class Dashboard:
         document = self.attest_document.value.strip()
         if not control or not by or not document:
             self.attest_message.value = (
-                f'<span style="color:#c62828">{ERROR_ATTEST_INCOMPLETE}</span>'
+                f'<span style="color:{BAD}">{ERROR_ATTEST_INCOMPLETE}</span>'
             )
             return
         chosen = next(a for a in self.model.attestable if a.id == control)
@@ -674,11 +685,11 @@ class Dashboard:
                 **scope,
             )
         except AimsError as exc:
-            self.attest_message.value = f'<span style="color:#c62828">{esc(exc)}</span>'
+            self.attest_message.value = f'<span style="color:{BAD}">{esc(exc)}</span>'
             return
         self.refresh()
         self.attest_message.value = (
-            '<span style="color:#2e7d32">'
+            f'<span style="color:{GOOD}">'
             + esc(MESSAGE_ATTESTED.format(record_id=record.id, control=control, by=by))
             + "</span>"
         )
@@ -692,7 +703,7 @@ class Dashboard:
 
     def refresh(self) -> None:
         """Judge the system again (re-reading ``aims.yaml`` and the evidence) and re-render."""
-        from aims_mlops._judge import judge
+        from aims_mlops.judgement import judge
 
         self.judgement = judge(
             config=self._judge_config(),
@@ -711,11 +722,11 @@ def resolve_system(
 ) -> str:
     """The system to show: explicit > the session's binding / ``$AIMS_SYSTEM`` > the only
     in-scope (or assessed) system."""
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
     if system:
         return system
-    bound = _capture.get_session().system or os.environ.get(_capture.ENV_SYSTEM)
+    bound = capture.get_session().system or os.environ.get(capture.ENV_SYSTEM)
     if bound:
         return bound
     candidates = (
@@ -732,9 +743,9 @@ def resolve_system(
 
 def default_config() -> str | os.PathLike[str] | None:
     """The config the session was bound to (``aims_mlops.init(config=...)``), if any."""
-    from aims_mlops import _capture
+    from aims_mlops import capture
 
-    session = _capture.get_session()
+    session = capture.get_session()
     return session.config_path if session.config is not None else None
 
 
@@ -763,8 +774,8 @@ def dashboard(
             config=config,
             read_only=read_only,
         )
-    from aims_mlops._judge import judge
     from aims_mlops.config import AimsConfig, load_config
+    from aims_mlops.judgement import judge
 
     source = config if config is not None else default_config()
     loaded = source if isinstance(source, AimsConfig) else load_config(source)

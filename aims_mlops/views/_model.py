@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 from aims_mlops._errors import AimsError
-from aims_mlops.engine._results import (
-    FAILING,
-    MISSING,
-    NOT_APPLICABLE,
-    SATISFIED,
-    STALE,
-    STATUSES,
+from aims_mlops.engine._results import FAILING, NOT_APPLICABLE, SATISFIED, STALE, STATUSES
+from aims_mlops.presentation import (
+    BAND_COLOURS,
+    heat_band,
+    model_label,
+    percent,
+    risk_movement,
+    risk_verdict,
+    status_label,
+    summary_text,
 )
 
 if TYPE_CHECKING:
@@ -38,27 +41,6 @@ PAGE_SIZE = 25
 ALL = "all"
 #: Characters of a record's details shown in its drill-down (the full record is in MLflow).
 DETAILS_PREVIEW_CHARS = 2_000
-#: Gaps listed by the text summary (``%aims status``).
-SUMMARY_GAPS = 5
-
-#: status -> (label, background colour, text colour) of its chip.
-STATUS_STYLE: Mapping[str, tuple[str, str, str]] = {
-    SATISFIED: ("satisfied", "#2e7d32", "#ffffff"),
-    FAILING: ("failing", "#c62828", "#ffffff"),
-    STALE: ("stale", "#ef6c00", "#ffffff"),
-    MISSING: ("missing", "#757575", "#ffffff"),
-    NOT_APPLICABLE: ("not applicable", "#cfd8dc", "#263238"),
-}
-#: outcome -> (background colour, text colour) of an evidence record's chip.
-OUTCOME_STYLE: Mapping[str, tuple[str, str]] = {
-    "pass": ("#2e7d32", "#ffffff"),
-    "fail": ("#c62828", "#ffffff"),
-    "error": ("#6a1b9a", "#ffffff"),
-    "info": ("#1565c0", "#ffffff"),
-}
-#: heat-map band -> cell colour: within the appetite, above it, far above it.
-BAND_COLOURS: Mapping[str, str] = {"within": "#c8e6c9", "above": "#ffe0b2", "high": "#ffcdd2"}
-
 #: Portfolio sort keys: value -> label (each key has its natural direction, worst first).
 SORT_KEYS: Mapping[str, str] = {
     "score": "score (lowest first)",
@@ -69,16 +51,6 @@ SORT_KEYS: Mapping[str, str] = {
 
 ERROR_UNKNOWN_SORT = "unknown sort key {key!r}; use one of: {keys}"
 ERROR_SYSTEM_NOT_ASSESSED = "system {system!r} is not in this assessment; assessed: {known}"
-
-
-def status_label(status: str) -> str:
-    """Human label of a status (``not_applicable`` -> ``not applicable``)."""
-    return STATUS_STYLE[status][0] if status in STATUS_STYLE else status
-
-
-def percent(score: float) -> str:
-    """A score in 0..1 as a percentage with one decimal, e.g. ``72.5 %``."""
-    return f"{score * 100:.1f} %"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,47 +77,25 @@ def paginate(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> tuple[Sequ
 # ------------------------------------------------------------------------------ controls
 @dataclass(frozen=True, kw_only=True)
 class ControlRow:
-    """One clause or control of a system, as the controls section shows it."""
+    """One clause or control of a system, as the controls section shows it: the engine's
+    verdict (``control``) and what the view adds (its label, the filters)."""
 
-    id: str
-    title: str
-    kind: str
-    group: str
-    status: str
-    owner: str
-    how_to_close: str
-    reasons: tuple[str, ...]
-    evidence: tuple[str, ...]
-    scope: str
-
-    @classmethod
-    def from_status(cls, status: ControlStatus) -> ControlRow:
-        return cls(
-            id=status.id,
-            title=status.title,
-            kind=status.kind,
-            group=status.group,
-            status=status.status,
-            owner=status.owner,
-            how_to_close=status.how_to_close,
-            reasons=tuple(status.reasons),
-            evidence=tuple(status.evidence),
-            scope=status.scope,
-        )
+    control: ControlStatus
 
     @property
     def status_label(self) -> str:
-        return status_label(self.status)
+        return status_label(self.control.status)
 
     def matches(self, status: str | None = None, text: str = "") -> bool:
         """Whether the row passes the status filter (None or ``all``: any) and the text filter
         (case-insensitive, in the id, title, owner or status)."""
-        if status not in (None, ALL) and self.status != status:
+        c = self.control
+        if status not in (None, ALL) and c.status != status:
             return False
         needle = text.strip().lower()
         if not needle:
             return True
-        haystack = f"{self.id} {self.title} {self.owner} {self.status_label}".lower()
+        haystack = f"{c.id} {c.title} {c.owner} {self.status_label}".lower()
         return needle in haystack
 
 
@@ -160,7 +110,7 @@ class ControlGroup:
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
         for row in self.rows:
-            counts[row.status] += 1
+            counts[row.control.status] += 1
         return counts
 
     def matching(self, status: str | None = None, text: str = "") -> tuple[ControlRow, ...]:
@@ -181,62 +131,20 @@ class ControlGroup:
 # ------------------------------------------------------------------------------ risks
 @dataclass(frozen=True, kw_only=True)
 class RiskRow:
-    """One evaluated risk: where it sits before and after treatment."""
+    """One evaluated risk (the engine's ``risk``) and how the view words where it sits before
+    and after treatment."""
 
-    id: str
-    system: str | None
-    category: str
-    description: str
-    owner: str
-    treatment: str
-    controls: tuple[str, ...]
-    inherent_likelihood: int
-    inherent_impact: int
-    inherent: int
-    residual_likelihood: int
-    residual_impact: int
-    residual: int
-    appetite: int
-    above_appetite: bool
-    inherent_above_appetite: bool
-    indicator_value: float | None
-    reasons: tuple[str, ...]
-
-    @classmethod
-    def from_result(cls, risk: RiskResult) -> RiskRow:
-        return cls(
-            id=risk.id,
-            system=risk.system,
-            category=risk.category,
-            description=risk.description,
-            owner=risk.owner,
-            treatment=risk.treatment,
-            controls=tuple(risk.controls),
-            inherent_likelihood=risk.inherent_likelihood,
-            inherent_impact=risk.impact,
-            inherent=risk.inherent,
-            residual_likelihood=risk.residual_likelihood,
-            residual_impact=risk.residual_impact,
-            residual=risk.residual,
-            appetite=risk.appetite,
-            above_appetite=risk.above_appetite,
-            inherent_above_appetite=risk.inherent_above_appetite,
-            indicator_value=risk.indicator_value,
-            reasons=tuple(risk.reasons),
-        )
+    risk: RiskResult
 
     @property
     def movement(self) -> str:
         """``inherent 4×4=16 → residual 2×3=6``."""
-        return (
-            f"inherent {self.inherent_likelihood}×{self.inherent_impact}={self.inherent} → "
-            f"residual {self.residual_likelihood}×{self.residual_impact}={self.residual}"
-        )
+        return risk_movement(self.risk)
 
     @property
     def verdict(self) -> str:
-        relation = "above" if self.above_appetite else "within"
-        return f"{relation} appetite {self.appetite}"
+        """``above appetite 6`` or ``within appetite 6``."""
+        return risk_verdict(self.risk)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -269,19 +177,13 @@ class HeatCell:
         return " ".join(marks)
 
 
-def heat_band(score: int, appetite: int) -> str:
-    """``within`` (score <= appetite), ``above``, or ``high`` (in the upper half above it)."""
-    if score <= appetite:
-        return "within"
-    return "high" if score > appetite + (25 - appetite) / 2 else "above"
-
-
 def heatmap(risks: Iterable[RiskRow], *, appetite: int) -> tuple[tuple[HeatCell, ...], ...]:
     """The 5×5 map, rows from likelihood 5 (top) to 1, columns from impact 1 to 5."""
     inherent: dict[tuple[int, int], list[str]] = {}
     residual: dict[tuple[int, int], list[str]] = {}
-    for risk in risks:
-        inherent.setdefault((risk.inherent_likelihood, risk.inherent_impact), []).append(risk.id)
+    for row in risks:
+        risk = row.risk
+        inherent.setdefault((risk.inherent_likelihood, risk.impact), []).append(risk.id)
         residual.setdefault((risk.residual_likelihood, risk.residual_impact), []).append(risk.id)
     rows = []
     for likelihood in range(5, 0, -1):
@@ -384,31 +286,6 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True, kw_only=True)
-class GapRow:
-    """An unsatisfied applicable entry: who closes it and the exact action."""
-
-    control: str
-    title: str
-    status: str
-    owner: str
-    how_to_close: str
-    reasons: tuple[str, ...]
-    system: str | None
-
-    @classmethod
-    def from_gap(cls, gap: Gap) -> GapRow:
-        return cls(
-            control=gap.control,
-            title=gap.title,
-            status=gap.status,
-            owner=gap.owner,
-            how_to_close=gap.how_to_close,
-            reasons=tuple(gap.reasons),
-            system=gap.system,
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
 class Attestable:
     """An entry a person may attest to (its rule names a document)."""
 
@@ -426,14 +303,10 @@ class Attestable:
 # ------------------------------------------------------------------------------ dashboard
 @dataclass(kw_only=True)
 class DashboardModel:
-    """Everything one system's dashboard shows. Evidence rows are built per page on demand."""
+    """Everything one system's dashboard shows: the engine's ``assessment`` of the system and
+    what the view derives from it. Evidence rows are built per page on demand."""
 
-    system: str
-    name: str
-    owner: str
-    model_label: str
-    score: float
-    counts: Mapping[str, int]
+    assessment: SystemAssessment
     evaluated_at: str
     appetite: int
     likelihood_labels: Mapping[int, str]
@@ -441,7 +314,7 @@ class DashboardModel:
     heatmap: tuple[tuple[HeatCell, ...], ...]
     risks: tuple[RiskRow, ...]
     groups: tuple[ControlGroup, ...]
-    gaps: tuple[GapRow, ...]
+    gaps: tuple[Gap, ...]
     attestable: tuple[Attestable, ...]
     tracking_uri: str | None
     records: tuple[EvidenceRecord, ...]  # newest first
@@ -449,6 +322,30 @@ class DashboardModel:
     _by_id: dict[str, EvidenceRecord] | None = None
 
     # -- header ------------------------------------------------------------------------------
+    @property
+    def system(self) -> str:
+        return self.assessment.system
+
+    @property
+    def name(self) -> str:
+        return self.assessment.name
+
+    @property
+    def owner(self) -> str:
+        return self.assessment.owner
+
+    @property
+    def model_label(self) -> str:
+        return model_label(self.assessment)
+
+    @property
+    def score(self) -> float:
+        return self.assessment.score
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        return self.assessment.counts()
+
     @property
     def score_text(self) -> str:
         return percent(self.score)
@@ -459,7 +356,7 @@ class DashboardModel:
 
     @property
     def risks_above_appetite(self) -> tuple[RiskRow, ...]:
-        return tuple(r for r in self.risks if r.above_appetite)
+        return tuple(r for r in self.risks if r.risk.above_appetite)
 
     def heat_cell(self, likelihood: int, impact: int) -> HeatCell:
         return self.heatmap[5 - likelihood][impact - 1]
@@ -514,36 +411,12 @@ class DashboardModel:
     # -- text --------------------------------------------------------------------------------
     def summary_text(self) -> str:
         """A plain-text summary (what ``%aims status`` prints)."""
-        satisfied = self.counts.get(SATISFIED, 0)
-        statuses = " · ".join(f"{status_label(s)} {self.counts.get(s, 0)}" for s in STATUSES)
-        lines = [
-            f"{self.name} ({self.system})",
-            f"owner: {self.owner}",
-            f"model: {self.model_label}",
-            f"conformity: {self.score_text} ({satisfied} of {self.applicable} applicable "
-            "entries satisfied)",
-            f"status: {statuses}",
-        ]
-        above = self.risks_above_appetite
-        if above:
-            lines.append(f"risks above appetite {self.appetite}:")
-            lines.extend(f"  {r.id} {r.category}: {r.movement}" for r in above)
-        else:
-            lines.append(f"risks above appetite {self.appetite}: none")
-        if self.gaps:
-            shown = self.gaps[:SUMMARY_GAPS]
-            lines.append(f"gaps: {len(self.gaps)} (first {len(shown)})")
-            for gap in shown:
-                lines.append(f"  {gap.control} {status_label(gap.status)} — owner {gap.owner}")
-                lines.append(f"      {gap.how_to_close}")
-        else:
-            lines.append("gaps: none")
-        lines.append(f"evidence records: {len(self.records)} · evaluated {self.evaluated_at}")
-        return "\n".join(lines)
-
-
-def _model_label(sa: SystemAssessment) -> str:
-    return sa.model.describe() if sa.model is not None else "no current model"
+        return summary_text(
+            self.assessment,
+            appetite=self.appetite,
+            records=len(self.records),
+            evaluated_at=self.evaluated_at,
+        )
 
 
 def dashboard_model(
@@ -564,13 +437,13 @@ def dashboard_model(
     titles = catalog.groups()
     by_group: dict[str, list[ControlRow]] = {}
     for status in sa.controls:
-        by_group.setdefault(status.group, []).append(ControlRow.from_status(status))
+        by_group.setdefault(status.group, []).append(ControlRow(control=status))
     groups = tuple(
         ControlGroup(id=gid, title=titles.get(gid, gid), rows=tuple(by_group[gid]))
         for gid in [*titles, *(g for g in by_group if g not in titles)]
         if gid in by_group
     )
-    risks = tuple(RiskRow.from_result(r) for r in sa.risks)
+    risks = tuple(RiskRow(risk=r) for r in sa.risks)
     appetite = config.risk_criteria.appetite
     mine = [r for r in records if r.system in (system, None)]
     mine.sort(key=lambda r: (r.collected_at, r.id), reverse=True)
@@ -583,12 +456,7 @@ def dashboard_model(
         if entry.rule.attestation is not None and entry.id in applicable
     )
     return DashboardModel(
-        system=sa.system,
-        name=sa.name,
-        owner=sa.owner,
-        model_label=_model_label(sa),
-        score=sa.score,
-        counts=sa.counts(),
+        assessment=sa,
         evaluated_at=assessment.evaluated_at,
         appetite=appetite,
         likelihood_labels=dict(config.risk_criteria.likelihood),
@@ -596,7 +464,7 @@ def dashboard_model(
         heatmap=heatmap(risks, appetite=appetite),
         risks=risks,
         groups=groups,
-        gaps=tuple(GapRow.from_gap(g) for g in sa.gaps),
+        gaps=sa.gaps,
         attestable=attestable,
         tracking_uri=tracking_uri,
         records=tuple(mine),
@@ -664,7 +532,7 @@ def portfolio_model(assessment: Assessment) -> PortfolioModel:
             system=sa.system,
             name=sa.name,
             owner=sa.owner,
-            model_label=_model_label(sa),
+            model_label=model_label(sa),
             score=sa.score,
             risks_above_appetite=len(sa.risks_above_appetite),
             gaps=len(sa.gaps),

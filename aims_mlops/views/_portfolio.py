@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from aims_mlops.presentation import appetite_colour, percent, score_colour
 from aims_mlops.views._dashboard import Dashboard, default_config
 from aims_mlops.views._model import (
     SORT_KEYS,
     PortfolioModel,
     PortfolioRow,
-    percent,
     portfolio_model,
 )
 from aims_mlops.views._widgets import (
@@ -26,12 +26,12 @@ from aims_mlops.views._widgets import (
 )
 
 if TYPE_CHECKING:
-    from aims_mlops._judge import Judgement
     from aims_mlops.config import AimsConfig
+    from aims_mlops.judgement import Judgement
 
 
 def _score_bar(score: float) -> str:
-    colour = "#2e7d32" if score >= 0.8 else "#ef6c00" if score >= 0.5 else "#c62828"
+    colour = score_colour(score)
     return (
         '<span style="display:inline-block;width:90px;height:10px;background:#eee;'
         'vertical-align:middle;margin-right:6px">'
@@ -53,7 +53,7 @@ class PortfolioRowView:
         self.button.on_click(lambda _: portfolio.select(row.system))
         risks = chip(
             f"{row.risks_above_appetite} above appetite",
-            "#c62828" if row.risks_above_appetite else "#2e7d32",
+            appetite_colour(row.risks_above_appetite > 0),
         )
         self.summary = widgets.HTML(
             value=(
@@ -163,7 +163,7 @@ class Portfolio:
 
     def refresh(self) -> None:
         """Judge every in-scope system again and re-render (the open dashboard too)."""
-        from aims_mlops._judge import judge
+        from aims_mlops.judgement import judge
 
         self.judgement = judge(config=self._judge_config(), store=self.judgement.store)
         self.model = portfolio_model(self.judgement.assessment)
@@ -194,7 +194,7 @@ def portfolio(
     ``read_only=True`` opens read-only dashboards (no attestation form).
     """
     if judgement is None:
-        from aims_mlops._judge import judge
+        from aims_mlops.judgement import judge
 
         source = config if config is not None else default_config()
         judgement = judge(config=source)

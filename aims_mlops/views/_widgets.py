@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import ipywidgets as widgets
 
 from aims_mlops.engine._results import STATUSES
-from aims_mlops.views._model import OUTCOME_STYLE, STATUS_STYLE, Page
+from aims_mlops.presentation import outcome_swatch, status_label, status_swatch
+from aims_mlops.views._model import Page
 
 #: Layouts shared by many widgets (a layout is itself a widget: sharing keeps builds fast).
 ROW_LAYOUT = widgets.Layout(align_items="center", width="100%")
@@ -38,9 +39,9 @@ def chip(label: str, background: str, foreground: str = "#ffffff", *, title: str
 
 
 def status_chip(status: str, count: int | None = None) -> str:
-    label, background, foreground = STATUS_STYLE.get(status, (status, "#9e9e9e", "#ffffff"))
+    label, swatch = status_label(status), status_swatch(status)
     text = label if count is None else f"{label} {count}"
-    return chip(text, background, foreground)
+    return chip(text, swatch.background, swatch.foreground)
 
 
 def status_chips(counts: Mapping[str, int]) -> str:
@@ -49,8 +50,8 @@ def status_chips(counts: Mapping[str, int]) -> str:
 
 
 def outcome_chip(outcome: str) -> str:
-    background, foreground = OUTCOME_STYLE.get(outcome, ("#9e9e9e", "#ffffff"))
-    return chip(outcome, background, foreground)
+    swatch = outcome_swatch(outcome)
+    return chip(outcome, swatch.background, swatch.foreground)
 
 
 def code(text: str) -> str:

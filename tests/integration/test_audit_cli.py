@@ -11,14 +11,11 @@ from click.testing import CliRunner
 from trestle.oscal.assessment_results import AssessmentResults
 
 from aims_mlops.cli import cli
-from aims_mlops.cli._audit import ERROR_SYSTEM_OR_ALL, register
+from aims_mlops.cli._audit import ERROR_SYSTEM_OR_ALL
 
 pytestmark = pytest.mark.slow
 
 SYSTEM = "income-classifier"
-
-if "audit-pack" not in cli.commands:  # until the lead wires register(cli) into _main
-    register(cli)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

@@ -163,3 +163,65 @@ def test_real_subprocess(workspace: Path) -> None:
     )
     assert broken.returncode == 2
     assert "Traceback" not in broken.stderr
+
+
+def test_demo_ends_with_one_screen(
+    isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``aims demo`` as a newcomer runs it (a real process): step lines on stderr and no MLflow
+    INFO or registry noise, then one screen: score and counts, risks above the appetite, the
+    first gaps with their owners, the HTML report it wrote, what to open next."""
+    from aims_mlops.presentation import SUMMARY_GAPS, percent, risk_movement, status_label
+
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_LOGGING_LEVEL"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    demo_dir = tmp_path / "demo"
+    completed = subprocess.run(
+        [sys.executable, "-m", "aims_mlops.cli", "demo", "--dir", str(demo_dir)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    steps = completed.stderr.splitlines()
+    assert [line.split("] ", 1)[0].split(" [")[1] for line in steps] == [
+        f"{n}/8" for n in range(1, 9)
+    ], completed.stderr  # every stderr line is a step line: nothing else was printed
+    assert "writing its HTML report" in steps[-1]
+
+    out = completed.stdout
+    lines = out.splitlines()
+    assert len(lines) <= 30, out  # one screen
+    assert lines[0] == "Applicant income classifier (income-classifier)"
+    assert "controls:" not in out  # the full listing stays in `aims summary`
+
+    from aims_mlops.judgement import judge
+
+    monkeypatch.chdir(demo_dir)  # the demo's store: ./mlflow.db and ./mlruns
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{demo_dir / 'mlflow.db'}")
+    sa = judge(config=demo_dir / "aims.yaml", systems=["income-classifier"]).assessment.systems[
+        "income-classifier"
+    ]
+    counts = sa.counts()
+    assert f"conformity: {percent(sa.score)} ({counts['satisfied']} of " in out
+    assert "status: " + " · ".join(f"{status_label(s)} {n}" for s, n in counts.items()) in lines
+    for risk in sa.risks_above_appetite:
+        assert f"  {risk.id} {risk.category}: {risk_movement(risk)}" in lines
+    assert sa.gaps and f"gaps: {len(sa.gaps)} (first {SUMMARY_GAPS})" in lines
+    shown = [line for line in lines if " — owner " in line]
+    assert shown == [
+        f"  {g.control} {status_label(g.status)} — owner {g.owner}" for g in sa.gaps[:SUMMARY_GAPS]
+    ]
+    report = demo_dir / "income-classifier-report.html"
+    assert f"report:  {report.relative_to(tmp_path)}  (" in out
+    assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert "aims summary income-classifier" in out
+    assert "scripts/voila.sh" in out and "jupyter lab" in out
+
+    # the full listing: every clause and control, the same header
+    code, listing, err = invoke("summary", "income-classifier")
+    assert code == 0, err
+    assert listing.splitlines()[:5] == lines[:5]
+    assert "controls:" in listing and all(c.id in listing for c in sa.controls)

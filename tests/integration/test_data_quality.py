@@ -401,18 +401,19 @@ def test_checkpoint_action_without_a_sink_stores_through_capture(
 ) -> None:
     import mlflow
 
-    from aims_mlops import _capture
+    import aims_mlops
+    from aims_mlops.capture import reset_session
     from aims_mlops.integrations.gx_action import AimsEvidenceAction
     from aims_mlops.store import EvidenceStore
 
-    _capture.set_session(_capture.Session(tracking_uri=isolated_mlflow))
+    aims_mlops.init(tracking_uri=isolated_mlflow, autolog=False)
     try:
         with mlflow.start_run() as run:
             result = _checkpoint(
                 corrupted["df"], AimsEvidenceAction(system="credit-scoring", run_id=run.info.run_id)
             )
     finally:
-        _capture.set_session(None)
+        reset_session()
     assert result.success is False
     stored = EvidenceStore(tracking_uri=isolated_mlflow).records(system="credit-scoring")
     (record,) = [r for r in stored if r.kind == "data_quality"]

@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from aims_mlops import _capture
+from aims_mlops.capture import reset_session
 from aims_mlops.cli._gate import register
 from aims_mlops.cli._main import AimsGroup
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
@@ -36,7 +36,7 @@ def group() -> click.Group:
 def workspace(isolated_mlflow: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     from mlflow import MlflowClient
 
-    _capture.set_session(None)
+    reset_session()
     (tmp_path / "aims.yaml").write_text(CONFIG)
     client = MlflowClient(tracking_uri=isolated_mlflow)
     experiment_id = client.create_experiment("credit")
@@ -45,7 +45,7 @@ def workspace(isolated_mlflow: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     client.create_registered_model(MODEL)
     version = client.create_model_version(MODEL, source=f"runs:/{run_id}/model", run_id=run_id)
     yield {"uri": isolated_mlflow, "run_id": run_id, "version": str(version.version)}
-    _capture.set_session(None)
+    reset_session()
 
 
 def fairness(ws: dict[str, str], dpd: float, outcome: str) -> EvidenceRecord:

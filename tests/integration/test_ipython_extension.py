@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from aims_mlops import AimsError, _capture
+from aims_mlops import AimsError
+from aims_mlops.capture import get_session, reset_session
 from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors import _notebook
 from aims_mlops.collectors._notebook import (
@@ -257,7 +258,7 @@ def project(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     path = tmp_path / "aims.yaml"
     path.write_text(CONFIG.replace("{churn_in_scope}", "false"), encoding="utf-8")
-    _capture.set_session(None)
+    reset_session()
     return path
 
 
@@ -280,7 +281,7 @@ def shell(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
             ip.run_line_magic("unload_ext", "aims_mlops")
         _autolog.disable()
         _notebook.stop()
-        _capture.set_session(None)
+        reset_session()
         InteractiveShell.clear_instance()
 
 
@@ -299,7 +300,7 @@ def test_load_ext_binds_the_only_in_scope_system_and_tracks_cells(
     run(shell, "a = 1")
     assert run(shell, "%load_ext aims_mlops").success
     assert "bound to AI system 'credit'" in capsys.readouterr().out
-    assert _capture.get_session().system == "credit"
+    assert get_session().system == "credit"
     assert _autolog.is_enabled()
     tracker = _notebook.current()
     assert tracker is not None and tracker is ipython.tracker()
@@ -346,7 +347,7 @@ def test_binding_from_the_environment_and_rebinding(
     run(shell, "%load_ext aims_mlops")
     out = capsys.readouterr().out
     assert "no AI system is bound" in out and "credit, churn" in out
-    assert _capture.get_session().system is None
+    assert get_session().system is None
     run(shell, "%aims status")  # nothing bound: one line per system
     import aims_mlops
 
@@ -360,7 +361,7 @@ def test_binding_from_the_environment_and_rebinding(
     run(shell, "%aims dashboard")
     assert "no AI system is bound to this notebook" in capsys.readouterr().out
     run(shell, "%aims system churn")
-    assert _capture.get_session().system == "churn"
+    assert get_session().system == "churn"
     assert _notebook.current() is not None and _notebook.current().system == "churn"
     run(shell, "%aims bogus")
     assert "unknown %aims command 'bogus'" in capsys.readouterr().out
@@ -369,9 +370,9 @@ def test_binding_from_the_environment_and_rebinding(
     shell.run_line_magic("unload_ext", "aims_mlops")
 
     monkeypatch.setenv("AIMS_SYSTEM", "credit")
-    _capture.set_session(None)
+    reset_session()
     run(shell, "%load_ext aims_mlops")
-    assert _capture.get_session().system == "credit"
+    assert get_session().system == "credit"
 
 
 @pytest.mark.slow
@@ -386,7 +387,7 @@ def test_a_run_ending_in_the_notebook_gets_a_provenance_record(shell: Any) -> No
     )
     assert result.success, result.error_in_exec
     run_id = shell.user_ns["run_id"]
-    records = _capture.get_session().store.records(system="credit", run_ids=[run_id])
+    records = get_session().store.records(system="credit", run_ids=[run_id])
     provenance = [r for r in records if r.kind == "notebook.provenance"]
     assert len(provenance) == 1
     record = provenance[0]

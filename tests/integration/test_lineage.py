@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from aims_mlops import AimsWarning, CaptureError, _capture
+from aims_mlops import AimsWarning, CaptureError
+from aims_mlops.capture import reset_session
 from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors import _lineage
 from aims_mlops.collectors._digest import frame_sha256
@@ -45,12 +46,12 @@ def autolog(isolated_mlflow: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
     monkeypatch.setenv("AIMS_SYSTEM", SYSTEM)
     monkeypatch.delenv("AIMS_CONFIG", raising=False)
     monkeypatch.delenv("AIMS_STRICT", raising=False)
-    _capture.set_session(None)
+    reset_session()
     reset_plugin_state()
     _autolog.enable()
     yield isolated_mlflow
     _autolog.disable()
-    _capture.set_session(None)
+    reset_session()
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -301,7 +302,7 @@ def test_run_without_a_system_gets_no_lineage(
     import mlflow
 
     monkeypatch.delenv("AIMS_SYSTEM")
-    _capture.set_session(None)
+    reset_session()
     mlflow.set_experiment("unbound")
     with mlflow.start_run() as run:
         mlflow.log_param("a", "1")
@@ -389,7 +390,7 @@ def test_lineage_against_a_tracking_server(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
     monkeypatch.setenv("AIMS_SYSTEM", SYSTEM)
-    _capture.set_session(None)
+    reset_session()
     reset_plugin_state()
     _autolog.enable()
     try:
@@ -403,7 +404,7 @@ def test_lineage_against_a_tracking_server(
         records = by_kind(evidence_on_run(run.info.run_id))
     finally:
         _autolog.disable()
-        _capture.set_session(None)
+        reset_session()
     assert set(records) == LINEAGE_KINDS
     [entry] = records["lineage.datasets"].details["datasets"]
     assert entry["sha256"] == frame_sha256(sample)

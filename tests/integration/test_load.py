@@ -200,11 +200,11 @@ def test_concurrent_pipelines_and_reader(
     )
     assert counts == Counter({f"aims.evidence.{record_id}": 1 for record_id in written})
     store = EvidenceStore(tracking_uri=uri, evidence_experiment=evidence_experiment)
-    read = store.records(system=system)
-    assert sorted(r.id for r in read) == sorted(written)
-    assert store.last_read_problems == []
+    read = store.read(system=system)
+    assert sorted(r.id for r in read.records) == sorted(written)
+    assert read.problems == ()
     run_ids = {o["run_id"] for o in outcomes}
-    assert {r.subject.run_id for r in read if r.kind != "attestation"} == run_ids
+    assert {r.subject.run_id for r in read.records if r.kind != "attestation"} == run_ids
 
     reading = json.loads(reader_out.read_text())
     assert reading["errors"] == []

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aims_mlops import AimsWarning, _capture
+import aims_mlops
+from aims_mlops import AimsWarning
+from aims_mlops.capture import reset_session
 from aims_mlops.integrations import mlflow_plugin
 from aims_mlops.integrations.mlflow_plugin import AimsRunContextProvider, reset_plugin_state
 
@@ -23,10 +25,10 @@ def fresh(isolated_mlflow: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     """A fresh sqlite store and session; no system bound unless the test binds one."""
     for name in ("AIMS_SYSTEM", "AIMS_CONFIG", "AIMS_STRICT", "MLFLOW_EXPERIMENT_NAME"):
         monkeypatch.delenv(name, raising=False)
-    _capture.set_session(None)
+    reset_session()
     reset_plugin_state()
     yield isolated_mlflow
-    _capture.set_session(None)
+    reset_session()
     reset_plugin_state()
 
 
@@ -87,7 +89,7 @@ def test_session_system_wins_over_the_environment(
     import mlflow
 
     monkeypatch.setenv("AIMS_SYSTEM", "from-env")
-    _capture.set_session(_capture.Session(system="from-init"))
+    aims_mlops.init(system="from-init", autolog=False)
     mlflow.set_experiment("plugin-session")
     assert _run_tags()["aims.system"] == "from-init"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from aims_mlops import _capture
+from aims_mlops.capture import reset_session
 from tests.postgres_fixtures import PostgresCluster, PostgresMlflowServer
 
 pytestmark = pytest.mark.slow
@@ -75,11 +75,11 @@ def captured(
         patch.setenv("MLFLOW_TRACKING_URI", postgres_mlflow_server.uri)
         patch.setenv("AIMS_CONFIG", str(config))
         patch.delenv("AIMS_SYSTEM", raising=False)
-        _capture.set_session(None)
+        reset_session()
         run_id, version = train_and_capture(
             tracking_uri=postgres_mlflow_server.uri, config_path=config
         )
-        _capture.set_session(None)
+        reset_session()
     assert version is not None
     yield Captured(
         server=postgres_mlflow_server,
@@ -89,7 +89,7 @@ def captured(
         run_id=run_id,
         version=version,
     )
-    _capture.set_session(None)
+    reset_session()
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def team(captured: Captured, monkeypatch: pytest.MonkeyPatch) -> Captured:
     monkeypatch.chdir(captured.workdir)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", captured.server.uri)
     monkeypatch.delenv("AIMS_SYSTEM", raising=False)
-    _capture.set_session(None)
+    reset_session()
     return captured
 
 
@@ -113,9 +113,9 @@ def test_capture_lands_in_postgres(team: Captured) -> None:
     from aims_mlops.store import EvidenceStore
 
     store = EvidenceStore(tracking_uri=captured.server.uri, spool_dir=captured.workdir / "spool")
-    read = store.records(run_ids=[captured.run_id])
-    assert {r.id for r in read} == set(stored)
-    assert store.last_read_problems == []
+    read = store.read(run_ids=[captured.run_id])
+    assert {r.id for r in read.records} == set(stored)
+    assert read.problems == ()
     assert store.pending() == 0
     assert not (captured.workdir / ".aims" / "spool").exists()  # nothing had to be spooled
 

@@ -124,8 +124,9 @@ def hex_rgb(value: str) -> tuple[int, int, int]:
 
 
 def test_report_renders_in_a_real_browser(browser: str, tmp_path: Path) -> None:
+    from aims_mlops.presentation import BAND_COLOURS
     from aims_mlops.reports import render_html
-    from aims_mlops.reports._charts import ABOVE_FILL, BAR_BELOW_FILL, BAR_FILL, WITHIN_FILL
+    from aims_mlops.reports._charts import BAR_BELOW_FILL, BAR_FILL
 
     ARTIFACTS.mkdir(exist_ok=True)
     html = render_html(build_judgement(), SYSTEM)
@@ -155,7 +156,7 @@ def test_report_renders_in_a_real_browser(browser: str, tmp_path: Path) -> None:
     screenshot(browser, chart_page, chart_png, tmp_path / "profile", height=1400)
     width, _, rows = png_pixels(chart_png, max_rows=1400)
     seen = colours(rows, len(rows[0]) // width)
-    for fill in (ABOVE_FILL, WITHIN_FILL, BAR_FILL, BAR_BELOW_FILL):
+    for fill in (*BAND_COLOURS.values(), BAR_FILL, BAR_BELOW_FILL):  # every heat band drawn
         assert hex_rgb(fill) in seen, f"chart fill {fill} not rendered"
 
 
@@ -196,7 +197,7 @@ def workspace(isolated_mlflow: str, tmp_path: Path) -> tuple[Path, str]:
 def test_report_command_writes_the_report_and_records_a_system_card(
     workspace: tuple[Path, str], cli_group: click.Group, tmp_path: Path
 ) -> None:
-    from aims_mlops._judge import judge
+    from aims_mlops.judgement import judge
 
     config, run_id = workspace
     before = judge(config=config).assessment.systems[SYSTEM]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from aims_mlops._judge import judge
 from aims_mlops.engine import summary_dict
 from aims_mlops.evidence import Subject, new_record
+from aims_mlops.judgement import judge
 from aims_mlops.store import EvidenceStore
 from benchmarks.generate_history import ALIAS, config_text, generate_history
 

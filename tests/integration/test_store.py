@@ -91,14 +91,16 @@ def _round_trip(store: EvidenceStore, uri: str, tmp_path: Path, *, exact: bool) 
     assert results[0].run_id == results[1].run_id == run_id
     assert store.pending() == 0
 
-    got = {r.id: r for r in store.records(system=system)}
+    read = store.read(system=system)
+    got = {r.id: r for r in read.records}
     expected = {r.id: r for r in sample.values()}
     if exact:
         assert set(got) == set(expected)
     for record_id, record in expected.items():
         assert got[record_id] == record
         assert got[record_id].to_json() == record.to_json()
-    assert store.last_read_problems == []
+    assert read.problems == ()
+    assert store.records(system=system) == list(read.records)
 
     # layout: exactly the one in docs/ARCHITECTURE.md
     client = _client(uri)
@@ -217,8 +219,10 @@ def test_altered_and_broken_tags_are_excluded_and_reported(
     client.set_tag(run_id, f"aims.evidence.{altered.id}", canonical_json(forged))
     client.set_tag(run_id, f"aims.evidence.{broken.id}", '{"id": "not closed')
 
+    read = local_store.read(system="s1")
+    assert [r.id for r in read.records] == [good.id]
     assert [r.id for r in local_store.records(system="s1")] == [good.id]
-    problems = local_store.last_read_problems
+    problems = read.problems
     assert len(problems) == 2
     assert any(altered.id in p and run_id in p and "altered" in p for p in problems)
     assert any(broken.id in p and run_id in p and "not valid JSON" in p for p in problems)
@@ -255,8 +259,9 @@ def test_deleted_artifact_is_detected_by_verify(
             f"aims/evidence/fairness/{record.id}.json is missing"
         ) in report.problems
     # the read path uses tags only: the small record is still readable; the pointer is not
-    assert [r.id for r in local_store.records(system="s2")] == [small.id]
-    assert any(big.id in p and "is missing" in p for p in local_store.last_read_problems)
+    read = local_store.read(system="s2")
+    assert [r.id for r in read.records] == [small.id]
+    assert any(big.id in p and "is missing" in p for p in read.problems)
 
 
 def test_altered_artifact_is_detected_by_verify(

@@ -1,6 +1,6 @@
 """The dashboard and portfolio widgets on a real MLflow evidence store (no browser).
 
-Evidence is written through the real capture path (``aims_mlops.attest``, ``_capture.emit``) to
+Evidence is written through the real capture path (``aims_mlops.attest``, ``capture.emit``) to
 a fresh sqlite store; the widgets are built, clicked and read back. Expected figures come from
 the engine through the public API (``aims_mlops.summary`` / ``aims_mlops.status``), not from the
 view code.
@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import pytest
 
 import aims_mlops
-from aims_mlops import _capture
+from aims_mlops.capture import emit, get_session, reset_session
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.views import PAGE_SIZE, Dashboard, Portfolio, dashboard, portfolio
 
@@ -93,14 +93,14 @@ def workspace(isolated_mlflow: str, tmp_path: Path, empty_store: Path) -> Iterat
     try:
         yield path
     finally:
-        _capture.set_session(None)
+        reset_session()
 
 
 @pytest.fixture
 def evidence(workspace: Path) -> dict[str, EvidenceRecord]:
     import mlflow
 
-    stored = {"fairness": _capture.emit(fairness_record("fail", 0.18))}
+    stored = {"fairness": emit(get_session().context(), fairness_record("fail", 0.18))}
     stored["attestation"] = aims_mlops.attest(
         "4.1", by="CRO", document="https://example.test/context", org=True
     )
@@ -117,7 +117,7 @@ def evidence(workspace: Path) -> dict[str, EvidenceRecord]:
             controls=["A.6.2.3"],
             details={"params": {"C": "1.0"}},
         )
-        stored["run_level"] = _capture.emit(record, run_id=run.info.run_id)
+        stored["run_level"] = emit(get_session().context(), record, run_id=run.info.run_id)
         fillers = [
             new_record(
                 kind="lineage.environment",
@@ -131,7 +131,7 @@ def evidence(workspace: Path) -> dict[str, EvidenceRecord]:
             for i in range(FILLERS)
         ]
         # the same store, batched: one MLflow call for the tags of all of them
-        _capture.get_session().store.write_many(fillers, run_id=run.info.run_id)
+        get_session().store.write_many(fillers, run_id=run.info.run_id)
     return stored
 
 
@@ -195,11 +195,11 @@ def test_filters_expand_and_drill_down(
     titles = dict(zip([g.id for g in board.model.groups], board.accordion.titles, strict=True))
     assert titles["A.5"].endswith(f"— {sum(1 for c in failing if c.startswith('A.5.'))} matching")
     rows = board.open_group("A.5")
-    assert [r.row.id for r in rows] == [c for c in failing if c.startswith("A.5.")]
-    assert all(r.row.status == "failing" for r in rows)
+    assert [r.row.control.id for r in rows] == [c for c in failing if c.startswith("A.5.")]
+    assert all(r.row.control.status == "failing" for r in rows)
     assert board.tabs.selected_index == 1
 
-    row = next(r for r in rows if r.row.id == "A.5.4")
+    row = next(r for r in rows if r.row.control.id == "A.5.4")
     assert not row.expanded
     row.toggle.click()
     assert row.expanded and row.details is not None
@@ -219,7 +219,7 @@ def test_filters_expand_and_drill_down(
 
     board.status_filter.value = "all"
     board.text_filter.value = "A.7.4"
-    assert [r.row.id for r in board.open_group("A.7")] == ["A.7.4"]
+    assert [r.row.control.id for r in board.open_group("A.7")] == ["A.7.4"]
 
 
 def test_evidence_timeline_pages_and_run_record(
@@ -268,7 +268,7 @@ def test_attestation_form_stores_and_refreshes(
     board.attest_submit.click()
     assert "recorded attestation" in board.attest_message.value
 
-    stored = _capture.get_session().store.records(system="credit", kinds=["attestation"])
+    stored = get_session().store.records(system="credit", kinds=["attestation"])
     mine = [r for r in stored if r.controls == ("A.7.3",)]
     assert len(mine) == 1 and mine[0].details["by"] == "Alice"
     assert mine[0].id in board.attest_message.value
@@ -291,8 +291,9 @@ def test_refresh_button_picks_up_new_evidence(
     before = aims_mlops.summary("credit", config=workspace)
     board = dashboard("credit", config=workspace)
     assert board.model.counts == before["counts"]
-    assert next(r for r in board.model.group("A.5").rows if r.id == "A.5.4").status == "failing"
-    _capture.emit(fairness_record("pass", 0.02))  # fairness fixed
+    a54 = next(r.control for r in board.model.group("A.5").rows if r.control.id == "A.5.4")
+    assert a54.status == "failing"
+    emit(get_session().context(), fairness_record("pass", 0.02))  # fairness fixed
     board.refresh_button.click()
     after = aims_mlops.summary("credit", config=workspace)
     assert board.model.counts == after["counts"]
@@ -341,8 +342,8 @@ def test_read_only_portfolio_opens_dashboards_without_the_attestation_form(
     assert dashboard.read_only
     assert "Attest" not in dashboard.tabs.titles
     assert len(dashboard.tabs.children) == len(dashboard.tabs.titles) == 4
-    before = len(_capture.get_session().store.records(system="credit"))
+    before = len(get_session().store.records(system="credit"))
     with pytest.raises(aims_mlops.AimsError) as info:
         dashboard.submit_attestation()
     assert str(info.value) == ERROR_READ_ONLY
-    assert len(_capture.get_session().store.records(system="credit")) == before
+    assert len(get_session().store.records(system="credit")) == before

@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aims_mlops._gate import (
+from aims_mlops.catalog import load_catalog
+from aims_mlops.config import parse_config
+from aims_mlops.engine import CurrentModel, SystemAssessment, assess
+from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.judgement import (
     ERROR_BAD_MIN_SCORE,
     ERROR_NOT_ASSESSED,
     ERROR_SELF_CONTROL,
@@ -17,10 +21,6 @@ from aims_mlops._gate import (
     deployment_record,
     evaluate_gate,
 )
-from aims_mlops.catalog import load_catalog
-from aims_mlops.config import parse_config
-from aims_mlops.engine import CurrentModel, SystemAssessment, assess
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 
 CONFIG = """\
 version: 1

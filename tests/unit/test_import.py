@@ -47,3 +47,21 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         assert "no_such_thing" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_presentation_is_light() -> None:
+    assert loaded_after("import aims_mlops.presentation") == []
+
+
+def test_demo_and_cli_do_not_import_each_other() -> None:
+    """The demo prints with the presentation module; the CLI imports the demo only when run."""
+
+    def modules_after(statement: str) -> set[str]:
+        code = f"import sys, json; {statement}; print(json.dumps(sorted(sys.modules)))"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    assert "aims_mlops.cli" not in modules_after("import aims_mlops.demo")
+    assert "aims_mlops.demo" not in modules_after("import aims_mlops.cli")

@@ -248,5 +248,5 @@ def test_unknown_framework_names_the_known_ones() -> None:
     with pytest.raises(CatalogError) as err:
         load_catalog().crosswalk("iso-27001")
     assert str(err.value) == X.ERROR_UNKNOWN_FRAMEWORK.format(
-        framework="iso-27001", known="nist-ai-rmf"
+        framework="iso-27001", known="eu-ai-act, nist-ai-rmf"
     )

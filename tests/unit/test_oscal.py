@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from trestle.oscal import assessment_results as trestle_ar
 
-from aims_mlops._judge import Judgement
+from aims_mlops.judgement import Judgement
 from aims_mlops.reports._oscal import assessment_results
 from tests.unit.test_pack import SYSTEM, make_judgement, make_records
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from aims_mlops._judge import Judgement
 from aims_mlops.catalog import load_catalog
 from aims_mlops.config import config_digest, example_config_text, parse_config
 from aims_mlops.engine import assess, risk_rows, soa_rows, summary_dict
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.judgement import Judgement
 from aims_mlops.reports._pack import (
     ERROR_CONFIG_CHANGED,
     ERROR_NOT_ASSESSED,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from aims_mlops._judge import Judgement
 from aims_mlops.catalog import load_catalog
 from aims_mlops.config import example_config_text, parse_config
 from aims_mlops.engine import CurrentModel, assess, soa_rows
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.judgement import Judgement
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SYSTEM = "income-classifier"
@@ -593,7 +593,7 @@ def test_readiness_counts_and_shares(judgement: Judgement) -> None:
     assert report["applicable"] == len(statuses) - statuses.count("not_applicable")
     assert report["overall"] == round(report["satisfied"] / report["applicable"], 4)
     text = readiness_text(report)
-    assert f"Overall: {report['overall']:.0%} satisfied" in text
+    assert f"Overall: {report['overall'] * 100:.1f} % satisfied" in text
     assert "Clauses 4-10:" in text and "Annex A objectives:" in text
 
 

@@ -207,20 +207,24 @@ def test_heatmap_bands_and_appetite_boundary(model: DashboardModel) -> None:
 
 
 def test_risk_rows_show_the_movement(model: DashboardModel) -> None:
-    r1 = next(r for r in model.risks if r.id == "R1")
+    r1 = next(r for r in model.risks if r.risk.id == "R1")
     assert r1.movement == "inherent 4×4=16 → residual 4×4=16"
-    assert r1.above_appetite and r1.verdict == "above appetite 6"
-    assert [r.id for r in model.risks_above_appetite] == ["R1"]
-    assert [r.id for r in model.risks] == ["R1", "R2"]
+    assert r1.risk.above_appetite and r1.verdict == "above appetite 6"
+    assert [r.risk.id for r in model.risks_above_appetite] == ["R1"]
+    assert [r.risk.id for r in model.risks] == ["R1", "R2"]
+    # the row holds the engine's own result: nothing copied
+    sa = model.assessment
+    assert [r.risk for r in model.risks] == list(sa.risks)
+    assert all(a is b for a, b in zip((r.risk for r in model.risks), sa.risks, strict=True))
 
 
 def test_controls_grouped_in_catalog_order(model: DashboardModel, assessment: Assessment) -> None:
     sa = assessment.systems["credit"]
     catalog = load_catalog()
     assert [g.id for g in model.groups] == list(catalog.groups())
-    assert [r.id for g in model.groups for r in g.rows] == [c.id for c in sa.controls]
+    assert [r.control for g in model.groups for r in g.rows] == list(sa.controls)
     a5 = model.group("A.5")
-    assert all(r.group == "A.5" for r in a5.rows)
+    assert all(r.control.group == "A.5" for r in a5.rows)
     counts = a5.counts()
     applicable = len(a5.rows) - counts["not_applicable"]
     assert a5.heading().startswith(
@@ -232,21 +236,21 @@ def test_controls_grouped_in_catalog_order(model: DashboardModel, assessment: As
 def test_status_and_text_filters(model: DashboardModel, assessment: Assessment) -> None:
     sa = assessment.systems["credit"]
     failing = [c.id for c in sa.controls if c.status == "failing"]
-    assert [r.id for r in model.controls("failing")] == failing
+    assert [r.control.id for r in model.controls("failing")] == failing
     assert "A.5.4" in failing
-    assert [r.id for r in model.controls("all")] == [c.id for c in sa.controls]
+    assert [r.control.id for r in model.controls("all")] == [c.id for c in sa.controls]
     # text: id, title, owner (case-insensitive)
-    assert [r.id for r in model.controls(text="a.7.4")] == ["A.7.4"]
+    assert [r.control.id for r in model.controls(text="a.7.4")] == ["A.7.4"]
     titled = [c.id for c in sa.controls if "quality" in c.title.lower()]
-    assert [r.id for r in model.controls(text="QUALITY")] == titled
+    assert [r.control.id for r in model.controls(text="QUALITY")] == titled
     # organization-scope entries are owned by the policy owner
     org_owned = [c.id for c in sa.controls if c.owner == "CRO"]
-    assert org_owned and [r.id for r in model.controls(text="cro")] == org_owned
+    assert org_owned and [r.control.id for r in model.controls(text="cro")] == org_owned
     assert (
         model.group("A.5").heading("failing") == "A.5 Assessing impacts of AI systems — 1 matching"
     )
     page = model.control_page("A.5", status="failing")
-    assert [r.id for r in page.rows] == ["A.5.4"] and page.pages == 1
+    assert [r.control.id for r in page.rows] == ["A.5.4"] and page.pages == 1
 
 
 def test_evidence_pages_newest_first(model: DashboardModel, records: list[EvidenceRecord]) -> None:

@@ -7,10 +7,12 @@ no risk is above the appetite. Otherwise it fails and names every reason, one li
 
 :func:`run_gate` gathers the evidence, evaluates the gate and, on request, promotes the version
 (moves the registered model alias) and records the promotion, or the blocked promotion, as a
-``deployment`` evidence record (control A.6.2.5) on the version's source run.
+``deployment`` evidence record on the version's source run, through a capture context of its own
+(the judged config and store; the process's session is left alone).
 
-The gate never checks A.6.2.5 itself: that is the control its own deployment record serves, and a
-blocked promotion (a failing deployment record) must not block the next attempt for ever.
+The gate never checks the controls the catalog names for ``deployment`` evidence: those are the
+controls its own deployment record serves, and a blocked promotion (a failing deployment record)
+must not block the next attempt for ever.
 """
 
 from __future__ import annotations
@@ -22,16 +24,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import AimsError
-from aims_mlops.engine._results import NOT_APPLICABLE, SATISFIED, CurrentModel, SystemAssessment
+from aims_mlops.engine import NOT_APPLICABLE, SATISFIED, CurrentModel, SystemAssessment
 
 if TYPE_CHECKING:
-    from aims_mlops._judge import Judgement
     from aims_mlops.config import AimsConfig
     from aims_mlops.evidence import EvidenceRecord
+    from aims_mlops.judgement._judge import Judgement
     from aims_mlops.store import EvidenceStore
 
-#: The controls a deployment record speaks to (and that the gate therefore never checks).
-DEPLOYMENT_CONTROLS: tuple[str, ...] = ("A.6.2.5",)
+#: The kind of evidence a promotion attempt leaves.
+DEPLOYMENT_KIND = "deployment"
 #: Statuses that let a required entry through.
 PASSING_STATUSES: tuple[str, ...] = (SATISFIED, NOT_APPLICABLE)
 COLLECTOR = "aims_mlops.gate"
@@ -107,6 +109,13 @@ class GateResult:
         return f"FAIL {self.system}{model}: {count} failure{'s' * (count != 1)}"
 
 
+def deployment_controls() -> tuple[str, ...]:
+    """The controls a deployment record speaks to, from the catalog (the gate never checks them)."""
+    from aims_mlops.catalog import load_catalog
+
+    return load_catalog().controls_for_kind(DEPLOYMENT_KIND)
+
+
 def _control_failure(status: Any) -> str:
     reason = status.reasons[0] if status.reasons else status.title
     return f"{status.id} {status.status}: {reason}"
@@ -125,9 +134,10 @@ def evaluate_gate(
     required = tuple(dict.fromkeys(r.strip() for r in require if r.strip()))
     failures: list[str] = []
     by_id = {status.id: status for status in system_assessment.controls}
+    own = deployment_controls()
     if required:
         for control_id in required:
-            if control_id in DEPLOYMENT_CONTROLS:
+            if control_id in own:
                 raise GateError(ERROR_SELF_CONTROL.format(id=control_id))
             status = by_id.get(control_id)
             if status is None:
@@ -138,7 +148,7 @@ def evaluate_gate(
                 failures.append(_control_failure(status))
         checked = required
     else:
-        checked = tuple(i for i in by_id if i not in DEPLOYMENT_CONTROLS)
+        checked = tuple(i for i in by_id if i not in own)
         failures.extend(_control_failure(by_id[i]) for i in checked if by_id[i].status == "failing")
     score = system_assessment.score
     if min_score is not None and score < min_score:
@@ -207,14 +217,14 @@ def deployment_record(
     }
     details.update(extra or {})
     return new_record(
-        kind="deployment",
+        kind=DEPLOYMENT_KIND,
         system=result.system,
         outcome="pass" if result.passed else "fail",
         collector=COLLECTOR,
         subject=Subject(run_id=run_id, model_name=model_name, model_version=model_version),
         metrics={"gate_score": result.score, "gate_failures": float(len(result.failures))},
         details=details,
-        controls=DEPLOYMENT_CONTROLS,
+        controls=deployment_controls(),
         config_digest=config_digest,
     )
 
@@ -235,42 +245,6 @@ class GateRun:
         data["promoted"] = self.promoted
         data["deployment_record"] = None if self.deployment is None else self.deployment.id
         return data
-
-
-def _same_store(a: EvidenceStore, b: EvidenceStore) -> bool:
-    return a is b or (
-        a.tracking_uri == b.tracking_uri
-        and a.evidence_experiment == b.evidence_experiment
-        and a.spool_dir.resolve() == b.spool_dir.resolve()
-    )
-
-
-def emit_to(
-    record: EvidenceRecord,
-    *,
-    store: EvidenceStore,
-    config: AimsConfig,
-    run_id: str | None,
-) -> EvidenceRecord:
-    """Emit through the capture layer (signing, spooling) into ``store``, whatever the session."""
-    from aims_mlops import _capture
-
-    previous = _capture.get_session()
-    if _same_store(previous.store, store):
-        return _capture.emit(record, run_id=run_id)
-    _capture.set_session(
-        _capture.Session(
-            config=config,
-            system=record.system,
-            strict=config.capture.strict,
-            include_values=config.capture.include_values,
-            _store=store,
-        )
-    )
-    try:
-        return _capture.emit(record, run_id=run_id)
-    finally:
-        _capture.set_session(previous)
 
 
 def set_alias(store: EvidenceStore, *, model: str, alias: str, version: str) -> None:
@@ -310,8 +284,9 @@ def run_gate(
     (``observed``; the webhook receiver does this). Raises :class:`GateError` when there is no
     model version to promote.
     """
-    from aims_mlops._judge import judge
+    from aims_mlops.capture import CaptureContext, emit
     from aims_mlops.config import config_digest
+    from aims_mlops.judgement._judge import judge
 
     judgement = judge(
         config=config, systems=[system], model_versions={system: model_version}, store=store
@@ -359,9 +334,10 @@ def run_gate(
         trigger=trigger,
         config_digest=config_digest(judgement.config),
     )
-    stored = emit_to(
-        deployment, store=judgement.store, config=judgement.config, run_id=model.run_id
+    context = CaptureContext.from_config(
+        judgement.config, store=judgement.store, system=system
     )
+    stored = emit(context, deployment, run_id=model.run_id)
     return GateRun(
         result=result,
         judgement=judgement,

@@ -1,4 +1,9 @@
-"""The public Python API: bind a session, capture evidence, read a system's standing."""
+"""The public capture functions: bind the session, capture evidence of each kind, attest.
+
+Each function builds the explicit :class:`CaptureContext` of its capture (from the bound session,
+or from the ``config`` it was given) and hands it to :func:`capture` / :func:`emit`; none of them
+replaces or changes the session, except :func:`init`, which binds it.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops import _capture
 from aims_mlops._errors import AimsError, AimsWarning
+from aims_mlops.capture._context import (
+    ENV_SYSTEM,
+    CaptureContext,
+    Session,
+    bind_session,
+    get_session,
+    resolve_system,
+)
+from aims_mlops.capture._emit import capture, emit
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +42,7 @@ ERROR_ATTEST_SCOPE = (
     "not both"
 )
 ERROR_BLANK = "{field} must not be blank"
+ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
 WARNING_NO_EXPERIMENT = (
     "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
     "aims_mlops.init(system=...) or $AIMS_SYSTEM"
@@ -36,11 +51,6 @@ WARNING_NOT_MIRRORED = (
     "aims_mlops: the evidence metrics were not mirrored as metrics of run {run_id} ({error}); "
     "the evidence record holds them"
 )
-
-FAIRNESS_CONTROLS = ("A.5.4", "A.6.2.4")
-DATA_QUALITY_CONTROLS = ("A.7.4", "A.6.2.4")
-PERFORMANCE_CONTROLS = ("A.6.2.4",)
-MONITORING_CONTROLS = ("A.6.2.6", "9.1")
 
 
 # -- session ---------------------------------------------------------------------------------------
@@ -52,7 +62,7 @@ def init(
     autolog: bool = True,
     include_values: bool | None = None,
     tracking_uri: str | None = None,
-) -> _capture.Session:
+) -> Session:
     """Bind this process to an AI system and turn capture on.
 
     ``config`` is the path of ``aims.yaml`` (default ``$AIMS_CONFIG`` or ``./aims.yaml``; a missing
@@ -68,10 +78,10 @@ def init(
     if system is not None and loaded is not None:
         loaded.system(system)  # an unknown id raises ConfigError listing the known ones
     capture_settings = loaded.capture if loaded is not None else None
-    session = _capture.Session(
+    session = Session(
         config_path=path if loaded is not None else None,
         config=loaded,
-        system=system or os.environ.get(_capture.ENV_SYSTEM) or None,
+        system=system or os.environ.get(ENV_SYSTEM) or None,
         strict=bool(capture_settings and capture_settings.strict) if strict is None else strict,
         include_values=(
             bool(capture_settings and capture_settings.include_values)
@@ -80,7 +90,7 @@ def init(
         ),
         tracking_uri=tracking_uri,
     )
-    _capture.set_session(session)
+    bind_session(session)
     if autolog:
         _enable_autolog(strict=None)
     return session
@@ -103,9 +113,9 @@ def _enable_autolog(*, strict: bool | None) -> None:
 
 
 def _system(explicit: str | None) -> str:
-    system = _capture.resolve_system(explicit)
+    system = resolve_system(explicit)
     if not system:  # only then is the active experiment's name worth a round trip
-        system = _capture.resolve_system(None, experiment_name=_active_experiment_name())
+        system = resolve_system(None, experiment_name=_active_experiment_name())
     if not system:
         raise AimsError(ERROR_NO_SYSTEM)
     return system
@@ -140,7 +150,9 @@ def _active_experiment_name() -> str | None:
         return None
 
 
-def _log_to_run(run_id: str | None, metrics: Mapping[str, float], prefix: str) -> None:
+def _log_to_run(
+    context: CaptureContext, run_id: str | None, metrics: Mapping[str, float], prefix: str
+) -> None:
     """Mirror a record's numbers as run metrics, so they show up in MLflow's own UI.
 
     Best effort: the record already holds the numbers, so an unreachable store only costs the
@@ -148,9 +160,8 @@ def _log_to_run(run_id: str | None, metrics: Mapping[str, float], prefix: str) -
     """
     if run_id is None or not metrics:
         return
-    store = _capture.get_session().store
     try:
-        store.log_run_metrics(run_id, {f"{prefix}.{k}": v for k, v in metrics.items()})
+        context.store.log_run_metrics(run_id, {f"{prefix}.{k}": v for k, v in metrics.items()})
     except AimsError as exc:
         warnings.warn(
             AimsWarning(WARNING_NOT_MIRRORED.format(run_id=run_id, error=exc)), stacklevel=3
@@ -167,7 +178,7 @@ def check_data(
     include_values: bool | None = None,
     run_id: str | None = None,
 ) -> EvidenceRecord:
-    """Validate ``df`` with Great Expectations and record data-quality evidence (A.7.4, A.6.2.4).
+    """Validate ``df`` with Great Expectations and record ``data_quality`` evidence.
 
     ``expectations`` are Great Expectations expectation objects or ``{"type", "kwargs"}`` dicts;
     by default the system's ``data_quality.expectations`` from ``aims.yaml``. Unexpected-value
@@ -175,35 +186,30 @@ def check_data(
     """
     from aims_mlops.collectors._data_quality import data_quality_record
 
-    session = _capture.get_session()
-    system_id = _system(system)
+    context = get_session().context(system=_system(system), include_values=include_values)
     run = _active_run_id(run_id)
     if expectations is None:
-        system_config = session.system_config(system_id)
+        system_config = context.system_config()
         declared = system_config.data_quality.expectations if system_config is not None else ()
         expectations = list(declared)
-    values = session.include_values if include_values is None else include_values
 
     def produce() -> EvidenceRecord:
         return data_quality_record(
             df,
             expectations,
             name=name,
-            system=system_id,
-            include_values=values,
+            system=context.system,
+            include_values=context.include_values,
             subject=Subject(run_id=run),
-            config_digest=session.config_digest,
+            config_digest=context.config_digest,
         )
 
-    record = _capture.capture(
-        "data_quality",
-        system=system_id,
-        controls=DATA_QUALITY_CONTROLS,
-        produce=produce,
-        run_id=run,
-    )
+    record = capture(context, "data_quality", produce=produce, run_id=run)
     _log_to_run(
-        run, {k: v for k, v in record.metrics.items() if k == "success_percent"}, f"aims.dq.{name}"
+        context,
+        run,
+        {k: v for k, v in record.metrics.items() if k == "success_percent"},
+        f"{METRIC_PREFIX_DATA_QUALITY}.{name}",
     )
     return record
 
@@ -218,7 +224,7 @@ def assess_fairness(
     run_id: str | None = None,
     pos_label: Any = 1,
 ) -> EvidenceRecord:
-    """Measure group fairness and record it (A.5.4, A.6.2.4), judged against the thresholds.
+    """Measure group fairness and record ``fairness`` evidence, judged against the thresholds.
 
     ``sensitive_features`` is a Series, an array, or a DataFrame: a frame's columns named in the
     system's ``sensitive_features`` are used (several give intersectional groups). Metrics use
@@ -226,15 +232,14 @@ def assess_fairness(
     """
     from aims_mlops.collectors._fairness import fairness_record, select_sensitive
 
-    session = _capture.get_session()
-    system_id = _system(system)
+    context = get_session().context(system=_system(system))
     run = _active_run_id(run_id)
-    limits = session.thresholds("fairness", system_id) if thresholds is None else thresholds
+    limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
 
     def produce() -> EvidenceRecord:
         features = sensitive_features
-        system_config = session.system_config(system_id)
+        system_config = context.system_config()
         if (
             hasattr(features, "columns")
             and system_config is not None
@@ -245,10 +250,10 @@ def assess_fairness(
             y_true,
             y_pred,
             features,
-            system=system_id,
+            system=context.system,
             thresholds=limits,
             subject=Subject(run_id=run),
-            config_digest=session.config_digest,
+            config_digest=context.config_digest,
             pos_label=pos_label,
         )
         tables["group_table"] = result.table
@@ -257,15 +262,15 @@ def assess_fairness(
     def artifacts(record: EvidenceRecord) -> Mapping[str, bytes]:
         return {f"fairness/{record.id}/group_table.csv": tables["group_table"].to_csv().encode()}
 
-    record = _capture.capture(
+    record = capture(
+        context,
         "fairness",
-        system=system_id,
-        controls=FAIRNESS_CONTROLS,
         produce=produce,
         run_id=run,
         artifacts=artifacts if run is not None else None,
     )
-    _log_to_run(run, record.metrics if record.kind == "fairness" else {}, "aims.fairness")
+    mirrored = record.metrics if record.kind == "fairness" else {}
+    _log_to_run(context, run, mirrored, METRIC_PREFIX_FAIRNESS)
     return record
 
 
@@ -276,7 +281,7 @@ def validate_performance(
     thresholds: Mapping[str, Mapping[str, float]] | None = None,
     run_id: str | None = None,
 ) -> EvidenceRecord:
-    """Judge evaluation metrics against the system's performance thresholds (A.6.2.4).
+    """Judge evaluation metrics against the system's thresholds: ``performance`` evidence.
 
     ``metrics`` is a mapping, an ``mlflow.models.EvaluationResult``, or None to read the run's
     own logged metrics.
@@ -287,16 +292,15 @@ def validate_performance(
         performance_record,
     )
 
-    session = _capture.get_session()
-    system_id = _system(system)
+    context = get_session().context(system=_system(system))
     run = _active_run_id(run_id)
-    limits = session.thresholds("performance", system_id) if thresholds is None else thresholds
+    limits = context.thresholds("performance") if thresholds is None else thresholds
 
     def produce() -> EvidenceRecord:
         if metrics is None:
             if run is None:
-                raise AimsError("validate_performance() needs metrics=... or an active MLflow run")
-            measured = metrics_from_run(run, client=session.store.client)
+                raise AimsError(ERROR_NO_METRICS)
+            measured = metrics_from_run(run, client=context.store.client)
             source = "run"
         else:
             measured = metrics_from_evaluation(metrics)
@@ -304,15 +308,13 @@ def validate_performance(
         return performance_record(
             measured,
             thresholds=limits,
-            system=system_id,
+            system=context.system,
             subject=Subject(run_id=run),
-            config_digest=session.config_digest,
+            config_digest=context.config_digest,
             source=source,
         )
 
-    return _capture.capture(
-        "performance", system=system_id, controls=PERFORMANCE_CONTROLS, produce=produce, run_id=run
-    )
+    return capture(context, "performance", produce=produce, run_id=run)
 
 
 def monitor(
@@ -325,12 +327,11 @@ def monitor(
     check_quality: bool = True,
 ) -> EvidenceRecord:
     """Check a production batch against the reference data: the system's data-quality
-    expectations plus drift per feature (A.6.2.6, clause 9.1)."""
+    expectations plus drift per feature: ``monitoring`` evidence."""
     from aims_mlops.collectors._monitoring import monitoring_record
 
-    session = _capture.get_session()
-    system_id = _system(system)
-    system_config = session.system_config(system_id)
+    context = get_session().context(system=_system(system))
+    system_config = context.system_config()
     settings = system_config.monitoring if system_config is not None else None
     limits = (
         {
@@ -346,7 +347,7 @@ def monitor(
     def produce() -> EvidenceRecord:
         version = model_version
         if version is None and system_config is not None:
-            current = session.store.current_model(
+            current = context.store.current_model(
                 registered_model=system_config.mlflow.registered_model,
                 alias=system_config.mlflow.alias,
             )
@@ -361,18 +362,16 @@ def monitor(
         return monitoring_record(
             current_df,
             reference_df,
-            system=system_id,
+            system=context.system,
             thresholds=limits,
             columns=columns,
             data_quality=quality,
             subject=Subject(model_name=model_name, model_version=version),
-            config_digest=session.config_digest,
+            config_digest=context.config_digest,
             model_version=version,
         )
 
-    return _capture.capture(
-        "monitoring", system=system_id, controls=MONITORING_CONTROLS, produce=produce
-    )
+    return capture(context, "monitoring", produce=produce)
 
 
 def attest(
@@ -389,7 +388,9 @@ def attest(
     """Record that a named person vouches for a document serving ``control``.
 
     A local document is hashed into the record (SHA-256), so a later edit is detectable.
-    Attestations are organization-level (``org=True``) or about one ``system``.
+    Attestations are organization-level (``org=True``) or about one ``system``. With ``config``
+    the record goes to that configuration's store under its capture settings; the bound session
+    is left as it was.
     """
     from aims_mlops.catalog import load_catalog
 
@@ -401,16 +402,14 @@ def attest(
     for field_name, value in (("by", by), ("document", document)):
         if not value or not value.strip():
             raise AimsError(ERROR_BLANK.format(field=field_name))
-    session = _capture.get_session()
     if config is not None:
         from aims_mlops.config import load_config
 
-        session = _capture.Session(
-            config_path=Path(config), config=load_config(config), strict=session.strict
-        )
-        _capture.set_session(session)
-    if system is not None and session.config is not None:
-        session.config.system(system)
+        context = CaptureContext.from_config(load_config(config), system=system)
+    else:
+        context = get_session().context().with_system(system)
+    if system is not None and context.config is not None:
+        context.config.system(system)  # an unknown id raises ConfigError listing the known ones
     document_path = Path(document)
     digest = (
         hashlib.sha256(document_path.read_bytes()).hexdigest() if document_path.is_file() else None
@@ -436,46 +435,9 @@ def attest(
             "valid_days": valid_days,
         },
         valid_until=valid_until,
-        config_digest=session.config_digest,
+        config_digest=context.config_digest,
     )
-    return _capture.emit(record)
-
-
-# -- reading ---------------------------------------------------------------------------------------
-def summary(
-    system: str,
-    model_version: str | None = None,
-    *,
-    config: str | os.PathLike[str] | None = None,
-) -> dict[str, Any]:
-    """Where ``system`` stands: the same object ``aims summary --format json`` prints."""
-    from aims_mlops._judge import judge
-    from aims_mlops.engine import summary_dict
-
-    result = judge(config=config, systems=[system], model_versions={system: model_version})
-    return summary_dict(result.assessment.systems[system])
-
-
-def status(*, config: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
-    """Every in-scope system's score, risks above appetite and gap count (``aims status``)."""
-    from aims_mlops._judge import judge
-    from aims_mlops.engine import status_rows
-
-    return status_rows(judge(config=config).assessment)
-
-
-def dashboard(system: str | None = None, **kwargs: Any) -> Any:
-    """An ipywidgets dashboard of one system's risks, controls, evidence and gaps."""
-    from aims_mlops.views import dashboard as _dashboard
-
-    return _dashboard(system, **kwargs)
-
-
-def portfolio(**kwargs: Any) -> Any:
-    """An ipywidgets table of every system; choosing one opens its dashboard."""
-    from aims_mlops.views import portfolio as _portfolio
-
-    return _portfolio(**kwargs)
+    return emit(context, record)
 
 
 __all__ = [
@@ -483,11 +445,7 @@ __all__ = [
     "attest",
     "autolog",
     "check_data",
-    "dashboard",
     "init",
     "monitor",
-    "portfolio",
-    "status",
-    "summary",
     "validate_performance",
 ]

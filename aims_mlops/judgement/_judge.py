@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aims_mlops import _capture
+from aims_mlops.capture import make_store
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -62,7 +62,7 @@ def judge(
     wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
     for system_id in wanted:
         cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
-    evidence_store = store or _capture.make_store(cfg)
+    evidence_store = store or make_store(cfg)
     pinned = model_versions or {}
     current: dict[str, CurrentModel | None] = {}
     records: list[EvidenceRecord] = []
@@ -75,7 +75,8 @@ def judge(
             "version": pinned.get(system_id),
             "experiment": binding.experiment,
         }
-    current.update(evidence_store.current_models(bindings))
+    resolved = evidence_store.current_models(bindings)  # also carries the runs it fetched
+    current.update(resolved)
     catalog = load_catalog()
     if full_history:
         seen: set[str] = set()
@@ -87,7 +88,7 @@ def judge(
     else:
         records = evidence_store.records_for(
             wanted,
-            current_models=current,
+            current_models=resolved,
             experiments={s: cfg.system(s).mlflow.experiment for s in wanted},
             kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
             **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
@@ -109,3 +110,23 @@ def judge(
         current_models=current,
         store=evidence_store,
     )
+
+
+def summary(
+    system: str,
+    model_version: str | None = None,
+    *,
+    config: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Where ``system`` stands: the same object ``aims summary --format json`` prints."""
+    from aims_mlops.engine import summary_dict
+
+    result = judge(config=config, systems=[system], model_versions={system: model_version})
+    return summary_dict(result.assessment.systems[system])
+
+
+def status(*, config: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """Every in-scope system's score, risks above appetite and gap count (``aims status``)."""
+    from aims_mlops.engine import status_rows
+
+    return status_rows(judge(config=config).assessment)

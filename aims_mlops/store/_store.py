@@ -1,0 +1,277 @@
+"""``EvidenceStore``: the facade over the store's parts, one object per tracking store.
+
+It owns one :class:`~aims_mlops.store._connection.Connection` and the spool and delegates:
+writing and syncing to :class:`~aims_mlops.store._writer.Writer`, reading to
+:class:`~aims_mlops.store._reader.Reader`, current models to
+:class:`~aims_mlops.store._registry.Registry`, checking to
+:func:`~aims_mlops.store._verify.verify_store`. It keeps no state between calls beyond the
+MLflow client, the evidence experiment's id and a cache of records already parsed and checked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.store._connection import Connection
+from aims_mlops.store._reader import LOOKBACK_RUNS, Reader, ReadResult
+from aims_mlops.store._registry import DEFAULT_ALIAS, CurrentModels, Registry
+from aims_mlops.store._spool import Spool
+from aims_mlops.store._verify import VerifyReport, verify_store
+from aims_mlops.store._writer import SyncReport, Writer, WriteResult
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from aims_mlops.engine import CurrentModel
+
+DEFAULT_EVIDENCE_EXPERIMENT = "aims-evidence"
+DEFAULT_SPOOL_DIR = ".aims/spool"
+
+
+class EvidenceStore:
+    """Evidence records in MLflow (the system of record), with a local spool when unreachable."""
+
+    def __init__(
+        self,
+        *,
+        tracking_uri: str | None = None,
+        evidence_experiment: str = DEFAULT_EVIDENCE_EXPERIMENT,
+        spool_dir: str | os.PathLike[str] = DEFAULT_SPOOL_DIR,
+        registry_uri: str | None = None,
+    ) -> None:
+        self._evidence_experiment = evidence_experiment
+        self._spool = Spool(directory=spool_dir)
+        self._conn = Connection(tracking_uri=tracking_uri, registry_uri=registry_uri)
+        self._writer = Writer(
+            self._conn, spool=self._spool, evidence_experiment=evidence_experiment
+        )
+        self._reader = Reader(self._conn, evidence_experiment=evidence_experiment)
+        self._registry = Registry(self._conn)
+
+    def __repr__(self) -> str:
+        return (
+            f"EvidenceStore(tracking_uri={self.tracking_uri!r}, "
+            f"evidence_experiment={self._evidence_experiment!r}, "
+            f"spool_dir={str(self._spool.directory)!r})"
+        )
+
+    # -- where ---------------------------------------------------------------------------------
+    @property
+    def tracking_uri(self) -> str:
+        """The tracking URI in use (MLflow's default resolution when none was given)."""
+        return self._conn.tracking_uri
+
+    @property
+    def spool_dir(self) -> Path:
+        """The spool directory (absolute)."""
+        return self._spool.directory
+
+    @property
+    def evidence_experiment(self) -> str:
+        """The experiment holding organization- and system-level records."""
+        return self._evidence_experiment
+
+    @property
+    def client(self) -> MlflowClient:
+        """The ``MlflowClient`` this store talks to (for callers that log alongside evidence)."""
+        return self._conn.client
+
+    # -- writing -------------------------------------------------------------------------------
+    def write(
+        self,
+        record: EvidenceRecord,
+        *,
+        run_id: str | None = None,
+        artifacts: Mapping[str, bytes] | None = None,
+    ) -> WriteResult:
+        """Store one record (on ``run_id``, else in its own run); spool it when unreachable.
+
+        Raises :class:`EvidenceError` for an altered record and :class:`StoreError` when MLflow
+        refuses the write for another reason (an unknown run, say).
+        """
+        return self._writer.write(record, run_id=run_id, artifacts=artifacts)
+
+    def write_many(
+        self, records: Iterable[EvidenceRecord], *, run_id: str | None = None
+    ) -> list[WriteResult]:
+        """Store several records; on a run, all their tags go in batched ``log_batch`` calls."""
+        return self._writer.write_many(records, run_id=run_id)
+
+    def log_run_metrics(self, run_id: str, metrics: Mapping[str, float]) -> bool:
+        """Mirror numbers as metrics of a run, so MLflow's own UI shows them (best effort).
+
+        Returns False when the store is unreachable (the evidence record holds the numbers; a
+        mirror is not worth a spool entry). Other refusals raise :class:`StoreError`.
+        """
+        return self._writer.log_run_metrics(run_id, metrics)
+
+    def spool(
+        self,
+        record: EvidenceRecord,
+        *,
+        run_id: str | None = None,
+        artifacts: Mapping[str, bytes] | None = None,
+        reason: str | None = None,
+    ) -> Path:
+        """Put a record in the local spool for a later :meth:`sync`; returns its file."""
+        return self._spool.put(record, run_id=run_id, artifacts=artifacts, reason=reason)
+
+    def pending(self) -> int:
+        """How many records wait in the spool."""
+        return self._spool.pending()
+
+    def sync(self, *, progress: bool = False) -> SyncReport:
+        """Upload the spool: each record exactly once (one already stored only leaves the spool).
+
+        Concurrent syncs share the work: each file is claimed by one of them. Stops at the first
+        sign that the store is unreachable; what is left stays spooled.
+        """
+        return self._writer.sync(progress=progress)
+
+    # -- reading -------------------------------------------------------------------------------
+    def read(
+        self,
+        *,
+        system: str | None = None,
+        kinds: Iterable[str] | None = None,
+        run_ids: Iterable[str] | None = None,
+        include_org: bool = True,
+        max_runs: int | None = None,
+        experiment_ids: Iterable[str] | None = None,
+    ) -> ReadResult:
+        """Intact records of ``system`` (all systems when None) and, with ``include_org``, the
+        organization's, oldest first, with the problems met (altered, unreadable or wrongly
+        signed records are left out of ``records`` and named in ``problems``). Read from tags:
+        no artifact downloads but for pointers. ``run_ids``: only these runs;
+        ``experiment_ids``: only these experiments (and the evidence experiment)."""
+        return self._reader.read(
+            system=system,
+            kinds=kinds,
+            run_ids=run_ids,
+            include_org=include_org,
+            max_runs=max_runs,
+            experiment_ids=experiment_ids,
+        )
+
+    def records(
+        self,
+        *,
+        system: str | None = None,
+        kinds: Iterable[str] | None = None,
+        run_ids: Iterable[str] | None = None,
+        include_org: bool = True,
+        max_runs: int | None = None,
+        experiment_ids: Iterable[str] | None = None,
+    ) -> list[EvidenceRecord]:
+        """The records of :meth:`read` only (use :meth:`read` to see the problems)."""
+        result = self.read(
+            system=system,
+            kinds=kinds,
+            run_ids=run_ids,
+            include_org=include_org,
+            max_runs=max_runs,
+            experiment_ids=experiment_ids,
+        )
+        return list(result.records)
+
+    def read_for(
+        self,
+        systems: Iterable[str],
+        *,
+        current_models: Mapping[str, CurrentModel | None],
+        experiments: Mapping[str, str | None] | None = None,
+        kinds: Iterable[str] | None = None,
+        lookback_runs: int = LOOKBACK_RUNS,
+    ) -> ReadResult:
+        """The records the engine can use for ``systems``, read in time flat in their history.
+
+        Reads, in this order (a record id is kept once, from the first place it is found):
+
+        - each current model's run (taken from ``current_models`` when it is the
+          :class:`CurrentModels` that :meth:`current_models` returned, else one ``get_run``);
+        - the evidence experiment: system-level records of ``systems`` (one search) and the
+          organization's records (one search over all experiments, once per call);
+        - only when needed, one page of the system's newest ``lookback_runs`` runs in its bound
+          experiment (``experiments[system]``; all experiments when none is bound or it does not
+          exist). Needed when the system has no current model or one without a run, or when one
+          of ``kinds`` (default: always needed) has no record on the current run or in the
+          evidence experiment. When that page is full and the current model names datasets
+          but no ``data_quality`` record read so far is about them, one more search per
+          dataset digest (runs tagged ``aims.dataset_sha256.<digest>``).
+
+        Look-back limit: a record about the current model (its run, version or dataset) that sits
+        on a run older than the newest ``lookback_runs`` runs of the system, outside the current
+        run and the evidence experiment, is not read; neither is a record on a run of an
+        experiment the system is not bound to. Older records are stale for the engine anyway
+        (about another run), so with a bound experiment and ``lookback_runs`` larger than the
+        runs logged since the current model's run, the assessment equals the one from
+        :meth:`read` over the whole history. Records oldest first, with the problems met.
+        """
+        return self._reader.read_for(
+            systems,
+            current_models=current_models,
+            experiments=experiments,
+            kinds=kinds,
+            lookback_runs=lookback_runs,
+        )
+
+    def records_for(
+        self,
+        systems: Iterable[str],
+        *,
+        current_models: Mapping[str, CurrentModel | None],
+        experiments: Mapping[str, str | None] | None = None,
+        kinds: Iterable[str] | None = None,
+        lookback_runs: int = LOOKBACK_RUNS,
+    ) -> list[EvidenceRecord]:
+        """The records of :meth:`read_for` only (use :meth:`read_for` to see the problems)."""
+        result = self.read_for(
+            systems,
+            current_models=current_models,
+            experiments=experiments,
+            kinds=kinds,
+            lookback_runs=lookback_runs,
+        )
+        return list(result.records)
+
+    # -- the current model ---------------------------------------------------------------------
+    def current_model(
+        self,
+        *,
+        registered_model: str | None,
+        alias: str = DEFAULT_ALIAS,
+        version: str | None = None,
+        experiment: str | None = None,
+    ) -> CurrentModel | None:
+        """The model version a system uses now: ``version`` of ``registered_model``, else the one
+        holding ``alias``; without a registered model, the latest finished run of
+        ``experiment``. None when there is none (no exception)."""
+        model, _ = self._registry.current_model(
+            registered_model=registered_model, alias=alias, version=version, experiment=experiment
+        )
+        return model
+
+    def current_models(self, bindings: Mapping[str, Mapping[str, Any]]) -> CurrentModels:
+        """:meth:`current_model` for many systems at once: ``bindings`` maps a system to the
+        keyword arguments of :meth:`current_model`. The result maps each system to its model
+        and carries the runs fetched: pass it as ``current_models`` to :meth:`read_for` so
+        they are not fetched again."""
+        return self._registry.current_models(bindings)
+
+    # -- verifying -----------------------------------------------------------------------------
+    def verify(
+        self, *, system: str | None = None, experiment_ids: Iterable[str] | None = None
+    ) -> VerifyReport:
+        """Check every stored record of ``system`` (all when None) and the organization: tag
+        hash, artifact present and equal to the tag, and the signature when
+        ``$AIMS_SIGNING_KEY`` is set. Downloads every evidence artifact (slow by design)."""
+        return verify_store(
+            self._conn,
+            evidence_experiment=self._evidence_experiment,
+            system=system,
+            experiment_ids=experiment_ids,
+        )

@@ -1,0 +1,137 @@
+"""Verification of the live store: every evidence tag parsed (the reader's parse) and, for tags
+holding the record inline, its artifact present and equal to the tag.
+
+Slow by design: it downloads every run's ``aims/evidence`` folder.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aims_mlops._errors import EvidenceError
+from aims_mlops.evidence import EvidenceRecord, signing_key_from_env
+from aims_mlops.store import _contract as contract
+from aims_mlops.store import _search as search
+from aims_mlops.store._connection import Connection
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Integrity of stored evidence; each problem names the record id, run id and the fault."""
+
+    checked: int
+    intact: int
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Downloaded:
+    """A run's downloaded ``aims/evidence`` folder (``root`` None: the run has none)."""
+
+    root: Path | None
+
+    def fetch(self, path: str) -> bytes | None:
+        """The bytes of ``aims/evidence/...`` ``path``; None when absent or outside the folder."""
+        prefix = f"{contract.EVIDENCE_ARTIFACT_DIR}/"
+        if self.root is None or not path.startswith(prefix):
+            return None
+        relative = path[len(prefix) :]
+        file = self.root / relative
+        if ".." in Path(relative).parts or not file.is_file():
+            return None
+        return file.read_bytes()
+
+    def find(self, record_id: str) -> str | None:
+        """The artifact path of ``record_id`` under any kind folder (the tag named no kind)."""
+        if self.root is None:
+            return None
+        matches = sorted(self.root.glob(f"*/{record_id}.json"))
+        if not matches:
+            return None
+        return f"{contract.EVIDENCE_ARTIFACT_DIR}/{matches[0].relative_to(self.root).as_posix()}"
+
+
+def _artifact_problems(stored: contract.StoredRecord, folder: _Downloaded) -> list[str]:
+    """Faults of the artifact behind a tag that holds its record inline (or nothing readable):
+    missing, unreadable, or not equal to the tag."""
+    where = {"id": stored.record_id, "run_id": stored.run_id}
+    decoded = stored.decoded
+    path = contract.artifact_path(decoded) if decoded is not None else folder.find(stored.record_id)
+    shown = path or f"{contract.EVIDENCE_ARTIFACT_DIR}/<kind>/{stored.record_id}.json"
+    data = folder.fetch(path) if path is not None else None
+    if data is None:
+        return [contract.PROBLEM_ARTIFACT_MISSING.format(path=shown, **where)]
+    try:
+        artifact = EvidenceRecord.from_json(data.decode("utf-8"))
+    except (EvidenceError, AttributeError, UnicodeDecodeError) as exc:
+        return [contract.PROBLEM_ARTIFACT_UNREADABLE.format(path=shown, error=exc, **where)]
+    if decoded is not None and artifact.to_json() != decoded.to_json():
+        return [contract.PROBLEM_ARTIFACT_DIFFERS.format(path=shown, **where)]
+    return []
+
+
+def verify_tag(
+    run_id: str, record_id: str, value: str, folder: _Downloaded, key: bytes | None
+) -> list[str]:
+    """Every problem of one evidence tag and its artifact."""
+    stored = contract.parse_stored(
+        run_id=run_id, record_id=record_id, value=value, fetch=folder.fetch, key=key
+    )
+    problems = list(stored.problems)
+    if not stored.pointer:  # a pointer's artifact was read and checked by the parse
+        problems.extend(_artifact_problems(stored, folder))
+    return problems
+
+
+def _verify_run(conn: Connection, run: Run, key: bytes | None) -> tuple[int, int, list[str]]:
+    """(checked, intact, problems) of one run's evidence tags."""
+    tags = contract.evidence_tags(run.data.tags)
+    if not tags:
+        return 0, 0, []
+    run_id = run.info.run_id
+    problems: list[str] = []
+    intact = 0
+    with tempfile.TemporaryDirectory(prefix="aims-verify-") as tmp:
+        folder = _Downloaded(search.download(conn, run_id, contract.EVIDENCE_ARTIFACT_DIR, tmp))
+        for record_id, value in tags.items():
+            found = verify_tag(run_id, record_id, value, folder, key)
+            problems.extend(found)
+            intact += not found
+    return len(tags), intact, problems
+
+
+def verify_store(
+    conn: Connection,
+    *,
+    evidence_experiment: str,
+    system: str | None = None,
+    experiment_ids: Iterable[str] | None = None,
+) -> VerifyReport:
+    """Check every stored record of ``system`` (all when None) and the organization: the parse
+    (hash, id, signature when ``$AIMS_SIGNING_KEY`` is set) and the artifact."""
+    key = signing_key_from_env()
+    problems: list[str] = []
+    checked = intact = 0
+    with conn.reading():
+        runs = search.evidence_runs(
+            conn,
+            evidence_experiment=evidence_experiment,
+            system=system,
+            run_ids=None,
+            include_org=True,
+            max_runs=None,
+            experiment_ids=experiment_ids,
+        )
+        for run in runs:
+            run_checked, run_intact, run_problems = _verify_run(conn, run, key)
+            checked += run_checked
+            intact += run_intact
+            problems.extend(run_problems)
+    return VerifyReport(checked=checked, intact=intact, problems=tuple(problems))
