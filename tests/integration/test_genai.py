@@ -78,14 +78,14 @@ def genai_store(isolated_mlflow: str, tmp_path: Path) -> Iterator[Path]:
     import mlflow
 
     import aims_mlops as aims
-    from aims_mlops import _capture
+    from aims_mlops.capture import reset_session
 
     (tmp_path / "aims.yaml").write_text(CONFIG)
     mlflow.set_experiment("support-bot")
     aims.init(system=SYSTEM, config=tmp_path / "aims.yaml")
     yield tmp_path
     aims.autolog(disable=True)
-    _capture.set_session(None)
+    reset_session()
 
 
 def _control(control: str) -> str:
@@ -169,7 +169,7 @@ def test_obedient_fails_careful_passes_and_no_email_is_stored(genai_store: Path)
 def test_a_users_own_evaluation_with_our_scorers_becomes_evidence(genai_store: Path) -> None:
     import mlflow
 
-    from aims_mlops import _capture
+    from aims_mlops.capture import get_session
     from aims_mlops.genai import default_scorers, genai_evaluation_from_run
 
     result = mlflow.genai.evaluate(
@@ -178,7 +178,7 @@ def test_a_users_own_evaluation_with_our_scorers_becomes_evidence(genai_store: P
         scorers=default_scorers(),
     )
     # autolog recorded it when the evaluation run ended
-    records = _capture.get_session().store.records(system=SYSTEM, kinds=["genai_evaluation"])
+    records = get_session().store.records(system=SYSTEM, kinds=["genai_evaluation"])
     assert [r.subject.run_id for r in records] == [result.run_id]
     assert records[0].metrics["pii_leak_rate"] == 0 and records[0].metrics["refusal_rate"] == 0
     again = genai_evaluation_from_run(result.run_id)
