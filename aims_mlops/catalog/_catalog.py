@@ -15,6 +15,7 @@ import yaml
 from aims_mlops._errors import CatalogError
 from aims_mlops.catalog._crosswalk import ERROR_UNKNOWN_FRAMEWORK, Crosswalk, load_crosswalks
 from aims_mlops.catalog._rule import (
+    ERROR_BAD_FIELD,
     ERROR_UNKNOWN_FIELD,
     EvidenceRule,
     RulePart,
@@ -52,7 +53,13 @@ _ENTRY_FIELDS = (
     "evidence",
     "not_excludable",
     "blocks_certification",
+    "not_excludable_when",
 )
+#: Conditions a catalog entry may name under ``not_excludable_when``: while one holds for a
+#: system, the SoA cannot exclude the entry for it (``aims validate`` reports the exclusion).
+EXCLUSION_CONDITIONS: tuple[str, ...] = ("external_model_supplier",)
+
+
 @dataclass(frozen=True, kw_only=True)
 class CatalogEntry:
     """One ISO/IEC 42001 clause or Annex A control, described in this project's own words."""
@@ -69,9 +76,11 @@ class CatalogEntry:
     not_excludable: str | None = None
     #: why a certification audit cannot pass while this entry is not satisfied (None: it can)
     blocks_certification: str | None = None
+    #: conditions of :data:`EXCLUSION_CONDITIONS` under which the SoA may not exclude the entry
+    not_excludable_when: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "kind": self.kind,
@@ -83,6 +92,9 @@ class CatalogEntry:
             "not_excludable": self.not_excludable,
             "blocks_certification": self.blocks_certification,
         }
+        if self.not_excludable_when:
+            data["not_excludable_when"] = list(self.not_excludable_when)
+        return data
 
 
 class Catalog:
@@ -236,6 +248,17 @@ def _required_text(entry_id: str, raw: Mapping[str, Any], field: str) -> str:
     return text
 
 
+def _names(entry_id: str, raw: Mapping[str, Any], field: str) -> tuple[str, ...]:
+    value = raw.get(field) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CatalogError(
+            ERROR_BAD_FIELD.format(
+                id=entry_id, field=field, expected="a list of strings", value=value
+            )
+        )
+    return tuple(value)
+
+
 def _check_fields(entry_id: str, raw: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     for field in raw:
         if field not in allowed:
@@ -261,6 +284,17 @@ def _parse_entry(
     if "evidence" not in raw:
         raise CatalogError(ERROR_MISSING_FIELD.format(id=entry_id, field="evidence"))
     rule = parse_rule(entry_id, scope, raw["evidence"], kinds)
+    conditions = _names(entry_id, raw, "not_excludable_when")
+    for condition in conditions:
+        if condition not in EXCLUSION_CONDITIONS:
+            raise CatalogError(
+                ERROR_BAD_FIELD.format(
+                    id=entry_id,
+                    field="not_excludable_when",
+                    expected="conditions among " + ", ".join(EXCLUSION_CONDITIONS),
+                    value=list(conditions),
+                )
+            )
     return CatalogEntry(
         id=entry_id,
         title=title,
@@ -272,6 +306,7 @@ def _parse_entry(
         rule=rule,
         not_excludable=text_field(entry_id, raw, "not_excludable"),
         blocks_certification=text_field(entry_id, raw, "blocks_certification"),
+        not_excludable_when=conditions,
     )
 
 

@@ -274,7 +274,9 @@ def _strings(entry_id: str, field: str, value: Any) -> tuple[str, ...]:
 class _PartParser:
     def __init__(self, entry_id: str, kinds: KindRegistry) -> None:
         self.entry_id = entry_id
-        self.evidence_kinds = [k.name for k in kinds.with_role("evidence")]
+        self.evidence_kinds = [
+            k.name for k in (*kinds.with_role("evidence"), *kinds.with_role("duty"))
+        ]
 
     def evidence(self, value: Any) -> RulePart:
         names = _strings(self.entry_id, "kinds", value)

@@ -83,10 +83,10 @@ def audit_pack_command(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["oscal"]),
+    type=click.Choice(["oscal", "cyclonedx"]),
     default="oscal",
     show_default=True,
-    help="Export format (OSCAL Assessment Results 1.1.2, JSON).",
+    help="OSCAL Assessment Results 1.1.2, or a CycloneDX 1.6 ML bill of materials (JSON).",
 )
 @click.option("--system", "systems", multiple=True, help="Only this system (repeatable).")
 @_output_option("File to write (default: stdout).")
@@ -98,6 +98,10 @@ def export_command(
     from aims_mlops.reports._oscal import assessment_results
 
     judgement = judge(config=config, systems=list(systems) or None)
+    if fmt == "cyclonedx":
+        from aims_mlops.cli._euaiact import export_cyclonedx
+
+        return export_cyclonedx(judgement, output)
     document = assessment_results(judgement)
     _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
 

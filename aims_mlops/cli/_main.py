@@ -192,10 +192,15 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
 
 @cli.command("catalog")
 @format_option("table", "json")
-def catalog_command(fmt: str) -> None:
+@click.option("--framework", default=None, help="A crosswalk's items instead (eu-ai-act, ...).")
+def catalog_command(fmt: str, framework: str | None) -> None:
     """The ISO/IEC 42001 clauses and Annex A controls, with their evidence rules."""
     from aims_mlops.catalog import load_catalog
 
+    if framework is not None:
+        from aims_mlops.cli._euaiact import catalog_framework
+
+        return catalog_framework(framework, fmt)
     catalog = load_catalog()
     rows = [entry.to_dict() for entry in catalog]
     if fmt == "json":
@@ -312,11 +317,16 @@ def summary_command(config: Path | None, system: str, model_version: str | None,
 @cli.command("status")
 @config_option
 @format_option("table", "json")
-def status_command(config: Path | None, fmt: str) -> None:
+@click.option("--framework", default=None, help="Per system, the obligations of a framework.")
+def status_command(config: Path | None, fmt: str, framework: str | None) -> None:
     """Every in-scope system: score, risks above appetite, gaps."""
     from aims_mlops.engine import status_rows
     from aims_mlops.judgement import judge
 
+    if framework is not None:
+        from aims_mlops.cli._euaiact import status_framework
+
+        return status_framework(config, framework, fmt)
     rows = status_rows(judge(config=config).assessment)
     if fmt == "json":
         echo_json(rows)

@@ -107,6 +107,32 @@ ERROR_CLAUSE_EXCLUDED = (
 ERROR_DUPLICATE_DECISION = (
     "control {control!r} is decided twice for {scope} (first at soa[{first}])"
 )
+ERROR_SUPPLIER_EXCLUDED = (
+    "{control!r} cannot be excluded: system {system!r} uses an external foundation model "
+    "({provider} {model}); its supplier must be managed (declare applicable: true)"
+)
+ERROR_FOUNDATION_MODEL_VERSION = (
+    "name the model's version or snapshot_date: an unpinned external model cannot be traced to "
+    "what was evaluated"
+)
+ERROR_EU_PROHIBITED_IN_SCOPE = (
+    "a prohibited AI practice (EU AI Act Art. 5) cannot be placed on the market or used; "
+    "take the system out of scope (in_scope: false, with a scope_reason) or reclassify it"
+)
+ERROR_EU_HIGH_WITHOUT_BASIS = (
+    "a high-risk system needs its basis: annex_iii (the Annex III point, e.g. \"5(b)\") or "
+    "annex_i (the Annex I product legislation, e.g. \"Regulation (EU) 2017/745\")"
+)
+ERROR_EU_ANNEX_III_NOT_HIGH = (
+    "annex_iii and annex_i name the basis of a high-risk classification; risk_class is {got}"
+)
+ERROR_EU_ANNEX_III_FORMAT = (
+    "{got} is not an Annex III point; use its number 1-8 and, where it has one, its letter, "
+    "e.g. \"5(b)\" or \"4\""
+)
+ERROR_EU_SYSTEMIC_WITHOUT_GPAI = (
+    "systemic risk is a property of a general-purpose AI model: set gpai: true"
+)
 ERROR_DUPLICATE_BINDING = (
     "MLflow {what} {name!r} is already bound to system {other!r}; "
     "each experiment and registered model maps to one system"
@@ -147,6 +173,9 @@ Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
 Reassess = Literal["new_version", "interval"]
 #: lifecycle stages in which a new production version makes reassessment due by default
 LIVE_STAGES: frozenset[str] = frozenset({"deployment", "operation"})
+EuAiActRole = Literal["provider", "deployer", "importer", "distributor"]
+EuAiActRiskClass = Literal["prohibited", "high", "limited", "minimal"]
+ANNEX_III_PATTERN = re.compile(r"^[1-8](\([a-e]\))?$")
 IndicatorKind = Literal["fairness", "performance", "monitoring", "data_quality"]
 IndicatorDirection = Literal["higher_is_worse", "lower_is_worse"]
 
@@ -384,6 +413,96 @@ class GateSettings(_Model):
     min_score: Annotated[Number, AfterValidator(_probability)] | None = None
 
 
+class FoundationModel(_Model):
+    """The foundation model a GenAI system is built on: who supplies it and which version."""
+
+    provider: Text
+    model: Text
+    version: Text | None = None
+    snapshot_date: AssessmentDate | None = None
+    #: False for a model the organization trains and runs itself (no external supplier).
+    external: StrictBool = True
+
+    @model_validator(mode="after")
+    def _pinned(self) -> FoundationModel:
+        if self.external and self.version is None and self.snapshot_date is None:
+            raise _field_error("version", ERROR_FOUNDATION_MODEL_VERSION)
+        return self
+
+
+class TraceSettings(_Model):
+    """How a GenAI system's request traces (inference event logs) are kept and judged."""
+
+    retention_days: Annotated[StrictInt, AfterValidator(_int_range(1, 36500))] | None = None
+    thresholds: dict[StrictStr, Threshold] = Field(default_factory=dict)
+
+    _empty_maps = field_validator("thresholds", mode="before")(_none_as_empty_mapping)
+
+
+class GenAISettings(_Model):
+    """A GenAI (LLM) system: its foundation model, evaluation thresholds and trace keeping.
+
+    ``thresholds`` is shaped like ``fairness``: ``{injection_success_rate: {max: 0}, ...}``.
+    """
+
+    foundation_model: FoundationModel | None = None
+    input_key: Text | None = None
+    thresholds: dict[StrictStr, Threshold] = Field(default_factory=dict)
+    traces: TraceSettings = Field(default_factory=TraceSettings)
+
+    _empty_maps = field_validator("thresholds", mode="before")(_none_as_empty_mapping)
+
+    def bounds(self) -> dict[str, dict[str, float]]:
+        """The evaluation thresholds as plain ``{"min"/"max": x}`` dicts."""
+        return {m: {k: v for k, v in t.as_bound().items() if v is not None}
+                for m, t in self.thresholds.items()}
+class EuAiAct(_Model):
+    """A system's classification under the EU AI Act (Regulation (EU) 2024/1689).
+
+    ``role``: the organization's role for this system; ``risk_class``: prohibited (Art. 5), high
+    (Art. 6: Annex III point ``annex_iii`` or an Annex I product ``annex_i``), limited (the
+    transparency duties of Art. 50) or minimal; ``gpai``: the system is or builds on a
+    general-purpose AI model the organization provides (Art. 53).
+    """
+
+    role: EuAiActRole
+    risk_class: EuAiActRiskClass
+    annex_iii: Text | None = None
+    annex_i: Text | None = None
+    gpai: StrictBool = False
+    gpai_systemic_risk: StrictBool = False
+
+    @field_validator("annex_iii", mode="before")
+    @classmethod
+    def _annex_iii_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("annex_iii")
+    @classmethod
+    def _annex_iii_point(cls, value: str | None) -> str | None:
+        if value is not None and not ANNEX_III_PATTERN.match(value.strip()):
+            raise _value_error(ERROR_EU_ANNEX_III_FORMAT.format(got=describe(value)))
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _rules(self) -> EuAiAct:
+        if self.risk_class == "high" and self.annex_iii is None and self.annex_i is None:
+            raise _field_error("annex_iii", ERROR_EU_HIGH_WITHOUT_BASIS)
+        if self.risk_class != "high":
+            for name in ("annex_iii", "annex_i"):
+                if getattr(self, name) is not None:
+                    raise _field_error(
+                        name, ERROR_EU_ANNEX_III_NOT_HIGH.format(got=describe(self.risk_class))
+                    )
+        if self.gpai_systemic_risk and not self.gpai:
+            raise _field_error("gpai_systemic_risk", ERROR_EU_SYSTEMIC_WITHOUT_GPAI)
+        return self
+
+    @property
+    def high_risk(self) -> bool:
+        return self.risk_class == "high"
+
+
 class SystemConfig(_Model):
     """One AI system: what it is for, who owns it, where it lives in MLflow, its requirements."""
 
@@ -400,6 +519,8 @@ class SystemConfig(_Model):
     fairness: dict[StrictStr, Threshold] = Field(default_factory=dict)
     performance: dict[StrictStr, Threshold] = Field(default_factory=dict)
     monitoring: MonitoringSettings | None = None
+    genai: GenAISettings | None = None
+    eu_ai_act: EuAiAct | None = None
     reassess_on: Reassess | None = None
     gate: GateSettings | None = None
 
@@ -412,6 +533,9 @@ class SystemConfig(_Model):
             raise _field_error("scope_reason", ERROR_SCOPE_REASON)
         if self.fairness and not self.sensitive_features:
             raise _field_error("sensitive_features", ERROR_FAIRNESS_WITHOUT_FEATURES)
+        eu = self.eu_ai_act
+        if self.in_scope and eu is not None and eu.risk_class == "prohibited":
+            raise _field_error("eu_ai_act.risk_class", ERROR_EU_PROHIBITED_IN_SCOPE)
         return self
 
     @property
@@ -722,6 +846,28 @@ def _items(data: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str
                 yield index, item
 
 
+def _supplier_bound_controls() -> tuple[str, ...]:
+    """Catalog entries the SoA may not exclude for a system with an external model supplier."""
+    from aims_mlops.catalog import load_catalog
+
+    return tuple(
+        e.id for e in load_catalog().entries if "external_model_supplier" in e.not_excludable_when
+    )
+
+
+def _external_suppliers(data: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``{system id: (provider, model)}`` of the systems whose foundation model is external."""
+    found: dict[str, tuple[str, str]] = {}
+    for _, system in _items(data, "systems"):
+        genai = system.get("genai")
+        model = genai.get("foundation_model") if isinstance(genai, Mapping) else None
+        sid = system.get("id")
+        external = isinstance(model, Mapping) and model.get("external") is not False
+        if external and isinstance(sid, str) and isinstance(model, Mapping):
+            found.setdefault(sid, (str(model.get("provider")), str(model.get("model"))))
+    return found
+
+
 def _control_checker() -> Callable[[str], tuple[bool, bool, str]]:
     """``check(id) -> (known, is_clause, hint)`` backed by the control catalog."""
     from aims_mlops.catalog import load_catalog  # imported here: the catalog may read config types
@@ -827,9 +973,25 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
                 )
             )
 
+    suppliers = _external_suppliers(data)
+    supplier_bound = _supplier_bound_controls() if suppliers else ()
     decided: dict[tuple[str, str | None], int] = {}
     for index, decision in _items(data, "soa"):
         control = _control_id(decision.get("control"))
+        if decision.get("applicable") is False and control in supplier_bound:
+            covered = decision.get("systems")
+            targets = covered if isinstance(covered, list | tuple) else list(suppliers)
+            for system in targets:
+                if system in suppliers:
+                    provider, model = suppliers[system]
+                    problems.append(
+                        (
+                            ("soa", index, "applicable"),
+                            ERROR_SUPPLIER_EXCLUDED.format(
+                                control=control, system=system, provider=provider, model=model
+                            ),
+                        )
+                    )
         check_controls(
             ("soa", index, "control"), control, excluded=decision.get("applicable") is False
         )

@@ -38,6 +38,7 @@ from aims_mlops.engine._results import (
     SoaEntry,
     SystemAssessment,
 )
+from aims_mlops.engine._status import duty_states, is_duty
 
 __all__ = [
     "ERROR_OUT_OF_SCOPE",
@@ -59,6 +60,8 @@ __all__ = [
     "SystemAssessment",
     "assess",
     "assess_system",
+    "duty_states",
+    "is_duty",
     "risk_rows",
     "soa_rows",
     "status_rows",

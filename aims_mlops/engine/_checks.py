@@ -3,7 +3,8 @@
 Evidence ids of declarations are ``config:<digest[:12]>#<path>`` (for example
 ``config:ab12cd34ef56#systems[0].owner``). Checks, by the name a catalog rule gives them:
 
-- ``owner_named``, ``intended_use_declared``, ``monitoring_declared``: the system declares it.
+- ``owner_named``, ``intended_use_declared``, ``monitoring_declared``: the system declares it
+  (monitoring: ``monitoring`` thresholds, or for a GenAI system its traces' retention).
 - ``requirements_declared``: an intended use and performance, fairness or data-quality
   requirements; ``thresholds_declared``: performance or fairness thresholds.
 - ``impact_assessment`` / ``risk_review``: the latest assessment (review) of the system, younger
@@ -261,6 +262,12 @@ class ConfigChecker:
     def monitoring_declared(self, system: SystemConfig, fresh_days: int) -> PathResult:
         path = self.sys_path(system, "monitoring")
         monitoring = system.monitoring
+        genai = getattr(system, "genai", None)
+        retention = genai.traces.retention_days if genai is not None else None
+        if monitoring is None and retention is not None:
+            traces = self.sys_path(system, "genai.traces")
+            text = f"{system.id} keeps its request traces for {retention} days ({traces})"
+            return PathResult(SATISFIED, (text,), (self.ref(traces),))
         if monitoring is None:
             return PathResult(MISSING, (f"{system.id} declares no monitoring ({path})",))
         text = (

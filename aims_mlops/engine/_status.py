@@ -44,6 +44,15 @@ Paths of a rule
     derived_from
         Satisfied when every named entry is satisfied or not applicable; else the worst of them.
 
+Duties with a deadline
+    A record whose details carry a ``deadline`` (``YYYY-MM-DD``; a serious incident to report)
+    is a duty. It is closed by its own ``closed_on`` or by a later record of the same kind whose
+    ``closes`` names it. When a kind's records are duties, they are judged together, whatever
+    their age: an open duty past its deadline → failing (naming each one); else satisfied when
+    at least one was closed, and missing when all are still open within their deadline (a duty
+    never passes before it is done). An organization-scope verdict sees the duties of every
+    system assessed with it: an unreported incident of any system is the organization's failure.
+
 Combination
     An entry excluded in the Statement of Applicability is ``not_applicable`` with the
     justification as its reason. Otherwise it is ``satisfied`` when any path satisfies it and the
@@ -126,7 +135,7 @@ class Scope:
         current: CurrentModel | None,
         monitoring_days: int | None = None,
     ) -> Scope:
-        mine = tuple(r for r in records if r.system == system)
+        mine = tuple(r for r in records if r.system == system or (system is None and is_duty(r)))
         with_run = [r for r in mine if r.subject.run_id]
         latest = max(with_run, key=_order).subject.run_id if with_run else None
         return cls(
@@ -347,18 +356,81 @@ def _requirement_text(requirement: str) -> str:
     return " or ".join(part.strip() for part in requirement.split("|"))
 
 
+def is_duty(record: EvidenceRecord) -> bool:
+    """Whether a record is a duty with a deadline (see "Duties with a deadline")."""
+    return bool(record.details.get("deadline")) or bool(record.details.get("closes"))
+
+
+def duty_states(
+    records: Iterable[EvidenceRecord], *, now: datetime
+) -> list[tuple[EvidenceRecord, str, str | None]]:
+    """``(duty, state, closed_on)`` for each duty of ``records``, oldest first; ``state`` is
+    ``closed``, ``open`` (deadline not passed) or ``overdue``."""
+    duties = sorted((r for r in records if is_duty(r)), key=_order)
+    closing: dict[str, str] = {}
+    for record in duties:
+        target = record.details.get("closes")
+        if isinstance(target, str):
+            closing.setdefault(target, str(record.details.get("closed_on") or "")[:10])
+    states: list[tuple[EvidenceRecord, str, str | None]] = []
+    for record in duties:
+        if record.details.get("closes"):
+            continue
+        closed_on = record.details.get("closed_on") or closing.get(record.id)
+        if closed_on:
+            states.append((record, "closed", str(closed_on)[:10]))
+        elif now.date().isoformat() > str(record.details["deadline"])[:10]:
+            states.append((record, "overdue", None))
+        else:
+            states.append((record, "open", None))
+    return states
+
+
+def _duty_verdict(
+    kind: str, records: Sequence[EvidenceRecord], *, now: datetime
+) -> tuple[str, list[str], str | None]:
+    states = duty_states(records, now=now)
+
+    def who(record: EvidenceRecord) -> str:
+        return f"{record_label(record)} of {record.system or 'the organization'}"
+
+    overdue = [r for r, state, _ in states if state == "overdue"]
+    if overdue:
+        reasons = [
+            f"{who(r)} is not reported and its deadline {r.details['deadline']} has passed"
+            for r in overdue
+        ]
+        return FAILING, reasons, overdue[-1].id
+    closed = [(r, on) for r, state, on in states if state == "closed"]
+    still_open = [r for r, state, _ in states if state == "open"]
+    reasons = [f"{who(r)} is open, due by {r.details['deadline']}" for r in still_open]
+    reasons += [
+        f"{who(r)} reported on {on} (deadline {r.details['deadline']}"
+        + (", late)" if on > str(r.details["deadline"]) else ")")
+        for r, on in closed
+    ]
+    if closed:
+        return SATISFIED, reasons, closed[-1][0].id
+    return MISSING, reasons, (still_open[-1].id if still_open else None)
+
+
 def _kind_verdict(
     kind: str, scope: Scope, *, now: datetime, fresh: int
 ) -> tuple[str, list[str], str | None]:
-    """(status, reasons, evidence id) of one evidence kind: its latest current record decides.
+    """(status, reasons, evidence id) of one evidence kind: its latest current record decides
+    (duties: every one counts, see "Duties with a deadline").
 
     A passing or ``info`` record that lacks what its kind requires (a code version, full dataset
-    digests, checks against thresholds, ...) is failing: it shows the evidence is not there."""
+    digests, checks against thresholds, ...) does not count: the reason says what it lacks."""
     candidates = sorted(
         (r for r in scope.records if record_kind(r) == kind), key=_order, reverse=True
     )
     if not candidates:
+        if _is_duty_kind(kind):
+            return SATISFIED, [f"no {kind} recorded for {scope.label}: none is due"], None
         return MISSING, [f"no {kind} evidence recorded for {scope.label}"], None
+    if any(is_duty(r) for r in candidates):
+        return _duty_verdict(kind, candidates, now=now)
     first_stale: tuple[EvidenceRecord, str] | None = None
     for record in candidates:
         why = staleness(record, scope, now=now, fresh_days=fresh)
@@ -371,7 +443,7 @@ def _kind_verdict(
             if missing:
                 needs = "; ".join(_requirement_text(m) for m in missing)
                 return (
-                    FAILING,
+                    MISSING,
                     [f"{record_label(record)} does not hold what the control needs: {needs}"],
                     record.id,
                 )
@@ -382,9 +454,22 @@ def _kind_verdict(
     return STALE, [f"no current {kind} evidence: {first_stale[1]}"], first_stale[0].id
 
 
+def _is_duty_kind(kind: str) -> bool:
+    kinds = load_kinds()
+    return kind in kinds and kinds.get(kind).role == "duty"
+
+
 def _best_of(results: Sequence[PathResult], *, missing_text: str) -> PathResult:
-    """Alternatives: satisfied when any is; else the worst alternative that has evidence (a
-    missing alternative never hides a failing or stale one); all missing: missing."""
+    """Alternatives: failing automated evidence is never overridden by another alternative;
+    otherwise satisfied when any is; else the worst alternative that has evidence (a missing
+    alternative never hides a stale one); all missing: missing."""
+    failing = [r for r in results if r.status == FAILING and r.evidence]
+    if failing:
+        return PathResult(
+            FAILING,
+            tuple(x for r in failing for x in r.reasons),
+            tuple(e for r in failing for e in r.evidence),
+        )
     satisfied = [r for r in results if r.status == SATISFIED]
     if satisfied:
         return satisfied[0]

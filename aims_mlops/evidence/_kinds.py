@@ -22,9 +22,10 @@ from aims_mlops._errors import EvidenceError
 
 ENTRY_POINT_GROUP = "aims_mlops.evidence_kinds"
 
-#: ``evidence``: named by catalog rules; ``attestation``: a person's statement, matched to the
-#: entry it names; ``bookkeeping``: records about capture itself (a collector's failure).
-KindRole = Literal["evidence", "attestation", "bookkeeping"]
+#: ``evidence``: named by catalog rules; ``duty``: named by rules too, each record an obligation
+#: with a deadline (none recorded: nothing is due); ``attestation``: a person's statement, matched
+#: to the entry it names; ``bookkeeping``: records about capture itself (a collector's failure).
+KindRole = Literal["evidence", "duty", "attestation", "bookkeeping"]
 
 ERROR_DUPLICATE_KIND = (
     "evidence kind {name!r} is already registered (by {existing}); "
@@ -153,6 +154,25 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         requires=("checks",),
     ),
     EvidenceKind(
+        name="genai_evaluation",
+        producer="aims_mlops.assess_genai",
+        description=(
+            "an LLM application evaluated with mlflow.genai.evaluate and a red-team suite: "
+            "injection success, personal-data leaks, toxicity, refusals, groundedness, against "
+            "the declared genai thresholds (rates and counts only)"
+        ),
+        action='`aims_mlops.assess_genai(predict_fn, data, name="eval")`',
+    ),
+    EvidenceKind(
+        name="monitoring.traces",
+        producer="aims_mlops.monitor_traces",
+        description=(
+            "a GenAI system's request traces read back from MLflow: requests, days covered, "
+            "error share, personal data in outputs, latency percentiles, declared retention"
+        ),
+        action='`aims_mlops.monitor_traces("SYSTEM", since="30d")`',
+    ),
+    EvidenceKind(
         name="deployment",
         producer="aims_mlops.run_gate",
         description="a model version promoted after passing the gate, with the gate's verdict",
@@ -164,6 +184,19 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         description="the system card of a report: intended use, owner, metrics, limitations",
         action="`aims report SYSTEM`",
         requires=("model", "owner", "intended_use", "document_sha256"),
+    ),
+    EvidenceKind(
+        name="incident",
+        producer="aims_mlops.record_incident",
+        description=(
+            "a serious incident: its kind, severity, when it became known, the reporting "
+            "deadline that follows (EU AI Act Art. 73) and when it was reported"
+        ),
+        action=(
+            "`aims record incident SYSTEM --kind ... --severity ... --summary ... --aware-on "
+            "DATE`, then `aims record incident-report ID --on DATE` once reported"
+        ),
+        role="duty",
     ),
     EvidenceKind(
         name="attestation",

@@ -132,9 +132,17 @@ def _wrap_set_terminated(original: Callable[..., Any]) -> Callable[..., Any]:
         with _reentry_guard() as outermost:
             if outermost:
                 collect_run_lineage(self, run_id)
+                _collect_genai_evaluation(self, run_id)
         return result
 
     return set_terminated
+
+
+def _collect_genai_evaluation(client: MlflowClient, run_id: str) -> None:
+    """An ``mlflow.genai.evaluate`` run scored with aims_mlops scorers: its GenAI evidence."""
+    from aims_mlops.genai._from_run import collect_ended_run
+
+    collect_ended_run(client, run_id, strict=_session_strict())
 
 
 def _experiment_name(client: MlflowClient, experiment_id: str) -> str | None:

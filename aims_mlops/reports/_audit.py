@@ -447,6 +447,13 @@ def _opportunities(
     return found
 
 
+def _incidents(records: Iterable[EvidenceRecord], now: datetime) -> list[dict[str, Any]]:
+    """Every serious incident with its state (open, overdue, closed): see aims_mlops.eu_ai_act."""
+    from aims_mlops.eu_ai_act import incident_rows
+
+    return incident_rows(records, now=now)
+
+
 def review_pack(
     judgement: PackJudgement,
     history: Iterable[EvidenceRecord] | None = None,
@@ -530,6 +537,7 @@ def review_pack(
                 for s in systems
             },
         },
+        "incidents": _incidents(records, now),
         "nonconformities": {
             "open": [e for e in nc if e["status"] == "open"],
             "closed_since": [
@@ -596,6 +604,13 @@ def review_pack_markdown(pack: Mapping[str, Any]) -> str:
         for e in nc["open"]
     ] or ["- none open"]
     lines += [f"- closed: {e['id']} {e['control']} on {e['closed_at']}" for e in nc["closed_since"]]
+    incidents = pack.get("incidents") or []
+    lines += ["", f"## Serious incidents ({len(incidents)})", ""]
+    lines += [
+        f"- {i['id'][:8]} {i['system']}: {i['incident_kind']}, {i['state']}, deadline "
+        f"{i['deadline']}" + (f", reported {i['reported_on']}" if i["reported_on"] else "")
+        for i in incidents
+    ] or ["- none recorded"]
     lines += ["", "## Opportunities for improvement", ""]
     lines += [
         f"- {o['type']}: {o['title']} ({o['system'] or ORGANIZATION}): {o['detail']}"

@@ -43,6 +43,12 @@ SCOPE_ORGANIZATION = "organization"
 #: Prefixes of the metrics mirrored onto runs for MLflow's own UI.
 METRIC_PREFIX_DATA_QUALITY = "aims.dq"
 METRIC_PREFIX_FAIRNESS = "aims.fairness"
+METRIC_PREFIX_GENAI = "aims.genai"
+#: Tags of GenAI evaluations: the red-team category and attack id on a row's trace, and the
+#: mark on an evaluation run that ``assess_genai`` already recorded as evidence.
+TAG_GENAI_CATEGORY = "aims.genai.category"
+TAG_GENAI_ATTACK = "aims.genai.attack"
+TAG_GENAI_ASSESSED = "aims.genai.assessed"
 
 # -- artifact paths -------------------------------------------------------------------------------
 #: The top artifact folder everything of ours lives under.

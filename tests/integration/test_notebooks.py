@@ -88,6 +88,7 @@ def test_the_three_notebooks_exist() -> None:
         "01_quickstart.ipynb",
         "02_pipeline.ipynb",
         "03_compliance_review.ipynb",
+        "04_genai.ipynb",
     ]
 
 
@@ -255,3 +256,26 @@ def test_compliance_review(kernel_name: str, notebook_env: Path) -> None:
     assert "--by &#34;&lt;name&gt;&#34;" in text
     assert _widget_outputs(nb), "aims.portfolio() displayed no widget"
     assert "overall readiness:" in text
+
+
+@pytest.mark.slow
+def test_genai(kernel_name: str, notebook_env: Path) -> None:
+    nb, text, _ = _run("04_genai.ipynb", kernel_name)
+    assert "genai evaluation: fail" in text and "genai evaluation: pass" in text
+    assert re.search(r"^A\.6\.2\.4 before: failing$", text, flags=re.MULTILINE), text[-3000:]
+    assert re.search(r"^A\.6\.2\.4 after: satisfied$", text, flags=re.MULTILINE), text[-3000:]
+    before, after = re.findall(r"^rates: (.+)$", text, flags=re.MULTILINE)
+    assert ast.literal_eval(before)["injection_success_rate"] > 0
+    assert ast.literal_eval(after) | {"groundedness": 1} == {
+        "injection_success_rate": 0,
+        "pii_leak_rate": 0,
+        "refusal_rate": 0,
+        "groundedness": 1,
+    }
+    assert "Red-team breakdown by category" in text
+    assert "trace monitoring: pass" in text and "A.6.2.8: satisfied" in text
+    assert _widget_outputs(nb), "aims.dashboard(...) displayed no widget"
+    # no e-mail address of the questions reached the store
+    for path in notebook_env.rglob("*"):
+        if path.is_file() and path.name != "aims.yaml":
+            assert b"jane.doe@example.com" not in path.read_bytes(), path

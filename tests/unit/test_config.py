@@ -75,7 +75,8 @@ RESIDUAL_LINE = "    residual: {likelihood: 2, impact: 4}\n"
 MLFLOW_LINE = "    mlflow: {experiment: scorer, registered_model: scorer}\n"
 SYSTEM_KEYS = (
     "id, name, owner, intended_use, lifecycle_stage, in_scope, scope_reason, mlflow, "
-    "sensitive_features, data_quality, fairness, performance, monitoring, reassess_on, gate"
+    "sensitive_features, data_quality, fairness, performance, monitoring, genai, eu_ai_act, "
+    "reassess_on, gate"
 )
 TOP_KEYS = (
     "version, organization, risk_criteria, store, capture, systems, risks, impact_assessments, "

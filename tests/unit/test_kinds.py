@@ -47,9 +47,11 @@ def test_every_built_in_kind_has_a_producer_and_is_used_by_the_catalog() -> None
     for kind in DEFAULT_KINDS:
         assert callable(_resolve(kind.producer)), kind.name
         assert kind.description and kind.action, kind.name
-        if kind.role == "evidence":
+        if kind.role in ("evidence", "duty"):
             assert catalog.controls_for_kind(kind.name), f"no catalog rule names {kind.name}"
-    assert set(catalog.rule_kinds) == {k.name for k in DEFAULT_KINDS if k.role == "evidence"}
+    assert set(catalog.rule_kinds) == {
+        k.name for k in DEFAULT_KINDS if k.role in ("evidence", "duty")
+    }
 
 
 def test_controls_for_kind_is_what_the_rules_say() -> None:
@@ -248,5 +250,5 @@ def test_unknown_framework_names_the_known_ones() -> None:
     with pytest.raises(CatalogError) as err:
         load_catalog().crosswalk("iso-27001")
     assert str(err.value) == X.ERROR_UNKNOWN_FRAMEWORK.format(
-        framework="iso-27001", known="nist-ai-rmf"
+        framework="iso-27001", known="eu-ai-act, nist-ai-rmf"
     )

@@ -104,13 +104,13 @@ def test_1_every_part_of_a_rule_must_hold() -> None:
 # 2 ---------------------------------------------------------------------------------------------
 def test_2_info_records_count_only_with_the_content_the_control_needs() -> None:
     """A lineage.code record without a git commit or a hash of the source cannot tell which code
-    trained the model in production: the design documentation (A.6.2.3) and the data
-    preparation (A.7.6) are not evidenced, and the reason says what is missing."""
+    trained the model in production: it does not count, so the design documentation (A.6.2.3)
+    and the data preparation (A.7.6) are not evidenced, and the reason says what is missing."""
     empty_code = run_of("lineage.code", details={"git": None, "source_name": "train.py"})
     sa = system_of([empty_code, run_of("lineage.params")])
     for control in ("A.6.2.3", "A.7.6"):
         status = sa.control(control)
-        assert status.status == "failing", control
+        assert status.status == "missing", control
         assert (
             "does not hold what the control needs: git.commit or source_sha256"
             in (status.reasons[0])
@@ -119,7 +119,7 @@ def test_2_info_records_count_only_with_the_content_the_control_needs() -> None:
     assert system_of([hashed, run_of("lineage.params")]).control("A.6.2.3").status == ("satisfied")
     # datasets need their full-content digests, environments their versions
     partial = run_of("lineage.datasets", details={"datasets": [{"name": "t", "sha256": None}]})
-    assert system_of([partial]).control("A.4.3").status == "failing"
+    assert system_of([partial]).control("A.4.3").status == "missing"
 
 
 # 3 ---------------------------------------------------------------------------------------------
@@ -137,7 +137,9 @@ def test_3_each_control_is_judged_from_the_right_evidence() -> None:
         "system_card",
         details={"model": None, "owner": "x", "intended_use": "y", "document_sha256": "ab" * 32},
     )
-    assert system_of([local_card]).control("A.8.2").status == "failing"
+    lacking = system_of([local_card]).control("A.8.2")
+    assert lacking.status == "missing"  # a card that names no model version does not count
+    assert "does not hold what the control needs: model" in lacking.reasons[0]
     card = run_of(
         "system_card",
         details={
