@@ -24,18 +24,19 @@ def card_gaps(
     *,
     owner: str | None,
     intended_use: str | None,
-    model_version: str | None,
+    model: str | None,
     evidence: list[str],
 ) -> list[str]:
     """What a system card must tell its users and does not: who is accountable, what the system
-    is for, which registered version it describes, and the evidence behind its statements."""
+    is for, which model (registered version or run) it describes, and the evidence behind its
+    statements."""
     lacking = []
     if not (owner and owner.strip()):
         lacking.append("an accountable owner (systems[].owner)")
     if not (intended_use and intended_use.strip()):
         lacking.append("the intended use (systems[].intended_use)")
-    if model_version is None:
-        lacking.append("a registered model version it describes")
+    if model is None:
+        lacking.append("the model (registered version or run) it describes")
     if not evidence:
         lacking.append("any captured evidence behind its statements")
     return lacking
@@ -69,7 +70,7 @@ def system_card_record(
     lacking = card_gaps(
         owner=sc.owner,
         intended_use=sc.intended_use,
-        model_version=model.version if model else None,
+        model=model.describe() if model else None,
         evidence=cited,
     )
     return new_record(

@@ -13,8 +13,9 @@ from aims_mlops.config import example_config_text
 
 pytestmark = pytest.mark.slow
 
-# controls the capture issue promises to judge from captured evidence
-LINEAGE_CONTROLS = ("A.4.3", "A.4.4", "A.4.5", "A.6.2.3", "A.7.2", "A.7.3", "A.7.5", "A.7.6")
+# controls the capture issue promises to judge from captured evidence (A.7.3 also needs an
+# attestation of the right to use the data: its lineage part is checked on its own)
+LINEAGE_CONTROLS = ("A.4.3", "A.4.4", "A.4.5", "A.6.2.3", "A.7.2", "A.7.5", "A.7.6")
 CAPTURED_CONTROLS = (*LINEAGE_CONTROLS, "A.7.4")
 
 
@@ -47,6 +48,11 @@ def assert_captured(summary: dict, version: str | None) -> dict[str, dict]:
     for control in CAPTURED_CONTROLS:
         assert by_id[control]["status"] == "satisfied", (control, by_id[control]["reasons"])
         assert by_id[control]["evidence"], control
+    acquisition = by_id["A.7.3"]["parts"]
+    assert [(p["kind"], p["status"]) for p in acquisition] == [
+        ("evidence", "satisfied"),
+        ("attestation", "missing"),
+    ]
     return by_id
 
 

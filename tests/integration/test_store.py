@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from pathlib import Path
@@ -373,7 +374,9 @@ def test_current_model_via_alias_on_a_real_registered_model(
 
     current = local_store.current_model(registered_model="cm-model")
     assert isinstance(current, CurrentModel)
-    assert current == CurrentModel(
+    assert current.registered_at is not None  # the registry's creation time, ISO 8601
+    assert current.registered_at.endswith("Z")
+    assert dataclasses.replace(current, registered_at=None) == CurrentModel(
         name="cm-model",
         version=version,
         run_id=run.info.run_id,

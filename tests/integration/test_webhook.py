@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from aims_mlops.catalog import load_catalog
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.integrations.webhook import (
     DELIVERY_ID_HEADER,
@@ -219,16 +220,23 @@ def test_alias_events_from_a_real_server_are_gated_and_recorded(
         str(client.create_model_version(MODEL, f"runs:/{r}/model", run_id=r).version) for r in runs
     ]
     # version 2 has passing fairness evidence; version 1 has none (risk R1 stays above appetite)
-    passing = new_record(
-        kind="fairness",
-        system="credit",
-        outcome="pass",
-        collector="test",
-        subject=Subject(run_id=runs[1], model_name=MODEL, model_version=versions[1]),
-        metrics={"demographic_parity_difference": 0.03},
-        controls=["A.5.4"],
-    )
-    EvidenceStore(tracking_uri=webhook_server.uri).write(passing, run_id=runs[1])
+    # (with the performance and data quality that verify it, A.6.2.4)
+    for kind, metrics in (
+        ("fairness", {"demographic_parity_difference": 0.03}),
+        ("performance", {"accuracy": 0.86}),
+        ("data_quality", {"success_percent": 100.0}),
+    ):
+        passing = new_record(
+            kind=kind,
+            system="credit",
+            outcome="pass",
+            collector="test",
+            subject=Subject(run_id=runs[1], model_name=MODEL, model_version=versions[1]),
+            metrics=metrics,
+            details={"checks": [{"passed": True, "reason": f"{metrics}"}]},
+            controls=load_catalog().controls_for_kind(kind),
+        )
+        EvidenceStore(tracking_uri=webhook_server.uri).write(passing, run_id=runs[1])
     # register through the module's own command (it has the server send a test event first)
     registered = subprocess.run(
         [

@@ -18,6 +18,7 @@ import pytest
 
 import aims_mlops
 from aims_mlops.capture import emit, get_session, reset_session
+from aims_mlops.catalog import load_catalog
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.views import PAGE_SIZE, Dashboard, Portfolio, dashboard, portfolio
 
@@ -69,7 +70,12 @@ def fairness_record(outcome: str, value: float) -> EvidenceRecord:
         outcome=outcome,  # type: ignore[arg-type]
         collector="test",
         metrics={"demographic_parity_difference": value},
-        controls=["A.5.4", "A.6.2.4"],
+        details={
+            "checks": [
+                {"passed": outcome == "pass", "reason": f"demographic_parity_difference = {value}"}
+            ]
+        },
+        controls=load_catalog().controls_for_kind("fairness"),
     )
 
 
@@ -253,15 +259,16 @@ def test_attestation_form_stores_and_refreshes(
     before = aims_mlops.summary("credit", config=workspace)
     assert next(c for c in before["controls"] if c["id"] == "A.7.3")["status"] != "satisfied"
     board = dashboard("credit", config=workspace)
-    assert "A.7.3" in [value for _, value in board.attest_control.options]
+    # A.4.6 (the people assigned to the system) is one only a person can attest to
+    assert "A.4.6" in [value for _, value in board.attest_control.options]
 
     board.attest_submit.click()  # empty form
     assert "fill in who attests" in board.attest_message.value
 
-    document = tmp_path / "data-rights.md"
-    document.write_text("We may use the census data.\n", encoding="utf-8")
-    board.attest_control.value = "A.7.3"
-    assert "rights to use the data" in board.attest_document_hint.value
+    document = tmp_path / "team.md"
+    document.write_text("Alice and Bob build and run the credit model.\n", encoding="utf-8")
+    board.attest_control.value = "A.4.6"
+    assert "people and competences" in board.attest_document_hint.value
     board.attest_by.value = "Alice"
     board.attest_document.value = str(document)
     board.attest_valid_days.value = 30
@@ -269,13 +276,13 @@ def test_attestation_form_stores_and_refreshes(
     assert "recorded attestation" in board.attest_message.value
 
     stored = get_session().store.records(system="credit", kinds=["attestation"])
-    mine = [r for r in stored if r.controls == ("A.7.3",)]
+    mine = [r for r in stored if r.controls == ("A.4.6",)]
     assert len(mine) == 1 and mine[0].details["by"] == "Alice"
     assert mine[0].id in board.attest_message.value
     assert mine[0].details["document_sha256"]  # the local document was hashed
 
     after = aims_mlops.summary("credit", config=workspace)
-    assert next(c for c in after["controls"] if c["id"] == "A.7.3")["status"] == "satisfied"
+    assert next(c for c in after["controls"] if c["id"] == "A.4.6")["status"] == "satisfied"
     assert after["score"] > before["score"]
     applicable = sum(after["counts"].values()) - after["counts"]["not_applicable"]
     assert f"<b>{round(after['counts']['satisfied'] / applicable, 4) * 100:.1f} %</b>" in (
