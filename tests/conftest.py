@@ -122,6 +122,33 @@ def isolated_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_uri:
     return sqlite_uri
 
 
+#: MLflow's environment as the session found it: set_experiment / set_tracking_uri write these
+#: into os.environ themselves, sometimes from MLflow's own worker threads after a test ended.
+MLFLOW_ENV = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_LOGGING_LEVEL",  # the CLI quiets MLflow through it
+)
+PRISTINE_MLFLOW_ENV = {key: os.environ.get(key) for key in MLFLOW_ENV}
+
+
+def _restore_mlflow_env() -> None:
+    for key, value in PRISTINE_MLFLOW_ENV.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _pristine_mlflow_env_per_module() -> Iterator[None]:
+    """Module fixtures (a store built once per module) start from the session's environment."""
+    _restore_mlflow_env()
+    yield
+    _restore_mlflow_env()
+
+
 @pytest.fixture(autouse=True)
 def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests must not leak MLflow's or aims_mlops' process-wide state into each other.
@@ -129,24 +156,13 @@ def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     MLflow keeps the active experiment id, tracking URI and run stack in module globals (and
     ``MLFLOW_EXPERIMENT_ID`` in the environment); aims_mlops keeps its session and autolog patches.
     """
-    # mlflow.set_experiment / set_tracking_uri write these into os.environ themselves
-    mlflow_env = (
-        "MLFLOW_TRACKING_URI",
-        "MLFLOW_EXPERIMENT_ID",
-        "MLFLOW_EXPERIMENT_NAME",
-        "MLFLOW_LOGGING_LEVEL",  # the CLI quiets MLflow through it
-    )
-    saved = {key: os.environ.get(key) for key in mlflow_env}
+    _restore_mlflow_env()
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
     monkeypatch.delenv("AIMS_SYSTEM", raising=False)
     monkeypatch.delenv("AIMS_CONFIG", raising=False)
     yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    _restore_mlflow_env()
     if "mlflow" in sys.modules:
         import mlflow
         from mlflow.tracking import _tracking_service, fluent
