@@ -1,19 +1,20 @@
 """Risk evaluation: inherent and residual likelihood × impact against the risk appetite.
 
 - inherent = likelihood × impact. When the risk has an ``indicator``, the latest current record of
-  ``indicator.kind`` (for the risk's system; organization-level risks: records with system None)
-  that carries ``indicator.metric`` sets the likelihood from the bands (``<= b0`` → 1, ``<= b1`` →
-  2, ``<= b2`` → 3, ``<= b3`` → 4, else 5; mirrored for ``lower_is_worse`` indicators, see
-  :class:`~aims_mlops.config.RiskIndicator`), overriding the declared likelihood for both the
-  inherent and the residual computation. Currency follows the control-status rules, with the
-  freshness of the strictest catalog entry that uses that kind.
-- residual = the declared residual (likelihood × impact) only when EVERY treating control is
-  satisfied for the system (organization-level risk: for every in-scope system; an
-  organization-scope control: its single verdict). Otherwise residual = inherent, and the reason
-  names the unsatisfied controls. With an indicator, the residual likelihood is
-  ``min(declared residual likelihood, indicator likelihood)`` when the controls are satisfied,
-  else the indicator likelihood. Without a declared residual, residual = inherent.
-- ``above_appetite`` = residual > appetite; ``inherent_above_appetite`` = inherent > appetite.
+  ``indicator.kind`` that carries ``indicator.metric`` sets the likelihood from the bands
+  (``<= b0`` → 1, ... else 5; mirrored for ``lower_is_worse``), overriding the declared
+  likelihood. With no current measurement, missing evidence is never better than failing
+  evidence: the likelihood is the worse of the declared one and the last measurement's, however
+  old (the reason says which).
+- residual = the declared residual only when EVERY treating control is satisfied for the system
+  *by evidence* (captured evidence or an attestation; a control met by aims.yaml text alone does
+  not show that it works). ``transfer`` and ``avoid`` lower it only through a named treating
+  control so evidenced (the attested contract or decision); ``accept`` keeps the inherent risk.
+  Otherwise residual = inherent, and the reason names the controls that fall short. With an
+  indicator, the residual likelihood is ``min(declared residual likelihood, indicator
+  likelihood)`` when the controls are satisfied.
+- ``above_appetite`` = residual > appetite; a risk above the appetite is ``unresolved`` unless it
+  is accepted with ``acceptance: {by, on}`` (not expired: ``until``).
 """
 
 from __future__ import annotations

@@ -20,45 +20,31 @@ Current, or stale
     monitoring interval: the system's ``monitoring.interval_days`` when declared) or past its
     ``valid_until``.
 
-Paths of a rule
-    kinds
-        For each kind take the latest current record (by ``collected_at``). A latest ``fail`` →
-        failing; a latest ``error`` → missing (the collector failed); all kinds ``pass``/``info`` →
-        satisfied; a kind with only non-current records → stale; a kind with no record → missing.
+Parts of a rule (every part must hold)
+    evidence
+        For each kind of the part take the latest current record (by ``collected_at``). A latest
+        ``fail`` → failing; a latest ``error`` → missing (the collector failed); a ``pass`` or
+        ``info`` record that does not hold what its kind requires (``requires`` in the kinds
+        registry: a code version, full dataset digests, checks against thresholds, ...) → missing,
+        the reason naming what it lacks; else satisfied. Only records that are not current →
+        stale; none → missing (a ``duty`` kind with none recorded: satisfied, nothing is due). Of
+        alternative kinds a failing one is never overridden; else any satisfied one satisfies;
+        else the worst that has evidence.
     attestation
-        A current ``attestation`` record of the same scope whose ``controls`` include the entry
-        satisfies it.
-    config_check
-        A declaration in ``aims.yaml``, checked purely from the configuration (evidence id
-        ``config:<digest[:12]>#<path>``, e.g. ``config:ab12cd34ef56#systems[0].owner``):
-        ``owner_named`` (the system names an owner), ``scope_declared`` (``aims_scope`` and at
-        least one in-scope system), ``intended_use_declared``, ``requirements_declared`` (intended
-        use and performance, fairness or data-quality requirements), ``thresholds_declared``
-        (performance or fairness thresholds), ``impact_assessment`` (declared, and assessed
-        within ``fresh_days`` of now, else stale), ``risk_register`` (at least one risk),
-        ``risk_treatment`` (every risk above appetite has a treatment other than accept, a
-        mitigated one names controls; else failing; no risks: missing), ``soa_decided``
-        (always: the configuration validated, so every exclusion is justified) and
-        ``monitoring_declared``. For an organization-scope entry a per-system check must hold
-        for every in-scope system (``risk_treatment``: every risk of the register).
-    derived_from
-        Satisfied when every named entry is satisfied or not applicable; else the worst of them.
-
-Duties with a deadline
-    A record whose details carry a ``deadline`` (``YYYY-MM-DD``; a serious incident to report)
-    is a duty. It is closed by its own ``closed_on`` or by a later record of the same kind whose
-    ``closes`` names it. When a kind's records are duties, they are judged together, whatever
-    their age: an open duty past its deadline → failing (naming each one); else satisfied when
-    at least one was closed, and missing when all are still open within their deadline (a duty
-    never passes before it is done). An organization-scope verdict sees the duties of every
-    system assessed with it: an unreported incident of any system is the organization's failure.
+        A current ``attestation`` record of the same scope whose ``controls`` include the entry.
+    declared
+        A declaration in ``aims.yaml`` (``engine/_checks.py``); ``risk_treatment`` is derived from
+        the risk evaluation instead (``engine/_engine.py``).
+    derived
+        Every named entry satisfied or not applicable; else the worst of them.
+    any_of
+        One of its options (judged like alternative kinds).
 
 Combination
     An entry excluded in the Statement of Applicability is ``not_applicable`` with the
-    justification as its reason. Otherwise it is ``satisfied`` when any path satisfies it and the
-    kinds path is not failing (automated evidence saying no is not overridden by a signature);
-    else the worst path status, ``failing`` > ``stale`` > ``missing``. Every path's reasons are
-    reported, with the ids of the records behind them.
+    justification as its reason. Otherwise it is ``satisfied`` only when every part is; else the
+    worst part decides, ``failing`` > ``stale`` > ``missing``. The decisive parts' reasons come
+    first, and ``how_to_close`` lists the actions of the parts still open.
 """
 
 from __future__ import annotations
