@@ -41,6 +41,7 @@ CONFIG_CHECKS: tuple[str, ...] = (
     "risk_treatment",
     "soa_decided",
     "monitoring_declared",
+    "log_retention_declared",
 )
 
 #: Checks the engine derives from its own verdicts (the risk evaluation), not from the text.
@@ -68,6 +69,7 @@ CHECK_REQUIREMENTS: dict[str, str] = {
         "the Statement of Applicability is decided and no exclusion is contradicted by evidence"
     ),
     "monitoring_declared": "aims.yaml declares how the system is monitored",
+    "log_retention_declared": "aims.yaml declares how long the system's request traces are kept",
 }
 
 _CHECK_ACTIONS: dict[str, str] = {
@@ -101,6 +103,7 @@ _CHECK_ACTIONS: dict[str, str] = {
         "and no evidence may contradict them)"
     ),
     "monitoring_declared": "declare systems[].monitoring in aims.yaml",
+    "log_retention_declared": "declare systems[].genai.traces.retention_days in aims.yaml",
 }
 
 ERROR_BAD_FIELD = "catalog entry {id}: {field} must be {expected}; got {value!r}"

@@ -276,6 +276,17 @@ class ConfigChecker:
         )
         return PathResult(SATISFIED, (text,), (self.ref(path),))
 
+    def log_retention_declared(self, system: SystemConfig, fresh_days: int) -> PathResult:
+        genai = getattr(system, "genai", None)
+        retention = genai.traces.retention_days if genai is not None else None
+        path = self.sys_path(system, "genai.traces.retention_days")
+        if retention is None:
+            return PathResult(
+                MISSING, (f"{system.id} declares no retention for its request traces ({path})",)
+            )
+        text = f"{system.id} keeps its request traces for {retention} days ({path})"
+        return PathResult(SATISFIED, (text,), (self.ref(path),))
+
     # -- organization-level --------------------------------------------------------------------
     def scope_declared(self) -> PathResult:
         scope = self.config.organization.aims_scope
