@@ -29,6 +29,8 @@ FEATURES_CATEGORICAL = ("workclass", "marital_status", "occupation", "relationsh
 
 #: The report the demo writes into its folder.
 REPORT_NAME = f"{SYSTEM}-report.html"
+#: The EU AI Act technical documentation (Annex IV) it writes beside it.
+ANNEX_IV_NAME = f"{SYSTEM}-annex-iv.html"
 #: The demo's steps, in order (shown on stderr as ``demo [3/8] ...``).
 STEPS = (
     "setting up {workdir}",
@@ -63,6 +65,7 @@ class DemoResult:
     run_id: str
     model_version: str
     report: Path
+    annex_iv: Path
     summary: dict[str, Any]
 
 
@@ -266,7 +269,7 @@ def run_demo(
     from aims_mlops.config import example_config_text
     from aims_mlops.engine import summary_dict
     from aims_mlops.judgement import judge
-    from aims_mlops.reports import render_html
+    from aims_mlops.reports import annex_iv, render_annex_iv, render_html
 
     workdir = Path(workdir).resolve()
     steps = Progress(enabled=progress and not quiet)
@@ -299,6 +302,8 @@ def run_demo(
         judgement = judge(config=config_path, systems=[SYSTEM])
         report = workdir / REPORT_NAME
         write_atomically(report, render_html(judgement, SYSTEM))
+        dossier = workdir / ANNEX_IV_NAME
+        write_atomically(dossier, render_annex_iv(annex_iv(judgement, SYSTEM), "html"))
     finally:
         os.chdir(previous)
     sa = judgement.assessment.systems[SYSTEM]
@@ -309,6 +314,7 @@ def run_demo(
                 appetite=judgement.config.risk_criteria.appetite,
                 workdir=workdir,
                 report=report,
+                dossier=dossier,
                 tracking_uri=tracking_uri,
                 run_id=run_id,
                 model_version=version,
@@ -321,6 +327,7 @@ def run_demo(
         run_id=run_id,
         model_version=version or "",
         report=report,
+        annex_iv=dossier,
         summary=summary_dict(sa),
     )
 
@@ -387,6 +394,7 @@ def closing_text(
     run_id: str,
     model_version: str | None,
     seconds: float | None = None,
+    dossier: Path | None = None,
 ) -> str:
     """The demo's last screen: the summary (score, counts, risks above the appetite, the first
     gaps with their owners), the report it wrote, and what to run next."""
@@ -397,6 +405,7 @@ def closing_text(
         summary_text(sa, appetite=appetite),
         "",
         f"report:  {_shown(report)}  (not recorded as evidence: `aims report` records one)",
+        *([f"annex iv: {_shown(dossier)}  (EU AI Act technical documentation)"] if dossier else []),
         f"store:   {tracking_uri}  (run {run_id[:12]}, model version {model_version or 'none'}"
         f"{took})",
         "next:    " + "\n         ".join(next_commands(workdir)),

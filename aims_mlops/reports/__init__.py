@@ -19,6 +19,8 @@ declaration in ``aims.yaml``):
   management review (9.3) and the nonconformity register (10.2).
 """
 
+from aims_mlops.reports._annex_iv import annex_iv, write_annex_iv
+from aims_mlops.reports._annex_iv import render as render_annex_iv
 from aims_mlops.reports._audit import (
     RegisterError,
     audit_plan,
@@ -53,6 +55,7 @@ __all__ = [
     "PackMember",
     "RegisterError",
     "ReportError",
+    "annex_iv",
     "assessment_results",
     "audit_plan",
     "audit_plan_markdown",
@@ -62,6 +65,7 @@ __all__ = [
     "read_register",
     "readiness_report",
     "readiness_text",
+    "render_annex_iv",
     "render_html",
     "render_markdown",
     "review_pack",
@@ -70,4 +74,5 @@ __all__ = [
     "system_card_record",
     "update_nonconformity_register",
     "verify_pack",
+    "write_annex_iv",
 ]

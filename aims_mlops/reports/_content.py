@@ -178,6 +178,10 @@ class ReportContent:
     gaps: tuple[Gap, ...]
     appendix: tuple[EvidenceRecord, ...]
     known_ids: frozenset[str]
+    #: the EU AI Act class and how many of its obligations are met, in one line
+    eu_ai_act: str = ""
+    #: the latest current GenAI evaluation the engine cited, if the system has one
+    genai: EvidenceRecord | None = None
 
     @property
     def score(self) -> float:
@@ -189,6 +193,7 @@ class ReportContent:
 
 
 # ------------------------------------------------------------------------------------ helpers
+
 def short_hash(record: EvidenceRecord) -> str:
     return record.content_hash[:SHORT_HASH]
 
@@ -433,8 +438,13 @@ def gather(
             reverse=True,
         )
     )
+    from aims_mlops.eu_ai_act import system_line
+
     criteria = config.risk_criteria
+    genai = tuple(_pick(records, sa, "genai_evaluation", catalog))
     return ReportContent(
+        eu_ai_act=system_line(catalog, sa, system_config),
+        genai=genai[0] if genai else None,
         system=sa,
         system_config=system_config,
         config_ref=f"config:{assessment.config_digest[:12]}#systems[{index}]",

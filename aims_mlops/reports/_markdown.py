@@ -72,6 +72,14 @@ def ascii_bar(value: float, *, width: int = BAR_WIDTH) -> str:
     return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
 
 
+def _genai(c: ReportContent) -> list[str]:
+    if c.genai is None:
+        return []
+    from aims_mlops.genai import genai_section_markdown
+
+    return genai_section_markdown(c.genai).splitlines()
+
+
 def _system_card(c: ReportContent, refs: _Refs) -> list[str]:
     sc = c.system_config
     cfg = c.config_ref
@@ -98,6 +106,7 @@ def _system_card(c: ReportContent, refs: _Refs) -> list[str]:
             f"{refs.one(cfg + '.sensitive_features')}",
         ),
         ("Model", model_text),
+        ("EU AI Act", f"{md(c.eu_ai_act)} {refs.one(cfg + '.eu_ai_act')}"),
     ]
     out = ["## System card", "", _table(["field", "value"], rows), "", "### Lineage", ""]
     lin = c.lineage
@@ -422,6 +431,7 @@ def render_markdown(
         _risks(c, refs),
         _data_quality(c, refs),
         _fairness(c, refs),
+        _genai(c),
         _gaps(c),
         _appendix(c),
     ):

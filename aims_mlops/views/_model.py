@@ -318,6 +318,10 @@ class DashboardModel:
     attestable: tuple[Attestable, ...]
     tracking_uri: str | None
     records: tuple[EvidenceRecord, ...]  # newest first
+    #: the EU AI Act class and how many of its obligations are met, in one line
+    eu_ai_act: str = ""
+    #: the latest GenAI evaluation of the system, if it has one
+    genai: EvidenceRecord | None = None
     _by_kind: dict[str | None, tuple[EvidenceRecord, ...]] = field(default_factory=dict)
     _by_id: dict[str, EvidenceRecord] | None = None
 
@@ -455,7 +459,12 @@ def dashboard_model(
         for entry in catalog.entries
         if entry.rule.attestation is not None and entry.id in applicable
     )
+    from aims_mlops.eu_ai_act import system_line
+
+    genai = next((r for r in mine if r.kind == "genai_evaluation"), None)
     return DashboardModel(
+        eu_ai_act=system_line(catalog, sa, config.system(system)),
+        genai=genai,
         assessment=sa,
         evaluated_at=assessment.evaluated_at,
         appetite=appetite,
@@ -484,6 +493,7 @@ class PortfolioRow:
     risks_above_appetite: int
     gaps: int
     counts: Mapping[str, int]
+    eu_ai_act: str = ""
 
     @property
     def score_text(self) -> str:
@@ -525,10 +535,20 @@ class PortfolioModel:
         return Page(rows=tuple(chunk), page=page, pages=pages, total=len(rows))
 
 
-def portfolio_model(assessment: Assessment) -> PortfolioModel:
-    """The portfolio of every system in ``assessment``."""
+def portfolio_model(
+    assessment: Assessment, *, catalog: Catalog | None = None, config: AimsConfig | None = None
+) -> PortfolioModel:
+    """The portfolio of every system in ``assessment`` (with ``catalog`` and ``config``: each
+    system's EU AI Act class and obligations too)."""
+    from aims_mlops.eu_ai_act import system_line
+
     rows = tuple(
         PortfolioRow(
+            eu_ai_act=(
+                system_line(catalog, sa, config.system(sa.system))
+                if catalog is not None and config is not None
+                else ""
+            ),
             system=sa.system,
             name=sa.name,
             owner=sa.owner,
