@@ -131,6 +131,23 @@ def _registry_notices_hidden(hidden: bool) -> Iterator[None]:
         stream.flush()
 
 
+@contextlib.contextmanager
+def _library_chatter_hidden(hidden: bool) -> Iterator[None]:
+    """Leave MLflow's advisory UserWarnings (dataset source guesses, schema hints) and pyspark's
+    pandas-version notice out of the demo's screen; ``aims demo -v`` shows them."""
+    if not hidden:
+        yield
+        return
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow(\.|$)")
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        yield
+
+
 def build_model(*, unfair: bool = False) -> Any:
     """A scikit-learn pipeline for the Adult data (``unfair`` predicts from ``sex`` alone)."""
     from sklearn.compose import ColumnTransformer
@@ -287,12 +304,13 @@ def run_demo(
             policy.write_text(POLICY_TEXT, encoding="utf-8")
         tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
         os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
-        run_id, version = train_and_capture(
-            tracking_uri=tracking_uri,
-            config_path=config_path,
-            step=steps.step,
-            registry_notices=verbose,
-        )
+        with _library_chatter_hidden(not verbose):
+            run_id, version = train_and_capture(
+                tracking_uri=tracking_uri,
+                config_path=config_path,
+                step=steps.step,
+                registry_notices=verbose,
+            )
         steps.step(STEPS[6])
         for entry in ("A.2.2", "5.2"):
             aims.attest(

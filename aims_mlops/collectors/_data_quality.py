@@ -109,15 +109,28 @@ _VERBS: tuple[tuple[str, str], ...] = (
 
 
 # ------------------------------------------------------------------------------------ building
-def _gx_version() -> str:
-    import great_expectations as gx
+#: Great Expectations imports pyspark when it is installed, and pyspark warns about pandas 3 on
+#: import: noise for a data scientist who uses no Spark. Only that warning is silenced.
+_PYSPARK_PANDAS_WARNING = "PySpark does not yet fully support pandas"
 
-    return str(gx.__version__)
+
+def _great_expectations() -> Any:
+    """``great_expectations``, imported on first use without pyspark's pandas-version warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_PYSPARK_PANDAS_WARNING, category=FutureWarning)
+        import great_expectations as gx
+    return gx
+
+
+def _gx_version() -> str:
+    return str(_great_expectations().__version__)
 
 
 def _expectation_class(type_name: str) -> type:
     """The GE expectation class of a snake_case type (registry first, then the class name)."""
-    import great_expectations as gx
+    gx = _great_expectations()
     from great_expectations.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.registry import (
         get_expectation_impl,
@@ -176,6 +189,7 @@ def _build_one(type_name: str, kwargs: Mapping[str, Any], meta: Any = None) -> A
 def build_expectations(specs: Sequence[object]) -> list[Any]:
     """GE expectation objects from expectations, declarative mappings or ``.type``/``.kwargs``
     objects. GE objects are copied (a suite binds the objects it holds)."""
+    _great_expectations()
     from great_expectations.expectations.expectation import Expectation
 
     built: list[Any] = []
@@ -219,8 +233,9 @@ def _gx_runtime() -> _GxRuntime:
     global _runtime
     with _runtime_lock:
         if _runtime is None:
-            import great_expectations as gx
             import pandas as pd
+
+            gx = _great_expectations()
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
             context = gx.get_context(mode="ephemeral")
@@ -245,7 +260,7 @@ def _require_frame(df: Any) -> None:
 def validate_frame(df: pd.DataFrame, expectations: Sequence[object]) -> Any:
     """Run the expectations on ``df``: GE's ``ExpectationSuiteValidationResult`` (SUMMARY)."""
     _require_frame(df)
-    import great_expectations as gx
+    gx = _great_expectations()
 
     built = build_expectations(expectations)
     runtime = _gx_runtime()
