@@ -57,6 +57,36 @@ ERROR_BANDS_DESCENDING = (
     "e.g. [0.9, 0.85, 0.8, 0.75]; got {got}"
 )
 ERROR_SCOPE_REASON = "required when in_scope is false: say why the system is out of the AIMS scope"
+ERROR_PLACEHOLDER_REASON = (
+    "{got!r} gives no reason an auditor can check: say in words why (at least "
+    "{minimum} characters, not a placeholder such as n/a, none, tbd or -)"
+)
+#: Texts that fill a required reason without giving one.
+PLACEHOLDER_REASONS: frozenset[str] = frozenset(
+    {
+        "n/a",
+        "na",
+        "n.a.",
+        "none",
+        "-",
+        "--",
+        "tbd",
+        "todo",
+        "x",
+        "...",
+        "not applicable",
+        "no",
+        "yes",
+        "ok",
+        "nil",
+        "null",
+        "test",
+        "reason",
+        "justification",
+    }
+)
+#: The shortest reason accepted for an exclusion or an out-of-scope system.
+MIN_REASON_CHARS = 12
 ERROR_FAIRNESS_WITHOUT_FEATURES = (
     "fairness thresholds are declared but sensitive_features is empty; "
     "name the sensitive features (e.g. [sex, race])"
@@ -120,15 +150,15 @@ ERROR_EU_PROHIBITED_IN_SCOPE = (
     "take the system out of scope (in_scope: false, with a scope_reason) or reclassify it"
 )
 ERROR_EU_HIGH_WITHOUT_BASIS = (
-    "a high-risk system needs its basis: annex_iii (the Annex III point, e.g. \"5(b)\") or "
-    "annex_i (the Annex I product legislation, e.g. \"Regulation (EU) 2017/745\")"
+    'a high-risk system needs its basis: annex_iii (the Annex III point, e.g. "5(b)") or '
+    'annex_i (the Annex I product legislation, e.g. "Regulation (EU) 2017/745")'
 )
 ERROR_EU_ANNEX_III_NOT_HIGH = (
     "annex_iii and annex_i name the basis of a high-risk classification; risk_class is {got}"
 )
 ERROR_EU_ANNEX_III_FORMAT = (
     "{got} is not an Annex III point; use its number 1-8 and, where it has one, its letter, "
-    "e.g. \"5(b)\" or \"4\""
+    'e.g. "5(b)" or "4"'
 )
 ERROR_EU_SYSTEMIC_WITHOUT_GPAI = (
     "systemic risk is a property of a general-purpose AI model: set gpai: true"
@@ -299,6 +329,18 @@ ModelVersion = Annotated[Text, BeforeValidator(lambda v: str(v) if isinstance(v,
 """A YAML number (an integer is accepted, a boolean is not)."""
 
 
+def _is_a_reason(text: str | None) -> bool:
+    """Whether ``text`` gives a reason: not a placeholder, and long enough to say something."""
+    cleaned = " ".join((text or "").split())
+    return cleaned.lower() not in PLACEHOLDER_REASONS and len(cleaned) >= MIN_REASON_CHARS
+
+
+def _placeholder_error(text: str | None) -> str:
+    return ERROR_PLACEHOLDER_REASON.format(
+        got=" ".join((text or "").split()), minimum=MIN_REASON_CHARS
+    )
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -454,8 +496,12 @@ class GenAISettings(_Model):
 
     def bounds(self) -> dict[str, dict[str, float]]:
         """The evaluation thresholds as plain ``{"min"/"max": x}`` dicts."""
-        return {m: {k: v for k, v in t.as_bound().items() if v is not None}
-                for m, t in self.thresholds.items()}
+        return {
+            m: {k: v for k, v in t.as_bound().items() if v is not None}
+            for m, t in self.thresholds.items()
+        }
+
+
 class EuAiAct(_Model):
     """A system's classification under the EU AI Act (Regulation (EU) 2024/1689).
 
@@ -531,6 +577,8 @@ class SystemConfig(_Model):
     def _rules(self) -> SystemConfig:
         if not self.in_scope and self.scope_reason is None:
             raise _field_error("scope_reason", ERROR_SCOPE_REASON)
+        if not self.in_scope and not _is_a_reason(self.scope_reason):
+            raise _field_error("scope_reason", _placeholder_error(self.scope_reason))
         if self.fairness and not self.sensitive_features:
             raise _field_error("sensitive_features", ERROR_FAIRNESS_WITHOUT_FEATURES)
         eu = self.eu_ai_act
@@ -703,6 +751,8 @@ class SoaDecision(_Model):
     def _rules(self) -> SoaDecision:
         if not self.applicable and (self.justification is None or not self.justification.strip()):
             raise _field_error("justification", ERROR_EXCLUSION_JUSTIFICATION)
+        if not self.applicable and not _is_a_reason(self.justification):
+            raise _field_error("justification", _placeholder_error(self.justification))
         if self.systems is not None and not self.systems:
             raise _field_error("systems", ERROR_SOA_EMPTY_SYSTEMS)
         return self
