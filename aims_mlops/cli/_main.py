@@ -390,6 +390,8 @@ def risks_command(config: Path | None, fmt: str) -> None:
                 "residual",
                 "appetite",
                 "above_appetite",
+                "acceptance",
+                "out_of_scope",
                 "owner",
             ],
         )
