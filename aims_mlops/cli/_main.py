@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from aims_mlops._errors import AimsError
+from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,13 +100,14 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> s
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """CSV of ``rows``; a text a spreadsheet would evaluate as a formula is neutralized."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow(
             {
-                k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+                k: spreadsheet_cell("; ".join(map(str, v)) if isinstance(v, list | tuple) else v)
                 for k, v in row.items()
             }
         )
@@ -113,10 +115,12 @@ def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str
 
 
 def render_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A Markdown table of ``rows`` (cells escaped: no HTML, no links)."""
+
     def cell(value: Any) -> str:
         if isinstance(value, list | tuple):
             value = ", ".join(map(str, value))
-        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+        return md_escape(value)
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines.extend("| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows)

@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aims_mlops._errors import AimsError, EvidenceError
+from aims_mlops._escape import spreadsheet_cell
 from aims_mlops.evidence import EvidenceRecord, canonical_json
 from aims_mlops.evidence._record import sign_hash
 
@@ -217,25 +218,30 @@ def manifest_hash(manifest: Mapping[str, Any]) -> str:
     return sha256_hex(canonical_json(body).encode("utf-8"))
 
 
+def _csv_cell(value: Any) -> Any:
+    """A cell never read as a formula, its carriage returns made newlines (which are quoted)."""
+    value = spreadsheet_cell(value)
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def _soa_csv(rows: Sequence[Mapping[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SOA_CSV_COLUMNS)
     for row in rows:
         systems = row.get("systems") or {}
-        writer.writerow(
-            [
-                row.get("control"),
-                row.get("title"),
-                row.get("group"),
-                "yes" if row.get("applicable") else "no",
-                row.get("justification"),
-                row.get("implementation"),
-                "; ".join(f"{s}: {status}" for s, status in systems.items()),
-                "; ".join(row.get("linked_risks") or ()),
-                "; ".join(row.get("evidence") or ()),
-            ]
-        )
+        cells = [
+            row.get("control"),
+            row.get("title"),
+            row.get("group"),
+            "yes" if row.get("applicable") else "no",
+            row.get("justification"),
+            row.get("implementation"),
+            "; ".join(f"{s}: {status}" for s, status in systems.items()),
+            "; ".join(row.get("linked_risks") or ()),
+            "; ".join(row.get("evidence") or ()),
+        ]
+        writer.writerow([_csv_cell(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8")
 
 
