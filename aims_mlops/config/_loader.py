@@ -175,6 +175,23 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
     return config
 
 
+def locate_problems(text: str, located: list[tuple[Loc, str]], *, source: str) -> list[str]:
+    """Problems found after loading (by a collector's own check, say) as the usual lines
+    ``file:line: field: message``, the line looked up in ``text`` (a valid aims.yaml)."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+    lines = []
+    for loc, message in located:
+        line = _line_of(root, loc) if root is not None else 1
+        lines.append(
+            ERROR_PROBLEM.format(source=source, line=line, path=format_loc(loc), message=message)
+        )
+    return lines
+
+
 def config_digest(config: AimsConfig) -> str:
     """SHA-256 (hex) of the canonical JSON of the configuration: changes with any edit."""
     payload = canonical_json(config.model_dump(mode="json"))
