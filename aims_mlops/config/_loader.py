@@ -219,9 +219,10 @@ def _read_yaml(
     text: str, source: str
 ) -> tuple[yaml.MappingNode, dict[str, Any], list[tuple[int, str]]]:
     """The root node, the data and the duplicate-key problems (as ``(line, problem)``)."""
-    loader = _Loader(text)
     duplicates: list[tuple[int, str]] = []
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # reads the text at once: a NUL byte or the like fails here
         root = loader.get_single_node()
         if root is not None:
             _check_expansion(root, source)
@@ -242,7 +243,8 @@ def _read_yaml(
     except RecursionError as exc:  # the composer recurses once per level
         raise ConfigError([ERROR_TOO_DEEP.format(source=source, line=1, limit=MAX_DEPTH)]) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None or data is None:
         raise ConfigError([ERROR_EMPTY.format(source=source)])
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
