@@ -196,3 +196,35 @@ def test_through_a_real_process(workspace: Path) -> None:
     assert done.stderr.startswith(
         f"error: {bad}:{line}: systems[0].data_quality.expectations[5].kwargs.min_value: "
     )
+
+
+def test_expectation_kwargs_are_checked_field_by_field() -> None:
+    from aims_mlops.collectors._data_quality import MSG_BAD_REGEX, expectation_problems
+    from aims_mlops.config import parse_config
+
+    config = parse_config(example_config_text())
+    declared = config.system(SYSTEM).data_quality
+    assert declared is not None and expectation_problems(declared.expectations) == []
+
+    class Spec:
+        def __init__(self, type: str, **kwargs: object) -> None:
+            self.type, self.kwargs = type, kwargs
+
+    found = expectation_problems(
+        [
+            Spec("expect_column_values_to_be_between", column="age", min_value="zzz"),
+            Spec("expect_column_values_to_match_regex", column="name", regex="[unclosed"),
+            Spec("expect_column_values_to_match_regex_list", column="name", regex_list=["a", "("]),
+            Spec("expect_column_values_to_be_between", column="age", min_value=1, bogus=2),
+            Spec("expect_column_values_to_be_bteween", column="age"),
+        ]
+    )
+    places = [loc for loc, _ in found]
+    assert places == [
+        (0, "kwargs", "min_value"),
+        (1, "kwargs", "regex"),
+        (2, "kwargs", "regex_list", "1"),
+        (3, "kwargs", "bogus"),
+        (4, "type"),
+    ]
+    assert found[1][1].startswith(MSG_BAD_REGEX.split("{")[0])

@@ -409,3 +409,10 @@ def _values_of(node: object, key: str) -> list[str]:
     if isinstance(node, list):
         return [v for child in node for v in _values_of(child, key)]
     return []
+
+
+def test_binary_garbage_and_nul_bytes_are_a_syntax_error() -> None:
+    for text in ("version: 1\x00\norganization: {}\n", "\x07\x1b[31m"):
+        with pytest.raises(ConfigError) as caught:
+            parse_config(text)
+        assert caught.value.problems[0].startswith("aims.yaml:1: YAML syntax error: ")
