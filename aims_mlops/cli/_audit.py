@@ -12,7 +12,13 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._main import config_option, echo_json, format_option, render_table
+from aims_mlops.cli._main import (
+    check_output,
+    config_option,
+    echo_json,
+    format_option,
+    render_table,
+)
 
 ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +33,7 @@ def _output_option(help_text: str, *, required: bool = False) -> Callable[[F], F
         type=click.Path(dir_okay=False, path_type=Path),
         required=required,
         default=None,
+        callback=check_output,
         help=help_text,
     )
 

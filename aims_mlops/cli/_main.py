@@ -15,12 +15,18 @@ from typing import Any, TypeVar
 import click
 
 from aims_mlops._errors import AimsError
+from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USER_ERROR = 2
 ERROR_CONFIG_EXISTS = "{path} already exists; pass --force to overwrite it"
+ERROR_OUTPUT_NO_FOLDER = "cannot write {path}: the folder {folder} does not exist"
+ERROR_OUTPUT_NOT_FOLDER = "cannot write {path}: {folder} is not a folder"
+ERROR_OUTPUT_READ_ONLY = "cannot write {path}: the folder {folder} is not writable"
+ERROR_DOCUMENT_UNREADABLE = "cannot read the document {path}: {error}"
+ERROR_FILE_SYSTEM = "{filename}: {error}"
 #: The environment variable MLflow reads its log level from when it is imported.
 MLFLOW_LOGGING_LEVEL = "MLFLOW_LOGGING_LEVEL"
 #: MLflow's level when the CLI runs without ``-v`` (its INFO lines are about its own tables).
@@ -49,7 +55,8 @@ def set_mlflow_verbosity(*, verbose: bool) -> None:
 
 
 class AimsGroup(click.Group):
-    """Turns every domain error into one clear line on stderr and exit status 2."""
+    """Turns every domain error into one clear line on stderr and exit status 2 (a file the
+    command cannot read or write, too: an ``OSError`` that names its file)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -57,6 +64,43 @@ class AimsGroup(click.Group):
         except AimsError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USER_ERROR)
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            error = exc.strerror or type(exc).__name__
+            click.echo(
+                f"error: {ERROR_FILE_SYSTEM.format(filename=exc.filename, error=error)}", err=True
+            )
+            ctx.exit(EXIT_USER_ERROR)
+
+
+def check_output(
+    ctx: click.Context | None, param: click.Parameter | None, value: Path | None
+) -> Path | None:
+    """An ``-o`` path must lie in an existing, writable folder (checked before any work)."""
+    if value is None:
+        return None
+    folder = value.parent if str(value.parent) else Path(".")
+    if not folder.exists():
+        raise AimsError(ERROR_OUTPUT_NO_FOLDER.format(path=value, folder=folder))
+    if not folder.is_dir():
+        raise AimsError(ERROR_OUTPUT_NOT_FOLDER.format(path=value, folder=folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise AimsError(ERROR_OUTPUT_READ_ONLY.format(path=value, folder=folder))
+    return value
+
+
+def check_document(document: str) -> None:
+    """A local document given to ``aims attest`` must be readable (a URL is not checked)."""
+    path = Path(document)
+    try:
+        if not path.is_file():
+            return  # a URL or a name: the attestation records it as given
+        with path.open("rb") as handle:
+            handle.read(1)
+    except (OSError, ValueError) as exc:
+        error = getattr(exc, "strerror", None) or str(exc)
+        raise AimsError(ERROR_DOCUMENT_UNREADABLE.format(path=document, error=error)) from exc
 
 
 def config_option(func: F) -> F:
@@ -99,13 +143,14 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> s
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """CSV of ``rows``; a text a spreadsheet would evaluate as a formula is neutralized."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow(
             {
-                k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+                k: spreadsheet_cell("; ".join(map(str, v)) if isinstance(v, list | tuple) else v)
                 for k, v in row.items()
             }
         )
@@ -113,10 +158,12 @@ def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str
 
 
 def render_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A Markdown table of ``rows`` (cells escaped: no HTML, no links)."""
+
     def cell(value: Any) -> str:
         if isinstance(value, list | tuple):
             value = ", ".join(map(str, value))
-        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+        return md_escape(value)
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines.extend("| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows)
@@ -181,6 +228,9 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
             click.echo(f"error: {exc}", err=True)
             invalid += 1
             continue
+        if not _expectations_valid(cfg, path):
+            invalid += 1
+            continue
         systems = len(cfg.systems)
         click.echo(
             f"{path}: valid ({systems} system{'s' * (systems != 1)}, {len(cfg.risks)} risks, "
@@ -188,6 +238,37 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
         )
     if invalid:
         ctx.exit(EXIT_USER_ERROR)
+
+
+def _expectations_valid(cfg: Any, path: Path) -> bool:
+    """Build every declared expectation with Great Expectations (imported only when some are
+    declared); print each problem as ``file:line: field: message``. True when all are valid."""
+    declared = [
+        (i, s.data_quality.expectations)
+        for i, s in enumerate(cfg.systems)
+        if s.data_quality is not None and s.data_quality.expectations
+    ]
+    if not declared:
+        return True
+    import warnings
+
+    from aims_mlops.config._loader import locate_problems
+
+    with warnings.catch_warnings():  # GE's optional back ends warn about their own versions
+        warnings.simplefilter("ignore", FutureWarning)
+        from aims_mlops.collectors._data_quality import expectation_problems
+
+        located = [
+            (("systems", i, "data_quality", "expectations", *loc), message)
+            for i, expectations in declared
+            for loc, message in expectation_problems(expectations)
+        ]
+    if not located:
+        return True
+    text = path.read_text(encoding="utf-8")
+    for line in locate_problems(text, located, source=str(path)):
+        click.echo(f"error: {line}", err=True)
+    return False
 
 
 @cli.command("catalog")
@@ -246,6 +327,7 @@ def attest_command(
     """Record that a named person vouches for a document serving CONTROL."""
     from aims_mlops.capture import attest
 
+    check_document(document)
     record = attest(
         control,
         by=by,
@@ -340,7 +422,13 @@ SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementatio
 @cli.command("soa")
 @config_option
 @format_option("json", "csv", "md", "xlsx")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    callback=check_output,
+)
 def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
     """The Statement of Applicability: every Annex A control, applicable or justified out."""
     from aims_mlops.engine import soa_rows

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._main import config_option, format_option
+from aims_mlops.cli._main import check_output, config_option, format_option
 
 REPORT_FORMATS = ("html", "md")
 
@@ -24,6 +24,7 @@ REPORT_FORMATS = ("html", "md")
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
+    callback=check_output,
     help="File to write (replaced atomically).",
 )
 @click.option(

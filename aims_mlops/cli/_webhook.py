@@ -34,7 +34,11 @@ def _split_ids(value: str) -> list[str]:
 @click.command("webhook")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
-    "--port", type=int, default=DEFAULT_PORT, show_default=True, help="Port to listen on."
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="Port to listen on.",
 )
 @click.option(
     "--config",

@@ -66,6 +66,10 @@ ERROR_BAD_EXPECTATION_SPEC = (
     "expectation #{index} must be a Great Expectations expectation, a mapping "
     "{{'type': 'expect_...', 'kwargs': {{...}}}}, or an object with .type and .kwargs; got {got}"
 )
+MSG_BAD_REGEX = "not a valid regular expression: {error}"
+#: Keyword arguments of an expectation that hold regular expressions (checked by compiling).
+REGEX_KWARGS = ("regex", "regex_list")
+
 ERROR_NOT_A_FRAME = "data-quality checks need a pandas DataFrame; got {got}"
 
 # Result keys safe to keep by default: counts and percentages, never values.
@@ -184,6 +188,64 @@ def _build_one(type_name: str, kwargs: Mapping[str, Any], meta: Any = None) -> A
         raise DataError(
             ERROR_BAD_EXPECTATION_ARGS.format(type=type_name, problems=_validation_problems(exc))
         ) from exc
+
+
+def _field_problems(exc: Exception) -> list[tuple[tuple[str, ...], str]]:
+    """(location under the expectation, message) per field of a GE validation error; the
+    model-level messages only when no field is named (they follow from a field's error)."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return [((), str(exc))]
+    fields: dict[tuple[str, ...], str] = {}
+    root: list[str] = []
+    for error in errors():
+        loc = tuple(str(part) for part in error.get("loc", ()) if part != "__root__")
+        if loc:
+            fields.setdefault(("kwargs", *loc), str(error.get("msg", "")))
+        else:
+            root.append(str(error.get("msg", "")))
+    if fields:
+        return list(fields.items())
+    return [(("kwargs",), msg) for msg in dict.fromkeys(root)]
+
+
+def _regex_problems(kwargs: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    for name in REGEX_KWARGS:
+        value = kwargs.get(name)
+        patterns = [(("kwargs", name), value)] if isinstance(value, str) else []
+        if isinstance(value, list | tuple):
+            patterns = [(("kwargs", name, str(i)), v) for i, v in enumerate(value)]
+        for loc, pattern in patterns:
+            if not isinstance(pattern, str):
+                continue
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                found.append((loc, MSG_BAD_REGEX.format(error=exc)))
+    return found
+
+
+def expectation_problems(
+    expectations: Sequence[Any],
+) -> list[tuple[tuple[int | str, ...], str]]:
+    """What is wrong with each declared expectation (``.type``/``.kwargs``), found by building
+    the Great Expectations class and compiling its regular expressions: ``(location, message)``
+    with the location under the list (``(j, "kwargs", "min_value")``). Imports GE."""
+    found: list[tuple[tuple[int | str, ...], str]] = []
+    for index, spec in enumerate(expectations):
+        try:
+            cls = _expectation_class(spec.type)
+        except DataError as exc:
+            found.append(((index, "type"), str(exc)))
+            continue
+        kwargs = _plain_kwargs(spec.kwargs)
+        try:
+            cls(**kwargs)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            found.extend(((index, *loc), message) for loc, message in _field_problems(exc))
+        found.extend(((index, *loc), message) for loc, message in _regex_problems(kwargs))
+    return found
 
 
 def build_expectations(specs: Sequence[object]) -> list[Any]:

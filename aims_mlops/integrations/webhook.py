@@ -92,6 +92,7 @@ PROBLEM_BAD_TIMESTAMP = "X-MLflow-Timestamp {value!r} is not within {tolerance} 
 PROBLEM_BAD_SIGNATURE = "signature does not match the payload"
 PROBLEM_BAD_JSON = "body is not a JSON object: {error}"
 PROBLEM_TOO_LARGE = "body larger than {limit} bytes"
+PROBLEM_TOO_DEEP = "nested too deeply"
 
 
 class WebhookError(AimsError):
@@ -205,6 +206,9 @@ class WebhookReceiver:
                 raise ValueError("not an object")
         except ValueError as exc:
             return 400, {"status": "refused", "reason": PROBLEM_BAD_JSON.format(error=exc)}
+        except RecursionError:  # json.loads recurses once per level of nesting
+            reason = PROBLEM_BAD_JSON.format(error=PROBLEM_TOO_DEEP)
+            return 400, {"status": "refused", "reason": reason}
         delivery_id = {k.lower(): v for k, v in headers.items()}[DELIVERY_ID_HEADER.lower()]
         with self._lock:
             if delivery_id in self._seen:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops._errors import AimsError
 from aims_mlops.capture import make_store
 
 if TYPE_CHECKING:
@@ -17,6 +18,16 @@ if TYPE_CHECKING:
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
     from aims_mlops.store import EvidenceStore
+
+
+ERROR_VERSION_UNBOUND = (
+    "system {system!r} names no registered model (systems[].mlflow.registered_model in "
+    "aims.yaml), so it has no model version {version!r} to judge"
+)
+ERROR_NO_SUCH_VERSION = (
+    "registered model {model!r} has no version {version!r} (system {system!r}); "
+    "give a version the registry holds, or leave out --model-version for the current one"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +87,7 @@ def judge(
             "experiment": binding.experiment,
         }
     resolved = evidence_store.current_models(bindings)  # also carries the runs it fetched
+    _check_pinned(bindings, resolved)
     current.update(resolved)
     catalog = load_catalog()
     if full_history:
@@ -110,6 +122,29 @@ def judge(
         current_models=current,
         store=evidence_store,
     )
+
+
+def _check_pinned(
+    bindings: Mapping[str, Mapping[str, Any]], resolved: Mapping[str, CurrentModel | None]
+) -> None:
+    """A pinned model version must exist: never judge another model in its place."""
+    for system_id, binding in bindings.items():
+        version = binding.get("version")
+        if version is None:
+            continue
+        model = binding.get("registered_model")
+        if model is None:
+            raise AimsError(ERROR_VERSION_UNBOUND.format(system=system_id, version=version))
+        found = resolved.get(system_id)
+        if found is None or not _same_version(found.version, version):
+            raise AimsError(
+                ERROR_NO_SUCH_VERSION.format(model=model, version=version, system=system_id)
+            )
+
+
+def _same_version(found: str | None, wanted: str) -> bool:
+    a, b = str(found), str(wanted).strip()
+    return a == b or (a.isdigit() and b.isdigit() and int(a) == int(b))
 
 
 def summary(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops._escape import md_escape as e
 from aims_mlops._files import write_atomically
 from aims_mlops.evidence import EvidenceRecord, parse_timestamp
 from aims_mlops.presentation import percent
@@ -173,30 +174,30 @@ def audit_plan(judgement: PackJudgement, *, sample_size: int = 3, seed: int = 0)
 
 
 def audit_plan_markdown(plan: Mapping[str, Any]) -> str:
-    """The audit plan as a Markdown checklist."""
+    """The audit plan as a Markdown checklist (every value escaped: no HTML, no links)."""
     lines = [
-        f"# {plan['title']}",
+        f"# {e(plan['title'])}",
         "",
-        f"Organization: {plan['organization']}  ",
-        f"Systems: {', '.join(plan['systems']) or 'none'}  ",
-        f"Judged at {plan['evaluated_at']} (configuration {plan['config_digest'][:12]}); "
+        f"Organization: {e(plan['organization'])}  ",
+        f"Systems: {e(', '.join(plan['systems']) or 'none')}  ",
+        f"Judged at {e(plan['evaluated_at'])} (configuration {e(plan['config_digest'][:12])}); "
         f"sample of up to {plan['sample_size']} records per item, seed {plan['seed']}.",
     ]
     group = None
     for item in plan["items"]:
         if item["group"] != group:
             group = item["group"]
-            lines += ["", f"## {group} {item['group_title']}"]
+            lines += ["", f"## {e(group)} {e(item['group_title'])}"]
         status = ", ".join(f"{k}: {v}" for k, v in item["status"].items()) or "not judged"
-        lines += ["", f"### {item['id']} {item['title']}", "", f"Status now: {status}", ""]
-        lines += [f"- [ ] inspect {step}" for step in item["inspect"]]
+        lines += ["", f"### {e(item['id'])} {e(item['title'])}", "", f"Status now: {e(status)}", ""]
+        lines += [f"- [ ] inspect {e(step)}" for step in item["inspect"]]
         for ref in item["declarations"]:
-            lines.append(f"- [ ] check declaration `{ref}`")
+            lines.append(f"- [ ] check declaration `{e(ref)}`")
         if item["sample"]:
             lines += ["", f"Sample ({len(item['sample'])} of {item['population']} records):", ""]
             lines += [
-                f"- [ ] `{s['id']}` {s['kind']} ({s['system'] or ORGANIZATION}, "
-                f"{s['collected_at']}, {s['outcome']}) sha256 `{s['content_hash']}`"
+                f"- [ ] `{e(s['id'])}` {e(s['kind'])} ({e(s['system'] or ORGANIZATION)}, "
+                f"{e(s['collected_at'])}, {e(s['outcome'])}) sha256 `{e(s['content_hash'])}`"
                 for s in item["sample"]
             ]
         lines += ["", "Conclusion: ______"]
@@ -561,13 +562,13 @@ def _fmt(value: Any) -> str:
 
 
 def review_pack_markdown(pack: Mapping[str, Any]) -> str:
-    """The management review inputs as Markdown."""
+    """The management review inputs as Markdown (every value escaped: no HTML, no links)."""
     lines = [
-        f"# {pack['title']}",
+        f"# {e(pack['title'])}",
         "",
-        f"Organization: {pack['organization']}  ",
-        f"Judged at {pack['evaluated_at']} (configuration {pack['config_digest'][:12]}); "
-        f"changes since {pack['since']} ({pack['since_source']}).",
+        f"Organization: {e(pack['organization'])}  ",
+        f"Judged at {e(pack['evaluated_at'])} (configuration {e(pack['config_digest'][:12])}); "
+        f"changes since {e(pack['since'])} ({e(pack['since_source'])}).",
         "",
         "## Systems",
         "",
@@ -575,45 +576,51 @@ def review_pack_markdown(pack: Mapping[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     lines += [
-        f"| {s['system']} | {s['owner']} | {percent(s['score'])} | "
-        f"{', '.join(s['risks_above_appetite']) or 'none'} |"
+        f"| {e(s['system'])} | {e(s['owner'])} | {percent(s['score'])} | "
+        f"{e(', '.join(s['risks_above_appetite']) or 'none')} |"
         for s in pack["systems"]
     ]
     lines += ["", f"## Status of actions ({len(pack['actions'])} open gaps)", ""]
     lines += [
-        f"- {a['control']} ({a['system'] or ORGANIZATION}, {a['status']}), owner {a['owner']}"
-        + (f", nonconformity {a['nonconformity']}" if a["nonconformity"] else "")
-        + f": {a['how_to_close']}"
+        f"- {e(a['control'])} ({e(a['system'] or ORGANIZATION)}, {e(a['status'])}), owner "
+        f"{e(a['owner'])}"
+        + (f", nonconformity {e(a['nonconformity'])}" if a["nonconformity"] else "")
+        + f": {e(a['how_to_close'])}"
         for a in pack["actions"]
     ] or ["- none"]
     changes = pack["changes"]
     lines += ["", "## Changes since the last review", "", f"{changes['records']} records collected"]
-    lines += [f"- {kind}: {n}" for kind, n in changes["by_kind"].items()]
+    lines += [f"- {e(kind)}: {n}" for kind, n in changes["by_kind"].items()]
     lines += ["", "## Trends", ""]
     for name, per_system in pack["trends"].items():
         for system, series in per_system.items():
             lines.append(
-                f"- {name} of {system}: {_fmt(series['first'])} → {_fmt(series['last'])} "
-                f"({series['direction']}, {len(series['points'])} points)"
+                f"- {e(name)} of {e(system)}: {e(_fmt(series['first']))} → "
+                f"{e(_fmt(series['last']))} ({e(series['direction'])}, "
+                f"{len(series['points'])} points)"
             )
     nc = pack["nonconformities"]
     lines += ["", f"## Nonconformities ({len(nc['open'])} open)", ""]
     lines += [
-        f"- {e['id']} {e['control']} ({e['system'] or ORGANIZATION}), owner {e['owner']}, "
-        f"due {e['due']}: {e['corrective_action']}"
-        for e in nc["open"]
+        f"- {e(n['id'])} {e(n['control'])} ({e(n['system'] or ORGANIZATION)}), owner "
+        f"{e(n['owner'])}, due {e(n['due'])}: {e(n['corrective_action'])}"
+        for n in nc["open"]
     ] or ["- none open"]
-    lines += [f"- closed: {e['id']} {e['control']} on {e['closed_at']}" for e in nc["closed_since"]]
+    lines += [
+        f"- closed: {e(n['id'])} {e(n['control'])} on {e(n['closed_at'])}"
+        for n in nc["closed_since"]
+    ]
     incidents = pack.get("incidents") or []
     lines += ["", f"## Serious incidents ({len(incidents)})", ""]
     lines += [
-        f"- {i['id'][:8]} {i['system']}: {i['incident_kind']}, {i['state']}, deadline "
-        f"{i['deadline']}" + (f", reported {i['reported_on']}" if i["reported_on"] else "")
+        f"- {e(i['id'][:8])} {e(i['system'])}: {e(i['incident_kind'])}, {e(i['state'])}, "
+        f"deadline {e(i['deadline'])}"
+        + (f", reported {e(i['reported_on'])}" if i["reported_on"] else "")
         for i in incidents
     ] or ["- none recorded"]
     lines += ["", "## Opportunities for improvement", ""]
     lines += [
-        f"- {o['type']}: {o['title']} ({o['system'] or ORGANIZATION}): {o['detail']}"
+        f"- {e(o['type'])}: {e(o['title'])} ({e(o['system'] or ORGANIZATION)}): {e(o['detail'])}"
         for o in pack["opportunities"]
     ] or ["- none"]
     return "\n".join(lines) + "\n"

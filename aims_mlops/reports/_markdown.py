@@ -1,13 +1,15 @@
 """The system report in Markdown: the same content as the HTML report, as tables and ASCII bars.
 
-Text from configuration or evidence is escaped for Markdown tables (``|``, newlines) and for the
-HTML a Markdown renderer would pass through (``<``, ``>``, ``&``).
+Text from configuration or evidence is escaped by :func:`aims_mlops._escape.md_escape` (``md``):
+for Markdown tables (``|``, newlines), for the HTML a Markdown renderer would pass through (``<``,
+``>``, ``&``) and for links (``[``, ``]``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from aims_mlops._escape import md_escape
 from aims_mlops.presentation import percent, status_label
 from aims_mlops.reports._content import (
     SHORT_HASH,
@@ -28,11 +30,8 @@ BAR_WIDTH = 40
 
 
 def md(value: object) -> str:
-    """Escape text for a Markdown table cell."""
-    text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("[", "\\[").replace("]", "\\]")
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+    """Escape text for a Markdown table cell (the one helper, :func:`md_escape`)."""
+    return md_escape(value)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:

@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aims_mlops._errors import AimsError, EvidenceError
+from aims_mlops._escape import spreadsheet_cell
 from aims_mlops.evidence import EvidenceRecord, canonical_json
 from aims_mlops.evidence._record import sign_hash
 
@@ -92,6 +93,33 @@ PROBLEM_RECORD_HASH = "altered: {member} (record {id} content hash does not matc
 PROBLEM_RECORD_SIGNATURE = (
     "bad signature: {member} (record {id} signature does not verify with the key)"
 )
+PROBLEM_UNSAFE_NAME = (
+    "refused: {member!r} is not a safe member name (absolute, a drive, a backslash or '..'); "
+    "nothing in this pack was read"
+)
+PROBLEM_UNSAFE_LISTED = "refused: manifest.json lists {member!r}, not a safe member name"
+PROBLEM_TOO_MANY = "refused: {path} holds {count} members, more than the {limit} a pack may hold"
+PROBLEM_MEMBER_TOO_LARGE = (
+    "refused: {member} inflates to more than {limit} bytes, the most one member may hold"
+)
+PROBLEM_RATIO = (
+    "refused: {member} inflates {ratio}x its compressed size, more than the {limit}x allowed "
+    "(a zip bomb?)"
+)
+PROBLEM_PACK_TOO_LARGE = (
+    "refused: the members of {path} inflate to more than {limit} bytes in all; the rest was "
+    "not read"
+)
+
+#: Limits of :func:`verify_pack` (a pack is hostile input): the inflated size of one member,
+#: of all members together, the inflation ratio of a member past ``RATIO_FLOOR`` bytes, and
+#: the number of members. A member is read in ``READ_CHUNK`` pieces and dropped past its limit.
+MAX_MEMBER_BYTES = 64 * 2**20
+MAX_PACK_BYTES = 1024 * 2**20
+MAX_RATIO = 200
+RATIO_FLOOR = 2**20
+MAX_MEMBERS = 200_000
+READ_CHUNK = 2**20
 
 
 class PackError(AimsError):
@@ -190,25 +218,30 @@ def manifest_hash(manifest: Mapping[str, Any]) -> str:
     return sha256_hex(canonical_json(body).encode("utf-8"))
 
 
+def _csv_cell(value: Any) -> Any:
+    """A cell never read as a formula, its carriage returns made newlines (which are quoted)."""
+    value = spreadsheet_cell(value)
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def _soa_csv(rows: Sequence[Mapping[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SOA_CSV_COLUMNS)
     for row in rows:
         systems = row.get("systems") or {}
-        writer.writerow(
-            [
-                row.get("control"),
-                row.get("title"),
-                row.get("group"),
-                "yes" if row.get("applicable") else "no",
-                row.get("justification"),
-                row.get("implementation"),
-                "; ".join(f"{s}: {status}" for s, status in systems.items()),
-                "; ".join(row.get("linked_risks") or ()),
-                "; ".join(row.get("evidence") or ()),
-            ]
-        )
+        cells = [
+            row.get("control"),
+            row.get("title"),
+            row.get("group"),
+            "yes" if row.get("applicable") else "no",
+            row.get("justification"),
+            row.get("implementation"),
+            "; ".join(f"{s}: {status}" for s, status in systems.items()),
+            "; ".join(row.get("linked_risks") or ()),
+            "; ".join(row.get("evidence") or ()),
+        ]
+        writer.writerow([_csv_cell(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -365,11 +398,82 @@ def build_pack(
 
 
 # ------------------------------------------------------------------------------------ verify
-def _read_member(archive: zipfile.ZipFile, name: str) -> tuple[bytes | None, str | None]:
+class _Oversized(Exception):
+    """A member (or the pack) inflates past a limit: carries the problem line."""
+
+    def __init__(self, problem: str, *, fatal: bool = False) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fatal = fatal
+
+
+@dataclass(kw_only=True)
+class _Budget:
+    """What is left of :data:`MAX_PACK_BYTES` while one pack is read."""
+
+    path: Path
+    remaining: int = MAX_PACK_BYTES
+
+
+def is_safe_member_name(name: str) -> bool:
+    """A relative, forward-slash path without ``..``, drive or empty parts."""
+    if not name or name.startswith("/") or "\\" in name or "\x00" in name:
+        return False
+    if len(name) > 1 and name[1] == ":":
+        return False
+    return all(part not in ("", ".", "..") for part in name.rstrip("/").split("/"))
+
+
+def _member_limit(info: zipfile.ZipInfo, budget: _Budget) -> int:
+    """The most bytes ``info`` may inflate to; :class:`_Oversized` when its header says more."""
+    name = info.filename
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise _Oversized(PROBLEM_MEMBER_TOO_LARGE.format(member=name, limit=MAX_MEMBER_BYTES))
+    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
+        ratio = info.file_size // max(1, info.compress_size)
+        raise _Oversized(PROBLEM_RATIO.format(member=name, ratio=ratio, limit=MAX_RATIO))
+    if info.file_size > budget.remaining:
+        raise _Oversized(
+            PROBLEM_PACK_TOO_LARGE.format(path=budget.path, limit=MAX_PACK_BYTES), fatal=True
+        )
+    return min(MAX_MEMBER_BYTES, budget.remaining)
+
+
+def _read_member(
+    archive: zipfile.ZipFile, name: str, budget: _Budget
+) -> tuple[bytes | None, str | None]:
+    """The member's bytes, read in chunks and never past its limit (the zip header's sizes are
+    checked first, and the bytes actually inflated are counted, in case the header lies)."""
+    info = archive.getinfo(name)
+    limit = _member_limit(info, budget)
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return archive.read(name), None
+        with archive.open(info) as stream:
+            while chunk := stream.read(min(READ_CHUNK, limit + 1 - size)):
+                size += len(chunk)
+                if size > limit:
+                    raise _Oversized(
+                        PROBLEM_MEMBER_TOO_LARGE.format(member=name, limit=limit),
+                        fatal=limit < MAX_MEMBER_BYTES,
+                    )
+                chunks.append(chunk)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
         return None, str(exc) or type(exc).__name__
+    budget.remaining -= size
+    return b"".join(chunks), None
+
+
+def _unsafe_names(archive: zipfile.ZipFile, path: Path) -> list[str]:
+    """Problems with the zip's listing itself: too many members, or unsafe member names."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        return [PROBLEM_TOO_MANY.format(path=path, count=len(infos), limit=MAX_MEMBERS)]
+    return [
+        PROBLEM_UNSAFE_NAME.format(member=info.filename)
+        for info in infos
+        if not is_safe_member_name(info.filename)
+    ]
 
 
 def _check_record(member: str, data: bytes, key: bytes | None) -> str | None:
@@ -391,16 +495,23 @@ def _check_record(member: str, data: bytes, key: bytes | None) -> str | None:
     return None
 
 
-def _load_manifest(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any] | None, str]:
+def _load_manifest(
+    archive: zipfile.ZipFile, path: Path, budget: _Budget
+) -> tuple[dict[str, Any] | None, str]:
     if MANIFEST_NAME not in archive.namelist():
         return None, PROBLEM_NO_MANIFEST.format(path=path)
-    data, error = _read_member(archive, MANIFEST_NAME)
+    try:
+        data, error = _read_member(archive, MANIFEST_NAME, budget)
+    except _Oversized as exc:
+        return None, exc.problem
     if data is None:
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error=error)
     try:
         manifest = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error=exc)
+    except RecursionError:
+        return None, PROBLEM_BAD_MANIFEST.format(path=path, error="nested too deeply")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), dict):
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error="no members listed")
     if manifest.get("format") != PACK_FORMAT:
@@ -428,6 +539,9 @@ def _check_manifest(manifest: Mapping[str, Any], key: bytes | None) -> list[str]
 def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> list[str]:
     """Check an audit pack: empty when intact, else one line per problem naming the member.
 
+    The pack is hostile input: unsafe member names refuse it unread; members are read one at a
+    time, each within :data:`MAX_MEMBER_BYTES`, :data:`MAX_RATIO` and, together,
+    :data:`MAX_PACK_BYTES` (a member past a limit is named and not read further).
     Checks the manifest's own hash (and, given ``key``, its signature), every listed member's
     SHA-256 and size, members missing from the zip or present but not listed, duplicate entries,
     and each record's own content hash (and signature, when the record is signed and a key given).
@@ -442,7 +556,11 @@ def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None)
     except (zipfile.BadZipFile, OSError) as exc:
         return [PROBLEM_NOT_ZIP.format(path=pack) + f" ({exc})"]
     with archive:
-        manifest, problem = _load_manifest(archive, pack)
+        unsafe = _unsafe_names(archive, pack)
+        if unsafe:
+            return unsafe
+        budget = _Budget(path=pack)
+        manifest, problem = _load_manifest(archive, pack, budget)
         if manifest is None:
             return [problem]
         problems = _check_manifest(manifest, key)
@@ -456,10 +574,19 @@ def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None)
         listed: Mapping[str, Any] = manifest["members"]
         for member in sorted(listed):
             entry = listed[member] if isinstance(listed[member], Mapping) else {}
+            if not is_safe_member_name(member):
+                problems.append(PROBLEM_UNSAFE_LISTED.format(member=member))
+                continue
             if member not in counts:
                 problems.append(PROBLEM_MISSING.format(member=member))
                 continue
-            data, error = _read_member(archive, member)
+            try:
+                data, error = _read_member(archive, member, budget)
+            except _Oversized as exc:
+                problems.append(exc.problem)
+                if exc.fatal:
+                    break
+                continue
             if data is None:
                 problems.append(PROBLEM_UNREADABLE.format(member=member, error=error))
                 continue
