@@ -39,6 +39,7 @@ from aims_mlops.evidence._signing import (
     generate_keys,
     load_public_key,
     load_signing_key,
+    new_signing_key,
     signing_key_from_env,
 )
 from aims_mlops.evidence._trust import (
@@ -81,6 +82,7 @@ __all__ = [
     "load_public_key",
     "load_signing_key",
     "malformation",
+    "new_signing_key",
     "new_record",
     "parse_timestamp",
     "signing_key_from_env",

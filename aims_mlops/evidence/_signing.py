@@ -166,11 +166,18 @@ def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
     return PublicKey(key_id=key_id_of(raw), raw=raw, source=str(file))
 
 
+def new_signing_key() -> SigningKey:
+    """A fresh Ed25519 private key held in memory only (tests, benchmarks, one-off signing)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private = Ed25519PrivateKey.generate()
+    return SigningKey(key_id=key_id_of(_raw_public(private)), private=private)
+
+
 def generate_keys(directory: str | os.PathLike[str], *, force: bool = False) -> SigningKey:
     """Write a new key pair to ``directory``: ``aims-signing.key`` (mode 0600) and
     ``aims-signing.pub``. :class:`SigningKeyError` when either exists (unless ``force``)."""
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     folder = Path(directory)
     private_path, public_path = folder / PRIVATE_KEY_NAME, folder / PUBLIC_KEY_NAME
@@ -178,7 +185,7 @@ def generate_keys(directory: str | os.PathLike[str], *, force: bool = False) -> 
         if path.exists() and not force:
             raise SigningKeyError(ERROR_KEY_EXISTS.format(path=path))
     folder.mkdir(parents=True, exist_ok=True)
-    private = Ed25519PrivateKey.generate()
+    private = new_signing_key().private
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
