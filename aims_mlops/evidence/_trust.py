@@ -169,7 +169,28 @@ def resolve_key_path(path: str, base_dir: str | Path) -> Path:
 
 
 def _text(value: Any, *, optional: bool) -> bool:
-    return (value is None and optional) or (isinstance(value, str) and (optional or bool(value)))
+    return (value is None and optional) or (isinstance(value, str) and bool(value))
+
+
+#: Details the engine reads as dates (duties with a deadline), and as record ids or kinds.
+_DATE_DETAILS = ("deadline", "closed_on")
+_TEXT_DETAILS = ("closes", "collector_kind")
+
+
+def _details_problem(details: Mapping[str, Any]) -> str | None:
+    for name in _DATE_DETAILS:
+        value = details.get(name)
+        if value is not None and _timestamp_problem(f"details.{name}", value) is not None:
+            return WHY_BAD_FIELD.format(
+                field=f"details.{name}", what="a date (YYYY-MM-DD)", value=value
+            )
+    for name in _TEXT_DETAILS:
+        value = details.get(name)
+        if value is not None and not _text(value, optional=False):
+            return WHY_BAD_FIELD.format(
+                field=f"details.{name}", what="a non-empty string", value=value
+            )
+    return None
 
 
 def _timestamp_problem(name: str, value: Any) -> str | None:
@@ -194,7 +215,7 @@ def malformation(record: EvidenceRecord, *, kinds: KindRegistry | None = None) -
         ("subject.model_name", record.subject.model_name, True),
     ):
         if not _text(value, optional=optional):
-            what = "a string or null" if optional else "a non-empty string"
+            what = "a non-empty string or null" if optional else "a non-empty string"
             return WHY_BAD_FIELD.format(field=name, what=what, value=value)
     if record.schema_version != SCHEMA_VERSION:
         return WHY_SCHEMA.format(value=record.schema_version, expected=SCHEMA_VERSION)
@@ -226,7 +247,7 @@ def malformation(record: EvidenceRecord, *, kinds: KindRegistry | None = None) -
             or not math.isfinite(value)
         ):
             return WHY_BAD_METRIC.format(name=name, value=value)
-    return None
+    return _details_problem(record.details)
 
 
 def check_record(
