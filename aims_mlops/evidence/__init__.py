@@ -82,8 +82,8 @@ __all__ = [
     "load_public_key",
     "load_signing_key",
     "malformation",
-    "new_signing_key",
     "new_record",
+    "new_signing_key",
     "parse_timestamp",
     "signing_key_from_env",
 ]

@@ -54,7 +54,7 @@ def _sample(system: str, run_id: str) -> dict[str, EvidenceRecord]:
             details={"summary": "y" * 9_000},
         ),
         "system": new_record(
-            kind="impact_assessment",
+            kind="system_card",
             system=system,
             outcome="info",
             collector="test",
@@ -125,7 +125,7 @@ def _round_trip(store: EvidenceStore, uri: str, tmp_path: Path, *, exact: bool) 
 
     experiment = client.get_experiment_by_name(store.evidence_experiment)
     assert experiment is not None
-    for key, run_name in (("org", "attestation:org"), ("system", f"impact_assessment:{system}")):
+    for key, run_name in (("org", "attestation:org"), ("system", f"system_card:{system}")):
         record = sample[key]
         runs = client.search_runs(
             [experiment.experiment_id], f"tags.`aims.evidence.{record.id}` LIKE '%'"
