@@ -27,6 +27,10 @@ ERROR_OUTPUT_NOT_FOLDER = "cannot write {path}: {folder} is not a folder"
 ERROR_OUTPUT_READ_ONLY = "cannot write {path}: the folder {folder} is not writable"
 ERROR_DOCUMENT_UNREADABLE = "cannot read the document {path}: {error}"
 ERROR_FILE_SYSTEM = "{filename}: {error}"
+NOTE_PACK_UNVERIFIED = (
+    "no public key given (--public-key or aims.yaml trust:), so signatures are not checked: the "
+    "member hashes show the pack is unchanged since it was built, not who built it"
+)
 #: The environment variable MLflow reads its log level from when it is imported.
 MLFLOW_LOGGING_LEVEL = "MLFLOW_LOGGING_LEVEL"
 #: MLflow's level when the CLI runs without ``-v`` (its INFO lines are about its own tables).
@@ -386,14 +390,16 @@ def summary_command(config: Path | None, system: str, model_version: str | None,
     gaps with their owners (``--format json``: everything, with reasons and evidence ids)."""
     from aims_mlops.engine import summary_dict
     from aims_mlops.judgement import judge
+    from aims_mlops.judgement._integrity import integrity_lines
     from aims_mlops.presentation import listing_text
 
     result = judge(config=config, systems=[system], model_versions={system: model_version})
     sa = result.assessment.systems[system]
     if fmt == "json":
-        echo_json(summary_dict(sa))
+        echo_json({**summary_dict(sa), "integrity": result.integrity(system)})
         return
     click.echo(listing_text(sa))
+    click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
 
 
 @cli.command("status")
@@ -490,24 +496,51 @@ def risks_command(config: Path | None, fmt: str) -> None:
 @config_option
 @click.argument("pack", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--system", default=None, help="Only this system's records (live store).")
-def verify_command(config: Path | None, pack: Path | None, system: str | None) -> None:
-    """Verify an audit pack (PACK) or, without one, every record in the live store."""
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Verify signatures with this public key (repeatable; default: aims.yaml trust keys).",
+)
+def verify_command(
+    config: Path | None, pack: Path | None, system: str | None, public_keys: tuple[Path, ...]
+) -> None:
+    """Verify an audit pack (PACK) or, without one, every record in the live store.
+
+    Signatures are checked with public keys only: --public-key, else those aims.yaml `trust:`
+    lists. Without keys the output says the evidence is unsigned."""
+    from aims_mlops.evidence import TrustPolicy
+
+    cfg = _load_optional_config(config)
+    if public_keys:
+        trust = TrustPolicy.from_files([str(p) for p in public_keys], require_signatures=True)
+    elif cfg is not None:
+        from aims_mlops.config import default_config_path
+        from aims_mlops.judgement._integrity import trust_policy
+
+        trust = trust_policy(cfg, config or default_config_path())
+    else:
+        trust = TrustPolicy()
     if pack is not None:
-        from aims_mlops.evidence import signing_key_from_env as signing_key
         from aims_mlops.reports import verify_pack
 
-        problems = verify_pack(pack, key=signing_key())
+        problems = verify_pack(pack, key=trust)
+        if not trust.configured:
+            click.echo(f"integrity: {NOTE_PACK_UNVERIFIED}", err=True)
         if problems:
             for problem in problems:
                 click.echo(problem, err=True)
             sys.exit(1)
-        click.echo(f"{pack}: every member intact and present")
+        signed = "signature verified" if trust.configured else "signatures not checked"
+        click.echo(f"{pack}: every member intact and present ({signed})")
         return
     from aims_mlops.capture import make_store
 
-    report = make_store(_load_optional_config(config)).verify(system=system)
+    report = make_store(cfg).verify(system=system, trust=trust)
     for problem in report.problems:
         click.echo(problem, err=True)
+    click.echo(f"integrity: {trust.note()}")
     click.echo(
         f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
     )

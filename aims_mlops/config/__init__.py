@@ -45,6 +45,7 @@ from aims_mlops.config._models import (
     SystemConfig,
     Threshold,
     Treatment,
+    TrustSettings,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "SystemConfig",
     "Threshold",
     "Treatment",
+    "TrustSettings",
     "config_digest",
     "default_config_path",
     "example_config_text",

@@ -155,6 +155,10 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
         config = AimsConfig.model_validate(data, context={CROSS_CHECKED_CONTEXT_KEY: True})
     except ValidationError as exc:
         located.extend(_translate(error) for error in exc.errors())
+    if config is not None and config.trust.public_keys:
+        from aims_mlops.config._keys import trust_key_problems
+
+        located.extend(trust_key_problems(config, base_dir=Path(source).parent))
     for loc, message in located:
         line = _line_of(root, loc)
         problems.append(

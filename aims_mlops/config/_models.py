@@ -383,6 +383,22 @@ class StoreSettings(_Model):
     spool_dir: Text = ".aims/spool"
 
 
+class TrustSettings(_Model):
+    """Whose evidence counts: the Ed25519 public key files (relative to aims.yaml or absolute)
+    whose signatures are trusted, and whether every record must carry one (default: true once
+    keys are listed)."""
+
+    public_keys: tuple[Text, ...] = ()
+    require_signatures: StrictBool | None = None
+
+    _empty_list = field_validator("public_keys", mode="before")(_none_as_empty)
+
+    @property
+    def requires_signatures(self) -> bool:
+        """True when keys are listed and signatures are not explicitly made optional."""
+        return bool(self.public_keys) and self.require_signatures is not False
+
+
 class CaptureSettings(_Model):
     """How evidence capture behaves."""
 
@@ -771,6 +787,7 @@ class AimsConfig(_Model):
     risk_criteria: RiskCriteria = Field(default_factory=RiskCriteria)
     store: StoreSettings = Field(default_factory=StoreSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     systems: tuple[SystemConfig, ...] = ()
     risks: tuple[Risk, ...] = ()
     impact_assessments: tuple[ImpactAssessment, ...] = ()

@@ -45,7 +45,7 @@ from aims_mlops.engine._status import (
     not_applicable,
     record_label,
 )
-from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog, CatalogEntry, RulePart
@@ -76,9 +76,12 @@ class _Evaluation:
         *,
         current_models: Mapping[str, CurrentModel | None],
         now: datetime,
+        findings: Iterable[IntegrityFinding] = (),
     ) -> None:
         from aims_mlops.config import config_digest
 
+        self.findings = tuple(dict.fromkeys(findings))
+        self._findings_by_entry = _findings_by_entry(catalog, self.findings)
         self.catalog = catalog
         self.config = config
         self.records = tuple(records)
@@ -137,7 +140,25 @@ class _Evaluation:
     def _judge(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
         scope = self.scope(system)
         parts = [(part, self._part(system, entry, part, scope)) for part in entry.rule.parts]
-        return combine(entry=entry, owner=self.owner(system), parts=parts)
+        return combine(
+            entry=entry,
+            owner=self.owner(system),
+            parts=parts,
+            findings=self.findings_for(system, entry),
+        )
+
+    def findings_for(self, system: str | None, entry: CatalogEntry) -> list[IntegrityFinding]:
+        """The integrity findings that speak to ``entry`` for ``system`` (an organization-scope
+        entry: every finding that speaks to it; a system's: that system's and those of records
+        naming no system)."""
+        found = self._findings_by_entry.get(entry.id, ())
+        if entry.scope == "organization" or system is None:
+            return list(found)
+        return [f for f in found if f.system in (None, system)]
+
+    def system_findings(self, system: str) -> tuple[IntegrityFinding, ...]:
+        """The findings about ``system`` or naming no system."""
+        return tuple(f for f in self.findings if f.system in (None, system))
 
     def _part(
         self, system: str | None, entry: CatalogEntry, part: RulePart, scope: Scope
@@ -288,7 +309,22 @@ class _Evaluation:
             score=ratio(s.status for s in controls),
             risks=risks,
             gaps=prioritise(gaps, urgent={system_id: urgent_controls, None: urgent_controls}),
+            integrity_findings=self.system_findings(system_id),
         )
+
+
+def _findings_by_entry(
+    catalog: Catalog, findings: Iterable[IntegrityFinding]
+) -> dict[str, list[IntegrityFinding]]:
+    """Entry id -> the findings speaking to it: the catalog's controls for the finding's kind
+    and the controls the record names."""
+    by_entry: dict[str, list[IntegrityFinding]] = {}
+    for finding in findings:
+        kind_controls = catalog.controls_for_kind(finding.kind) if finding.kind else ()
+        for control in dict.fromkeys((*kind_controls, *finding.controls)):
+            if control in catalog:
+                by_entry.setdefault(control, []).append(finding)
+    return by_entry
 
 
 def _urgent(risks: Iterable[RiskResult]) -> frozenset[str]:
@@ -317,14 +353,19 @@ def assess(
     current_models: Mapping[str, CurrentModel | None],
     now: datetime,
     systems: Iterable[str] | None = None,
+    findings: Iterable[IntegrityFinding] = (),
 ) -> Assessment:
     """Assess the in-scope systems (or the named ones) against catalog, risks and SoA.
 
     ``current_models`` maps a system id to the model version it uses (missing or None: judge by
     the system's latest run). ``now`` is the moment of judgement (naive means UTC).
-    ``ConfigError`` when ``systems`` names an unknown or out-of-scope system.
+    ``findings``: stored records that failed verification (never in ``records``); every entry
+    each speaks to is failing, naming it. ``ConfigError`` when ``systems`` names an unknown or
+    out-of-scope system.
     """
-    evaluation = _Evaluation(catalog, config, records, current_models=current_models, now=now)
+    evaluation = _Evaluation(
+        catalog, config, records, current_models=current_models, now=now, findings=findings
+    )
     chosen = _selected(config, systems)
     assessed = {s.id: evaluation.system(s.id) for s in chosen}
 
@@ -393,6 +434,7 @@ def assess(
             for r in config.risks
             if r.system is not None and r.system not in evaluation.in_scope
         ),
+        integrity_findings=evaluation.findings,
     )
 
 
@@ -452,6 +494,7 @@ def assess_system(
     system: str,
     current_models: Mapping[str, CurrentModel | None],
     now: datetime,
+    findings: Iterable[IntegrityFinding] = (),
 ) -> SystemAssessment:
     """Assess one in-scope system (``ConfigError`` if unknown or out of scope).
 
@@ -464,6 +507,7 @@ def assess_system(
         current_models=current_models,
         now=now,
         systems=[system],
+        findings=findings,
     )
     return assessment.systems[system]
 
@@ -499,6 +543,7 @@ def summary_dict(sa: SystemAssessment) -> dict[str, Any]:
         "risks": [r.to_dict() for r in sa.risks],
         "gaps": [g.to_dict() for g in sa.gaps],
         "counts": sa.counts(),
+        "integrity_findings": [f.to_dict() for f in sa.integrity_findings],
     }
 
 

@@ -40,6 +40,14 @@ Parts of a rule (every part must hold)
     any_of
         One of its options (judged like alternative kinds).
 
+Integrity findings
+    A stored record that failed verification (:class:`~aims_mlops.evidence.IntegrityFinding`:
+    unsigned or wrongly signed under ``trust``, altered, malformed, of an unknown kind or
+    outcome, from the future, on another run) is never evidence. Every entry it speaks to (the
+    catalog's controls for its kind, and its own ``controls``) is ``failing``: the parts that
+    take its kind (else the first part that takes evidence) fail with the reason "record <id>
+    failed verification: <why>", whatever else the part's evidence says.
+
 Combination
     An entry excluded in the Statement of Applicability is ``not_applicable`` with the
     justification as its reason. Otherwise it is ``satisfied`` only when every part is; else the
@@ -64,7 +72,7 @@ from aims_mlops.engine._results import (
     CurrentModel,
     PartStatus,
 )
-from aims_mlops.evidence import EvidenceRecord, load_kinds, parse_timestamp
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, load_kinds, parse_timestamp
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import CatalogEntry, RulePart
@@ -552,15 +560,57 @@ def derived_part(parts: Sequence[ControlStatus]) -> PathResult:
 _RANK = {FAILING: 0, STALE: 1, MISSING: 2, SATISFIED: 3}
 
 
+def _part_kinds(part: RulePart) -> set[str]:
+    """The evidence kinds a part (or any of its options) takes."""
+    kinds: set[str] = set()
+    for step in part.walk():
+        if step.kind == "evidence":
+            kinds.update(step.kinds)
+        elif step.kind == "attestation":
+            kinds.add("attestation")
+    return kinds
+
+
+def with_findings(
+    parts: Sequence[tuple[RulePart, PathResult]], findings: Sequence[IntegrityFinding]
+) -> list[tuple[RulePart, PathResult]]:
+    """The parts with each finding's reason on the parts taking its kind (else on the first
+    part taking evidence, else the first part), those parts ``failing``: a record that failed
+    verification is never overridden by other evidence."""
+    result = list(parts)
+    if not findings or not result:
+        return result
+    takes = [_part_kinds(part) for part, _ in result]
+    fallback = next((i for i, kinds in enumerate(takes) if kinds), 0)
+    hit: dict[int, list[str]] = {}
+    for finding in findings:
+        targets = [i for i, kinds in enumerate(takes) if finding.kind in kinds] or [fallback]
+        for i in targets:
+            hit.setdefault(i, []).append(finding.reason)
+    for i, reasons in hit.items():
+        part, before = result[i]
+        result[i] = (
+            part,
+            PathResult(FAILING, tuple(dict.fromkeys(reasons)) + before.reasons, before.evidence),
+        )
+    return result
+
+
 def combine(
     *,
     entry: CatalogEntry,
     owner: str,
     parts: Sequence[tuple[RulePart, PathResult]],
+    findings: Sequence[IntegrityFinding] = (),
 ) -> ControlStatus:
     """Every part must hold: satisfied only when all are; else the worst part decides
-    (failing > stale > missing). The decisive parts' reasons come first."""
+    (failing > stale > missing). The decisive parts' reasons come first. ``findings`` (records
+    that failed verification and speak to the entry) make it failing (:func:`with_findings`)."""
+    parts = with_findings(parts, findings)
     statuses = [result.status for _, result in parts]
+    if not parts and findings:
+        reasons = list(dict.fromkeys(f.reason for f in findings))
+        return _status(entry, owner, FAILING, reasons, ())
     if not parts:
         status = MISSING
     elif all(s == SATISFIED for s in statuses):

@@ -5,9 +5,10 @@ passes when every required entry is ``satisfied`` or ``not_applicable`` (with no
 when no entry is ``failing`` and the system's verification controls, see
 :func:`verification_controls`, are satisfied for the version: missing or stale verification
 evidence blocks as failing evidence does), the conformity score reaches ``min_score``, and
-(``block_on_risk``) no risk stays above the appetite without an approved acceptance. Otherwise
-it fails and names every reason, one line each. ``gate:`` in aims.yaml sets a system's
-``require`` and ``min_score``.
+(``block_on_risk``) no risk stays above the appetite without an approved acceptance, and no
+stored record about the system failed verification (an integrity finding always fails the gate,
+whatever is required). Otherwise it fails and names every reason, one line each. ``gate:`` in
+aims.yaml sets a system's ``require`` and ``min_score``.
 
 :func:`run_gate` gathers the evidence, evaluates the gate and, on request, promotes the version
 (moves the registered model alias) and records the promotion, or the blocked promotion, as a
@@ -186,6 +187,9 @@ def evaluate_gate(
                     f"{_control_failure(status)} (verification evidence{about} must be current "
                     "before release)"
                 )
+    failures.extend(
+        f"integrity: {finding.reason}" for finding in system_assessment.integrity_findings
+    )
     score = system_assessment.score
     if min_score is not None and score < min_score:
         shortfall = round(float(min_score) - score, 4)

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import make_store
+from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
-    from aims_mlops.store import EvidenceStore
+    from aims_mlops.store import EvidenceStore, ReadResult
 
 
 ERROR_VERSION_UNBOUND = (
@@ -41,6 +42,18 @@ class Judgement:
     records: tuple[EvidenceRecord, ...]
     current_models: Mapping[str, CurrentModel | None]
     store: EvidenceStore
+    #: whose signatures count (aims.yaml ``trust:``; no keys: the evidence is unsigned)
+    trust: TrustPolicy = NO_TRUST
+    #: stored records that failed verification (never in ``records``; failing what they name)
+    integrity_findings: tuple[IntegrityFinding, ...] = ()
+    #: every problem the store's read met, as it named them
+    read_problems: tuple[str, ...] = ()
+
+    def integrity(self, system: str | None = None) -> dict[str, Any]:
+        """What the evidence is worth: signed or not, the note, the findings (of ``system``)."""
+        from aims_mlops.judgement._integrity import integrity_summary
+
+        return integrity_summary(self.trust, self.integrity_findings, system=system)
 
 
 def judge(
@@ -52,6 +65,7 @@ def judge(
     now: datetime | None = None,
     full_history: bool = False,
     lookback_runs: int | None = None,
+    trust: TrustPolicy | None = None,
 ) -> Judgement:
     """Load config, catalog and the evidence of the named (default: all in-scope) systems, and
     assess them. ``model_versions`` pins a system to a registered model version (default: the
@@ -60,10 +74,15 @@ def judge(
     Evidence is read with :meth:`EvidenceStore.records_for` (the current model's run, the
     evidence experiment and, when needed, the system's newest runs: time flat in the history);
     ``full_history`` reads every run of each system instead (:meth:`EvidenceStore.records`);
-    ``lookback_runs`` overrides how many newest runs the scaled read may look at."""
+    ``lookback_runs`` overrides how many newest runs the scaled read may look at.
+
+    Every record read is checked (:func:`aims_mlops.judgement._integrity.screen`) against
+    ``trust`` (default: aims.yaml ``trust:``): a record that fails is no evidence but an
+    integrity finding, and every entry it speaks to is failing."""
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import AimsConfig, default_config_path, load_config
     from aims_mlops.engine import assess
+    from aims_mlops.judgement._integrity import screen, trust_policy
 
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
@@ -90,21 +109,39 @@ def judge(
     _check_pinned(bindings, resolved)
     current.update(resolved)
     catalog = load_catalog()
+    policy = trust if trust is not None else trust_policy(cfg, path)
+    reads: list[ReadResult] = []
     if full_history:
-        seen: set[str] = set()
-        for system_id in wanted:
-            for record in evidence_store.records(system=system_id):
-                if record.id not in seen:  # organization-level records come back for every system
-                    seen.add(record.id)
-                    records.append(record)
+        reads = [evidence_store.read(system=system_id) for system_id in wanted]
     else:
-        records = evidence_store.records_for(
-            wanted,
-            current_models=resolved,
-            experiments={s: cfg.system(s).mlflow.experiment for s in wanted},
-            kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
-            **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
-        )
+        reads = [
+            evidence_store.read_for(
+                wanted,
+                current_models=resolved,
+                experiments={s: cfg.system(s).mlflow.experiment for s in wanted},
+                kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
+                **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
+            )
+        ]
+    seen: set[str] = set()
+    run_ids: dict[str, str] = {}
+    read_findings: list[IntegrityFinding] = []
+    problems: list[str] = []
+    for read in reads:
+        for record in read.records:
+            if record.id not in seen:  # organization-level records come back for every system
+                seen.add(record.id)
+                records.append(record)
+        run_ids.update({k: v for k, v in read.run_ids.items() if k not in run_ids})
+        read_findings.extend(read.findings)
+        problems.extend(read.problems)
+    records, findings = screen(
+        records,
+        policy=policy,
+        clock=datetime.now(UTC),
+        run_ids=run_ids,
+        findings=read_findings,
+    )
     assessment = assess(
         catalog,
         cfg,
@@ -112,6 +149,7 @@ def judge(
         current_models=current,
         now=now or datetime.now(UTC),
         systems=wanted,
+        findings=findings,
     )
     return Judgement(
         assessment=assessment,
@@ -121,6 +159,9 @@ def judge(
         records=tuple(records),
         current_models=current,
         store=evidence_store,
+        trust=policy,
+        integrity_findings=tuple(findings),
+        read_problems=tuple(dict.fromkeys(problems)),
     )
 
 
@@ -157,7 +198,8 @@ def summary(
     from aims_mlops.engine import summary_dict
 
     result = judge(config=config, systems=[system], model_versions={system: model_version})
-    return summary_dict(result.assessment.systems[system])
+    data = summary_dict(result.assessment.systems[system])
+    return {**data, "integrity": result.integrity(system)}
 
 
 def status(*, config: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:

@@ -175,7 +175,7 @@ def signer(record: EvidenceRecord, attestations: Sequence[EvidenceRecord]) -> st
         latest = max(named, key=lambda a: a.collected_at)
         return f"{latest.details.get('by')} (attestation {latest.id[:8]})"
     if record.signature:
-        return "signed with the organization's key (HMAC-SHA256)"
+        return f"signed with Ed25519 key {record.key_id or 'of unknown form'}"
     return "unsigned (set AIMS_SIGNING_KEY to sign records)"
 
 

@@ -182,6 +182,9 @@ class ReportContent:
     eu_ai_act: str = ""
     #: the latest current GenAI evaluation the engine cited, if the system has one
     genai: EvidenceRecord | None = None
+    #: what the evidence is worth (signed or not), then one line per record that failed
+    #: verification (see :func:`integrity_lines`)
+    integrity: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -465,4 +468,16 @@ def gather(
         gaps=sa.gaps,
         appendix=appendix,
         known_ids=frozenset(r.id for r in appendix),
+        integrity=integrity_lines(judgement, system),
     )
+
+
+def integrity_lines(judgement: Any, system: str) -> tuple[str, ...]:
+    """The trust note of the judgement (no ``trust``: the evidence is unsigned) and its
+    integrity findings about ``system``."""
+    from aims_mlops.evidence import NO_TRUST
+    from aims_mlops.judgement._integrity import integrity_lines as lines
+
+    policy = getattr(judgement, "trust", NO_TRUST)
+    findings = getattr(judgement, "integrity_findings", ())
+    return tuple(line.strip() for line in lines(policy, findings, system=system))

@@ -422,6 +422,8 @@ def render_markdown(
         f"{md(c.organization)}{model} · assessed {md(c.evaluated_at)} · conformity "
         f"{percent(c.score)} · configuration `{md(c.config_digest[:SHORT_HASH])}`",
         "",
+        *(f"> {md(line)}" for line in c.integrity),
+        "",
     ]
     for section in (
         _system_card(c, refs),

@@ -5,8 +5,9 @@ Members (in this order, paths sorted within a section, ``manifest.json`` last):
 record's canonical JSON), ``reports/<system>.html`` and ``.md``, ``risks.json``, ``soa.csv``,
 ``soa.json``, ``summary/<system>.json`` and ``manifest.json``. The manifest lists every other
 member with its SHA-256 and size; ``manifest_sha256`` is the SHA-256 of the manifest's canonical
-JSON without that field and the signature; ``signature`` is an HMAC-SHA256 of ``manifest_sha256``
-under ``$AIMS_SIGNING_KEY`` (null when no key is configured).
+JSON without that field and the signature; ``signature`` is the Ed25519 signature of
+``manifest_sha256`` (``ed25519:<key id>:<base64>``) with the private key ``$AIMS_SIGNING_KEY``
+names (null when no key is configured). An auditor checks it with the public key only.
 
 :func:`verify_pack` re-checks all of it and answers with one line per problem, each naming the
 member (an empty list means the pack is intact).
@@ -34,13 +35,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aims_mlops._errors import AimsError, EvidenceError
 from aims_mlops._escape import spreadsheet_cell
-from aims_mlops.evidence import EvidenceRecord, canonical_json
-from aims_mlops.evidence._record import sign_hash
+from aims_mlops.evidence import EvidenceRecord, PublicKey, TrustPolicy, canonical_json
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment
+    from aims_mlops.evidence import SigningKey
 
 PACK_FORMAT = "aims-audit-pack/1"
 MANIFEST_NAME = "manifest.json"
@@ -82,6 +83,9 @@ PROBLEM_MANIFEST_HASH = (
 )
 PROBLEM_NO_SIGNATURE = "unsigned: manifest.json has no signature, but a key was given"
 PROBLEM_BAD_SIGNATURE = "bad signature: manifest.json signature does not verify with the key"
+PROBLEM_UNKNOWN_KEY = (
+    "bad signature: manifest.json is signed by key {key_id}, not by one of the keys given"
+)
 PROBLEM_ALTERED = "altered: {member} (sha256 {actual} expected {expected})"
 PROBLEM_UNREADABLE = "altered: {member} (unreadable: {error})"
 PROBLEM_MISSING = "missing: {member}"
@@ -90,9 +94,7 @@ PROBLEM_DUPLICATE = "duplicate: {member} appears {count} times in the zip"
 PROBLEM_RECORD_INVALID = "invalid record: {member} ({error})"
 PROBLEM_RECORD_ID = "invalid record: {member} holds record {id}"
 PROBLEM_RECORD_HASH = "altered: {member} (record {id} content hash does not match its content)"
-PROBLEM_RECORD_SIGNATURE = (
-    "bad signature: {member} (record {id} signature does not verify with the key)"
-)
+PROBLEM_RECORD_SIGNATURE = "bad signature: {member} (record {id}: {why})"
 PROBLEM_UNSAFE_NAME = (
     "refused: {member!r} is not a safe member name (absolute, a drive, a backslash or '..'); "
     "nothing in this pack was read"
@@ -331,14 +333,14 @@ def build_pack(
     *,
     systems: Iterable[str] | None = None,
     progress: bool = False,
-    signing_key: bytes | None = None,
+    signing_key: SigningKey | None = None,
 ) -> PackManifest:
     """Write the audit pack of ``systems`` (default: every assessed system) to ``output``.
 
     The zip is written to a temporary file next to ``output`` and moved into place, so a reader
-    never sees half a pack. ``signing_key`` defaults to ``$AIMS_SIGNING_KEY``; without a key the
-    manifest's ``signature`` is null. :class:`PackError` when a system was not assessed or the
-    configuration file is gone or changed since it was judged.
+    never sees half a pack. ``signing_key`` defaults to the key ``$AIMS_SIGNING_KEY`` names;
+    without one the manifest's ``signature`` is null. :class:`PackError` when a system was not
+    assessed or the configuration file is gone or changed since it was judged.
     """
     from tqdm.auto import tqdm
 
@@ -376,7 +378,7 @@ def build_pack(
                 members=members,
             )
             digest = manifest_hash(body)
-            signature = sign_hash(digest, key) if key is not None else None
+            signature = key.sign(digest) if key is not None else None
             manifest = {**body, "manifest_sha256": digest, "signature": signature}
             archive.writestr(_zip_info(MANIFEST_NAME), json_bytes(manifest))
             bar.update(1)
@@ -476,7 +478,7 @@ def _unsafe_names(archive: zipfile.ZipFile, path: Path) -> list[str]:
     ]
 
 
-def _check_record(member: str, data: bytes, key: bytes | None) -> str | None:
+def _check_record(member: str, data: bytes, trust: TrustPolicy) -> str | None:
     try:
         record = EvidenceRecord.from_json(data.decode("utf-8"))
     except (EvidenceError, UnicodeDecodeError) as exc:
@@ -486,13 +488,17 @@ def _check_record(member: str, data: bytes, key: bytes | None) -> str | None:
         return PROBLEM_RECORD_ID.format(member=member, id=record.id)
     if not record.is_intact():
         return PROBLEM_RECORD_HASH.format(member=member, id=record.id)
-    if (
-        key is not None
-        and record.signature is not None
-        and not hmac.compare_digest(record.signature, sign_hash(record.content_hash, key))
-    ):
-        return PROBLEM_RECORD_SIGNATURE.format(member=member, id=record.id)
+    why = trust.signature_problem(record)
+    if why is not None:
+        return PROBLEM_RECORD_SIGNATURE.format(member=member, id=record.id, why=why)
     return None
+
+
+def pack_trust(key: TrustPolicy | PublicKey | None) -> TrustPolicy:
+    """The policy a pack is checked against: a public key alone requires its signatures."""
+    if isinstance(key, PublicKey):
+        return TrustPolicy(keys=MappingProxyType({key.key_id: key}), require_signatures=True)
+    return key if key is not None else TrustPolicy()
 
 
 def _load_manifest(
@@ -519,36 +525,45 @@ def _load_manifest(
     return manifest, ""
 
 
-def _check_manifest(manifest: Mapping[str, Any], key: bytes | None) -> list[str]:
+def _check_manifest(manifest: Mapping[str, Any], trust: TrustPolicy) -> list[str]:
+    from aims_mlops.evidence._signing import parse_signature
+
     problems = []
     actual = manifest_hash(manifest)
     expected = manifest.get("manifest_sha256")
     if not isinstance(expected, str) or not hmac.compare_digest(actual, expected):
         problems.append(PROBLEM_MANIFEST_HASH.format(actual=actual, expected=expected))
-    if key is not None:
+    if trust.configured:
         signature = manifest.get("signature")
+        parsed = parse_signature(signature)
         if not isinstance(signature, str) or not signature:
             problems.append(PROBLEM_NO_SIGNATURE)
-        elif not isinstance(expected, str) or not hmac.compare_digest(
-            signature, sign_hash(expected, key)
+        elif parsed is not None and parsed[0] not in trust.keys:
+            problems.append(PROBLEM_UNKNOWN_KEY.format(key_id=parsed[0]))
+        elif (
+            parsed is None
+            or not isinstance(expected, str)
+            or not trust.keys[parsed[0]].verify(expected, signature)
         ):
             problems.append(PROBLEM_BAD_SIGNATURE)
     return problems
 
 
-def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> list[str]:
+def verify_pack(
+    path: str | os.PathLike[str], *, key: TrustPolicy | PublicKey | None = None
+) -> list[str]:
     """Check an audit pack: empty when intact, else one line per problem naming the member.
 
     The pack is hostile input: unsafe member names refuse it unread; members are read one at a
     time, each within :data:`MAX_MEMBER_BYTES`, :data:`MAX_RATIO` and, together,
     :data:`MAX_PACK_BYTES` (a member past a limit is named and not read further).
-    Checks the manifest's own hash (and, given ``key``, its signature), every listed member's
-    SHA-256 and size, members missing from the zip or present but not listed, duplicate entries,
-    and each record's own content hash (and signature, when the record is signed and a key given).
+    Checks the manifest's own hash (and, given public keys, its signature by one of them), every
+    listed member's SHA-256 and size, members missing from the zip or present but not listed,
+    duplicate entries, and each record's own content hash (and, given keys, its signature as
+    the policy asks: a public key alone requires every record signed by it).
     """
     pack = Path(path)
-    if isinstance(key, str):
-        key = key.encode("utf-8")
+    trust = pack_trust(key)
     if not pack.is_file():
         return [PROBLEM_NO_FILE.format(path=pack)]
     try:
@@ -563,7 +578,7 @@ def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None)
         manifest, problem = _load_manifest(archive, pack, budget)
         if manifest is None:
             return [problem]
-        problems = _check_manifest(manifest, key)
+        problems = _check_manifest(manifest, trust)
         names = archive.namelist()
         counts = Counter(names)
         problems.extend(
@@ -598,7 +613,7 @@ def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None)
                 )
                 continue
             if member.startswith(RECORDS_DIR) and member.endswith(".json"):
-                record_problem = _check_record(member, data, key)
+                record_problem = _check_record(member, data, trust)
                 if record_problem is not None:
                     problems.append(record_problem)
         problems.extend(

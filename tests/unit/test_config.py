@@ -83,8 +83,8 @@ SYSTEM_KEYS = (
     "reassess_on, gate"
 )
 TOP_KEYS = (
-    "version, organization, risk_criteria, store, capture, systems, risks, impact_assessments, "
-    "risk_reviews, soa"
+    "version, organization, risk_criteria, store, capture, trust, systems, risks, "
+    "impact_assessments, risk_reviews, soa"
 )
 
 
