@@ -527,7 +527,7 @@ def verify_command(
 
         problems = verify_pack(pack, key=trust)
         if not trust.configured:
-            click.echo(f"integrity: {NOTE_PACK_UNVERIFIED}", err=True)
+            click.echo(f"integrity: {NOTE_PACK_UNVERIFIED}")
         if problems:
             for problem in problems:
                 click.echo(problem, err=True)

@@ -180,7 +180,7 @@ def test_min_score_and_user_errors(group: click.Group, workspace: dict[str, str]
     code, _, err = invoke(group, "gate", "credit", "--min-score", "1.5")
     assert code == 2
     code, _, err = invoke(group, "gate", "credit", "--model-version", "99")
-    assert code == 2 and "has no version 99" in err
+    assert code == 2 and "has no version '99'" in err
     # --promote with no version behind the alias and none given: a user error, no record
     code, _, err = invoke(group, "gate", "credit", "--promote")
     assert code == 2 and "--model-version" in err
