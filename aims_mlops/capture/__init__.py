@@ -44,7 +44,9 @@ from aims_mlops.capture._context import (
     signing_key,
 )
 from aims_mlops.capture._emit import (
+    ERROR_RECORD_LOST,
     WARNING_CAPTURE_FAILED,
+    WARNING_RECORD_LOST,
     WARNING_SPOOLED,
     WARNING_STORE_FAILED,
     CaptureTask,
@@ -53,6 +55,7 @@ from aims_mlops.capture._emit import (
     emit,
     emit_many,
     error_record,
+    records_must_be_kept,
 )
 
 __all__ = [
@@ -62,11 +65,13 @@ __all__ = [
     "ERROR_BLANK",
     "ERROR_NO_METRICS",
     "ERROR_NO_SYSTEM",
+    "ERROR_RECORD_LOST",
     "ERROR_UNKNOWN_CONTROL",
     "WARNING_CAPTURE_FAILED",
     "WARNING_CONFIG_UNUSABLE",
     "WARNING_NOT_MIRRORED",
     "WARNING_NO_EXPERIMENT",
+    "WARNING_RECORD_LOST",
     "WARNING_SPOOLED",
     "WARNING_STORE_FAILED",
     "CaptureContext",
@@ -86,6 +91,7 @@ __all__ = [
     "init",
     "make_store",
     "monitor",
+    "records_must_be_kept",
     "reset_session",
     "resolve_system",
     "signing_key",

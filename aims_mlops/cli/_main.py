@@ -49,11 +49,17 @@ def set_mlflow_verbosity(*, verbose: bool) -> None:
 
 
 class AimsGroup(click.Group):
-    """Turns every domain error into one clear line on stderr and exit status 2."""
+    """Turns every domain error into one clear line on stderr and exit status 2.
+
+    Commands run inside :func:`~aims_mlops.capture.records_must_be_kept`: a record that neither
+    the store nor the spool could take is an error, never reported as recorded."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from aims_mlops.capture._emit import records_must_be_kept
+
         try:
-            return super().invoke(ctx)
+            with records_must_be_kept():
+                return super().invoke(ctx)
         except AimsError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USER_ERROR)
