@@ -57,6 +57,7 @@ from aims_mlops.capture._emit import (
     error_record,
     records_must_be_kept,
 )
+from aims_mlops.evidence._documents import DocumentError
 
 __all__ = [
     "ENV_STRICT",
@@ -76,6 +77,7 @@ __all__ = [
     "WARNING_STORE_FAILED",
     "CaptureContext",
     "CaptureTask",
+    "DocumentError",
     "Session",
     "assess_fairness",
     "attest",

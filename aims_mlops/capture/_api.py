@@ -7,7 +7,6 @@ replaces or changes the session, except :func:`init`, which binds it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from aims_mlops.capture._context import (
 )
 from aims_mlops.capture._emit import capture, emit
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.evidence._documents import document_details
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
@@ -387,7 +387,9 @@ def attest(
 ) -> EvidenceRecord:
     """Record that a named person vouches for a document serving ``control``.
 
-    A local document is hashed into the record (SHA-256), so a later edit is detectable.
+    A local document must be a readable regular file (:class:`DocumentError` otherwise): it is
+    hashed into the record (SHA-256), so ``aims verify`` detects a later edit or removal. A URL
+    is recorded as not verifiable by hash (``details["document_check"]``).
     Attestations are organization-level (``org=True``) or about one ``system``. With ``config``
     the record goes to that configuration's store under its capture settings; the bound session
     is left as it was.
@@ -410,10 +412,7 @@ def attest(
         context = get_session().context().with_system(system)
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
-    document_path = Path(document)
-    digest = (
-        hashlib.sha256(document_path.read_bytes()).hexdigest() if document_path.is_file() else None
-    )
+    documented = document_details(document)  # a missing or unreadable file: DocumentError
     now = datetime.now(UTC)
     valid_until = (
         (now + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")
@@ -428,8 +427,7 @@ def attest(
         controls=[control],
         details={
             "by": by.strip(),
-            "document": str(document_path.resolve()) if digest else document,
-            "document_sha256": digest,
+            **documented,
             "statement": statement
             or f"{by.strip()} attests to {control}: {catalog.get(control).title}",
             "valid_days": valid_days,

@@ -424,6 +424,8 @@ def verify_command(config: Path | None, pack: Path | None, system: str | None) -
     report = make_store(_load_optional_config(config)).verify(system=system)
     for problem in report.problems:
         click.echo(problem, err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo(
         f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
     )

@@ -1,5 +1,7 @@
 """Verification of the live store: every evidence tag parsed (the reader's parse) and, for tags
-holding the record inline, its artifact present and equal to the tag.
+holding the record inline, its artifact present and equal to the tag; then the local documents
+of the current attestations re-hashed (a changed or vanished document is a problem; a URL one is
+noted as not verifiable by hash).
 
 Slow by design: it downloads every run's ``aims/evidence`` folder.
 """
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from aims_mlops._errors import EvidenceError
 from aims_mlops.evidence import EvidenceRecord, signing_key_from_env
+from aims_mlops.evidence._documents import document_findings
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection
@@ -24,11 +27,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """Integrity of stored evidence; each problem names the record id, run id and the fault."""
+    """Integrity of stored evidence; each problem names the record id, run id and the fault.
+
+    ``notes`` say what could not be checked (an attested URL is not verifiable by hash)."""
 
     checked: int
     intact: int
     problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,19 +84,30 @@ def _artifact_problems(stored: contract.StoredRecord, folder: _Downloaded) -> li
 
 
 def verify_tag(
-    run_id: str, record_id: str, value: str, folder: _Downloaded, key: bytes | None
+    run_id: str,
+    record_id: str,
+    value: str,
+    folder: _Downloaded,
+    key: bytes | None,
+    *,
+    intact_records: list[EvidenceRecord] | None = None,
 ) -> list[str]:
-    """Every problem of one evidence tag and its artifact."""
+    """Every problem of one evidence tag and its artifact (an intact record is appended to
+    ``intact_records`` when given)."""
     stored = contract.parse_stored(
         run_id=run_id, record_id=record_id, value=value, fetch=folder.fetch, key=key
     )
     problems = list(stored.problems)
     if not stored.pointer:  # a pointer's artifact was read and checked by the parse
         problems.extend(_artifact_problems(stored, folder))
+    if not problems and stored.record is not None and intact_records is not None:
+        intact_records.append(stored.record)
     return problems
 
 
-def _verify_run(conn: Connection, run: Run, key: bytes | None) -> tuple[int, int, list[str]]:
+def _verify_run(
+    conn: Connection, run: Run, key: bytes | None, attestations: list[EvidenceRecord]
+) -> tuple[int, int, list[str]]:
     """(checked, intact, problems) of one run's evidence tags."""
     tags = contract.evidence_tags(run.data.tags)
     if not tags:
@@ -101,9 +118,11 @@ def _verify_run(conn: Connection, run: Run, key: bytes | None) -> tuple[int, int
     with tempfile.TemporaryDirectory(prefix="aims-verify-") as tmp:
         folder = _Downloaded(search.download(conn, run_id, contract.EVIDENCE_ARTIFACT_DIR, tmp))
         for record_id, value in tags.items():
-            found = verify_tag(run_id, record_id, value, folder, key)
+            intact_records: list[EvidenceRecord] = []
+            found = verify_tag(run_id, record_id, value, folder, key, intact_records=intact_records)
             problems.extend(found)
             intact += not found
+            attestations.extend(r for r in intact_records if r.kind == "attestation")
     return len(tags), intact, problems
 
 
@@ -115,9 +134,11 @@ def verify_store(
     experiment_ids: Iterable[str] | None = None,
 ) -> VerifyReport:
     """Check every stored record of ``system`` (all when None) and the organization: the parse
-    (hash, id, signature when ``$AIMS_SIGNING_KEY`` is set) and the artifact."""
+    (hash, id, signature when ``$AIMS_SIGNING_KEY`` is set) and the artifact; then the documents
+    of the current intact attestations (changed or vanished: a problem; a URL: a note)."""
     key = signing_key_from_env()
     problems: list[str] = []
+    attestations: list[EvidenceRecord] = []
     checked = intact = 0
     with conn.reading():
         runs = search.evidence_runs(
@@ -130,8 +151,11 @@ def verify_store(
             experiment_ids=experiment_ids,
         )
         for run in runs:
-            run_checked, run_intact, run_problems = _verify_run(conn, run, key)
+            run_checked, run_intact, run_problems = _verify_run(conn, run, key, attestations)
             checked += run_checked
             intact += run_intact
             problems.extend(run_problems)
-    return VerifyReport(checked=checked, intact=intact, problems=tuple(problems))
+    documents = document_findings(attestations)
+    problems.extend(f.message for f in documents if f.is_problem)
+    notes = tuple(f.message for f in documents if not f.is_problem)
+    return VerifyReport(checked=checked, intact=intact, problems=tuple(problems), notes=notes)
