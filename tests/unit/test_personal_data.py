@@ -83,8 +83,9 @@ def test_monitoring_skips_identifiers_by_default_and_refuses_a_named_one() -> No
 
 def test_max_categories_is_a_capture_setting() -> None:
     text = example_config_text()
+    assert "  max_categories: 50" in text
     assert parse_config(text).capture.max_categories == 50
-    lowered = text.replace("capture:\n", "capture:\n  max_categories: 10\n", 1)
+    lowered = text.replace("  max_categories: 50", "  max_categories: 10", 1)
     assert parse_config(lowered).capture.max_categories == 10
     with pytest.raises(ConfigError, match="max_categories"):
-        parse_config(text.replace("capture:\n", "capture:\n  max_categories: 0\n", 1))
+        parse_config(text.replace("  max_categories: 50", "  max_categories: 0", 1))
