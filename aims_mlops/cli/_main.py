@@ -60,11 +60,17 @@ def set_mlflow_verbosity(*, verbose: bool) -> None:
 
 class AimsGroup(click.Group):
     """Turns every domain error into one clear line on stderr and exit status 2 (a file the
-    command cannot read or write, too: an ``OSError`` that names its file)."""
+    command cannot read or write, too: an ``OSError`` that names its file).
+
+    Commands run inside :func:`~aims_mlops.capture.records_must_be_kept`: a record that neither
+    the store nor the spool could take is an error, never reported as recorded."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from aims_mlops.capture._emit import records_must_be_kept
+
         try:
-            return super().invoke(ctx)
+            with records_must_be_kept():
+                return super().invoke(ctx)
         except AimsError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USER_ERROR)
@@ -541,6 +547,8 @@ def verify_command(
     for problem in report.problems:
         click.echo(problem, err=True)
     click.echo(f"integrity: {trust.note()}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo(
         f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
     )

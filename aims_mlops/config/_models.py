@@ -404,6 +404,8 @@ class CaptureSettings(_Model):
 
     strict: StrictBool = False
     include_values: StrictBool = False
+    #: a sensitive feature or monitored column with more distinct values looks like an identifier
+    max_categories: int = Field(default=50, ge=1, strict=True)
 
 
 # --------------------------------------------------------------------------- systems

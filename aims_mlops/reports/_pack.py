@@ -2,7 +2,10 @@
 
 Members (in this order, paths sorted within a section, ``manifest.json`` last):
 ``config/aims.yaml`` (the configuration file byte for byte), ``records/<id>.json`` (each
-record's canonical JSON), ``reports/<system>.html`` and ``.md``, ``risks.json``, ``soa.csv``,
+record's canonical JSON), ``documents/<sha256>-<name>`` (each local document of a current
+attestation, byte for byte, when it still has the hash it was attested with) and
+``documents.json`` (every attested document: included, changed, vanished, or a URL not verifiable
+by hash), ``reports/<system>.html`` and ``.md``, ``risks.json``, ``soa.csv``,
 ``soa.json``, ``summary/<system>.json`` and ``manifest.json``. The manifest lists every other
 member with its SHA-256 and size; ``manifest_sha256`` is the SHA-256 of the manifest's canonical
 JSON without that field and the signature; ``signature`` is the Ed25519 signature of
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aims_mlops._errors import AimsError, EvidenceError
 from aims_mlops._escape import spreadsheet_cell
 from aims_mlops.evidence import EvidenceRecord, PublicKey, TrustPolicy, canonical_json
+from aims_mlops.evidence._documents import check_document, current_attestations
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -47,6 +51,8 @@ PACK_FORMAT = "aims-audit-pack/1"
 MANIFEST_NAME = "manifest.json"
 CONFIG_MEMBER = "config/aims.yaml"
 RECORDS_DIR = "records/"
+DOCUMENTS_DIR = "documents/"
+DOCUMENTS_INDEX = "documents.json"
 #: Timestamp of every zip entry, so the same content always gives the same member bytes.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -72,6 +78,10 @@ ERROR_CONFIG_CHANGED = (
 )
 ERROR_NOT_ASSESSED = "system {system!r} is not in this assessment (assessed: {assessed})"
 ERROR_NO_SYSTEMS = "nothing to pack: the assessment holds no system"
+ERROR_DOCUMENT_CHANGED_WHILE_PACKING = (
+    "document {path} changed while the pack was built (sha256 {actual:.12}, attested "
+    "{expected:.12}); build the pack again"
+)
 
 PROBLEM_NO_FILE = "not an audit pack: {path} does not exist"
 PROBLEM_NOT_ZIP = "not an audit pack: {path} is not a zip file"
@@ -94,6 +104,9 @@ PROBLEM_DUPLICATE = "duplicate: {member} appears {count} times in the zip"
 PROBLEM_RECORD_INVALID = "invalid record: {member} ({error})"
 PROBLEM_RECORD_ID = "invalid record: {member} holds record {id}"
 PROBLEM_RECORD_HASH = "altered: {member} (record {id} content hash does not match its content)"
+PROBLEM_DOCUMENT_NAME = (
+    "altered: {member} (its content has sha256 {actual}, its name says {expected})"
+)
 PROBLEM_RECORD_SIGNATURE = "bad signature: {member} (record {id}: {why})"
 PROBLEM_UNSAFE_NAME = (
     "refused: {member!r} is not a safe member name (absolute, a drive, a backslash or '..'); "
@@ -285,6 +298,51 @@ def pack_records(records: Iterable[EvidenceRecord], systems: Iterable[str]) -> l
     return [chosen[k] for k in sorted(chosen)]
 
 
+def _document_member(sha256: str, document: str) -> str:
+    """``documents/<sha256>-<file name>``, the name cut to safe characters."""
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(document).name)
+    return f"{DOCUMENTS_DIR}{sha256}-{name.lstrip('.')[:100] or 'document'}"
+
+
+def _read_document(path: Path, expected: str) -> bytes:
+    data = path.read_bytes()
+    actual = sha256_hex(data)
+    if actual != expected:
+        raise PackError(
+            ERROR_DOCUMENT_CHANGED_WHILE_PACKING.format(path=path, actual=actual, expected=expected)
+        )
+    return data
+
+
+def attested_documents(
+    records: Iterable[EvidenceRecord],
+) -> tuple[dict[str, tuple[Path, str]], list[dict[str, Any]]]:
+    """The document members of a pack (member -> (file, sha256)) and the ``documents.json``
+    index: one entry per current attestation with a document, saying what became of it."""
+    members: dict[str, tuple[Path, str]] = {}
+    index: list[dict[str, Any]] = []
+    for record in sorted(current_attestations(records), key=lambda r: r.id):
+        document = str(record.details.get("document") or "")
+        expected = record.details.get("document_sha256")
+        entry: dict[str, Any] = {
+            "attestation": record.id,
+            "controls": list(record.controls),
+            "document": document,
+            "sha256": expected,
+        }
+        finding = check_document(record)
+        if finding is None and isinstance(expected, str) and expected:
+            member = _document_member(expected, document)
+            members.setdefault(member, (Path(document), expected))
+            entry.update(status="included", member=member)
+        elif finding is not None:
+            entry.update(status=finding.fault, note=finding.message)
+        else:
+            continue
+        index.append(entry)
+    return members, index
+
+
 def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[tuple[str, Any]]:
     """(member path, zero-argument producer of its bytes), in member order."""
     from aims_mlops.engine import risk_rows, soa_rows, summary_dict
@@ -296,6 +354,11 @@ def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[
         producers.append(
             (f"{RECORDS_DIR}{record.id}.json", lambda r=record: r.to_json().encode("utf-8"))
         )
+    documents, index = attested_documents(pack_records(judgement.records, systems))
+    for member in sorted(documents):
+        path, expected = documents[member]
+        producers.append((member, lambda p=path, e=expected: _read_document(p, e)))
+    producers.append((DOCUMENTS_INDEX, lambda: json_bytes(index)))
     for system in sorted(systems):
         producers.append(
             (f"reports/{system}.html", lambda s=system: render_html(judgement, s).encode("utf-8"))
@@ -616,6 +679,12 @@ def verify_pack(
                 record_problem = _check_record(member, data, trust)
                 if record_problem is not None:
                     problems.append(record_problem)
+            elif member.startswith(DOCUMENTS_DIR):
+                named = member[len(DOCUMENTS_DIR) :].split("-", 1)[0]
+                if named != actual:
+                    problems.append(
+                        PROBLEM_DOCUMENT_NAME.format(member=member, actual=actual, expected=named)
+                    )
         problems.extend(
             PROBLEM_EXTRA.format(member=name)
             for name in sorted(counts)

@@ -165,6 +165,7 @@ def expected_members(judgement: Judgement) -> list[str]:
     return [
         "config/aims.yaml",
         *records,
+        "documents.json",
         f"reports/{SYSTEM}.html",
         f"reports/{SYSTEM}.md",
         "risks.json",
