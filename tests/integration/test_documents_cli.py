@@ -39,7 +39,7 @@ def test_a_typo_or_a_directory_is_refused_in_one_line(workspace: Path) -> None:
         assert code == 2, out
         assert err == f"error: {error}\n"
     code, out, _ = invoke("verify")
-    assert code == 0 and out.startswith("checked 0 records")  # nothing was recorded
+    assert code == 0 and "checked 0 records" in out  # nothing was recorded
 
 
 def test_verify_names_a_changed_then_a_vanished_document(workspace: Path) -> None:
