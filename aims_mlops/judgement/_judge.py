@@ -142,6 +142,7 @@ def judge(
         run_ids=run_ids,
         findings=read_findings,
     )
+    records, findings = _documents_rechecked(records, findings)
     assessment = assess(
         catalog,
         cfg,
@@ -163,6 +164,30 @@ def judge(
         integrity_findings=tuple(findings),
         read_problems=tuple(dict.fromkeys(problems)),
     )
+
+
+def _documents_rechecked(
+    records: list[EvidenceRecord], findings: list[IntegrityFinding]
+) -> tuple[list[EvidenceRecord], list[IntegrityFinding]]:
+    """An attestation whose local document changed, vanished or cannot be read is no longer
+    evidence: it becomes a finding (the entries it speaks to fail, naming the document)."""
+    from aims_mlops.evidence._documents import document_findings
+
+    broken = {f.record_id: f for f in document_findings(records) if f.is_problem}
+    if not broken:
+        return records, findings
+    by_id = {r.id: r for r in records}
+    extra = [
+        IntegrityFinding(
+            record_id=f.record_id,
+            why=f.message,
+            kind="attestation",
+            system=by_id[f.record_id].system,
+            controls=f.controls,
+        )
+        for f in broken.values()
+    ]
+    return [r for r in records if r.id not in broken], [*findings, *extra]
 
 
 def _check_pinned(

@@ -71,3 +71,28 @@ def test_verify_names_a_changed_then_a_vanished_document(workspace: Path) -> Non
     policy.unlink()
     code, _, err = invoke("verify")
     assert code == 1 and "is gone" in err and record_id in err
+
+
+def test_an_edited_document_is_no_longer_evidence(workspace: Path) -> None:
+    """An auditor who finds the attested policy edited after the attestation cannot rely on
+    it: the entry it supported fails, naming the document, until someone attests again."""
+    import json
+
+    policy = workspace / "policy.md"
+    policy.write_text("Our AI policy, approved by the board.\n", encoding="utf-8")
+    assert attest(str(policy))[0] == 0
+    code, out, _ = invoke("summary", "income-classifier", "--format", "json")
+    assert code == 0
+    before = {c["id"]: c for c in json.loads(out)["controls"]}["A.2.2"]
+    assert before["status"] == "satisfied"
+
+    policy.write_text("Our AI policy, quietly rewritten.\n", encoding="utf-8")
+    code, out, _ = invoke("summary", "income-classifier", "--format", "json")
+    after = {c["id"]: c for c in json.loads(out)["controls"]}["A.2.2"]
+    assert after["status"] == "failing"
+    assert "failed verification" in after["reasons"][0] and "policy.md" in after["reasons"][0]
+
+    assert attest(str(policy))[0] == 0  # a named person attests to it again, as it now reads
+    code, out, _ = invoke("summary", "income-classifier", "--format", "json")
+    again = {c["id"]: c for c in json.loads(out)["controls"]}["A.2.2"]
+    assert again["status"] == "satisfied"
