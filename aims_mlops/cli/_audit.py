@@ -12,7 +12,14 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._main import config_option, echo_json, format_option, render_table
+from aims_mlops.cli._main import (
+    as_of_option,
+    config_option,
+    echo_json,
+    echo_reperformance,
+    format_option,
+    render_table,
+)
 
 ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,12 +56,14 @@ def _emit(text: str, output: Path | None) -> None:
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
+@as_of_option
 def audit_pack_command(
     config: Path | None,
     system: str | None,
     all_systems: bool,
     output: Path,
     progress: bool | None,
+    as_of: str | None,
 ) -> None:
     """Write the audit pack of SYSTEM (or --all): evidence, SoA, risks, reports, manifest."""
     from aims_mlops.judgement import judge
@@ -63,7 +72,8 @@ def audit_pack_command(
     if (system is None) == (not all_systems):
         raise AimsError(ERROR_SYSTEM_OR_ALL)
     systems = None if all_systems else [system]
-    judgement = judge(config=config, systems=systems)
+    judgement = judge(config=config, systems=systems, as_of=as_of)
+    echo_reperformance(judgement)
     manifest = build_pack(
         judgement,
         output,

@@ -30,6 +30,18 @@ class Judgement:
     records: tuple[EvidenceRecord, ...]
     current_models: Mapping[str, CurrentModel | None]
     store: EvidenceStore
+    #: the moment re-performed (``--as-of``), ISO 8601; None: judged now
+    as_of: str | None = None
+    #: what re-performance had to approximate (the registry keeps no alias history)
+    approximations: tuple[str, ...] = ()
+
+    @property
+    def evidence_digest(self) -> str:
+        """SHA-256 over the configuration digest and the sorted content hashes of every record
+        this judgement considered: equal digests, equal inputs."""
+        from aims_mlops.engine import evidence_digest
+
+        return evidence_digest(self.assessment.config_digest, self.records)
 
 
 def judge(
@@ -41,6 +53,7 @@ def judge(
     now: datetime | None = None,
     full_history: bool = False,
     lookback_runs: int | None = None,
+    as_of: str | datetime | None = None,
 ) -> Judgement:
     """Load config, catalog and the evidence of the named (default: all in-scope) systems, and
     assess them. ``model_versions`` pins a system to a registered model version (default: the
@@ -49,10 +62,15 @@ def judge(
     Evidence is read with :meth:`EvidenceStore.records_for` (the current model's run, the
     evidence experiment and, when needed, the system's newest runs: time flat in the history);
     ``full_history`` reads every run of each system instead (:meth:`EvidenceStore.records`);
-    ``lookback_runs`` overrides how many newest runs the scaled read may look at."""
+    ``lookback_runs`` overrides how many newest runs the scaled read may look at.
+
+    ``as_of`` re-performs the verdict at a past moment (a bare date: the end of that day, UTC):
+    only records collected by then count, every run is read, and each registered model is
+    judged at the version registered last by then (MLflow keeps no alias history; the
+    judgement's ``approximations`` say so)."""
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import AimsConfig, default_config_path, load_config
-    from aims_mlops.engine import assess
+    from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
 
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
@@ -75,8 +93,20 @@ def judge(
             "version": pinned.get(system_id),
             "experiment": binding.experiment,
         }
+    moment = parse_as_of(as_of) if as_of is not None else None
+    approximations: list[str] = []
+    without: set[str] = set()
+    if moment is not None:
+        from aims_mlops.judgement._reperform import pins_as_of
+
+        without, approximations = pins_as_of(evidence_store, bindings, moment)
+        for system_id in without:
+            bindings[system_id] = {"registered_model": None, "experiment": None}
+        full_history, now = True, moment
     resolved = evidence_store.current_models(bindings)  # also carries the runs it fetched
     current.update(resolved)
+    for system_id in without:
+        current[system_id] = None
     catalog = load_catalog()
     if full_history:
         seen: set[str] = set()
@@ -93,6 +123,8 @@ def judge(
             kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
             **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
         )
+    if moment is not None:
+        records = list(records_as_of(records, moment))
     assessment = assess(
         catalog,
         cfg,
@@ -109,7 +141,24 @@ def judge(
         records=tuple(records),
         current_models=current,
         store=evidence_store,
+        as_of=iso_moment(moment) if moment is not None else None,
+        approximations=tuple(approximations),
     )
+
+
+def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
+    """``summary_dict`` of one system plus what an auditor compares: the evidence digest, the
+    number of records considered and, when re-performed, the moment and the approximations."""
+    from aims_mlops.engine import summary_dict
+
+    data = summary_dict(judgement.assessment.systems[system])
+    data["evaluated_at"] = judgement.assessment.evaluated_at
+    data["config_digest"] = judgement.assessment.config_digest
+    data["evidence_digest"] = judgement.evidence_digest
+    data["records_considered"] = len(judgement.records)
+    data["as_of"] = judgement.as_of
+    data["approximations"] = list(judgement.approximations)
+    return data
 
 
 def summary(
@@ -117,12 +166,13 @@ def summary(
     model_version: str | None = None,
     *,
     config: str | os.PathLike[str] | None = None,
+    as_of: str | datetime | None = None,
 ) -> dict[str, Any]:
     """Where ``system`` stands: the same object ``aims summary --format json`` prints."""
-    from aims_mlops.engine import summary_dict
-
-    result = judge(config=config, systems=[system], model_versions={system: model_version})
-    return summary_dict(result.assessment.systems[system])
+    result = judge(
+        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+    )
+    return summary_json(result, system)
 
 
 def status(*, config: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
