@@ -119,17 +119,55 @@ def export_command(
 @click.command("audit-plan")
 @config_option
 @format_option("json", "md")
-@click.option("--sample-size", type=click.IntRange(min=0), default=3, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+@click.option(
+    "--sample",
+    "--sample-size",
+    "sample_size",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Records drawn per catalog entry.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the sample, chosen by the auditor (default: a fresh one, stated in the plan).",
+)
+@click.option("--from", "start", default=None, help="Draw from records collected since (DATE).")
+@click.option("--to", "end", default=None, help="... and until (DATE, the end of that day).")
 @_output_option("File to write (default: stdout).")
 def audit_plan_command(
-    config: Path | None, fmt: str, sample_size: int, seed: int, output: Path | None
+    config: Path | None,
+    fmt: str,
+    sample_size: int,
+    seed: int | None,
+    start: str | None,
+    end: str | None,
+    output: Path | None,
 ) -> None:
-    """The internal audit checklist (clause 9.2) with a reproducible evidence sample."""
+    """The internal audit checklist (clause 9.2) with the auditor's own sample: per entry, up to
+    K records drawn from every record collected in the period (every run of each system), not
+    only those the verdict cites. The plan states the seed, the population and its digest."""
+    from aims_mlops.engine import parse_as_of
     from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import audit_plan, audit_plan_markdown
+    from aims_mlops.reports._audit import (
+        audit_plan,
+        audit_plan_markdown,
+        draw_seed,
+        parse_moment,
+    )
 
-    plan = audit_plan(judge(config=config), sample_size=sample_size, seed=seed)
+    begin = parse_moment(start) if start is not None else None
+    finish = parse_as_of(end) if end is not None else None
+    judgement = judge(config=config, full_history=True)
+    plan = audit_plan(
+        judgement,
+        sample_size=sample_size,
+        seed=draw_seed() if seed is None else seed,
+        start=begin,
+        end=finish,
+    )
     if fmt == "md":
         _emit(audit_plan_markdown(plan), output)
     else:

@@ -122,10 +122,62 @@ def _inspect(entry: CatalogEntry) -> list[str]:
     return steps
 
 
-def audit_plan(judgement: PackJudgement, *, sample_size: int = 3, seed: int = 0) -> dict[str, Any]:
-    """The internal audit checklist (clause 9.2): one item per clause and Annex A control."""
+def draw_seed() -> int:
+    """A fresh seed for an auditor who names none (the plan states it, so it can be redrawn)."""
+    import secrets
+
+    return secrets.randbelow(2**31)
+
+
+def _in_period(
+    records: Iterable[EvidenceRecord], start: datetime | None, end: datetime | None
+) -> list[EvidenceRecord]:
+    return [
+        r
+        for r in records
+        if (start is None or r.collected >= start) and (end is None or r.collected <= end)
+    ]
+
+
+def _serves(judgement: PackJudgement, record: EvidenceRecord, entry: CatalogEntry) -> bool:
+    """Whether ``record`` speaks to ``entry``: it names it, or its kind is one the entry's rule
+    names (the catalog's answer, ``controls_for_kind``), for a system the entry is judged for."""
+    from aims_mlops.engine._status import record_kind
+
+    if entry.id not in record.controls and entry.id not in judgement.catalog.controls_for_kind(
+        record_kind(record)
+    ):
+        return False
+    if entry.scope == "organization":
+        return True
+    return record.system in judgement.assessment.systems
+
+
+def audit_plan(
+    judgement: PackJudgement,
+    *,
+    sample_size: int = 3,
+    seed: int = 0,
+    population: Iterable[EvidenceRecord] | None = None,
+    start: str | date | datetime | None = None,
+    end: str | date | datetime | None = None,
+) -> dict[str, Any]:
+    """The internal audit checklist (clause 9.2): one item per clause and Annex A control.
+
+    The sample is the auditor's own: per entry, up to ``sample_size`` records drawn with
+    ``seed`` from every record collected between ``start`` and ``end`` (default: all) that
+    speaks to the entry, not only the records the verdict cites. ``population``: the records to
+    draw from (default: the judgement's; the CLI reads every run of each system). The same
+    population and seed always give the same plan."""
     assessment = judgement.assessment
     records = _record_index(judgement)
+    begin = parse_moment(start) if start is not None else None
+    finish = parse_moment(end) if end is not None else None
+    drawn_from = sorted(
+        _in_period(judgement.records if population is None else population, begin, finish),
+        key=lambda r: r.id,
+    )
+    records.update({r.id: r for r in drawn_from})
     verdicts = _verdicts(judgement)
     items = []
     for entry in judgement.catalog.entries:
@@ -135,11 +187,9 @@ def audit_plan(judgement: PackJudgement, *, sample_size: int = 3, seed: int = 0)
             if entry_id == entry.id
         }
         cited = {e for s in statuses.values() for e in s.evidence}
-        population = sorted(
-            rid for rid, record in records.items() if rid in cited or entry.id in record.controls
-        )
+        pool = sorted(r.id for r in drawn_from if _serves(judgement, r, entry))
         rng = random.Random(f"{seed}:{entry.id}")
-        sample = sorted(rng.sample(population, min(sample_size, len(population))))
+        sample = sorted(rng.sample(pool, min(sample_size, len(pool))))
         items.append(
             {
                 "id": entry.id,
@@ -155,16 +205,27 @@ def audit_plan(judgement: PackJudgement, *, sample_size: int = 3, seed: int = 0)
                 "reasons": {k: list(s.reasons) for k, s in statuses.items()},
                 "owners": {k: s.owner for k, s in statuses.items()},
                 "declarations": sorted(e for e in cited if not is_record_id(e)),
-                "population": len(population),
-                "sample": [_brief(records[rid]) for rid in sample],
+                "population": len(pool),
+                "sample": [
+                    {**_brief(records[rid]), "cited_by_verdict": rid in cited} for rid in sample
+                ],
                 "conclusion": None,
             }
         )
+    from aims_mlops.engine import evidence_digest
+
     return {
         "title": "Internal audit plan (ISO/IEC 42001 clause 9.2)",
         "organization": judgement.config.organization.name,
         "evaluated_at": assessment.evaluated_at,
         "config_digest": assessment.config_digest,
+        "evidence_digest": evidence_digest(assessment.config_digest, judgement.records),
+        "population_digest": evidence_digest(assessment.config_digest, drawn_from),
+        "period": {
+            "from": _iso(begin) if begin is not None else None,
+            "to": _iso(finish) if finish is not None else None,
+        },
+        "population_size": len(drawn_from),
         "systems": list(assessment.systems),
         "sample_size": sample_size,
         "seed": seed,
@@ -180,7 +241,11 @@ def audit_plan_markdown(plan: Mapping[str, Any]) -> str:
         f"Organization: {plan['organization']}  ",
         f"Systems: {', '.join(plan['systems']) or 'none'}  ",
         f"Judged at {plan['evaluated_at']} (configuration {plan['config_digest'][:12]}); "
-        f"sample of up to {plan['sample_size']} records per item, seed {plan['seed']}.",
+        f"sample of up to {plan['sample_size']} records per item, seed {plan['seed']}.  ",
+        f"Population: {plan['population_size']} records collected from "
+        f"{plan['period']['from'] or 'the first record'} to {plan['period']['to'] or 'now'} "
+        f"(digest `{plan['population_digest']}`); evidence digest of the verdict "
+        f"`{plan['evidence_digest']}`.",
     ]
     group = None
     for item in plan["items"]:
@@ -197,6 +262,7 @@ def audit_plan_markdown(plan: Mapping[str, Any]) -> str:
             lines += [
                 f"- [ ] `{s['id']}` {s['kind']} ({s['system'] or ORGANIZATION}, "
                 f"{s['collected_at']}, {s['outcome']}) sha256 `{s['content_hash']}`"
+                + ("" if s["cited_by_verdict"] else " (not cited by the verdict)")
                 for s in item["sample"]
             ]
         lines += ["", "Conclusion: ______"]

@@ -110,6 +110,7 @@ def test_audit_plan_has_one_item_per_catalog_entry(tmp_path: Path) -> None:
             "collected_at": POLICY.collected_at,
             "outcome": "pass",
             "content_hash": POLICY.content_hash,
+            "cited_by_verdict": True,
         }
     ]
     assert items["A.5.4"]["status"] == {SYSTEM: "satisfied"}
