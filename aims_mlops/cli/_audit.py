@@ -15,16 +15,13 @@ from aims_mlops._files import write_atomically
 from aims_mlops.cli._main import (
     as_of_option,
     config_option,
-    echo_json,
     echo_reperformance,
     format_option,
-    render_table,
 )
 
 ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
 F = TypeVar("F", bound=Callable[..., Any])
 
-REGISTER_COLUMNS = ["id", "system", "control", "status", "owner", "opened_at", "due", "closed_at"]
 
 
 def _output_option(help_text: str, *, required: bool = False) -> Callable[[F], F]:
@@ -189,18 +186,12 @@ def review_pack_command(
 ) -> None:
     """The management review inputs (clause 9.3): actions, changes, trends, nonconformities."""
     from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import (
-        default_register_path,
-        nonconformities,
-        parse_moment,
-        read_register,
-        review_pack,
-        review_pack_markdown,
-    )
+    from aims_mlops.reports._audit import parse_moment, review_pack, review_pack_markdown
+    from aims_mlops.reports._register import register_rows
 
     start = parse_moment(since) if since is not None else None
-    judgement = judge(config=config)
-    register = nonconformities(judgement, read_register(default_register_path(judgement)))
+    judgement = judge(config=config, full_history=True)
+    register = register_rows(judgement.records, now=parse_moment(judgement.assessment.evaluated_at))
     pack = review_pack(judgement, since=start, register=register)
     if fmt == "md":
         _emit(review_pack_markdown(pack), output)
@@ -208,38 +199,11 @@ def review_pack_command(
         _emit(json.dumps(pack, indent=2, ensure_ascii=False) + "\n", output)
 
 
-@click.command("nonconformities")
-@config_option
-@click.option(
-    "--register",
-    "register_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Register file (default: .aims/nonconformities.json next to aims.yaml).",
-)
-@format_option("table", "json")
-def nonconformities_command(config: Path | None, register_path: Path | None, fmt: str) -> None:
-    """Update the nonconformity register (clause 10.2) from the current judgement and print it."""
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import default_register_path, update_nonconformity_register
-
-    judgement = judge(config=config)
-    path = register_path or default_register_path(judgement)
-    register = update_nonconformity_register(judgement, path)
-    if fmt == "json":
-        echo_json(register)
-        return
-    opened = sum(1 for e in register if e["status"] == "open")
-    click.echo(render_table(register, REGISTER_COLUMNS) if register else "no nonconformities")
-    click.echo(f"{opened} open, {len(register) - opened} closed; register {path}")
-
-
 COMMANDS = (
     audit_pack_command,
     export_command,
     audit_plan_command,
     review_pack_command,
-    nonconformities_command,
 )
 
 

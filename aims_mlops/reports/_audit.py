@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 NONCONFORMITY_DUE_DAYS = 30
 #: Register location, relative to the folder of aims.yaml.
 REGISTER_PATH = Path(".aims") / "nonconformities.json"
-#: Clauses whose attestation marks a management review (the default start of "changes since").
-REVIEW_CLAUSES = ("9.3.1", "9.3.2", "9.3.3")
+#: The kind of record that marks a management review (the default start of "changes since"; an
+#: attestation of an entry whose rule names the kind counts too).
+REVIEW_KIND = "management_review"
 #: Without a recorded management review, changes are counted over this many days.
 DEFAULT_REVIEW_DAYS = 90
 #: Attestations expiring within this many days are listed as improvement opportunities.
@@ -443,10 +444,14 @@ def conformity_trend(
 
 
 def _last_review(history: Iterable[EvidenceRecord]) -> EvidenceRecord | None:
+    from aims_mlops.catalog import load_catalog
+
+    clauses = set(load_catalog().controls_for_kind(REVIEW_KIND))
     reviews = [
         r
         for r in history
-        if r.kind == "attestation" and any(c in REVIEW_CLAUSES for c in r.controls)
+        if r.kind == REVIEW_KIND
+        or (r.kind == "attestation" and any(c in clauses for c in r.controls))
     ]
     return max(reviews, key=lambda r: (r.collected_at, r.id)) if reviews else None
 
@@ -545,7 +550,7 @@ def review_pack(
         start, source = parse_moment(since), "given"
     elif last_review is not None:
         start = last_review.collected
-        source = f"last management review attestation {last_review.id}"
+        source = f"last management review {last_review.kind} {last_review.id}"
     else:
         start = now - timedelta(days=DEFAULT_REVIEW_DAYS)
         source = f"default: {DEFAULT_REVIEW_DAYS} days before the judgement"

@@ -80,7 +80,7 @@ SYSTEM_KEYS = (
 )
 TOP_KEYS = (
     "version, organization, risk_criteria, store, capture, systems, risks, impact_assessments, "
-    "risk_reviews, soa"
+    "risk_reviews, soa, audit_programme, management_review, approvers"
 )
 
 
