@@ -318,6 +318,9 @@ class DashboardModel:
     attestable: tuple[Attestable, ...]
     tracking_uri: str | None
     records: tuple[EvidenceRecord, ...]  # newest first
+    #: the nonconformities of the system and the organization not yet closed (the register's
+    #: rows: id, control, source, state, owner, due, overdue)
+    nonconformities: tuple[Mapping[str, Any], ...] = ()
     _by_kind: dict[str | None, tuple[EvidenceRecord, ...]] = field(default_factory=dict)
     _by_id: dict[str, EvidenceRecord] | None = None
 
@@ -455,7 +458,16 @@ def dashboard_model(
         for entry in catalog.entries
         if entry.rule.attestation is not None and entry.id in applicable
     )
+    from aims_mlops.evidence import parse_timestamp
+    from aims_mlops.reports._register import CLOSED, register_rows
+
+    open_ncs = tuple(
+        row
+        for row in register_rows(mine, now=parse_timestamp(assessment.evaluated_at))
+        if row["state"] != CLOSED
+    )
     return DashboardModel(
+        nonconformities=open_ncs,
         assessment=sa,
         evaluated_at=assessment.evaluated_at,
         appetite=appetite,
