@@ -305,8 +305,14 @@ class _Evaluation:
                 indicator_fresh_days=self.indicator_fresh_days(kind, risk.system),
                 control_statuses=lambda control: self.controls_for(risk.system, control),
                 owner=owner,
+                approval_entries=self.treatment_entries,
             )
         return self._risks[key]
+
+    @property
+    def treatment_entries(self) -> tuple[str, ...]:
+        """The entries that judge the risk treatment: whoever accepts a risk approves them."""
+        return tuple(e.id for e in self.catalog.entries if "risk_treatment" in e.rule.config_checks)
 
     def out_of_scope_risk(self, risk: Risk) -> RiskResult:
         """A risk of a system outside the AIMS scope: evaluated on its declarations only (no

@@ -293,3 +293,28 @@ def test_the_audit_record_hashes_its_report() -> None:
     assert record.details["report_sha256"] == hashlib.sha256(b"the audit report").hexdigest()
     assert record.controls == load_catalog().controls_for_kind("internal_audit")
     assert assess  # the engine judges these records like any other
+
+
+def test_a_risk_acceptance_by_someone_not_an_approver_does_not_count() -> None:
+    from aims_mlops.engine._risk import acceptance_text
+
+    accepted = config_text().replace(
+        "    treatment: accept\n    owner: Chief Information Security Officer\n",
+        "    treatment: accept\n    owner: Chief Information Security Officer\n"
+        "    acceptance: {by: Platform Lead, on: 2026-01-10}\n",
+        1,
+    )
+    approvers = 'approvers:\n  "8": [Chief Risk Officer]\n'
+    config = parse_config(accepted + approvers)
+    [r5] = [r for r in config.risks if r.id == "R5"]
+    treatment = [e.id for e in load_catalog().entries if "risk_treatment" in e.rule.config_checks]
+    text, problem = acceptance_text(r5, now=NOW, config=config, approval_entries=treatment)
+    assert text is None
+    assert problem == (
+        f"its acceptance does not count: Platform Lead may not attest or approve {treatment[0]}: "
+        "approvers are Chief Risk Officer"
+    )
+    text, problem = acceptance_text(
+        r5, now=NOW, config=parse_config(accepted), approval_entries=treatment
+    )
+    assert problem is None and text == "accepted by Platform Lead on 2026-01-10"
