@@ -123,6 +123,31 @@ def config_option(func: F) -> F:
     )(func)
 
 
+def as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        metavar="DATE|TIMESTAMP",
+        help="Re-perform the verdict as of then: only records collected by then count (a date: "
+        "the end of that day, UTC); registry aliases are approximated (MLflow keeps no history).",
+    )(func)
+
+
+def echo_reperformance(judgement: Any) -> None:
+    """On stderr, for a verdict re-performed ``--as-of``: the moment, the evidence digest and
+    what was approximated (stdout stays the verdict itself)."""
+    if judgement.as_of is None:
+        return
+    click.echo(
+        f"as of {judgement.as_of}: {len(judgement.records)} records, evidence digest "
+        f"{judgement.evidence_digest}",
+        err=True,
+    )
+    for note in judgement.approximations:
+        click.echo(f"  approximated: {note}", err=True)
+
+
 def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]:
     return click.option(
         "--format",
@@ -390,29 +415,37 @@ def _load_optional_config(config: Path | None) -> Any:
 @config_option
 @click.argument("system")
 @click.option("--model-version", default=None, help="Judge this registered model version.")
+@as_of_option
 @format_option("text", "json")
-def summary_command(config: Path | None, system: str, model_version: str | None, fmt: str) -> None:
+def summary_command(
+    config: Path | None, system: str, model_version: str | None, as_of: str | None, fmt: str
+) -> None:
     """Where SYSTEM stands: every clause and control with its first reason, the risks, the
-    gaps with their owners (``--format json``: everything, with reasons and evidence ids)."""
-    from aims_mlops.engine import summary_dict
-    from aims_mlops.judgement import judge
+    gaps with their owners (``--format json``: everything, with reasons and evidence ids, the
+    evidence digest, what the evidence is worth and, with ``--as-of``, what re-performance
+    approximated)."""
+    from aims_mlops.judgement import judge, summary_json
     from aims_mlops.judgement._integrity import integrity_lines
     from aims_mlops.presentation import listing_text
 
-    result = judge(config=config, systems=[system], model_versions={system: model_version})
-    sa = result.assessment.systems[system]
+    result = judge(
+        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+    )
     if fmt == "json":
-        echo_json({**summary_dict(sa), "integrity": result.integrity(system)})
+        echo_json(summary_json(result, system))
         return
-    click.echo(listing_text(sa))
+    click.echo(listing_text(result.assessment.systems[system]))
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
+    click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
+    echo_reperformance(result)
 
 
 @cli.command("status")
 @config_option
 @format_option("table", "json")
 @click.option("--framework", default=None, help="Per system, the obligations of a framework.")
-def status_command(config: Path | None, fmt: str, framework: str | None) -> None:
+@as_of_option
+def status_command(config: Path | None, fmt: str, framework: str | None, as_of: str | None) -> None:
     """Every in-scope system: score, risks above appetite, gaps."""
     from aims_mlops.engine import status_rows
     from aims_mlops.judgement import judge
@@ -421,7 +454,9 @@ def status_command(config: Path | None, fmt: str, framework: str | None) -> None
         from aims_mlops.cli._euaiact import status_framework
 
         return status_framework(config, framework, fmt)
-    rows = status_rows(judge(config=config).assessment)
+    judgement = judge(config=config, as_of=as_of)
+    echo_reperformance(judgement)
+    rows = status_rows(judgement.assessment)
     if fmt == "json":
         echo_json(rows)
         return

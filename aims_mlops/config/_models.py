@@ -463,6 +463,27 @@ class MonitoringSettings(_Model):
     psi_max: Annotated[Number, AfterValidator(_positive)] = 0.2
     ks_pvalue_min: Annotated[Number, AfterValidator(_probability)] = 0.01
     chi2_pvalue_min: Annotated[Number, AfterValidator(_probability)] = 0.01
+    #: share of expected monitoring intervals that must have run over ``coverage_days``
+    #: (None: coverage is reported, not enforced)
+    min_coverage: Annotated[Number, AfterValidator(_probability)] | None = None
+    coverage_days: Annotated[StrictInt, AfterValidator(_int_range(1, 3650))] = 90
+
+
+class AuditProgramme(_Model):
+    """The internal audit programme (clause 9.2.2): how often, over what, and by whom."""
+
+    interval_days: Annotated[StrictInt, AfterValidator(_int_range(1, 3650))] = 365
+    #: systems, catalog entries or groups each audit cycle must cover (empty: every in-scope
+    #: system)
+    scope: tuple[ControlId, ...] = ()
+    #: who may audit (empty: anyone independent of what is audited)
+    auditors: tuple[Text, ...] = ()
+
+
+class ManagementReviewSettings(_Model):
+    """How often top management reviews the AIMS (clause 9.3)."""
+
+    interval_days: Annotated[StrictInt, AfterValidator(_int_range(1, 3650))] = 365
 
 
 class GateSettings(_Model):
@@ -795,6 +816,13 @@ class AimsConfig(_Model):
     impact_assessments: tuple[ImpactAssessment, ...] = ()
     risk_reviews: tuple[RiskReview, ...] = ()
     soa: tuple[SoaDecision, ...] = ()
+    audit_programme: AuditProgramme | None = None
+    management_review: ManagementReviewSettings | None = None
+    #: catalog entry or group (``A.2``, ``9.3.1``) -> the people or roles who may attest or
+    #: approve it (the most specific key wins; an entry no key covers: anyone)
+    approvers: dict[ControlId, tuple[Text, ...]] = Field(default_factory=dict)
+
+    _empty_approvers = field_validator("approvers", mode="before")(_none_as_empty_mapping)
 
     _empty_lists = field_validator(
         "systems", "risks", "impact_assessments", "risk_reviews", "soa", mode="before"
@@ -868,6 +896,15 @@ class AimsConfig(_Model):
         """The most recent risk review of a system, if any."""
         found = [r for r in self.risk_reviews if r.system == system_id]
         return max(found, key=lambda r: r.reviewed_on) if found else None
+
+    def approvers_for(self, entry_id: str) -> tuple[str, ...] | None:
+        """Who may attest or approve ``entry_id``: the ``approvers`` of the most specific key
+        that is the entry or one of its groups (``A.6.2.6`` < ``A.6.2`` < ``A.6``); None when no
+        key covers it (anyone may)."""
+        for key in sorted(self.approvers, key=len, reverse=True):
+            if entry_id == key or entry_id.startswith(f"{key}."):
+                return self.approvers[key]
+        return None
 
     def soa_decision(self, control_id: str, system_id: str | None = None) -> SoaDecision | None:
         """The SoA decision on a control for a system.

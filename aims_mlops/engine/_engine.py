@@ -16,6 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
 from aims_mlops.engine._checks import ConfigChecker, config_ref
+from aims_mlops.engine._programme import (
+    PROGRAMME_REF,
+    approver_problem,
+    coverage_part,
+    programme_part,
+)
 from aims_mlops.engine._readiness import NO_OWNER, gap_for, prioritise, ratio, readiness
 from aims_mlops.engine._results import (
     FAILING,
@@ -165,11 +171,18 @@ class _Evaluation:
     ) -> PathResult:
         """The verdict on one part of ``entry``'s rule for ``system``."""
         if part.kind == "evidence":
-            return evidence_part(
-                part.kinds, scope, now=self.now, fresh=fresh_days_for(entry, scope)
+            result = evidence_part(
+                part.kinds,
+                scope,
+                now=self.now,
+                fresh=self.fresh_days(entry, scope),
+                holding=part.holding,
             )
+            return self.with_coverage(system, entry, part, result)
         if part.kind == "attestation":
-            return attestation_part(entry, str(part.document), scope, now=self.now)
+            return self.approved(
+                entry, attestation_part(entry, str(part.document), scope, now=self.now)
+            )
         if part.kind == "derived":
             statuses = [
                 s for ref in part.entries for s in self._parts(system, self.catalog.get(ref))
@@ -183,9 +196,56 @@ class _Evaluation:
         check = str(part.check)
         if check == "risk_treatment":
             return self.risk_treatment(system)
+        if check == PROGRAMME_REF:
+            return programme_part(
+                self.config,
+                self.catalog,
+                self.scope(None).records,
+                now=self.now,
+                ref=config_ref(self.digest, PROGRAMME_REF),
+            )
         if system is None:
             return self.checker.organization(check, entry.rule.fresh_days)
         return self.checker.system(check, self.in_scope[system], entry.rule.fresh_days)
+
+    # -- the AIMS's processes: intervals, coverage, approvers ---------------------------------
+    def fresh_days(self, entry: CatalogEntry, scope: Scope) -> int:
+        """The rule's freshness: an interval aims.yaml declares for the process it names
+        (``interval_from``), else the monitoring interval or ``fresh_days``."""
+        source = entry.rule.interval_from
+        declared = getattr(self.config, source, None) if source else None
+        if declared is not None:
+            return int(declared.interval_days)
+        return fresh_days_for(entry, scope)
+
+    def with_coverage(
+        self, system: str | None, entry: CatalogEntry, part: RulePart, result: PathResult
+    ) -> PathResult:
+        """For rules with ``coverage``: how many of the expected monitoring intervals ran."""
+        config = self.in_scope.get(system) if system is not None else None
+        monitoring = config.monitoring if config is not None else None
+        if not entry.rule.coverage or monitoring is None:
+            return result
+        return coverage_part(
+            result,
+            self.scope(system).records,
+            part.kinds,
+            now=self.now,
+            interval_days=monitoring.interval_days,
+            period_days=monitoring.coverage_days,
+            minimum=monitoring.min_coverage,
+        )
+
+    def approved(self, entry: CatalogEntry, result: PathResult) -> PathResult:
+        """An attestation counts only when its author may attest the entry (``approvers``)."""
+        if result.status != SATISFIED or not result.evidence:
+            return result
+        record = next((r for r in self.records if r.id == result.evidence[0]), None)
+        by = str(record.details.get("by") or "") if record is not None else ""
+        problem = approver_problem(self.config, entry.id, by)
+        if problem is None:
+            return result
+        return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
 
     # -- risk treatment (8.3): the risk engine's own numbers --------------------------------
     def risk_treatment(self, system: str | None) -> PathResult:
@@ -266,8 +326,14 @@ class _Evaluation:
                 indicator_fresh_days=self.indicator_fresh_days(kind, risk.system),
                 control_statuses=lambda control: self.controls_for(risk.system, control),
                 owner=owner,
+                approval_entries=self.treatment_entries,
             )
         return self._risks[key]
+
+    @property
+    def treatment_entries(self) -> tuple[str, ...]:
+        """The entries that judge the risk treatment: whoever accepts a risk approves them."""
+        return tuple(e.id for e in self.catalog.entries if "risk_treatment" in e.rule.config_checks)
 
     def out_of_scope_risk(self, risk: Risk) -> RiskResult:
         """A risk of a system outside the AIMS scope: evaluated on its declarations only (no

@@ -48,6 +48,13 @@ Integrity findings
     take its kind (else the first part that takes evidence) fail with the reason "record <id>
     failed verification: <why>", whatever else the part's evidence says.
 
+Duties with a deadline
+    A record whose details hold a ``deadline`` is a duty (incidents, nonconformities): with none
+    recorded nothing is due (satisfied); an open one past its deadline fails the entry; a later
+    record with ``closes: <id>`` closes it, one with ``amends: <id>`` and ``due`` moves its
+    deadline (a corrective action planned with a new due date). Organization-scope verdicts see
+    the duties of every system.
+
 Combination
     An entry excluded in the Statement of Applicability is ``not_applicable`` with the
     justification as its reason. Otherwise it is ``satisfied`` only when every part is; else the
@@ -351,8 +358,20 @@ def _requirement_text(requirement: str) -> str:
 
 
 def is_duty(record: EvidenceRecord) -> bool:
-    """Whether a record is a duty with a deadline (see "Duties with a deadline")."""
-    return bool(record.details.get("deadline")) or bool(record.details.get("closes"))
+    """Whether a record is a duty with a deadline, or closes or amends one (see "Duties with a
+    deadline")."""
+    details = record.details
+    return bool(details.get("deadline") or details.get("closes") or details.get("amends"))
+
+
+def moved_deadlines(records: Iterable[EvidenceRecord]) -> dict[str, str]:
+    """Duty id -> the deadline its latest amendment (``amends`` with ``due``) set."""
+    moved: dict[str, str] = {}
+    for record in sorted(records, key=_order):
+        amended = record.details.get("amends")
+        if isinstance(amended, str) and record.details.get("due"):
+            moved[amended] = str(record.details["due"])[:10]
+    return moved
 
 
 def duty_states(
@@ -366,14 +385,16 @@ def duty_states(
         target = record.details.get("closes")
         if isinstance(target, str):
             closing.setdefault(target, str(record.details.get("closed_on") or "")[:10])
+    moved = moved_deadlines(duties)
     states: list[tuple[EvidenceRecord, str, str | None]] = []
     for record in duties:
-        if record.details.get("closes"):
+        if record.details.get("closes") or record.details.get("amends"):
             continue
         closed_on = record.details.get("closed_on") or closing.get(record.id)
+        deadline = moved.get(record.id) or str(record.details["deadline"])[:10]
         if closed_on:
             states.append((record, "closed", str(closed_on)[:10]))
-        elif now.date().isoformat() > str(record.details["deadline"])[:10]:
+        elif now.date().isoformat() > deadline:
             states.append((record, "overdue", None))
         else:
             states.append((record, "open", None))
@@ -384,23 +405,30 @@ def _duty_verdict(
     kind: str, records: Sequence[EvidenceRecord], *, now: datetime
 ) -> tuple[str, list[str], str | None]:
     states = duty_states(records, now=now)
+    moved = moved_deadlines(records)
+
+    def deadline(record: EvidenceRecord) -> str:
+        return moved.get(record.id) or str(record.details["deadline"])[:10]
 
     def who(record: EvidenceRecord) -> str:
         return f"{record_label(record)} of {record.system or 'the organization'}"
 
+    def done(record: EvidenceRecord) -> str:
+        # what discharges the duty, as the record says (an incident is reported, an NC closed)
+        return str(record.details.get("discharged_by_word") or "reported")
+
     overdue = [r for r, state, _ in states if state == "overdue"]
     if overdue:
         reasons = [
-            f"{who(r)} is not reported and its deadline {r.details['deadline']} has passed"
-            for r in overdue
+            f"{who(r)} is not {done(r)} and its deadline {deadline(r)} has passed" for r in overdue
         ]
         return FAILING, reasons, overdue[-1].id
     closed = [(r, on) for r, state, on in states if state == "closed"]
     still_open = [r for r, state, _ in states if state == "open"]
-    reasons = [f"{who(r)} is open, due by {r.details['deadline']}" for r in still_open]
+    reasons = [f"{who(r)} is open, due by {deadline(r)}" for r in still_open]
     reasons += [
-        f"{who(r)} reported on {on} (deadline {r.details['deadline']}"
-        + (", late)" if on > str(r.details["deadline"]) else ")")
+        f"{who(r)} {done(r)} on {on} (deadline {deadline(r)}"
+        + (", late)" if on > str(deadline(r)) else ")")
         for r, on in closed
     ]
     if closed:
@@ -409,7 +437,7 @@ def _duty_verdict(
 
 
 def _kind_verdict(
-    kind: str, scope: Scope, *, now: datetime, fresh: int
+    kind: str, scope: Scope, *, now: datetime, fresh: int, holding: Sequence[str] = ()
 ) -> tuple[str, list[str], str | None]:
     """(status, reasons, evidence id) of one evidence kind: its latest current record decides
     (duties: every one counts, see "Duties with a deadline").
@@ -433,7 +461,7 @@ def _kind_verdict(
                 return MISSING, list(describe_record(record)), record.id
             if record.outcome == "fail":
                 return FAILING, list(describe_record(record)), record.id
-            missing = lacking(record)
+            missing = lacking(record) + [h for h in holding if not holds(record.details, h)]
             if missing:
                 needs = "; ".join(_requirement_text(m) for m in missing)
                 return (
@@ -480,12 +508,19 @@ def _best_of(results: Sequence[PathResult], *, missing_text: str) -> PathResult:
 
 
 def evidence_part(
-    kinds: Sequence[str], scope: Scope, *, now: datetime, fresh: int
+    kinds: Sequence[str],
+    scope: Scope,
+    *,
+    now: datetime,
+    fresh: int,
+    holding: Sequence[str] = (),
 ) -> PathResult:
-    """A current passing record of any one of ``kinds``."""
+    """A current passing record of any one of ``kinds`` (holding ``holding`` too)."""
     results = []
     for kind in kinds:
-        status, reasons, record_id = _kind_verdict(kind, scope, now=now, fresh=fresh)
+        status, reasons, record_id = _kind_verdict(
+            kind, scope, now=now, fresh=fresh, holding=holding
+        )
         results.append(
             PathResult(
                 status,

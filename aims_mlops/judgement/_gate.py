@@ -26,6 +26,7 @@ import getpass
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import AimsError
@@ -316,6 +317,7 @@ def run_gate(
     approver: str | None = None,
     trigger: str = "aims gate",
     store: EvidenceStore | None = None,
+    as_of: str | datetime | None = None,
 ) -> GateRun:
     """Assess ``system`` (at ``model_version``, default: the alias holder) and evaluate the gate.
 
@@ -323,15 +325,22 @@ def run_gate(
     the version; either way record a ``deployment`` record (``promoted`` or ``blocked``).
     ``record`` without ``promote``: record the gate outcome for an alias someone else moved
     (``observed``; the webhook receiver does this). Raises :class:`GateError` when there is no
-    model version to promote.
+    model version to promote. ``as_of`` re-performs the gate at a past moment (see
+    :func:`judge`); nothing is promoted or recorded then.
     """
     from aims_mlops.capture import CaptureContext, emit
     from aims_mlops.config import config_digest
     from aims_mlops.judgement._judge import judge
 
     judgement = judge(
-        config=config, systems=[system], model_versions={system: model_version}, store=store
+        config=config,
+        systems=[system],
+        model_versions={system: model_version},
+        store=store,
+        as_of=as_of,
     )
+    if as_of is not None:
+        promote, record = False, False
     system_config = judgement.config.system(system)
     target_alias = alias or system_config.mlflow.alias
     registered = system_config.mlflow.registered_model

@@ -54,6 +54,18 @@ class Judgement:
         from aims_mlops.judgement._integrity import integrity_summary
 
         return integrity_summary(self.trust, self.integrity_findings, system=system)
+    #: the moment re-performed (``--as-of``), ISO 8601; None: judged now
+    as_of: str | None = None
+    #: what re-performance had to approximate (the registry keeps no alias history)
+    approximations: tuple[str, ...] = ()
+
+    @property
+    def evidence_digest(self) -> str:
+        """SHA-256 over the configuration digest and the sorted content hashes of every record
+        this judgement considered: equal digests, equal inputs."""
+        from aims_mlops.engine import evidence_digest
+
+        return evidence_digest(self.assessment.config_digest, self.records)
 
 
 def judge(
@@ -66,6 +78,7 @@ def judge(
     full_history: bool = False,
     lookback_runs: int | None = None,
     trust: TrustPolicy | None = None,
+    as_of: str | datetime | None = None,
 ) -> Judgement:
     """Load config, catalog and the evidence of the named (default: all in-scope) systems, and
     assess them. ``model_versions`` pins a system to a registered model version (default: the
@@ -78,10 +91,15 @@ def judge(
 
     Every record read is checked (:func:`aims_mlops.judgement._integrity.screen`) against
     ``trust`` (default: aims.yaml ``trust:``): a record that fails is no evidence but an
-    integrity finding, and every entry it speaks to is failing."""
+    integrity finding, and every entry it speaks to is failing.
+
+    ``as_of`` re-performs the verdict at a past moment (a bare date: the end of that day, UTC):
+    only records collected by then count, every run is read, and each registered model is
+    judged at the version registered last by then (MLflow keeps no alias history; the
+    judgement's ``approximations`` say so)."""
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import AimsConfig, default_config_path, load_config
-    from aims_mlops.engine import assess
+    from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
     from aims_mlops.judgement._integrity import screen, trust_policy
 
     if isinstance(config, AimsConfig):
@@ -105,9 +123,21 @@ def judge(
             "version": pinned.get(system_id),
             "experiment": binding.experiment,
         }
+    moment = parse_as_of(as_of) if as_of is not None else None
+    approximations: list[str] = []
+    without: set[str] = set()
+    if moment is not None:
+        from aims_mlops.judgement._reperform import pins_as_of
+
+        without, approximations = pins_as_of(evidence_store, bindings, moment)
+        for system_id in without:
+            bindings[system_id] = {"registered_model": None, "experiment": None}
+        full_history, now = True, moment
     resolved = evidence_store.current_models(bindings)  # also carries the runs it fetched
     _check_pinned(bindings, resolved)
     current.update(resolved)
+    for system_id in without:
+        current[system_id] = None
     catalog = load_catalog()
     policy = trust if trust is not None else trust_policy(cfg, path)
     reads: list[ReadResult] = []
@@ -135,6 +165,8 @@ def judge(
         run_ids.update({k: v for k, v in read.run_ids.items() if k not in run_ids})
         read_findings.extend(read.findings)
         problems.extend(read.problems)
+    if moment is not None:
+        records = list(records_as_of(records, moment))
     records, findings = screen(
         records,
         policy=policy,
@@ -163,6 +195,8 @@ def judge(
         trust=policy,
         integrity_findings=tuple(findings),
         read_problems=tuple(dict.fromkeys(problems)),
+        as_of=iso_moment(moment) if moment is not None else None,
+        approximations=tuple(approximations),
     )
 
 
@@ -213,18 +247,35 @@ def _same_version(found: str | None, wanted: str) -> bool:
     return a == b or (a.isdigit() and b.isdigit() and int(a) == int(b))
 
 
+def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
+    """``summary_dict`` of one system plus what an auditor compares: the evidence digest, the
+    number of records considered, what the evidence is worth (signed or not, the findings) and,
+    when re-performed, the moment and the approximations."""
+    from aims_mlops.engine import summary_dict
+
+    data = summary_dict(judgement.assessment.systems[system])
+    data["evaluated_at"] = judgement.assessment.evaluated_at
+    data["config_digest"] = judgement.assessment.config_digest
+    data["evidence_digest"] = judgement.evidence_digest
+    data["records_considered"] = len(judgement.records)
+    data["as_of"] = judgement.as_of
+    data["approximations"] = list(judgement.approximations)
+    data["integrity"] = judgement.integrity(system)
+    return data
+
+
 def summary(
     system: str,
     model_version: str | None = None,
     *,
     config: str | os.PathLike[str] | None = None,
+    as_of: str | datetime | None = None,
 ) -> dict[str, Any]:
     """Where ``system`` stands: the same object ``aims summary --format json`` prints."""
-    from aims_mlops.engine import summary_dict
-
-    result = judge(config=config, systems=[system], model_versions={system: model_version})
-    data = summary_dict(result.assessment.systems[system])
-    return {**data, "integrity": result.integrity(system)}
+    result = judge(
+        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+    )
+    return summary_json(result, system)
 
 
 def status(*, config: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:

@@ -255,6 +255,10 @@ class EvidenceStore:
         )
         return model
 
+    def model_versions(self, registered_model: str) -> list[tuple[str, str | None]]:
+        """``(version, registered_at)`` of every version of ``registered_model``, oldest first."""
+        return self._registry.versions(registered_model)
+
     def current_models(self, bindings: Mapping[str, Mapping[str, Any]]) -> CurrentModels:
         """:meth:`current_model` for many systems at once: ``bindings`` maps a system to the
         keyword arguments of :meth:`current_model`. The result maps each system to its model

@@ -628,6 +628,23 @@ class Dashboard:
         self.gaps.value = title + html_table(
             ["entry", "status", "owner", "how to close", ""], rows, empty="no gaps: all satisfied"
         )
+        ncs = [
+            [
+                code(str(nc["short_id"])),
+                esc(str(nc["control"] or "the AIMS")),
+                esc(str(nc["source"])),
+                esc(str(nc["state"])) + (" <b>(overdue)</b>" if nc["overdue"] else ""),
+                esc(str(nc["owner"] or "")),
+                esc(str(nc["due"])),
+            ]
+            for nc in self.model.nonconformities
+        ]
+        heading = f"<p><b>{len(ncs)} open nonconformities</b> (the register)</p>"
+        self.gaps.value += heading + html_table(
+            ["nonconformity", "entry", "raised by", "state", "owner", "due"],
+            ncs,
+            empty="no open nonconformity",
+        )
 
     # -- attestation -------------------------------------------------------------------------
     def _render_attest(self) -> None:

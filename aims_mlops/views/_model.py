@@ -322,6 +322,9 @@ class DashboardModel:
     eu_ai_act: str = ""
     #: the latest GenAI evaluation of the system, if it has one
     genai: EvidenceRecord | None = None
+    #: the nonconformities of the system and the organization not yet closed (the register's
+    #: rows: id, control, source, state, owner, due, overdue)
+    nonconformities: tuple[Mapping[str, Any], ...] = ()
     _by_kind: dict[str | None, tuple[EvidenceRecord, ...]] = field(default_factory=dict)
     _by_id: dict[str, EvidenceRecord] | None = None
 
@@ -460,11 +463,19 @@ def dashboard_model(
         if entry.rule.attestation is not None and entry.id in applicable
     )
     from aims_mlops.eu_ai_act import system_line
+    from aims_mlops.evidence import parse_timestamp
+    from aims_mlops.reports._register import CLOSED, register_rows
 
     genai = next((r for r in mine if r.kind == "genai_evaluation"), None)
+    open_ncs = tuple(
+        row
+        for row in register_rows(mine, now=parse_timestamp(assessment.evaluated_at))
+        if row["state"] != CLOSED
+    )
     return DashboardModel(
         eu_ai_act=system_line(catalog, sa, config.system(system)),
         genai=genai,
+        nonconformities=open_ncs,
         assessment=sa,
         evaluated_at=assessment.evaluated_at,
         appetite=appetite,

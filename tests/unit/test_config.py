@@ -84,7 +84,7 @@ SYSTEM_KEYS = (
 )
 TOP_KEYS = (
     "version, organization, risk_criteria, store, capture, trust, systems, risks, "
-    "impact_assessments, risk_reviews, soa"
+    "impact_assessments, risk_reviews, soa, audit_programme, management_review, approvers"
 )
 
 
