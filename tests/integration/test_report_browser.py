@@ -203,6 +203,7 @@ def test_report_command_writes_the_report_and_records_a_system_card(
     before = judge(config=config).assessment.systems[SYSTEM]
     assert before.control("A.6.2.7").status == "missing"
     out = tmp_path / "out" / "report.html"
+    out.parent.mkdir()  # an output folder must exist: the CLI never creates one silently
     result = CliRunner().invoke(
         cli_group, ["report", SYSTEM, "--config", str(config), "--format", "html", "-o", str(out)]
     )
