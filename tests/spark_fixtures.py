@@ -5,9 +5,7 @@ stopped at the end of the module; PySpark keeps its JVM for the process, so only
 module pays the JVM's start. Tests using it skip when pyspark or Java is missing, unless ``$CI``
 is set (CI installs both: ``scripts/setup.sh test`` and ``scripts/java.sh``).
 
-Import the fixture from a test module::
-
-    from tests.spark_fixtures import spark  # noqa: F401 - fixture, used by name
+``tests/conftest.py`` imports the fixture; a test asks for ``spark`` by name.
 """
 
 from __future__ import annotations
@@ -23,6 +21,13 @@ import pytest
 SKIP_NO_PYSPARK = 'pyspark is not installed (pip install "aims-mlops[spark]"); CI never skips'
 SKIP_NO_JAVA = "no java on PATH (run scripts/java.sh); CI never skips"
 ERROR_NO_SPARK_IN_CI = "CI is set but {what} is missing: scripts/test.sh installs it"
+
+#: pyspark 4.3 warns on each pandas conversion that it does not "fully support" pandas 3: a Spark
+#: test module adds these marks (``pytestmark = [pytest.mark.slow, *QUIET_PYSPARK]``).
+QUIET_PYSPARK = (
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+)
 
 #: The session's settings: small, quiet, and deterministic enough for tests.
 SPARK_CONF: dict[str, str] = {

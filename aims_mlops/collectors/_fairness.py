@@ -273,8 +273,24 @@ def group_table(
 
     # cell: 0 = TN, 1 = FP, 2 = FN, 3 = TP
     cells = np.bincount(codes * 4 + (2 * t + p), minlength=4 * n_groups).reshape(n_groups, 4)
+    names = [name for name, _ in columns]
+    levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
+    if len(levels) == 1:
+        index = pd.Index(levels[0], name=names[0])
+    else:
+        index = pd.MultiIndex.from_arrays(levels, names=names)
+    return table_from_cells(cells, index)
+
+
+def table_from_cells(cells: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The :func:`group_table` of per-group confusion cells (columns TN, FP, FN, TP; one row
+    per group of ``index``): the one place the rates are computed, for every engine."""
+    import numpy as np
+    import pandas as pd
+
     tn, fp, fn, tp = (cells[:, i] for i in range(4))
     count = cells.sum(axis=1)
+    n = int(count.sum())
     positives = tp + fn
     negatives = tn + fp
 
@@ -300,12 +316,6 @@ def group_table(
         "false_negatives": fn,
         "true_negatives": tn,
     }
-    names = [name for name, _ in columns]
-    levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
-    if len(levels) == 1:
-        index = pd.Index(levels[0], name=names[0])
-    else:
-        index = pd.MultiIndex.from_arrays(levels, names=names)
     return pd.DataFrame(data, index=index, columns=list(TABLE_COLUMNS))
 
 
@@ -400,6 +410,23 @@ def fairness_record(
     Details hold aggregate statistics only: the 200 largest groups' counts and rates, never rows.
     """
     table = group_table(y_true, y_pred, sensitive_features, pos_label=pos_label)
+    return fairness_record_from_table(
+        table, system=system, thresholds=thresholds, subject=subject,
+        config_digest=config_digest, pos_label=pos_label,
+    )  # fmt: skip
+
+
+def fairness_record_from_table(
+    table: pd.DataFrame,
+    *,
+    system: str | None,
+    thresholds: Mapping[str, Mapping[str, float]],
+    subject: Subject | None = None,
+    config_digest: str | None = None,
+    pos_label: Any = 1,
+) -> FairnessResult:
+    """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
+    one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``."""
     names = list(table.index.names)
     values = disparities(table)
     warnings: list[str] = []

@@ -225,6 +225,11 @@ def _spark_tag_and_text(field: Any) -> tuple[str, Any]:
 
 def spark_row_set_digest(df: Any) -> str:
     """The ``aims-rowset-v1`` digest of a Spark DataFrame, computed in one aggregation."""
+    return spark_row_set_digest_and_count(df)[0]
+
+
+def spark_row_set_digest_and_count(df: Any) -> tuple[str, int]:
+    """The ``aims-rowset-v1`` digest of a Spark DataFrame and its row count (one Spark job)."""
     from pyspark.sql import functions as F
 
     tags: list[str] = []
@@ -250,7 +255,12 @@ def spark_row_set_digest(df: Any) -> str:
         limb = result[1 + k]
         total += (int(limb) if limb is not None else 0) << (64 * (_LIMBS - 1 - k))
     columns = [[field.name, tag] for field, tag in zip(df.schema.fields, tags, strict=True)]
-    return _finish(columns, rows, total)
+    return _finish(columns, rows, total), rows
 
 
-__all__ = ["CONSTRUCTION", "pandas_row_set_digest", "spark_row_set_digest"]
+__all__ = [
+    "CONSTRUCTION",
+    "pandas_row_set_digest",
+    "spark_row_set_digest",
+    "spark_row_set_digest_and_count",
+]

@@ -1,0 +1,231 @@
+"""The collectors on a local Spark session give the evidence the pandas path gives (slow).
+
+One ``local[2]`` session for the module (the ``spark`` fixture of ``tests/spark_fixtures.py``),
+frames of a few thousand
+rows of the real Adult data, each compared with the equal pandas frame.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aims_mlops._errors import DataError
+from aims_mlops.collectors._data_quality import data_quality_record
+from aims_mlops.collectors._fairness import (
+    ERROR_MISSING_GROUP_VALUES,
+    ERROR_MISSING_LABELS,
+    ERROR_NOT_BINARY,
+    fairness_record,
+)
+from aims_mlops.collectors._fairness_frame import frame_fairness_record
+from aims_mlops.collectors._spark import ERROR_UNKNOWN_COLUMN, is_spark_frame
+from aims_mlops.datasets import ERROR_ORDERED_SPARK, dataset_digest, load_adult
+from tests.spark_fixtures import QUIET_PYSPARK
+
+pytestmark = [pytest.mark.slow, *QUIET_PYSPARK]
+
+ROWS = 3_000
+TOLERANCE = 1e-9
+SENSITIVE = ["sex", "race"]
+COLUMNS = ["age", "workclass", "education_num", "sex", "race", "hours_per_week", "label"]
+EXPECTATIONS = [
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "workclass"}},
+    {"type": "expect_column_values_to_be_between",
+     "kwargs": {"column": "age", "min_value": 18, "max_value": 80}},
+    {"type": "expect_column_values_to_be_in_set",
+     "kwargs": {"column": "sex", "value_set": ["Female", "Male"]}},
+    {"type": "expect_column_mean_to_be_between",
+     "kwargs": {"column": "hours_per_week", "min_value": 30, "max_value": 50}},
+    {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1000}},
+    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "age"}},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def adult() -> pd.DataFrame:
+    """A few thousand Adult rows and a rule-based prediction (0/1)."""
+    frame = load_adult("train").loc[: ROWS - 1, COLUMNS].reset_index(drop=True)
+    frame["prediction"] = ((frame["education_num"] >= 13) | (frame["age"] > 55)).astype("int64")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def adult_spark(spark: Any, adult: pd.DataFrame) -> Any:
+    return spark.createDataFrame(adult)
+
+
+# -- the digest --------------------------------------------------------------------------------
+def test_spark_frames_are_recognised_without_pyspark_types(adult_spark: Any) -> None:
+    assert is_spark_frame(adult_spark)
+    assert not is_spark_frame(adult_spark.toPandas())
+    assert not is_spark_frame(None)
+
+
+def test_digest_ignores_order_and_partitioning(adult_spark: Any) -> None:
+    digest = dataset_digest(adult_spark)
+    assert len(digest) == 64
+    shuffled = adult_spark.orderBy("hours_per_week", "age").repartition(3)
+    assert dataset_digest(shuffled) == digest
+    assert dataset_digest(adult_spark.coalesce(1)) == digest
+
+
+def test_digest_changes_with_one_value_a_duplicate_or_a_name(
+    spark: Any, adult: pd.DataFrame
+) -> None:
+    digest = dataset_digest(spark.createDataFrame(adult))
+    changed = adult.copy()
+    changed.loc[1234, "hours_per_week"] += 1
+    assert dataset_digest(spark.createDataFrame(changed)) != digest
+    doubled = pd.concat([adult, adult.iloc[[7]]], ignore_index=True)
+    assert dataset_digest(spark.createDataFrame(doubled)) != digest
+    renamed = adult.rename(columns={"age": "age_years"})
+    assert dataset_digest(spark.createDataFrame(renamed)) != digest
+
+
+def test_digest_equals_the_pandas_row_set_digest(adult: pd.DataFrame, adult_spark: Any) -> None:
+    digest = dataset_digest(adult_spark)
+    assert dataset_digest(adult, order_independent=True) == digest
+    reordered = adult.sample(frac=1.0, random_state=7)
+    assert dataset_digest(reordered, order_independent=True) == digest
+    # the default pandas digest is lineage's, row-ordered one: a different construction
+    assert dataset_digest(adult) != digest
+    assert dataset_digest(reordered) != dataset_digest(adult)
+
+
+def test_digest_of_every_scalar_type_matches_across_engines(spark: Any) -> None:
+    import datetime as dt
+
+    frame = pd.DataFrame(
+        {
+            "i": [1, -2, 3, 2**62],
+            "f": [0.1, -0.0, float("inf"), float("nan")],
+            "s": ["a", "é😀", "", None],
+            "b": [True, False, True, True],
+            "t": pd.to_datetime(
+                ["2024-01-01 10:00:00.123456", "1969-12-31 23:59:59.5", "2030-06-01", None],
+                format="ISO8601",
+            ),
+            "d": [dt.date(2024, 2, 29), dt.date(1900, 1, 1), None, dt.date(2000, 1, 1)],
+        }
+    )
+    assert dataset_digest(spark.createDataFrame(frame)) == dataset_digest(
+        frame, order_independent=True
+    )
+
+
+def test_an_ordered_spark_digest_is_refused(adult_spark: Any) -> None:
+    with pytest.raises(DataError) as caught:
+        dataset_digest(adult_spark, order_independent=False)
+    assert str(caught.value) == ERROR_ORDERED_SPARK
+
+
+# -- data quality ------------------------------------------------------------------------------
+def _checks_without_exceptions(record: Any) -> list[dict[str, Any]]:
+    return list(record.details["checks"])
+
+
+def test_check_data_on_spark_gives_the_pandas_evidence(
+    adult: pd.DataFrame, adult_spark: Any
+) -> None:
+    on_pandas = data_quality_record(adult, EXPECTATIONS, name="adult", system="s")
+    on_spark = data_quality_record(adult_spark, EXPECTATIONS, name="adult", system="s")
+    assert on_spark.outcome == on_pandas.outcome == "fail"
+    assert on_spark.metrics == on_pandas.metrics
+    assert _checks_without_exceptions(on_spark) == _checks_without_exceptions(on_pandas)
+    assert on_spark.subject.dataset_digests == (dataset_digest(adult_spark),)
+    assert on_spark.details["dataset_digest"] == dataset_digest(adult, order_independent=True)
+    on_spark.verify()
+
+
+def test_spark_check_data_keeps_values_out_unless_asked(adult_spark: Any) -> None:
+    plain = data_quality_record(adult_spark, EXPECTATIONS, name="adult", system="s")
+    assert not any("values" in check for check in plain.details["checks"])
+    revealing = data_quality_record(
+        adult_spark, EXPECTATIONS, name="adult", system="s", include_values=True
+    )
+    assert any("values" in check for check in revealing.details["checks"])
+
+
+# -- fairness ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("sensitive", [["sex"], ["race"], ["sex", "race"]])
+def test_fairness_on_spark_equals_pandas_and_fairlearn(
+    adult: pd.DataFrame, adult_spark: Any, sensitive: list[str]
+) -> None:
+    from fairlearn import metrics as flm
+
+    limits = {"demographic_parity_difference": {"max": 0.1}}
+    on_spark = frame_fairness_record(
+        adult_spark, y_true="label", y_pred="prediction", sensitive_features=sensitive,
+        system="s", thresholds=limits,
+    )  # fmt: skip
+    on_pandas = frame_fairness_record(
+        adult, y_true="label", y_pred="prediction", sensitive_features=sensitive,
+        system="s", thresholds=limits,
+    )  # fmt: skip
+    arrays = fairness_record(
+        adult["label"], adult["prediction"], adult[sensitive], system="s", thresholds=limits
+    )
+    assert on_spark.record.outcome == on_pandas.record.outcome == arrays.record.outcome
+    assert on_spark.record.details["checks"] == on_pandas.record.details["checks"]
+    assert on_spark.record.details["group_table"] == on_pandas.record.details["group_table"]
+    assert set(on_spark.record.metrics) == set(on_pandas.record.metrics)
+    for name, value in on_pandas.record.metrics.items():
+        assert on_spark.record.metrics[name] == pytest.approx(value, abs=TOLERANCE), name
+    pd.testing.assert_frame_equal(
+        on_spark.table.reset_index(drop=True), on_pandas.table.reset_index(drop=True)
+    )
+
+    collected = adult_spark.toPandas()  # fairlearn on the rows Spark holds
+    features = collected[sensitive]
+    for name in ("demographic_parity_difference", "equalized_odds_difference",
+                 "demographic_parity_ratio", "equal_opportunity_difference"):  # fmt: skip
+        expected = float(
+            getattr(flm, name)(
+                collected["label"], collected["prediction"], sensitive_features=features
+            )
+        )
+        assert on_spark.record.metrics[name] == pytest.approx(expected, abs=TOLERANCE), name
+
+
+def test_spark_fairness_refuses_what_pandas_refuses(spark: Any, adult: pd.DataFrame) -> None:
+    def spark_error(frame: pd.DataFrame, **columns: Any) -> str:
+        with pytest.raises(DataError) as caught:
+            frame_fairness_record(
+                spark.createDataFrame(frame), system="s", thresholds={},
+                **{"y_true": "label", "y_pred": "prediction", "sensitive_features": ["sex"],
+                   **columns},
+            )  # fmt: skip
+        return str(caught.value)
+
+    scores = adult.assign(prediction=np.linspace(0, 1, len(adult)))
+    assert spark_error(scores).startswith(ERROR_NOT_BINARY.split("{")[0])
+    missing = adult.astype({"sex": object}).copy()
+    missing.loc[[3, 4], "sex"] = None
+    assert spark_error(missing) == ERROR_MISSING_GROUP_VALUES.format(name="sex", count=2)
+    unlabeled = adult.astype({"label": "float64"}).copy()
+    unlabeled.loc[5, "label"] = np.nan
+    assert spark_error(unlabeled) == ERROR_MISSING_LABELS.format(which="y_true", count=1)
+    columns = ", ".join(adult.columns)
+    assert spark_error(adult, y_pred="nope") == ERROR_UNKNOWN_COLUMN.format(
+        column="nope", columns=columns
+    )
+
+
+def test_public_assess_fairness_takes_both_forms(
+    isolated_mlflow: str, adult: pd.DataFrame, adult_spark: Any
+) -> None:
+    import aims_mlops
+
+    aims_mlops.init(system="adult-income", tracking_uri=isolated_mlflow, autolog=False)
+    on_spark = aims_mlops.assess_fairness(
+        adult_spark, y_true="label", y_pred="prediction", sensitive_features=["sex"]
+    )
+    positional = aims_mlops.assess_fairness(adult["label"], adult["prediction"], adult["sex"])
+    assert on_spark.kind == positional.kind == "fairness"
+    assert on_spark.metrics == pytest.approx(positional.metrics, abs=TOLERANCE)
+    assert all(math.isfinite(v) for v in on_spark.metrics.values())
