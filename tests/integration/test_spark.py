@@ -25,6 +25,11 @@ from aims_mlops.collectors._fairness import (
 from aims_mlops.collectors._fairness_frame import frame_fairness_record
 from aims_mlops.collectors._spark import ERROR_UNKNOWN_COLUMN, is_spark_frame
 from aims_mlops.datasets import ERROR_ORDERED_SPARK, dataset_digest, load_adult
+from tests.integration.test_lineage import (  # noqa: F401 - autolog is a fixture
+    autolog,
+    by_kind,
+    evidence_on_run,
+)
 from tests.spark_fixtures import QUIET_PYSPARK
 
 pytestmark = [pytest.mark.slow, *QUIET_PYSPARK]
@@ -330,3 +335,33 @@ def test_public_monitor_on_spark(
     assert record.outcome == "fail"
     assert record.metrics["current_rows"] == ROWS
     assert any(check["feature"] == "age" for check in record.details["checks"])
+
+
+# -- lineage -----------------------------------------------------------------------------------
+@pytest.mark.usefixtures("autolog")
+def test_lineage_records_spark_datasets_with_their_row_set_digest(
+    adult_spark: Any, tmp_path: Any
+) -> None:
+    """``mlflow.data.from_spark`` datasets get the full-content digest (MLflow's own digest of
+    a Spark dataset hashes its query plan, not its rows) and, for Delta, the table version."""
+    import mlflow
+
+    mlflow.set_experiment("income-spark")
+    plain = mlflow.data.from_spark(adult_spark, path=str(tmp_path / "adult.parquet"), name="adult")
+    # a Delta table's layout (a _delta_log folder): MLflow then records a Delta source, whose
+    # version is the one given (delta-spark would be needed to read the latest one)
+    table = tmp_path / "adult_delta"
+    (table / "_delta_log").mkdir(parents=True)
+    delta = mlflow.data.from_spark(adult_spark, path=str(table), version=3, name="adult_delta")
+    with mlflow.start_run() as run:
+        mlflow.log_input(plain, context="training")
+        mlflow.log_input(delta, context="evaluation")
+    record = by_kind(evidence_on_run(run.info.run_id))["lineage.datasets"]
+    entries = {entry["name"]: entry for entry in record.details["datasets"]}
+    assert entries["adult"]["sha256"] == dataset_digest(adult_spark)
+    assert entries["adult_delta"]["sha256"] == dataset_digest(adult_spark)
+    assert entries["adult"]["delta_version"] is None
+    assert entries["adult_delta"]["source_type"] == "delta_table"
+    assert entries["adult_delta"]["delta_version"] == 3
+    assert dataset_digest(adult_spark) in record.subject.dataset_digests
+    assert record.metrics["datasets_full_content_hashed"] == 2
