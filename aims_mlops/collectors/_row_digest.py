@@ -14,9 +14,10 @@ Construction ``aims-rowset-v1`` (the same on pandas and on Spark, where it runs 
    (an instant); the decimal's string; lower-case hex. The length prefix makes the
    serialization unambiguous: no two different rows of one schema serialize alike.
 3. Each row's serialization (UTF-8) is hashed with SHA-256, the 256-bit values are **added
-   modulo 2^256** (on Spark: four 64-bit limbs summed as decimals in one aggregation, the carries
-   folded on the driver). A sum does not depend on row order or partitioning, and unlike XOR it
-   counts duplicates: a repeated row changes the digest.
+   modulo 2^256** (on Spark: eleven 24-bit limbs summed as 64-bit integers in one aggregation,
+   exact up to 2^39 rows, the carries folded on the driver). A sum does not depend on row
+   order or partitioning, and unlike XOR it counts duplicates: a repeated row changes the
+   digest.
 4. The digest is SHA-256 of the canonical JSON ``{"construction", "columns": [[name, tag], ...],
    "rows": n, "sum": <64 hex digits>}``: column names, their types and the row count are bound
    too.
@@ -52,7 +53,9 @@ if TYPE_CHECKING:
 
 CONSTRUCTION = "aims-rowset-v1"
 _MODULUS = 1 << 256
-_LIMBS = 4  # 64-bit limbs of a row hash, summed separately on Spark
+# The hex digits of a row hash as (start, width) limbs of 24 bits (the last of 16), each summed
+# as a 64-bit integer on Spark: exact up to 2^39 rows (Spark's ANSI mode refuses an overflow).
+_LIMBS = tuple((start, min(6, 64 - start)) for start in range(0, 64, 6))
 _HEX = re.compile(r"(-?)0x([01])\.([0-9a-f]+)p([+-]\d+)")
 
 ERROR_NOT_A_FRAME = (
@@ -244,16 +247,16 @@ def spark_row_set_digest_and_count(df: Any) -> tuple[str, int]:
         fields.append(F.when(missing, F.lit("N")).otherwise(encoded))
     row = F.concat(*fields) if fields else F.lit("")
     hashed = F.sha2(row, 256)
-    limbs = [
-        F.sum(F.conv(F.substring(hashed, 1 + 16 * k, 16), 16, 10).cast("decimal(20,0)"))
-        for k in range(_LIMBS)
-    ]
+    limbs = []
+    for start, width in _LIMBS:
+        limb = F.conv(F.substring(hashed, 1 + start, width), 16, 10).cast("bigint")
+        limbs.append(F.sum(limb))
     result = df.agg(F.count(F.lit(1)), *limbs).collect()[0]
     rows = int(result[0])
     total = 0
-    for k in range(_LIMBS):
+    for k, (start, width) in enumerate(_LIMBS):
         limb = result[1 + k]
-        total += (int(limb) if limb is not None else 0) << (64 * (_LIMBS - 1 - k))
+        total += (int(limb) if limb is not None else 0) << (4 * (64 - start - width))
     columns = [[field.name, tag] for field, tag in zip(df.schema.fields, tags, strict=True)]
     return _finish(columns, rows, total), rows
 
