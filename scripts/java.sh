@@ -33,7 +33,7 @@ if [ -z "$major" ] || [ "$major" -lt 17 ]; then
   echo "java.sh: no java 17 or newer on PATH after installing $PACKAGE" >&2
   exit 1
 fi
-if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import pyspark" 2>/dev/null; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check "pyspark>=4,<5"
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import pyspark, grpc" 2>/dev/null; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "pyspark[connect]>=4,<5"
 fi
 echo "java.sh: java $major at $(readlink -f "$(command -v java)")" >&2

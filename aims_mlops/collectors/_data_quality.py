@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._spark import is_spark_frame
+from aims_mlops.collectors._spark import import_gx_quietly, is_spark_frame
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
     EvidenceRecord,
@@ -114,6 +114,7 @@ _VERBS: tuple[tuple[str, str], ...] = (
 
 # ------------------------------------------------------------------------------------ building
 def _gx_version() -> str:
+    import_gx_quietly()
     import great_expectations as gx
 
     return str(gx.__version__)
@@ -180,6 +181,7 @@ def _build_one(type_name: str, kwargs: Mapping[str, Any], meta: Any = None) -> A
 def build_expectations(specs: Sequence[object]) -> list[Any]:
     """GE expectation objects from expectations, declarative mappings or ``.type``/``.kwargs``
     objects. GE objects are copied (a suite binds the objects it holds)."""
+    import_gx_quietly()
     from great_expectations.expectations.expectation import Expectation
 
     built: list[Any] = []
@@ -221,6 +223,7 @@ _runtime_lock = threading.Lock()
 def _gx_runtime() -> _GxRuntime:
     """The process's ephemeral GE context and whole-dataframe batch definition (built once)."""
     global _runtime
+    import_gx_quietly()
     with _runtime_lock:
         if _runtime is None:
             import great_expectations as gx
