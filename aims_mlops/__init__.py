@@ -33,6 +33,8 @@ _LAZY: dict[str, str] = {
     "status": "aims_mlops.judgement",
     "attest": "aims_mlops.capture",
     "record_incident": "aims_mlops.eu_ai_act",
+    "record_internal_audit": "aims_mlops.reports",
+    "record_management_review": "aims_mlops.reports",
     "autolog": "aims_mlops.capture",
     "check_data": "aims_mlops.capture",
     "assess_fairness": "aims_mlops.capture",

@@ -29,6 +29,8 @@ FEATURES_CATEGORICAL = ("workclass", "marital_status", "occupation", "relationsh
 
 #: The report the demo writes into its folder.
 REPORT_NAME = f"{SYSTEM}-report.html"
+#: The EU AI Act technical documentation (Annex IV) it writes beside it.
+ANNEX_IV_NAME = f"{SYSTEM}-annex-iv.html"
 #: The demo's steps, in order (shown on stderr as ``demo [3/8] ...``).
 STEPS = (
     "setting up {workdir}",
@@ -63,6 +65,7 @@ class DemoResult:
     run_id: str
     model_version: str
     report: Path
+    annex_iv: Path
     summary: dict[str, Any]
 
 
@@ -126,6 +129,23 @@ def _registry_notices_hidden(hidden: bool) -> Iterator[None]:
             yield
     finally:
         stream.flush()
+
+
+@contextlib.contextmanager
+def _library_chatter_hidden(hidden: bool) -> Iterator[None]:
+    """Leave MLflow's advisory UserWarnings (dataset source guesses, schema hints) and pyspark's
+    pandas-version notice out of the demo's screen; ``aims demo -v`` shows them."""
+    if not hidden:
+        yield
+        return
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow(\.|$)")
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        yield
 
 
 def build_model(*, unfair: bool = False) -> Any:
@@ -266,7 +286,7 @@ def run_demo(
     from aims_mlops.config import example_config_text
     from aims_mlops.engine import summary_dict
     from aims_mlops.judgement import judge
-    from aims_mlops.reports import render_html
+    from aims_mlops.reports import annex_iv, render_annex_iv, render_html
 
     workdir = Path(workdir).resolve()
     steps = Progress(enabled=progress and not quiet)
@@ -284,12 +304,13 @@ def run_demo(
             policy.write_text(POLICY_TEXT, encoding="utf-8")
         tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
         os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
-        run_id, version = train_and_capture(
-            tracking_uri=tracking_uri,
-            config_path=config_path,
-            step=steps.step,
-            registry_notices=verbose,
-        )
+        with _library_chatter_hidden(not verbose):
+            run_id, version = train_and_capture(
+                tracking_uri=tracking_uri,
+                config_path=config_path,
+                step=steps.step,
+                registry_notices=verbose,
+            )
         steps.step(STEPS[6])
         for entry in ("A.2.2", "5.2"):
             aims.attest(
@@ -299,6 +320,8 @@ def run_demo(
         judgement = judge(config=config_path, systems=[SYSTEM])
         report = workdir / REPORT_NAME
         write_atomically(report, render_html(judgement, SYSTEM))
+        dossier = workdir / ANNEX_IV_NAME
+        write_atomically(dossier, render_annex_iv(annex_iv(judgement, SYSTEM), "html"))
     finally:
         os.chdir(previous)
     sa = judgement.assessment.systems[SYSTEM]
@@ -309,6 +332,7 @@ def run_demo(
                 appetite=judgement.config.risk_criteria.appetite,
                 workdir=workdir,
                 report=report,
+                dossier=dossier,
                 tracking_uri=tracking_uri,
                 run_id=run_id,
                 model_version=version,
@@ -321,6 +345,7 @@ def run_demo(
         run_id=run_id,
         model_version=version or "",
         report=report,
+        annex_iv=dossier,
         summary=summary_dict(sa),
     )
 
@@ -387,6 +412,7 @@ def closing_text(
     run_id: str,
     model_version: str | None,
     seconds: float | None = None,
+    dossier: Path | None = None,
 ) -> str:
     """The demo's last screen: the summary (score, counts, risks above the appetite, the first
     gaps with their owners), the report it wrote, and what to run next."""
@@ -397,6 +423,7 @@ def closing_text(
         summary_text(sa, appetite=appetite),
         "",
         f"report:  {_shown(report)}  (not recorded as evidence: `aims report` records one)",
+        *([f"annex iv: {_shown(dossier)}  (EU AI Act technical documentation)"] if dossier else []),
         f"store:   {tracking_uri}  (run {run_id[:12]}, model version {model_version or 'none'}"
         f"{took})",
         "next:    " + "\n         ".join(next_commands(workdir)),

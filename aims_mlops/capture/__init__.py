@@ -44,7 +44,9 @@ from aims_mlops.capture._context import (
     signing_key,
 )
 from aims_mlops.capture._emit import (
+    ERROR_RECORD_LOST,
     WARNING_CAPTURE_FAILED,
+    WARNING_RECORD_LOST,
     WARNING_SPOOLED,
     WARNING_STORE_FAILED,
     CaptureTask,
@@ -53,7 +55,9 @@ from aims_mlops.capture._emit import (
     emit,
     emit_many,
     error_record,
+    records_must_be_kept,
 )
+from aims_mlops.evidence._documents import DocumentError
 
 __all__ = [
     "ENV_STRICT",
@@ -62,15 +66,18 @@ __all__ = [
     "ERROR_BLANK",
     "ERROR_NO_METRICS",
     "ERROR_NO_SYSTEM",
+    "ERROR_RECORD_LOST",
     "ERROR_UNKNOWN_CONTROL",
     "WARNING_CAPTURE_FAILED",
     "WARNING_CONFIG_UNUSABLE",
     "WARNING_NOT_MIRRORED",
     "WARNING_NO_EXPERIMENT",
+    "WARNING_RECORD_LOST",
     "WARNING_SPOOLED",
     "WARNING_STORE_FAILED",
     "CaptureContext",
     "CaptureTask",
+    "DocumentError",
     "Session",
     "assess_fairness",
     "attest",
@@ -86,6 +93,7 @@ __all__ = [
     "init",
     "make_store",
     "monitor",
+    "records_must_be_kept",
     "reset_session",
     "resolve_system",
     "signing_key",

@@ -7,7 +7,6 @@ replaces or changes the session, except :func:`init`, which binds it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from aims_mlops.capture._context import (
 )
 from aims_mlops.capture._emit import capture, emit
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.evidence._documents import document_details
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
@@ -229,6 +229,8 @@ def assess_fairness(
     thresholds: Mapping[str, Mapping[str, float]] | None = None,
     run_id: str | None = None,
     pos_label: Any = 1,
+    include_values: bool | None = None,
+    allow_identifiers: bool = False,
 ) -> EvidenceRecord:
     """Measure group fairness and record ``fairness`` evidence, judged against the thresholds.
 
@@ -241,16 +243,22 @@ def assess_fairness(
       y_pred="prediction", sensitive_features=["sex", "race"])`` (default: the system's
       ``sensitive_features``). On Spark the group table is one distributed aggregation.
 
-    Metrics use fairlearn's names and definitions and equal its results.
+    Metrics use fairlearn's names and definitions and equal its results. Group names are
+    stored, so a sensitive feature that looks like an identifier (more than
+    ``capture.max_categories`` distinct values, default 50, or near-unique) is refused unless
+    ``allow_identifiers=True`` or ``include_values=True``.
     """
     from aims_mlops.collectors._fairness import fairness_record, select_sensitive
+    from aims_mlops.collectors._identifiers import max_categories_of
 
     frame_form = isinstance(y_true, str)
     if frame_form and not isinstance(y_pred, str):
         raise AimsError(ERROR_FAIRNESS_FORM)
     if not frame_form and y_true is not None and data is not None:
         raise AimsError(ERROR_FAIRNESS_FORM)
-    context = get_session().context(system=_system(system))
+    context = get_session().context(system=_system(system), include_values=include_values)
+    allow = allow_identifiers or context.include_values
+    max_categories = max_categories_of(context.config)
     run = _active_run_id(run_id)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
@@ -267,6 +275,7 @@ def assess_fairness(
                 sensitive_features=features if features is not None else (configured or []),
                 system=context.system, thresholds=limits, subject=Subject(run_id=run),
                 config_digest=context.config_digest, pos_label=pos_label,
+                allow_identifiers=allow, max_categories=max_categories,
             )  # fmt: skip
         else:
             if hasattr(features, "columns") and configured:
@@ -280,6 +289,8 @@ def assess_fairness(
                 subject=Subject(run_id=run),
                 config_digest=context.config_digest,
                 pos_label=pos_label,
+                allow_identifiers=allow,
+                max_categories=max_categories,
             )
         tables["group_table"] = result.table
         return result.record
@@ -350,12 +361,21 @@ def monitor(
     model_version: str | None = None,
     columns: Sequence[str] | None = None,
     check_quality: bool = True,
+    include_values: bool | None = None,
+    allow_identifiers: bool = False,
 ) -> EvidenceRecord:
     """Check a production batch against the reference data: the system's data-quality
-    expectations plus drift per feature: ``monitoring`` evidence."""
+    expectations plus drift per feature: ``monitoring`` evidence.
+
+    Category names are stored only with ``include_values=True``; otherwise they are hashed
+    labels. A categorical column that looks like an identifier (more than
+    ``capture.max_categories`` distinct values, or near-unique) is refused when named in
+    ``columns`` and skipped otherwise, unless ``allow_identifiers=True`` or ``include_values``.
+    """
+    from aims_mlops.collectors._identifiers import max_categories_of
     from aims_mlops.collectors._monitoring import monitoring_record
 
-    context = get_session().context(system=_system(system))
+    context = get_session().context(system=_system(system), include_values=include_values)
     system_config = context.system_config()
     settings = system_config.monitoring if system_config is not None else None
     limits = (
@@ -394,6 +414,9 @@ def monitor(
             subject=Subject(model_name=model_name, model_version=version),
             config_digest=context.config_digest,
             model_version=version,
+            include_values=context.include_values,
+            allow_identifiers=allow_identifiers or context.include_values,
+            max_categories=max_categories_of(context.config),
         )
 
     return capture(context, "monitoring", produce=produce)
@@ -412,7 +435,9 @@ def attest(
 ) -> EvidenceRecord:
     """Record that a named person vouches for a document serving ``control``.
 
-    A local document is hashed into the record (SHA-256), so a later edit is detectable.
+    A local document must be a readable regular file (:class:`DocumentError` otherwise): it is
+    hashed into the record (SHA-256), so ``aims verify`` detects a later edit or removal. A URL
+    is recorded as not verifiable by hash (``details["document_check"]``).
     Attestations are organization-level (``org=True``) or about one ``system``. With ``config``
     the record goes to that configuration's store under its capture settings; the bound session
     is left as it was.
@@ -435,10 +460,7 @@ def attest(
         context = get_session().context().with_system(system)
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
-    document_path = Path(document)
-    digest = (
-        hashlib.sha256(document_path.read_bytes()).hexdigest() if document_path.is_file() else None
-    )
+    documented = document_details(document)  # a missing or unreadable file: DocumentError
     now = datetime.now(UTC)
     valid_until = (
         (now + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")
@@ -453,8 +475,7 @@ def attest(
         controls=[control],
         details={
             "by": by.strip(),
-            "document": str(document_path.resolve()) if digest else document,
-            "document_sha256": digest,
+            **documented,
             "statement": statement
             or f"{by.strip()} attests to {control}: {catalog.get(control).title}",
             "valid_days": valid_days,

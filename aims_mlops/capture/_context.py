@@ -23,6 +23,7 @@ from aims_mlops.evidence import signing_key_from_env
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
+    from aims_mlops.evidence import SigningKey
     from aims_mlops.store import EvidenceStore
 
 ENV_SYSTEM = "AIMS_SYSTEM"
@@ -44,8 +45,9 @@ def env_strict() -> bool:
     return _truthy(os.environ.get(ENV_STRICT))
 
 
-def signing_key() -> bytes | None:
-    """The key records are signed with (read in one place: the evidence package)."""
+def signing_key() -> SigningKey | None:
+    """The private key records are signed with, from the file ``$AIMS_SIGNING_KEY`` names (read
+    in one place: the evidence package); a clear error when that file is not a key."""
     return signing_key_from_env()
 
 
@@ -92,7 +94,7 @@ class CaptureContext:
     strict: bool = False
     include_values: bool = False
     config: AimsConfig | None = None
-    signing_key: bytes | None = None
+    signing_key: SigningKey | None = None
 
     @classmethod
     def from_config(
@@ -104,7 +106,7 @@ class CaptureContext:
         system: str | None = None,
         strict: bool | None = None,
         include_values: bool | None = None,
-        key: bytes | None = None,
+        key: SigningKey | None = None,
     ) -> CaptureContext:
         """A context of its own for ``config``: its store (unless ``store`` is given), its capture
         settings (``$AIMS_STRICT`` also turns strict on), ``$AIMS_SIGNING_KEY`` unless ``key``."""

@@ -9,13 +9,16 @@ breaks a training run unless the context is strict) and emits what it got. The c
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from aims_mlops._errors import AimsError, AimsWarning, CaptureError
 from aims_mlops.capture._context import CaptureContext
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.store._spool import SpoolError
 
 ERROR_KIND = "error"
 WARNING_CAPTURE_FAILED = (
@@ -30,11 +33,38 @@ WARNING_STORE_FAILED = (
     "aims_mlops: storing {kind} record {record_id} failed ({error}); it was kept in the spool at "
     "{spool} for `aims sync`."
 )
+WARNING_RECORD_LOST = (
+    "aims_mlops: {kind} record {record_id} was NOT recorded: the store refused it ({error}) and "
+    "the spool could not keep it ({spool_error}); the record was {record_json}"
+)
+ERROR_RECORD_LOST = (
+    "{kind} record {record_id} was not recorded: the store refused it ({error}) and the spool "
+    "could not keep it ({spool_error})"
+)
 ERROR_STORE_FAILED = "storing {kind} record {record_id} failed: {error}"
 ERROR_STORE_MANY_FAILED = "storing {count} records on run {run_id} failed: {error}"
 ERROR_CAPTURE_FAILED = "{kind} capture failed: {error}"
 
 _warned_spool_dirs: set[str] = set()
+
+#: Set by :func:`records_must_be_kept`: a record neither stored nor spooled then raises.
+_MUST_KEEP: ContextVar[bool] = ContextVar("aims_mlops_records_must_be_kept", default=False)
+
+
+@contextmanager
+def records_must_be_kept() -> Iterator[None]:
+    """Within this block a record that neither the store nor the spool could take raises
+    :class:`CaptureError` (as in strict mode) instead of only warning. The CLI runs every
+    command in it, so it never says "recorded" about a record that was lost."""
+    token = _MUST_KEEP.set(True)
+    try:
+        yield
+    finally:
+        _MUST_KEEP.reset(token)
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())
 
 
 def _catalog_controls(kind: str) -> tuple[str, ...]:
@@ -73,15 +103,30 @@ def _keep_in_spool(
 ) -> None:
     """The store refused a record for a reason it does not spool itself: keep it locally, warn.
 
-    Only when even the spool cannot take it (a broken store configuration, a read-only disk) is
-    the record lost, and then the warning says so with the record's JSON, never silently.
+    Only when even the spool cannot take it (a full or read-only disk, a missing folder) is the
+    record lost: then :class:`CaptureError` when the context is strict or inside
+    :func:`records_must_be_kept`, else a warning holding the record's JSON, never silently.
     """
     try:
+        if isinstance(error, SpoolError):  # the store was unreachable and spooling failed
+            raise error
         where: object = context.store.spool(
             record, run_id=run_id, artifacts=artifacts, reason=str(error)
         )
     except Exception as spool_error:
-        where = f"nowhere (the spool failed too: {spool_error}); the record was {record.to_json()}"
+        fields = {
+            "kind": record.kind,
+            "record_id": record.id,
+            "error": "unreachable" if spool_error is error else _one_line(error),
+            "spool_error": _one_line(spool_error),
+        }
+        if context.strict or _MUST_KEEP.get():
+            raise CaptureError(ERROR_RECORD_LOST.format(**fields)) from spool_error
+        warnings.warn(
+            AimsWarning(WARNING_RECORD_LOST.format(**fields, record_json=record.to_json())),
+            stacklevel=3,
+        )
+        return
     warnings.warn(
         AimsWarning(
             WARNING_STORE_FAILED.format(

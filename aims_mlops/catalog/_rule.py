@@ -42,7 +42,13 @@ CONFIG_CHECKS: tuple[str, ...] = (
     "soa_decided",
     "monitoring_declared",
     "log_retention_declared",
+    "audit_programme",
 )
+
+#: Where a rule's freshness may come from instead of ``fresh_days``: an interval aims.yaml
+#: declares for the AIMS processes (``audit_programme.interval_days``,
+#: ``management_review.interval_days``).
+INTERVAL_SOURCES: tuple[str, ...] = ("audit_programme", "management_review")
 
 #: Checks the engine derives from its own verdicts (the risk evaluation), not from the text.
 DERIVED_CHECKS: frozenset[str] = frozenset({"risk_treatment"})
@@ -70,6 +76,10 @@ CHECK_REQUIREMENTS: dict[str, str] = {
     ),
     "monitoring_declared": "aims.yaml declares how the system is monitored",
     "log_retention_declared": "aims.yaml declares how long the system's request traces are kept",
+    "audit_programme": (
+        "aims.yaml declares the internal audit programme (interval and scope) and internal "
+        "audits by independent auditors cover its scope within the interval"
+    ),
 }
 
 _CHECK_ACTIONS: dict[str, str] = {
@@ -104,6 +114,11 @@ _CHECK_ACTIONS: dict[str, str] = {
     ),
     "monitoring_declared": "declare systems[].monitoring in aims.yaml",
     "log_retention_declared": "declare systems[].genai.traces.retention_days in aims.yaml",
+    "audit_programme": (
+        "declare audit_programme (interval_days, scope) in aims.yaml and record an internal "
+        'audit of its scope within the interval: `aims record internal-audit --auditor "<name>" '
+        "--scope IDS --report REPORT`"
+    ),
 }
 
 ERROR_BAD_FIELD = "catalog entry {id}: {field} must be {expected}; got {value!r}"
@@ -135,6 +150,8 @@ RULE_FIELDS = (
     "attestation",
     "fresh_days",
     "follows_monitoring_interval",
+    "interval_from",
+    "coverage",
     "how_to_close",
 )
 _SHORTHAND = ("kinds", "derived_from", "config_check", "attestation")
@@ -150,6 +167,7 @@ class RulePart:
     document: str | None = None  # attestation
     entries: tuple[str, ...] = ()  # derived from these catalog entries
     options: tuple[RulePart, ...] = ()  # any_of
+    holding: tuple[str, ...] = ()  # evidence: what the record must hold for this part too
 
     @property
     def json_kind(self) -> str:
@@ -163,7 +181,8 @@ class RulePart:
         if self.kind == "declared":
             return CHECK_REQUIREMENTS[str(self.check)]
         if self.kind == "evidence":
-            return f"a current passing {' or '.join(self.kinds)} record"
+            held = f" holding {', '.join(self.holding)}" if self.holding else ""
+            return f"a current passing {' or '.join(self.kinds)} record{held}"
         if self.kind == "attestation":
             return f"an attestation of {self.document}"
         if self.kind == "derived":
@@ -180,6 +199,8 @@ class RulePart:
         if self.kind == "declared":
             return {self.json_kind: self.check}
         if self.kind == "evidence":
+            if self.holding:
+                return {"evidence": list(self.kinds), "holding": list(self.holding)}
             return {"evidence": list(self.kinds)}
         if self.kind == "attestation":
             return {"attestation": self.document}
@@ -195,6 +216,11 @@ class EvidenceRule:
     parts: tuple[RulePart, ...] = ()
     fresh_days: int = DEFAULT_FRESH_DAYS
     follows_monitoring_interval: bool = False
+    #: an interval aims.yaml declares that replaces ``fresh_days`` (``INTERVAL_SOURCES``)
+    interval_from: str | None = None
+    #: report (and, when the system sets ``monitoring.min_coverage``, enforce) how many of the
+    #: expected monitoring intervals ran
+    coverage: bool = False
     how_to_close: str = ""
     #: the action that closes each part, aligned with ``parts``
     part_actions: tuple[str, ...] = ()
@@ -246,6 +272,8 @@ class EvidenceRule:
             "attestation": self.attestation,
             "fresh_days": self.fresh_days,
             "follows_monitoring_interval": self.follows_monitoring_interval,
+            "interval_from": self.interval_from,
+            "coverage": self.coverage,
             "how_to_close": self.how_to_close,
         }
 
@@ -313,6 +341,10 @@ class _PartParser:
         return RulePart(kind="derived", entries=tuple(value))
 
     def part(self, raw: Any) -> RulePart:
+        if isinstance(raw, Mapping) and set(raw) == {"evidence", "holding"}:
+            base = self.evidence(raw["evidence"])
+            holding = _strings(self.entry_id, "holding", raw["holding"])
+            return RulePart(kind="evidence", kinds=base.kinds, holding=holding)
         if not isinstance(raw, Mapping) or len(raw) != 1:
             raise CatalogError(ERROR_BAD_PART.format(id=self.entry_id, value=raw))
         ((key, value),) = raw.items()
@@ -373,6 +405,12 @@ def parse_rule(entry_id: str, scope: str, raw: Any, kinds: KindRegistry) -> Evid
     follows = raw.get("follows_monitoring_interval", False)
     if not isinstance(follows, bool):
         raise _bad(entry_id, "follows_monitoring_interval", "true or false", follows)
+    interval = raw.get("interval_from")
+    if interval is not None and interval not in INTERVAL_SOURCES:
+        raise _bad(entry_id, "interval_from", f"one of {', '.join(INTERVAL_SOURCES)}", interval)
+    coverage = raw.get("coverage", False)
+    if not isinstance(coverage, bool):
+        raise _bad(entry_id, "coverage", "true or false", coverage)
     rule = EvidenceRule(
         parts=tuple(parts), fresh_days=fresh_days, follows_monitoring_interval=follows
     )
@@ -381,6 +419,8 @@ def parse_rule(entry_id: str, scope: str, raw: Any, kinds: KindRegistry) -> Evid
         parts=rule.parts,
         fresh_days=fresh_days,
         follows_monitoring_interval=follows,
+        interval_from=interval,
+        coverage=coverage,
         how_to_close=how_to_close or how_to_close_text(entry_id, scope, rule, kinds),
         part_actions=tuple(_action(p, entry_id, scope, kinds) for p in rule.parts),
     )

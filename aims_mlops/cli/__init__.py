@@ -4,7 +4,7 @@ Command groups live in their own modules and are added here explicitly (no regis
 import side effect).
 """
 
-from aims_mlops.cli import _audit, _euaiact, _gate, _reports, _webhook
+from aims_mlops.cli import _audit, _euaiact, _gate, _keys, _record, _reports, _webhook
 from aims_mlops.cli._main import cli, main
 from aims_mlops.cli._webhook import webhook_command
 
@@ -12,6 +12,8 @@ _reports.register(cli)
 _audit.register(cli)
 _gate.register(cli)
 _euaiact.register(cli)
+_record.register(cli)  # after _euaiact: it adds to the `record` group
 _webhook.register(cli)
+_keys.register(cli)
 
 __all__ = ["cli", "main", "webhook_command"]

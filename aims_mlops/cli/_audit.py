@@ -12,12 +12,17 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._main import config_option, echo_json, format_option, render_table
+from aims_mlops.cli._main import (
+    as_of_option,
+    check_output,
+    config_option,
+    echo_reperformance,
+    format_option,
+)
 
 ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
 F = TypeVar("F", bound=Callable[..., Any])
 
-REGISTER_COLUMNS = ["id", "system", "control", "status", "owner", "opened_at", "due", "closed_at"]
 
 
 def _output_option(help_text: str, *, required: bool = False) -> Callable[[F], F]:
@@ -27,6 +32,7 @@ def _output_option(help_text: str, *, required: bool = False) -> Callable[[F], F
         type=click.Path(dir_okay=False, path_type=Path),
         required=required,
         default=None,
+        callback=check_output,
         help=help_text,
     )
 
@@ -49,12 +55,14 @@ def _emit(text: str, output: Path | None) -> None:
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
+@as_of_option
 def audit_pack_command(
     config: Path | None,
     system: str | None,
     all_systems: bool,
     output: Path,
     progress: bool | None,
+    as_of: str | None,
 ) -> None:
     """Write the audit pack of SYSTEM (or --all): evidence, SoA, risks, reports, manifest."""
     from aims_mlops.judgement import judge
@@ -63,7 +71,8 @@ def audit_pack_command(
     if (system is None) == (not all_systems):
         raise AimsError(ERROR_SYSTEM_OR_ALL)
     systems = None if all_systems else [system]
-    judgement = judge(config=config, systems=systems)
+    judgement = judge(config=config, systems=systems, as_of=as_of)
+    echo_reperformance(judgement)
     manifest = build_pack(
         judgement,
         output,
@@ -109,17 +118,55 @@ def export_command(
 @click.command("audit-plan")
 @config_option
 @format_option("json", "md")
-@click.option("--sample-size", type=click.IntRange(min=0), default=3, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+@click.option(
+    "--sample",
+    "--sample-size",
+    "sample_size",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Records drawn per catalog entry.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the sample, chosen by the auditor (default: a fresh one, stated in the plan).",
+)
+@click.option("--from", "start", default=None, help="Draw from records collected since (DATE).")
+@click.option("--to", "end", default=None, help="... and until (DATE, the end of that day).")
 @_output_option("File to write (default: stdout).")
 def audit_plan_command(
-    config: Path | None, fmt: str, sample_size: int, seed: int, output: Path | None
+    config: Path | None,
+    fmt: str,
+    sample_size: int,
+    seed: int | None,
+    start: str | None,
+    end: str | None,
+    output: Path | None,
 ) -> None:
-    """The internal audit checklist (clause 9.2) with a reproducible evidence sample."""
+    """The internal audit checklist (clause 9.2) with the auditor's own sample: per entry, up to
+    K records drawn from every record collected in the period (every run of each system), not
+    only those the verdict cites. The plan states the seed, the population and its digest."""
+    from aims_mlops.engine import parse_as_of
     from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import audit_plan, audit_plan_markdown
+    from aims_mlops.reports._audit import (
+        audit_plan,
+        audit_plan_markdown,
+        draw_seed,
+        parse_moment,
+    )
 
-    plan = audit_plan(judge(config=config), sample_size=sample_size, seed=seed)
+    begin = parse_moment(start) if start is not None else None
+    finish = parse_as_of(end) if end is not None else None
+    judgement = judge(config=config, full_history=True)
+    plan = audit_plan(
+        judgement,
+        sample_size=sample_size,
+        seed=draw_seed() if seed is None else seed,
+        start=begin,
+        end=finish,
+    )
     if fmt == "md":
         _emit(audit_plan_markdown(plan), output)
     else:
@@ -141,18 +188,12 @@ def review_pack_command(
 ) -> None:
     """The management review inputs (clause 9.3): actions, changes, trends, nonconformities."""
     from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import (
-        default_register_path,
-        nonconformities,
-        parse_moment,
-        read_register,
-        review_pack,
-        review_pack_markdown,
-    )
+    from aims_mlops.reports._audit import parse_moment, review_pack, review_pack_markdown
+    from aims_mlops.reports._register import register_rows
 
     start = parse_moment(since) if since is not None else None
-    judgement = judge(config=config)
-    register = nonconformities(judgement, read_register(default_register_path(judgement)))
+    judgement = judge(config=config, full_history=True)
+    register = register_rows(judgement.records, now=parse_moment(judgement.assessment.evaluated_at))
     pack = review_pack(judgement, since=start, register=register)
     if fmt == "md":
         _emit(review_pack_markdown(pack), output)
@@ -160,38 +201,11 @@ def review_pack_command(
         _emit(json.dumps(pack, indent=2, ensure_ascii=False) + "\n", output)
 
 
-@click.command("nonconformities")
-@config_option
-@click.option(
-    "--register",
-    "register_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Register file (default: .aims/nonconformities.json next to aims.yaml).",
-)
-@format_option("table", "json")
-def nonconformities_command(config: Path | None, register_path: Path | None, fmt: str) -> None:
-    """Update the nonconformity register (clause 10.2) from the current judgement and print it."""
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import default_register_path, update_nonconformity_register
-
-    judgement = judge(config=config)
-    path = register_path or default_register_path(judgement)
-    register = update_nonconformity_register(judgement, path)
-    if fmt == "json":
-        echo_json(register)
-        return
-    opened = sum(1 for e in register if e["status"] == "open")
-    click.echo(render_table(register, REGISTER_COLUMNS) if register else "no nonconformities")
-    click.echo(f"{opened} open, {len(register) - opened} closed; register {path}")
-
-
 COMMANDS = (
     audit_pack_command,
     export_command,
     audit_plan_command,
     review_pack_command,
-    nonconformities_command,
 )
 
 

@@ -9,7 +9,13 @@ from typing import Any
 import click
 
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._main import config_option, echo_json, format_option, render_table
+from aims_mlops.cli._main import (
+    check_output,
+    config_option,
+    echo_json,
+    format_option,
+    render_table,
+)
 
 ANNEX_IV_FORMATS = ("html", "md", "json")
 STATUS_COLUMNS = ["system", "id", "title", "status", "applies_from", "proposed_applies_from"]
@@ -139,6 +145,7 @@ def _config_or_none(config: Path | None) -> Path | None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=check_output,
     help="File to write (replaced atomically; default: stdout).",
 )
 def annex_iv_command(

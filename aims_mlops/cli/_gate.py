@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from aims_mlops.cli._main import config_option, echo_json, format_option
+from aims_mlops._errors import AimsError
+from aims_mlops.cli._main import (
+    as_of_option,
+    config_option,
+    echo_json,
+    echo_reperformance,
+    format_option,
+)
+
+ERROR_AS_OF_PROMOTE = "--as-of re-performs a past verdict; it cannot --promote a version now"
 
 EXIT_GATE_FAILED = 1
 
@@ -46,6 +55,7 @@ def _split_ids(values: tuple[str, ...]) -> list[str]:
 )
 @click.option("--alias", default=None, help="Alias to promote to (default: the system's alias).")
 @click.option("--approver", default=None, help="Who approves the promotion (default: $USER).")
+@as_of_option
 @format_option("text", "json")
 def gate_command(
     config: Path | None,
@@ -57,12 +67,15 @@ def gate_command(
     promote: bool,
     alias: str | None,
     approver: str | None,
+    as_of: str | None,
     fmt: str,
 ) -> None:
     """Fail (exit 1) unless SYSTEM meets the gate: required controls, score, risk appetite."""
     from aims_mlops.catalog import load_catalog
     from aims_mlops.judgement import run_gate
 
+    if as_of is not None and promote:
+        raise AimsError(ERROR_AS_OF_PROMOTE)
     wanted = _split_ids(require)
     catalog = load_catalog()
     for control_id in wanted:
@@ -78,7 +91,9 @@ def gate_command(
         alias=alias,
         approver=approver,
         trigger="aims gate --promote" if promote else "aims gate",
+        as_of=as_of,
     )
+    echo_reperformance(run.judgement)
     result = run.result
     if fmt == "json":
         echo_json(run.to_dict())

@@ -15,12 +15,22 @@ from typing import Any, TypeVar
 import click
 
 from aims_mlops._errors import AimsError
+from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USER_ERROR = 2
 ERROR_CONFIG_EXISTS = "{path} already exists; pass --force to overwrite it"
+ERROR_OUTPUT_NO_FOLDER = "cannot write {path}: the folder {folder} does not exist"
+ERROR_OUTPUT_NOT_FOLDER = "cannot write {path}: {folder} is not a folder"
+ERROR_OUTPUT_READ_ONLY = "cannot write {path}: the folder {folder} is not writable"
+ERROR_DOCUMENT_UNREADABLE = "cannot read the document {path}: {error}"
+ERROR_FILE_SYSTEM = "{filename}: {error}"
+NOTE_PACK_UNVERIFIED = (
+    "no public key given (--public-key or aims.yaml trust:), so signatures are not checked: the "
+    "member hashes show the pack is unchanged since it was built, not who built it"
+)
 #: The environment variable MLflow reads its log level from when it is imported.
 MLFLOW_LOGGING_LEVEL = "MLFLOW_LOGGING_LEVEL"
 #: MLflow's level when the CLI runs without ``-v`` (its INFO lines are about its own tables).
@@ -49,14 +59,58 @@ def set_mlflow_verbosity(*, verbose: bool) -> None:
 
 
 class AimsGroup(click.Group):
-    """Turns every domain error into one clear line on stderr and exit status 2."""
+    """Turns every domain error into one clear line on stderr and exit status 2 (a file the
+    command cannot read or write, too: an ``OSError`` that names its file).
+
+    Commands run inside :func:`~aims_mlops.capture.records_must_be_kept`: a record that neither
+    the store nor the spool could take is an error, never reported as recorded."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from aims_mlops.capture._emit import records_must_be_kept
+
         try:
-            return super().invoke(ctx)
+            with records_must_be_kept():
+                return super().invoke(ctx)
         except AimsError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USER_ERROR)
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            error = exc.strerror or type(exc).__name__
+            click.echo(
+                f"error: {ERROR_FILE_SYSTEM.format(filename=exc.filename, error=error)}", err=True
+            )
+            ctx.exit(EXIT_USER_ERROR)
+
+
+def check_output(
+    ctx: click.Context | None, param: click.Parameter | None, value: Path | None
+) -> Path | None:
+    """An ``-o`` path must lie in an existing, writable folder (checked before any work)."""
+    if value is None:
+        return None
+    folder = value.parent if str(value.parent) else Path(".")
+    if not folder.exists():
+        raise AimsError(ERROR_OUTPUT_NO_FOLDER.format(path=value, folder=folder))
+    if not folder.is_dir():
+        raise AimsError(ERROR_OUTPUT_NOT_FOLDER.format(path=value, folder=folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise AimsError(ERROR_OUTPUT_READ_ONLY.format(path=value, folder=folder))
+    return value
+
+
+def check_document(document: str) -> None:
+    """A local document given to ``aims attest`` must be readable (a URL is not checked)."""
+    path = Path(document)
+    try:
+        if not path.is_file():
+            return  # a URL or a name: the attestation records it as given
+        with path.open("rb") as handle:
+            handle.read(1)
+    except (OSError, ValueError) as exc:
+        error = getattr(exc, "strerror", None) or str(exc)
+        raise AimsError(ERROR_DOCUMENT_UNREADABLE.format(path=document, error=error)) from exc
 
 
 def config_option(func: F) -> F:
@@ -67,6 +121,31 @@ def config_option(func: F) -> F:
         default=None,
         help="aims.yaml to use (default: $AIMS_CONFIG, else ./aims.yaml).",
     )(func)
+
+
+def as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        metavar="DATE|TIMESTAMP",
+        help="Re-perform the verdict as of then: only records collected by then count (a date: "
+        "the end of that day, UTC); registry aliases are approximated (MLflow keeps no history).",
+    )(func)
+
+
+def echo_reperformance(judgement: Any) -> None:
+    """On stderr, for a verdict re-performed ``--as-of``: the moment, the evidence digest and
+    what was approximated (stdout stays the verdict itself)."""
+    if judgement.as_of is None:
+        return
+    click.echo(
+        f"as of {judgement.as_of}: {len(judgement.records)} records, evidence digest "
+        f"{judgement.evidence_digest}",
+        err=True,
+    )
+    for note in judgement.approximations:
+        click.echo(f"  approximated: {note}", err=True)
 
 
 def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]:
@@ -99,13 +178,14 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> s
 
 
 def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """CSV of ``rows``; a text a spreadsheet would evaluate as a formula is neutralized."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow(
             {
-                k: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+                k: spreadsheet_cell("; ".join(map(str, v)) if isinstance(v, list | tuple) else v)
                 for k, v in row.items()
             }
         )
@@ -113,10 +193,12 @@ def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str
 
 
 def render_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A Markdown table of ``rows`` (cells escaped: no HTML, no links)."""
+
     def cell(value: Any) -> str:
         if isinstance(value, list | tuple):
             value = ", ".join(map(str, value))
-        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+        return md_escape(value)
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines.extend("| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows)
@@ -181,6 +263,9 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
             click.echo(f"error: {exc}", err=True)
             invalid += 1
             continue
+        if not _expectations_valid(cfg, path):
+            invalid += 1
+            continue
         systems = len(cfg.systems)
         click.echo(
             f"{path}: valid ({systems} system{'s' * (systems != 1)}, {len(cfg.risks)} risks, "
@@ -188,6 +273,37 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
         )
     if invalid:
         ctx.exit(EXIT_USER_ERROR)
+
+
+def _expectations_valid(cfg: Any, path: Path) -> bool:
+    """Build every declared expectation with Great Expectations (imported only when some are
+    declared); print each problem as ``file:line: field: message``. True when all are valid."""
+    declared = [
+        (i, s.data_quality.expectations)
+        for i, s in enumerate(cfg.systems)
+        if s.data_quality is not None and s.data_quality.expectations
+    ]
+    if not declared:
+        return True
+    import warnings
+
+    from aims_mlops.config._loader import locate_problems
+
+    with warnings.catch_warnings():  # GE's optional back ends warn about their own versions
+        warnings.simplefilter("ignore", FutureWarning)
+        from aims_mlops.collectors._data_quality import expectation_problems
+
+        located = [
+            (("systems", i, "data_quality", "expectations", *loc), message)
+            for i, expectations in declared
+            for loc, message in expectation_problems(expectations)
+        ]
+    if not located:
+        return True
+    text = path.read_text(encoding="utf-8")
+    for line in locate_problems(text, located, source=str(path)):
+        click.echo(f"error: {line}", err=True)
+    return False
 
 
 @cli.command("catalog")
@@ -246,6 +362,7 @@ def attest_command(
     """Record that a named person vouches for a document serving CONTROL."""
     from aims_mlops.capture import attest
 
+    check_document(document)
     record = attest(
         control,
         by=by,
@@ -298,27 +415,37 @@ def _load_optional_config(config: Path | None) -> Any:
 @config_option
 @click.argument("system")
 @click.option("--model-version", default=None, help="Judge this registered model version.")
+@as_of_option
 @format_option("text", "json")
-def summary_command(config: Path | None, system: str, model_version: str | None, fmt: str) -> None:
+def summary_command(
+    config: Path | None, system: str, model_version: str | None, as_of: str | None, fmt: str
+) -> None:
     """Where SYSTEM stands: every clause and control with its first reason, the risks, the
-    gaps with their owners (``--format json``: everything, with reasons and evidence ids)."""
-    from aims_mlops.engine import summary_dict
-    from aims_mlops.judgement import judge
+    gaps with their owners (``--format json``: everything, with reasons and evidence ids, the
+    evidence digest, what the evidence is worth and, with ``--as-of``, what re-performance
+    approximated)."""
+    from aims_mlops.judgement import judge, summary_json
+    from aims_mlops.judgement._integrity import integrity_lines
     from aims_mlops.presentation import listing_text
 
-    result = judge(config=config, systems=[system], model_versions={system: model_version})
-    sa = result.assessment.systems[system]
+    result = judge(
+        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+    )
     if fmt == "json":
-        echo_json(summary_dict(sa))
+        echo_json(summary_json(result, system))
         return
-    click.echo(listing_text(sa))
+    click.echo(listing_text(result.assessment.systems[system]))
+    click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
+    click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
+    echo_reperformance(result)
 
 
 @cli.command("status")
 @config_option
 @format_option("table", "json")
 @click.option("--framework", default=None, help="Per system, the obligations of a framework.")
-def status_command(config: Path | None, fmt: str, framework: str | None) -> None:
+@as_of_option
+def status_command(config: Path | None, fmt: str, framework: str | None, as_of: str | None) -> None:
     """Every in-scope system: score, risks above appetite, gaps."""
     from aims_mlops.engine import status_rows
     from aims_mlops.judgement import judge
@@ -327,7 +454,9 @@ def status_command(config: Path | None, fmt: str, framework: str | None) -> None
         from aims_mlops.cli._euaiact import status_framework
 
         return status_framework(config, framework, fmt)
-    rows = status_rows(judge(config=config).assessment)
+    judgement = judge(config=config, as_of=as_of)
+    echo_reperformance(judgement)
+    rows = status_rows(judgement.assessment)
     if fmt == "json":
         echo_json(rows)
         return
@@ -340,7 +469,13 @@ SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementatio
 @cli.command("soa")
 @config_option
 @format_option("json", "csv", "md", "xlsx")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    callback=check_output,
+)
 def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
     """The Statement of Applicability: every Annex A control, applicable or justified out."""
     from aims_mlops.engine import soa_rows
@@ -390,6 +525,8 @@ def risks_command(config: Path | None, fmt: str) -> None:
                 "residual",
                 "appetite",
                 "above_appetite",
+                "acceptance",
+                "out_of_scope",
                 "owner",
             ],
         )
@@ -400,24 +537,53 @@ def risks_command(config: Path | None, fmt: str) -> None:
 @config_option
 @click.argument("pack", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--system", default=None, help="Only this system's records (live store).")
-def verify_command(config: Path | None, pack: Path | None, system: str | None) -> None:
-    """Verify an audit pack (PACK) or, without one, every record in the live store."""
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Verify signatures with this public key (repeatable; default: aims.yaml trust keys).",
+)
+def verify_command(
+    config: Path | None, pack: Path | None, system: str | None, public_keys: tuple[Path, ...]
+) -> None:
+    """Verify an audit pack (PACK) or, without one, every record in the live store.
+
+    Signatures are checked with public keys only: --public-key, else those aims.yaml `trust:`
+    lists. Without keys the output says the evidence is unsigned."""
+    from aims_mlops.evidence import TrustPolicy
+
+    cfg = _load_optional_config(config)
+    if public_keys:
+        trust = TrustPolicy.from_files([str(p) for p in public_keys], require_signatures=True)
+    elif cfg is not None:
+        from aims_mlops.config import default_config_path
+        from aims_mlops.judgement._integrity import trust_policy
+
+        trust = trust_policy(cfg, config or default_config_path())
+    else:
+        trust = TrustPolicy()
     if pack is not None:
-        from aims_mlops.evidence import signing_key_from_env as signing_key
         from aims_mlops.reports import verify_pack
 
-        problems = verify_pack(pack, key=signing_key())
+        problems = verify_pack(pack, key=trust)
+        if not trust.configured:
+            click.echo(f"integrity: {NOTE_PACK_UNVERIFIED}")
         if problems:
             for problem in problems:
                 click.echo(problem, err=True)
             sys.exit(1)
-        click.echo(f"{pack}: every member intact and present")
+        signed = "signature verified" if trust.configured else "signatures not checked"
+        click.echo(f"{pack}: every member intact and present ({signed})")
         return
     from aims_mlops.capture import make_store
 
-    report = make_store(_load_optional_config(config)).verify(system=system)
+    report = make_store(cfg).verify(system=system, trust=trust)
     for problem in report.problems:
         click.echo(problem, err=True)
+    click.echo(f"integrity: {trust.note()}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo(
         f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
     )

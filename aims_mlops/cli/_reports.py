@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._main import config_option, format_option
+from aims_mlops.cli._main import (
+    as_of_option,
+    check_output,
+    config_option,
+    echo_reperformance,
+    format_option,
+)
 
 REPORT_FORMATS = ("html", "md")
 
@@ -18,12 +24,14 @@ REPORT_FORMATS = ("html", "md")
 @config_option
 @click.argument("system")
 @click.option("--model-version", default=None, help="Report on this registered model version.")
+@as_of_option
 @format_option(*REPORT_FORMATS)
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
+    callback=check_output,
     help="File to write (replaced atomically).",
 )
 @click.option(
@@ -37,16 +45,22 @@ def report_command(
     config: Path | None,
     system: str,
     model_version: str | None,
+    as_of: str | None,
     fmt: str,
     output: Path,
     record: bool,
 ) -> None:
     """Write SYSTEM's compliance report: system card, controls with evidence, risks, data
-    quality, fairness, gaps and the evidence appendix (one self-contained file)."""
+    quality, fairness, gaps and the evidence appendix (one self-contained file). With
+    ``--as-of`` the report re-performs a past verdict and is not recorded as evidence."""
     from aims_mlops.judgement import judge
     from aims_mlops.reports import render_html, render_markdown, system_card_record
 
-    judgement = judge(config=config, systems=[system], model_versions={system: model_version})
+    judgement = judge(
+        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+    )
+    echo_reperformance(judgement)
+    record = record and as_of is None
     render = render_html if fmt == "html" else render_markdown
     text = render(judgement, system, model_version=model_version)
     write_atomically(output, text)
@@ -89,13 +103,18 @@ def report_command(
     show_default=True,
     help="Evidence expiring within this many days is reported as expiring.",
 )
-def readiness_command(config: Path | None, fmt: str, expiring_days: int) -> None:
+@as_of_option
+def readiness_command(config: Path | None, fmt: str, expiring_days: int, as_of: str | None) -> None:
     """Certification readiness: per clause and Annex A objective, evidence freshness and a
     prioritised remediation list with owners."""
     from aims_mlops.judgement import judge
     from aims_mlops.reports import readiness_report, readiness_text
 
-    report = readiness_report(judge(config=config), expiring_within_days=expiring_days)
+    judgement = judge(config=config, as_of=as_of)
+    echo_reperformance(judgement)
+    report = readiness_report(judgement, expiring_within_days=expiring_days)
+    report["evidence_digest"] = judgement.evidence_digest
+    report["as_of"] = judgement.as_of
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:

@@ -15,6 +15,7 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops.cli._main import EXIT_USER_ERROR
 from aims_mlops.integrations.webhook import (
+    DEFAULT_DELIVERIES_FILE,
     DEFAULT_PORT,
     DEFAULT_SECRET_ENV,
     DEFAULT_SETTLE_SECONDS,
@@ -32,9 +33,19 @@ def _split_ids(value: str) -> list[str]:
 
 
 @click.command("webhook")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
-    "--port", type=int, default=DEFAULT_PORT, show_default=True, help="Port to listen on."
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on. The receiver speaks plain HTTP: for any address other than "
+    "loopback put a reverse proxy that terminates TLS in front of it (a warning says so).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="Port to listen on.",
 )
 @click.option(
     "--config",
@@ -70,6 +81,13 @@ def _split_ids(value: str) -> list[str]:
     help="Instead of serving: register URL (this receiver, as the tracking server reaches it) "
     "as the MLflow webhook for alias events, then exit.",
 )
+@click.option(
+    "--deliveries-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where accepted delivery ids are kept across restarts "
+    f"(default: {DEFAULT_DELIVERIES_FILE} beside aims.yaml).",
+)
 @click.option("--name", default=DEFAULT_WEBHOOK_NAME, show_default=True, help="Webhook name.")
 @click.option("--no-check", is_flag=True, help="Skip the test delivery after --register.")
 def webhook_command(
@@ -83,6 +101,7 @@ def webhook_command(
     allow_risk: bool,
     settle_seconds: float,
     register_url: str | None,
+    deliveries_file: Path | None,
     name: str,
     no_check: bool,
 ) -> None:
@@ -117,6 +136,7 @@ def webhook_command(
             block_on_risk=not allow_risk,
             tracking_uri=tracking_uri,
             settle_seconds=settle_seconds,
+            deliveries_file=deliveries_file,
         )
         serve(receiver, host=host, port=port)
     except (AimsError, OSError) as exc:

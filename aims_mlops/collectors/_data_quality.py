@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._spark import import_gx_quietly, is_spark_frame
+from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
     EvidenceRecord,
@@ -70,6 +70,10 @@ ERROR_BAD_EXPECTATION_SPEC = (
     "expectation #{index} must be a Great Expectations expectation, a mapping "
     "{{'type': 'expect_...', 'kwargs': {{...}}}}, or an object with .type and .kwargs; got {got}"
 )
+MSG_BAD_REGEX = "not a valid regular expression: {error}"
+#: Keyword arguments of an expectation that hold regular expressions (checked by compiling).
+REGEX_KWARGS = ("regex", "regex_list")
+
 ERROR_NOT_A_FRAME = "data-quality checks need a pandas or Spark DataFrame; got {got}"
 
 # Result keys safe to keep by default: counts and percentages, never values.
@@ -113,16 +117,28 @@ _VERBS: tuple[tuple[str, str], ...] = (
 
 
 # ------------------------------------------------------------------------------------ building
-def _gx_version() -> str:
-    import_gx_quietly()
-    import great_expectations as gx
+#: Great Expectations imports pyspark when it is installed, and pyspark warns about pandas 3 on
+#: import: noise for a data scientist who uses no Spark. Only that warning is silenced.
+_PYSPARK_PANDAS_WARNING = "PySpark does not yet fully support pandas"
 
-    return str(gx.__version__)
+
+def _great_expectations() -> Any:
+    """``great_expectations``, imported on first use without pyspark's pandas-version warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_PYSPARK_PANDAS_WARNING, category=FutureWarning)
+        import great_expectations as gx
+    return gx
+
+
+def _gx_version() -> str:
+    return str(_great_expectations().__version__)
 
 
 def _expectation_class(type_name: str) -> type:
     """The GE expectation class of a snake_case type (registry first, then the class name)."""
-    import great_expectations as gx
+    gx = _great_expectations()
     from great_expectations.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.registry import (
         get_expectation_impl,
@@ -178,10 +194,68 @@ def _build_one(type_name: str, kwargs: Mapping[str, Any], meta: Any = None) -> A
         ) from exc
 
 
+def _field_problems(exc: Exception) -> list[tuple[tuple[str, ...], str]]:
+    """(location under the expectation, message) per field of a GE validation error; the
+    model-level messages only when no field is named (they follow from a field's error)."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return [((), str(exc))]
+    fields: dict[tuple[str, ...], str] = {}
+    root: list[str] = []
+    for error in errors():
+        loc = tuple(str(part) for part in error.get("loc", ()) if part != "__root__")
+        if loc:
+            fields.setdefault(("kwargs", *loc), str(error.get("msg", "")))
+        else:
+            root.append(str(error.get("msg", "")))
+    if fields:
+        return list(fields.items())
+    return [(("kwargs",), msg) for msg in dict.fromkeys(root)]
+
+
+def _regex_problems(kwargs: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    for name in REGEX_KWARGS:
+        value = kwargs.get(name)
+        patterns = [(("kwargs", name), value)] if isinstance(value, str) else []
+        if isinstance(value, list | tuple):
+            patterns = [(("kwargs", name, str(i)), v) for i, v in enumerate(value)]
+        for loc, pattern in patterns:
+            if not isinstance(pattern, str):
+                continue
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                found.append((loc, MSG_BAD_REGEX.format(error=exc)))
+    return found
+
+
+def expectation_problems(
+    expectations: Sequence[Any],
+) -> list[tuple[tuple[int | str, ...], str]]:
+    """What is wrong with each declared expectation (``.type``/``.kwargs``), found by building
+    the Great Expectations class and compiling its regular expressions: ``(location, message)``
+    with the location under the list (``(j, "kwargs", "min_value")``). Imports GE."""
+    found: list[tuple[tuple[int | str, ...], str]] = []
+    for index, spec in enumerate(expectations):
+        try:
+            cls = _expectation_class(spec.type)
+        except DataError as exc:
+            found.append(((index, "type"), str(exc)))
+            continue
+        kwargs = _plain_kwargs(spec.kwargs)
+        try:
+            cls(**kwargs)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            found.extend(((index, *loc), message) for loc, message in _field_problems(exc))
+        found.extend(((index, *loc), message) for loc, message in _regex_problems(kwargs))
+    return found
+
+
 def build_expectations(specs: Sequence[object]) -> list[Any]:
     """GE expectation objects from expectations, declarative mappings or ``.type``/``.kwargs``
     objects. GE objects are copied (a suite binds the objects it holds)."""
-    import_gx_quietly()
+    _great_expectations()
     from great_expectations.expectations.expectation import Expectation
 
     built: list[Any] = []
@@ -223,11 +297,11 @@ _runtime_lock = threading.Lock()
 def _gx_runtime() -> _GxRuntime:
     """The process's ephemeral GE context and whole-dataframe batch definition (built once)."""
     global _runtime
-    import_gx_quietly()
     with _runtime_lock:
         if _runtime is None:
-            import great_expectations as gx
             import pandas as pd
+
+            gx = _great_expectations()
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
             context = gx.get_context(mode="ephemeral")
@@ -256,7 +330,7 @@ def validate_frame(df: pd.DataFrame, expectations: Sequence[object]) -> Any:
 
         return validate_spark_frame(df, expectations)
     _require_frame(df)
-    import great_expectations as gx
+    gx = _great_expectations()
 
     built = build_expectations(expectations)
     runtime = _gx_runtime()

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
+from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES, refuse_identifier
 from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
@@ -402,17 +403,23 @@ def fairness_record(
     subject: Subject | None = None,
     config_digest: str | None = None,
     pos_label: Any = 1,
+    allow_identifiers: bool = False,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
 ) -> FairnessResult:
     """Measure group fairness of binary predictions and build a ``fairness`` evidence record.
 
     ``thresholds`` maps metric names (fairlearn's, e.g. ``demographic_parity_difference``) to
     ``{"min": x}`` / ``{"max": y}``; outcome is ``pass``/``fail`` against them, ``info`` without.
     Details hold aggregate statistics only: the 200 largest groups' counts and rates, never rows.
+    A sensitive feature that looks like an identifier (more than ``max_categories`` values, or
+    near-unique: :mod:`aims_mlops.collectors._identifiers`) is refused with a :class:`DataError`,
+    since its values would be the group names, unless ``allow_identifiers``.
     """
     table = group_table(y_true, y_pred, sensitive_features, pos_label=pos_label)
     return fairness_record_from_table(
         table, system=system, thresholds=thresholds, subject=subject,
-        config_digest=config_digest, pos_label=pos_label,
+        config_digest=config_digest, pos_label=pos_label, allow_identifiers=allow_identifiers,
+        max_categories=max_categories,
     )  # fmt: skip
 
 
@@ -424,10 +431,18 @@ def fairness_record_from_table(
     subject: Subject | None = None,
     config_digest: str | None = None,
     pos_label: Any = 1,
+    allow_identifiers: bool = False,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
 ) -> FairnessResult:
     """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
-    one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``."""
+    one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``; refuses
+    identifier-like sensitive features as :func:`fairness_record` says."""
     names = list(table.index.names)
+    if not allow_identifiers:
+        rows = int(table["count"].sum())
+        for level, name in enumerate(names):
+            distinct = table.index.get_level_values(level).nunique()
+            refuse_identifier(name, int(distinct), rows, max_categories=max_categories)
     values = disparities(table)
     warnings: list[str] = []
 

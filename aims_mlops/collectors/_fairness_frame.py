@@ -16,6 +16,7 @@ from aims_mlops.collectors._fairness import (
     fairness_record_from_table,
     select_sensitive,
 )
+from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES
 from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.evidence import Subject
 
@@ -37,8 +38,11 @@ def frame_fairness_record(
     subject: Subject | None = None,
     config_digest: str | None = None,
     pos_label: Any = 1,
+    allow_identifiers: bool = False,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
 ) -> FairnessResult:
-    """The ``fairness`` record of the named columns of a pandas or Spark DataFrame."""
+    """The ``fairness`` record of the named columns of a pandas or Spark DataFrame (identifier-
+    like sensitive features refused as :func:`fairness_record` refuses them)."""
     features = sensitive_features
     names = [features] if isinstance(features, str) else list(features)
     if not names:
@@ -52,6 +56,7 @@ def frame_fairness_record(
         return fairness_record_from_table(
             table, system=system, thresholds=thresholds, subject=subject,
             config_digest=config_digest, pos_label=pos_label,
+            allow_identifiers=allow_identifiers, max_categories=max_categories,
         )  # fmt: skip
     import pandas as pd
 
@@ -64,6 +69,7 @@ def frame_fairness_record(
     return fairness_record(
         frame[y_true], frame[y_pred], select_sensitive(frame, names), system=system,
         thresholds=thresholds, subject=subject, config_digest=config_digest, pos_label=pos_label,
+        allow_identifiers=allow_identifiers, max_categories=max_categories,
     )  # fmt: skip
 
 

@@ -22,8 +22,13 @@ per category or per quantile bin; ``_spark_monitoring.py``); only those small ar
 driver, and the reference and current digests are row-set digests.
 
 Evidence holds aggregate statistics only: shares, quantiles, means, test statistics, and the
-names of at most :data:`MAX_NAMED_CATEGORIES` categories per feature, each seen in at least
-:data:`MIN_NAMED_CATEGORY_COUNT` reference rows. Raw rows never enter a record.
+labels of at most :data:`MAX_NAMED_CATEGORIES` categories per feature, each seen in at least
+:data:`MIN_NAMED_CATEGORY_COUNT` reference rows. Raw rows never enter a record. A label is the
+category's value only with ``include_values=True``; otherwise it is a hashed label
+(``sha256:`` + 12 hex digits, :func:`~aims_mlops.collectors._identifiers.hashed_label`).
+A categorical column that looks like an identifier (more than ``max_categories`` distinct
+values, or near-unique) is refused when named in ``columns`` and skipped otherwise (named in
+``identifier_columns_skipped``), unless ``allow_identifiers``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
+from aims_mlops.collectors._identifiers import (
+    DEFAULT_MAX_CATEGORIES,
+    hashed_label,
+    looks_like_identifier,
+    refuse_identifier,
+)
 from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS
@@ -453,11 +464,14 @@ def measure_categorical_counts(
 
 
 def _select_columns(
-    current_df: pd.DataFrame, reference_df: pd.DataFrame, columns: Sequence[Any] | None
+    current_df: pd.DataFrame,
+    reference_df: pd.DataFrame,
+    columns: Sequence[Any] | None,
+    exclude: Sequence[Any] = (),
 ) -> tuple[list[Any], list[Any]]:
     """The columns to check and the reference columns skipped for their dtype."""
     if columns is None:
-        candidates = list(reference_df.columns)
+        candidates = [c for c in reference_df.columns if c not in exclude]
         chosen = [c for c in candidates if _kind_of(reference_df[c]) is not None]
         skipped = [c for c in candidates if c not in chosen]
     else:
@@ -498,9 +512,10 @@ def _measure_all(
     ks_pvalue_min: float,
     chi2_pvalue_min: float,
     bins: int,
+    exclude: Sequence[Any] = (),
 ) -> tuple[list[_Measured], list[Any]]:
     _check_bins(bins)
-    chosen, skipped = _select_columns(current_df, reference_df, columns)
+    chosen, skipped = _select_columns(current_df, reference_df, columns, exclude)
     measured: list[_Measured] = []
     for column in chosen:
         ref, cur = reference_df[column], current_df[column]
@@ -543,6 +558,40 @@ def feature_drift(
 
 
 # -- the evidence record ------------------------------------------------------------------------
+def _identifier_columns(
+    current_df: pd.DataFrame,
+    reference_df: pd.DataFrame,
+    columns: Sequence[Any] | None,
+    *,
+    max_categories: int,
+) -> list[Any]:
+    """The categorical columns that look like identifiers (on either side). One named in
+    ``columns`` raises :class:`DataError`; by default they are returned, to be skipped."""
+    candidates = list(reference_df.columns) if columns is None else list(columns)
+    flagged = []
+    for column in candidates:
+        if column not in reference_df.columns or _kind_of(reference_df[column]) != "categorical":
+            continue  # unknown columns are reported by _select_columns; numbers carry no labels
+        for frame in (reference_df, current_df):
+            if column not in frame.columns:
+                continue
+            values = frame[column]
+            distinct, rows = int(values.nunique(dropna=True)), int(values.notna().sum())
+            if looks_like_identifier(distinct, rows, max_categories=max_categories):
+                if columns is not None:
+                    refuse_identifier(column, distinct, rows, max_categories=max_categories)
+                flagged.append(column)
+                break
+    return flagged
+
+
+def _hash_labels(measured: list[_Measured]) -> None:
+    """Replace category names by hashed labels (the values may not be kept)."""
+    for item in measured:
+        for entry in item.summary.get("top_categories", ()):
+            entry["category"] = hashed_label(entry["category"])
+
+
 def _thresholds(thresholds: Mapping[str, float | None] | None) -> dict[str, float]:
     chosen = dict(DEFAULT_THRESHOLDS)
     for name, value in (thresholds or {}).items():
@@ -631,6 +680,9 @@ def monitoring_record(
     subject: Subject | None = None,
     config_digest: str | None = None,
     model_version: str | None = None,
+    include_values: bool = False,
+    allow_identifiers: bool = False,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
 ) -> EvidenceRecord:
     """A ``monitoring`` evidence record: feature drift of a production batch against the
     reference data, optionally with the batch's data-quality result.
@@ -638,6 +690,8 @@ def monitoring_record(
     ``thresholds`` takes ``psi_max``, ``ks_pvalue_min`` and ``chi2_pvalue_min`` (the
     ``monitoring`` section of ``aims.yaml``; ``interval_days`` is ignored). The outcome is
     ``fail`` when a feature drifted or the data-quality result failed, else ``pass``.
+    Category names are kept only with ``include_values``; identifier-like columns: see the
+    module docstring.
     """
     from aims_mlops.collectors._digest import frame_sha256
 
@@ -649,19 +703,29 @@ def monitoring_record(
         measured, skipped, frames = spark_measure_all(
             current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
             ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
-            bins=10,
+            bins=10, allow_identifiers=allow_identifiers, max_categories=max_categories,
         )  # fmt: skip
         reference_sha256, current_sha256 = frames.reference_digest, frames.current_digest
         reference_rows, current_rows = frames.reference_rows, frames.current_rows
+        identifiers = list(frames.identifier_columns)
     else:
+        identifiers = (
+            []
+            if allow_identifiers
+            else _identifier_columns(
+                current_df, reference_df, columns, max_categories=max_categories
+            )
+        )
         measured, skipped = _measure_all(
             current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
             ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
-            bins=10,
+            bins=10, exclude=identifiers,
         )  # fmt: skip
         reference_sha256 = frame_sha256(reference_df)
         current_sha256 = frame_sha256(current_df)
         reference_rows, current_rows = len(reference_df), len(current_df)
+    if not include_values:
+        _hash_labels(measured)
     drifts = [m.drift for m in measured]
     drifted = [d for d in drifts if d.drifted]
 
@@ -696,6 +760,8 @@ def monitoring_record(
         "current_sha256": current_sha256,
         "model_version": model_version,
         "columns_skipped": [_name(c) for c in skipped[:_MAX_LISTED_COLUMNS]],
+        "identifier_columns_skipped": [_name(c) for c in identifiers[:_MAX_LISTED_COLUMNS]],
+        "category_labels": "values" if include_values else "sha256",
     }
     if quality is not None:
         base["data_quality"] = quality

@@ -10,8 +10,6 @@ it on first use.
 
 from __future__ import annotations
 
-import sys
-import warnings
 from typing import Any
 
 #: pip's name for the extra that installs pyspark.
@@ -36,22 +34,6 @@ def is_spark_frame(value: Any) -> bool:
     return cls.__name__ == "DataFrame" and cls.__module__.startswith("pyspark.sql.")
 
 
-def import_gx_quietly() -> None:
-    """Import great_expectations with pyspark's import-time warning silenced.
-
-    GE imports pyspark when it is installed, and pyspark 4.3 then warns (a ``FutureWarning`` on
-    stderr, in every process that checks a pandas frame) that it "does not yet fully support
-    pandas >= 3.0.0". Only that message is silenced, only during the import.
-    """
-    if "great_expectations" in sys.modules:
-        return
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
-        )
-        import great_expectations  # noqa: F401 - imported for its side effect, once
-
-
 def spark_columns(df: Any, names: list[str]) -> None:
     """Raise :class:`DataError` naming the first of ``names`` that ``df`` lacks."""
     from aims_mlops._errors import DataError
@@ -64,4 +46,4 @@ def spark_columns(df: Any, names: list[str]) -> None:
             )
 
 
-__all__ = ["SPARK_EXTRA", "import_gx_quietly", "is_spark_frame", "spark_columns"]
+__all__ = ["SPARK_EXTRA", "is_spark_frame", "spark_columns"]

@@ -30,6 +30,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from aims_mlops._errors import DataError
+from aims_mlops.collectors._identifiers import (
+    DEFAULT_MAX_CATEGORIES,
+    looks_like_identifier,
+    refuse_identifier,
+)
 from aims_mlops.collectors._monitoring import (
     _MISSING,
     ERROR_MISSING_COLUMNS,
@@ -73,6 +78,7 @@ class SparkFrames:
     current_rows: int
     reference_digest: str
     current_digest: str
+    identifier_columns: tuple[Any, ...] = ()
 
 
 def _quoted(name: str) -> str:
@@ -136,16 +142,20 @@ def _select(current: Any, reference: Any, columns: Sequence[Any] | None) -> tupl
     return chosen, skipped
 
 
-def _side_facts(df: Any, numeric: list[str]) -> tuple[int, dict[str, tuple[int, int]]]:
-    """Rows, and per numeric column (finite values, approximate distinct finite values)."""
+def _side_facts(
+    df: Any, numeric: list[str], categorical: list[str] = ()
+) -> tuple[int, dict[str, tuple[int, int]]]:
+    """Rows, and per column (non-missing values, approximate distinct non-missing values):
+    finite numbers for numeric columns, non-null values for categorical ones."""
     from pyspark.sql import functions as F
 
     expressions = [F.count(F.lit(1))]
-    for name in numeric:
-        value = _finite_value(name)
+    names = [*numeric, *categorical]
+    for name in names:
+        value = _finite_value(name) if name in numeric else F.col(_quoted(name))
         expressions += [F.count(value), F.approx_count_distinct(value)]
     row = df.agg(*expressions).collect()[0]
-    facts = {name: (int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, name in enumerate(numeric)}
+    facts = {name: (int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, name in enumerate(names)}
     return int(row[0]), facts
 
 
@@ -492,9 +502,16 @@ def spark_measure_all(
     ks_pvalue_min: float,
     chi2_pvalue_min: float,
     bins: int,
+    allow_identifiers: bool = False,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
 ) -> tuple[list[_Measured], list[Any], SparkFrames]:
     """The drift of each chosen column (in column order), the skipped columns, and the frames'
-    row counts and digests. A pandas frame on one side is turned into a Spark DataFrame."""
+    row counts and digests. A pandas frame on one side is turned into a Spark DataFrame.
+
+    Categorical columns that look like identifiers (``_identifiers.looks_like_identifier`` on
+    either side, from ``approx_count_distinct``: exact for small counts, within about 5 % for
+    large ones) are left out, or refused when named in ``columns``, unless
+    ``allow_identifiers``: their categories are never brought to the driver."""
     from pyspark.sql import types as T
 
     from aims_mlops.collectors._row_digest import spark_row_set_digest_and_count
@@ -508,8 +525,27 @@ def spark_measure_all(
     numeric = [c for c in chosen if _kind(ref_types[c]) == "numeric"]
     categorical = [c for c in chosen if _kind(ref_types[c]) == "categorical"]
 
-    ref_rows, ref_facts = _side_facts(reference, numeric)
-    cur_rows, cur_facts = _side_facts(current, numeric)
+    cur_categorical = [c for c in categorical if _kind(cur_types.get(c)) == "categorical"]
+    ref_rows, ref_facts = _side_facts(reference, numeric, categorical)
+    cur_rows, cur_facts = _side_facts(current, numeric, cur_categorical)
+    identifiers: list[Any] = []
+    if not allow_identifiers:
+        for column in categorical:
+            for facts in (ref_facts, cur_facts):
+                if column not in facts:
+                    continue
+                rows_seen, distinct = facts[column]
+                if looks_like_identifier(distinct, rows_seen, max_categories=max_categories):
+                    if columns is not None:
+                        refuse_identifier(
+                            column, distinct, rows_seen, max_categories=max_categories
+                        )
+                    identifiers.append(column)
+                    break
+        chosen = [c for c in chosen if c not in identifiers]
+        categorical = [c for c in categorical if c not in identifiers]
+        if not chosen:
+            raise DataError(ERROR_NO_COLUMNS)
     for side, rows in (("reference data", ref_rows), ("current batch", cur_rows)):
         if rows == 0:
             raise DataError(ERROR_NO_ROWS.format(side=side))
@@ -557,6 +593,7 @@ def spark_measure_all(
     frames = SparkFrames(
         reference_rows=ref_rows, current_rows=cur_rows,
         reference_digest=ref_digest, current_digest=cur_digest,
+        identifier_columns=tuple(identifiers),
     )  # fmt: skip
     return [measured[c] for c in chosen], skipped, frames
 

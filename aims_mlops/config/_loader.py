@@ -47,6 +47,22 @@ ERROR_DUPLICATE_KEY = (
     "duplicate key {key!r} (first at line {first}); each key may appear once in a mapping"
 )
 ERROR_PROBLEM = "{source}:{line}: {path}: {message}"
+ERROR_TOO_LARGE = (
+    "{source}:1: the file is {size} bytes, more than the {limit} bytes an aims.yaml may hold"
+)
+ERROR_TOO_DEEP = "{source}:{line}: YAML syntax error: nested more than {limit} levels deep"
+MSG_EXPANSION = (
+    "aliases (*name) expand the document to more than {limit} values; an anchor may be reused, "
+    "not multiplied (an alias bomb?)"
+)
+MSG_RECURSIVE_ALIAS = "an alias (*name) refers to the anchor that contains it"
+
+#: Largest aims.yaml read (bytes, or characters of a text given to :func:`parse_config`).
+MAX_CONFIG_BYTES = 2**20
+#: Most values (YAML nodes) the document may hold once every alias is expanded.
+MAX_EXPANDED_NODES = 100_000
+#: Deepest nesting of mappings and lists.
+MAX_DEPTH = 64
 
 MSG_UNKNOWN_KEY = "unknown key {key!r}; allowed keys: {allowed}"
 MSG_MISSING = "required field is missing"
@@ -112,6 +128,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AimsConfig:
     if not config_path.is_file():
         raise ConfigError([ERROR_FILE_NOT_FOUND.format(source=source)])
     try:
+        size = config_path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                [ERROR_TOO_LARGE.format(source=source, size=size, limit=MAX_CONFIG_BYTES)]
+            )
         text = config_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ERROR_UNREADABLE.format(source=source, error=exc)]) from exc
@@ -119,7 +140,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AimsConfig:
 
 
 def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
-    """Validate the text of an ``aims.yaml``; :class:`ConfigError` lists every problem by line."""
+    """Validate the text of an ``aims.yaml``; :class:`ConfigError` lists every problem by line.
+
+    The text is untrusted: more than :data:`MAX_CONFIG_BYTES`, nesting deeper than
+    :data:`MAX_DEPTH` or aliases expanding past :data:`MAX_EXPANDED_NODES` are refused."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            [ERROR_TOO_LARGE.format(source=source, size=len(text), limit=MAX_CONFIG_BYTES)]
+        )
     root, data, problems = _read_yaml(text, source)
     located = [(loc, message) for loc, message in cross_field_problems(data)]
     config: AimsConfig | None = None
@@ -127,6 +155,10 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
         config = AimsConfig.model_validate(data, context={CROSS_CHECKED_CONTEXT_KEY: True})
     except ValidationError as exc:
         located.extend(_translate(error) for error in exc.errors())
+    if config is not None and config.trust.public_keys:
+        from aims_mlops.config._keys import trust_key_problems
+
+        located.extend(trust_key_problems(config, base_dir=Path(source).parent))
     for loc, message in located:
         line = _line_of(root, loc)
         problems.append(
@@ -145,6 +177,23 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
         raise ConfigError(ordered)
     assert config is not None
     return config
+
+
+def locate_problems(text: str, located: list[tuple[Loc, str]], *, source: str) -> list[str]:
+    """Problems found after loading (by a collector's own check, say) as the usual lines
+    ``file:line: field: message``, the line looked up in ``text`` (a valid aims.yaml)."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+    lines = []
+    for loc, message in located:
+        line = _line_of(root, loc) if root is not None else 1
+        lines.append(
+            ERROR_PROBLEM.format(source=source, line=line, path=format_loc(loc), message=message)
+        )
+    return lines
 
 
 def config_digest(config: AimsConfig) -> str:
@@ -174,11 +223,13 @@ def _read_yaml(
     text: str, source: str
 ) -> tuple[yaml.MappingNode, dict[str, Any], list[tuple[int, str]]]:
     """The root node, the data and the duplicate-key problems (as ``(line, problem)``)."""
-    loader = _Loader(text)
     duplicates: list[tuple[int, str]] = []
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # reads the text at once: a NUL byte or the like fails here
         root = loader.get_single_node()
         if root is not None:
+            _check_expansion(root, source)
             # before construction, which flattens merge keys ("<<") into the mappings
             duplicates = _duplicate_keys(root, source)
         data = loader.construct_document(root) if root is not None else None
@@ -193,8 +244,11 @@ def _read_yaml(
         ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([ERROR_YAML_SYNTAX.format(source=source, line=1, problem=exc)]) from exc
+    except RecursionError as exc:  # the composer recurses once per level
+        raise ConfigError([ERROR_TOO_DEEP.format(source=source, line=1, limit=MAX_DEPTH)]) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None or data is None:
         raise ConfigError([ERROR_EMPTY.format(source=source)])
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
@@ -206,6 +260,78 @@ def _read_yaml(
             ]
         )
     return root, data, duplicates
+
+
+def _children(node: yaml.Node) -> list[tuple[Any, yaml.Node, int]]:
+    """(location part, child node, line of the child's key or item) of a mapping or list."""
+    if isinstance(node, yaml.MappingNode):
+        out: list[tuple[Any, yaml.Node, int]] = []
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            out.append(("[key]", key_node, line))
+            out.append((_key_text(key_node) or "?", value_node, line))
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [(i, child, child.start_mark.line + 1) for i, child in enumerate(node.value)]
+    return []
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Refuse an alias bomb, a recursive alias or too deep a nesting before anything walks the
+    document (an alias is the anchored node itself: walking it expands it). Linear in the
+    number of distinct nodes: the expanded size of each node is computed once."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    # iterative post-order walk: (node, location, line, children visited?)
+    stack: list[tuple[yaml.Node, Loc, int, bool]] = [(root, (), root.start_mark.line + 1, False)]
+    while stack:
+        node, loc, line, visited = stack.pop()
+        key = id(node)
+        if visited:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for _, child, _ in _children(node))
+            if sizes[key] > MAX_EXPANDED_NODES:
+                message = MSG_EXPANSION.format(limit=MAX_EXPANDED_NODES)
+                raise ConfigError(
+                    [
+                        ERROR_PROBLEM.format(
+                            source=source, line=line, path=_path(loc), message=message
+                        )
+                    ]
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise ConfigError(
+                [
+                    ERROR_PROBLEM.format(
+                        source=source, line=line, path=_path(loc), message=MSG_RECURSIVE_ALIAS
+                    )
+                ]
+            )
+        if len(loc) > MAX_DEPTH:
+            raise ConfigError([ERROR_TOO_DEEP.format(source=source, line=line, limit=MAX_DEPTH)])
+        open_nodes.add(key)
+        stack.append((node, loc, line, True))
+        for part, child, child_line in reversed(_children(node)):
+            if id(child) in open_nodes:
+                raise ConfigError(
+                    [
+                        ERROR_PROBLEM.format(
+                            source=source,
+                            line=child_line,
+                            path=_path((*loc, part)),
+                            message=MSG_RECURSIVE_ALIAS,
+                        )
+                    ]
+                )
+            if id(child) not in sizes:
+                stack.append((child, (*loc, part), child_line, False))
+
+
+def _path(loc: Loc) -> str:
+    return format_loc(tuple(p for p in loc if p != "[key]")) or "(top level)"
 
 
 def _key_text(node: yaml.Node) -> str | None:

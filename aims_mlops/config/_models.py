@@ -57,6 +57,36 @@ ERROR_BANDS_DESCENDING = (
     "e.g. [0.9, 0.85, 0.8, 0.75]; got {got}"
 )
 ERROR_SCOPE_REASON = "required when in_scope is false: say why the system is out of the AIMS scope"
+ERROR_PLACEHOLDER_REASON = (
+    "{got!r} gives no reason an auditor can check: say in words why (at least "
+    "{minimum} characters, not a placeholder such as n/a, none, tbd or -)"
+)
+#: Texts that fill a required reason without giving one.
+PLACEHOLDER_REASONS: frozenset[str] = frozenset(
+    {
+        "n/a",
+        "na",
+        "n.a.",
+        "none",
+        "-",
+        "--",
+        "tbd",
+        "todo",
+        "x",
+        "...",
+        "not applicable",
+        "no",
+        "yes",
+        "ok",
+        "nil",
+        "null",
+        "test",
+        "reason",
+        "justification",
+    }
+)
+#: The shortest reason accepted for an exclusion or an out-of-scope system.
+MIN_REASON_CHARS = 12
 ERROR_FAIRNESS_WITHOUT_FEATURES = (
     "fairness thresholds are declared but sensitive_features is empty; "
     "name the sensitive features (e.g. [sex, race])"
@@ -120,15 +150,15 @@ ERROR_EU_PROHIBITED_IN_SCOPE = (
     "take the system out of scope (in_scope: false, with a scope_reason) or reclassify it"
 )
 ERROR_EU_HIGH_WITHOUT_BASIS = (
-    "a high-risk system needs its basis: annex_iii (the Annex III point, e.g. \"5(b)\") or "
-    "annex_i (the Annex I product legislation, e.g. \"Regulation (EU) 2017/745\")"
+    'a high-risk system needs its basis: annex_iii (the Annex III point, e.g. "5(b)") or '
+    'annex_i (the Annex I product legislation, e.g. "Regulation (EU) 2017/745")'
 )
 ERROR_EU_ANNEX_III_NOT_HIGH = (
     "annex_iii and annex_i name the basis of a high-risk classification; risk_class is {got}"
 )
 ERROR_EU_ANNEX_III_FORMAT = (
     "{got} is not an Annex III point; use its number 1-8 and, where it has one, its letter, "
-    "e.g. \"5(b)\" or \"4\""
+    'e.g. "5(b)" or "4"'
 )
 ERROR_EU_SYSTEMIC_WITHOUT_GPAI = (
     "systemic risk is a property of a general-purpose AI model: set gpai: true"
@@ -299,6 +329,18 @@ ModelVersion = Annotated[Text, BeforeValidator(lambda v: str(v) if isinstance(v,
 """A YAML number (an integer is accepted, a boolean is not)."""
 
 
+def _is_a_reason(text: str | None) -> bool:
+    """Whether ``text`` gives a reason: not a placeholder, and long enough to say something."""
+    cleaned = " ".join((text or "").split())
+    return cleaned.lower() not in PLACEHOLDER_REASONS and len(cleaned) >= MIN_REASON_CHARS
+
+
+def _placeholder_error(text: str | None) -> str:
+    return ERROR_PLACEHOLDER_REASON.format(
+        got=" ".join((text or "").split()), minimum=MIN_REASON_CHARS
+    )
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -341,11 +383,29 @@ class StoreSettings(_Model):
     spool_dir: Text = ".aims/spool"
 
 
+class TrustSettings(_Model):
+    """Whose evidence counts: the Ed25519 public key files (relative to aims.yaml or absolute)
+    whose signatures are trusted, and whether every record must carry one (default: true once
+    keys are listed)."""
+
+    public_keys: tuple[Text, ...] = ()
+    require_signatures: StrictBool | None = None
+
+    _empty_list = field_validator("public_keys", mode="before")(_none_as_empty)
+
+    @property
+    def requires_signatures(self) -> bool:
+        """True when keys are listed and signatures are not explicitly made optional."""
+        return bool(self.public_keys) and self.require_signatures is not False
+
+
 class CaptureSettings(_Model):
     """How evidence capture behaves."""
 
     strict: StrictBool = False
     include_values: StrictBool = False
+    #: a sensitive feature or monitored column with more distinct values looks like an identifier
+    max_categories: int = Field(default=50, ge=1, strict=True)
 
 
 # --------------------------------------------------------------------------- systems
@@ -403,6 +463,27 @@ class MonitoringSettings(_Model):
     psi_max: Annotated[Number, AfterValidator(_positive)] = 0.2
     ks_pvalue_min: Annotated[Number, AfterValidator(_probability)] = 0.01
     chi2_pvalue_min: Annotated[Number, AfterValidator(_probability)] = 0.01
+    #: share of expected monitoring intervals that must have run over ``coverage_days``
+    #: (None: coverage is reported, not enforced)
+    min_coverage: Annotated[Number, AfterValidator(_probability)] | None = None
+    coverage_days: Annotated[StrictInt, AfterValidator(_int_range(1, 3650))] = 90
+
+
+class AuditProgramme(_Model):
+    """The internal audit programme (clause 9.2.2): how often, over what, and by whom."""
+
+    interval_days: Annotated[StrictInt, AfterValidator(_int_range(1, 3650))] = 365
+    #: systems, catalog entries or groups each audit cycle must cover (empty: every in-scope
+    #: system)
+    scope: tuple[ControlId, ...] = ()
+    #: who may audit (empty: anyone independent of what is audited)
+    auditors: tuple[Text, ...] = ()
+
+
+class ManagementReviewSettings(_Model):
+    """How often top management reviews the AIMS (clause 9.3)."""
+
+    interval_days: Annotated[StrictInt, AfterValidator(_int_range(1, 3650))] = 365
 
 
 class GateSettings(_Model):
@@ -454,8 +535,12 @@ class GenAISettings(_Model):
 
     def bounds(self) -> dict[str, dict[str, float]]:
         """The evaluation thresholds as plain ``{"min"/"max": x}`` dicts."""
-        return {m: {k: v for k, v in t.as_bound().items() if v is not None}
-                for m, t in self.thresholds.items()}
+        return {
+            m: {k: v for k, v in t.as_bound().items() if v is not None}
+            for m, t in self.thresholds.items()
+        }
+
+
 class EuAiAct(_Model):
     """A system's classification under the EU AI Act (Regulation (EU) 2024/1689).
 
@@ -531,6 +616,8 @@ class SystemConfig(_Model):
     def _rules(self) -> SystemConfig:
         if not self.in_scope and self.scope_reason is None:
             raise _field_error("scope_reason", ERROR_SCOPE_REASON)
+        if not self.in_scope and not _is_a_reason(self.scope_reason):
+            raise _field_error("scope_reason", _placeholder_error(self.scope_reason))
         if self.fairness and not self.sensitive_features:
             raise _field_error("sensitive_features", ERROR_FAIRNESS_WITHOUT_FEATURES)
         eu = self.eu_ai_act
@@ -703,6 +790,8 @@ class SoaDecision(_Model):
     def _rules(self) -> SoaDecision:
         if not self.applicable and (self.justification is None or not self.justification.strip()):
             raise _field_error("justification", ERROR_EXCLUSION_JUSTIFICATION)
+        if not self.applicable and not _is_a_reason(self.justification):
+            raise _field_error("justification", _placeholder_error(self.justification))
         if self.systems is not None and not self.systems:
             raise _field_error("systems", ERROR_SOA_EMPTY_SYSTEMS)
         return self
@@ -721,11 +810,19 @@ class AimsConfig(_Model):
     risk_criteria: RiskCriteria = Field(default_factory=RiskCriteria)
     store: StoreSettings = Field(default_factory=StoreSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     systems: tuple[SystemConfig, ...] = ()
     risks: tuple[Risk, ...] = ()
     impact_assessments: tuple[ImpactAssessment, ...] = ()
     risk_reviews: tuple[RiskReview, ...] = ()
     soa: tuple[SoaDecision, ...] = ()
+    audit_programme: AuditProgramme | None = None
+    management_review: ManagementReviewSettings | None = None
+    #: catalog entry or group (``A.2``, ``9.3.1``) -> the people or roles who may attest or
+    #: approve it (the most specific key wins; an entry no key covers: anyone)
+    approvers: dict[ControlId, tuple[Text, ...]] = Field(default_factory=dict)
+
+    _empty_approvers = field_validator("approvers", mode="before")(_none_as_empty_mapping)
 
     _empty_lists = field_validator(
         "systems", "risks", "impact_assessments", "risk_reviews", "soa", mode="before"
@@ -799,6 +896,15 @@ class AimsConfig(_Model):
         """The most recent risk review of a system, if any."""
         found = [r for r in self.risk_reviews if r.system == system_id]
         return max(found, key=lambda r: r.reviewed_on) if found else None
+
+    def approvers_for(self, entry_id: str) -> tuple[str, ...] | None:
+        """Who may attest or approve ``entry_id``: the ``approvers`` of the most specific key
+        that is the entry or one of its groups (``A.6.2.6`` < ``A.6.2`` < ``A.6``); None when no
+        key covers it (anyone may)."""
+        for key in sorted(self.approvers, key=len, reverse=True):
+            if entry_id == key or entry_id.startswith(f"{key}."):
+                return self.approvers[key]
+        return None
 
     def soa_decision(self, control_id: str, system_id: str | None = None) -> SoaDecision | None:
         """The SoA decision on a control for a system.

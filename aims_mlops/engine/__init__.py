@@ -11,6 +11,13 @@ Views (widgets, CLI, reports, the gate) read these results and never compute sta
 :func:`summary_dict` is the stable JSON form of one system's assessment.
 """
 
+from aims_mlops.engine._audits import (
+    ERROR_BAD_AS_OF,
+    evidence_digest,
+    iso_moment,
+    parse_as_of,
+    records_as_of,
+)
 from aims_mlops.engine._engine import (
     ERROR_OUT_OF_SCOPE,
     assess,
@@ -41,6 +48,7 @@ from aims_mlops.engine._results import (
 from aims_mlops.engine._status import duty_states, is_duty
 
 __all__ = [
+    "ERROR_BAD_AS_OF",
     "ERROR_OUT_OF_SCOPE",
     "FAILING",
     "MISSING",
@@ -61,7 +69,11 @@ __all__ = [
     "assess",
     "assess_system",
     "duty_states",
+    "evidence_digest",
     "is_duty",
+    "iso_moment",
+    "parse_as_of",
+    "records_as_of",
     "risk_rows",
     "soa_rows",
     "status_rows",

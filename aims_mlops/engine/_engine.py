@@ -16,6 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
 from aims_mlops.engine._checks import ConfigChecker, config_ref
+from aims_mlops.engine._programme import (
+    PROGRAMME_REF,
+    approver_problem,
+    coverage_part,
+    programme_part,
+)
 from aims_mlops.engine._readiness import NO_OWNER, gap_for, prioritise, ratio, readiness
 from aims_mlops.engine._results import (
     FAILING,
@@ -45,7 +51,7 @@ from aims_mlops.engine._status import (
     not_applicable,
     record_label,
 )
-from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog, CatalogEntry, RulePart
@@ -76,9 +82,12 @@ class _Evaluation:
         *,
         current_models: Mapping[str, CurrentModel | None],
         now: datetime,
+        findings: Iterable[IntegrityFinding] = (),
     ) -> None:
         from aims_mlops.config import config_digest
 
+        self.findings = tuple(dict.fromkeys(findings))
+        self._findings_by_entry = _findings_by_entry(catalog, self.findings)
         self.catalog = catalog
         self.config = config
         self.records = tuple(records)
@@ -137,18 +146,43 @@ class _Evaluation:
     def _judge(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
         scope = self.scope(system)
         parts = [(part, self._part(system, entry, part, scope)) for part in entry.rule.parts]
-        return combine(entry=entry, owner=self.owner(system), parts=parts)
+        return combine(
+            entry=entry,
+            owner=self.owner(system),
+            parts=parts,
+            findings=self.findings_for(system, entry),
+        )
+
+    def findings_for(self, system: str | None, entry: CatalogEntry) -> list[IntegrityFinding]:
+        """The integrity findings that speak to ``entry`` for ``system`` (an organization-scope
+        entry: every finding that speaks to it; a system's: that system's and those of records
+        naming no system)."""
+        found = self._findings_by_entry.get(entry.id, ())
+        if entry.scope == "organization" or system is None:
+            return list(found)
+        return [f for f in found if f.system in (None, system)]
+
+    def system_findings(self, system: str) -> tuple[IntegrityFinding, ...]:
+        """The findings about ``system`` or naming no system."""
+        return tuple(f for f in self.findings if f.system in (None, system))
 
     def _part(
         self, system: str | None, entry: CatalogEntry, part: RulePart, scope: Scope
     ) -> PathResult:
         """The verdict on one part of ``entry``'s rule for ``system``."""
         if part.kind == "evidence":
-            return evidence_part(
-                part.kinds, scope, now=self.now, fresh=fresh_days_for(entry, scope)
+            result = evidence_part(
+                part.kinds,
+                scope,
+                now=self.now,
+                fresh=self.fresh_days(entry, scope),
+                holding=part.holding,
             )
+            return self.with_coverage(system, entry, part, result)
         if part.kind == "attestation":
-            return attestation_part(entry, str(part.document), scope, now=self.now)
+            return self.approved(
+                entry, attestation_part(entry, str(part.document), scope, now=self.now)
+            )
         if part.kind == "derived":
             statuses = [
                 s for ref in part.entries for s in self._parts(system, self.catalog.get(ref))
@@ -162,9 +196,56 @@ class _Evaluation:
         check = str(part.check)
         if check == "risk_treatment":
             return self.risk_treatment(system)
+        if check == PROGRAMME_REF:
+            return programme_part(
+                self.config,
+                self.catalog,
+                self.scope(None).records,
+                now=self.now,
+                ref=config_ref(self.digest, PROGRAMME_REF),
+            )
         if system is None:
             return self.checker.organization(check, entry.rule.fresh_days)
         return self.checker.system(check, self.in_scope[system], entry.rule.fresh_days)
+
+    # -- the AIMS's processes: intervals, coverage, approvers ---------------------------------
+    def fresh_days(self, entry: CatalogEntry, scope: Scope) -> int:
+        """The rule's freshness: an interval aims.yaml declares for the process it names
+        (``interval_from``), else the monitoring interval or ``fresh_days``."""
+        source = entry.rule.interval_from
+        declared = getattr(self.config, source, None) if source else None
+        if declared is not None:
+            return int(declared.interval_days)
+        return fresh_days_for(entry, scope)
+
+    def with_coverage(
+        self, system: str | None, entry: CatalogEntry, part: RulePart, result: PathResult
+    ) -> PathResult:
+        """For rules with ``coverage``: how many of the expected monitoring intervals ran."""
+        config = self.in_scope.get(system) if system is not None else None
+        monitoring = config.monitoring if config is not None else None
+        if not entry.rule.coverage or monitoring is None:
+            return result
+        return coverage_part(
+            result,
+            self.scope(system).records,
+            part.kinds,
+            now=self.now,
+            interval_days=monitoring.interval_days,
+            period_days=monitoring.coverage_days,
+            minimum=monitoring.min_coverage,
+        )
+
+    def approved(self, entry: CatalogEntry, result: PathResult) -> PathResult:
+        """An attestation counts only when its author may attest the entry (``approvers``)."""
+        if result.status != SATISFIED or not result.evidence:
+            return result
+        record = next((r for r in self.records if r.id == result.evidence[0]), None)
+        by = str(record.details.get("by") or "") if record is not None else ""
+        problem = approver_problem(self.config, entry.id, by)
+        if problem is None:
+            return result
+        return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
 
     # -- risk treatment (8.3): the risk engine's own numbers --------------------------------
     def risk_treatment(self, system: str | None) -> PathResult:
@@ -245,8 +326,14 @@ class _Evaluation:
                 indicator_fresh_days=self.indicator_fresh_days(kind, risk.system),
                 control_statuses=lambda control: self.controls_for(risk.system, control),
                 owner=owner,
+                approval_entries=self.treatment_entries,
             )
         return self._risks[key]
+
+    @property
+    def treatment_entries(self) -> tuple[str, ...]:
+        """The entries that judge the risk treatment: whoever accepts a risk approves them."""
+        return tuple(e.id for e in self.catalog.entries if "risk_treatment" in e.rule.config_checks)
 
     def out_of_scope_risk(self, risk: Risk) -> RiskResult:
         """A risk of a system outside the AIMS scope: evaluated on its declarations only (no
@@ -288,7 +375,22 @@ class _Evaluation:
             score=ratio(s.status for s in controls),
             risks=risks,
             gaps=prioritise(gaps, urgent={system_id: urgent_controls, None: urgent_controls}),
+            integrity_findings=self.system_findings(system_id),
         )
+
+
+def _findings_by_entry(
+    catalog: Catalog, findings: Iterable[IntegrityFinding]
+) -> dict[str, list[IntegrityFinding]]:
+    """Entry id -> the findings speaking to it: the catalog's controls for the finding's kind
+    and the controls the record names."""
+    by_entry: dict[str, list[IntegrityFinding]] = {}
+    for finding in findings:
+        kind_controls = catalog.controls_for_kind(finding.kind) if finding.kind else ()
+        for control in dict.fromkeys((*kind_controls, *finding.controls)):
+            if control in catalog:
+                by_entry.setdefault(control, []).append(finding)
+    return by_entry
 
 
 def _urgent(risks: Iterable[RiskResult]) -> frozenset[str]:
@@ -317,14 +419,19 @@ def assess(
     current_models: Mapping[str, CurrentModel | None],
     now: datetime,
     systems: Iterable[str] | None = None,
+    findings: Iterable[IntegrityFinding] = (),
 ) -> Assessment:
     """Assess the in-scope systems (or the named ones) against catalog, risks and SoA.
 
     ``current_models`` maps a system id to the model version it uses (missing or None: judge by
     the system's latest run). ``now`` is the moment of judgement (naive means UTC).
-    ``ConfigError`` when ``systems`` names an unknown or out-of-scope system.
+    ``findings``: stored records that failed verification (never in ``records``); every entry
+    each speaks to is failing, naming it. ``ConfigError`` when ``systems`` names an unknown or
+    out-of-scope system.
     """
-    evaluation = _Evaluation(catalog, config, records, current_models=current_models, now=now)
+    evaluation = _Evaluation(
+        catalog, config, records, current_models=current_models, now=now, findings=findings
+    )
     chosen = _selected(config, systems)
     assessed = {s.id: evaluation.system(s.id) for s in chosen}
 
@@ -393,6 +500,7 @@ def assess(
             for r in config.risks
             if r.system is not None and r.system not in evaluation.in_scope
         ),
+        integrity_findings=evaluation.findings,
     )
 
 
@@ -452,6 +560,7 @@ def assess_system(
     system: str,
     current_models: Mapping[str, CurrentModel | None],
     now: datetime,
+    findings: Iterable[IntegrityFinding] = (),
 ) -> SystemAssessment:
     """Assess one in-scope system (``ConfigError`` if unknown or out of scope).
 
@@ -464,6 +573,7 @@ def assess_system(
         current_models=current_models,
         now=now,
         systems=[system],
+        findings=findings,
     )
     return assessment.systems[system]
 
@@ -499,6 +609,7 @@ def summary_dict(sa: SystemAssessment) -> dict[str, Any]:
         "risks": [r.to_dict() for r in sa.risks],
         "gaps": [g.to_dict() for g in sa.gaps],
         "counts": sa.counts(),
+        "integrity_findings": [f.to_dict() for f in sa.integrity_findings],
     }
 
 

@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from aims_mlops.evidence import IntegrityFinding
 
 SATISFIED = "satisfied"
 FAILING = "failing"
@@ -224,6 +227,8 @@ class SystemAssessment:
     score: float
     risks: tuple[RiskResult, ...]
     gaps: tuple[Gap, ...]
+    #: stored records about this system (or naming none) that failed verification
+    integrity_findings: tuple[IntegrityFinding, ...] = ()
 
     def control(self, id: str) -> ControlStatus:
         """The status of catalog entry ``id``; ``KeyError`` when the entry is not in the result."""
@@ -315,3 +320,5 @@ class Assessment:
     evaluated_at: str
     #: risks of systems outside the AIMS scope, flagged and shown, never silently dropped
     out_of_scope_risks: tuple[RiskResult, ...] = ()
+    #: stored records that failed verification: never evidence, each failing what it speaks to
+    integrity_findings: tuple[IntegrityFinding, ...] = ()

@@ -59,13 +59,28 @@ def last_measured(risk: Risk, scope: Scope) -> EvidenceRecord | None:
     return max(candidates, key=lambda r: (r.collected, r.id)) if candidates else None
 
 
-def acceptance_text(risk: Risk, *, now: datetime) -> tuple[str | None, str | None]:
-    """(acceptance, problem): "by NAME on DATE" for a valid acceptance, else why not."""
+def acceptance_text(
+    risk: Risk,
+    *,
+    now: datetime,
+    config: AimsConfig | None = None,
+    approval_entries: Sequence[str] = (),
+) -> tuple[str | None, str | None]:
+    """(acceptance, problem): "by NAME on DATE" for a valid acceptance, else why not. With
+    ``config``, the approver must be one ``approvers`` allows for each of ``approval_entries``
+    (the entries that judge the risk treatment)."""
     if risk.treatment != "accept":
         return None, None
     acceptance = risk.acceptance
     if acceptance is None:
         return None, "its treatment is accept but no approver is recorded (risks[].acceptance)"
+    if config is not None:
+        from aims_mlops.engine._programme import approver_problem
+
+        for entry in approval_entries:
+            problem = approver_problem(config, entry, acceptance.by)
+            if problem is not None:
+                return None, f"its acceptance does not count: {problem}"
     if acceptance.until is not None and acceptance.until < now.date():
         return None, (
             f"its acceptance by {acceptance.by} expired on {acceptance.until.isoformat()}"
@@ -84,8 +99,10 @@ def evaluate_risk(
     control_statuses: Callable[[str], Sequence[ControlStatus]],
     owner: str,
     out_of_scope: bool = False,
+    approval_entries: Sequence[str] = (),
 ) -> RiskResult:
-    """Evaluate one risk. ``control_statuses(id)`` gives the verdicts the risk depends on."""
+    """Evaluate one risk. ``control_statuses(id)`` gives the verdicts the risk depends on;
+    an acceptance counts only by someone ``approvers`` allows for ``approval_entries``."""
     criteria = config.risk_criteria
     appetite = criteria.appetite
     reasons: list[str] = []
@@ -156,7 +173,9 @@ def evaluate_risk(
             unsatisfied.append(f"{control} ({', '.join(bad)})")
         elif not all(s.evidenced for s in statuses):
             unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
-    acceptance, acceptance_problem = acceptance_text(risk, now=now)
+    acceptance, acceptance_problem = acceptance_text(
+        risk, now=now, config=config, approval_entries=approval_entries
+    )
     if risk.treatment == "accept":
         # accepting a risk keeps it as it is: the residual is the inherent risk
         controls_ok = False

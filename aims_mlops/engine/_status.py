@@ -40,6 +40,21 @@ Parts of a rule (every part must hold)
     any_of
         One of its options (judged like alternative kinds).
 
+Integrity findings
+    A stored record that failed verification (:class:`~aims_mlops.evidence.IntegrityFinding`:
+    unsigned or wrongly signed under ``trust``, altered, malformed, of an unknown kind or
+    outcome, from the future, on another run) is never evidence. Every entry it speaks to (the
+    catalog's controls for its kind, and its own ``controls``) is ``failing``: the parts that
+    take its kind (else the first part that takes evidence) fail with the reason "record <id>
+    failed verification: <why>", whatever else the part's evidence says.
+
+Duties with a deadline
+    A record whose details hold a ``deadline`` is a duty (incidents, nonconformities): with none
+    recorded nothing is due (satisfied); an open one past its deadline fails the entry; a later
+    record with ``closes: <id>`` closes it, one with ``amends: <id>`` and ``due`` moves its
+    deadline (a corrective action planned with a new due date). Organization-scope verdicts see
+    the duties of every system.
+
 Combination
     An entry excluded in the Statement of Applicability is ``not_applicable`` with the
     justification as its reason. Otherwise it is ``satisfied`` only when every part is; else the
@@ -64,7 +79,7 @@ from aims_mlops.engine._results import (
     CurrentModel,
     PartStatus,
 )
-from aims_mlops.evidence import EvidenceRecord, load_kinds, parse_timestamp
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, load_kinds, parse_timestamp
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import CatalogEntry, RulePart
@@ -343,8 +358,20 @@ def _requirement_text(requirement: str) -> str:
 
 
 def is_duty(record: EvidenceRecord) -> bool:
-    """Whether a record is a duty with a deadline (see "Duties with a deadline")."""
-    return bool(record.details.get("deadline")) or bool(record.details.get("closes"))
+    """Whether a record is a duty with a deadline, or closes or amends one (see "Duties with a
+    deadline")."""
+    details = record.details
+    return bool(details.get("deadline") or details.get("closes") or details.get("amends"))
+
+
+def moved_deadlines(records: Iterable[EvidenceRecord]) -> dict[str, str]:
+    """Duty id -> the deadline its latest amendment (``amends`` with ``due``) set."""
+    moved: dict[str, str] = {}
+    for record in sorted(records, key=_order):
+        amended = record.details.get("amends")
+        if isinstance(amended, str) and record.details.get("due"):
+            moved[amended] = str(record.details["due"])[:10]
+    return moved
 
 
 def duty_states(
@@ -358,14 +385,16 @@ def duty_states(
         target = record.details.get("closes")
         if isinstance(target, str):
             closing.setdefault(target, str(record.details.get("closed_on") or "")[:10])
+    moved = moved_deadlines(duties)
     states: list[tuple[EvidenceRecord, str, str | None]] = []
     for record in duties:
-        if record.details.get("closes"):
+        if record.details.get("closes") or record.details.get("amends"):
             continue
         closed_on = record.details.get("closed_on") or closing.get(record.id)
+        deadline = moved.get(record.id) or str(record.details["deadline"])[:10]
         if closed_on:
             states.append((record, "closed", str(closed_on)[:10]))
-        elif now.date().isoformat() > str(record.details["deadline"])[:10]:
+        elif now.date().isoformat() > deadline:
             states.append((record, "overdue", None))
         else:
             states.append((record, "open", None))
@@ -376,23 +405,30 @@ def _duty_verdict(
     kind: str, records: Sequence[EvidenceRecord], *, now: datetime
 ) -> tuple[str, list[str], str | None]:
     states = duty_states(records, now=now)
+    moved = moved_deadlines(records)
+
+    def deadline(record: EvidenceRecord) -> str:
+        return moved.get(record.id) or str(record.details["deadline"])[:10]
 
     def who(record: EvidenceRecord) -> str:
         return f"{record_label(record)} of {record.system or 'the organization'}"
 
+    def done(record: EvidenceRecord) -> str:
+        # what discharges the duty, as the record says (an incident is reported, an NC closed)
+        return str(record.details.get("discharged_by_word") or "reported")
+
     overdue = [r for r, state, _ in states if state == "overdue"]
     if overdue:
         reasons = [
-            f"{who(r)} is not reported and its deadline {r.details['deadline']} has passed"
-            for r in overdue
+            f"{who(r)} is not {done(r)} and its deadline {deadline(r)} has passed" for r in overdue
         ]
         return FAILING, reasons, overdue[-1].id
     closed = [(r, on) for r, state, on in states if state == "closed"]
     still_open = [r for r, state, _ in states if state == "open"]
-    reasons = [f"{who(r)} is open, due by {r.details['deadline']}" for r in still_open]
+    reasons = [f"{who(r)} is open, due by {deadline(r)}" for r in still_open]
     reasons += [
-        f"{who(r)} reported on {on} (deadline {r.details['deadline']}"
-        + (", late)" if on > str(r.details["deadline"]) else ")")
+        f"{who(r)} {done(r)} on {on} (deadline {deadline(r)}"
+        + (", late)" if on > str(deadline(r)) else ")")
         for r, on in closed
     ]
     if closed:
@@ -401,7 +437,7 @@ def _duty_verdict(
 
 
 def _kind_verdict(
-    kind: str, scope: Scope, *, now: datetime, fresh: int
+    kind: str, scope: Scope, *, now: datetime, fresh: int, holding: Sequence[str] = ()
 ) -> tuple[str, list[str], str | None]:
     """(status, reasons, evidence id) of one evidence kind: its latest current record decides
     (duties: every one counts, see "Duties with a deadline").
@@ -425,7 +461,7 @@ def _kind_verdict(
                 return MISSING, list(describe_record(record)), record.id
             if record.outcome == "fail":
                 return FAILING, list(describe_record(record)), record.id
-            missing = lacking(record)
+            missing = lacking(record) + [h for h in holding if not holds(record.details, h)]
             if missing:
                 needs = "; ".join(_requirement_text(m) for m in missing)
                 return (
@@ -472,12 +508,19 @@ def _best_of(results: Sequence[PathResult], *, missing_text: str) -> PathResult:
 
 
 def evidence_part(
-    kinds: Sequence[str], scope: Scope, *, now: datetime, fresh: int
+    kinds: Sequence[str],
+    scope: Scope,
+    *,
+    now: datetime,
+    fresh: int,
+    holding: Sequence[str] = (),
 ) -> PathResult:
-    """A current passing record of any one of ``kinds``."""
+    """A current passing record of any one of ``kinds`` (holding ``holding`` too)."""
     results = []
     for kind in kinds:
-        status, reasons, record_id = _kind_verdict(kind, scope, now=now, fresh=fresh)
+        status, reasons, record_id = _kind_verdict(
+            kind, scope, now=now, fresh=fresh, holding=holding
+        )
         results.append(
             PathResult(
                 status,
@@ -552,15 +595,57 @@ def derived_part(parts: Sequence[ControlStatus]) -> PathResult:
 _RANK = {FAILING: 0, STALE: 1, MISSING: 2, SATISFIED: 3}
 
 
+def _part_kinds(part: RulePart) -> set[str]:
+    """The evidence kinds a part (or any of its options) takes."""
+    kinds: set[str] = set()
+    for step in part.walk():
+        if step.kind == "evidence":
+            kinds.update(step.kinds)
+        elif step.kind == "attestation":
+            kinds.add("attestation")
+    return kinds
+
+
+def with_findings(
+    parts: Sequence[tuple[RulePart, PathResult]], findings: Sequence[IntegrityFinding]
+) -> list[tuple[RulePart, PathResult]]:
+    """The parts with each finding's reason on the parts taking its kind (else on the first
+    part taking evidence, else the first part), those parts ``failing``: a record that failed
+    verification is never overridden by other evidence."""
+    result = list(parts)
+    if not findings or not result:
+        return result
+    takes = [_part_kinds(part) for part, _ in result]
+    fallback = next((i for i, kinds in enumerate(takes) if kinds), 0)
+    hit: dict[int, list[str]] = {}
+    for finding in findings:
+        targets = [i for i, kinds in enumerate(takes) if finding.kind in kinds] or [fallback]
+        for i in targets:
+            hit.setdefault(i, []).append(finding.reason)
+    for i, reasons in hit.items():
+        part, before = result[i]
+        result[i] = (
+            part,
+            PathResult(FAILING, tuple(dict.fromkeys(reasons)) + before.reasons, before.evidence),
+        )
+    return result
+
+
 def combine(
     *,
     entry: CatalogEntry,
     owner: str,
     parts: Sequence[tuple[RulePart, PathResult]],
+    findings: Sequence[IntegrityFinding] = (),
 ) -> ControlStatus:
     """Every part must hold: satisfied only when all are; else the worst part decides
-    (failing > stale > missing). The decisive parts' reasons come first."""
+    (failing > stale > missing). The decisive parts' reasons come first. ``findings`` (records
+    that failed verification and speak to the entry) make it failing (:func:`with_findings`)."""
+    parts = with_findings(parts, findings)
     statuses = [result.status for _, result in parts]
+    if not parts and findings:
+        reasons = list(dict.fromkeys(f.reason for f in findings))
+        return _status(entry, owner, FAILING, reasons, ())
     if not parts:
         status = MISSING
     elif all(s == SATISFIED for s in statuses):

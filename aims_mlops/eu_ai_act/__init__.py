@@ -31,6 +31,7 @@ from aims_mlops.eu_ai_act._obligations import (
     classification,
     obligation_rows,
     summary_line,
+    system_line,
 )
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "report_record",
     "reporting_deadline",
     "summary_line",
+    "system_line",
 ]

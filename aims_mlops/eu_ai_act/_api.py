@@ -14,10 +14,8 @@ from aims_mlops.eu_ai_act._incidents import (
     parse_date,
     report_record,
 )
-from aims_mlops.eu_ai_act._obligations import classification, obligation_rows
+from aims_mlops.eu_ai_act._obligations import FRAMEWORK, classification, obligation_rows
 from aims_mlops.evidence import EvidenceRecord
-
-FRAMEWORK = "eu-ai-act"
 
 
 def _digest(config: Any) -> str | None:

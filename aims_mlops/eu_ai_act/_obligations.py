@@ -27,6 +27,10 @@ ERROR_NOT_CLASSIFIED = (
 )
 
 
+#: The id of the EU AI Act crosswalk (``catalog/crosswalks/eu-ai-act.yaml``).
+FRAMEWORK = "eu-ai-act"
+
+
 def classification(system: SystemConfig) -> dict[str, Any] | None:
     """The system's ``eu_ai_act`` classification as plain data (None when not declared)."""
     if system.eu_ai_act is None:
@@ -99,6 +103,15 @@ def obligation_rows(
             }
         )
     return rows
+
+
+def system_line(catalog: Any, assessment: SystemAssessment, system: SystemConfig) -> str:
+    """:func:`summary_line` of an assessed system, judged through the catalog's EU AI Act
+    crosswalk (for the report, the dashboard and the portfolio)."""
+    classified = classification(system)
+    crosswalk = catalog.crosswalks.get(FRAMEWORK)
+    rows = obligation_rows(crosswalk, assessment, classified) if crosswalk is not None else []
+    return summary_line(classified, rows)
 
 
 def summary_line(classified: Mapping[str, Any] | None, rows: list[dict[str, Any]]) -> str:

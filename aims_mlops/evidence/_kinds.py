@@ -199,6 +199,46 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         role="duty",
     ),
     EvidenceKind(
+        name="internal_audit",
+        producer="aims_mlops.record_internal_audit",
+        description=(
+            "an internal audit: the auditor (independent of what is audited), its scope "
+            "(systems and catalog entries), the hashed audit report and its findings"
+        ),
+        action=(
+            '`aims record internal-audit --auditor "<name>" --scope SYSTEMS,ENTRIES --report '
+            "REPORT.pdf [--findings FINDINGS.yaml]`"
+        ),
+        requires=("auditor", "scope", "report_sha256"),
+    ),
+    EvidenceKind(
+        name="management_review",
+        producer="aims_mlops.record_management_review",
+        description=(
+            "a management review: its chair and attendees, the hashed minutes, the review "
+            "pack of that date (the inputs, attached and hashed) and the decisions taken"
+        ),
+        action=(
+            '`aims record management-review --chair "<name>" --minutes MINUTES.md '
+            "--decisions DECISIONS.yaml`"
+        ),
+        requires=("chair", "minutes_sha256"),
+    ),
+    EvidenceKind(
+        name="nonconformity",
+        producer="aims_mlops.reports.sync_register",
+        description=(
+            "a nonconformity and its corrective action: what fell short, root cause, "
+            "correction, action, owner, due date, the check of effectiveness and its closing"
+        ),
+        action=(
+            "`aims nonconformities` (opens and closes), `aims nc update ID --root-cause ... "
+            "--correction ... --action ... --owner ... --due DATE`, `aims nc verify ID --by ... "
+            "--note ...`"
+        ),
+        role="duty",
+    ),
+    EvidenceKind(
         name="attestation",
         producer="aims_mlops.attest",
         description="a named person vouches for a document that no run can show",

@@ -11,9 +11,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import EvidenceError
+
+if TYPE_CHECKING:
+    from aims_mlops.evidence._signing import PublicKey, SigningKey
 
 SCHEMA_VERSION = 1
 OUTCOMES: tuple[str, ...] = ("pass", "fail", "error", "info")
@@ -30,7 +33,7 @@ ERROR_DETAILS_TOO_LARGE = (
     "put large tables in a run artifact and reference its hash"
 )
 ERROR_HASH_MISMATCH = "record {id} content hash does not match its content: it was altered"
-ERROR_BAD_SIGNATURE = "record {id} signature does not verify with the configured key"
+ERROR_BAD_SIGNATURE = "record {id} signature does not verify with public key {key_id}"
 
 
 def _utcnow() -> str:
@@ -121,7 +124,9 @@ class EvidenceRecord:
     """One piece of evidence. Build it with :func:`new_record`; never mutate it.
 
     ``content_hash`` is the SHA-256 of the canonical JSON of every field but ``content_hash`` and
-    ``signature``; ``signature`` is an HMAC-SHA256 of that hash when a signing key is configured.
+    ``signature``; ``signature`` is an Ed25519 signature of that hash
+    (``ed25519:<key id>:<base64>``, see :mod:`aims_mlops.evidence._signing`) when a signing key
+    is configured.
     """
 
     id: str
@@ -191,7 +196,7 @@ class EvidenceRecord:
                 content_hash=str(data.get("content_hash") or ""),
                 signature=data.get("signature"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise EvidenceError(f"malformed evidence record: {exc!r}") from exc
 
     @classmethod
@@ -223,18 +228,25 @@ class EvidenceRecord:
             return True
         return hmac.compare_digest(self.compute_hash(), self.content_hash)
 
-    def verify(self, *, key: bytes | None = None) -> None:
-        """Raise :class:`EvidenceError` unless the hash (and, given a key, the signature) hold."""
+    def verify(self, *, key: PublicKey | None = None) -> None:
+        """Raise :class:`EvidenceError` unless the hash (and, given a public key, the signature)
+        hold."""
         if not self.is_intact():
             raise EvidenceError(ERROR_HASH_MISMATCH.format(id=self.id))
-        if key is not None and (
-            self.signature is None
-            or not hmac.compare_digest(self.signature, sign_hash(self.content_hash, key))
-        ):
-            raise EvidenceError(ERROR_BAD_SIGNATURE.format(id=self.id))
+        if key is not None and not key.verify(self.content_hash, self.signature):
+            raise EvidenceError(ERROR_BAD_SIGNATURE.format(id=self.id, key_id=key.key_id))
 
-    def signed(self, key: bytes) -> EvidenceRecord:
-        return replace(self, signature=sign_hash(self.content_hash, key))
+    def signed(self, key: SigningKey) -> EvidenceRecord:
+        """The record signed with ``key`` (the signature covers the content hash)."""
+        return replace(self, signature=key.sign(self.content_hash))
+
+    @property
+    def key_id(self) -> str | None:
+        """The id of the key the signature names (None: unsigned, or not a signature of ours)."""
+        from aims_mlops.evidence._signing import parse_signature
+
+        parsed = parse_signature(self.signature)
+        return parsed[0] if parsed is not None else None
 
     # -- convenience --------------------------------------------------------------------------
     @property
@@ -287,10 +299,6 @@ def _raw_hash_matches(data: Mapping[str, Any]) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def sign_hash(content_hash: str, key: bytes) -> str:
-    return hmac.new(key, content_hash.encode("ascii"), hashlib.sha256).hexdigest()
-
-
 def new_record(
     *,
     kind: str,
@@ -306,7 +314,7 @@ def new_record(
     valid_until: str | None = None,
     collected_at: str | None = None,
     record_id: str | None = None,
-    signing_key: bytes | None = None,
+    signing_key: SigningKey | None = None,
 ) -> EvidenceRecord:
     """Validate and build a hashed (and, given a key, signed) evidence record."""
     if outcome not in OUTCOMES:

@@ -11,6 +11,8 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from aims_mlops._escape import md_escape as m
+
 #: The headline rates, in display order, with their labels.
 RATES: tuple[tuple[str, str], ...] = (
     ("injection_success_rate", "Prompt-injection success"),
@@ -130,15 +132,15 @@ def genai_section_markdown(record: Any) -> str:
     data = _as_dict(record)
     name = (data.get("details") or {}).get("name") or ""
     lines = [
-        f"## GenAI evaluation {name} — {data.get('outcome', '')}",
+        f"## GenAI evaluation {m(name)} — {m(data.get('outcome', ''))}",
         "",
         "| measure | value | threshold | verdict |",
         "| --- | --- | --- | --- |",
     ]
     for row in rate_rows(data):
         lines.append(
-            f"| {row['label']} | {_fmt(row['value'])} | {row['threshold']} | "
-            f"{_verdict(row['passed'])} |"
+            f"| {m(row['label'])} | {m(_fmt(row['value']))} | {m(row['threshold'])} | "
+            f"{m(_verdict(row['passed']))} |"
         )
     lines += [
         "",
@@ -148,9 +150,9 @@ def genai_section_markdown(record: Any) -> str:
         "| --- " * (len(CATEGORY_COLUMNS) + 2) + "|",
     ]
     for row in category_rows(data):
-        cells = " | ".join(_fmt(row.get(k)) for k, _ in CATEGORY_COLUMNS)
+        cells = " | ".join(m(_fmt(row.get(k))) for k, _ in CATEGORY_COLUMNS)
         hits = ", ".join(row.get("succeeded_attacks") or ()) or "none"
-        lines.append(f"| {row['category']} | {cells} | {hits} |")
+        lines.append(f"| {m(row['category'])} | {cells} | {m(hits)} |")
     return "\n".join(lines) + "\n"
 
 

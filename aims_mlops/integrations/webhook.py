@@ -14,6 +14,14 @@ same command)::
     AIMS_WEBHOOK_SECRET=... aims webhook --port 8765 --config aims.yaml
     AIMS_WEBHOOK_SECRET=... aims webhook --register http://HOST:8765/
 
+Serve it on the loopback interface, or behind a reverse proxy that terminates TLS: it speaks
+plain HTTP, and a non-loopback ``--host`` is warned about. Each connection has a socket timeout
+(:data:`REQUEST_TIMEOUT_SECONDS`); requests are handled by a fixed pool of
+:data:`DEFAULT_HTTP_WORKERS` threads with at most :data:`DEFAULT_HTTP_QUEUE` connections waiting,
+and a connection beyond that is answered ``503`` at once. Accepted delivery ids are appended to a
+JSON-lines file (default ``.aims/webhook-deliveries.jsonl`` beside ``aims.yaml``) and read back on
+start, so a delivery replayed within the timestamp window after a restart is not gated again.
+
 Only the standard library is used here; MLflow is imported when the first event is processed.
 """
 
@@ -23,10 +31,12 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -34,7 +44,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,8 +72,17 @@ DEFAULT_SECRET_ENV = "AIMS_WEBHOOK_SECRET"
 #: A delivery whose timestamp is further than this from our clock is refused (replay protection).
 TIMESTAMP_TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 1_000_000
-#: Delivery ids remembered to ignore retries of a delivery already accepted.
-REMEMBERED_DELIVERIES = 1000
+#: Delivery ids remembered (at most) to ignore retries and replays of a delivery already accepted;
+#: each is kept for twice the timestamp tolerance, after which its timestamp is refused anyway.
+REMEMBERED_DELIVERIES = 100_000
+REMEMBER_SECONDS = 2 * TIMESTAMP_TOLERANCE_SECONDS
+#: Where accepted delivery ids are kept across restarts, relative to the aims.yaml folder.
+DEFAULT_DELIVERIES_FILE = ".aims/webhook-deliveries.jsonl"
+#: Socket timeout of every connection (an idle or stalled client is dropped after it).
+REQUEST_TIMEOUT_SECONDS = 10.0
+#: Threads serving HTTP requests, and connections that may wait for one; beyond: 503.
+DEFAULT_HTTP_WORKERS = 8
+DEFAULT_HTTP_QUEUE = 16
 #: An ``aims gate --promote`` deployment record this recent for the same version and alias makes
 #: the webhook's own gate run redundant.
 RECENT_PROMOTION_SECONDS = 600
@@ -73,6 +92,10 @@ DEFAULT_SETTLE_SECONDS = 3.0
 
 PROG_NAME = "python -m aims_mlops.integrations.webhook"
 MESSAGE_LISTENING = "aims webhook receiver listening on http://{host}:{port}/"
+WARNING_NOT_LOOPBACK = (
+    "warning: the webhook receiver listens on {host}, beyond this machine, over plain HTTP: put a "
+    "reverse proxy that terminates TLS in front of it (and firewall the port), or bind 127.0.0.1"
+)
 
 ERROR_NO_SECRET = (
     "the webhook secret environment variable {name} is not set: set it to the secret given to "
@@ -92,6 +115,13 @@ PROBLEM_BAD_TIMESTAMP = "X-MLflow-Timestamp {value!r} is not within {tolerance} 
 PROBLEM_BAD_SIGNATURE = "signature does not match the payload"
 PROBLEM_BAD_JSON = "body is not a JSON object: {error}"
 PROBLEM_TOO_LARGE = "body larger than {limit} bytes"
+PROBLEM_TOO_DEEP = "nested too deeply"
+PROBLEM_BUSY = "too many connections: try again later"
+WARNING_DELIVERIES_UNREADABLE = "could not read the delivery ids in {path}: {error}"
+WARNING_DELIVERIES_UNWRITABLE = (
+    "could not record delivery {delivery_id} in {path} ({error}): a replay after a restart "
+    "would not be recognized"
+)
 
 
 class WebhookError(AimsError):
@@ -163,6 +193,7 @@ class WebhookReceiver:
         store: EvidenceStore | None = None,
         tracking_uri: str | None = None,
         settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+        deliveries_file: str | os.PathLike[str] | None = None,
     ) -> None:
         if not secret:
             raise WebhookError(ERROR_NO_SECRET.format(name="(empty)"))
@@ -176,8 +207,66 @@ class WebhookReceiver:
         self._tracking_uri = tracking_uri
         self.settle_seconds = settle_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-gate")
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
+        self.deliveries_file = (
+            Path(deliveries_file)
+            if deliveries_file is not None
+            else self.config_path.parent / DEFAULT_DELIVERIES_FILE
+        )
+        self._load_deliveries()
+
+    # -- delivery ids that survive a restart ---------------------------------------------------
+    def _load_deliveries(self, now: float | None = None) -> None:
+        """Read the remembered delivery ids (the recent ones) and rewrite the file with them."""
+        current = time.time() if now is None else now
+        path = self.deliveries_file
+        if not path.is_file():
+            return
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            logger.warning(WARNING_DELIVERIES_UNREADABLE.format(path=path, error=exc))
+            return
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                delivery_id, at = str(entry["id"]), float(entry["at"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a crash
+            if current - at <= REMEMBER_SECONDS:
+                self._seen[delivery_id] = at
+        self._prune(current)
+        kept = "".join(json.dumps({"id": d, "at": at}) + "\n" for d, at in self._seen.items())
+        try:
+            from aims_mlops._files import write_atomically
+
+            write_atomically(path, kept)
+        except OSError as exc:
+            logger.warning(WARNING_DELIVERIES_UNREADABLE.format(path=path, error=exc))
+
+    def _prune(self, now: float) -> None:
+        while self._seen and (
+            len(self._seen) > REMEMBERED_DELIVERIES
+            or now - next(iter(self._seen.values())) > REMEMBER_SECONDS
+        ):
+            self._seen.popitem(last=False)
+
+    def _remember(self, delivery_id: str, now: float) -> None:
+        """Remember an accepted delivery, in memory and in the file (fsynced)."""
+        self._seen[delivery_id] = now
+        self._prune(now)
+        path = self.deliveries_file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"id": delivery_id, "at": now}) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            logger.warning(
+                WARNING_DELIVERIES_UNWRITABLE.format(delivery_id=delivery_id, path=path, error=exc)
+            )
 
     def _load_config(self) -> AimsConfig:
         from aims_mlops.config import load_config
@@ -205,13 +294,14 @@ class WebhookReceiver:
                 raise ValueError("not an object")
         except ValueError as exc:
             return 400, {"status": "refused", "reason": PROBLEM_BAD_JSON.format(error=exc)}
+        except RecursionError:  # json.loads recurses once per level of nesting
+            reason = PROBLEM_BAD_JSON.format(error=PROBLEM_TOO_DEEP)
+            return 400, {"status": "refused", "reason": reason}
         delivery_id = {k.lower(): v for k, v in headers.items()}[DELIVERY_ID_HEADER.lower()]
         with self._lock:
             if delivery_id in self._seen:
                 return 200, {"status": "duplicate", "delivery_id": delivery_id}
-            self._seen[delivery_id] = None
-            while len(self._seen) > REMEMBERED_DELIVERIES:
-                self._seen.popitem(last=False)
+            self._remember(delivery_id, time.time())
         events = self.events(payload, delivery_id=delivery_id)
         if not events:
             return 200, {"status": "ignored", "delivery_id": delivery_id}
@@ -366,6 +456,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        self.timeout = self.server.request_timeout  # the socket timeout of this connection
+        super().setup()
+
     def _reply(self, status: int, data: Mapping[str, Any]) -> None:
         body = json.dumps(data).encode("utf-8")
         self.send_response(status)
@@ -399,19 +493,96 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+def _busy_reply() -> bytes:
+    body = json.dumps({"status": "refused", "reason": PROBLEM_BUSY}).encode("utf-8")
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
 
-    def __init__(self, address: tuple[str, int], receiver: WebhookReceiver) -> None:
+
+class _Server(HTTPServer):
+    """An HTTP server whose connections are served by a fixed pool of threads: at most
+    ``workers`` at once and ``queue`` waiting; any further connection gets 503 and is closed."""
+
+    #: the listen backlog: connections the kernel holds until accepted (then served or refused)
+    request_queue_size = 128
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        receiver: WebhookReceiver,
+        *,
+        workers: int = DEFAULT_HTTP_WORKERS,
+        queue: int = DEFAULT_HTTP_QUEUE,
+        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+    ) -> None:
         super().__init__(address, _Handler)
         self.receiver = receiver
+        self.request_timeout = request_timeout
+        self.refused_busy = 0
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aims-webhook")
+        self._slots = threading.BoundedSemaphore(workers + queue)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.refused_busy += 1
+            self._refuse_busy(request)
+            return
+        try:
+            self._pool.submit(self._serve_one, request, client_address)
+        except RuntimeError:  # the pool is shut down: the server is stopping
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _serve_one(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)  # logs it; the server keeps serving
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def _refuse_busy(self, request: socket.socket) -> None:
+        try:
+            request.settimeout(1.0)
+            request.sendall(_busy_reply())
+        except OSError as exc:  # the client is gone already
+            logger.info("could not send 503 to a client over the limit: %s", exc)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def make_server(
-    receiver: WebhookReceiver, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT
-) -> ThreadingHTTPServer:
-    """An HTTP server (not started) that hands every POST to ``receiver``."""
-    return _Server((host, port), receiver)
+    receiver: WebhookReceiver,
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    workers: int = DEFAULT_HTTP_WORKERS,
+    queue: int = DEFAULT_HTTP_QUEUE,
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+) -> HTTPServer:
+    """An HTTP server (not started) that hands every POST to ``receiver``, with a bounded pool
+    of request threads and a socket timeout per connection."""
+    return _Server(
+        (host, port), receiver, workers=workers, queue=queue, request_timeout=request_timeout
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` binds only this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -420,8 +591,12 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def serve(receiver: WebhookReceiver, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
     """Serve ``receiver`` until interrupted (SIGINT or SIGTERM), then finish its queued runs."""
+    import sys
+
     server = make_server(receiver, host=host, port=port)
     bound_host, bound_port = server.server_address[:2]
+    if not is_loopback(host):
+        print(WARNING_NOT_LOOPBACK.format(host=host), file=sys.stderr, flush=True)
     print(MESSAGE_LISTENING.format(host=bound_host, port=bound_port), flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:

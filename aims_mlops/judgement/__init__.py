@@ -35,7 +35,7 @@ from aims_mlops.judgement._gate import (
     set_alias,
     verification_controls,
 )
-from aims_mlops.judgement._judge import Judgement, judge, status, summary
+from aims_mlops.judgement._judge import Judgement, judge, status, summary, summary_json
 
 __all__ = [
     "COLLECTOR",
@@ -63,5 +63,6 @@ __all__ = [
     "set_alias",
     "status",
     "summary",
+    "summary_json",
     "verification_controls",
 ]

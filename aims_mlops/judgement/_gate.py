@@ -5,9 +5,10 @@ passes when every required entry is ``satisfied`` or ``not_applicable`` (with no
 when no entry is ``failing`` and the system's verification controls, see
 :func:`verification_controls`, are satisfied for the version: missing or stale verification
 evidence blocks as failing evidence does), the conformity score reaches ``min_score``, and
-(``block_on_risk``) no risk stays above the appetite without an approved acceptance. Otherwise
-it fails and names every reason, one line each. ``gate:`` in aims.yaml sets a system's
-``require`` and ``min_score``.
+(``block_on_risk``) no risk stays above the appetite without an approved acceptance, and no
+stored record about the system failed verification (an integrity finding always fails the gate,
+whatever is required). Otherwise it fails and names every reason, one line each. ``gate:`` in
+aims.yaml sets a system's ``require`` and ``min_score``.
 
 :func:`run_gate` gathers the evidence, evaluates the gate and, on request, promotes the version
 (moves the registered model alias) and records the promotion, or the blocked promotion, as a
@@ -25,6 +26,7 @@ import getpass
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import AimsError
@@ -186,6 +188,9 @@ def evaluate_gate(
                     f"{_control_failure(status)} (verification evidence{about} must be current "
                     "before release)"
                 )
+    failures.extend(
+        f"integrity: {finding.reason}" for finding in system_assessment.integrity_findings
+    )
     score = system_assessment.score
     if min_score is not None and score < min_score:
         shortfall = round(float(min_score) - score, 4)
@@ -312,6 +317,7 @@ def run_gate(
     approver: str | None = None,
     trigger: str = "aims gate",
     store: EvidenceStore | None = None,
+    as_of: str | datetime | None = None,
 ) -> GateRun:
     """Assess ``system`` (at ``model_version``, default: the alias holder) and evaluate the gate.
 
@@ -319,15 +325,22 @@ def run_gate(
     the version; either way record a ``deployment`` record (``promoted`` or ``blocked``).
     ``record`` without ``promote``: record the gate outcome for an alias someone else moved
     (``observed``; the webhook receiver does this). Raises :class:`GateError` when there is no
-    model version to promote.
+    model version to promote. ``as_of`` re-performs the gate at a past moment (see
+    :func:`judge`); nothing is promoted or recorded then.
     """
     from aims_mlops.capture import CaptureContext, emit
     from aims_mlops.config import config_digest
     from aims_mlops.judgement._judge import judge
 
     judgement = judge(
-        config=config, systems=[system], model_versions={system: model_version}, store=store
+        config=config,
+        systems=[system],
+        model_versions={system: model_version},
+        store=store,
+        as_of=as_of,
     )
+    if as_of is not None:
+        promote, record = False, False
     system_config = judgement.config.system(system)
     target_alias = alias or system_config.mlflow.alias
     registered = system_config.mlflow.registered_model

@@ -9,14 +9,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops._errors import AimsError
 from aims_mlops.capture import make_store
+from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
-    from aims_mlops.store import EvidenceStore
+    from aims_mlops.store import EvidenceStore, ReadResult
+
+
+ERROR_VERSION_UNBOUND = (
+    "system {system!r} names no registered model (systems[].mlflow.registered_model in "
+    "aims.yaml), so it has no model version {version!r} to judge"
+)
+ERROR_NO_SUCH_VERSION = (
+    "registered model {model!r} has no version {version!r} (system {system!r}); "
+    "give a version the registry holds, or leave out --model-version for the current one"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +42,30 @@ class Judgement:
     records: tuple[EvidenceRecord, ...]
     current_models: Mapping[str, CurrentModel | None]
     store: EvidenceStore
+    #: whose signatures count (aims.yaml ``trust:``; no keys: the evidence is unsigned)
+    trust: TrustPolicy = NO_TRUST
+    #: stored records that failed verification (never in ``records``; failing what they name)
+    integrity_findings: tuple[IntegrityFinding, ...] = ()
+    #: every problem the store's read met, as it named them
+    read_problems: tuple[str, ...] = ()
+
+    def integrity(self, system: str | None = None) -> dict[str, Any]:
+        """What the evidence is worth: signed or not, the note, the findings (of ``system``)."""
+        from aims_mlops.judgement._integrity import integrity_summary
+
+        return integrity_summary(self.trust, self.integrity_findings, system=system)
+    #: the moment re-performed (``--as-of``), ISO 8601; None: judged now
+    as_of: str | None = None
+    #: what re-performance had to approximate (the registry keeps no alias history)
+    approximations: tuple[str, ...] = ()
+
+    @property
+    def evidence_digest(self) -> str:
+        """SHA-256 over the configuration digest and the sorted content hashes of every record
+        this judgement considered: equal digests, equal inputs."""
+        from aims_mlops.engine import evidence_digest
+
+        return evidence_digest(self.assessment.config_digest, self.records)
 
 
 def judge(
@@ -41,6 +77,8 @@ def judge(
     now: datetime | None = None,
     full_history: bool = False,
     lookback_runs: int | None = None,
+    trust: TrustPolicy | None = None,
+    as_of: str | datetime | None = None,
 ) -> Judgement:
     """Load config, catalog and the evidence of the named (default: all in-scope) systems, and
     assess them. ``model_versions`` pins a system to a registered model version (default: the
@@ -49,10 +87,20 @@ def judge(
     Evidence is read with :meth:`EvidenceStore.records_for` (the current model's run, the
     evidence experiment and, when needed, the system's newest runs: time flat in the history);
     ``full_history`` reads every run of each system instead (:meth:`EvidenceStore.records`);
-    ``lookback_runs`` overrides how many newest runs the scaled read may look at."""
+    ``lookback_runs`` overrides how many newest runs the scaled read may look at.
+
+    Every record read is checked (:func:`aims_mlops.judgement._integrity.screen`) against
+    ``trust`` (default: aims.yaml ``trust:``): a record that fails is no evidence but an
+    integrity finding, and every entry it speaks to is failing.
+
+    ``as_of`` re-performs the verdict at a past moment (a bare date: the end of that day, UTC):
+    only records collected by then count, every run is read, and each registered model is
+    judged at the version registered last by then (MLflow keeps no alias history; the
+    judgement's ``approximations`` say so)."""
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import AimsConfig, default_config_path, load_config
-    from aims_mlops.engine import assess
+    from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
+    from aims_mlops.judgement._integrity import screen, trust_policy
 
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
@@ -75,24 +123,58 @@ def judge(
             "version": pinned.get(system_id),
             "experiment": binding.experiment,
         }
+    moment = parse_as_of(as_of) if as_of is not None else None
+    approximations: list[str] = []
+    without: set[str] = set()
+    if moment is not None:
+        from aims_mlops.judgement._reperform import pins_as_of
+
+        without, approximations = pins_as_of(evidence_store, bindings, moment)
+        for system_id in without:
+            bindings[system_id] = {"registered_model": None, "experiment": None}
+        full_history, now = True, moment
     resolved = evidence_store.current_models(bindings)  # also carries the runs it fetched
+    _check_pinned(bindings, resolved)
     current.update(resolved)
+    for system_id in without:
+        current[system_id] = None
     catalog = load_catalog()
+    policy = trust if trust is not None else trust_policy(cfg, path)
+    reads: list[ReadResult] = []
     if full_history:
-        seen: set[str] = set()
-        for system_id in wanted:
-            for record in evidence_store.records(system=system_id):
-                if record.id not in seen:  # organization-level records come back for every system
-                    seen.add(record.id)
-                    records.append(record)
+        reads = [evidence_store.read(system=system_id) for system_id in wanted]
     else:
-        records = evidence_store.records_for(
-            wanted,
-            current_models=resolved,
-            experiments={s: cfg.system(s).mlflow.experiment for s in wanted},
-            kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
-            **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
-        )
+        reads = [
+            evidence_store.read_for(
+                wanted,
+                current_models=resolved,
+                experiments={s: cfg.system(s).mlflow.experiment for s in wanted},
+                kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
+                **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
+            )
+        ]
+    seen: set[str] = set()
+    run_ids: dict[str, str] = {}
+    read_findings: list[IntegrityFinding] = []
+    problems: list[str] = []
+    for read in reads:
+        for record in read.records:
+            if record.id not in seen:  # organization-level records come back for every system
+                seen.add(record.id)
+                records.append(record)
+        run_ids.update({k: v for k, v in read.run_ids.items() if k not in run_ids})
+        read_findings.extend(read.findings)
+        problems.extend(read.problems)
+    if moment is not None:
+        records = list(records_as_of(records, moment))
+    records, findings = screen(
+        records,
+        policy=policy,
+        clock=datetime.now(UTC),
+        run_ids=run_ids,
+        findings=read_findings,
+    )
+    records, findings = _documents_rechecked(records, findings)
     assessment = assess(
         catalog,
         cfg,
@@ -100,6 +182,7 @@ def judge(
         current_models=current,
         now=now or datetime.now(UTC),
         systems=wanted,
+        findings=findings,
     )
     return Judgement(
         assessment=assessment,
@@ -109,7 +192,76 @@ def judge(
         records=tuple(records),
         current_models=current,
         store=evidence_store,
+        trust=policy,
+        integrity_findings=tuple(findings),
+        read_problems=tuple(dict.fromkeys(problems)),
+        as_of=iso_moment(moment) if moment is not None else None,
+        approximations=tuple(approximations),
     )
+
+
+def _documents_rechecked(
+    records: list[EvidenceRecord], findings: list[IntegrityFinding]
+) -> tuple[list[EvidenceRecord], list[IntegrityFinding]]:
+    """An attestation whose local document changed, vanished or cannot be read is no longer
+    evidence: it becomes a finding (the entries it speaks to fail, naming the document)."""
+    from aims_mlops.evidence._documents import document_findings
+
+    broken = {f.record_id: f for f in document_findings(records) if f.is_problem}
+    if not broken:
+        return records, findings
+    by_id = {r.id: r for r in records}
+    extra = [
+        IntegrityFinding(
+            record_id=f.record_id,
+            why=f.message,
+            kind="attestation",
+            system=by_id[f.record_id].system,
+            controls=f.controls,
+        )
+        for f in broken.values()
+    ]
+    return [r for r in records if r.id not in broken], [*findings, *extra]
+
+
+def _check_pinned(
+    bindings: Mapping[str, Mapping[str, Any]], resolved: Mapping[str, CurrentModel | None]
+) -> None:
+    """A pinned model version must exist: never judge another model in its place."""
+    for system_id, binding in bindings.items():
+        version = binding.get("version")
+        if version is None:
+            continue
+        model = binding.get("registered_model")
+        if model is None:
+            raise AimsError(ERROR_VERSION_UNBOUND.format(system=system_id, version=version))
+        found = resolved.get(system_id)
+        if found is None or not _same_version(found.version, version):
+            raise AimsError(
+                ERROR_NO_SUCH_VERSION.format(model=model, version=version, system=system_id)
+            )
+
+
+def _same_version(found: str | None, wanted: str) -> bool:
+    a, b = str(found), str(wanted).strip()
+    return a == b or (a.isdigit() and b.isdigit() and int(a) == int(b))
+
+
+def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
+    """``summary_dict`` of one system plus what an auditor compares: the evidence digest, the
+    number of records considered, what the evidence is worth (signed or not, the findings) and,
+    when re-performed, the moment and the approximations."""
+    from aims_mlops.engine import summary_dict
+
+    data = summary_dict(judgement.assessment.systems[system])
+    data["evaluated_at"] = judgement.assessment.evaluated_at
+    data["config_digest"] = judgement.assessment.config_digest
+    data["evidence_digest"] = judgement.evidence_digest
+    data["records_considered"] = len(judgement.records)
+    data["as_of"] = judgement.as_of
+    data["approximations"] = list(judgement.approximations)
+    data["integrity"] = judgement.integrity(system)
+    return data
 
 
 def summary(
@@ -117,12 +269,13 @@ def summary(
     model_version: str | None = None,
     *,
     config: str | os.PathLike[str] | None = None,
+    as_of: str | datetime | None = None,
 ) -> dict[str, Any]:
     """Where ``system`` stands: the same object ``aims summary --format json`` prints."""
-    from aims_mlops.engine import summary_dict
-
-    result = judge(config=config, systems=[system], model_versions={system: model_version})
-    return summary_dict(result.assessment.systems[system])
+    result = judge(
+        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+    )
+    return summary_json(result, system)
 
 
 def status(*, config: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:

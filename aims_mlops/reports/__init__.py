@@ -15,10 +15,17 @@ declaration in ``aims.yaml``):
 - :func:`system_card_record`: the ``system_card`` evidence record of a rendered report;
 - :func:`build_pack` / :func:`verify_pack`: the audit pack (one verifiable zip);
 - :func:`assessment_results`: OSCAL Assessment Results for GRC platforms;
-- :func:`audit_plan`, :func:`review_pack`, :func:`nonconformities`: internal audit (9.2),
-  management review (9.3) and the nonconformity register (10.2).
+- :func:`audit_plan`, :func:`review_pack`: the internal audit checklist with the auditor's own
+  sample, and the management review inputs;
+- :func:`record_internal_audit`, :func:`record_management_review`: the records those processes
+  leave (auditor independence checked, documents hashed, the review pack attached);
+- the nonconformity register as records: :func:`sync_register` (opens on failing entries,
+  regressions, audit and integrity findings; closes when satisfied again and verified),
+  :func:`update_nonconformity`, :func:`verify_nonconformity`, :func:`register_rows`.
 """
 
+from aims_mlops.reports._annex_iv import annex_iv, write_annex_iv
+from aims_mlops.reports._annex_iv import render as render_annex_iv
 from aims_mlops.reports._audit import (
     RegisterError,
     audit_plan,
@@ -42,32 +49,65 @@ from aims_mlops.reports._markdown import render_markdown
 from aims_mlops.reports._oscal import assessment_results
 from aims_mlops.reports._pack import PackError, PackManifest, PackMember, build_pack, verify_pack
 from aims_mlops.reports._readiness import readiness_report, readiness_text
+from aims_mlops.reports._records import (
+    ProcessRecordError,
+    RecordedAudit,
+    record_internal_audit,
+    record_management_review,
+    sync_register,
+    update_nonconformity,
+    verify_nonconformity,
+)
+from aims_mlops.reports._register import (
+    NcCandidate,
+    NonconformityError,
+    SyncPlan,
+    integrity_candidates,
+    plan_sync,
+    register_rows,
+)
 from aims_mlops.reports._xlsx import soa_workbook
 
 __all__ = [
     "ERROR_MODEL_VERSION",
     "ERROR_NOT_ASSESSED",
     "JudgementLike",
+    "NcCandidate",
+    "NonconformityError",
     "PackError",
     "PackManifest",
     "PackMember",
+    "ProcessRecordError",
+    "RecordedAudit",
     "RegisterError",
     "ReportError",
+    "SyncPlan",
+    "annex_iv",
     "assessment_results",
     "audit_plan",
     "audit_plan_markdown",
     "build_pack",
     "default_register_path",
+    "integrity_candidates",
     "nonconformities",
+    "plan_sync",
     "read_register",
     "readiness_report",
     "readiness_text",
+    "record_internal_audit",
+    "record_management_review",
+    "register_rows",
+    "render_annex_iv",
     "render_html",
     "render_markdown",
     "review_pack",
     "review_pack_markdown",
     "soa_workbook",
+    "sync_register",
     "system_card_record",
+    "update_nonconformity",
     "update_nonconformity_register",
+    "verify_nonconformity",
     "verify_pack",
+    "write_annex_iv",
 ]

@@ -24,6 +24,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from aims_mlops._escape import md_escape
 from aims_mlops._files import write_atomically
 from aims_mlops.evidence import EvidenceRecord
 
@@ -174,7 +175,7 @@ def signer(record: EvidenceRecord, attestations: Sequence[EvidenceRecord]) -> st
         latest = max(named, key=lambda a: a.collected_at)
         return f"{latest.details.get('by')} (attestation {latest.id[:8]})"
     if record.signature:
-        return "signed with the organization's key (HMAC-SHA256)"
+        return f"signed with Ed25519 key {record.key_id or 'of unknown form'}"
     return "unsigned (set AIMS_SIGNING_KEY to sign records)"
 
 
@@ -508,38 +509,46 @@ def _cell(value: Any) -> str:
 
 
 def render_markdown(dossier: Mapping[str, Any]) -> str:
-    """The dossier as Markdown."""
+    """The dossier as Markdown (every value escaped: no HTML, no links)."""
     model = dossier.get("model") or {}
     version = f"v{model['version']}" if model.get("version") else ""
+
+    def m(value: Any) -> str:
+        return md_escape(_cell(value))
+
     lines = [
-        f"# Technical documentation (EU AI Act Annex IV): {dossier['name']}",
+        f"# Technical documentation (EU AI Act Annex IV): {m(dossier['name'])}",
         "",
-        f"{dossier['organization']} · system `{dossier['system']}` · model "
-        f"{model.get('name') or 'none'} {version}"
-        f" · assessed {dossier['evaluated_at']} · configuration `{dossier['config_digest'][:12]}`",
+        f"{m(dossier['organization'])} · system `{m(dossier['system'])}` · model "
+        f"{m(model.get('name') or 'none')} {m(version)} · assessed {m(dossier['evaluated_at'])}"
+        f" · configuration `{m(dossier['config_digest'][:12])}`",
         "",
         "Drawn from the evidence the AI management system holds; not a conformity assessment.",
     ]
     for sec in dossier["sections"]:
-        lines += ["", f"## {sec['number']}. {sec['title']}", "", f"**Status: {sec['status']}**"]
+        lines += [
+            "",
+            f"## {m(sec['number'])}. {m(sec['title'])}",
+            "",
+            f"**Status: {m(sec['status'])}**",
+        ]
         if sec["facts"]:
             lines.append("")
-            lines += [f"- **{k}**: {_cell(v)}" for k, v in sec["facts"].items()]
+            lines += [f"- **{m(k)}**: {m(v)}" for k, v in sec["facts"].items()]
         for name, table in sec["tables"].items():
-            lines += ["", f"### {name[0].upper()}{name[1:]}", ""]
+            lines += ["", f"### {m(name[0].upper() + name[1:])}", ""]
             if not table["rows"]:
                 lines.append("_none recorded_")
                 continue
             cols = table["columns"]
-            lines.append("| " + " | ".join(cols) + " |")
+            lines.append("| " + " | ".join(m(c) for c in cols) + " |")
             lines.append("|" + "---|" * len(cols))
             for row in table["rows"]:
-                cells = [_cell(row.get(c)).replace("|", "\\|").replace("\n", " ") for c in cols]
-                lines.append("| " + " | ".join(cells) + " |")
+                lines.append("| " + " | ".join(m(row.get(c)) for c in cols) + " |")
         if sec["missing"]:
-            lines += ["", "Missing:", *[f"- {m}" for m in sec["missing"]]]
+            lines += ["", "Missing:", *[f"- {m(x)}" for x in sec["missing"]]]
         if sec["evidence"]:
-            lines += ["", "Evidence: " + ", ".join(f"`{e}`" for e in sec["evidence"])]
+            lines += ["", "Evidence: " + ", ".join(f"`{m(x)}`" for x in sec["evidence"])]
     return "\n".join(lines) + "\n"
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops._escape import md_escape as e
 from aims_mlops._files import write_atomically
 from aims_mlops.evidence import EvidenceRecord, parse_timestamp
 from aims_mlops.presentation import percent
@@ -39,8 +40,9 @@ if TYPE_CHECKING:
 NONCONFORMITY_DUE_DAYS = 30
 #: Register location, relative to the folder of aims.yaml.
 REGISTER_PATH = Path(".aims") / "nonconformities.json"
-#: Clauses whose attestation marks a management review (the default start of "changes since").
-REVIEW_CLAUSES = ("9.3.1", "9.3.2", "9.3.3")
+#: The kind of record that marks a management review (the default start of "changes since"; an
+#: attestation of an entry whose rule names the kind counts too).
+REVIEW_KIND = "management_review"
 #: Without a recorded management review, changes are counted over this many days.
 DEFAULT_REVIEW_DAYS = 90
 #: Attestations expiring within this many days are listed as improvement opportunities.
@@ -122,10 +124,62 @@ def _inspect(entry: CatalogEntry) -> list[str]:
     return steps
 
 
-def audit_plan(judgement: PackJudgement, *, sample_size: int = 3, seed: int = 0) -> dict[str, Any]:
-    """The internal audit checklist (clause 9.2): one item per clause and Annex A control."""
+def draw_seed() -> int:
+    """A fresh seed for an auditor who names none (the plan states it, so it can be redrawn)."""
+    import secrets
+
+    return secrets.randbelow(2**31)
+
+
+def _in_period(
+    records: Iterable[EvidenceRecord], start: datetime | None, end: datetime | None
+) -> list[EvidenceRecord]:
+    return [
+        r
+        for r in records
+        if (start is None or r.collected >= start) and (end is None or r.collected <= end)
+    ]
+
+
+def _serves(judgement: PackJudgement, record: EvidenceRecord, entry: CatalogEntry) -> bool:
+    """Whether ``record`` speaks to ``entry``: it names it, or its kind is one the entry's rule
+    names (the catalog's answer, ``controls_for_kind``), for a system the entry is judged for."""
+    from aims_mlops.engine._status import record_kind
+
+    if entry.id not in record.controls and entry.id not in judgement.catalog.controls_for_kind(
+        record_kind(record)
+    ):
+        return False
+    if entry.scope == "organization":
+        return True
+    return record.system in judgement.assessment.systems
+
+
+def audit_plan(
+    judgement: PackJudgement,
+    *,
+    sample_size: int = 3,
+    seed: int = 0,
+    population: Iterable[EvidenceRecord] | None = None,
+    start: str | date | datetime | None = None,
+    end: str | date | datetime | None = None,
+) -> dict[str, Any]:
+    """The internal audit checklist (clause 9.2): one item per clause and Annex A control.
+
+    The sample is the auditor's own: per entry, up to ``sample_size`` records drawn with
+    ``seed`` from every record collected between ``start`` and ``end`` (default: all) that
+    speaks to the entry, not only the records the verdict cites. ``population``: the records to
+    draw from (default: the judgement's; the CLI reads every run of each system). The same
+    population and seed always give the same plan."""
     assessment = judgement.assessment
     records = _record_index(judgement)
+    begin = parse_moment(start) if start is not None else None
+    finish = parse_moment(end) if end is not None else None
+    drawn_from = sorted(
+        _in_period(judgement.records if population is None else population, begin, finish),
+        key=lambda r: r.id,
+    )
+    records.update({r.id: r for r in drawn_from})
     verdicts = _verdicts(judgement)
     items = []
     for entry in judgement.catalog.entries:
@@ -135,11 +189,9 @@ def audit_plan(judgement: PackJudgement, *, sample_size: int = 3, seed: int = 0)
             if entry_id == entry.id
         }
         cited = {e for s in statuses.values() for e in s.evidence}
-        population = sorted(
-            rid for rid, record in records.items() if rid in cited or entry.id in record.controls
-        )
+        pool = sorted(r.id for r in drawn_from if _serves(judgement, r, entry))
         rng = random.Random(f"{seed}:{entry.id}")
-        sample = sorted(rng.sample(population, min(sample_size, len(population))))
+        sample = sorted(rng.sample(pool, min(sample_size, len(pool))))
         items.append(
             {
                 "id": entry.id,
@@ -155,16 +207,27 @@ def audit_plan(judgement: PackJudgement, *, sample_size: int = 3, seed: int = 0)
                 "reasons": {k: list(s.reasons) for k, s in statuses.items()},
                 "owners": {k: s.owner for k, s in statuses.items()},
                 "declarations": sorted(e for e in cited if not is_record_id(e)),
-                "population": len(population),
-                "sample": [_brief(records[rid]) for rid in sample],
+                "population": len(pool),
+                "sample": [
+                    {**_brief(records[rid]), "cited_by_verdict": rid in cited} for rid in sample
+                ],
                 "conclusion": None,
             }
         )
+    from aims_mlops.engine import evidence_digest
+
     return {
         "title": "Internal audit plan (ISO/IEC 42001 clause 9.2)",
         "organization": judgement.config.organization.name,
         "evaluated_at": assessment.evaluated_at,
         "config_digest": assessment.config_digest,
+        "evidence_digest": evidence_digest(assessment.config_digest, judgement.records),
+        "population_digest": evidence_digest(assessment.config_digest, drawn_from),
+        "period": {
+            "from": _iso(begin) if begin is not None else None,
+            "to": _iso(finish) if finish is not None else None,
+        },
+        "population_size": len(drawn_from),
         "systems": list(assessment.systems),
         "sample_size": sample_size,
         "seed": seed,
@@ -173,30 +236,35 @@ def audit_plan(judgement: PackJudgement, *, sample_size: int = 3, seed: int = 0)
 
 
 def audit_plan_markdown(plan: Mapping[str, Any]) -> str:
-    """The audit plan as a Markdown checklist."""
+    """The audit plan as a Markdown checklist (every value escaped: no HTML, no links)."""
     lines = [
-        f"# {plan['title']}",
+        f"# {e(plan['title'])}",
         "",
-        f"Organization: {plan['organization']}  ",
-        f"Systems: {', '.join(plan['systems']) or 'none'}  ",
-        f"Judged at {plan['evaluated_at']} (configuration {plan['config_digest'][:12]}); "
-        f"sample of up to {plan['sample_size']} records per item, seed {plan['seed']}.",
+        f"Organization: {e(plan['organization'])}  ",
+        f"Systems: {e(', '.join(plan['systems']) or 'none')}  ",
+        f"Judged at {e(plan['evaluated_at'])} (configuration {e(plan['config_digest'][:12])}); "
+        f"sample of up to {plan['sample_size']} records per item, seed {plan['seed']}.  ",
+        f"Population: {plan['population_size']} records collected from "
+        f"{e(plan['period']['from'] or 'the first record')} to {e(plan['period']['to'] or 'now')} "
+        f"(digest `{e(plan['population_digest'])}`); evidence digest of the verdict "
+        f"`{e(plan['evidence_digest'])}`.",
     ]
     group = None
     for item in plan["items"]:
         if item["group"] != group:
             group = item["group"]
-            lines += ["", f"## {group} {item['group_title']}"]
+            lines += ["", f"## {e(group)} {e(item['group_title'])}"]
         status = ", ".join(f"{k}: {v}" for k, v in item["status"].items()) or "not judged"
-        lines += ["", f"### {item['id']} {item['title']}", "", f"Status now: {status}", ""]
-        lines += [f"- [ ] inspect {step}" for step in item["inspect"]]
+        lines += ["", f"### {e(item['id'])} {e(item['title'])}", "", f"Status now: {e(status)}", ""]
+        lines += [f"- [ ] inspect {e(step)}" for step in item["inspect"]]
         for ref in item["declarations"]:
-            lines.append(f"- [ ] check declaration `{ref}`")
+            lines.append(f"- [ ] check declaration `{e(ref)}`")
         if item["sample"]:
             lines += ["", f"Sample ({len(item['sample'])} of {item['population']} records):", ""]
             lines += [
-                f"- [ ] `{s['id']}` {s['kind']} ({s['system'] or ORGANIZATION}, "
-                f"{s['collected_at']}, {s['outcome']}) sha256 `{s['content_hash']}`"
+                f"- [ ] `{e(s['id'])}` {e(s['kind'])} ({e(s['system'] or ORGANIZATION)}, "
+                f"{e(s['collected_at'])}, {e(s['outcome'])}) sha256 `{e(s['content_hash'])}`"
+                + ("" if s["cited_by_verdict"] else " (not cited by the verdict)")
                 for s in item["sample"]
             ]
         lines += ["", "Conclusion: ______"]
@@ -377,10 +445,14 @@ def conformity_trend(
 
 
 def _last_review(history: Iterable[EvidenceRecord]) -> EvidenceRecord | None:
+    from aims_mlops.catalog import load_catalog
+
+    clauses = set(load_catalog().controls_for_kind(REVIEW_KIND))
     reviews = [
         r
         for r in history
-        if r.kind == "attestation" and any(c in REVIEW_CLAUSES for c in r.controls)
+        if r.kind == REVIEW_KIND
+        or (r.kind == "attestation" and any(c in clauses for c in r.controls))
     ]
     return max(reviews, key=lambda r: (r.collected_at, r.id)) if reviews else None
 
@@ -479,7 +551,7 @@ def review_pack(
         start, source = parse_moment(since), "given"
     elif last_review is not None:
         start = last_review.collected
-        source = f"last management review attestation {last_review.id}"
+        source = f"last management review {last_review.kind} {last_review.id}"
     else:
         start = now - timedelta(days=DEFAULT_REVIEW_DAYS)
         source = f"default: {DEFAULT_REVIEW_DAYS} days before the judgement"
@@ -561,13 +633,13 @@ def _fmt(value: Any) -> str:
 
 
 def review_pack_markdown(pack: Mapping[str, Any]) -> str:
-    """The management review inputs as Markdown."""
+    """The management review inputs as Markdown (every value escaped: no HTML, no links)."""
     lines = [
-        f"# {pack['title']}",
+        f"# {e(pack['title'])}",
         "",
-        f"Organization: {pack['organization']}  ",
-        f"Judged at {pack['evaluated_at']} (configuration {pack['config_digest'][:12]}); "
-        f"changes since {pack['since']} ({pack['since_source']}).",
+        f"Organization: {e(pack['organization'])}  ",
+        f"Judged at {e(pack['evaluated_at'])} (configuration {e(pack['config_digest'][:12])}); "
+        f"changes since {e(pack['since'])} ({e(pack['since_source'])}).",
         "",
         "## Systems",
         "",
@@ -575,45 +647,51 @@ def review_pack_markdown(pack: Mapping[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     lines += [
-        f"| {s['system']} | {s['owner']} | {percent(s['score'])} | "
-        f"{', '.join(s['risks_above_appetite']) or 'none'} |"
+        f"| {e(s['system'])} | {e(s['owner'])} | {percent(s['score'])} | "
+        f"{e(', '.join(s['risks_above_appetite']) or 'none')} |"
         for s in pack["systems"]
     ]
     lines += ["", f"## Status of actions ({len(pack['actions'])} open gaps)", ""]
     lines += [
-        f"- {a['control']} ({a['system'] or ORGANIZATION}, {a['status']}), owner {a['owner']}"
-        + (f", nonconformity {a['nonconformity']}" if a["nonconformity"] else "")
-        + f": {a['how_to_close']}"
+        f"- {e(a['control'])} ({e(a['system'] or ORGANIZATION)}, {e(a['status'])}), owner "
+        f"{e(a['owner'])}"
+        + (f", nonconformity {e(a['nonconformity'])}" if a["nonconformity"] else "")
+        + f": {e(a['how_to_close'])}"
         for a in pack["actions"]
     ] or ["- none"]
     changes = pack["changes"]
     lines += ["", "## Changes since the last review", "", f"{changes['records']} records collected"]
-    lines += [f"- {kind}: {n}" for kind, n in changes["by_kind"].items()]
+    lines += [f"- {e(kind)}: {n}" for kind, n in changes["by_kind"].items()]
     lines += ["", "## Trends", ""]
     for name, per_system in pack["trends"].items():
         for system, series in per_system.items():
             lines.append(
-                f"- {name} of {system}: {_fmt(series['first'])} → {_fmt(series['last'])} "
-                f"({series['direction']}, {len(series['points'])} points)"
+                f"- {e(name)} of {e(system)}: {e(_fmt(series['first']))} → "
+                f"{e(_fmt(series['last']))} ({e(series['direction'])}, "
+                f"{len(series['points'])} points)"
             )
     nc = pack["nonconformities"]
     lines += ["", f"## Nonconformities ({len(nc['open'])} open)", ""]
     lines += [
-        f"- {e['id']} {e['control']} ({e['system'] or ORGANIZATION}), owner {e['owner']}, "
-        f"due {e['due']}: {e['corrective_action']}"
-        for e in nc["open"]
+        f"- {e(n['id'])} {e(n['control'])} ({e(n['system'] or ORGANIZATION)}), owner "
+        f"{e(n['owner'])}, due {e(n['due'])}: {e(n['corrective_action'])}"
+        for n in nc["open"]
     ] or ["- none open"]
-    lines += [f"- closed: {e['id']} {e['control']} on {e['closed_at']}" for e in nc["closed_since"]]
+    lines += [
+        f"- closed: {e(n['id'])} {e(n['control'])} on {e(n['closed_at'])}"
+        for n in nc["closed_since"]
+    ]
     incidents = pack.get("incidents") or []
     lines += ["", f"## Serious incidents ({len(incidents)})", ""]
     lines += [
-        f"- {i['id'][:8]} {i['system']}: {i['incident_kind']}, {i['state']}, deadline "
-        f"{i['deadline']}" + (f", reported {i['reported_on']}" if i["reported_on"] else "")
+        f"- {e(i['id'][:8])} {e(i['system'])}: {e(i['incident_kind'])}, {e(i['state'])}, "
+        f"deadline {e(i['deadline'])}"
+        + (f", reported {e(i['reported_on'])}" if i["reported_on"] else "")
         for i in incidents
     ] or ["- none recorded"]
     lines += ["", "## Opportunities for improvement", ""]
     lines += [
-        f"- {o['type']}: {o['title']} ({o['system'] or ORGANIZATION}): {o['detail']}"
+        f"- {e(o['type'])}: {e(o['title'])} ({e(o['system'] or ORGANIZATION)}): {e(o['detail'])}"
         for o in pack["opportunities"]
     ] or ["- none"]
     return "\n".join(lines) + "\n"

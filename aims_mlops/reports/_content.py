@@ -178,6 +178,13 @@ class ReportContent:
     gaps: tuple[Gap, ...]
     appendix: tuple[EvidenceRecord, ...]
     known_ids: frozenset[str]
+    #: the EU AI Act class and how many of its obligations are met, in one line
+    eu_ai_act: str = ""
+    #: the latest current GenAI evaluation the engine cited, if the system has one
+    genai: EvidenceRecord | None = None
+    #: what the evidence is worth (signed or not), then one line per record that failed
+    #: verification (see :func:`integrity_lines`)
+    integrity: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -189,6 +196,7 @@ class ReportContent:
 
 
 # ------------------------------------------------------------------------------------ helpers
+
 def short_hash(record: EvidenceRecord) -> str:
     return record.content_hash[:SHORT_HASH]
 
@@ -433,8 +441,13 @@ def gather(
             reverse=True,
         )
     )
+    from aims_mlops.eu_ai_act import system_line
+
     criteria = config.risk_criteria
+    genai = tuple(_pick(records, sa, "genai_evaluation", catalog))
     return ReportContent(
+        eu_ai_act=system_line(catalog, sa, system_config),
+        genai=genai[0] if genai else None,
         system=sa,
         system_config=system_config,
         config_ref=f"config:{assessment.config_digest[:12]}#systems[{index}]",
@@ -455,4 +468,16 @@ def gather(
         gaps=sa.gaps,
         appendix=appendix,
         known_ids=frozenset(r.id for r in appendix),
+        integrity=integrity_lines(judgement, system),
     )
+
+
+def integrity_lines(judgement: Any, system: str) -> tuple[str, ...]:
+    """The trust note of the judgement (no ``trust``: the evidence is unsigned) and its
+    integrity findings about ``system``."""
+    from aims_mlops.evidence import NO_TRUST
+    from aims_mlops.judgement._integrity import integrity_lines as lines
+
+    policy = getattr(judgement, "trust", NO_TRUST)
+    findings = getattr(judgement, "integrity_findings", ())
+    return tuple(line.strip() for line in lines(policy, findings, system=system))

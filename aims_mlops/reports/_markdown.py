@@ -1,13 +1,15 @@
 """The system report in Markdown: the same content as the HTML report, as tables and ASCII bars.
 
-Text from configuration or evidence is escaped for Markdown tables (``|``, newlines) and for the
-HTML a Markdown renderer would pass through (``<``, ``>``, ``&``).
+Text from configuration or evidence is escaped by :func:`aims_mlops._escape.md_escape` (``md``):
+for Markdown tables (``|``, newlines), for the HTML a Markdown renderer would pass through (``<``,
+``>``, ``&``) and for links (``[``, ``]``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from aims_mlops._escape import md_escape
 from aims_mlops.presentation import percent, status_label
 from aims_mlops.reports._content import (
     SHORT_HASH,
@@ -28,11 +30,8 @@ BAR_WIDTH = 40
 
 
 def md(value: object) -> str:
-    """Escape text for a Markdown table cell."""
-    text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("[", "\\[").replace("]", "\\]")
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip()
+    """Escape text for a Markdown table cell (the one helper, :func:`md_escape`)."""
+    return md_escape(value)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -72,6 +71,14 @@ def ascii_bar(value: float, *, width: int = BAR_WIDTH) -> str:
     return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
 
 
+def _genai(c: ReportContent) -> list[str]:
+    if c.genai is None:
+        return []
+    from aims_mlops.genai import genai_section_markdown
+
+    return genai_section_markdown(c.genai).splitlines()
+
+
 def _system_card(c: ReportContent, refs: _Refs) -> list[str]:
     sc = c.system_config
     cfg = c.config_ref
@@ -98,6 +105,7 @@ def _system_card(c: ReportContent, refs: _Refs) -> list[str]:
             f"{refs.one(cfg + '.sensitive_features')}",
         ),
         ("Model", model_text),
+        ("EU AI Act", f"{md(c.eu_ai_act)} {refs.one(cfg + '.eu_ai_act')}"),
     ]
     out = ["## System card", "", _table(["field", "value"], rows), "", "### Lineage", ""]
     lin = c.lineage
@@ -414,6 +422,8 @@ def render_markdown(
         f"{md(c.organization)}{model} · assessed {md(c.evaluated_at)} · conformity "
         f"{percent(c.score)} · configuration `{md(c.config_digest[:SHORT_HASH])}`",
         "",
+        *(f"> {md(line)}" for line in c.integrity),
+        "",
     ]
     for section in (
         _system_card(c, refs),
@@ -422,6 +432,7 @@ def render_markdown(
         _risks(c, refs),
         _data_quality(c, refs),
         _fairness(c, refs),
+        _genai(c),
         _gaps(c),
         _appendix(c),
     ):

@@ -9,6 +9,11 @@ otherwise) whose ``relevant-evidence`` names the record id, its content hash and
 audit pack (``records/<id>.json``, hashed in ``back-matter``); declarations in ``aims.yaml`` are
 one more observation about ``config/aims.yaml``. Findings link the observations behind them.
 
+Links carry only ``http(s)`` URLs and relative references (:func:`aims_mlops._escape.safe_link`):
+an attested document named by any other scheme (``javascript:``, ``data:``, ``file:``, a Windows
+drive) keeps its ``relevant-evidence`` entry without an ``href``, its description saying so and a
+``document-link`` prop ``dropped``.
+
 Every UUID is a UUID5 over stable ids, so exporting the same judgement twice gives the same
 document.
 """
@@ -20,6 +25,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops._escape import safe_link
 from aims_mlops.presentation import percent
 from aims_mlops.reports._content import is_record_id
 from aims_mlops.reports._pack import CONFIG_MEMBER, RECORDS_DIR, PackJudgement, pack_records
@@ -39,6 +45,8 @@ PLAN_REMARKS = (
     "Placeholder: aims_mlops does not write an OSCAL assessment plan. The plan behind these "
     "results is the internal audit plan written by `aims audit-plan --format json`."
 )
+#: Said of an attested document whose link was left out (see :func:`aims_mlops._escape.safe_link`).
+LINK_DROPPED = "Its link was left out: only http(s) URLs and relative references are carried."
 DOCUMENT_TITLE = "ISO/IEC 42001 assessment results: {organization}"
 
 _STATE = {"satisfied": ("satisfied", "pass"), "failing": ("not-satisfied", "fail")}
@@ -121,14 +129,23 @@ def _observation(doc: str, system: str, record: EvidenceRecord) -> dict[str, Any
         }
     ]
     if record.kind == "attestation" and record.details.get("document"):
-        document = {
-            "href": str(record.details["document"]),
+        href = safe_link(record.details["document"])
+        document: dict[str, Any] = {
             "description": _text(
-                f"The document attested by {record.details.get('by')}.", "Attested document."
+                f"The document attested by {record.details.get('by')}."
+                + ("" if href is not None else " " + LINK_DROPPED),
+                "Attested document.",
             ),
         }
+        document_props = []
+        if href is not None:
+            document = {"href": href, **document}
+        else:
+            document_props.append(_prop("document-link", "dropped"))
         if record.details.get("document_sha256"):
-            document["props"] = [_prop("document-sha256", record.details["document_sha256"])]
+            document_props.append(_prop("document-sha256", record.details["document_sha256"]))
+        if document_props:
+            document["props"] = document_props
         evidence.append(document)
     observation: dict[str, Any] = {
         "uuid": _uuid(doc, "observation", system, record.id),

@@ -2,11 +2,15 @@
 
 Members (in this order, paths sorted within a section, ``manifest.json`` last):
 ``config/aims.yaml`` (the configuration file byte for byte), ``records/<id>.json`` (each
-record's canonical JSON), ``reports/<system>.html`` and ``.md``, ``risks.json``, ``soa.csv``,
+record's canonical JSON), ``documents/<sha256>-<name>`` (each local document of a current
+attestation, byte for byte, when it still has the hash it was attested with) and
+``documents.json`` (every attested document: included, changed, vanished, or a URL not verifiable
+by hash), ``reports/<system>.html`` and ``.md``, ``risks.json``, ``soa.csv``,
 ``soa.json``, ``summary/<system>.json`` and ``manifest.json``. The manifest lists every other
 member with its SHA-256 and size; ``manifest_sha256`` is the SHA-256 of the manifest's canonical
-JSON without that field and the signature; ``signature`` is an HMAC-SHA256 of ``manifest_sha256``
-under ``$AIMS_SIGNING_KEY`` (null when no key is configured).
+JSON without that field and the signature; ``signature`` is the Ed25519 signature of
+``manifest_sha256`` (``ed25519:<key id>:<base64>``) with the private key ``$AIMS_SIGNING_KEY``
+names (null when no key is configured). An auditor checks it with the public key only.
 
 :func:`verify_pack` re-checks all of it and answers with one line per problem, each naming the
 member (an empty list means the pack is intact).
@@ -33,18 +37,22 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aims_mlops._errors import AimsError, EvidenceError
-from aims_mlops.evidence import EvidenceRecord, canonical_json
-from aims_mlops.evidence._record import sign_hash
+from aims_mlops._escape import spreadsheet_cell
+from aims_mlops.evidence import EvidenceRecord, PublicKey, TrustPolicy, canonical_json
+from aims_mlops.evidence._documents import check_document, current_attestations
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment
+    from aims_mlops.evidence import SigningKey
 
 PACK_FORMAT = "aims-audit-pack/1"
 MANIFEST_NAME = "manifest.json"
 CONFIG_MEMBER = "config/aims.yaml"
 RECORDS_DIR = "records/"
+DOCUMENTS_DIR = "documents/"
+DOCUMENTS_INDEX = "documents.json"
 #: Timestamp of every zip entry, so the same content always gives the same member bytes.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -70,6 +78,10 @@ ERROR_CONFIG_CHANGED = (
 )
 ERROR_NOT_ASSESSED = "system {system!r} is not in this assessment (assessed: {assessed})"
 ERROR_NO_SYSTEMS = "nothing to pack: the assessment holds no system"
+ERROR_DOCUMENT_CHANGED_WHILE_PACKING = (
+    "document {path} changed while the pack was built (sha256 {actual:.12}, attested "
+    "{expected:.12}); build the pack again"
+)
 
 PROBLEM_NO_FILE = "not an audit pack: {path} does not exist"
 PROBLEM_NOT_ZIP = "not an audit pack: {path} is not a zip file"
@@ -81,6 +93,9 @@ PROBLEM_MANIFEST_HASH = (
 )
 PROBLEM_NO_SIGNATURE = "unsigned: manifest.json has no signature, but a key was given"
 PROBLEM_BAD_SIGNATURE = "bad signature: manifest.json signature does not verify with the key"
+PROBLEM_UNKNOWN_KEY = (
+    "bad signature: manifest.json is signed by key {key_id}, not by one of the keys given"
+)
 PROBLEM_ALTERED = "altered: {member} (sha256 {actual} expected {expected})"
 PROBLEM_UNREADABLE = "altered: {member} (unreadable: {error})"
 PROBLEM_MISSING = "missing: {member}"
@@ -89,9 +104,37 @@ PROBLEM_DUPLICATE = "duplicate: {member} appears {count} times in the zip"
 PROBLEM_RECORD_INVALID = "invalid record: {member} ({error})"
 PROBLEM_RECORD_ID = "invalid record: {member} holds record {id}"
 PROBLEM_RECORD_HASH = "altered: {member} (record {id} content hash does not match its content)"
-PROBLEM_RECORD_SIGNATURE = (
-    "bad signature: {member} (record {id} signature does not verify with the key)"
+PROBLEM_DOCUMENT_NAME = (
+    "altered: {member} (its content has sha256 {actual}, its name says {expected})"
 )
+PROBLEM_RECORD_SIGNATURE = "bad signature: {member} (record {id}: {why})"
+PROBLEM_UNSAFE_NAME = (
+    "refused: {member!r} is not a safe member name (absolute, a drive, a backslash or '..'); "
+    "nothing in this pack was read"
+)
+PROBLEM_UNSAFE_LISTED = "refused: manifest.json lists {member!r}, not a safe member name"
+PROBLEM_TOO_MANY = "refused: {path} holds {count} members, more than the {limit} a pack may hold"
+PROBLEM_MEMBER_TOO_LARGE = (
+    "refused: {member} inflates to more than {limit} bytes, the most one member may hold"
+)
+PROBLEM_RATIO = (
+    "refused: {member} inflates {ratio}x its compressed size, more than the {limit}x allowed "
+    "(a zip bomb?)"
+)
+PROBLEM_PACK_TOO_LARGE = (
+    "refused: the members of {path} inflate to more than {limit} bytes in all; the rest was "
+    "not read"
+)
+
+#: Limits of :func:`verify_pack` (a pack is hostile input): the inflated size of one member,
+#: of all members together, the inflation ratio of a member past ``RATIO_FLOOR`` bytes, and
+#: the number of members. A member is read in ``READ_CHUNK`` pieces and dropped past its limit.
+MAX_MEMBER_BYTES = 64 * 2**20
+MAX_PACK_BYTES = 1024 * 2**20
+MAX_RATIO = 200
+RATIO_FLOOR = 2**20
+MAX_MEMBERS = 200_000
+READ_CHUNK = 2**20
 
 
 class PackError(AimsError):
@@ -190,25 +233,30 @@ def manifest_hash(manifest: Mapping[str, Any]) -> str:
     return sha256_hex(canonical_json(body).encode("utf-8"))
 
 
+def _csv_cell(value: Any) -> Any:
+    """A cell never read as a formula, its carriage returns made newlines (which are quoted)."""
+    value = spreadsheet_cell(value)
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def _soa_csv(rows: Sequence[Mapping[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SOA_CSV_COLUMNS)
     for row in rows:
         systems = row.get("systems") or {}
-        writer.writerow(
-            [
-                row.get("control"),
-                row.get("title"),
-                row.get("group"),
-                "yes" if row.get("applicable") else "no",
-                row.get("justification"),
-                row.get("implementation"),
-                "; ".join(f"{s}: {status}" for s, status in systems.items()),
-                "; ".join(row.get("linked_risks") or ()),
-                "; ".join(row.get("evidence") or ()),
-            ]
-        )
+        cells = [
+            row.get("control"),
+            row.get("title"),
+            row.get("group"),
+            "yes" if row.get("applicable") else "no",
+            row.get("justification"),
+            row.get("implementation"),
+            "; ".join(f"{s}: {status}" for s, status in systems.items()),
+            "; ".join(row.get("linked_risks") or ()),
+            "; ".join(row.get("evidence") or ()),
+        ]
+        writer.writerow([_csv_cell(cell) for cell in cells])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -250,6 +298,51 @@ def pack_records(records: Iterable[EvidenceRecord], systems: Iterable[str]) -> l
     return [chosen[k] for k in sorted(chosen)]
 
 
+def _document_member(sha256: str, document: str) -> str:
+    """``documents/<sha256>-<file name>``, the name cut to safe characters."""
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(document).name)
+    return f"{DOCUMENTS_DIR}{sha256}-{name.lstrip('.')[:100] or 'document'}"
+
+
+def _read_document(path: Path, expected: str) -> bytes:
+    data = path.read_bytes()
+    actual = sha256_hex(data)
+    if actual != expected:
+        raise PackError(
+            ERROR_DOCUMENT_CHANGED_WHILE_PACKING.format(path=path, actual=actual, expected=expected)
+        )
+    return data
+
+
+def attested_documents(
+    records: Iterable[EvidenceRecord],
+) -> tuple[dict[str, tuple[Path, str]], list[dict[str, Any]]]:
+    """The document members of a pack (member -> (file, sha256)) and the ``documents.json``
+    index: one entry per current attestation with a document, saying what became of it."""
+    members: dict[str, tuple[Path, str]] = {}
+    index: list[dict[str, Any]] = []
+    for record in sorted(current_attestations(records), key=lambda r: r.id):
+        document = str(record.details.get("document") or "")
+        expected = record.details.get("document_sha256")
+        entry: dict[str, Any] = {
+            "attestation": record.id,
+            "controls": list(record.controls),
+            "document": document,
+            "sha256": expected,
+        }
+        finding = check_document(record)
+        if finding is None and isinstance(expected, str) and expected:
+            member = _document_member(expected, document)
+            members.setdefault(member, (Path(document), expected))
+            entry.update(status="included", member=member)
+        elif finding is not None:
+            entry.update(status=finding.fault, note=finding.message)
+        else:
+            continue
+        index.append(entry)
+    return members, index
+
+
 def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[tuple[str, Any]]:
     """(member path, zero-argument producer of its bytes), in member order."""
     from aims_mlops.engine import risk_rows, soa_rows, summary_dict
@@ -261,6 +354,11 @@ def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[
         producers.append(
             (f"{RECORDS_DIR}{record.id}.json", lambda r=record: r.to_json().encode("utf-8"))
         )
+    documents, index = attested_documents(pack_records(judgement.records, systems))
+    for member in sorted(documents):
+        path, expected = documents[member]
+        producers.append((member, lambda p=path, e=expected: _read_document(p, e)))
+    producers.append((DOCUMENTS_INDEX, lambda: json_bytes(index)))
     for system in sorted(systems):
         producers.append(
             (f"reports/{system}.html", lambda s=system: render_html(judgement, s).encode("utf-8"))
@@ -298,14 +396,14 @@ def build_pack(
     *,
     systems: Iterable[str] | None = None,
     progress: bool = False,
-    signing_key: bytes | None = None,
+    signing_key: SigningKey | None = None,
 ) -> PackManifest:
     """Write the audit pack of ``systems`` (default: every assessed system) to ``output``.
 
     The zip is written to a temporary file next to ``output`` and moved into place, so a reader
-    never sees half a pack. ``signing_key`` defaults to ``$AIMS_SIGNING_KEY``; without a key the
-    manifest's ``signature`` is null. :class:`PackError` when a system was not assessed or the
-    configuration file is gone or changed since it was judged.
+    never sees half a pack. ``signing_key`` defaults to the key ``$AIMS_SIGNING_KEY`` names;
+    without one the manifest's ``signature`` is null. :class:`PackError` when a system was not
+    assessed or the configuration file is gone or changed since it was judged.
     """
     from tqdm.auto import tqdm
 
@@ -343,7 +441,7 @@ def build_pack(
                 members=members,
             )
             digest = manifest_hash(body)
-            signature = sign_hash(digest, key) if key is not None else None
+            signature = key.sign(digest) if key is not None else None
             manifest = {**body, "manifest_sha256": digest, "signature": signature}
             archive.writestr(_zip_info(MANIFEST_NAME), json_bytes(manifest))
             bar.update(1)
@@ -365,14 +463,85 @@ def build_pack(
 
 
 # ------------------------------------------------------------------------------------ verify
-def _read_member(archive: zipfile.ZipFile, name: str) -> tuple[bytes | None, str | None]:
+class _Oversized(Exception):
+    """A member (or the pack) inflates past a limit: carries the problem line."""
+
+    def __init__(self, problem: str, *, fatal: bool = False) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fatal = fatal
+
+
+@dataclass(kw_only=True)
+class _Budget:
+    """What is left of :data:`MAX_PACK_BYTES` while one pack is read."""
+
+    path: Path
+    remaining: int = MAX_PACK_BYTES
+
+
+def is_safe_member_name(name: str) -> bool:
+    """A relative, forward-slash path without ``..``, drive or empty parts."""
+    if not name or name.startswith("/") or "\\" in name or "\x00" in name:
+        return False
+    if len(name) > 1 and name[1] == ":":
+        return False
+    return all(part not in ("", ".", "..") for part in name.rstrip("/").split("/"))
+
+
+def _member_limit(info: zipfile.ZipInfo, budget: _Budget) -> int:
+    """The most bytes ``info`` may inflate to; :class:`_Oversized` when its header says more."""
+    name = info.filename
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise _Oversized(PROBLEM_MEMBER_TOO_LARGE.format(member=name, limit=MAX_MEMBER_BYTES))
+    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
+        ratio = info.file_size // max(1, info.compress_size)
+        raise _Oversized(PROBLEM_RATIO.format(member=name, ratio=ratio, limit=MAX_RATIO))
+    if info.file_size > budget.remaining:
+        raise _Oversized(
+            PROBLEM_PACK_TOO_LARGE.format(path=budget.path, limit=MAX_PACK_BYTES), fatal=True
+        )
+    return min(MAX_MEMBER_BYTES, budget.remaining)
+
+
+def _read_member(
+    archive: zipfile.ZipFile, name: str, budget: _Budget
+) -> tuple[bytes | None, str | None]:
+    """The member's bytes, read in chunks and never past its limit (the zip header's sizes are
+    checked first, and the bytes actually inflated are counted, in case the header lies)."""
+    info = archive.getinfo(name)
+    limit = _member_limit(info, budget)
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return archive.read(name), None
+        with archive.open(info) as stream:
+            while chunk := stream.read(min(READ_CHUNK, limit + 1 - size)):
+                size += len(chunk)
+                if size > limit:
+                    raise _Oversized(
+                        PROBLEM_MEMBER_TOO_LARGE.format(member=name, limit=limit),
+                        fatal=limit < MAX_MEMBER_BYTES,
+                    )
+                chunks.append(chunk)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
         return None, str(exc) or type(exc).__name__
+    budget.remaining -= size
+    return b"".join(chunks), None
 
 
-def _check_record(member: str, data: bytes, key: bytes | None) -> str | None:
+def _unsafe_names(archive: zipfile.ZipFile, path: Path) -> list[str]:
+    """Problems with the zip's listing itself: too many members, or unsafe member names."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        return [PROBLEM_TOO_MANY.format(path=path, count=len(infos), limit=MAX_MEMBERS)]
+    return [
+        PROBLEM_UNSAFE_NAME.format(member=info.filename)
+        for info in infos
+        if not is_safe_member_name(info.filename)
+    ]
+
+
+def _check_record(member: str, data: bytes, trust: TrustPolicy) -> str | None:
     try:
         record = EvidenceRecord.from_json(data.decode("utf-8"))
     except (EvidenceError, UnicodeDecodeError) as exc:
@@ -382,25 +551,36 @@ def _check_record(member: str, data: bytes, key: bytes | None) -> str | None:
         return PROBLEM_RECORD_ID.format(member=member, id=record.id)
     if not record.is_intact():
         return PROBLEM_RECORD_HASH.format(member=member, id=record.id)
-    if (
-        key is not None
-        and record.signature is not None
-        and not hmac.compare_digest(record.signature, sign_hash(record.content_hash, key))
-    ):
-        return PROBLEM_RECORD_SIGNATURE.format(member=member, id=record.id)
+    why = trust.signature_problem(record)
+    if why is not None:
+        return PROBLEM_RECORD_SIGNATURE.format(member=member, id=record.id, why=why)
     return None
 
 
-def _load_manifest(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any] | None, str]:
+def pack_trust(key: TrustPolicy | PublicKey | None) -> TrustPolicy:
+    """The policy a pack is checked against: a public key alone requires its signatures."""
+    if isinstance(key, PublicKey):
+        return TrustPolicy(keys=MappingProxyType({key.key_id: key}), require_signatures=True)
+    return key if key is not None else TrustPolicy()
+
+
+def _load_manifest(
+    archive: zipfile.ZipFile, path: Path, budget: _Budget
+) -> tuple[dict[str, Any] | None, str]:
     if MANIFEST_NAME not in archive.namelist():
         return None, PROBLEM_NO_MANIFEST.format(path=path)
-    data, error = _read_member(archive, MANIFEST_NAME)
+    try:
+        data, error = _read_member(archive, MANIFEST_NAME, budget)
+    except _Oversized as exc:
+        return None, exc.problem
     if data is None:
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error=error)
     try:
         manifest = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error=exc)
+    except RecursionError:
+        return None, PROBLEM_BAD_MANIFEST.format(path=path, error="nested too deeply")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), dict):
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error="no members listed")
     if manifest.get("format") != PACK_FORMAT:
@@ -408,33 +588,45 @@ def _load_manifest(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any]
     return manifest, ""
 
 
-def _check_manifest(manifest: Mapping[str, Any], key: bytes | None) -> list[str]:
+def _check_manifest(manifest: Mapping[str, Any], trust: TrustPolicy) -> list[str]:
+    from aims_mlops.evidence._signing import parse_signature
+
     problems = []
     actual = manifest_hash(manifest)
     expected = manifest.get("manifest_sha256")
     if not isinstance(expected, str) or not hmac.compare_digest(actual, expected):
         problems.append(PROBLEM_MANIFEST_HASH.format(actual=actual, expected=expected))
-    if key is not None:
+    if trust.configured:
         signature = manifest.get("signature")
+        parsed = parse_signature(signature)
         if not isinstance(signature, str) or not signature:
             problems.append(PROBLEM_NO_SIGNATURE)
-        elif not isinstance(expected, str) or not hmac.compare_digest(
-            signature, sign_hash(expected, key)
+        elif parsed is not None and parsed[0] not in trust.keys:
+            problems.append(PROBLEM_UNKNOWN_KEY.format(key_id=parsed[0]))
+        elif (
+            parsed is None
+            or not isinstance(expected, str)
+            or not trust.keys[parsed[0]].verify(expected, signature)
         ):
             problems.append(PROBLEM_BAD_SIGNATURE)
     return problems
 
 
-def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> list[str]:
+def verify_pack(
+    path: str | os.PathLike[str], *, key: TrustPolicy | PublicKey | None = None
+) -> list[str]:
     """Check an audit pack: empty when intact, else one line per problem naming the member.
 
-    Checks the manifest's own hash (and, given ``key``, its signature), every listed member's
-    SHA-256 and size, members missing from the zip or present but not listed, duplicate entries,
-    and each record's own content hash (and signature, when the record is signed and a key given).
+    The pack is hostile input: unsafe member names refuse it unread; members are read one at a
+    time, each within :data:`MAX_MEMBER_BYTES`, :data:`MAX_RATIO` and, together,
+    :data:`MAX_PACK_BYTES` (a member past a limit is named and not read further).
+    Checks the manifest's own hash (and, given public keys, its signature by one of them), every
+    listed member's SHA-256 and size, members missing from the zip or present but not listed,
+    duplicate entries, and each record's own content hash (and, given keys, its signature as
+    the policy asks: a public key alone requires every record signed by it).
     """
     pack = Path(path)
-    if isinstance(key, str):
-        key = key.encode("utf-8")
+    trust = pack_trust(key)
     if not pack.is_file():
         return [PROBLEM_NO_FILE.format(path=pack)]
     try:
@@ -442,10 +634,14 @@ def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None)
     except (zipfile.BadZipFile, OSError) as exc:
         return [PROBLEM_NOT_ZIP.format(path=pack) + f" ({exc})"]
     with archive:
-        manifest, problem = _load_manifest(archive, pack)
+        unsafe = _unsafe_names(archive, pack)
+        if unsafe:
+            return unsafe
+        budget = _Budget(path=pack)
+        manifest, problem = _load_manifest(archive, pack, budget)
         if manifest is None:
             return [problem]
-        problems = _check_manifest(manifest, key)
+        problems = _check_manifest(manifest, trust)
         names = archive.namelist()
         counts = Counter(names)
         problems.extend(
@@ -456,10 +652,19 @@ def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None)
         listed: Mapping[str, Any] = manifest["members"]
         for member in sorted(listed):
             entry = listed[member] if isinstance(listed[member], Mapping) else {}
+            if not is_safe_member_name(member):
+                problems.append(PROBLEM_UNSAFE_LISTED.format(member=member))
+                continue
             if member not in counts:
                 problems.append(PROBLEM_MISSING.format(member=member))
                 continue
-            data, error = _read_member(archive, member)
+            try:
+                data, error = _read_member(archive, member, budget)
+            except _Oversized as exc:
+                problems.append(exc.problem)
+                if exc.fatal:
+                    break
+                continue
             if data is None:
                 problems.append(PROBLEM_UNREADABLE.format(member=member, error=error))
                 continue
@@ -471,9 +676,15 @@ def verify_pack(path: str | os.PathLike[str], *, key: bytes | str | None = None)
                 )
                 continue
             if member.startswith(RECORDS_DIR) and member.endswith(".json"):
-                record_problem = _check_record(member, data, key)
+                record_problem = _check_record(member, data, trust)
                 if record_problem is not None:
                     problems.append(record_problem)
+            elif member.startswith(DOCUMENTS_DIR):
+                named = member[len(DOCUMENTS_DIR) :].split("-", 1)[0]
+                if named != actual:
+                    problems.append(
+                        PROBLEM_DOCUMENT_NAME.format(member=member, actual=actual, expected=named)
+                    )
         problems.extend(
             PROBLEM_EXTRA.format(member=name)
             for name in sorted(counts)

@@ -1,10 +1,16 @@
-"""The Statement of Applicability as an Excel workbook (openpyxl, imported on use)."""
+"""The Statement of Applicability as an Excel workbook (openpyxl, imported on use).
+
+Cells are never formulas: every text is neutralized (:func:`aims_mlops._escape.spreadsheet_cell`)
+and stored with data type string, so ``=HYPERLINK(...)`` in a justification stays text.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from aims_mlops._escape import spreadsheet_cell
 
 #: Sheet columns: (header, row key, width in characters).
 SOA_COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -32,10 +38,10 @@ def _cell(key: str, value: Any) -> Any:
     if key == "applicable":
         return "Yes" if value else "No"
     if isinstance(value, Mapping):
-        return "\n".join(f"{k}: {v}" for k, v in value.items())
+        return spreadsheet_cell("\n".join(f"{k}: {v}" for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return "\n".join(str(v) for v in value)
-    return "" if value is None else value
+        return spreadsheet_cell("\n".join(str(v) for v in value))
+    return "" if value is None else spreadsheet_cell(value)
 
 
 def soa_workbook(rows: Sequence[Mapping[str, Any]]) -> bytes:
@@ -62,7 +68,10 @@ def soa_workbook(rows: Sequence[Mapping[str, Any]]) -> bytes:
     wrap = Alignment(vertical="top", wrap_text=True)
     for r, row in enumerate(rows, 2):
         for col, (_, key, _) in enumerate(SOA_COLUMNS, 1):
-            cell = sheet.cell(row=r, column=col, value=_cell(key, row.get(key)))
+            value = _cell(key, row.get(key))
+            cell = sheet.cell(row=r, column=col, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would store a text starting with "=" as a formula
             cell.alignment = wrap
             cell.border = border
             if key == "implementation" and row.get(key) in IMPLEMENTATION_FILLS:

@@ -71,9 +71,6 @@ PROBLEM_ID_MISMATCH = "record {id} on run {run_id}: the evidence tag holds recor
 PROBLEM_ALTERED = (
     "record {id} on run {run_id}: content hash does not match the content: the {where} was altered"
 )
-PROBLEM_SIGNATURE = (
-    "record {id} on run {run_id}: signature missing or wrong for the key in $AIMS_SIGNING_KEY"
-)
 PROBLEM_ARTIFACT_MISSING = "record {id} on run {run_id}: artifact {path} is missing"
 PROBLEM_ARTIFACT_DIFFERS = "record {id} on run {run_id}: artifact {path} differs from the tag"
 PROBLEM_ARTIFACT_UNREADABLE = (
@@ -230,7 +227,7 @@ class StoredRecord:
     """What one evidence tag holds.
 
     ``record`` is set only when the tag (or, for a pointer, its artifact) holds an intact record
-    with the tag's id (and a valid signature when a key was given); ``decoded`` is whatever
+    with the tag's id whose content hashes to its ``content_hash``; ``decoded`` is whatever
     record could be decoded, checked or not (verification compares it with the artifact);
     ``problems`` name every fault found, each with the record id and run id.
     """
@@ -255,27 +252,17 @@ def _decode(
 
 
 def _record_problems(
-    record: EvidenceRecord, data: Any, where: Mapping[str, str], *, part: str, key: bytes | None
+    record: EvidenceRecord, data: Any, where: Mapping[str, str], *, part: str
 ) -> list[str]:
-    """Faults of a decoded record: another id, altered content, a missing or wrong signature."""
+    """Faults of a decoded record: another id, altered content. (Signatures, timestamps, kinds
+    and the rest are the trust check's: :func:`aims_mlops.evidence.check_record`.)"""
     problems: list[str] = []
     if record.id != where["id"]:
         problems.append(PROBLEM_ID_MISMATCH.format(other=record.id, **where))
     intact = record.is_intact(stored=data if isinstance(data, Mapping) else None)
     if not intact:
         problems.append(PROBLEM_ALTERED.format(where=part, **where))
-    elif key is not None and not signature_ok(record, key):
-        problems.append(PROBLEM_SIGNATURE.format(**where))
     return problems
-
-
-def signature_ok(record: EvidenceRecord, key: bytes) -> bool:
-    """True when ``record`` carries a valid signature for ``key``."""
-    try:
-        record.verify(key=key)
-    except EvidenceError:
-        return False
-    return True
 
 
 def parse_stored(
@@ -284,7 +271,6 @@ def parse_stored(
     record_id: str,
     value: str,
     fetch: ArtifactFetcher,
-    key: bytes | None = None,
 ) -> StoredRecord:
     """Parse and check one evidence tag of ``run_id``; ``fetch`` is called only for a pointer
     (to read the artifact it names). Every problem found is listed; ``record`` is set only when
@@ -309,11 +295,11 @@ def parse_stored(
         part = "artifact"
     try:
         decoded = EvidenceRecord.from_dict(data)
-    except (EvidenceError, AttributeError) as exc:
+    except (EvidenceError, AttributeError, OverflowError) as exc:
         malformed = PROBLEM_ARTIFACT_UNREADABLE if pointer else PROBLEM_MALFORMED
         problem = malformed.format(error=exc, path=shown, **where)
         return StoredRecord(record_id, run_id, None, None, pointer, (problem,))
-    problems = _record_problems(decoded, data, where, part=part, key=key)
+    problems = _record_problems(decoded, data, where, part=part)
     if pointer and pointed_hash != decoded.content_hash:
         problems.append(PROBLEM_ARTIFACT_DIFFERS.format(path=shown, **where))
     record = None if problems else decoded

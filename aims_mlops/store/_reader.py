@@ -3,17 +3,22 @@ history). Both return a :class:`ReadResult`: the intact records and every proble
 
 Records are read from the evidence tags (artifacts are downloaded only for pointers) and parsed
 by :func:`aims_mlops.store._contract.parse_stored`, the same parse verification uses. An altered,
-unreadable or wrongly signed record is left out of ``records`` and named in ``problems``.
+unreadable or duplicated record is left out of ``records``, named in ``problems`` and returned
+as an :class:`~aims_mlops.evidence.IntegrityFinding` in ``findings`` (the judgement turns it into
+failing controls). Signatures and the other trust checks are not the reader's: the judgement
+applies :func:`aims_mlops.evidence.check_record` to ``records`` with the run each was read from
+(``run_ids``).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from aims_mlops.evidence import EvidenceRecord, signing_key_from_env
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection
@@ -34,10 +39,13 @@ PROBLEM_DUPLICATE = "record {id} on run {run_id}: also stored on run {other_run_
 @dataclass(frozen=True)
 class ReadResult:
     """What a read fetched: intact records (oldest first) and the problems met, each naming the
-    record id and run id (altered, unreadable, unsigned or duplicated records)."""
+    record id and run id (altered, unreadable or duplicated records); ``findings`` are those
+    problems as integrity findings; ``run_ids`` maps each record id to the run it was read from."""
 
     records: tuple[EvidenceRecord, ...]
     problems: tuple[str, ...]
+    findings: tuple[IntegrityFinding, ...] = ()
+    run_ids: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -63,14 +71,46 @@ def record_kind(record: EvidenceRecord) -> str:
     return record.kind
 
 
+def _why(problem: str, record_id: str, run_id: str) -> str:
+    """A parse problem without its ``record <id> on run <run>: `` prefix, the run at the end."""
+    prefix = f"record {record_id} on run {run_id}: "
+    text = problem.removeprefix(prefix)
+    return f"{text} (run {run_id})"
+
+
 class _Collection:
     """The records of one read, once per id, and the problems met."""
 
-    def __init__(self, reader: Reader, key: bytes | None) -> None:
+    def __init__(self, reader: Reader) -> None:
         self._reader = reader
-        self._key = key
         self.found: dict[str, tuple[EvidenceRecord, str]] = {}
         self.problems: list[str] = []
+        self.findings: list[IntegrityFinding] = []
+
+    def _finding(
+        self, run: Run, stored: contract.StoredRecord, keep: _Filter, problems: Iterable[str]
+    ) -> None:
+        decoded = stored.decoded
+        tags = run.data.tags
+        system = decoded.system if decoded is not None else tags.get(contract.TAG_SYSTEM)
+        system = system if isinstance(system, str) else None
+        if system is not None and keep.systems is not None and system not in keep.systems:
+            return
+        if system is None and decoded is not None and not keep.include_org:
+            return
+        kind = record_kind(decoded) if decoded is not None else tags.get(contract.TAG_KIND)
+        controls = decoded.controls if decoded is not None else ()
+        self.findings.extend(
+            IntegrityFinding(
+                record_id=stored.record_id,
+                why=_why(problem, stored.record_id, stored.run_id),
+                run_id=stored.run_id,
+                kind=kind if isinstance(kind, str) else None,
+                system=system,
+                controls=tuple(c for c in controls if isinstance(c, str)),
+            )
+            for problem in problems
+        )
 
     def add(self, run: Run, keep: _Filter) -> list[EvidenceRecord]:
         """Add the run's intact records ``keep`` accepts; a second, different copy of an id is a
@@ -78,23 +118,36 @@ class _Collection:
         run_id = run.info.run_id
         added: list[EvidenceRecord] = []
         for record_id, value in contract.evidence_tags(run.data.tags).items():
-            record, problems = self._reader.parse(run_id, record_id, value, self._key)
-            self.problems.extend(problems)
+            stored = self._reader.parse(run_id, record_id, value)
+            record = stored.record
+            if stored.problems:
+                self.problems.extend(stored.problems)
+                self._finding(run, stored, keep, stored.problems)
             if record is None or not keep.accepts(record):
                 continue
             earlier = self.found.get(record.id)
             if earlier is None:
                 self.found[record.id] = (record, run_id)
                 added.append(record)
-            elif earlier[0].content_hash != record.content_hash:
-                self.problems.append(
-                    PROBLEM_DUPLICATE.format(id=record.id, run_id=run_id, other_run_id=earlier[1])
+            elif earlier[0].content_hash == record.content_hash:
+                if run_id == record.subject.run_id != earlier[1]:
+                    self.found[record.id] = (earlier[0], run_id)  # the copy on its own run
+            else:
+                problem = PROBLEM_DUPLICATE.format(
+                    id=record.id, run_id=run_id, other_run_id=earlier[1]
                 )
+                self.problems.append(problem)
+                self._finding(run, stored, keep, [problem])
         return added
 
     def result(self) -> ReadResult:
-        records = sorted((r for r, _ in self.found.values()), key=lambda r: (r.collected_at, r.id))
-        return ReadResult(records=tuple(records), problems=tuple(self.problems))
+        found = sorted(self.found.values(), key=lambda pair: (pair[0].collected_at, pair[0].id))
+        return ReadResult(
+            records=tuple(r for r, _ in found),
+            problems=tuple(dict.fromkeys(self.problems)),
+            findings=tuple(dict.fromkeys(self.findings)),
+            run_ids=MappingProxyType({r.id: run_id for r, run_id in found}),
+        )
 
 
 class Reader:
@@ -103,30 +156,27 @@ class Reader:
     def __init__(self, conn: Connection, *, evidence_experiment: str) -> None:
         self._conn = conn
         self.evidence_experiment = evidence_experiment
-        self._cache: dict[tuple[str, str], EvidenceRecord] = {}
+        self._cache: dict[tuple[str, str], contract.StoredRecord] = {}
 
     @property
     def conn(self) -> Connection:
         return self._conn
 
-    def parse(
-        self, run_id: str, record_id: str, value: str, key: bytes | None
-    ) -> tuple[EvidenceRecord | None, tuple[str, ...]]:
-        """One evidence tag as (record or None, problems); intact records are cached."""
-        cache_key = (record_id, value if key is None else f"{value}\0{key.hex()}")
+    def parse(self, run_id: str, record_id: str, value: str) -> contract.StoredRecord:
+        """One evidence tag, parsed and hash-checked; intact records are cached."""
+        cache_key = (record_id, value)
         cached = self._cache.get(cache_key)
-        if cached is not None:
-            return cached, ()
+        if cached is not None and cached.run_id == run_id:
+            return cached
         stored = contract.parse_stored(
             run_id=run_id,
             record_id=record_id,
             value=value,
             fetch=functools.partial(search.fetch_artifact, self._conn, run_id),
-            key=key,
         )
         if stored.record is not None:
-            self._cache[cache_key] = stored.record
-        return stored.record, stored.problems
+            self._cache[cache_key] = stored
+        return stored
 
     def read(
         self,
@@ -145,7 +195,7 @@ class Reader:
             include_org=include_org,
             kinds=frozenset(kinds) if kinds is not None else None,
         )
-        collection = _Collection(self, signing_key_from_env())
+        collection = _Collection(self)
         with self._conn.reading():
             runs = search.evidence_runs(
                 self._conn,
@@ -208,7 +258,7 @@ class _ScaledRead:
         handed = current_models if isinstance(current_models, CurrentModels) else None
         self._handed_runs: Mapping[str, Run] = handed.runs if handed is not None else {}
         self._listing: dict[str, str] | None = handed.experiments if handed is not None else None
-        self._collection = _Collection(reader, signing_key_from_env())
+        self._collection = _Collection(reader)
         self._kinds_of: dict[str, set[str]] = {system: set() for system in systems}
 
     def run(self) -> ReadResult:

@@ -113,6 +113,18 @@ class Registry:
                 return model, None
             return replace(model, dataset_digests=run_dataset_digests(run)), run
 
+    def versions(self, registered_model: str) -> list[tuple[str, str | None]]:
+        """Every version of ``registered_model`` with its registration time (ISO 8601 or None),
+        oldest first; empty when the model is not registered."""
+        name = registered_model.replace("'", "\\'")
+        with self._conn.reading():
+            found = list(self._conn.client.search_model_versions(f"name='{name}'"))
+        rows = [
+            (str(v.version), _iso_millis(v.creation_timestamp) if v.creation_timestamp else None)
+            for v in found
+        ]
+        return sorted(rows, key=lambda row: (row[1] or "", int(row[0]) if row[0].isdigit() else 0))
+
     def current_models(self, bindings: Mapping[str, Mapping[str, Any]]) -> CurrentModels:
         """:meth:`current_model` for many systems: ``bindings`` maps a system to its keywords.
         Registry lookups run a few at a time and the model runs come in one ``run_id IN``

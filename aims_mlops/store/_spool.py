@@ -5,6 +5,10 @@ A spooled record is ``<record id>.json`` holding ``{"record": ..., "run_id": ...
 (an atomic step: of several concurrent uploaders exactly one wins), delete it once stored, and
 rename it back when the upload failed. A claim older than :data:`STALE_CLAIM_SECONDS` belongs to
 an uploader that died and may be taken over.
+
+A write goes through a temp file ``.tmp-<pid>-<random>.part`` in the same folder; one left behind
+by a writer that was killed (its pid is gone, or it is older than :data:`STALE_PART_SECONDS`) is
+removed on the next use of the spool (a dead writer's after :data:`DEAD_WRITER_PART_SECONDS`).
 """
 
 from __future__ import annotations
@@ -29,9 +33,17 @@ from aims_mlops.evidence import EvidenceRecord
 #: A claim older than this (seconds since it was taken) may be taken over by another uploader.
 STALE_CLAIM_SECONDS = 600.0
 
+#: A temp file of an unfinished write older than this (seconds) is removed on the next use.
+STALE_PART_SECONDS = 600.0
+#: ... and one whose writer's pid is gone once it is older than this (a folder shared between
+#: machines sees foreign pids: a write takes milliseconds, so this leaves it time to finish).
+DEAD_WRITER_PART_SECONDS = 30.0
+
 SPOOL_SUFFIX = ".json"
 CLAIM_MARKER = ".claimed-"
 _TEMP_PREFIX = ".tmp-"
+_PART_SUFFIX = ".part"
+_PART_RE = re.compile(r"^\.tmp-(?:(?P<pid>\d+)-)?.*\.part$")
 _CLAIMED_RE = re.compile(r"^(?P<base>.+\.json)\.claimed-(?P<pid>\d+)$")
 _SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -52,6 +64,21 @@ class SpoolEntry:
     run_id: str | None
     artifacts: Mapping[str, bytes]
     path: Path
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (on this machine)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    except OSError:
+        return True  # cannot tell: keep the file until it is old enough
+    return True
 
 
 def _original_name(path: Path) -> str:
@@ -96,8 +123,9 @@ class Spool:
         target = self._directory / f"{record.id}{SPOOL_SUFFIX}"
         try:
             self._directory.mkdir(parents=True, exist_ok=True)
+            self.clean_stale_parts()
             fd, temp_name = tempfile.mkstemp(
-                prefix=_TEMP_PREFIX, suffix=".part", dir=self._directory
+                prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=_PART_SUFFIX, dir=self._directory
             )
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -114,11 +142,45 @@ class Spool:
             ) from exc
         return target
 
-    # -- inspecting ----------------------------------------------------------------------------
-    def files(self) -> list[Path]:
-        """Every spooled record file, claimed or not (temp files of unfinished writes excluded)."""
+    def clean_stale_parts(self, *, now: float | None = None) -> list[Path]:
+        """Remove temp files of writes that can no longer finish: their writer's pid is gone, or
+        they are older than :data:`STALE_PART_SECONDS`. Returns the files removed."""
         if not self._directory.is_dir():
             return []
+        current = time.time() if now is None else now
+        removed = []
+        for path in self._directory.iterdir():
+            match = _PART_RE.match(path.name)
+            if match is None:
+                continue
+            pid = match.group("pid")
+            try:
+                age = current - path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            dead = (
+                pid is not None
+                and age > DEAD_WRITER_PART_SECONDS
+                and int(pid) != os.getpid()
+                and not _pid_alive(int(pid))
+            )
+            if age > STALE_PART_SECONDS or dead:
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                except OSError:  # a read-only folder: the next writable use cleans it
+                    continue
+                removed.append(path)
+        return removed
+
+    # -- inspecting ----------------------------------------------------------------------------
+    def files(self) -> list[Path]:
+        """Every spooled record file, claimed or not (temp files of unfinished writes excluded;
+        stale ones are removed)."""
+        if not self._directory.is_dir():
+            return []
+        self.clean_stale_parts()
         found = [
             path
             for path in self._directory.iterdir()

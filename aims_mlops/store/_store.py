@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy
 from aims_mlops.store._connection import Connection
 from aims_mlops.store._reader import LOOKBACK_RUNS, Reader, ReadResult
 from aims_mlops.store._registry import DEFAULT_ALIAS, CurrentModels, Registry
@@ -144,9 +144,9 @@ class EvidenceStore:
         experiment_ids: Iterable[str] | None = None,
     ) -> ReadResult:
         """Intact records of ``system`` (all systems when None) and, with ``include_org``, the
-        organization's, oldest first, with the problems met (altered, unreadable or wrongly
-        signed records are left out of ``records`` and named in ``problems``). Read from tags:
-        no artifact downloads but for pointers. ``run_ids``: only these runs;
+        organization's, oldest first, with the problems met (altered, unreadable or duplicated
+        records are left out of ``records`` and named in ``problems`` and ``findings``). Read
+        from tags: no artifact downloads but for pointers. ``run_ids``: only these runs;
         ``experiment_ids``: only these experiments (and the evidence experiment)."""
         return self._reader.read(
             system=system,
@@ -255,6 +255,10 @@ class EvidenceStore:
         )
         return model
 
+    def model_versions(self, registered_model: str) -> list[tuple[str, str | None]]:
+        """``(version, registered_at)`` of every version of ``registered_model``, oldest first."""
+        return self._registry.versions(registered_model)
+
     def current_models(self, bindings: Mapping[str, Mapping[str, Any]]) -> CurrentModels:
         """:meth:`current_model` for many systems at once: ``bindings`` maps a system to the
         keyword arguments of :meth:`current_model`. The result maps each system to its model
@@ -264,14 +268,21 @@ class EvidenceStore:
 
     # -- verifying -----------------------------------------------------------------------------
     def verify(
-        self, *, system: str | None = None, experiment_ids: Iterable[str] | None = None
+        self,
+        *,
+        system: str | None = None,
+        experiment_ids: Iterable[str] | None = None,
+        trust: TrustPolicy = NO_TRUST,
     ) -> VerifyReport:
         """Check every stored record of ``system`` (all when None) and the organization: tag
-        hash, artifact present and equal to the tag, and the signature when
-        ``$AIMS_SIGNING_KEY`` is set. Downloads every evidence artifact (slow by design)."""
+        hash, artifact present and equal to the tag, and the trust check
+        (:func:`aims_mlops.evidence.check_record`: signatures with ``trust``'s public keys, a
+        well-formed record of a known kind, not from the future, on its own run). Downloads
+        every evidence artifact (slow by design)."""
         return verify_store(
             self._conn,
             evidence_experiment=self._evidence_experiment,
             system=system,
             experiment_ids=experiment_ids,
+            trust=trust,
         )

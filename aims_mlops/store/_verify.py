@@ -1,5 +1,9 @@
-"""Verification of the live store: every evidence tag parsed (the reader's parse) and, for tags
-holding the record inline, its artifact present and equal to the tag.
+"""Verification of the live store: every evidence tag parsed (the reader's parse), checked
+against the trust policy (:func:`aims_mlops.evidence.check_record`: signature with the trusted
+public keys, well-formed, known kind and outcome, not from the future, on its own run) and, for
+tags holding the record inline, its artifact present and equal to the tag; then the local
+documents of the current attestations re-hashed (a changed or vanished document is a problem; a
+URL one is noted as not verifiable by hash).
 
 Slow by design: it downloads every run's ``aims/evidence`` folder.
 """
@@ -8,12 +12,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aims_mlops._errors import EvidenceError
-from aims_mlops.evidence import EvidenceRecord, signing_key_from_env
+from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy, check_record, load_kinds
+from aims_mlops.evidence._documents import document_findings
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection
@@ -24,11 +30,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """Integrity of stored evidence; each problem names the record id, run id and the fault."""
+    """Integrity of stored evidence; each problem names the record id, run id and the fault.
+
+    ``notes`` say what could not be checked (an attested URL is not verifiable by hash)."""
 
     checked: int
     intact: int
     problems: tuple[str, ...]
+    #: the policy the records were checked against (no keys: the evidence is unsigned)
+    trust: TrustPolicy = field(default=NO_TRUST)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,20 +88,54 @@ def _artifact_problems(stored: contract.StoredRecord, folder: _Downloaded) -> li
     return []
 
 
+#: A record that parsed but fails the trust check.
+PROBLEM_UNTRUSTED = "record {id} on run {run_id}: failed verification: {why}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Check:
+    """What every record of one verification is checked against."""
+
+    trust: TrustPolicy
+    clock: datetime
+
+
 def verify_tag(
-    run_id: str, record_id: str, value: str, folder: _Downloaded, key: bytes | None
+    run_id: str,
+    record_id: str,
+    value: str,
+    folder: _Downloaded,
+    check: _Check | None = None,
+    *,
+    intact_records: list[EvidenceRecord] | None = None,
 ) -> list[str]:
-    """Every problem of one evidence tag and its artifact."""
+    """Every problem of one evidence tag and its artifact (an intact record is appended to
+    ``intact_records`` when given)."""
+    check = check or _Check(trust=NO_TRUST, clock=datetime.now(UTC))
     stored = contract.parse_stored(
-        run_id=run_id, record_id=record_id, value=value, fetch=folder.fetch, key=key
+        run_id=run_id, record_id=record_id, value=value, fetch=folder.fetch
     )
     problems = list(stored.problems)
+    if stored.record is not None:
+        why = check_record(
+            stored.record,
+            policy=check.trust,
+            kinds=load_kinds(),
+            clock=check.clock,
+            run_id=run_id,
+        )
+        if why is not None:
+            problems.append(PROBLEM_UNTRUSTED.format(id=record_id, run_id=run_id, why=why))
     if not stored.pointer:  # a pointer's artifact was read and checked by the parse
         problems.extend(_artifact_problems(stored, folder))
+    if not problems and stored.record is not None and intact_records is not None:
+        intact_records.append(stored.record)
     return problems
 
 
-def _verify_run(conn: Connection, run: Run, key: bytes | None) -> tuple[int, int, list[str]]:
+def _verify_run(
+    conn: Connection, run: Run, check: _Check, attestations: list[EvidenceRecord]
+) -> tuple[int, int, list[str]]:
     """(checked, intact, problems) of one run's evidence tags."""
     tags = contract.evidence_tags(run.data.tags)
     if not tags:
@@ -101,9 +146,13 @@ def _verify_run(conn: Connection, run: Run, key: bytes | None) -> tuple[int, int
     with tempfile.TemporaryDirectory(prefix="aims-verify-") as tmp:
         folder = _Downloaded(search.download(conn, run_id, contract.EVIDENCE_ARTIFACT_DIR, tmp))
         for record_id, value in tags.items():
-            found = verify_tag(run_id, record_id, value, folder, key)
+            intact_records: list[EvidenceRecord] = []
+            found = verify_tag(
+                run_id, record_id, value, folder, check, intact_records=intact_records
+            )
             problems.extend(found)
             intact += not found
+            attestations.extend(r for r in intact_records if r.kind == "attestation")
     return len(tags), intact, problems
 
 
@@ -113,11 +162,16 @@ def verify_store(
     evidence_experiment: str,
     system: str | None = None,
     experiment_ids: Iterable[str] | None = None,
+    trust: TrustPolicy = NO_TRUST,
+    clock: datetime | None = None,
 ) -> VerifyReport:
     """Check every stored record of ``system`` (all when None) and the organization: the parse
-    (hash, id, signature when ``$AIMS_SIGNING_KEY`` is set) and the artifact."""
-    key = signing_key_from_env()
+    (hash, id), the trust check (signatures with ``trust``'s public keys) and the artifact;
+    then the documents of the current intact attestations (changed or vanished: a problem; a
+    URL: a note)."""
+    check = _Check(trust=trust, clock=clock or datetime.now(UTC))
     problems: list[str] = []
+    attestations: list[EvidenceRecord] = []
     checked = intact = 0
     with conn.reading():
         runs = search.evidence_runs(
@@ -130,8 +184,13 @@ def verify_store(
             experiment_ids=experiment_ids,
         )
         for run in runs:
-            run_checked, run_intact, run_problems = _verify_run(conn, run, key)
+            run_checked, run_intact, run_problems = _verify_run(conn, run, check, attestations)
             checked += run_checked
             intact += run_intact
             problems.extend(run_problems)
-    return VerifyReport(checked=checked, intact=intact, problems=tuple(problems))
+    documents = document_findings(attestations)
+    problems.extend(f.message for f in documents if f.is_problem)
+    notes = tuple(f.message for f in documents if not f.is_problem)
+    return VerifyReport(
+        checked=checked, intact=intact, problems=tuple(problems), trust=trust, notes=notes
+    )

@@ -16,6 +16,7 @@ import ipywidgets as widgets
 
 from aims_mlops._errors import AimsError
 from aims_mlops.engine._results import STATUSES
+from aims_mlops.genai._views import genai_section_html
 from aims_mlops.presentation import (
     BAD,
     GOOD,
@@ -285,6 +286,7 @@ class Dashboard:
     # -- building ----------------------------------------------------------------------------
     def _build(self) -> None:
         self.header = widgets.HTML()
+        self.genai = widgets.HTML()  # the GenAI evaluation, for LLM systems
         self.refresh_button = widgets.Button(
             description="Refresh", icon="refresh", tooltip="judge the system again"
         )
@@ -393,6 +395,7 @@ class Dashboard:
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.header, self.refresh_button], layout=ROW_LAYOUT),
+                self.genai,
                 widgets.HBox([self.score_bar, self.score_label], layout=ROW_LAYOUT),
                 self.chips,
                 self.tabs,
@@ -408,8 +411,10 @@ class Dashboard:
             f"{esc(m.name)}</span>"
             f' <span style="color:#666">({esc(m.system)})</span><br>'
             f"owner <b>{esc(m.owner)}</b> · model <b>{esc(m.model_label)}</b> · "
-            f'<span style="color:#666">evaluated {esc(m.evaluated_at)}</span></div>'
+            f'<span style="color:#666">evaluated {esc(m.evaluated_at)}</span>'
+            f"<br>{esc(m.eu_ai_act)}</div>"
         )
+        self.genai.value = genai_section_html(m.genai) if m.genai is not None else ""
         self.score_bar.value = m.score
         self.score_bar.bar_style = _score_style(m.score)
         satisfied = m.counts.get("satisfied", 0)
@@ -622,6 +627,23 @@ class Dashboard:
         title = f"<b>{len(rows)} gaps</b>, most urgent first" if rows else ""
         self.gaps.value = title + html_table(
             ["entry", "status", "owner", "how to close", ""], rows, empty="no gaps: all satisfied"
+        )
+        ncs = [
+            [
+                code(str(nc["short_id"])),
+                esc(str(nc["control"] or "the AIMS")),
+                esc(str(nc["source"])),
+                esc(str(nc["state"])) + (" <b>(overdue)</b>" if nc["overdue"] else ""),
+                esc(str(nc["owner"] or "")),
+                esc(str(nc["due"])),
+            ]
+            for nc in self.model.nonconformities
+        ]
+        heading = f"<p><b>{len(ncs)} open nonconformities</b> (the register)</p>"
+        self.gaps.value += heading + html_table(
+            ["nonconformity", "entry", "raised by", "state", "owner", "due"],
+            ncs,
+            empty="no open nonconformity",
         )
 
     # -- attestation -------------------------------------------------------------------------

@@ -318,6 +318,13 @@ class DashboardModel:
     attestable: tuple[Attestable, ...]
     tracking_uri: str | None
     records: tuple[EvidenceRecord, ...]  # newest first
+    #: the EU AI Act class and how many of its obligations are met, in one line
+    eu_ai_act: str = ""
+    #: the latest GenAI evaluation of the system, if it has one
+    genai: EvidenceRecord | None = None
+    #: the nonconformities of the system and the organization not yet closed (the register's
+    #: rows: id, control, source, state, owner, due, overdue)
+    nonconformities: tuple[Mapping[str, Any], ...] = ()
     _by_kind: dict[str | None, tuple[EvidenceRecord, ...]] = field(default_factory=dict)
     _by_id: dict[str, EvidenceRecord] | None = None
 
@@ -455,7 +462,20 @@ def dashboard_model(
         for entry in catalog.entries
         if entry.rule.attestation is not None and entry.id in applicable
     )
+    from aims_mlops.eu_ai_act import system_line
+    from aims_mlops.evidence import parse_timestamp
+    from aims_mlops.reports._register import CLOSED, register_rows
+
+    genai = next((r for r in mine if r.kind == "genai_evaluation"), None)
+    open_ncs = tuple(
+        row
+        for row in register_rows(mine, now=parse_timestamp(assessment.evaluated_at))
+        if row["state"] != CLOSED
+    )
     return DashboardModel(
+        eu_ai_act=system_line(catalog, sa, config.system(system)),
+        genai=genai,
+        nonconformities=open_ncs,
         assessment=sa,
         evaluated_at=assessment.evaluated_at,
         appetite=appetite,
@@ -484,6 +504,7 @@ class PortfolioRow:
     risks_above_appetite: int
     gaps: int
     counts: Mapping[str, int]
+    eu_ai_act: str = ""
 
     @property
     def score_text(self) -> str:
@@ -525,10 +546,20 @@ class PortfolioModel:
         return Page(rows=tuple(chunk), page=page, pages=pages, total=len(rows))
 
 
-def portfolio_model(assessment: Assessment) -> PortfolioModel:
-    """The portfolio of every system in ``assessment``."""
+def portfolio_model(
+    assessment: Assessment, *, catalog: Catalog | None = None, config: AimsConfig | None = None
+) -> PortfolioModel:
+    """The portfolio of every system in ``assessment`` (with ``catalog`` and ``config``: each
+    system's EU AI Act class and obligations too)."""
+    from aims_mlops.eu_ai_act import system_line
+
     rows = tuple(
         PortfolioRow(
+            eu_ai_act=(
+                system_line(catalog, sa, config.system(sa.system))
+                if catalog is not None and config is not None
+                else ""
+            ),
             system=sa.system,
             name=sa.name,
             owner=sa.owner,

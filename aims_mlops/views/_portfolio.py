@@ -59,6 +59,11 @@ class PortfolioRowView:
             value=(
                 f"{_score_bar(row.score)} · {risks} · <b>{row.gaps}</b> gaps · "
                 f'{status_chips(row.counts)} <span style="color:#666">· {esc(row.owner)}</span>'
+                + (
+                    f'<br><span style="color:#666">{esc(row.eu_ai_act)}</span>'
+                    if row.eu_ai_act
+                    else ""
+                )
             ),
             layout=FILL_LAYOUT,
         )
@@ -78,7 +83,9 @@ class Portfolio:
         self.judgement = judgement
         self.read_only = read_only
         self._config_source = config
-        self.model: PortfolioModel = portfolio_model(judgement.assessment)
+        self.model: PortfolioModel = portfolio_model(
+            judgement.assessment, catalog=judgement.catalog, config=judgement.config
+        )
         self.selected: str | None = None
         self.dashboard: Dashboard | None = None
         self.rows: list[PortfolioRowView] = []
@@ -166,7 +173,9 @@ class Portfolio:
         from aims_mlops.judgement import judge
 
         self.judgement = judge(config=self._judge_config(), store=self.judgement.store)
-        self.model = portfolio_model(self.judgement.assessment)
+        self.model = portfolio_model(
+            self.judgement.assessment, catalog=self.judgement.catalog, config=self.judgement.config
+        )
         self._render()
         if self.selected is not None and self.selected in self.judgement.assessment.systems:
             self.select(self.selected)

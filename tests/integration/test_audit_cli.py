@@ -95,5 +95,75 @@ def test_plan_review_and_register(workspace: Path) -> None:
 
     code, out, err = invoke("nonconformities", "--format", "json")
     assert code == 0, err
-    register_file = workspace / ".aims" / "nonconformities.json"
-    assert json.loads(out) == json.loads(register_file.read_text())
+    register = json.loads(out)
+    assert register and all(r["state"] == "open" for r in register)
+    assert not (workspace / ".aims" / "nonconformities.json").exists()  # records, not a file
+    code, again, err = invoke("nonconformities", "--format", "json")
+    assert code == 0, err
+    assert [r["id"] for r in json.loads(again)] == [r["id"] for r in register]  # no duplicates
+
+
+def test_reperformance_audit_review_and_corrective_action(workspace: Path) -> None:
+    from aims_mlops.reports._records import ERROR_NOT_INDEPENDENT
+
+    code, out, err = invoke("summary", SYSTEM, "--format", "json")
+    assert code == 0, err
+    now = json.loads(out)
+    code, out, err = invoke("summary", SYSTEM, "--format", "json", "--as-of", "2020-01-01")
+    assert code == 0, err
+    then = json.loads(out)
+    assert then["records_considered"] == 0 and now["records_considered"] == 1
+    assert then["evidence_digest"] != now["evidence_digest"] and then["approximations"]
+    assert then["score"] < now["score"]
+    code, out, err = invoke("summary", SYSTEM, "--format", "json")
+    assert json.loads(out)["evidence_digest"] == now["evidence_digest"]
+    code, _, err = invoke("readiness", "--as-of", "soon")
+    assert code == 2 and "is not a date or timestamp" in err
+
+    report = workspace / "audit.md"
+    report.write_text("internal audit report")
+    owner = "Head of Credit Modelling"
+    code, _, err = invoke(
+        "record", "internal-audit", "--auditor", owner, "--scope", SYSTEM, "--report", str(report)
+    )
+    assert code == 2 and "Traceback" not in err
+    full = "Head of Credit Modelling (credit-models@example-lending.test)"
+    expected = ERROR_NOT_INDEPENDENT.format(auditor=owner, item=SYSTEM, owner=full)
+    assert err.strip() == f"error: {expected}"
+    findings = workspace / "findings.yaml"
+    findings.write_text("- statement: the fairness review is not minuted\n  entry: A.5.4\n")
+    code, out, err = invoke(
+        "record", "internal-audit", "--auditor", "Ines Auditor", "--scope", SYSTEM,
+        "--report", str(report), "--findings", str(findings),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "1 nonconformities opened" in out
+    minutes = workspace / "minutes.md"
+    minutes.write_text("we reviewed the AIMS")
+    decisions = workspace / "decisions.yaml"
+    decisions.write_text("- decision: fund the fairness work\n")
+    code, _, err = invoke(
+        "record", "management-review", "--chair", "Chief Executive", "--minutes", str(minutes),
+        "--decisions", str(decisions), "--attendees", "Chief Risk Officer",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = invoke("readiness", "--format", "json")
+    assert code == 0, err
+    blocked = {b["id"] for b in json.loads(out)["blockers"]}
+    assert not blocked & {"9.2.1", "9.2.2", "9.3.1", "9.3.2", "9.3.3"}
+
+    code, out, err = invoke("nonconformities", "--format", "json")
+    [nc] = [r for r in json.loads(out) if r["source"] == "internal_audit"]
+    code, out, err = invoke(
+        "nc", "update", nc["short_id"], "--root-cause", "no minutes template",
+        "--correction", "minuted", "--action", "template", "--owner", "Chief Risk Officer",
+        "--due", "2099-01-01",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = invoke("nc", "verify", nc["short_id"], "--by", "Ines", "--note", "works")
+    assert code == 0, err
+    code, out, err = invoke("nonconformities", "--format", "json")
+    [row] = [r for r in json.loads(out) if r["id"] == nc["id"]]
+    assert row["state"] == "verified" and row["due"] == "2099-01-01"  # A.5.4 is not satisfied
+    code, _, err = invoke("nc", "verify", "zzzz", "--by", "Ines", "--note", "x")
+    assert code == 2 and "no nonconformity 'zzzz'" in err

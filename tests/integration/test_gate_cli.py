@@ -180,7 +180,7 @@ def test_min_score_and_user_errors(group: click.Group, workspace: dict[str, str]
     code, _, err = invoke(group, "gate", "credit", "--min-score", "1.5")
     assert code == 2
     code, _, err = invoke(group, "gate", "credit", "--model-version", "99")
-    assert code == 2 and "has no version 99" in err
+    assert code == 2 and "has no version '99'" in err
     # --promote with no version behind the alias and none given: a user error, no record
     code, _, err = invoke(group, "gate", "credit", "--promote")
     assert code == 2 and "--model-version" in err
@@ -225,3 +225,25 @@ def test_moving_the_alias_to_an_uncaptured_version_fails_the_gate_and_keeps_the_
     residuals = {r.id: r.residual for r in before.risks}
     for risk in after.risks:
         assert risk.residual >= residuals[risk.id], risk.id
+
+
+def test_a_lost_deployment_record_is_an_error_not_a_blocked_promotion(
+    group: click.Group, workspace: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aims_mlops.store._connection import Unavailable
+    from aims_mlops.store._writer import Writer
+
+    fairness(workspace, 0.19, "fail")
+    (tmp_path / ".aims").write_text("a file where the spool folder should be")
+
+    def unreachable(self: Writer, record: object, **kwargs: object) -> str:
+        raise Unavailable("the tracking store is unreachable (test)")
+
+    monkeypatch.setattr(Writer, "store_now", unreachable)
+    code, out, err = invoke(
+        group, "gate", "credit", "--model-version", workspace["version"], "--promote"
+    )
+    assert code == 2, out + err
+    assert "deployment record" not in out
+    [line] = err.strip().splitlines()
+    assert line.startswith("error: deployment record ") and "was not recorded" in line

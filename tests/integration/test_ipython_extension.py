@@ -48,7 +48,7 @@ systems:
     owner: Bob
     intended_use: Predict churn
     in_scope: {churn_in_scope}
-    scope_reason: not yet
+    scope_reason: not yet in production
 """
 SOURCES = ["import math", "x = math.sqrt(16)", "y = x + 1", "print(y)"]
 

@@ -255,6 +255,13 @@ def test_compliance_review(kernel_name: str, notebook_env: Path) -> None:
     # texts are escaped, not read as HTML: the placeholders of the attest commands survive
     assert "--by &#34;&lt;name&gt;&#34;" in text
     assert _widget_outputs(nb), "aims.portfolio() displayed no widget"
+    # the audit cycle ran end to end: the owner's self-audit was refused, an independent audit
+    # and a management review were recorded and lifted the 9.2 / 9.3 blockers, the finding's
+    # nonconformity was planned and verified, and the verdict was re-performed in the past
+    assert "refused: " in text and "may not audit" in text
+    assert re.search(r"no longer blocking certification: .*9\.2\.1.*9\.3\.3", text)
+    assert "verified" in text and "approximated: " in text
+    assert re.search(r"seed 20261201, \d+ records in the population", text)
     assert "overall readiness:" in text
 
 

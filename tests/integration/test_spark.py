@@ -365,3 +365,26 @@ def test_lineage_records_spark_datasets_with_their_row_set_digest(
     assert entries["adult_delta"]["delta_version"] == 3
     assert dataset_digest(adult_spark) in record.subject.dataset_digests
     assert record.metrics["datasets_full_content_hashed"] == 2
+
+
+def test_identifier_like_columns_are_refused_or_skipped_on_spark(
+    spark: Any, batches: dict[str, pd.DataFrame]
+) -> None:
+    """The personal-data rules hold on Spark: no identifier's values reach the driver."""
+    from aims_mlops.collectors._identifiers import ERROR_LOOKS_LIKE_IDENTIFIER
+    from aims_mlops.collectors._monitoring import monitoring_record
+
+    reference = batches["reference"].assign(email=[f"p{i}@example.org" for i in range(ROWS)])
+    current = batches["current"].assign(email=[f"q{i}@example.org" for i in range(ROWS)])
+    on_spark = spark.createDataFrame(reference)
+    with pytest.raises(DataError) as caught:
+        frame_fairness_record(
+            on_spark, y_true="label", y_pred="label", sensitive_features=["email"],
+            system="s", thresholds={},
+        )  # fmt: skip
+    assert str(caught.value).startswith(ERROR_LOOKS_LIKE_IDENTIFIER.split("{")[0])
+    record = monitoring_record(spark.createDataFrame(current), on_spark, system="s")
+    assert list(record.details["identifier_columns_skipped"]) == ["email"]
+    assert "email" not in {f["feature"] for f in record.details["features"]}
+    with pytest.raises(DataError):
+        monitoring_record(spark.createDataFrame(current), on_spark, system="s", columns=["email"])

@@ -54,7 +54,7 @@ def _sample(system: str, run_id: str) -> dict[str, EvidenceRecord]:
             details={"summary": "y" * 9_000},
         ),
         "system": new_record(
-            kind="impact_assessment",
+            kind="system_card",
             system=system,
             outcome="info",
             collector="test",
@@ -125,7 +125,7 @@ def _round_trip(store: EvidenceStore, uri: str, tmp_path: Path, *, exact: bool) 
 
     experiment = client.get_experiment_by_name(store.evidence_experiment)
     assert experiment is not None
-    for key, run_name in (("org", "attestation:org"), ("system", f"impact_assessment:{system}")):
+    for key, run_name in (("org", "attestation:org"), ("system", f"system_card:{system}")):
         record = sample[key]
         runs = client.search_runs(
             [experiment.experiment_id], f"tags.`aims.evidence.{record.id}` LIKE '%'"
@@ -283,27 +283,32 @@ def test_altered_artifact_is_detected_by_verify(
     )
 
 
-def test_signature_checked_when_a_key_is_set(
-    local_store: EvidenceStore, isolated_mlflow: str, monkeypatch: pytest.MonkeyPatch
+def test_signatures_checked_with_the_trusted_public_keys(
+    local_store: EvidenceStore, isolated_mlflow: str
 ) -> None:
+    from aims_mlops.evidence import TrustPolicy, new_signing_key
+
+    key, other = new_signing_key(), new_signing_key()
     signed = new_record(
-        kind="incident", system="s4", outcome="info", collector="t", signing_key=b"secret"
+        kind="incident", system="s4", outcome="info", collector="t", signing_key=key
     )
     unsigned = new_record(kind="incident", system="s4", outcome="info", collector="t")
     forged = new_record(
-        kind="incident", system="s4", outcome="info", collector="t", signing_key=b"other"
+        kind="incident", system="s4", outcome="info", collector="t", signing_key=other
     )
     for record in (signed, unsigned, forged):
         assert not local_store.write(record).spooled
-    assert len(local_store.records(system="s4")) == 3  # no key: hashes only
-    monkeypatch.setenv("AIMS_SIGNING_KEY", "secret")
-    assert [r.id for r in local_store.records(system="s4")] == [signed.id]
+    assert len(local_store.records(system="s4")) == 3  # the read checks hashes, never trust
     report = local_store.verify(system="s4")
+    assert (report.checked, report.intact, report.problems) == (3, 3, ())
+    assert not report.trust.configured
+    trust = TrustPolicy(keys={key.key_id: key.public_key}, require_signatures=True)
+    report = local_store.verify(system="s4", trust=trust)
     assert (report.checked, report.intact) == (3, 1)
     assert sorted(p.split(" on run ")[0] for p in report.problems) == sorted(
         [f"record {unsigned.id}", f"record {forged.id}"]
     )
-    assert all("signature" in p for p in report.problems)
+    assert all("failed verification" in p for p in report.problems)
 
 
 def test_write_many_batches_more_tags_than_one_call_takes(

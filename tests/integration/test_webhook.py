@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -274,3 +276,116 @@ def test_alias_events_from_a_real_server_are_gated_and_recorded(
     assert second.details["gate"]["passed"] is True
     assert second.subject.run_id == runs[1]
     assert "gate FAILED" in log.read_text()  # the failing one was logged as an error
+
+
+# -- a bounded server: timeouts, a fixed pool, 503 beyond it; ids that survive a restart ----------
+@pytest.fixture
+def small_server(receiver: WebhookReceiver) -> Iterator[Any]:
+    import threading
+
+    from aims_mlops.integrations.webhook import make_server
+
+    server = make_server(
+        receiver, host="127.0.0.1", port=0, workers=4, queue=4, request_timeout=1.0
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_idle_sockets_hold_a_bounded_pool_and_the_rest_get_503(small_server: Any) -> None:
+    import socket
+    import threading
+
+    port = small_server.server_address[1]
+    before = threading.active_count()
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(60)]
+    try:
+        time.sleep(0.5)
+        threads = threading.active_count() - before
+        busy = 0
+        for sock in idle:
+            sock.settimeout(0.3)
+            # a socket held by the pool (4 served, 4 waiting) stays silent until its timeout
+            with contextlib.suppress(TimeoutError):
+                busy += sock.recv(64).startswith(b"HTTP/1.1 503")
+        print(f"60 idle sockets: {threads} more threads, {busy} answered 503")  # for the report
+        assert threads <= 4
+        assert busy >= 60 - 8
+        assert small_server.refused_busy == busy
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(1.5)  # the held connections time out (1 s) and free the pool
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+        assert response.status == 200
+
+
+def test_a_stalled_connection_is_dropped_after_the_socket_timeout(small_server: Any) -> None:
+    import socket
+
+    port = small_server.server_address[1]
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")  # then nothing
+        sock.settimeout(5)
+        started = time.monotonic()
+        assert sock.recv(64) == b""  # closed by the server
+        assert time.monotonic() - started < 3
+
+
+def test_a_delivery_replayed_after_a_restart_is_not_accepted_again(tmp_path: Path) -> None:
+    from aims_mlops.integrations.webhook import DEFAULT_DELIVERIES_FILE, REMEMBER_SECONDS
+
+    config = tmp_path / "aims.yaml"
+    config.write_text(CONFIG)
+    body = alias_body(alias="staging")
+    headers = signed_headers(body, delivery="d-replayed")
+    first = WebhookReceiver(config_path=config, secret=SECRET)
+    assert first.handle(headers=headers, body=body.encode())[1]["status"] == "ignored"
+    first.close()
+    state = tmp_path / DEFAULT_DELIVERIES_FILE
+    assert json.loads(state.read_text().splitlines()[0])["id"] == "d-replayed"
+    with state.open("a") as handle:  # a line cut short by a crash, and an id long expired
+        handle.write('{"id": "d-cut')
+    with state.open("a") as handle:
+        handle.write("\n" + json.dumps({"id": "d-old", "at": time.time() - REMEMBER_SECONDS - 5}))
+    restarted = WebhookReceiver(config_path=config, secret=SECRET)
+    try:
+        status, reply = restarted.handle(headers=headers, body=body.encode())
+        assert (status, reply["status"]) == (200, "duplicate")
+        kept = [json.loads(line)["id"] for line in state.read_text().splitlines()]
+        assert kept == ["d-replayed"]  # compacted on start
+    finally:
+        restarted.close()
+
+
+def test_a_non_loopback_bind_is_warned_about(
+    receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aims_mlops.integrations import webhook
+
+    assert webhook.is_loopback("127.0.0.1") and webhook.is_loopback("::1")
+    assert webhook.is_loopback("localhost") and not webhook.is_loopback("0.0.0.0")
+
+    class Stopped:
+        server_address = ("0.0.0.0", 8765)
+
+        def serve_forever(self) -> None:
+            raise KeyboardInterrupt
+
+        def server_close(self) -> None:
+            pass
+
+    monkeypatch.setattr(webhook, "make_server", lambda *a, **k: Stopped())
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        webhook.serve(receiver, host="0.0.0.0", port=8765)
+        webhook.serve(receiver, host="127.0.0.1", port=8765)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    err = capsys.readouterr().err
+    assert err.count(webhook.WARNING_NOT_LOOPBACK.format(host="0.0.0.0")) == 1
+    assert err.count("warning:") == 1  # none for the loopback bind

@@ -40,7 +40,7 @@ def attestation(
         controls=[control],
         details={
             "by": "Dana Smith",
-            "document": f"{control}.pdf",
+            "document": f"https://docs.example.test/{control}.pdf",
             "document_sha256": None,
             "statement": f"evidence for {control}",
         },
@@ -110,6 +110,7 @@ def test_audit_plan_has_one_item_per_catalog_entry(tmp_path: Path) -> None:
             "collected_at": POLICY.collected_at,
             "outcome": "pass",
             "content_hash": POLICY.content_hash,
+            "cited_by_verdict": True,
         }
     ]
     assert items["A.5.4"]["status"] == {SYSTEM: "satisfied"}

@@ -26,9 +26,9 @@ from aims_mlops.capture import (
 )
 from aims_mlops.catalog import load_catalog
 from aims_mlops.config import example_config_text, parse_config
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.evidence import EvidenceRecord, Subject, generate_keys, new_record, new_signing_key
 
-KEY = b"test-signing-key"
+KEY = new_signing_key()
 
 
 @dataclasses.dataclass
@@ -97,16 +97,19 @@ def test_context_and_session_are_frozen() -> None:
     assert ctx.with_system("other").system == "other" and ctx.system == "credit"
 
 
-def test_from_config_takes_the_configs_capture_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_from_config_takes_the_configs_capture_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("AIMS_STRICT", raising=False)
-    monkeypatch.setenv("AIMS_SIGNING_KEY", "k")
+    key = generate_keys(tmp_path)
+    monkeypatch.setenv("AIMS_SIGNING_KEY", str(tmp_path / "aims-signing.key"))
     config = parse_config(example_config_text())
     store = FakeStore()
     ctx = CaptureContext.from_config(config, store=store, system="x")  # type: ignore[arg-type]
     assert ctx.store is store and ctx.system == "x" and ctx.config is config
     assert ctx.strict is config.capture.strict
     assert ctx.include_values is config.capture.include_values
-    assert ctx.signing_key == b"k"
+    assert ctx.signing_key is not None and ctx.signing_key.key_id == key.key_id
     assert ctx.config_digest is not None
     monkeypatch.setenv("AIMS_STRICT", "1")
     assert CaptureContext.from_config(config, store=store).strict  # type: ignore[arg-type]
@@ -131,8 +134,8 @@ def test_session_context_carries_the_binding(monkeypatch: pytest.MonkeyPatch) ->
 def test_emit_writes_to_the_contexts_store_and_signs_with_its_key() -> None:
     store = FakeStore()
     stored = emit(context(store, signing_key=KEY), fairness_record(), run_id="run-1")
-    assert stored.signature is not None
-    stored.verify()
+    assert stored.signature is not None and stored.key_id == KEY.key_id
+    stored.verify(key=KEY.public_key)
     [(record, run_id, _)] = store.written
     assert record == stored and run_id == "run-1"
     unsigned = emit(context(store), fairness_record())

@@ -187,7 +187,10 @@ def test_evidence_rules_from_the_brief() -> None:
         "system",
     )
     assert c.get("A.7.3").rule.attestation == "rights to use the data"
-    assert c.get("9.3.3").rule.attestation == "minutes of the latest management review"
+    assert c.get("9.3.3").rule.kinds == ("management_review",)
+    assert c.get("9.3.3").rule.parts[0].holding == ("decisions",)
+    assert c.get("9.2.2").rule.config_checks == ("audit_programme",)
+    assert c.get("10.2").rule.kinds == ("nonconformity",)
     assert c.get("8.4").rule.config_check == "impact_assessment"
     assert c.get("A.2.2").scope == "organization"
     # defaults

@@ -29,7 +29,11 @@ from aims_mlops.config import (
     parse_config,
 )
 from aims_mlops.config._loader import EXAMPLE_ASSESSED_ON
-from aims_mlops.config._models import ERROR_TREATING_CLAUSE
+from aims_mlops.config._models import (
+    ERROR_PLACEHOLDER_REASON,
+    ERROR_TREATING_CLAUSE,
+    MIN_REASON_CHARS,
+)
 from aims_mlops.datasets import ADULT_COLUMNS
 
 # Line numbers in the expectations below refer to this document (line 1 is "version: 1").
@@ -79,8 +83,8 @@ SYSTEM_KEYS = (
     "reassess_on, gate"
 )
 TOP_KEYS = (
-    "version, organization, risk_criteria, store, capture, systems, risks, impact_assessments, "
-    "risk_reviews, soa"
+    "version, organization, risk_criteria, store, capture, trust, systems, risks, "
+    "impact_assessments, risk_reviews, soa, audit_programme, management_review, approvers"
 )
 
 
@@ -222,8 +226,7 @@ def test_unquoted_clause_ids_and_null_lists_are_accepted() -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(edited("    controls: [A.5.4]\n", "    controls: [A.5.4, 6.1]\n"))
     assert err.value.problems == [
-        "aims.yaml:26: risks[0].controls[1]: "
-        + ERROR_TREATING_CLAUSE.format(control="6.1")
+        "aims.yaml:26: risks[0].controls[1]: " + ERROR_TREATING_CLAUSE.format(control="6.1")
     ]
 
 
@@ -232,7 +235,7 @@ def test_convenience_lookups() -> None:
     text = (
         BASE.replace(
             "risks:\n",
-            "  - id: legacy\n    in_scope: false\n    scope_reason: Retired\n"
+            "  - id: legacy\n    in_scope: false\n    scope_reason: Retired in 2025\n"
             "    mlflow: {registered_model: old-model}\nrisks:\n",
         )
         .replace(
@@ -249,8 +252,8 @@ def test_convenience_lookups() -> None:
             SOA_LINE,
             SOA_LINE
             + "  - {control: A.5.4, applicable: true}\n"
-            + "  - {control: A.5.4, applicable: false, justification: n/a, systems: [legacy]}\n"
-            + "  - {control: A.7.4, applicable: true, systems: [scorer]}\n",
+            + "  - {control: A.5.4, applicable: false, justification: decides nothing,"
+            " systems: [legacy]}\n" + "  - {control: A.7.4, applicable: true, systems: [scorer]}\n",
         )
     )
     config = parse_config(text)
@@ -637,7 +640,7 @@ RULE_CASES = [
     ),
     pytest.param(
         SOA_LINE,
-        "  - {control: A.10.9, applicable: false, justification: x}\n",
+        "  - {control: A.10.9, applicable: false, justification: no such activity here}\n",
         [
             "aims.yaml:34: soa[0].control: 'A.10.9' is not a clause or control id of the "
             "catalog; did you mean A.10.4, A.10.3, A.10.2?"
@@ -655,7 +658,7 @@ RULE_CASES = [
     ),
     pytest.param(
         SOA_LINE,
-        "  - {control: 6.1, applicable: false, justification: x}\n",
+        "  - {control: 6.1, applicable: false, justification: no such activity here}\n",
         [
             "aims.yaml:34: soa[0].control: '6.1' is a management-system clause; clauses are "
             "mandatory and cannot be excluded"
@@ -710,7 +713,8 @@ RULE_CASES = [
     pytest.param(
         SOA_LINE,
         "  - {control: A.5.4, applicable: true, systems: [scorer]}\n"
-        "  - {control: A.5.4, applicable: false, justification: x, systems: [scorer]}\n",
+        "  - {control: A.5.4, applicable: false, justification: no such activity here,"
+        " systems: [scorer]}\n",
         [
             # the risk that A.5.4 treats now names an excluded control: both sides are named
             "aims.yaml:26: risks[0].controls[0]: A.5.4 treats risk R1 but soa[1] excludes it "
@@ -986,3 +990,20 @@ def test_merge_keys_are_not_duplicates_but_repeated_keys_are() -> None:
         "aims.yaml:23: systems[1].monitoring.psi_max: duplicate key 'psi_max' (first at line 22); "
         "each key may appear once in a mapping"
     ]
+
+
+@pytest.mark.parametrize("reason", ["n/a", "  TBD ", "-", "none", "too short"])
+def test_a_placeholder_is_no_reason(reason: str) -> None:
+    """Excluding a control or leaving a system out of scope needs a reason an auditor can check:
+    a placeholder or a few characters is refused with the line and field."""
+    with pytest.raises(ConfigError) as err:
+        parse_config(
+            edited(
+                SOA_LINE, f"  - {{control: A.10.4, applicable: false, justification: '{reason}'}}\n"
+            )
+        )
+    [problem] = err.value.problems
+    assert problem.startswith("aims.yaml:34: soa[0].justification: ")
+    assert problem.endswith(
+        ERROR_PLACEHOLDER_REASON.format(got=" ".join(reason.split()), minimum=MIN_REASON_CHARS)
+    )

@@ -14,6 +14,7 @@ from scipy import stats
 from aims_mlops import DataError
 from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._digest import frame_sha256
+from aims_mlops.collectors._identifiers import hashed_label
 from aims_mlops.collectors._monitoring import (
     ERROR_BAD_DATA_QUALITY,
     ERROR_MISSING_COLUMNS,
@@ -381,7 +382,10 @@ def test_record_holds_no_raw_values() -> None:
     text = monitoring_record(current, reference, system="s").to_json()
     for raw in ("Jane Doe 7731", "NEW-SECRET-VALUE", "987654", "123456"):
         assert raw not in text
-    assert "common" in text  # frequent categories are named
+    assert "common" not in text  # the values may not be kept: frequent categories are hashed
+    assert hashed_label("common") in text
+    kept = monitoring_record(current, reference, system="s", include_values=True).to_json()
+    assert "common" in kept and "Jane Doe 7731" not in kept  # named: frequent ones only
     details = json.loads(text)["details"]
     (name,) = [f for f in details["features"] if f["feature"] == "name"]
     assert name["current"]["unseen_categories"] == 1
@@ -390,11 +394,13 @@ def test_record_holds_no_raw_values() -> None:
 
 def test_named_categories_are_bounded() -> None:
     reference = pd.DataFrame({"c": [f"cat{i:02d}" for i in range(30) for _ in range(10 + i)]})
-    record = monitoring_record(reference, reference, system="s")
+    record = monitoring_record(reference, reference, system="s", include_values=True)
     (feature,) = record.details["features"]
     top = [entry["category"] for entry in feature["top_categories"]]
     assert len(top) == MAX_NAMED_CATEGORIES
     assert top == [f"cat{i:02d}" for i in range(29, 9, -1)]  # most frequent first
+    (hashed,) = monitoring_record(reference, reference, system="s").details["features"]
+    assert [e["category"] for e in hashed["top_categories"]] == [hashed_label(c) for c in top]
     assert feature["reference"]["categories"] == 30
 
 

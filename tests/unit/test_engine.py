@@ -879,6 +879,7 @@ def test_summary_dict_shape(small: Catalog, scenario: Assessment) -> None:
         "risks",
         "gaps",
         "counts",
+        "integrity_findings",
     }
     assert data["system"] == "credit" and data["name"] == "Credit scoring"
     assert data["owner"] == "Alice" and data["model"] is None and data["score"] == 0.6667

@@ -332,7 +332,9 @@ def test_more_than_200_groups_keeps_the_largest() -> None:
     y_true = np.arange(n) % 2
     y_pred = (groups == 0).astype(int)  # only the 1-row group 0 is selected
     series = pd.Series(groups, name="g")
-    record = fairness_record(y_true, y_pred, series, system="s", thresholds={}).record
+    record = fairness_record(
+        y_true, y_pred, series, system="s", thresholds={}, allow_identifiers=True
+    ).record
     rows = record.details["group_table"]
     assert record.details["groups"] == 250
     assert len(rows) == record.details["groups_shown"] == MAX_GROUPS_IN_RECORD
@@ -347,7 +349,9 @@ def test_long_group_keys_are_cut_to_fit_the_record() -> None:
     keys = [f"{i:03d}" + "x" * 400 for i in range(150)]
     groups = np.repeat(keys, 40)
     y = np.arange(len(groups)) % 2
-    record = fairness_record(y, y, pd.Series(groups, name="g"), system="s", thresholds={}).record
+    record = fairness_record(
+        y, y, pd.Series(groups, name="g"), system="s", thresholds={}, allow_identifiers=True
+    ).record
     shown = record.details["groups_shown"]
     assert 0 < shown < 150
     assert len(record.details["group_table"]) == shown

@@ -1,14 +1,13 @@
 """The audit pack: contents, manifest, atomic writing, verification naming each tampered member.
 
 Pure: the judgement is built from the example aims.yaml, hand-made records and the real engine
-(no MLflow). Hashes and HMACs are recomputed here with hashlib/hmac, not with the code under test.
+(no MLflow). Hashes are recomputed here with hashlib, not with the code under test.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import hmac
 import io
 import json
 import zipfile
@@ -21,13 +20,22 @@ import pytest
 from aims_mlops.catalog import load_catalog
 from aims_mlops.config import config_digest, example_config_text, parse_config
 from aims_mlops.engine import assess, risk_rows, soa_rows, summary_dict
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.evidence import (
+    EvidenceRecord,
+    SigningKey,
+    Subject,
+    generate_keys,
+    load_signing_key,
+    new_record,
+    new_signing_key,
+)
 from aims_mlops.judgement import Judgement
 from aims_mlops.reports._pack import (
     ERROR_CONFIG_CHANGED,
     ERROR_NOT_ASSESSED,
     PROBLEM_BAD_SIGNATURE,
     PROBLEM_NO_SIGNATURE,
+    PROBLEM_UNKNOWN_KEY,
     PackError,
     build_pack,
     verify_pack,
@@ -35,10 +43,10 @@ from aims_mlops.reports._pack import (
 
 SYSTEM = "income-classifier"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-KEY = b"audit-pack-test-key"
+KEY = new_signing_key()
 
 
-def make_records(*, signing_key: bytes | None = None) -> list[EvidenceRecord]:
+def make_records(*, signing_key: SigningKey | None = None) -> list[EvidenceRecord]:
     """An org attestation, a failing fairness record, a passing data-quality record."""
     return [
         new_record(
@@ -157,6 +165,7 @@ def expected_members(judgement: Judgement) -> list[str]:
     return [
         "config/aims.yaml",
         *records,
+        "documents.json",
         f"reports/{SYSTEM}.html",
         f"reports/{SYSTEM}.md",
         "risks.json",
@@ -206,29 +215,39 @@ def test_manifest_lists_hashes_sizes_and_its_own_hash(judgement: Judgement, pack
     assert verify_pack(pack) == []
 
 
-def test_signed_pack_verifies_with_its_key_only(
+def env_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SigningKey:
+    """A key pair in ``tmp_path/keys``, its private key named by $AIMS_SIGNING_KEY."""
+    generate_keys(tmp_path / "keys")
+    monkeypatch.setenv("AIMS_SIGNING_KEY", str(tmp_path / "keys" / "aims-signing.key"))
+    return load_signing_key(tmp_path / "keys" / "aims-signing.key")
+
+
+def test_signed_pack_verifies_with_its_public_key_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AIMS_SIGNING_KEY", KEY.decode())
-    judgement = make_judgement(tmp_path, make_records(signing_key=KEY))
+    key = env_key(tmp_path, monkeypatch)
+    judgement = make_judgement(tmp_path, make_records(signing_key=key))
     output = tmp_path / "signed.zip"
     result = build_pack(judgement, output)
     manifest = json.loads(members_of(output)["manifest.json"])
-    expected = hmac.new(KEY, manifest["manifest_sha256"].encode(), hashlib.sha256).hexdigest()
-    assert manifest["signature"] == expected == result.signature
-    assert verify_pack(output, key=KEY) == []
-    assert verify_pack(output, key=KEY.decode()) == []
+    assert manifest["signature"] == result.signature
+    assert manifest["signature"].startswith(f"ed25519:{key.key_id}:")
+    assert key.public_key.verify(manifest["manifest_sha256"], manifest["signature"])
+    assert verify_pack(output, key=key.public_key) == []
     assert verify_pack(output) == []  # no key: hashes only
-    problems = verify_pack(output, key=b"another key")
-    assert problems[0] == PROBLEM_BAD_SIGNATURE
+    other = new_signing_key()
+    problems = verify_pack(output, key=other.public_key)
+    assert problems[0] == PROBLEM_UNKNOWN_KEY.format(key_id=key.key_id)
+    why = f"it is signed by key {key.key_id}, which is not one of the trusted public keys"
     assert sorted(problems[1:]) == sorted(
-        f"bad signature: records/{r.id}.json (record {r.id} signature does not verify with the key)"
-        for r in judgement.records
+        f"bad signature: records/{r.id}.json (record {r.id}: {why})" for r in judgement.records
     )
 
 
 def test_unsigned_pack_fails_when_a_key_is_expected(pack: Path) -> None:
-    assert verify_pack(pack, key=KEY) == [PROBLEM_NO_SIGNATURE]
+    problems = verify_pack(pack, key=KEY.public_key)
+    assert problems[0] == PROBLEM_NO_SIGNATURE
+    assert all("it is not signed" in p for p in problems[1:])
 
 
 def test_same_judgement_gives_the_same_member_bytes(judgement: Judgement, tmp_path: Path) -> None:
@@ -377,8 +396,8 @@ def test_record_forged_with_a_recomputed_manifest_is_caught(
 def test_recomputed_manifest_breaks_the_signature(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AIMS_SIGNING_KEY", KEY.decode())
-    judgement = make_judgement(tmp_path)
+    key = env_key(tmp_path, monkeypatch)
+    judgement = make_judgement(tmp_path, make_records(signing_key=key))
     pack = tmp_path / "signed.zip"
     build_pack(judgement, pack)
 
@@ -392,7 +411,7 @@ def test_recomputed_manifest_breaks_the_signature(
 
     rewrite(pack, add_and_rehash)
     assert verify_pack(pack) == []  # without the key a consistent forgery is undetectable
-    assert verify_pack(pack, key=KEY) == [PROBLEM_BAD_SIGNATURE]
+    assert verify_pack(pack, key=key.public_key) == [PROBLEM_BAD_SIGNATURE]
 
 
 def test_a_flipped_byte_in_the_raw_zip_is_named_not_raised(

@@ -9,7 +9,13 @@ from dataclasses import replace
 import pytest
 
 from aims_mlops import EvidenceError
-from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
+from aims_mlops.evidence import (
+    EvidenceRecord,
+    Subject,
+    canonical_json,
+    new_record,
+    new_signing_key,
+)
 from aims_mlops.evidence._record import (
     ERROR_BAD_METRIC,
     ERROR_BAD_SIGNATURE,
@@ -72,13 +78,20 @@ def test_record_is_immutable() -> None:
 
 
 def test_signature_verifies_only_with_the_right_key() -> None:
-    record = make(signing_key=b"secret")
-    record.verify(key=b"secret")
+    key, other = new_signing_key(), new_signing_key()
+    record = make(signing_key=key)
+    assert record.key_id == key.key_id and record.signature.startswith(f"ed25519:{key.key_id}:")
+    record.verify(key=key.public_key)
     with pytest.raises(EvidenceError) as info:
-        record.verify(key=b"other")
-    assert str(info.value) == ERROR_BAD_SIGNATURE.format(id=record.id)
+        record.verify(key=other.public_key)
+    assert str(info.value) == ERROR_BAD_SIGNATURE.format(id=record.id, key_id=other.key_id)
     with pytest.raises(EvidenceError):
-        replace(record, signature=None).verify(key=b"secret")
+        replace(record, signature=None).verify(key=key.public_key)
+    forged = replace(record, outcome="pass")
+    forged = replace(forged, content_hash=forged.compute_hash())  # recomputed: hash holds
+    forged.verify()
+    with pytest.raises(EvidenceError):
+        forged.verify(key=key.public_key)  # the signature does not
 
 
 def test_bad_outcome_and_metric_are_rejected() -> None:

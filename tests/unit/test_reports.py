@@ -692,3 +692,19 @@ def test_readiness_counts_organization_entries_once_across_systems() -> None:
     fraud_gaps = [g for g in report["remediation"] if g["system"] == "fraud-detector"]
     assert fraud_gaps and all(g["owner"] == "Head of Fraud" for g in fraud_gaps)
     assert report["per_system"] == {s: sa.score for s, sa in j.assessment.systems.items()}
+
+
+def test_reports_say_the_evidence_is_unsigned_or_name_the_findings(html: str) -> None:
+    from dataclasses import replace as replaced
+    from html import escape
+
+    from aims_mlops.evidence import IntegrityFinding
+    from aims_mlops.evidence._trust import NOTE_UNSIGNED
+    from aims_mlops.reports import render_markdown
+
+    assert escape(f"integrity: {NOTE_UNSIGNED}") in html
+    finding = IntegrityFinding(record_id="forged-1", why="it is not signed", system=SYSTEM)
+    flagged = replaced(build_judgement(), integrity_findings=(finding,))
+    markdown = render_markdown(flagged, SYSTEM)
+    assert "record forged-1 failed verification: it is not signed" in markdown
+    assert "evidence is unsigned" in markdown

@@ -284,19 +284,19 @@ def test_7_a_new_production_version_makes_reassessment_due() -> None:
     ("soa_line", "expected"),
     [
         (
-            "  - {control: A.5.4, applicable: false, justification: n/a}\n",
+            "  - {control: A.5.4, applicable: false, justification: not relevant to us}\n",
             "A.5.4 treats risk R1 but soa[4] excludes it",
         ),
         (
-            "  - {control: A.2.2, applicable: false, justification: n/a}\n",
+            "  - {control: A.2.2, applicable: false, justification: not relevant to us}\n",
             "A.2.2 cannot be excluded: clause 5.2 requires every AIMS to have an AI policy",
         ),
         (
-            "  - {control: A.6.2.6, applicable: false, justification: n/a}\n",
+            "  - {control: A.6.2.6, applicable: false, justification: not relevant to us}\n",
             "A.6.2.6 (monitoring) is excluded while systems[0].monitoring declares",
         ),
         (
-            "  - {control: A.3.3, applicable: false, justification: n/a,"
+            "  - {control: A.3.3, applicable: false, justification: not relevant to us,"
             " systems: [income-classifier]}\n",
             "A.3.3 is an organization-level control",
         ),
@@ -338,7 +338,10 @@ def test_9_readiness_cannot_be_gamed_by_exclusions() -> None:
         and c.id not in relied_on
     ]
     assert len(unmet) >= 5
-    lines = "".join(f"  - {{control: {c}, applicable: false, justification: n/a}}\n" for c in unmet)
+    lines = "".join(
+        f"  - {{control: {c}, applicable: false, justification: not relevant to us}}\n"
+        for c in unmet
+    )
     plain, gamed = plain_assessment.readiness, judged([], cfg=example(lines)).readiness
     assert gamed.overall > plain.overall
     assert gamed.excluded > plain.excluded

@@ -386,3 +386,26 @@ def test_view_model_does_not_import_ipywidgets() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stderr
+
+
+def test_the_gaps_tab_lists_open_nonconformities(assessment: Assessment) -> None:
+    from datetime import UTC, datetime
+
+    from aims_mlops.reports._register import NcCandidate, closing_record, opening_record
+
+    moment = datetime.fromisoformat(assessment.evaluated_at.replace("Z", "+00:00")).astimezone(UTC)
+    raised = [
+        opening_record(
+            NcCandidate(entry=e, system="credit", source="failing", reasons=("x",)), now=moment
+        )
+        for e in ("A.5.4", "A.7.4")
+    ]
+    done = closing_record(raised[1], now=moment)
+    model = dashboard_model(
+        assessment=assessment,
+        system="credit",
+        catalog=load_catalog(),
+        config=parse_config(CONFIG),
+        records=[*raised, done],
+    )
+    assert [(nc["control"], nc["state"]) for nc in model.nonconformities] == [("A.5.4", "open")]

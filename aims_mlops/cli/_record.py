@@ -1,0 +1,194 @@
+"""The AIMS's own processes on the command line: ``aims record internal-audit`` and
+``management-review`` (added to the ``record`` group), ``aims nonconformities`` (the register,
+synced as records in the store) and ``aims nc update`` / ``verify`` (corrective action and its
+effectiveness)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aims_mlops.cli._main import config_option, echo_json, format_option, render_table
+
+REGISTER_COLUMNS = ["short_id", "system", "control", "source", "state", "owner", "due", "overdue"]
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _config(config: Path | None) -> Any:
+    from aims_mlops.config import default_config_path
+
+    return config if config is not None else default_config_path()
+
+
+@click.command("internal-audit")
+@config_option
+@click.option("--auditor", required=True, help="Who audited (independent of what is audited).")
+@click.option(
+    "--scope",
+    "scope",
+    multiple=True,
+    required=True,
+    metavar="IDS",
+    help="Systems and/or catalog entries or groups audited (comma-separated, repeatable).",
+)
+@click.option("--report", required=True, help="The audit report (a file: it is hashed, attached).")
+@click.option(
+    "--findings",
+    default=None,
+    help="YAML/JSON list of findings ({statement, entry, system, owner}); each opens an NC.",
+)
+@click.option(
+    "--date", "day", default=None, help="The day of the audit (YYYY-MM-DD; default today)."
+)
+def internal_audit_command(
+    config: Path | None,
+    auditor: str,
+    scope: tuple[str, ...],
+    report: str,
+    findings: str | None,
+    day: str | None,
+) -> None:
+    """Record an internal audit (clause 9.2); refused when the auditor owns what is audited."""
+    from aims_mlops.reports import record_internal_audit
+
+    done = record_internal_audit(
+        auditor=auditor,
+        scope=_split(scope),
+        report=report,
+        findings=findings,
+        date=day,
+        config=_config(config),
+    )
+    details = done.record.details
+    click.echo(
+        f"recorded internal audit {done.record.id} of {', '.join(details['scope'])} by "
+        f"{details['auditor']} (report sha256 {details['report_sha256'][:12]}); "
+        f"{len(done.nonconformities)} nonconformities opened"
+    )
+    for nc in done.nonconformities:
+        click.echo(f"  opened {nc.id[:8]}: {nc.details.get('statement')}")
+
+
+@click.command("management-review")
+@config_option
+@click.option("--chair", required=True, help="Who chaired the review (top management).")
+@click.option("--minutes", required=True, help="The minutes (a file: it is hashed, attached).")
+@click.option("--attendees", multiple=True, metavar="NAMES", help="Comma-separated, repeatable.")
+@click.option(
+    "--decisions", default=None, help="YAML/JSON list of decisions ({decision, owner, due})."
+)
+@click.option("--date", "day", default=None, help="The day of the review (default today).")
+def management_review_command(
+    config: Path | None,
+    chair: str,
+    minutes: str,
+    attendees: tuple[str, ...],
+    decisions: str | None,
+    day: str | None,
+) -> None:
+    """Record a management review (clause 9.3) with today's review pack attached as its inputs."""
+    from aims_mlops.reports import record_management_review
+
+    record = record_management_review(
+        chair=chair,
+        minutes=minutes,
+        attendees=_split(attendees),
+        decisions=decisions,
+        date=day,
+        config=_config(config),
+    )
+    details = record.details
+    click.echo(
+        f"recorded management review {record.id} chaired by {details['chair']}: "
+        f"{len(details['decisions'])} decisions, inputs sha256 {details['inputs_sha256'][:12]}"
+    )
+
+
+@click.command("nonconformities")
+@config_option
+@format_option("table", "json")
+def nonconformities_command(config: Path | None, fmt: str) -> None:
+    """Bring the nonconformity register (clause 10.2, records in the store) up to date and print
+    it: opens on failing entries and regressions, closes what is satisfied again and verified."""
+    from aims_mlops.reports import sync_register
+
+    plan = sync_register(config=_config(config))
+    rows = list(plan.rows)
+    if fmt == "json":
+        echo_json(rows)
+        return
+    click.echo(render_table(rows, REGISTER_COLUMNS) if rows else "no nonconformities")
+    still = sum(1 for r in rows if r["state"] != "closed")
+    click.echo(
+        f"{still} open, {len(rows) - still} closed; this sync opened {len(plan.opened)} and "
+        f"closed {len(plan.closed)}"
+    )
+
+
+@click.group("nc")
+def nc_group() -> None:
+    """Corrective action on a nonconformity (clause 10.2)."""
+
+
+@nc_group.command("update")
+@config_option
+@click.argument("nc_id", metavar="ID")
+@click.option("--root-cause", required=True)
+@click.option("--correction", required=True, help="What was done to contain it.")
+@click.option("--action", required=True, help="The corrective action against the root cause.")
+@click.option("--owner", required=True)
+@click.option("--due", required=True, help="YYYY-MM-DD")
+def nc_update_command(
+    config: Path | None,
+    nc_id: str,
+    root_cause: str,
+    correction: str,
+    action: str,
+    owner: str,
+    due: str,
+) -> None:
+    """Record the root cause, correction and corrective action of nonconformity ID."""
+    from aims_mlops.reports import update_nonconformity
+    from aims_mlops.reports._audit import parse_moment
+
+    record = update_nonconformity(
+        nc_id,
+        root_cause=root_cause,
+        correction=correction,
+        action=action,
+        owner=owner,
+        due=parse_moment(due).date(),
+        config=_config(config),
+    )
+    click.echo(f"recorded corrective action {record.id[:8]} for {record.details['amends'][:8]}")
+
+
+@nc_group.command("verify")
+@config_option
+@click.argument("nc_id", metavar="ID")
+@click.option("--by", "by", required=True, help="Who checked the action was effective.")
+@click.option("--note", required=True, help="What the check found.")
+def nc_verify_command(config: Path | None, nc_id: str, by: str, note: str) -> None:
+    """Record that the corrective action of ID was effective (it closes once its entry is
+    satisfied again: `aims nonconformities`)."""
+    from aims_mlops.reports import verify_nonconformity
+
+    record = verify_nonconformity(nc_id, by=by, note=note, config=_config(config))
+    click.echo(f"recorded effectiveness check {record.id[:8]} for {record.details['amends'][:8]}")
+
+
+def register(group: click.Group) -> None:
+    """Add the process commands to ``group`` (the ``record`` group is shared)."""
+    record = group.commands.get("record")
+    if not isinstance(record, click.Group):
+        record = click.Group("record", help="Record events an AI management system must keep.")
+        group.add_command(record)
+    record.add_command(internal_audit_command)
+    record.add_command(management_review_command)
+    group.add_command(nonconformities_command)
+    group.add_command(nc_group)

@@ -1,0 +1,198 @@
+"""Attested documents: what an attestation says about its document, and re-checking it later.
+
+A local document is hashed (SHA-256) into the attestation when it is made; it must then exist and
+be a readable regular file. A URL is recorded as it is, marked *not verifiable by hash* (its
+content is not fetched). :func:`document_findings` re-hashes the local documents of the current
+attestations and names each one that changed or vanished since it was attested.
+
+Stdlib only (no heavy imports); reading files is the only I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from aims_mlops._errors import AimsError
+from aims_mlops.evidence._record import EvidenceRecord, parse_timestamp
+
+#: ``details["document_check"]`` of an attestation whose local document was hashed.
+CHECK_SHA256 = "sha256"
+#: ``details["document_check"]`` of an attestation of a URL (its content is not hashed).
+CHECK_NOT_VERIFIABLE = "not verifiable by hash"
+
+ERROR_DOCUMENT_MISSING = (
+    "document {path} does not exist: give the path of the attested file (or its http(s) URL)"
+)
+ERROR_DOCUMENT_NOT_FILE = "document {path} is not a regular file (a directory?): name the file"
+ERROR_DOCUMENT_UNREADABLE = "document {path} cannot be read: {error}"
+
+NOTE_NOT_VERIFIABLE = (
+    "attestation {id} ({controls}): document {document} is a URL, not verifiable by hash"
+)
+PROBLEM_DOCUMENT_CHANGED = (
+    "attestation {id} ({controls}): document {document} changed since it was attested "
+    "(sha256 {expected:.12} then, {actual:.12} now)"
+)
+PROBLEM_DOCUMENT_VANISHED = (
+    "attestation {id} ({controls}): document {document} is gone (attested with sha256 "
+    "{expected:.12})"
+)
+PROBLEM_DOCUMENT_UNREADABLE = "attestation {id} ({controls}): document {document} {why}"
+
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+_CHUNK = 1 << 20
+
+
+class DocumentError(AimsError):
+    """An attested document is missing, not a regular file, or unreadable."""
+
+
+def is_url(document: str) -> bool:
+    """Whether ``document`` names a URL (``scheme://...``, not ``file://``) rather than a path."""
+    return bool(_URL_RE.match(document)) and not document.lower().startswith("file://")
+
+
+def _local_path(document: str) -> Path:
+    if document.lower().startswith("file://"):
+        return Path(unquote(urlsplit(document).path))
+    return Path(document).expanduser()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks (``OSError`` when it cannot be read)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def document_details(document: str) -> dict[str, Any]:
+    """The ``document``, ``document_sha256`` and ``document_check`` details of an attestation.
+
+    A URL: kept as given, no hash, marked not verifiable by hash. Anything else is a local path
+    that must be a readable regular file (:class:`DocumentError` otherwise): its absolute path
+    and its SHA-256.
+    """
+    text = document.strip()
+    if is_url(text):
+        return {"document": text, "document_sha256": None, "document_check": CHECK_NOT_VERIFIABLE}
+    path = _local_path(text)
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, say
+        raise DocumentError(ERROR_DOCUMENT_UNREADABLE.format(path=path, error=exc)) from exc
+    if not resolved.exists():
+        raise DocumentError(ERROR_DOCUMENT_MISSING.format(path=path))
+    if not resolved.is_file():
+        raise DocumentError(ERROR_DOCUMENT_NOT_FILE.format(path=path))
+    try:
+        digest = file_sha256(resolved)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DocumentError(ERROR_DOCUMENT_UNREADABLE.format(path=path, error=reason)) from exc
+    return {"document": str(resolved), "document_sha256": digest, "document_check": CHECK_SHA256}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentFinding:
+    """One attestation whose document no longer matches (``changed``, ``vanished``,
+    ``unreadable``) or cannot be checked (``not_verifiable``: a URL; a note, not a fault)."""
+
+    record_id: str
+    controls: tuple[str, ...]
+    document: str
+    fault: str
+    message: str
+
+    @property
+    def is_problem(self) -> bool:
+        """True for a document that changed, vanished or cannot be read."""
+        return self.fault != "not_verifiable"
+
+
+def _expired(record: EvidenceRecord, now: datetime) -> bool:
+    if not record.valid_until:
+        return False
+    try:
+        return parse_timestamp(record.valid_until) < now
+    except (ValueError, TypeError):
+        return False
+
+
+def current_attestations(
+    records: Iterable[EvidenceRecord], *, now: datetime | None = None
+) -> list[EvidenceRecord]:
+    """The attestations that still count: for each (system, controls, document) the newest one,
+    unless it has expired. An older attestation of the same document was superseded (a document
+    edited and attested again is not a finding)."""
+    moment = now or datetime.now(UTC)
+    newest: dict[tuple[Any, ...], EvidenceRecord] = {}
+    for record in records:
+        if record.kind != "attestation" or not isinstance(record.details.get("document"), str):
+            continue
+        key = (record.system, tuple(sorted(record.controls)), record.details["document"])
+        held = newest.get(key)
+        if held is None or (record.collected_at, record.id) > (held.collected_at, held.id):
+            newest[key] = record
+    return [r for r in newest.values() if not _expired(r, moment)]
+
+
+def check_document(record: EvidenceRecord) -> DocumentFinding | None:
+    """Re-check one attestation's document: None when it still matches (or there is nothing to
+    check: no document recorded)."""
+    details = record.details
+    document = str(details.get("document") or "")
+    expected = details.get("document_sha256")
+    fields = {"id": record.id, "controls": ", ".join(record.controls), "document": document}
+
+    def finding(fault: str, message: str) -> DocumentFinding:
+        return DocumentFinding(
+            record_id=record.id,
+            controls=tuple(record.controls),
+            document=document,
+            fault=fault,
+            message=message,
+        )
+
+    if not document:
+        return None
+    if not isinstance(expected, str) or not expected:
+        if is_url(document):
+            return finding("not_verifiable", NOTE_NOT_VERIFIABLE.format(**fields))
+        # an attestation made before documents had to exist: a path with no hash
+        why = "was never hashed (it did not exist or was not a file when attested)"
+        return finding("unreadable", PROBLEM_DOCUMENT_UNREADABLE.format(**fields, why=why))
+    path = Path(document)
+    if not path.exists():
+        return finding("vanished", PROBLEM_DOCUMENT_VANISHED.format(**fields, expected=expected))
+    try:
+        if not path.is_file():
+            raise IsADirectoryError(os.strerror(21))
+        actual = file_sha256(path)
+    except OSError as exc:
+        why = f"cannot be read ({exc.strerror or type(exc).__name__})"
+        return finding("unreadable", PROBLEM_DOCUMENT_UNREADABLE.format(**fields, why=why))
+    if actual != expected:
+        return finding(
+            "changed",
+            PROBLEM_DOCUMENT_CHANGED.format(**fields, expected=expected, actual=actual),
+        )
+    return None
+
+
+def document_findings(
+    records: Iterable[EvidenceRecord], *, now: datetime | None = None
+) -> list[DocumentFinding]:
+    """Every current attestation whose document changed, vanished, cannot be read, or is a URL
+    (the last as a note: :attr:`DocumentFinding.is_problem` is False), in record-id order."""
+    found = [check_document(r) for r in current_attestations(records, now=now)]
+    return sorted((f for f in found if f is not None), key=lambda f: f.record_id)

@@ -1,0 +1,495 @@
+"""Recording the AIMS's own processes: internal audits (9.2), management reviews (9.3) and the
+nonconformity register's changes (10.2), each an evidence record in the store.
+
+- :func:`record_internal_audit`: the auditor may not own a system or entry in the audit's scope
+  (refused, naming the conflict); the report is hashed and attached; each finding opens a
+  nonconformity.
+- :func:`record_management_review`: the minutes are hashed; the review pack of that moment (the
+  inputs, :func:`aims_mlops.reports.review_pack`) is attached and hashed; the decisions are kept.
+- :func:`sync_register`, :func:`update_nonconformity`, :func:`verify_nonconformity`: the
+  register's changes (see :mod:`aims_mlops.reports._register`).
+
+Each function takes ``config`` (a path or an :class:`~aims_mlops.config.AimsConfig`) and an
+optional ``store``, and writes through a capture context of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aims_mlops._errors import AimsError
+from aims_mlops.evidence import EvidenceRecord, new_record
+
+if TYPE_CHECKING:
+    from aims_mlops.config import AimsConfig
+    from aims_mlops.reports._register import NcCandidate, SyncPlan
+    from aims_mlops.store import EvidenceStore
+
+AUDIT_KIND = "internal_audit"
+REVIEW_KIND = "management_review"
+AUDIT_COLLECTOR = "aims_mlops.record_internal_audit"
+REVIEW_COLLECTOR = "aims_mlops.record_management_review"
+#: The review pack sections a management review takes as its inputs (clause 9.3.2).
+REVIEW_INPUTS = (
+    "actions",
+    "changes",
+    "trends",
+    "incidents",
+    "nonconformities",
+    "opportunities",
+    "readiness",
+    "systems",
+)
+#: Texts that are no document at all.
+DUMMY_TEXTS = frozenset({"-", "--", ".", "n/a", "na", "none", "null", "tbd", "todo", "x", "xxx"})
+
+ERROR_NOT_INDEPENDENT = (
+    "{auditor} may not audit {item}: {auditor} owns it ({owner}); an internal audit needs an "
+    "auditor independent of what is audited"
+)
+ERROR_NOT_IN_PROGRAMME = (
+    "{auditor} is not an auditor of the audit programme (audit_programme.auditors: {allowed})"
+)
+ERROR_UNKNOWN_SCOPE = (
+    "--scope {item!r} is neither a system of aims.yaml ({systems}) nor a catalog entry or group"
+)
+ERROR_EMPTY_SCOPE = "--scope names nothing: give systems and/or catalog entries, comma-separated"
+ERROR_NO_FILE = "{option} {path}: no such file (give the document itself: it is hashed)"
+ERROR_BLANK_FILE = "{option} {path} is empty or a placeholder: give the real document"
+ERROR_BLANK_NAME = "{option} must name a person or role"
+ERROR_BAD_LIST = (
+    "{path}: {option} must be a YAML or JSON list of mappings each with {key!r}; {problem}"
+)
+ERROR_FUTURE_DATE = "--date {day} is in the future (today is {today})"
+ERROR_NOT_APPROVER = "{problem} (approvers in aims.yaml)"
+
+
+class ProcessRecordError(AimsError):
+    """An audit, review or register change that cannot be recorded as given."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordedAudit:
+    """An internal audit and the nonconformities its findings opened."""
+
+    record: EvidenceRecord
+    nonconformities: tuple[EvidenceRecord, ...] = ()
+
+
+# ------------------------------------------------------------------------------- helpers
+def _config(config: str | os.PathLike[str] | AimsConfig | None) -> tuple[AimsConfig, Path]:
+    from aims_mlops.config import AimsConfig, default_config_path, load_config
+
+    if isinstance(config, AimsConfig):
+        return config, Path("aims.yaml")
+    path = Path(config) if config is not None else default_config_path()
+    return load_config(path), path
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether ``text`` says nothing (blank, ``-``, ``n/a``, ``TBD``, ...)."""
+    return " ".join(text.split()).casefold() in DUMMY_TEXTS or not text.strip()
+
+
+def document_bytes(path: str | os.PathLike[str], *, option: str) -> tuple[Path, bytes]:
+    """The bytes of a document that must exist and say something."""
+    if is_placeholder(str(path)):
+        raise ProcessRecordError(ERROR_BLANK_FILE.format(option=option, path=path))
+    file = Path(path)
+    if not file.is_file():
+        raise ProcessRecordError(ERROR_NO_FILE.format(option=option, path=path))
+    data = file.read_bytes()
+    if is_placeholder(data.decode("utf-8", errors="replace")):
+        raise ProcessRecordError(ERROR_BLANK_FILE.format(option=option, path=path))
+    return file, data
+
+
+def _name(value: str | None, option: str) -> str:
+    if value is None or is_placeholder(value):
+        raise ProcessRecordError(ERROR_BLANK_NAME.format(option=option))
+    return " ".join(value.split())
+
+
+def read_items(
+    path: str | os.PathLike[str] | None, *, option: str, key: str
+) -> list[dict[str, Any]]:
+    """A YAML or JSON list of mappings, each with a non-blank ``key`` (None: empty)."""
+    if path is None:
+        return []
+    import yaml
+
+    _, data = document_bytes(path, option=option)
+    try:
+        items = yaml.safe_load(data.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ProcessRecordError(
+            ERROR_BAD_LIST.format(path=path, option=option, key=key, problem=exc)
+        ) from exc
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and isinstance(i.get(key), str) and i[key].strip() for i in items
+    ):
+        raise ProcessRecordError(
+            ERROR_BAD_LIST.format(
+                path=path, option=option, key=key, problem="an item lacks it or is not a mapping"
+            )
+        )
+    return [json.loads(json.dumps(i, default=str)) for i in items]
+
+
+def _day(value: str | dt.date | None, today: dt.date) -> dt.date:
+    if value is None:
+        return today
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+    if day > today:
+        raise ProcessRecordError(
+            ERROR_FUTURE_DATE.format(day=day.isoformat(), today=today.isoformat())
+        )
+    return day
+
+
+def _emit(
+    config: AimsConfig,
+    store: EvidenceStore | None,
+    record: EvidenceRecord,
+    artifacts: dict[str, bytes] | None = None,
+) -> EvidenceRecord:
+    from aims_mlops.capture import CaptureContext, emit
+
+    context = CaptureContext.from_config(config, store=store, system=record.system)
+    return emit(context, record, artifacts=artifacts)
+
+
+def _controls(kind: str) -> tuple[str, ...]:
+    from aims_mlops.catalog import load_catalog
+
+    return load_catalog().controls_for_kind(kind)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# ------------------------------------------------------------------------- internal audit
+def check_scope(config: AimsConfig, auditor: str, scope: Sequence[str]) -> list[str]:
+    """The scope as given, refused when an item is unknown or owned by ``auditor``."""
+    from aims_mlops.catalog import load_catalog
+    from aims_mlops.engine._programme import conflicts, covers, same_person
+
+    catalog = load_catalog()
+    items = [s.strip() for s in scope if s.strip()]
+    if not items:
+        raise ProcessRecordError(ERROR_EMPTY_SCOPE)
+    systems = {s.id for s in config.systems}
+    for item in items:
+        if item not in systems and not any(
+            covers(item, e.id) or e.group == item for e in catalog.entries
+        ):
+            raise ProcessRecordError(
+                ERROR_UNKNOWN_SCOPE.format(item=item, systems=", ".join(sorted(systems)))
+            )
+    found = conflicts(config, catalog, auditor, items)
+    if found:
+        item, owner = found[0]
+        raise ProcessRecordError(
+            ERROR_NOT_INDEPENDENT.format(auditor=auditor, item=item, owner=owner)
+        )
+    programme = config.audit_programme
+    allowed = programme.auditors if programme is not None else ()
+    if allowed and not any(same_person(auditor, a) for a in allowed):
+        raise ProcessRecordError(
+            ERROR_NOT_IN_PROGRAMME.format(auditor=auditor, allowed=", ".join(allowed))
+        )
+    return items
+
+
+def internal_audit_record(
+    *,
+    auditor: str,
+    scope: Sequence[str],
+    report: Path,
+    report_bytes: bytes,
+    findings: Sequence[dict[str, Any]],
+    audited_on: dt.date,
+    now: dt.datetime,
+    config_digest: str | None = None,
+) -> EvidenceRecord:
+    """The ``internal_audit`` record (pure)."""
+    return new_record(
+        kind=AUDIT_KIND,
+        system=None,
+        outcome="pass",
+        collector=AUDIT_COLLECTOR,
+        controls=_controls(AUDIT_KIND),
+        details={
+            "auditor": auditor,
+            "scope": list(scope),
+            "report": str(report),
+            "report_sha256": hashlib.sha256(report_bytes).hexdigest(),
+            "audited_on": audited_on.isoformat(),
+            "findings": list(findings),
+            "summary": f"internal audit of {', '.join(scope)} by {auditor}: "
+            f"{len(findings)} finding{'s' if len(findings) != 1 else ''}",
+        },
+        config_digest=config_digest,
+        collected_at=_iso(now),
+    )
+
+
+def finding_candidates(
+    audit: EvidenceRecord, config: AimsConfig, findings: Iterable[dict[str, Any]]
+) -> list[NcCandidate]:
+    """One nonconformity per finding (its entry and system when it names them)."""
+    from aims_mlops.reports._register import NcCandidate
+
+    found = []
+    for finding in findings:
+        system = finding.get("system")
+        system = system if system in {s.id for s in config.systems} else None
+        found.append(
+            NcCandidate(
+                entry=finding.get("entry"),
+                system=system,
+                source=AUDIT_KIND,
+                reasons=(f"finding of internal audit {audit.id[:8]}: {finding['statement']}",),
+                title=str(finding.get("title") or finding["statement"])[:120],
+                owner=finding.get("owner"),
+                evidence=(audit.id,),
+                statement=str(finding["statement"]),
+            )
+        )
+    return found
+
+
+def record_internal_audit(
+    *,
+    auditor: str,
+    scope: Sequence[str],
+    report: str | os.PathLike[str],
+    findings: str | os.PathLike[str] | None = None,
+    date: str | dt.date | None = None,
+    config: str | os.PathLike[str] | AimsConfig | None = None,
+    store: EvidenceStore | None = None,
+    now: dt.datetime | None = None,
+) -> RecordedAudit:
+    """Record an internal audit (clause 9.2) and open a nonconformity per finding."""
+    from aims_mlops.config import config_digest
+    from aims_mlops.reports._register import opening_record
+
+    cfg, _ = _config(config)
+    moment = now or _now()
+    who = _name(auditor, "--auditor")
+    items = check_scope(cfg, who, scope)
+    path, data = document_bytes(report, option="--report")
+    listed = read_items(findings, option="--findings", key="statement")
+    record = internal_audit_record(
+        auditor=who,
+        scope=items,
+        report=path.resolve(),
+        report_bytes=data,
+        findings=listed,
+        audited_on=_day(date, moment.date()),
+        now=moment,
+        config_digest=config_digest(cfg),
+    )
+    stored = _emit(cfg, store, record, {f"internal_audit/{path.name}": data})
+    opened = tuple(
+        _emit(cfg, store, opening_record(c, now=moment, config_digest=config_digest(cfg)))
+        for c in finding_candidates(stored, cfg, listed)
+    )
+    return RecordedAudit(record=stored, nonconformities=opened)
+
+
+# ---------------------------------------------------------------------- management review
+def management_review_record(
+    *,
+    chair: str,
+    attendees: Sequence[str],
+    minutes: Path,
+    minutes_bytes: bytes,
+    decisions: Sequence[dict[str, Any]],
+    pack: dict[str, Any],
+    pack_bytes: bytes,
+    evidence_digest: str,
+    reviewed_on: dt.date,
+    now: dt.datetime,
+    config_digest: str | None = None,
+) -> EvidenceRecord:
+    """The ``management_review`` record (pure)."""
+    return new_record(
+        kind=REVIEW_KIND,
+        system=None,
+        outcome="pass",
+        collector=REVIEW_COLLECTOR,
+        controls=_controls(REVIEW_KIND),
+        details={
+            "chair": chair,
+            "attendees": list(attendees),
+            "minutes": str(minutes),
+            "minutes_sha256": hashlib.sha256(minutes_bytes).hexdigest(),
+            "reviewed_on": reviewed_on.isoformat(),
+            "decisions": list(decisions),
+            "inputs_sha256": hashlib.sha256(pack_bytes).hexdigest(),
+            "inputs": {
+                "sections": [s for s in REVIEW_INPUTS if s in pack],
+                "evaluated_at": pack.get("evaluated_at"),
+                "since": pack.get("since"),
+                "readiness": pack.get("readiness"),
+                "open_nonconformities": len(pack.get("nonconformities", {}).get("open", ())),
+                "evidence_digest": evidence_digest,
+            },
+            "summary": f"management review chaired by {chair}: {len(decisions)} decision"
+            f"{'s' if len(decisions) != 1 else ''}",
+        },
+        config_digest=config_digest,
+        collected_at=_iso(now),
+    )
+
+
+def record_management_review(
+    *,
+    chair: str,
+    minutes: str | os.PathLike[str],
+    attendees: Sequence[str] = (),
+    decisions: str | os.PathLike[str] | None = None,
+    date: str | dt.date | None = None,
+    config: str | os.PathLike[str] | AimsConfig | None = None,
+    store: EvidenceStore | None = None,
+    now: dt.datetime | None = None,
+) -> EvidenceRecord:
+    """Record a management review (clause 9.3) with the review pack of this moment attached."""
+    from aims_mlops.config import config_digest
+    from aims_mlops.engine._programme import approver_problem
+    from aims_mlops.judgement import judge
+    from aims_mlops.reports._audit import review_pack
+    from aims_mlops.reports._pack import json_bytes
+    from aims_mlops.reports._register import register_rows
+
+    cfg, path = _config(config)
+    moment = now or _now()
+    who = _name(chair, "--chair")
+    for entry in _controls(REVIEW_KIND):
+        problem = approver_problem(cfg, entry, who)
+        if problem is not None:
+            raise ProcessRecordError(ERROR_NOT_APPROVER.format(problem=problem))
+    minutes_path, data = document_bytes(minutes, option="--minutes")
+    listed = read_items(decisions, option="--decisions", key="decision")
+    judgement = judge(config=cfg, store=store, now=moment)
+    judgement = _with_path(judgement, path)
+    register = register_rows(judgement.records, now=moment)
+    pack = review_pack(judgement, register=register)
+    pack_bytes = json_bytes(pack)
+    record = management_review_record(
+        chair=who,
+        attendees=[a.strip() for a in attendees if a.strip()],
+        minutes=minutes_path.resolve(),
+        minutes_bytes=data,
+        decisions=listed,
+        pack=pack,
+        pack_bytes=pack_bytes,
+        evidence_digest=judgement.evidence_digest,
+        reviewed_on=_day(date, moment.date()),
+        now=moment,
+        config_digest=config_digest(cfg),
+    )
+    return _emit(
+        cfg,
+        store or judgement.store,
+        record,
+        {
+            "management_review/inputs.json": pack_bytes,
+            f"management_review/{minutes_path.name}": data,
+        },
+    )
+
+
+def _with_path(judgement: Any, path: Path) -> Any:
+    from dataclasses import replace
+
+    return replace(judgement, config_path=path)
+
+
+# ------------------------------------------------------------------------------ register
+def sync_register(
+    *,
+    config: str | os.PathLike[str] | AimsConfig | None = None,
+    store: EvidenceStore | None = None,
+    extra: Iterable[NcCandidate] = (),
+    now: dt.datetime | None = None,
+) -> SyncPlan:
+    """Bring the nonconformity register up to date (open and close) and write its records."""
+    from aims_mlops.judgement import judge
+    from aims_mlops.reports._register import plan_sync
+
+    cfg, _ = _config(config)
+    judgement = judge(config=cfg, store=store, now=now, full_history=True)
+    plan = plan_sync(judgement, extra=extra)
+    for record in plan.records:
+        _emit(cfg, judgement.store, record)
+    return plan
+
+
+def _register_records(cfg: AimsConfig, store: EvidenceStore | None) -> tuple[Any, list[Any]]:
+    from aims_mlops.capture import make_store
+
+    evidence_store = store or make_store(cfg)
+    return evidence_store, list(evidence_store.records(kinds=["nonconformity"]))
+
+
+def update_nonconformity(
+    ident: str,
+    *,
+    root_cause: str,
+    correction: str,
+    action: str,
+    owner: str,
+    due: str | dt.date,
+    config: str | os.PathLike[str] | AimsConfig | None = None,
+    store: EvidenceStore | None = None,
+    now: dt.datetime | None = None,
+) -> EvidenceRecord:
+    """Record the corrective action of nonconformity ``ident`` (id or unambiguous prefix)."""
+    from aims_mlops.reports._register import update_record
+
+    cfg, _ = _config(config)
+    evidence_store, records = _register_records(cfg, store)
+    day = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due).strip())
+    record = update_record(
+        records,
+        ident,
+        root_cause=root_cause,
+        correction=correction,
+        action=action,
+        owner=owner,
+        due=day,
+        now=now or _now(),
+    )
+    return _emit(cfg, evidence_store, record)
+
+
+def verify_nonconformity(
+    ident: str,
+    *,
+    by: str,
+    note: str,
+    config: str | os.PathLike[str] | AimsConfig | None = None,
+    store: EvidenceStore | None = None,
+    now: dt.datetime | None = None,
+) -> EvidenceRecord:
+    """Record that the corrective action of ``ident`` was checked and found effective."""
+    from aims_mlops.reports._register import verify_record
+
+    cfg, _ = _config(config)
+    evidence_store, records = _register_records(cfg, store)
+    record = verify_record(records, ident, by=by, note=note, now=now or _now())
+    return _emit(cfg, evidence_store, record)

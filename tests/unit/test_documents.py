@@ -1,0 +1,189 @@
+"""Attested documents: checked when attested, re-hashed later, carried in the audit pack."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aims_mlops.evidence import EvidenceRecord, new_record
+from aims_mlops.evidence._documents import (
+    CHECK_NOT_VERIFIABLE,
+    CHECK_SHA256,
+    ERROR_DOCUMENT_MISSING,
+    ERROR_DOCUMENT_NOT_FILE,
+    ERROR_DOCUMENT_UNREADABLE,
+    DocumentError,
+    document_details,
+    document_findings,
+    is_url,
+)
+from aims_mlops.reports import build_pack, verify_pack
+from aims_mlops.reports._pack import PROBLEM_DOCUMENT_NAME
+from tests.unit.test_pack import make_judgement, make_records, members_of, rewrite
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def attestation(
+    document: str, *, days_ago: int = 1, valid_days: int | None = None
+) -> EvidenceRecord:
+    collected = NOW - timedelta(days=days_ago)
+    return new_record(
+        kind="attestation",
+        system=None,
+        outcome="pass",
+        collector="aims_mlops.attest",
+        controls=["A.2.2"],
+        details={"by": "Dana Smith", **document_details(document), "statement": "policy"},
+        collected_at=collected.isoformat().replace("+00:00", "Z"),
+        valid_until=(
+            (collected + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")
+            if valid_days is not None
+            else None
+        ),
+    )
+
+
+def test_a_local_document_is_hashed_and_a_url_is_marked_not_verifiable(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.md"
+    policy.write_bytes(b"our AI policy")
+    details = document_details(str(policy))
+    assert details == {
+        "document": str(policy.resolve()),
+        "document_sha256": hashlib.sha256(b"our AI policy").hexdigest(),
+        "document_check": CHECK_SHA256,
+    }
+    assert document_details(f"file://{policy}")["document_sha256"] == details["document_sha256"]
+    url = document_details("https://intranet.example/policy")
+    assert url == {
+        "document": "https://intranet.example/policy",
+        "document_sha256": None,
+        "document_check": CHECK_NOT_VERIFIABLE,
+    }
+    assert is_url("s3://bucket/policy.pdf") and not is_url("C:\\policy.pdf")
+
+
+def test_a_typo_a_directory_or_an_unreadable_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "polcy.md"
+    with pytest.raises(DocumentError) as raised:
+        document_details(str(missing))
+    assert str(raised.value) == ERROR_DOCUMENT_MISSING.format(path=missing)
+    with pytest.raises(DocumentError) as raised:
+        document_details(str(tmp_path))
+    assert str(raised.value) == ERROR_DOCUMENT_NOT_FILE.format(path=tmp_path)
+    policy = tmp_path / "policy.md"
+    policy.write_text("x")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(DocumentError) as raised:
+        document_details(str(policy))
+    assert str(raised.value) == ERROR_DOCUMENT_UNREADABLE.format(
+        path=policy, error="Permission denied"
+    )
+
+
+def test_findings_name_a_changed_or_vanished_document_and_note_a_url(tmp_path: Path) -> None:
+    policy, plan = tmp_path / "policy.md", tmp_path / "plan.md"
+    policy.write_text("v1")
+    plan.write_text("plan")
+    records = [
+        attestation(str(policy)),
+        attestation(str(plan)),
+        attestation("https://intranet.example/p"),
+    ]
+    assert [f.fault for f in document_findings(records, now=NOW)] == ["not_verifiable"]
+    policy.write_text("v1 edited")
+    plan.unlink()
+    found = {f.fault: f for f in document_findings(records, now=NOW)}
+    assert set(found) == {"changed", "vanished", "not_verifiable"}
+    assert found["changed"].record_id == records[0].id and found["changed"].is_problem
+    assert str(policy.resolve()) in found["changed"].message
+    assert "changed since it was attested" in found["changed"].message
+    assert "is gone" in found["vanished"].message and found["vanished"].is_problem
+    assert "not verifiable by hash" in found["not_verifiable"].message
+    assert not found["not_verifiable"].is_problem
+
+
+def test_a_document_attested_again_after_an_edit_is_not_a_finding(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.md"
+    policy.write_text("v1")
+    old = attestation(str(policy), days_ago=30)
+    policy.write_text("v2")
+    new = attestation(str(policy), days_ago=1)
+    assert document_findings([old, new], now=NOW) == []
+    # an expired attestation no longer counts, so its document is not re-checked
+    expired = attestation(str(tmp_path / "policy.md"), days_ago=30, valid_days=10)
+    policy.write_text("v3")
+    assert document_findings([expired], now=NOW) == []
+
+
+def test_a_legacy_attestation_of_a_path_without_hash_is_a_finding() -> None:
+    legacy = new_record(
+        kind="attestation",
+        system=None,
+        outcome="pass",
+        collector="aims_mlops.attest",
+        controls=["A.2.3"],
+        details={"by": "X", "document": "polcy.md", "document_sha256": None},
+    )
+    [finding] = document_findings([legacy])
+    assert finding.is_problem and "was never hashed" in finding.message
+
+
+def test_the_audit_pack_carries_the_attested_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AIMS_SIGNING_KEY", raising=False)
+    policy = tmp_path / "AI policy.md"
+    policy.write_bytes(b"our AI policy, v1")
+    digest = hashlib.sha256(b"our AI policy, v1").hexdigest()
+    url = attestation("https://intranet.example/p")
+    records = [*make_records()[1:], attestation(str(policy)), url]
+    output = tmp_path / "pack.zip"
+    build_pack(make_judgement(tmp_path, records), output)
+    members = members_of(output)
+    member = f"documents/{digest}-AI_policy.md"
+    assert members[member] == b"our AI policy, v1"
+    manifest = json.loads(members["manifest.json"])
+    assert manifest["members"][member]["sha256"] == digest
+    index = {e["attestation"]: e for e in json.loads(members["documents.json"])}
+    assert index[records[-2].id]["status"] == "included"
+    assert index[records[-2].id]["member"] == member
+    assert index[url.id]["status"] == "not_verifiable"
+    assert verify_pack(output) == []
+
+    def swap(m: dict[str, bytes]) -> None:  # a document under another's name, manifest fixed up
+        m[member] = b"forged policy"
+        body = json.loads(m["manifest.json"])
+        body["members"][member]["sha256"] = hashlib.sha256(b"forged policy").hexdigest()
+        body["members"][member]["size"] = len(b"forged policy")
+        m["manifest.json"] = json.dumps(body).encode()
+
+    rewrite(output, swap)
+    problems = verify_pack(output)
+    forged = hashlib.sha256(b"forged policy").hexdigest()
+    assert PROBLEM_DOCUMENT_NAME.format(member=member, actual=forged, expected=digest) in problems
+
+
+def test_a_changed_document_is_listed_but_not_packed(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.md"
+    policy.write_text("v1")
+    record = attestation(str(policy))
+    policy.write_text("v2")
+    output = tmp_path / "pack.zip"
+    build_pack(make_judgement(tmp_path, [record]), output)
+    with zipfile.ZipFile(output) as archive:
+        names = archive.namelist()
+        index = json.loads(archive.read("documents.json"))
+    assert not [n for n in names if n.startswith("documents/")]
+    assert index[0]["status"] == "changed"
