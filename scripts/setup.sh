@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv (Python 3.11+) and install aims_mlops into it, with the extras named as arguments:
 #   bash scripts/setup.sh            what `aims` and the demo need (no test tools)
-#   bash scripts/setup.sh test       plus the test tools (scripts/test.sh)
+#   bash scripts/setup.sh test       plus the test tools (scripts/test.sh; pyspark included)
+#   bash scripts/setup.sh spark      plus pyspark (Spark DataFrames; Java 17: scripts/java.sh)
 #   bash scripts/setup.sh notebook   plus JupyterLab and Voilà (scripts/voila.sh)
 # Idempotent. pip runs quietly; its warnings that a configured --find-links location does not
 # exist are left out, every other message (errors included) is shown.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: the fast unit tier and the slow integration tier (real
-# MLflow stores and servers, a real Jupyter kernel, headless Chromium). Extra arguments go to
+# MLflow stores and servers, a real Jupyter kernel, headless Chromium, a local Spark session). Extra arguments go to
 # pytest, e.g. `bash scripts/test.sh -m "not slow"` for the unit tier alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,11 @@ fi
 if ! bash scripts/postgres.sh >/dev/null; then
   if [ "${CI:-}" = "true" ]; then exit 1; fi
   echo "test.sh: PostgreSQL could not be installed; its tests will skip" >&2
+fi
+# Debian's Java 17 for the Spark tests (a local[2] session; pyspark comes with the test extra).
+if ! bash scripts/java.sh >/dev/null; then
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+  echo "test.sh: Java could not be installed; Spark tests will skip" >&2
 fi
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 .venv/bin/ruff check aims_mlops tests benchmarks

@@ -19,6 +19,7 @@ from tests.postgres_fixtures import (  # noqa: F401 - fixtures, used by name
     postgres_mlflow_server,
     postgres_uri,
 )
+from tests.spark_fixtures import spark  # noqa: F401 - fixture, used by name
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")

@@ -43,6 +43,11 @@ ERROR_ATTEST_SCOPE = (
 )
 ERROR_BLANK = "{field} must not be blank"
 ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
+ERROR_FAIRNESS_FORM = (
+    "assess_fairness takes either arrays, assess_fairness(y_true, y_pred, sensitive_features), "
+    "or a DataFrame and column names, assess_fairness(df, y_true=\"label\", "
+    "y_pred=\"prediction\", sensitive_features=[\"sex\"])"
+)
 WARNING_NO_EXPERIMENT = (
     "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
     "aims_mlops.init(system=...) or $AIMS_SYSTEM"
@@ -215,10 +220,11 @@ def check_data(
 
 
 def assess_fairness(
-    y_true: Any,
-    y_pred: Any,
-    sensitive_features: Any,
+    data: Any = None,
+    y_pred: Any = None,
+    sensitive_features: Any = None,
     *,
+    y_true: Any = None,
     system: str | None = None,
     thresholds: Mapping[str, Mapping[str, float]] | None = None,
     run_id: str | None = None,
@@ -228,16 +234,28 @@ def assess_fairness(
 ) -> EvidenceRecord:
     """Measure group fairness and record ``fairness`` evidence, judged against the thresholds.
 
-    ``sensitive_features`` is a Series, an array, or a DataFrame: a frame's columns named in the
-    system's ``sensitive_features`` are used (several give intersectional groups). Metrics use
-    fairlearn's names and definitions and equal its results. Group names are stored, so a
-    sensitive feature that looks like an identifier (more than ``capture.max_categories``
-    distinct values, default 50, or near-unique) is refused unless ``allow_identifiers=True`` or
-    ``include_values=True``.
+    Two forms:
+
+    - arrays: ``assess_fairness(y_true, y_pred, sensitive_features)``; ``sensitive_features`` is
+      a Series, an array, or a DataFrame: a frame's columns named in the system's
+      ``sensitive_features`` are used (several give intersectional groups);
+    - a DataFrame (pandas or Spark) and column names: ``assess_fairness(df, y_true="label",
+      y_pred="prediction", sensitive_features=["sex", "race"])`` (default: the system's
+      ``sensitive_features``). On Spark the group table is one distributed aggregation.
+
+    Metrics use fairlearn's names and definitions and equal its results. Group names are
+    stored, so a sensitive feature that looks like an identifier (more than
+    ``capture.max_categories`` distinct values, default 50, or near-unique) is refused unless
+    ``allow_identifiers=True`` or ``include_values=True``.
     """
     from aims_mlops.collectors._fairness import fairness_record, select_sensitive
     from aims_mlops.collectors._identifiers import max_categories_of
 
+    frame_form = isinstance(y_true, str)
+    if frame_form and not isinstance(y_pred, str):
+        raise AimsError(ERROR_FAIRNESS_FORM)
+    if not frame_form and y_true is not None and data is not None:
+        raise AimsError(ERROR_FAIRNESS_FORM)
     context = get_session().context(system=_system(system), include_values=include_values)
     allow = allow_identifiers or context.include_values
     max_categories = max_categories_of(context.config)
@@ -248,24 +266,32 @@ def assess_fairness(
     def produce() -> EvidenceRecord:
         features = sensitive_features
         system_config = context.system_config()
-        if (
-            hasattr(features, "columns")
-            and system_config is not None
-            and system_config.sensitive_features
-        ):
-            features = select_sensitive(features, system_config.sensitive_features)
-        result = fairness_record(
-            y_true,
-            y_pred,
-            features,
-            system=context.system,
-            thresholds=limits,
-            subject=Subject(run_id=run),
-            config_digest=context.config_digest,
-            pos_label=pos_label,
-            allow_identifiers=allow,
-            max_categories=max_categories,
-        )
+        configured = system_config.sensitive_features if system_config is not None else None
+        if frame_form:
+            from aims_mlops.collectors._fairness_frame import frame_fairness_record
+
+            result = frame_fairness_record(
+                data, y_true=y_true, y_pred=y_pred,
+                sensitive_features=features if features is not None else (configured or []),
+                system=context.system, thresholds=limits, subject=Subject(run_id=run),
+                config_digest=context.config_digest, pos_label=pos_label,
+                allow_identifiers=allow, max_categories=max_categories,
+            )  # fmt: skip
+        else:
+            if hasattr(features, "columns") and configured:
+                features = select_sensitive(features, configured)
+            result = fairness_record(
+                data if y_true is None else y_true,
+                y_pred,
+                features,
+                system=context.system,
+                thresholds=limits,
+                subject=Subject(run_id=run),
+                config_digest=context.config_digest,
+                pos_label=pos_label,
+                allow_identifiers=allow,
+                max_categories=max_categories,
+            )
         tables["group_table"] = result.table
         return result.record
 

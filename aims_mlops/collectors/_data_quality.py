@@ -1,4 +1,7 @@
-"""Data-quality evidence: a Great Expectations 1.x suite run on a pandas DataFrame.
+"""Data-quality evidence: a Great Expectations 1.x suite run on a pandas (or Spark) DataFrame.
+
+A Spark DataFrame goes through GE's Spark datasource (``_spark_quality.py``): same
+expectations, same record.
 
 GE runs in an in-memory ("ephemeral") context built once per process: no ``gx/`` folder, no files,
 no progress bars. Expectations come as GE expectation objects, as the declarative
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
+from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
     EvidenceRecord,
@@ -70,7 +74,7 @@ MSG_BAD_REGEX = "not a valid regular expression: {error}"
 #: Keyword arguments of an expectation that hold regular expressions (checked by compiling).
 REGEX_KWARGS = ("regex", "regex_list")
 
-ERROR_NOT_A_FRAME = "data-quality checks need a pandas DataFrame; got {got}"
+ERROR_NOT_A_FRAME = "data-quality checks need a pandas or Spark DataFrame; got {got}"
 
 # Result keys safe to keep by default: counts and percentages, never values.
 _COUNT_KEYS: tuple[str, ...] = (
@@ -321,6 +325,10 @@ def _require_frame(df: Any) -> None:
 
 def validate_frame(df: pd.DataFrame, expectations: Sequence[object]) -> Any:
     """Run the expectations on ``df``: GE's ``ExpectationSuiteValidationResult`` (SUMMARY)."""
+    if is_spark_frame(df):
+        from aims_mlops.collectors._spark_quality import validate_spark_frame
+
+        return validate_spark_frame(df, expectations)
     _require_frame(df)
     gx = _great_expectations()
 
@@ -662,6 +670,13 @@ def data_quality_record(
     """
     from aims_mlops.collectors._digest import frame_sha256
 
+    if is_spark_frame(df):
+        from aims_mlops.collectors._spark_quality import spark_data_quality_record
+
+        return spark_data_quality_record(
+            df, expectations, name=name, system=system, include_values=include_values,
+            subject=subject, config_digest=config_digest,
+        )  # fmt: skip
     _require_frame(df)
     built = build_expectations(expectations)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-digest") as pool:

@@ -274,8 +274,24 @@ def group_table(
 
     # cell: 0 = TN, 1 = FP, 2 = FN, 3 = TP
     cells = np.bincount(codes * 4 + (2 * t + p), minlength=4 * n_groups).reshape(n_groups, 4)
+    names = [name for name, _ in columns]
+    levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
+    if len(levels) == 1:
+        index = pd.Index(levels[0], name=names[0])
+    else:
+        index = pd.MultiIndex.from_arrays(levels, names=names)
+    return table_from_cells(cells, index)
+
+
+def table_from_cells(cells: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The :func:`group_table` of per-group confusion cells (columns TN, FP, FN, TP; one row
+    per group of ``index``): the one place the rates are computed, for every engine."""
+    import numpy as np
+    import pandas as pd
+
     tn, fp, fn, tp = (cells[:, i] for i in range(4))
     count = cells.sum(axis=1)
+    n = int(count.sum())
     positives = tp + fn
     negatives = tn + fp
 
@@ -301,12 +317,6 @@ def group_table(
         "false_negatives": fn,
         "true_negatives": tn,
     }
-    names = [name for name, _ in columns]
-    levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
-    if len(levels) == 1:
-        index = pd.Index(levels[0], name=names[0])
-    else:
-        index = pd.MultiIndex.from_arrays(levels, names=names)
     return pd.DataFrame(data, index=index, columns=list(TABLE_COLUMNS))
 
 
@@ -406,6 +416,27 @@ def fairness_record(
     since its values would be the group names, unless ``allow_identifiers``.
     """
     table = group_table(y_true, y_pred, sensitive_features, pos_label=pos_label)
+    return fairness_record_from_table(
+        table, system=system, thresholds=thresholds, subject=subject,
+        config_digest=config_digest, pos_label=pos_label, allow_identifiers=allow_identifiers,
+        max_categories=max_categories,
+    )  # fmt: skip
+
+
+def fairness_record_from_table(
+    table: pd.DataFrame,
+    *,
+    system: str | None,
+    thresholds: Mapping[str, Mapping[str, float]],
+    subject: Subject | None = None,
+    config_digest: str | None = None,
+    pos_label: Any = 1,
+    allow_identifiers: bool = False,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
+) -> FairnessResult:
+    """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
+    one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``; refuses
+    identifier-like sensitive features as :func:`fairness_record` says."""
     names = list(table.index.names)
     if not allow_identifiers:
         rows = int(table["count"].sum())

@@ -204,13 +204,18 @@ class _RunLineage:
             columns = _schema_columns(schema)
             profile = _loads(dataset.profile)
             profile = profile if isinstance(profile, Mapping) else {}
+            source = _clean_source(_loads(dataset.source))
             entries.append(
                 {
                     "name": dataset.name,
                     "digest": dataset.digest,
                     "sha256": self.full_hashes.get(dataset.digest),
                     "source_type": dataset.source_type,
-                    "source": _clean_source(_loads(dataset.source)),
+                    "source": source,
+                    # a Delta table's version (mlflow.data.from_spark(..., version=) or latest)
+                    "delta_version": (
+                        source.get("delta_table_version") if isinstance(source, Mapping) else None
+                    ),
                     "columns": columns[:_MAX_COLUMNS] if columns is not None else None,
                     "columns_total": len(columns) if columns is not None else None,
                     "schema_sha256": (

@@ -17,6 +17,10 @@ shares of a bin; an empty bin's share is taken as :data:`PSI_EPSILON` (1e-4, wit
 renormalising) so the logarithm stays finite. A feature has drifted when its PSI exceeds
 ``psi_max`` or its test's p-value is below the test's minimum.
 
+On Spark DataFrames the same measures come from aggregations in the cluster (counts per value,
+per category or per quantile bin; ``_spark_monitoring.py``); only those small arrays reach the
+driver, and the reference and current digests are row-set digests.
+
 Evidence holds aggregate statistics only: shares, quantiles, means, test statistics, and the
 labels of at most :data:`MAX_NAMED_CATEGORIES` categories per feature, each seen in at least
 :data:`MIN_NAMED_CATEGORY_COUNT` reference rows. Raw rows never enter a record. A label is the
@@ -45,6 +49,7 @@ from aims_mlops.collectors._identifiers import (
     looks_like_identifier,
     refuse_identifier,
 )
+from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS
 
@@ -387,12 +392,25 @@ def _measure_categorical(
     psi_max: float,
     p_min: float,
 ) -> _Measured:
+    ref_counts = _category_counts(reference)
+    cur_counts = _category_counts(current)
+    return measure_categorical_counts(feature, ref_counts, cur_counts, psi_max=psi_max, p_min=p_min)
+
+
+def measure_categorical_counts(
+    feature: str,
+    ref_counts: pd.Series,
+    cur_counts: pd.Series,
+    *,
+    psi_max: float,
+    p_min: float,
+) -> _Measured:
+    """The categorical measure from counts per category (missing values: the ``<missing>``
+    category), however they were counted: pandas here, one Spark aggregation on Spark."""
     import numpy as np
     import pandas as pd
     from scipy import stats
 
-    ref_counts = _category_counts(reference)
-    cur_counts = _category_counts(current)
     table = pd.concat({"reference": ref_counts, "current": cur_counts}, axis=1, sort=False)
     table = table.fillna(0)
     ref = table.iloc[:, 0].to_numpy(dtype="float64")
@@ -679,28 +697,43 @@ def monitoring_record(
 
     limits = _thresholds(thresholds)
     quality = _data_quality(data_quality) if data_quality is not None else None
-    identifiers = (
-        []
-        if allow_identifiers
-        else _identifier_columns(current_df, reference_df, columns, max_categories=max_categories)
-    )
-    measured, skipped = _measure_all(
-        current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
-        ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
-        bins=10, exclude=identifiers,
-    )  # fmt: skip
+    if is_spark_frame(current_df) or is_spark_frame(reference_df):
+        from aims_mlops.collectors._spark_monitoring import spark_measure_all
+
+        measured, skipped, frames = spark_measure_all(
+            current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
+            ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
+            bins=10, allow_identifiers=allow_identifiers, max_categories=max_categories,
+        )  # fmt: skip
+        reference_sha256, current_sha256 = frames.reference_digest, frames.current_digest
+        reference_rows, current_rows = frames.reference_rows, frames.current_rows
+        identifiers = list(frames.identifier_columns)
+    else:
+        identifiers = (
+            []
+            if allow_identifiers
+            else _identifier_columns(
+                current_df, reference_df, columns, max_categories=max_categories
+            )
+        )
+        measured, skipped = _measure_all(
+            current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
+            ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
+            bins=10, exclude=identifiers,
+        )  # fmt: skip
+        reference_sha256 = frame_sha256(reference_df)
+        current_sha256 = frame_sha256(current_df)
+        reference_rows, current_rows = len(reference_df), len(current_df)
     if not include_values:
         _hash_labels(measured)
     drifts = [m.drift for m in measured]
     drifted = [d for d in drifts if d.drifted]
-    reference_sha256 = frame_sha256(reference_df)
-    current_sha256 = frame_sha256(current_df)
 
     metrics: dict[str, float] = {
         "features_checked": len(drifts),
         "features_drifted": len(drifted),
-        "current_rows": len(current_df),
-        "reference_rows": len(reference_df),
+        "current_rows": current_rows,
+        "reference_rows": reference_rows,
     }
     psis = [d.psi for d in drifts if math.isfinite(d.psi)]
     p_values = [d.p_value for d in drifts if math.isfinite(d.p_value)]

@@ -231,16 +231,22 @@ def _wrap_log_inputs(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def record_full_hashes(datasets: Iterable[Any], *, run_id: str | None = None) -> dict[str, str]:
-    """Tag the run (default: the active run) with the full-content SHA-256 of each pandas dataset,
-    as ``aims.dataset_sha256.<mlflow digest>``; returns ``{mlflow digest: sha256}``."""
+    """Tag the run (default: the active run) with the full-content SHA-256 of each pandas or
+    Spark dataset (``mlflow.data.from_spark``: the row-set digest, one Spark job), as
+    ``aims.dataset_sha256.<mlflow digest>``; returns ``{mlflow digest: sha256}``."""
     import mlflow
     from mlflow.data.pandas_dataset import PandasDataset
     from mlflow.entities import RunTag
 
-    from aims_mlops.collectors._digest import frame_sha256
+    from aims_mlops.collectors._spark import is_spark_frame
+    from aims_mlops.datasets import dataset_digest
     from aims_mlops.store._contract import TAG_DATASET_SHA256_PREFIX as DATASET_SHA256_TAG_PREFIX
 
-    frames = [d for d in datasets if isinstance(d, PandasDataset)]
+    frames = [
+        d
+        for d in datasets
+        if isinstance(d, PandasDataset) or is_spark_frame(getattr(d, "df", None))
+    ]
     if not frames:
         return {}
     hashes: dict[str, str] = {}
@@ -249,7 +255,7 @@ def record_full_hashes(datasets: Iterable[Any], *, run_id: str | None = None) ->
             return {}
         for dataset in frames:
             try:
-                hashes[dataset.digest] = frame_sha256(dataset.df)
+                hashes[dataset.digest] = dataset_digest(dataset.df)
             except Exception as exc:  # reported: a hash failure must not break log_input
                 _dataset_problem(dataset, exc)
         if not hashes:

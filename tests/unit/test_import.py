@@ -6,7 +6,10 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("mlflow", "great_expectations", "fairlearn", "sklearn", "ipywidgets", "pandas", "scipy")
+HEAVY = (
+    "mlflow", "great_expectations", "fairlearn", "sklearn", "ipywidgets", "pandas", "scipy",
+    "pyspark",
+)  # fmt: skip
 
 
 def loaded_after(statement: str) -> list[str]:
