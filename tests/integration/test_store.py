@@ -66,7 +66,11 @@ def _sample(system: str, run_id: str) -> dict[str, EvidenceRecord]:
             outcome="pass",
             collector="test",
             controls=["A.2.2"],
-            details={"by": "CISO", "document": "https://intranet.example.test/policy.pdf", "statement": "approved"},
+            details={
+                "by": "CISO",
+                "document": "https://intranet.example.test/policy.pdf",
+                "statement": "approved",
+            },
             valid_until="2099-01-01T00:00:00Z",
         ),
     }
