@@ -39,6 +39,7 @@ CONFIG_CHECKS: tuple[str, ...] = (
     "risk_register",
     "risk_review",
     "risk_treatment",
+    "nonconformities_raised",
     "soa_decided",
     "monitoring_declared",
     "log_retention_declared",
@@ -51,7 +52,7 @@ CONFIG_CHECKS: tuple[str, ...] = (
 INTERVAL_SOURCES: tuple[str, ...] = ("audit_programme", "management_review")
 
 #: Checks the engine derives from its own verdicts (the risk evaluation), not from the text.
-DERIVED_CHECKS: frozenset[str] = frozenset({"risk_treatment"})
+DERIVED_CHECKS: frozenset[str] = frozenset({"risk_treatment", "nonconformities_raised"})
 
 #: What each check requires, in words (the part's ``requirement``).
 CHECK_REQUIREMENTS: dict[str, str] = {
@@ -74,6 +75,7 @@ CHECK_REQUIREMENTS: dict[str, str] = {
     "soa_decided": (
         "the Statement of Applicability is decided and no exclusion is contradicted by evidence"
     ),
+    "nonconformities_raised": "every failing entry has a nonconformity raised for it",
     "monitoring_declared": "aims.yaml declares how the system is monitored",
     "log_retention_declared": "aims.yaml declares how long the system's request traces are kept",
     "audit_programme": (
@@ -111,6 +113,10 @@ _CHECK_ACTIONS: dict[str, str] = {
     "soa_decided": (
         "decide every Annex A control under soa[] in aims.yaml (exclusions need a justification "
         "and no evidence may contradict them)"
+    ),
+    "nonconformities_raised": (
+        "`aims nonconformities` raises one for every failing entry; then `aims nc update` with "
+        "the root cause and action"
     ),
     "monitoring_declared": "declare systems[].monitoring in aims.yaml",
     "log_retention_declared": "declare systems[].genai.traces.retention_days in aims.yaml",

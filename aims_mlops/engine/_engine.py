@@ -196,6 +196,8 @@ class _Evaluation:
         check = str(part.check)
         if check == "risk_treatment":
             return self.risk_treatment(system)
+        if check == "nonconformities_raised":
+            return self.nonconformities_raised(system)
         if check == PROGRAMME_REF:
             return programme_part(
                 self.config,
@@ -246,6 +248,40 @@ class _Evaluation:
         if problem is None:
             return result
         return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
+
+    # -- nonconformities raised (10.2): the register covers what fails ---------------------
+    def nonconformities_raised(self, system: str | None) -> PathResult:
+        """Every failing entry of the in-scope systems (``system``'s, when given) has a
+        nonconformity raised for it (an opening record naming the entry and its system)."""
+        raised = {
+            (r.system, r.details.get("entry"))
+            for r in self.records
+            if r.kind == "nonconformity" and r.details.get("entry")
+        }
+        systems = [system] if system is not None else list(self.in_scope)
+        failing: list[str] = []
+        for sid in systems:
+            for entry in self.catalog.entries:
+                if "nonconformities_raised" in entry.rule.config_checks:
+                    continue  # the entry judged here, and any like it
+                key = None if entry.scope == "organization" else sid
+                verdict = self.status(sid, entry)
+                label = entry.id if key is None else f"{entry.id} of {sid}"
+                if verdict.status == FAILING and (key, entry.id) not in raised:
+                    failing.append(label)
+        failing = list(dict.fromkeys(failing))
+        if failing:
+            return PathResult(
+                MISSING,
+                (
+                    "failing with no nonconformity raised: "
+                    + ", ".join(failing)
+                    + " (`aims nonconformities` raises them)",
+                ),
+            )
+        return PathResult(
+            SATISFIED, ("every failing entry has a nonconformity raised for it",), ()
+        )
 
     # -- risk treatment (8.3): the risk engine's own numbers --------------------------------
     def risk_treatment(self, system: str | None) -> PathResult:

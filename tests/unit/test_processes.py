@@ -213,7 +213,11 @@ def test_a_nonconformity_life_open_on_regression_update_verify_close(tmp_path: P
 def test_10_2_is_judged_from_the_register(tmp_path: Path) -> None:
     text = config_text()
     none = make_judgement(tmp_path, [], now=NOW, config_text=text)
-    assert verdicts(none, "10.2") == {"10.2": "satisfied"}  # no nonconformity: none is due
+    # no nonconformity is due, but the example's untreated risks make 8.3 and 6.1 fail and no
+    # nonconformity was raised for them: an auditor finds the corrective-action process idle
+    register, raised = none.assessment.systems[SYSTEM].control("10.2").parts
+    assert (register.status, raised.status) == ("satisfied", "missing")
+    assert verdicts(none, "10.2") == {"10.2": "missing"}
     nc = plan_sync(none, extra=integrity_candidates(["record 3f2a: content hash mismatch"]))
     [opened] = [r for r in nc.opened if r.details["source"] == "integrity"]
     late = NOW + timedelta(days=40)

@@ -362,3 +362,32 @@ def test_10_out_of_scope_risks_are_flagged_never_dropped() -> None:
     rows = {r["id"]: r for r in risk_rows(judged([], cfg=cfg))}
     assert rows["R9"]["out_of_scope"] is True and rows["R9"]["residual"] == 16
     assert rows["R1"]["out_of_scope"] is False
+
+
+def test_10_2_needs_a_nonconformity_for_every_failing_entry() -> None:
+    """An empty register is no evidence that corrective action works while entries fail: 10.2
+    is missing until a nonconformity is raised for each failing entry. Raised and not yet due,
+    they leave the register part open (missing) until one is closed; past due, it fails."""
+    unfair = run_of(
+        "fairness",
+        outcome="fail",
+        metrics={"demographic_parity_difference": 0.3},
+        details={"checks": [{"passed": False, "reason": "dpd = 0.3"}]},
+    )
+    sa = system_of([unfair])
+    failing = sorted({c.id for c in sa.controls if c.status == "failing"})
+    corrective = sa.control("10.2")
+    assert corrective.status == "missing"
+    assert all(entry in corrective.reasons[0] for entry in failing)
+    raised = [
+        rec(
+            "nonconformity",
+            system=None if load_catalog().get(entry).scope == "organization" else SYSTEM,
+            outcome="info",
+            details={"entry": entry, "deadline": "2026-12-31", "opened_on": "2026-11-30"},
+        )
+        for entry in failing
+    ]
+    register, covered = system_of([unfair, *raised]).control("10.2").parts
+    assert covered.status == "satisfied"
+    assert register.status == "missing"  # open, not yet due
