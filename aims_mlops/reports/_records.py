@@ -429,11 +429,13 @@ def sync_register(
 ) -> SyncPlan:
     """Bring the nonconformity register up to date (open and close) and write its records."""
     from aims_mlops.judgement import judge
-    from aims_mlops.reports._register import plan_sync
+    from aims_mlops.reports._register import integrity_candidates, plan_sync
 
     cfg, _ = _config(config)
     judgement = judge(config=cfg, store=store, now=now, full_history=True)
-    plan = plan_sync(judgement, extra=extra)
+    # every record that failed verification opens a nonconformity (once)
+    found = integrity_candidates(judgement.integrity_findings)
+    plan = plan_sync(judgement, extra=[*found, *extra])
     for record in plan.records:
         _emit(cfg, judgement.store, record)
     return plan

@@ -405,12 +405,23 @@ def plan_sync(
         previous = previous_assessment(judgement, min(since, now))
     rows = register_rows(records, now=now)
     open_keys = {(r["system"], r["control"]) for r in rows if r["state"] != CLOSED}
+    # a record that failed verification is raised once, whatever the later syncs see
+    raised_for = {
+        str(evidence)
+        for r in records
+        if r.kind == KIND and r.details.get("source") == "integrity"
+        for evidence in (r.details.get("evidence") or ())
+    }
     digest = judgement.assessment.config_digest
     opened = []
     for candidate in [*candidates(judgement, previous), *extra]:
         key = (candidate.system, candidate.entry)
         if candidate.entry is not None and key in open_keys:
             continue
+        if candidate.entry is None and candidate.evidence:
+            if candidate.evidence[0] in raised_for:
+                continue
+            raised_for.add(candidate.evidence[0])
         open_keys.add(key)
         opened.append(opening_record(candidate, now=now, config_digest=digest))
     verdicts = _verdicts(judgement.assessment)

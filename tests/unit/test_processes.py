@@ -322,3 +322,21 @@ def test_a_risk_acceptance_by_someone_not_an_approver_does_not_count() -> None:
         r5, now=NOW, config=parse_config(accepted), approval_entries=treatment
     )
     assert problem is None and text == "accepted by Platform Lead on 2026-01-10"
+
+
+def test_a_record_that_failed_verification_opens_one_nonconformity(tmp_path: Path) -> None:
+    """Integrity failures are nonconformities: the first sync raises one per failed record,
+    later syncs do not raise it again."""
+    from aims_mlops.evidence import IntegrityFinding
+
+    finding = IntegrityFinding(
+        record_id="3f2a" * 8, why="content hash mismatch", kind="fairness", system=SYSTEM
+    )
+    judgement = make_judgement(tmp_path, [], now=NOW, config_text=config_text())
+    first = plan_sync(judgement, extra=integrity_candidates([finding]))
+    [opened] = [r for r in first.opened if r.details["source"] == "integrity"]
+    assert list(opened.details["evidence"]) == [finding.record_id]
+    assert "failed verification: content hash mismatch" in opened.details["statement"]
+    later = make_judgement(tmp_path, [opened], now=NOW, config_text=config_text())
+    again = plan_sync(later, extra=integrity_candidates([finding]))
+    assert not [r for r in again.opened if r.details["source"] == "integrity"]
