@@ -5,7 +5,7 @@
 #   bash scripts/setup.sh spark      plus pyspark (Spark DataFrames; Java 17: scripts/java.sh)
 #   bash scripts/setup.sh notebook   plus JupyterLab and Voilà (scripts/voila.sh)
 # Idempotent. pip runs quietly; its warnings that a configured --find-links location does not
-# exist are left out, every other message (errors included) is shown.
+# exist and the build backend's Python warnings are left out; errors are shown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -19,8 +19,9 @@ if [ -n "$EXTRAS" ]; then
 fi
 pip_quietly() {
   # stderr through a filter that drops only pip's "Location '...' is ignored" warnings;
-  # pip's exit status is kept (pipefail)
-  .venv/bin/python -m pip --disable-pip-version-check --no-input "$@" \
+  # pip's exit status is kept (pipefail). PYTHONWARNINGS reaches the build backend, whose
+  # advice on editable installs is not for the person running the demo; errors still show.
+  PYTHONWARNINGS=ignore .venv/bin/python -m pip --disable-pip-version-check --no-input "$@" \
     2> >(grep -v -E "^WARNING: Location '.*' is ignored" >&2)
 }
 pip_quietly install --quiet --upgrade pip
