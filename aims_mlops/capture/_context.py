@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsWarning, ConfigError
-from aims_mlops.evidence import signing_key_from_env
+from aims_mlops.evidence import SigningKeyError, signing_key_from_env
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
@@ -33,6 +33,10 @@ DEFAULT_SPOOL_DIR = ".aims/spool"
 
 WARNING_CONFIG_UNUSABLE = (
     "aims_mlops: {path} could not be loaded, capture runs without it:\n{error}"
+)
+WARNING_SIGNING_KEY_UNUSABLE = (
+    "aims_mlops: {error}; this capture writes unsigned records (findings where trust: asks "
+    "for signatures)"
 )
 
 
@@ -49,6 +53,18 @@ def signing_key() -> SigningKey | None:
     """The private key records are signed with, from the file ``$AIMS_SIGNING_KEY`` names (read
     in one place: the evidence package); a clear error when that file is not a key."""
     return signing_key_from_env()
+
+
+def run_signing_key(*, strict: bool) -> SigningKey | None:
+    """:func:`signing_key` for capture inside a user's run: a bad key file is an error only in
+    strict mode; otherwise it warns and the run's records go unsigned (never a broken run)."""
+    try:
+        return signing_key()
+    except SigningKeyError as exc:
+        if strict:
+            raise
+        warnings.warn(AimsWarning(WARNING_SIGNING_KEY_UNUSABLE.format(error=exc)), stacklevel=3)
+        return None
 
 
 def make_store(config: AimsConfig | None, *, tracking_uri: str | None = None) -> EvidenceStore:
@@ -184,14 +200,16 @@ class Session:
         strict: bool | None = None,
         include_values: bool | None = None,
     ) -> CaptureContext:
-        """The capture context of this session (for ``system``, default the bound one)."""
+        """The capture context of this session (for ``system``, default the bound one); an
+        unusable ``$AIMS_SIGNING_KEY`` warns and leaves records unsigned unless strict."""
+        strict = self.strict if strict is None else strict
         return CaptureContext(
             store=self.store,
             system=system if system is not None else self.system,
-            strict=self.strict if strict is None else strict,
+            strict=strict,
             include_values=self.include_values if include_values is None else include_values,
             config=self.config,
-            signing_key=signing_key(),
+            signing_key=run_signing_key(strict=strict),
         )
 
 

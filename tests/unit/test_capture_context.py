@@ -13,6 +13,7 @@ import pytest
 from aims_mlops import AimsWarning, CaptureError
 from aims_mlops.capture import (
     WARNING_CAPTURE_FAILED,
+    WARNING_SIGNING_KEY_UNUSABLE,
     CaptureContext,
     CaptureTask,
     Session,
@@ -26,7 +27,14 @@ from aims_mlops.capture import (
 )
 from aims_mlops.catalog import load_catalog
 from aims_mlops.config import example_config_text, parse_config
-from aims_mlops.evidence import EvidenceRecord, Subject, generate_keys, new_record, new_signing_key
+from aims_mlops.evidence import (
+    EvidenceRecord,
+    SigningKeyError,
+    Subject,
+    generate_keys,
+    new_record,
+    new_signing_key,
+)
 
 KEY = new_signing_key()
 
@@ -129,6 +137,22 @@ def test_session_context_carries_the_binding(monkeypatch: pytest.MonkeyPatch) ->
     )
     assert ctx.store is session.store  # built once, shared
     assert session.context(system="other", strict=False).system == "other"
+
+
+def test_a_bad_signing_key_file_never_breaks_a_run_unless_strict(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.key"
+    monkeypatch.setenv("AIMS_SIGNING_KEY", str(missing))
+    session = Session(system="credit", tracking_uri="x://y")
+    with pytest.warns(AimsWarning) as caught:
+        ctx = session.context()
+    assert ctx.signing_key is None
+    with pytest.raises(SigningKeyError) as info:
+        session.context(strict=True)
+    assert str(caught[0].message) == WARNING_SIGNING_KEY_UNUSABLE.format(error=info.value)
+    with pytest.raises(SigningKeyError):  # an explicit context (CLI, gate) says so at once
+        CaptureContext.from_config(parse_config(example_config_text()), store=FakeStore())  # type: ignore[arg-type]
 
 
 def test_emit_writes_to_the_contexts_store_and_signs_with_its_key() -> None:
