@@ -330,21 +330,27 @@ def validate_frame(df: pd.DataFrame, expectations: Sequence[object]) -> Any:
 
         return validate_spark_frame(df, expectations)
     _require_frame(df)
-    gx = _great_expectations()
+    return validate_on(_gx_runtime(), df, expectations)
 
-    built = build_expectations(expectations)
-    runtime = _gx_runtime()
-    suite = gx.ExpectationSuite(name="aims_data_quality", expectations=built)
+
+def validate_on(runtime: Any, df: Any, expectations: Sequence[object]) -> Any:
+    """Validate ``df`` through one of our GE runtimes (pandas or Spark: ``datasource``,
+    ``batch_definition``, ``lock``, ``empty``), leaving no reference to ``df`` behind."""
+    gx = _great_expectations()
+    suite = gx.ExpectationSuite(
+        name="aims_data_quality", expectations=build_expectations(expectations)
+    )
     with runtime.lock:
         batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": df})
         try:
             return batch.validate(suite, result_format="SUMMARY")
         finally:
             # GE's execution engine caches the last batch: drop it, so our long-lived context
-            # does not keep the caller's frame alive after the call
+            # does not keep the caller's frame (or its Spark lineage) alive after the call
             engine = runtime.datasource.get_execution_engine()
             engine.batch_manager.reset_batch_cache()
-            engine.load_batch_data(batch_id=batch.id, batch_data=runtime.empty)
+            if runtime.empty is not None:
+                engine.load_batch_data(batch_id=batch.id, batch_data=runtime.empty)
 
 
 def run_expectations(

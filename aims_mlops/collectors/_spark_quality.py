@@ -28,6 +28,7 @@ class _SparkRuntime:
     datasource: Any
     batch_definition: Any
     lock: threading.Lock
+    empty: Any = None  # no placeholder batch: resetting the cache is enough on Spark
 
 
 _runtime: _SparkRuntime | None = None
@@ -52,20 +53,9 @@ def _spark_runtime() -> _SparkRuntime:
 
 def validate_spark_frame(df: Any, expectations: Sequence[object]) -> Any:
     """Run the expectations on a Spark DataFrame: GE's ``ExpectationSuiteValidationResult``."""
-    import great_expectations as gx
+    from aims_mlops.collectors._data_quality import validate_on
 
-    from aims_mlops.collectors._data_quality import build_expectations
-
-    built = build_expectations(expectations)
-    runtime = _spark_runtime()
-    suite = gx.ExpectationSuite(name="aims_data_quality", expectations=built)
-    with runtime.lock:
-        batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": df})
-        try:
-            return batch.validate(suite, result_format="SUMMARY")
-        finally:
-            # drop GE's reference to the caller's DataFrame (and its lineage) after the call
-            runtime.datasource.get_execution_engine().batch_manager.reset_batch_cache()
+    return validate_on(_spark_runtime(), df, expectations)
 
 
 def spark_data_quality_record(
