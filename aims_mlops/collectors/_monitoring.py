@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
@@ -463,6 +463,48 @@ def measure_categorical_counts(
     return _Measured(drift, summary)
 
 
+def choose_columns(
+    *,
+    reference_columns: Sequence[Any],
+    current_columns: Sequence[Any],
+    kind_of: Callable[[Any], str | None],
+    dtype_of: Callable[[Any], Any],
+    columns: Sequence[Any] | None,
+    exclude: Sequence[Any] = (),
+) -> tuple[list[Any], list[Any]]:
+    """The columns to check and the reference columns skipped for their type, whatever the frame
+    (``kind_of``/``dtype_of`` read a reference column's kind and type): clear errors for unknown,
+    unsupported or missing columns."""
+    if columns is None:
+        candidates = [c for c in reference_columns if c not in exclude]
+        chosen = [c for c in candidates if kind_of(c) is not None]
+        skipped = [c for c in candidates if c not in chosen]
+    else:
+        chosen, skipped = list(columns), []
+        unknown = [c for c in chosen if c not in reference_columns]
+        if unknown:
+            raise DataError(
+                ERROR_UNKNOWN_COLUMNS.format(
+                    missing=_list_columns(unknown), columns=_list_columns(reference_columns)
+                )
+            )
+        for column in chosen:
+            if kind_of(column) is None:
+                raise DataError(
+                    ERROR_UNSUPPORTED_DTYPE.format(column=column, dtype=dtype_of(column))
+                )
+    if not chosen:
+        raise DataError(ERROR_NO_COLUMNS)
+    missing = [c for c in chosen if c not in current_columns]
+    if missing:
+        raise DataError(
+            ERROR_MISSING_COLUMNS.format(
+                missing=_list_columns(missing), columns=_list_columns(current_columns)
+            )
+        )
+    return chosen, skipped
+
+
 def _select_columns(
     current_df: pd.DataFrame,
     reference_df: pd.DataFrame,
@@ -470,33 +512,14 @@ def _select_columns(
     exclude: Sequence[Any] = (),
 ) -> tuple[list[Any], list[Any]]:
     """The columns to check and the reference columns skipped for their dtype."""
-    if columns is None:
-        candidates = [c for c in reference_df.columns if c not in exclude]
-        chosen = [c for c in candidates if _kind_of(reference_df[c]) is not None]
-        skipped = [c for c in candidates if c not in chosen]
-    else:
-        chosen, skipped = list(columns), []
-        unknown = [c for c in chosen if c not in reference_df.columns]
-        if unknown:
-            raise DataError(
-                ERROR_UNKNOWN_COLUMNS.format(
-                    missing=_list_columns(unknown), columns=_list_columns(reference_df.columns)
-                )
-            )
-        for column in chosen:
-            if _kind_of(reference_df[column]) is None:
-                raise DataError(
-                    ERROR_UNSUPPORTED_DTYPE.format(column=column, dtype=reference_df[column].dtype)
-                )
-    if not chosen:
-        raise DataError(ERROR_NO_COLUMNS)
-    missing = [c for c in chosen if c not in current_df.columns]
-    if missing:
-        raise DataError(
-            ERROR_MISSING_COLUMNS.format(
-                missing=_list_columns(missing), columns=_list_columns(current_df.columns)
-            )
-        )
+    chosen, skipped = choose_columns(
+        reference_columns=list(reference_df.columns),
+        current_columns=list(current_df.columns),
+        kind_of=lambda c: _kind_of(reference_df[c]),
+        dtype_of=lambda c: reference_df[c].dtype,
+        columns=columns,
+        exclude=exclude,
+    )
     for side, frame in (("reference data", reference_df), ("current batch", current_df)):
         if len(frame) == 0:
             raise DataError(ERROR_NO_ROWS.format(side=side))

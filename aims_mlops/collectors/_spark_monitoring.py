@@ -37,16 +37,12 @@ from aims_mlops.collectors._identifiers import (
 )
 from aims_mlops.collectors._monitoring import (
     _MISSING,
-    ERROR_MISSING_COLUMNS,
     ERROR_NO_COLUMNS,
     ERROR_NO_ROWS,
     ERROR_TYPE_MISMATCH,
-    ERROR_UNKNOWN_COLUMNS,
-    ERROR_UNSUPPORTED_DTYPE,
     FeatureDrift,
     Kind,
     _check_bins,
-    _list_columns,
     _measure_numeric,
     _Measured,
     _name,
@@ -54,6 +50,7 @@ from aims_mlops.collectors._monitoring import (
     _round,
     _shares,
     _verdict,
+    choose_columns,
     measure_categorical_counts,
 )
 from aims_mlops.collectors._spark import is_spark_frame
@@ -111,35 +108,13 @@ def _as_spark(frame: Any, other: Any) -> Any:
 
 def _select(current: Any, reference: Any, columns: Sequence[Any] | None) -> tuple[list, list]:
     types = {f.name: f.dataType for f in reference.schema.fields}
-    if columns is None:
-        chosen = [c for c in reference.columns if _kind(types[c]) is not None]
-        skipped = [c for c in reference.columns if c not in chosen]
-    else:
-        chosen, skipped = list(columns), []
-        unknown = [c for c in chosen if c not in types]
-        if unknown:
-            raise DataError(
-                ERROR_UNKNOWN_COLUMNS.format(
-                    missing=_list_columns(unknown), columns=_list_columns(reference.columns)
-                )
-            )
-        for column in chosen:
-            if _kind(types[column]) is None:
-                raise DataError(
-                    ERROR_UNSUPPORTED_DTYPE.format(
-                        column=column, dtype=types[column].simpleString()
-                    )
-                )
-    if not chosen:
-        raise DataError(ERROR_NO_COLUMNS)
-    missing = [c for c in chosen if c not in current.columns]
-    if missing:
-        raise DataError(
-            ERROR_MISSING_COLUMNS.format(
-                missing=_list_columns(missing), columns=_list_columns(current.columns)
-            )
-        )
-    return chosen, skipped
+    return choose_columns(
+        reference_columns=list(reference.columns),
+        current_columns=list(current.columns),
+        kind_of=lambda c: _kind(types[c]),
+        dtype_of=lambda c: types[c].simpleString(),
+        columns=columns,
+    )
 
 
 def _side_facts(
