@@ -169,11 +169,14 @@ def report_record(
 
 
 def find_incident(records: Iterable[EvidenceRecord], incident_id: str) -> EvidenceRecord:
-    """The incident (not a report of one) whose id is or starts with ``incident_id``."""
+    """The incident (not a report of one) whose id is or starts with ``incident_id`` (a blank
+    id names none)."""
+    records = list(records)  # read twice: the incident, then its report
+    prefix = incident_id.strip()
     found = [
         r
         for r in records
-        if r.kind == KIND and not r.details.get("closes") and r.id.startswith(incident_id)
+        if prefix and r.kind == KIND and not r.details.get("closes") and r.id.startswith(prefix)
     ]
     if not found:
         raise IncidentError(ERROR_NO_INCIDENT.format(id=incident_id))

@@ -235,6 +235,12 @@ def test_an_open_incident_past_its_deadline_fails_a84_and_a_reported_one_does_no
     ]
     with pytest.raises(IncidentError):
         I.find_incident([incident, report], incident.id[:8])
+    with pytest.raises(IncidentError) as info:  # a blank id never picks the only incident
+        I.find_incident(iter([incident]), "  ")
+    assert str(info.value) == I.ERROR_NO_INCIDENT.format(id="  ")
+    with pytest.raises(IncidentError) as info:  # a one-pass iterable still sees the report
+        I.find_incident(iter([incident, report]), incident.id[:8])
+    assert str(info.value).startswith(f"incident {incident.id} was already reported")
 
 
 # ------------------------------------------------------------------------ judgement fixture
