@@ -131,6 +131,9 @@ ERROR_RISK_SYSTEM = "risk names unknown system {system!r}; {known}"
 ERROR_ASSESSMENT_SYSTEM = "impact assessment for unknown system {system!r}; {known}"
 ERROR_SOA_SYSTEM = "SoA decision names unknown system {system!r}; {known}"
 ERROR_UNKNOWN_CONTROL = "{control!r} is not a clause or control id of the catalog{hint}"
+ERROR_UNKNOWN_APPROVER_KEY = (
+    "{key!r} covers no entry of the catalog (an approvers key is an entry or a group){hint}"
+)
 ERROR_CLAUSE_EXCLUDED = (
     "{control!r} is a management-system clause; clauses are mandatory and cannot be excluded"
 )
@@ -1133,7 +1136,33 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
                     )
                 )
                 break
+    problems.extend(_approver_key_problems(data))
     problems.extend(_consistency_problems(data, known=known, declared=declared))
+    return problems
+
+
+def _approver_key_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """``approvers`` keys that cover no catalog entry (neither an entry nor a prefix of one,
+    as :meth:`AimsConfig.approvers_for` reads them): a typo there would silently leave the
+    entry it meant open to anyone's attestation."""
+    approvers = data.get("approvers")
+    if not isinstance(approvers, Mapping):
+        return []
+    from aims_mlops.catalog import load_catalog
+
+    ids = [entry.id for entry in load_catalog().entries]
+    problems: list[tuple[Loc, str]] = []
+    for key in approvers:
+        covered = _control_id(key)
+        if not isinstance(covered, str) or any(
+            i == covered or i.startswith(f"{covered}.") for i in ids
+        ):
+            continue
+        near = difflib.get_close_matches(covered, ids, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        problems.append(
+            (("approvers", key), ERROR_UNKNOWN_APPROVER_KEY.format(key=covered, hint=hint))
+        )
     return problems
 
 

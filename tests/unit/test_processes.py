@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from aims_mlops.catalog import load_catalog
-from aims_mlops.config import example_config_text, parse_config
+from aims_mlops.config import ConfigError, example_config_text, load_config, parse_config
+from aims_mlops.config._models import ERROR_UNKNOWN_APPROVER_KEY
 from aims_mlops.engine import assess
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.reports._records import (
@@ -243,6 +244,22 @@ def test_a_candidate_for_an_open_nonconformity_opens_no_second_one(tmp_path: Pat
 
 
 # ----------------------------------------------------------------------------- approvers
+def test_an_approvers_key_that_covers_no_entry_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "aims.yaml"
+    base = example_config_text()
+    lines = len(base.splitlines())
+    path.write_text(
+        base + "approvers:\n  A.2: [Chief Executive]\n  A.6.2: [CTO]\n  A.2.9: [Dana Smith]\n"
+    )  # A.2 is a group, A.6.2 a heading over controls, A.2.9 a typo
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    hint = "; did you mean A.2.4, A.2.3, A.2.2?"
+    assert str(info.value) == (
+        f"{path}:{lines + 4}: approvers.A.2.9: "
+        + ERROR_UNKNOWN_APPROVER_KEY.format(key="A.2.9", hint=hint)
+    )
+
+
 def test_an_attestation_by_someone_not_an_approver_does_not_count(tmp_path: Path) -> None:
     text = config_text(PROGRAMME + "approvers:\n  A.2: [Chief Executive]\n")
     policy = attestation("A.2.2", "2026-01-10T09:00:00Z")  # by Dana Smith
