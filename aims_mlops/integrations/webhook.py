@@ -356,9 +356,28 @@ class WebhookReceiver:
             raise
 
     def _recent_promotion(self, event: AliasEvent) -> str | None:
-        """The id of an ``aims gate --promote`` record that already covers this alias move."""
-        cutoff = datetime.now(UTC) - timedelta(seconds=RECENT_PROMOTION_SECONDS)
-        for record in reversed(self.store.records(system=event.system, kinds=["deployment"])):
+        """The id of an ``aims gate --promote`` record that already covers this alias move;
+        only a record that passes the config's trust check counts (a typed-in "promoted"
+        record must not spare a version its gate)."""
+        from aims_mlops.judgement._integrity import screen, trust_policy
+
+        now = datetime.now(UTC)
+        read = self.store.read(system=event.system, kinds=["deployment"])
+        trusted, failed = screen(
+            read.records,
+            policy=trust_policy(self._config, self.config_path),
+            clock=now,
+            run_ids=read.run_ids,
+        )
+        if failed:
+            logger.warning(
+                "%d deployment record(s) of %s failed verification and do not count as a "
+                "promotion (`aims verify` names them)",
+                len(failed),
+                event.system,
+            )
+        cutoff = now - timedelta(seconds=RECENT_PROMOTION_SECONDS)
+        for record in reversed(trusted):
             if (
                 record.subject.model_name == event.model_name
                 and record.subject.model_version == event.version

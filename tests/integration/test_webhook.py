@@ -389,3 +389,42 @@ def test_a_non_loopback_bind_is_warned_about(
     err = capsys.readouterr().err
     assert err.count(webhook.WARNING_NOT_LOOPBACK.format(host="0.0.0.0")) == 1
     assert err.count("warning:") == 1  # none for the loopback bind
+
+
+def test_only_a_trusted_promotion_record_spares_an_alias_move_its_gate(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from aims_mlops.integrations.webhook import AliasEvent
+    from aims_mlops.store import EvidenceStore
+
+    store = EvidenceStore(
+        tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", spool_dir=str(tmp_path / "spool")
+    )
+    config = tmp_path / "aims.yaml"
+    config.write_text(CONFIG)
+    receiver = WebhookReceiver(config_path=config, secret=SECRET, store=store)
+    event = AliasEvent(
+        model_name=MODEL, alias="champion", version="2", delivery_id="d-9", system="credit"
+    )
+
+    def promotion(**extra: Any) -> EvidenceRecord:
+        return new_record(
+            kind="deployment",
+            system="credit",
+            outcome="pass",
+            collector="aims_mlops.gate",
+            subject=Subject(model_name=MODEL, model_version="2"),
+            details={"alias": "champion", "action": "promoted"},
+            controls=load_catalog().controls_for_kind("deployment"),
+            **extra,
+        )
+
+    try:
+        ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+        store.write(promotion(collected_at=ahead))  # fails the trust check: from the future
+        assert receiver._recent_promotion(event) is None
+        trusted = promotion()
+        store.write(trusted)
+        assert receiver._recent_promotion(event) == trusted.id
+    finally:
+        receiver.close()
