@@ -457,7 +457,7 @@ def attest(
 
         context = CaptureContext.from_config(load_config(config), system=system)
     else:
-        context = get_session().context().with_system(system)
+        context = get_session().context(key_required=True).with_system(system)
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
     documented = document_details(document)  # a missing or unreadable file: DocumentError

@@ -199,9 +199,13 @@ class Session:
         system: str | None = None,
         strict: bool | None = None,
         include_values: bool | None = None,
+        key_required: bool = False,
     ) -> CaptureContext:
-        """The capture context of this session (for ``system``, default the bound one); an
-        unusable ``$AIMS_SIGNING_KEY`` warns and leaves records unsigned unless strict."""
+        """The capture context of this session (for ``system``, default the bound one).
+
+        In a run, an unusable ``$AIMS_SIGNING_KEY`` warns and leaves records unsigned unless
+        strict; ``key_required`` (a person's act: an attestation, an incident) raises instead.
+        """
         strict = self.strict if strict is None else strict
         return CaptureContext(
             store=self.store,
@@ -209,7 +213,7 @@ class Session:
             strict=strict,
             include_values=self.include_values if include_values is None else include_values,
             config=self.config,
-            signing_key=run_signing_key(strict=strict),
+            signing_key=signing_key() if key_required else run_signing_key(strict=strict),
         )
 
 

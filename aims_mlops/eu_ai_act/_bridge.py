@@ -23,7 +23,7 @@ def capture_context(config: str | os.PathLike[str] | None) -> CaptureContext:
     from aims_mlops.capture import CaptureContext, get_session
 
     if config is None:
-        return get_session().context()
+        return get_session().context(key_required=True)
     from aims_mlops.config import load_config
 
     return CaptureContext.from_config(load_config(config))

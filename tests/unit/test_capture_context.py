@@ -148,6 +148,8 @@ def test_a_bad_signing_key_file_never_breaks_a_run_unless_strict(
     with pytest.warns(AimsWarning) as caught:
         ctx = session.context()
     assert ctx.signing_key is None
+    with pytest.raises(SigningKeyError):  # a person's act (attest, an incident) says so at once
+        session.context(key_required=True)
     with pytest.raises(SigningKeyError) as info:
         session.context(strict=True)
     assert str(caught[0].message) == WARNING_SIGNING_KEY_UNUSABLE.format(error=info.value)

@@ -79,6 +79,27 @@ def test_an_unreadable_document_is_one_line(
     assert err == f"error: {expected}\n"
 
 
+def test_an_attestation_with_an_unusable_signing_key_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aims_mlops.capture import reset_session
+    from aims_mlops.evidence import _signing as signing
+
+    document = tmp_path / "policy.md"
+    document.write_text("policy")
+    missing = tmp_path / "nope.key"
+    monkeypatch.setenv("AIMS_SIGNING_KEY", str(missing))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'never.db'}")
+    monkeypatch.chdir(tmp_path)
+    reset_session()
+    control = parse_config(example_config_text()).soa[0].control
+    code, out, err = run("attest", control, "--org", "--by", "Dana", "--document", str(document))
+    assert code == 2 and out == ""  # a person's attestation is never quietly left unsigned
+    expected = signing.ERROR_KEY_MISSING.format(what="$AIMS_SIGNING_KEY", path=missing)
+    assert err == f"error: {expected}\n"
+    assert not (tmp_path / "never.db").exists()  # refused before the store was touched
+
+
 @pytest.mark.parametrize("port", ["99999", "0", "-1", "65536"])
 def test_a_webhook_port_out_of_range_is_a_usage_error(
     port: str, monkeypatch: pytest.MonkeyPatch
