@@ -411,6 +411,31 @@ class CaptureSettings(_Model):
     max_categories: int = Field(default=50, ge=1, strict=True)
 
 
+# --------------------------------------------------------------------------- people
+#: the role of those who direct the organization: approve the AI policy, the configuration's
+#: changes and risk acceptance above the appetite, chair the management review
+ROLE_TOP_MANAGEMENT = "top_management"
+#: the role of those who may perform internal audits (9.2)
+ROLE_INTERNAL_AUDITOR = "internal_auditor"
+KNOWN_ROLES = (ROLE_TOP_MANAGEMENT, ROLE_INTERNAL_AUDITOR)
+
+
+class Person(_Model):
+    """A person who acts in the AIMS: their name (as used in ``owner``, ``by``, ``approvers``,
+    ``acceptance.by``), their roles and the public key files (Ed25519, raw or OpenSSH, relative to
+    aims.yaml or absolute) with which their own acts are signed."""
+
+    name: Text
+    roles: tuple[Text, ...] = ()
+    public_keys: tuple[Text, ...] = ()
+
+    _empty_lists = field_validator("roles", "public_keys", mode="before")(_none_as_empty)
+
+    def has_role(self, role: str) -> bool:
+        """Whether this person holds ``role``."""
+        return role in self.roles
+
+
 # --------------------------------------------------------------------------- systems
 class MlflowBinding(_Model):
     """The MLflow experiment and registered model that belong to a system."""
@@ -814,6 +839,8 @@ class AimsConfig(_Model):
     store: StoreSettings = Field(default_factory=StoreSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    #: the people who act in the AIMS, with their roles and public keys
+    people: tuple[Person, ...] = ()
     systems: tuple[SystemConfig, ...] = ()
     risks: tuple[Risk, ...] = ()
     impact_assessments: tuple[ImpactAssessment, ...] = ()
@@ -828,7 +855,7 @@ class AimsConfig(_Model):
     _empty_approvers = field_validator("approvers", mode="before")(_none_as_empty_mapping)
 
     _empty_lists = field_validator(
-        "systems", "risks", "impact_assessments", "risk_reviews", "soa", mode="before"
+        "people", "systems", "risks", "impact_assessments", "risk_reviews", "soa", mode="before"
     )(_none_as_empty)
 
     @field_validator("version")
@@ -899,6 +926,17 @@ class AimsConfig(_Model):
         """The most recent risk review of a system, if any."""
         found = [r for r in self.risk_reviews if r.system == system_id]
         return max(found, key=lambda r: r.reviewed_on) if found else None
+
+    def person(self, name: str) -> Person | None:
+        """The person named ``name`` in ``people:``, if listed."""
+        for person in self.people:
+            if person.name == name:
+                return person
+        return None
+
+    def people_with_role(self, role: str) -> tuple[Person, ...]:
+        """The people who hold ``role``, in declaration order."""
+        return tuple(p for p in self.people if p.has_role(role))
 
     def approvers_for(self, entry_id: str) -> tuple[str, ...] | None:
         """Who may attest or approve ``entry_id``: the ``approvers`` of the most specific key
