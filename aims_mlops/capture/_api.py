@@ -8,20 +8,21 @@ replaces or changes the session, except :func:`init`, which binds it.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops._errors import AimsError, AimsWarning
+from aims_mlops._errors import AimsError
 from aims_mlops.capture._context import (
     ENV_SYSTEM,
     CaptureContext,
     Session,
+    active_run_id,
     bind_session,
     get_session,
-    resolve_system,
+    mirror_metrics,
+    required_system,
 )
 from aims_mlops.capture._emit import capture, emit
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
 
     from aims_mlops.config import AimsConfig
 
-ERROR_NO_SYSTEM = (
-    "no AI system is bound: pass system=..., call aims_mlops.init(system=...), or set $AIMS_SYSTEM"
-)
 ERROR_UNKNOWN_CONTROL = "unknown control or clause {control!r}; see `aims catalog` for the ids"
 ERROR_ATTEST_SCOPE = (
     "attest to {control} either for one system (system=...) or for the organization (org=True), "
@@ -47,14 +45,6 @@ ERROR_FAIRNESS_FORM = (
     "assess_fairness takes either arrays, assess_fairness(y_true, y_pred, sensitive_features), "
     "or a DataFrame and column names, assess_fairness(df, y_true=\"label\", "
     "y_pred=\"prediction\", sensitive_features=[\"sex\"])"
-)
-WARNING_NO_EXPERIMENT = (
-    "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
-    "aims_mlops.init(system=...) or $AIMS_SYSTEM"
-)
-WARNING_NOT_MIRRORED = (
-    "aims_mlops: the evidence metrics were not mirrored as metrics of run {run_id} ({error}); "
-    "the evidence record holds them"
 )
 
 
@@ -117,62 +107,6 @@ def _enable_autolog(*, strict: bool | None) -> None:
     _autolog.enable(strict=bool(strict))
 
 
-def _system(explicit: str | None) -> str:
-    system = resolve_system(explicit)
-    if not system:  # only then is the active experiment's name worth a round trip
-        system = resolve_system(None, experiment_name=_active_experiment_name())
-    if not system:
-        raise AimsError(ERROR_NO_SYSTEM)
-    return system
-
-
-def _active_run_id(run_id: str | None) -> str | None:
-    if run_id is not None:
-        return run_id
-    import mlflow
-
-    active = mlflow.active_run()
-    return active.info.run_id if active is not None else None
-
-
-def _active_experiment_name() -> str | None:
-    import sys
-
-    if "mlflow" not in sys.modules:  # no run can be active without mlflow imported
-        return None
-    import mlflow
-
-    active = mlflow.active_run()
-    if active is None:
-        return None
-    try:
-        return mlflow.MlflowClient().get_experiment(active.info.experiment_id).name
-    except Exception as exc:  # an unreachable store must not break the caller's run
-        warnings.warn(
-            AimsWarning(WARNING_NO_EXPERIMENT.format(error=f"{type(exc).__name__}: {exc}")),
-            stacklevel=4,
-        )
-        return None
-
-
-def _log_to_run(
-    context: CaptureContext, run_id: str | None, metrics: Mapping[str, float], prefix: str
-) -> None:
-    """Mirror a record's numbers as run metrics, so they show up in MLflow's own UI.
-
-    Best effort: the record already holds the numbers, so an unreachable store only costs the
-    mirror, and any other refusal a warning, never the run.
-    """
-    if run_id is None or not metrics:
-        return
-    try:
-        context.store.log_run_metrics(run_id, {f"{prefix}.{k}": v for k, v in metrics.items()})
-    except AimsError as exc:
-        warnings.warn(
-            AimsWarning(WARNING_NOT_MIRRORED.format(run_id=run_id, error=exc)), stacklevel=3
-        )
-
-
 # -- capture ---------------------------------------------------------------------------------------
 def check_data(
     df: pd.DataFrame,
@@ -191,8 +125,8 @@ def check_data(
     """
     from aims_mlops.collectors._data_quality import data_quality_record
 
-    context = get_session().context(system=_system(system), include_values=include_values)
-    run = _active_run_id(run_id)
+    context = get_session().context(system=required_system(system), include_values=include_values)
+    run = active_run_id(run_id)
     if expectations is None:
         system_config = context.system_config()
         declared = system_config.data_quality.expectations if system_config is not None else ()
@@ -210,7 +144,7 @@ def check_data(
         )
 
     record = capture(context, "data_quality", produce=produce, run_id=run)
-    _log_to_run(
+    mirror_metrics(
         context,
         run,
         {k: v for k, v in record.metrics.items() if k == "success_percent"},
@@ -256,10 +190,10 @@ def assess_fairness(
         raise AimsError(ERROR_FAIRNESS_FORM)
     if not frame_form and y_true is not None and data is not None:
         raise AimsError(ERROR_FAIRNESS_FORM)
-    context = get_session().context(system=_system(system), include_values=include_values)
+    context = get_session().context(system=required_system(system), include_values=include_values)
     allow = allow_identifiers or context.include_values
     max_categories = max_categories_of(context.config)
-    run = _active_run_id(run_id)
+    run = active_run_id(run_id)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
 
@@ -306,7 +240,7 @@ def assess_fairness(
         artifacts=artifacts if run is not None else None,
     )
     mirrored = record.metrics if record.kind == "fairness" else {}
-    _log_to_run(context, run, mirrored, METRIC_PREFIX_FAIRNESS)
+    mirror_metrics(context, run, mirrored, METRIC_PREFIX_FAIRNESS)
     return record
 
 
@@ -328,8 +262,8 @@ def validate_performance(
         performance_record,
     )
 
-    context = get_session().context(system=_system(system))
-    run = _active_run_id(run_id)
+    context = get_session().context(system=required_system(system))
+    run = active_run_id(run_id)
     limits = context.thresholds("performance") if thresholds is None else thresholds
 
     def produce() -> EvidenceRecord:
@@ -375,7 +309,7 @@ def monitor(
     from aims_mlops.collectors._identifiers import max_categories_of
     from aims_mlops.collectors._monitoring import monitoring_record
 
-    context = get_session().context(system=_system(system), include_values=include_values)
+    context = get_session().context(system=required_system(system), include_values=include_values)
     system_config = context.system_config()
     settings = system_config.monitoring if system_config is not None else None
     limits = (

@@ -13,13 +13,15 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops._errors import AimsWarning, ConfigError
+from aims_mlops._errors import AimsError, AimsWarning, ConfigError
 from aims_mlops.evidence import SigningKeyError, signing_key_from_env
+from aims_mlops.store import make_store
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
@@ -28,9 +30,18 @@ if TYPE_CHECKING:
 
 ENV_SYSTEM = "AIMS_SYSTEM"
 ENV_STRICT = "AIMS_STRICT"
-DEFAULT_EVIDENCE_EXPERIMENT = "aims-evidence"
-DEFAULT_SPOOL_DIR = ".aims/spool"
 
+ERROR_NO_SYSTEM = (
+    "no AI system is bound: pass system=..., call aims_mlops.init(system=...), or set $AIMS_SYSTEM"
+)
+WARNING_NO_EXPERIMENT = (
+    "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
+    "aims_mlops.init(system=...) or $AIMS_SYSTEM"
+)
+WARNING_NOT_MIRRORED = (
+    "aims_mlops: the evidence metrics were not mirrored as metrics of run {run_id} ({error}); "
+    "the evidence record holds them"
+)
 WARNING_CONFIG_UNUSABLE = (
     "aims_mlops: {path} could not be loaded, capture runs without it:\n{error}"
 )
@@ -65,20 +76,6 @@ def run_signing_key(*, strict: bool) -> SigningKey | None:
             raise
         warnings.warn(AimsWarning(WARNING_SIGNING_KEY_UNUSABLE.format(error=exc)), stacklevel=3)
         return None
-
-
-def make_store(config: AimsConfig | None, *, tracking_uri: str | None = None) -> EvidenceStore:
-    """The evidence store the config (or MLflow's own defaults) points at."""
-    from aims_mlops.store import EvidenceStore
-
-    settings = config.store if config is not None else None
-    return EvidenceStore(
-        tracking_uri=tracking_uri or (settings.tracking_uri if settings else None),
-        evidence_experiment=(
-            settings.evidence_experiment if settings else DEFAULT_EVIDENCE_EXPERIMENT
-        ),
-        spool_dir=settings.spool_dir if settings else DEFAULT_SPOOL_DIR,
-    )
 
 
 def _system_config(config: AimsConfig | None, system: str | None) -> Any:
@@ -288,3 +285,63 @@ def resolve_system(
     if experiment_name and session.config is not None:
         return session.config.system_for_experiment(experiment_name)
     return None
+
+
+def required_system(explicit: str | None) -> str:
+    """:func:`resolve_system`, then the active run's experiment mapping; an error when none."""
+    system = resolve_system(explicit)
+    if not system:  # only then is the active experiment's name worth a round trip
+        system = resolve_system(None, experiment_name=active_experiment_name())
+    if not system:
+        raise AimsError(ERROR_NO_SYSTEM)
+    return system
+
+
+def active_run_id(run_id: str | None) -> str | None:
+    """``run_id``, else the active MLflow run's id (None without one)."""
+    if run_id is not None:
+        return run_id
+    import mlflow
+
+    active = mlflow.active_run()
+    return active.info.run_id if active is not None else None
+
+
+def active_experiment_name() -> str | None:
+    """The active MLflow run's experiment name (None without one, or with a warning when it
+    cannot be read)."""
+    import sys
+
+    if "mlflow" not in sys.modules:  # no run can be active without mlflow imported
+        return None
+    import mlflow
+
+    active = mlflow.active_run()
+    if active is None:
+        return None
+    try:
+        return mlflow.MlflowClient().get_experiment(active.info.experiment_id).name
+    except Exception as exc:  # an unreachable store must not break the caller's run
+        warnings.warn(
+            AimsWarning(WARNING_NO_EXPERIMENT.format(error=f"{type(exc).__name__}: {exc}")),
+            stacklevel=4,
+        )
+        return None
+
+
+def mirror_metrics(
+    context: CaptureContext, run_id: str | None, metrics: Mapping[str, float], prefix: str
+) -> None:
+    """Mirror a record's numbers as run metrics, so they show up in MLflow's own UI.
+
+    Best effort: the record already holds the numbers, so an unreachable store only costs the
+    mirror, and any other refusal a warning, never the run.
+    """
+    if run_id is None or not metrics:
+        return
+    try:
+        context.store.log_run_metrics(run_id, {f"{prefix}.{k}": v for k, v in metrics.items()})
+    except AimsError as exc:
+        warnings.warn(
+            AimsWarning(WARNING_NOT_MIRRORED.format(run_id=run_id, error=exc)), stacklevel=3
+        )

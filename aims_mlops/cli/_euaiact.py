@@ -38,10 +38,11 @@ def catalog_framework(framework: str, fmt: str) -> None:
 def status_framework(config: Path | None, framework: str, fmt: str) -> None:
     """``aims status --framework F``: per system, the items that bind it, met or not."""
     from aims_mlops.catalog import load_catalog
-    from aims_mlops.eu_ai_act import _bridge, framework_status
+    from aims_mlops.eu_ai_act import framework_status
+    from aims_mlops.judgement import judge
 
     load_catalog().crosswalk(framework)  # an unknown framework fails before the store is read
-    rows = framework_status(_bridge.judge(config=config), framework)
+    rows = framework_status(judge(config=config), framework)
     if fmt == "json":
         echo_json(rows)
         return
@@ -94,7 +95,7 @@ def incident_command(
     reported_on: str | None,
 ) -> None:
     """Record a serious incident of SYSTEM with its reporting deadline (EU AI Act Art. 73)."""
-    from aims_mlops.eu_ai_act import record_incident
+    from aims_mlops.capture import record_incident
 
     record = record_incident(
         system,
@@ -119,7 +120,7 @@ def incident_command(
 @click.option("--on", "on", required=True, help="The day it was reported (YYYY-MM-DD).")
 def incident_report_command(config: Path | None, incident_id: str, on: str) -> None:
     """Mark incident INCIDENT_ID (or an unambiguous prefix) as reported."""
-    from aims_mlops.eu_ai_act import report_incident
+    from aims_mlops.capture import report_incident
 
     record = report_incident(incident_id, on=on, config=_config_or_none(config))
     click.echo(f"recorded report {record.id}: incident {record.details['closes']} reported on {on}")

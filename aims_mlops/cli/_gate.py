@@ -71,8 +71,8 @@ def gate_command(
     fmt: str,
 ) -> None:
     """Fail (exit 1) unless SYSTEM meets the gate: required controls, score, risk appetite."""
+    from aims_mlops.capture import run_gate
     from aims_mlops.catalog import load_catalog
-    from aims_mlops.judgement import run_gate
 
     if as_of is not None and promote:
         raise AimsError(ERROR_AS_OF_PROMOTE)

@@ -66,7 +66,7 @@ class AimsGroup(click.Group):
     the store nor the spool could take is an error, never reported as recorded."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from aims_mlops.capture._emit import records_must_be_kept
+        from aims_mlops.capture import records_must_be_kept
 
         try:
             with records_must_be_kept():

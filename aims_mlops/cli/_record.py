@@ -54,7 +54,7 @@ def internal_audit_command(
     day: str | None,
 ) -> None:
     """Record an internal audit (clause 9.2); refused when the auditor owns what is audited."""
-    from aims_mlops.reports import record_internal_audit
+    from aims_mlops.capture import record_internal_audit
 
     done = record_internal_audit(
         auditor=auditor,
@@ -92,7 +92,7 @@ def management_review_command(
     day: str | None,
 ) -> None:
     """Record a management review (clause 9.3) with today's review pack attached as its inputs."""
-    from aims_mlops.reports import record_management_review
+    from aims_mlops.capture import record_management_review
 
     record = record_management_review(
         chair=chair,
@@ -115,7 +115,7 @@ def management_review_command(
 def nonconformities_command(config: Path | None, fmt: str) -> None:
     """Bring the nonconformity register (clause 10.2, records in the store) up to date and print
     it: opens on failing entries and regressions, closes what is satisfied again and verified."""
-    from aims_mlops.reports import sync_register
+    from aims_mlops.capture import sync_register
 
     plan = sync_register(config=_config(config))
     rows = list(plan.rows)
@@ -153,7 +153,7 @@ def nc_update_command(
     due: str,
 ) -> None:
     """Record the root cause, correction and corrective action of nonconformity ID."""
-    from aims_mlops.reports import update_nonconformity
+    from aims_mlops.capture import update_nonconformity
     from aims_mlops.reports._audit import parse_moment
 
     record = update_nonconformity(
@@ -176,7 +176,7 @@ def nc_update_command(
 def nc_verify_command(config: Path | None, nc_id: str, by: str, note: str) -> None:
     """Record that the corrective action of ID was effective (it closes once its entry is
     satisfied again: `aims nonconformities`)."""
-    from aims_mlops.reports import verify_nonconformity
+    from aims_mlops.capture import verify_nonconformity
 
     record = verify_nonconformity(nc_id, by=by, note=note, config=_config(config))
     click.echo(f"recorded effectiveness check {record.id[:8]} for {record.details['amends'][:8]}")

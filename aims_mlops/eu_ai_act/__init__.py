@@ -5,24 +5,23 @@ class, Annex III point or Annex I product, GPAI). The articles, whom they bind a
 are data: the catalog's ``eu-ai-act`` crosswalk. :func:`obligation_rows` selects the articles
 that bind a system and judges each from the engine's verdicts on the catalog entries it maps to.
 Serious incidents (Art. 73) are ``incident`` evidence records with a reporting deadline
-(:func:`record_incident`, :func:`report_incident`); an unreported one past its deadline fails
-the entries the catalog names for the kind.
+built here (:func:`incident_record`, :func:`report_record`) and recorded by
+:func:`aims_mlops.capture.record_incident` / ``report_incident``; an unreported one past its
+deadline fails the entries the catalog names for the kind. This package never writes.
 """
 
-from aims_mlops.eu_ai_act._api import (
-    FRAMEWORK,
-    framework_status,
-    record_incident,
-    report_incident,
-)
+from aims_mlops.eu_ai_act._api import FRAMEWORK, framework_status
 from aims_mlops.eu_ai_act._incidents import (
     DEADLINES,
     INCIDENT_KINDS,
+    KIND,
     SEVERITIES,
     DeadlineRule,
     IncidentError,
+    find_incident,
     incident_record,
     incident_rows,
+    parse_date,
     report_record,
     reporting_deadline,
 )
@@ -38,17 +37,18 @@ __all__ = [
     "DEADLINES",
     "FRAMEWORK",
     "INCIDENT_KINDS",
+    "KIND",
     "SEVERITIES",
     "DeadlineRule",
     "IncidentError",
     "applies",
     "classification",
+    "find_incident",
     "framework_status",
     "incident_record",
     "incident_rows",
     "obligation_rows",
-    "record_incident",
-    "report_incident",
+    "parse_date",
     "report_record",
     "reporting_deadline",
     "summary_line",

@@ -226,7 +226,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="nonconformity",
-        producer="aims_mlops.reports.sync_register",
+        producer="aims_mlops.capture.sync_register",
         description=(
             "a nonconformity and its corrective action: what fell short, root cause, "
             "correction, action, owner, due date, the check of effectiveness and its closing"

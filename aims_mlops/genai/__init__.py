@@ -17,7 +17,10 @@ Evidence holds rates, counts and categories, never prompts or outputs unless
 ``include_values=True``; traces MLflow writes during :func:`assess_genai` are redacted of the
 personal data found in them. The scorers are usable in a user's own ``mlflow.genai.evaluate``
 call (``scorers=aims_mlops.genai.default_scorers()``); :func:`genai_evaluation_from_run` turns
-such a run into evidence. Everything here loads MLflow, presidio and scikit-learn on first use.
+such a run into evidence. This package builds records and never writes: ``assess_genai``,
+``monitor_traces`` and ``genai_evaluation_from_run`` are :mod:`aims_mlops.capture`'s, which hands
+the records to the one writer. Everything here loads MLflow, presidio and scikit-learn on first
+use.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
-    "assess_genai": "aims_mlops.genai._assess",
+    "evaluate_genai": "aims_mlops.genai._assess",
+    "GenaiBinding": "aims_mlops.genai._binding",
     "genai_record": "aims_mlops.genai._assess",
     "RowVerdict": "aims_mlops.genai._assess",
-    "genai_evaluation_from_run": "aims_mlops.genai._from_run",
-    "monitor_traces": "aims_mlops.genai._traces",
+    "evaluation_from_run": "aims_mlops.genai._from_run",
+    "trace_evidence": "aims_mlops.genai._traces",
     "trace_record": "aims_mlops.genai._traces",
     "TraceStats": "aims_mlops.genai._traces",
     "default_scorers": "aims_mlops.genai._scorers",

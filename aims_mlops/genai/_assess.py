@@ -31,7 +31,7 @@ from aims_mlops._errors import AimsError, DataError
 from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS, canonical_json
-from aims_mlops.genai import _bridge
+from aims_mlops.genai._binding import GenaiBinding, controls_for
 from aims_mlops.genai._red_team import DATA_CATEGORY, Attack, red_team_suite
 from aims_mlops.genai._scorers import (
     ATTACK_TAG,
@@ -40,7 +40,7 @@ from aims_mlops.genai._scorers import (
     ROGUE_EXPECTATION,
     SCORER_NAMES,
 )
-from aims_mlops.store._contract import METRIC_PREFIX_GENAI, TAG_GENAI_ASSESSED, TAG_SYSTEM
+from aims_mlops.store._contract import TAG_GENAI_ASSESSED
 
 KIND = "genai_evaluation"
 COLLECTOR = "aims_mlops.genai"
@@ -164,7 +164,7 @@ def genai_record(
         subject=subject,
         metrics=metrics,
         details=body,
-        controls=_bridge.controls_for(KIND),
+        controls=controls_for(KIND),
         config_digest=config_digest,
     )
 
@@ -269,11 +269,13 @@ def _user_scorer_means(metrics: Mapping[str, Any], names: Iterable[str]) -> dict
     return means
 
 
-def foundation_model_details(system: str, model_id: str | None) -> dict[str, Any] | None:
+def foundation_model_details(
+    binding: GenaiBinding, model_id: str | None
+) -> dict[str, Any] | None:
     """The declared foundation model, else one read from the logged model's params and tags
     (``foundation_model.provider`` / ``.model`` / ``.version``, or ``provider`` / ``model`` /
     ``model_name`` / ``model_version``)."""
-    settings = _bridge.genai_settings(system)
+    settings = binding.settings
     declared = getattr(settings, "foundation_model", None)
     if declared is not None:
         data = declared.model_dump(mode="json")
@@ -301,107 +303,76 @@ def foundation_model_details(system: str, model_id: str | None) -> dict[str, Any
     }
 
 
-# ------------------------------------------------------------------------------ the public call
-def assess_genai(
+# ------------------------------------------------------------------------- the evaluation
+def evaluate_genai(
+    binding: GenaiBinding,
     predict_fn: Callable[..., Any],
     data: Any,
     *,
+    run_id: str,
     name: str,
     scorers: Sequence[Any] = (),
     red_team: bool = True,
     input_key: str | None = None,
-    system: str | None = None,
     thresholds: Mapping[str, Mapping[str, float]] | None = None,
-    include_values: bool | None = None,
     categories: Sequence[str] | None = None,
     seed: int | None = None,
     model_id: str | None = None,
 ) -> EvidenceRecord:
-    """Evaluate ``predict_fn`` with ``mlflow.genai.evaluate`` and record ``genai_evaluation``
-    evidence judged against the system's ``genai.thresholds`` (see the module docstring).
+    """Evaluate ``predict_fn`` with ``mlflow.genai.evaluate`` in run ``run_id`` and build the
+    ``genai_evaluation`` record, judged against ``thresholds`` (default: the system's
+    ``genai.thresholds``). Records nothing: :func:`aims_mlops.capture.assess_genai` does."""
+    import mlflow
 
-    ``data``: MLflow evaluation rows (``inputs``, optional ``expectations``, ``context``,
-    ``tags``), a list or a DataFrame. ``scorers``: the user's own, added to ours.
-    ``red_team=True`` sends the bundled attacks (``categories``: a subset) through the text input
-    ``input_key`` (default: the declared ``genai.input_key``, else the only input key).
-    """
-    system_id = _bridge.resolve_system(system)
-    settings = _bridge.genai_settings(system_id)
+    from aims_mlops.genai._detect import load_detectors
+    from aims_mlops.genai._redact import redacted_count, redacting_traces
+    from aims_mlops.genai._scorers import default_scorers, scorer_names
+
+    settings = binding.settings
     limits = (
         dict(thresholds)
         if thresholds is not None
         else (settings.bounds() if settings is not None else {})
     )
-    values = _bridge.include_values(include_values)
+    values = binding.include_values
     key = input_key or (getattr(settings, "input_key", None) if settings is not None else None)
-
-    def produce(run_id: str) -> EvidenceRecord:
-        import mlflow
-
-        from aims_mlops.genai._detect import load_detectors
-        from aims_mlops.genai._redact import redacted_count, redacting_traces
-        from aims_mlops.genai._scorers import default_scorers, scorer_names
-
-        attacks = red_team_suite(categories=categories, seed=seed) if red_team else []
-        rows = evaluation_rows(data, attacks=attacks, input_key=key, redact=not values)
-        if not rows:
-            raise AimsError(ERROR_NOTHING_TO_EVALUATE)
-        load_detectors()  # before MLflow's thread pool races to build them
-        ours = default_scorers()
-        user = list(scorers)
-        user_names = scorer_names(user)
-        before = redacted_count()
-        mlflow.MlflowClient().set_tag(run_id, ASSESSED_TAG, "true")
-        with redacting_traces(enabled=not values):
-            result = mlflow.genai.evaluate(
-                data=rows, predict_fn=predict_fn, scorers=[*ours, *user], model_id=model_id
-            )
-        verdicts = verdicts_from_result(result.result_df, include_values=values)
-        supplier = foundation_model_details(system_id, model_id)
-        details: dict[str, Any] = {
-            "evaluation_run_id": run_id,
-            "scorers": scorer_names(ours) + user_names,
-            "red_team": {
-                "categories": sorted({a.category for a in attacks}),
-                "attacks": len(attacks),
-            },
-            "input_key": _input_key(_rows_of(data), key) if attacks else None,
-            "traces_redacted": not values,
-            "redacted_spans": redacted_count() - before,
-            "values_included": values,
-        }
-        if supplier is not None:
-            details["foundation_model"] = supplier
-        return genai_record(
-            verdicts,
-            system=system_id,
-            name=name,
-            thresholds=limits,
-            user_scorers=_user_scorer_means(result.metrics, user_names),
-            subject=Subject(run_id=run_id),
-            config_digest=_bridge.config_digest(),
-            details=details,
+    attacks = red_team_suite(categories=categories, seed=seed) if red_team else []
+    rows = evaluation_rows(data, attacks=attacks, input_key=key, redact=not values)
+    if not rows:
+        raise AimsError(ERROR_NOTHING_TO_EVALUATE)
+    load_detectors()  # before MLflow's thread pool races to build them
+    ours = default_scorers()
+    user = list(scorers)
+    user_names = scorer_names(user)
+    before = redacted_count()
+    mlflow.MlflowClient().set_tag(run_id, ASSESSED_TAG, "true")
+    with redacting_traces(enabled=not values):
+        result = mlflow.genai.evaluate(
+            data=rows, predict_fn=predict_fn, scorers=[*ours, *user], model_id=model_id
         )
-
-    import mlflow
-
-    active = mlflow.active_run()
-    own_run = active is None
-    run = mlflow.start_run(run_name=f"genai_evaluation:{name}") if own_run else active
-    try:
-        run_id = run.info.run_id
-        if own_run:
-            mlflow.set_tag(TAG_SYSTEM, system_id)
-        record = _bridge.capture(
-            KIND, system=system_id, produce=lambda: produce(run_id), run_id=run_id
-        )
-    finally:
-        if own_run:
-            mlflow.end_run()
-    if record.kind == KIND:
-        _bridge.mirror_metrics(
-            run_id,
-            {k: v for k, v in record.metrics.items() if k in SCORER_NAMES.values()},
-            METRIC_PREFIX_GENAI,
-        )
-    return record
+    verdicts = verdicts_from_result(result.result_df, include_values=values)
+    supplier = foundation_model_details(binding, model_id)
+    details: dict[str, Any] = {
+        "evaluation_run_id": run_id,
+        "scorers": scorer_names(ours) + user_names,
+        "red_team": {
+            "categories": sorted({a.category for a in attacks}),
+            "attacks": len(attacks),
+        },
+        "input_key": _input_key(_rows_of(data), key) if attacks else None,
+        "traces_redacted": not values,
+        "redacted_spans": redacted_count() - before,
+        "values_included": values,
+    }
+    if supplier is not None:
+        details["foundation_model"] = supplier
+    return genai_record(
+        verdicts,
+        system=binding.system,
+        name=name,
+        thresholds=limits,
+        user_scorers=_user_scorer_means(result.metrics, user_names),
+        subject=Subject(run_id=run_id),
+        config_digest=binding.config_digest,
+        details=details,
+    )

@@ -9,27 +9,18 @@ calls :func:`collect_ended_run` when such a run ends.
 
 from __future__ import annotations
 
-import os
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from aims_mlops._errors import AimsWarning, CaptureError
 from aims_mlops.evidence import EvidenceRecord, Subject
-from aims_mlops.genai import _bridge
-from aims_mlops.genai._assess import ASSESSED_TAG, KIND, RowVerdict, genai_record
+from aims_mlops.genai._assess import ASSESSED_TAG, RowVerdict, genai_record
+from aims_mlops.genai._binding import GenaiBinding
 from aims_mlops.genai._red_team import DATA_CATEGORY
 from aims_mlops.genai._scorers import ATTACK_TAG, CATEGORY_TAG, SCORER_NAMES
-from aims_mlops.store._contract import TAG_SYSTEM
 
 #: MLflow's run-type tag and the value ``mlflow.genai.evaluate`` sets.
 RUN_TYPE_TAG = "mlflow.runType"
 GENAI_EVALUATE = "genai_evaluate"
-
-WARNING_FROM_RUN_FAILED = (
-    "aims_mlops: GenAI evidence of evaluation run {run_id} could not be collected ({error}); "
-    "the run is unaffected."
-)
 
 
 def _verdicts(traces: list[Any]) -> list[RowVerdict]:
@@ -60,57 +51,34 @@ def _user_means(metrics: Mapping[str, float]) -> dict[str, float | None]:
     return means
 
 
-def genai_evaluation_from_run(
-    run_id: str, *, system: str | None = None, name: str | None = None
+def evaluation_from_run(
+    binding: GenaiBinding, run_id: str, *, name: str | None = None
 ) -> EvidenceRecord:
-    """Record ``genai_evaluation`` evidence from an ``mlflow.genai.evaluate`` run that used the
-    aims_mlops scorers, judged against the system's ``genai.thresholds``."""
+    """The ``genai_evaluation`` record of an ``mlflow.genai.evaluate`` run that used the
+    aims_mlops scorers, judged against the system's ``genai.thresholds`` (records nothing:
+    :func:`aims_mlops.capture.genai_evaluation_from_run` does)."""
     import mlflow
 
     run = mlflow.MlflowClient().get_run(run_id)
-    system_id = _bridge.resolve_system(system or run.data.tags.get(TAG_SYSTEM))
-    settings = _bridge.genai_settings(system_id)
+    settings = binding.settings
     limits = settings.bounds() if settings is not None else {}
-
-    def produce() -> EvidenceRecord:
-        traces = mlflow.search_traces(run_id=run_id, return_type="list", include_spans=False)
-        return genai_record(
-            _verdicts(traces),
-            system=system_id,
-            name=name or run.info.run_name or run_id,
-            thresholds=limits,
-            user_scorers=_user_means(run.data.metrics),
-            subject=Subject(run_id=run_id),
-            config_digest=_bridge.config_digest(),
-            details={"evaluation_run_id": run_id, "source": "mlflow.genai.evaluate run"},
-        )
-
-    return _bridge.capture(KIND, system=system_id, produce=produce, run_id=run_id)
+    traces = mlflow.search_traces(run_id=run_id, return_type="list", include_spans=False)
+    return genai_record(
+        _verdicts(traces),
+        system=binding.system,
+        name=name or run.info.run_name or run_id,
+        thresholds=limits,
+        user_scorers=_user_means(run.data.metrics),
+        subject=Subject(run_id=run_id),
+        config_digest=binding.config_digest,
+        details={"evaluation_run_id": run_id, "source": "mlflow.genai.evaluate run"},
+    )
 
 
-def collect_ended_run(client: Any, run_id: str, *, strict: bool) -> EvidenceRecord | None:
-    """Autolog's hook: a ended ``mlflow.genai.evaluate`` run that used our scorers (and that
-    :func:`assess_genai` did not record itself) becomes ``genai_evaluation`` evidence."""
-    from aims_mlops import capture as _capture
-
-    try:
-        run = client.get_run(run_id)
-        tags = run.data.tags
-        if tags.get(RUN_TYPE_TAG) != GENAI_EVALUATE or tags.get(ASSESSED_TAG):
-            return None
-        if not any(k.split("/")[0] in SCORER_NAMES for k in run.data.metrics):
-            return None
-        session = _capture.get_session()
-        explicit = tags.get(TAG_SYSTEM) or session.system or os.environ.get(_capture.ENV_SYSTEM)
-        experiment = None if explicit else client.get_experiment(run.info.experiment_id).name
-        system = _capture.resolve_system(explicit, experiment_name=experiment)
-        if not system:
-            return None
-        return genai_evaluation_from_run(run_id, system=system)
-    except Exception as exc:  # reported: capture never breaks the run
-        if strict:
-            raise CaptureError(WARNING_FROM_RUN_FAILED.format(run_id=run_id, error=exc)) from exc
-        warnings.warn(
-            AimsWarning(WARNING_FROM_RUN_FAILED.format(run_id=run_id, error=exc)), stacklevel=4
-        )
-        return None
+def is_aims_evaluation(run: Any) -> bool:
+    """Whether ``run`` is an ``mlflow.genai.evaluate`` run scored with the aims_mlops scorers
+    that :func:`aims_mlops.capture.assess_genai` did not record itself."""
+    tags = run.data.tags
+    if tags.get(RUN_TYPE_TAG) != GENAI_EVALUATE or tags.get(ASSESSED_TAG):
+        return False
+    return any(k.split("/")[0] in SCORER_NAMES for k in run.data.metrics)

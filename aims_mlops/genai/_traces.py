@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from aims_mlops._errors import AimsError
 from aims_mlops.collectors._thresholds import ThresholdCheck, judge_thresholds
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.genai import _bridge
+from aims_mlops.genai._binding import GenaiBinding, controls_for
 
 KIND = "monitoring.traces"
 COLLECTOR = "aims_mlops.genai.traces"
@@ -159,7 +159,7 @@ def trace_record(
             "pii_entities": dict(sorted(stats.pii_entities.items())),
             "checks": [c.to_dict() for c in checks],
         },
-        controls=_bridge.controls_for(KIND),
+        controls=controls_for(KIND),
         config_digest=config_digest,
     )
 
@@ -211,10 +211,10 @@ def read_trace_stats(
     )
 
 
-def _experiment_id(system: str, experiment: str | None) -> str:
+def _experiment_id(binding: GenaiBinding, experiment: str | None) -> str:
     import mlflow
 
-    config = _bridge.system_config(system)
+    system, config = binding.system, binding.system_config
     name = experiment or (config.mlflow.experiment if config is not None else None)
     if name is None:
         active = mlflow.active_run()
@@ -227,18 +227,18 @@ def _experiment_id(system: str, experiment: str | None) -> str:
     return found.experiment_id
 
 
-def monitor_traces(
-    system: str | None = None,
+def trace_evidence(
+    binding: GenaiBinding,
     *,
-    since: datetime | timedelta | str = "30d",
+    since: datetime,
+    now: datetime,
     experiment: str | None = None,
     thresholds: Mapping[str, Mapping[str, float]] | None = None,
     max_traces: int = MAX_TRACES,
 ) -> EvidenceRecord:
-    """Read the system's MLflow traces since ``since`` and record ``monitoring.traces``
-    evidence (operation monitoring and the inference event log; see the module docstring)."""
-    system_id = _bridge.resolve_system(system)
-    settings = _bridge.genai_settings(system_id)
+    """Read the system's MLflow traces since ``since`` and build the ``monitoring.traces``
+    record (see the module docstring); :func:`aims_mlops.capture.monitor_traces` records it."""
+    settings = binding.settings
     traces = settings.traces if settings is not None else None
     limits = dict(thresholds) if thresholds is not None else {}
     if thresholds is None and traces is not None:
@@ -246,21 +246,15 @@ def monitor_traces(
             m: {k: v for k, v in t.as_bound().items() if v is not None}
             for m, t in traces.thresholds.items()
         }
-    now = datetime.now(UTC)
-    start = parse_since(since, now=now)
-
-    def produce() -> EvidenceRecord:
-        experiment_id = _experiment_id(system_id, experiment)
-        stats = read_trace_stats(experiment_id, since=start, max_traces=max_traces)
-        return trace_record(
-            stats,
-            system=system_id,
-            since=start,
-            now=now,
-            retention_days=traces.retention_days if traces is not None else None,
-            thresholds=limits,
-            experiment=experiment_id,
-            config_digest=_bridge.config_digest(),
-        )
-
-    return _bridge.capture(KIND, system=system_id, produce=produce)
+    experiment_id = _experiment_id(binding, experiment)
+    stats = read_trace_stats(experiment_id, since=since, max_traces=max_traces)
+    return trace_record(
+        stats,
+        system=binding.system,
+        since=since,
+        now=now,
+        retention_days=traces.retention_days if traces is not None else None,
+        thresholds=limits,
+        experiment=experiment_id,
+        config_digest=binding.config_digest,
+    )

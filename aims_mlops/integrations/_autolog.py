@@ -140,7 +140,7 @@ def _wrap_set_terminated(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _collect_genai_evaluation(client: MlflowClient, run_id: str) -> None:
     """An ``mlflow.genai.evaluate`` run scored with aims_mlops scorers: its GenAI evidence."""
-    from aims_mlops.genai._from_run import collect_ended_run
+    from aims_mlops.capture import collect_ended_run
 
     collect_ended_run(client, run_id, strict=_session_strict())
 

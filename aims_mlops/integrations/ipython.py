@@ -247,7 +247,7 @@ def all_status_text() -> str:
 def _cmd_dashboard() -> Any:
     from IPython.display import display
 
-    from aims_mlops.views import dashboard
+    from aims_mlops.integrations._widgets import dashboard
 
     board = dashboard(_require_system())
     display(board)

@@ -51,8 +51,8 @@ from typing import TYPE_CHECKING, Any
 from aims_mlops._errors import AimsError
 
 if TYPE_CHECKING:
+    from aims_mlops.capture import GateRun
     from aims_mlops.config import AimsConfig
-    from aims_mlops.judgement import GateRun
     from aims_mlops.store import EvidenceStore
 
 logger = logging.getLogger("aims_mlops.webhook")
@@ -390,7 +390,7 @@ class WebhookReceiver:
 
     def process(self, event: AliasEvent) -> GateRun | None:
         """Gate the version behind the alias and record the outcome (None: already recorded)."""
-        from aims_mlops.judgement import run_gate
+        from aims_mlops.capture import run_gate
 
         time.sleep(self.settle_seconds)
         earlier = self._recent_promotion(event)

@@ -6,9 +6,9 @@
 reports and the audit pack read. :func:`summary` and :func:`status` are its JSON-ready answers.
 
 The release gate is a judgement too: :func:`evaluate_gate` is a pure function of one system's
-assessment (:class:`GateResult`: passed or not, one reason per line); :func:`run_gate` judges a
-system at a model version, evaluates the gate and, on request, promotes the version and records
-the ``deployment`` evidence through a capture context of its own (never the process's session).
+assessment (:class:`GateResult`: passed or not, one reason per line); :func:`deployment_record`
+builds the ``deployment`` record of a promotion attempt. Running the gate (promoting, recording)
+is :func:`aims_mlops.capture.run_gate`: judgement only reads.
 """
 
 from aims_mlops.judgement._gate import (
@@ -26,13 +26,10 @@ from aims_mlops.judgement._gate import (
     PASSING_STATUSES,
     GateError,
     GateResult,
-    GateRun,
     default_approver,
     deployment_controls,
     deployment_record,
     evaluate_gate,
-    run_gate,
-    set_alias,
     verification_controls,
 )
 from aims_mlops.judgement._judge import Judgement, judge, status, summary, summary_json
@@ -52,15 +49,12 @@ __all__ = [
     "PASSING_STATUSES",
     "GateError",
     "GateResult",
-    "GateRun",
     "Judgement",
     "default_approver",
     "deployment_controls",
     "deployment_record",
     "evaluate_gate",
     "judge",
-    "run_gate",
-    "set_alias",
     "status",
     "summary",
     "summary_json",

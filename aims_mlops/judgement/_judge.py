@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
-from aims_mlops.capture import make_store
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
+from aims_mlops.store import make_store
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog

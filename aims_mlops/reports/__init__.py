@@ -49,15 +49,6 @@ from aims_mlops.reports._markdown import render_markdown
 from aims_mlops.reports._oscal import assessment_results
 from aims_mlops.reports._pack import PackError, PackManifest, PackMember, build_pack, verify_pack
 from aims_mlops.reports._readiness import readiness_report, readiness_text
-from aims_mlops.reports._records import (
-    ProcessRecordError,
-    RecordedAudit,
-    record_internal_audit,
-    record_management_review,
-    sync_register,
-    update_nonconformity,
-    verify_nonconformity,
-)
 from aims_mlops.reports._register import (
     NcCandidate,
     NonconformityError,
@@ -77,8 +68,6 @@ __all__ = [
     "PackError",
     "PackManifest",
     "PackMember",
-    "ProcessRecordError",
-    "RecordedAudit",
     "RegisterError",
     "ReportError",
     "SyncPlan",
@@ -94,8 +83,6 @@ __all__ = [
     "read_register",
     "readiness_report",
     "readiness_text",
-    "record_internal_audit",
-    "record_management_review",
     "register_rows",
     "render_annex_iv",
     "render_html",
@@ -103,11 +90,8 @@ __all__ = [
     "review_pack",
     "review_pack_markdown",
     "soa_workbook",
-    "sync_register",
     "system_card_record",
-    "update_nonconformity",
     "update_nonconformity_register",
-    "verify_nonconformity",
     "verify_pack",
     "write_annex_iv",
 ]

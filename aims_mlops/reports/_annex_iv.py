@@ -660,9 +660,9 @@ def write_annex_iv(
 ) -> str:
     """Judge ``system`` and write its Annex IV dossier to ``output`` (if given); returns the
     text. The demo calls this to write its dossier next to its store."""
-    from aims_mlops.eu_ai_act import _bridge
+    from aims_mlops.judgement import judge
 
-    judgement = _bridge.judge(
+    judgement = judge(
         config=config, systems=[system], model_versions={system: model_version}
     )
     text = render(annex_iv(judgement, system), fmt)

@@ -15,7 +15,7 @@ its due date fails 10.2). Records are immutable, so its life is a chain of recor
 :func:`plan_sync` is pure: from a judgement (and the verdicts re-performed at the last sync) it
 returns the records to write. Nonconformities open when an entry is failing, when it regressed
 from satisfied to stale or missing for a system in deployment or operation, on audit findings
-(:mod:`aims_mlops.reports._records`) and on integrity findings (:func:`integrity_candidates`, the
+(:mod:`aims_mlops.capture._process`) and on integrity findings (:func:`integrity_candidates`, the
 hook the store's verification feeds).
 """
 

@@ -14,7 +14,7 @@ Reads return a :class:`ReadResult` (records and the problems met). MLflow is imp
 use, not by ``import aims_mlops.store``.
 """
 
-from aims_mlops.store._connection import BUSY_RETRY_SECONDS, classify_failure
+from aims_mlops.store._connection import BUSY_RETRY_SECONDS, Unavailable, classify_failure
 from aims_mlops.store._contract import (
     EVIDENCE_ARTIFACT_DIR,
     EXTRA_ARTIFACT_DIR,
@@ -36,7 +36,7 @@ from aims_mlops.store._contract import (
 from aims_mlops.store._reader import LOOKBACK_RUNS, ReadResult
 from aims_mlops.store._registry import CurrentModels
 from aims_mlops.store._spool import STALE_CLAIM_SECONDS, Spool, SpoolEntry, SpoolError
-from aims_mlops.store._store import EvidenceStore
+from aims_mlops.store._store import EvidenceStore, make_store
 from aims_mlops.store._verify import VerifyReport
 from aims_mlops.store._writer import SyncReport, WriteResult
 
@@ -62,12 +62,14 @@ __all__ = [
     "SpoolError",
     "StoredRecord",
     "SyncReport",
+    "Unavailable",
     "VerifyReport",
     "WriteResult",
     "artifact_path",
     "classify_failure",
     "dataset_sha256_tag",
     "evidence_tag",
+    "make_store",
     "parse_stored",
     "tag_value",
 ]

@@ -21,11 +21,12 @@ from aims_mlops.store._reader import LOOKBACK_RUNS, Reader, ReadResult
 from aims_mlops.store._registry import DEFAULT_ALIAS, CurrentModels, Registry
 from aims_mlops.store._spool import Spool
 from aims_mlops.store._verify import VerifyReport, verify_store
-from aims_mlops.store._writer import SyncReport, Writer, WriteResult
+from aims_mlops.store._writer import SyncReport, Writer, WriteResult, checked_artifacts
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+    from aims_mlops.config import AimsConfig
     from aims_mlops.engine import CurrentModel
 
 DEFAULT_EVIDENCE_EXPERIMENT = "aims-evidence"
@@ -90,6 +91,9 @@ class EvidenceStore:
     ) -> WriteResult:
         """Store one record (on ``run_id``, else in its own run); spool it when unreachable.
 
+        Low level, unsigned, for tests and benchmarks that seed a store: the product writes every
+        record through :mod:`aims_mlops.capture` (its writer signs and decides spooling).
+
         Raises :class:`EvidenceError` for an altered record and :class:`StoreError` when MLflow
         refuses the write for another reason (an unknown run, say).
         """
@@ -100,6 +104,32 @@ class EvidenceStore:
     ) -> list[WriteResult]:
         """Store several records; on a run, all their tags go in batched ``log_batch`` calls."""
         return self._writer.write_many(records, run_id=run_id)
+
+    def put(
+        self,
+        record: EvidenceRecord,
+        *,
+        run_id: str | None = None,
+        artifacts: Mapping[str, bytes] | None = None,
+    ) -> str:
+        """Store one record now, never spooling: returns the run it is stored on.
+
+        Raises :class:`Unavailable` when the store cannot be reached (the caller decides whether
+        to spool: only ``aims_mlops.capture``'s writer does), :class:`EvidenceError` for an
+        altered record and :class:`StoreError` when MLflow refuses the write.
+        """
+        record.verify()
+        return self._writer.store_now(
+            record, run_id=run_id, artifacts=checked_artifacts(artifacts)
+        )
+
+    def put_many(self, records: Iterable[EvidenceRecord], *, run_id: str) -> None:
+        """Store several records about one run now in batched writes, never spooling (raises as
+        :meth:`put`)."""
+        batch = list(records)
+        for record in batch:
+            record.verify()
+        self._writer.store_many_now(batch, run_id=run_id)
 
     def log_run_metrics(self, run_id: str, metrics: Mapping[str, float]) -> bool:
         """Mirror numbers as metrics of a run, so MLflow's own UI shows them (best effort).
@@ -286,3 +316,16 @@ class EvidenceStore:
             experiment_ids=experiment_ids,
             trust=trust,
         )
+
+
+def make_store(config: AimsConfig | None, *, tracking_uri: str | None = None) -> EvidenceStore:
+    """The evidence store the config (or MLflow's own defaults) points at; ``tracking_uri``
+    overrides the config's."""
+    settings = config.store if config is not None else None
+    return EvidenceStore(
+        tracking_uri=tracking_uri or (settings.tracking_uri if settings else None),
+        evidence_experiment=(
+            settings.evidence_experiment if settings else DEFAULT_EVIDENCE_EXPERIMENT
+        ),
+        spool_dir=settings.spool_dir if settings else DEFAULT_SPOOL_DIR,
+    )

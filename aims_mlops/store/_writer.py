@@ -133,6 +133,13 @@ class Writer:
             return run_id
         return self._write_own_run(record, artifacts)
 
+    def store_many_now(self, records: list[EvidenceRecord], *, run_id: str) -> None:
+        """Write several records about one run now (no spool), their tags batched."""
+        if not records:
+            return
+        self._conn.probe()
+        self._write_run_level(run_id, records, {})
+
     def _upload_artifacts(
         self, run_id: str, records: list[EvidenceRecord], artifacts: Mapping[str, bytes]
     ) -> None:

@@ -30,7 +30,7 @@ from aims_mlops.views._model import (
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
     from aims_mlops.judgement import Judgement
-    from aims_mlops.views._dashboard import Dashboard
+    from aims_mlops.views._dashboard import AttestationRequest, AttestCallback, Dashboard
     from aims_mlops.views._portfolio import Portfolio
 
 
@@ -41,10 +41,12 @@ def dashboard(
     model_version: str | None = None,
     judgement: Judgement | None = None,
     read_only: bool = False,
+    on_attest: AttestCallback | None = None,
 ) -> Dashboard:
-    """The ipywidgets dashboard of one system (default: the bound or only in-scope system).
+    """The ipywidgets dashboard of one system (default: the only in-scope system).
 
-    ``read_only=True`` leaves out the attestation form (for Voila and reviewers).
+    The attestation form shows only with ``on_attest`` (a callback that records the request;
+    ``aims_mlops.dashboard`` wires it to capture) and not ``read_only``.
     """
     from aims_mlops.views._dashboard import dashboard as _dashboard
 
@@ -54,6 +56,7 @@ def dashboard(
         model_version=model_version,
         judgement=judgement,
         read_only=read_only,
+        on_attest=on_attest,
     )
 
 
@@ -62,14 +65,18 @@ def portfolio(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     judgement: Judgement | None = None,
     read_only: bool = False,
+    on_attest: AttestCallback | None = None,
 ) -> Portfolio:
     """The ipywidgets table of every in-scope system; choosing one opens its dashboard."""
     from aims_mlops.views._portfolio import portfolio as _portfolio
 
-    return _portfolio(config=config, judgement=judgement, read_only=read_only)
+    return _portfolio(
+        config=config, judgement=judgement, read_only=read_only, on_attest=on_attest
+    )
 
 
 _LAZY = {
+    "AttestationRequest": "aims_mlops.views._dashboard",
     "Dashboard": "aims_mlops.views._dashboard",
     "Portfolio": "aims_mlops.views._portfolio",
 }
@@ -87,6 +94,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "PAGE_SIZE",
     "SORT_KEYS",
+    "AttestationRequest",
     "ControlGroup",
     "ControlRow",
     "Dashboard",

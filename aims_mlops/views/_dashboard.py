@@ -8,7 +8,8 @@ the same widgets in place.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ from aims_mlops.views._widgets import (
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
+    from aims_mlops.evidence import EvidenceRecord
     from aims_mlops.judgement import Judgement
 
 ERROR_NO_SYSTEM = (
@@ -75,6 +77,27 @@ def _tracking_uri(judgement: Judgement) -> str | None:
         return str(store.tracking_uri)
     except AimsError:
         return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttestationRequest:
+    """What the attestation form asks to record; the dashboard's caller records it."""
+
+    control: str
+    by: str
+    document: str
+    valid_days: int | None
+    statement: str | None
+    #: the system attested for; None: the organization
+    system: str | None
+    #: the ``aims.yaml`` the dashboard judged (None when it was not read from a file)
+    config_path: Path | None
+
+
+#: Records an :class:`AttestationRequest` and returns the record (raises ``AimsError`` when
+#: refused). The views never write: whoever builds a dashboard wires this to capture
+#: (``aims_mlops.dashboard`` wires :func:`aims_mlops.capture.attest`).
+AttestCallback = Callable[[AttestationRequest], "EvidenceRecord"]
 
 
 def build_model(judgement: Judgement, system: str) -> DashboardModel:
@@ -252,11 +275,14 @@ class Dashboard:
         model_version: str | None = None,
         config: str | os.PathLike[str] | AimsConfig | None = None,
         read_only: bool = False,
+        on_attest: AttestCallback | None = None,
     ) -> None:
         self.judgement = judgement
         self.system = system
-        #: a read-only dashboard (Voila, reviewers) shows everything but writes nothing
-        self.read_only = read_only
+        #: a read-only dashboard (Voila, reviewers) shows everything and has no attestation form;
+        #: so has one given no ``on_attest`` (nothing to record with)
+        self.read_only = read_only or on_attest is None
+        self._on_attest = on_attest
         self.model_version = model_version
         self._config_source = config
         self.model = build_model(judgement, system)
@@ -661,26 +687,9 @@ class Dashboard:
             f"<small>document expected: <i>{esc(chosen.document)}</i></small>" if chosen else ""
         )
 
-    def _attest_config(self) -> str | None:
-        """The config path to hand to ``attest`` when the session does not use this one."""
-        from aims_mlops import capture
-
-        path = Path(self.judgement.config_path)
-        session = capture.get_session()
-        if not path.is_file():
-            return None
-        if (
-            session.config_path is not None
-            and Path(session.config_path).resolve() == path.resolve()
-        ):
-            return None
-        return str(path)
-
     def submit_attestation(self) -> None:
-        """Record the attestation in the form (``aims_mlops.attest``), then refresh."""
-        import aims_mlops
-
-        if self.read_only:
+        """Hand the attestation in the form to the ``on_attest`` callback, then refresh."""
+        if self.read_only or self._on_attest is None:
             raise AimsError(ERROR_READ_ONLY)
 
         control = self.attest_control.value
@@ -692,20 +701,19 @@ class Dashboard:
             )
             return
         chosen = next(a for a in self.model.attestable if a.id == control)
-        scope: dict[str, Any] = (
-            {"org": True} if chosen.scope == "organization" else {"system": self.system}
-        )
         days = int(self.attest_valid_days.value)
+        config_path = Path(self.judgement.config_path)
+        request = AttestationRequest(
+            control=str(control),
+            by=by,
+            document=document,
+            valid_days=days or None,
+            statement=self.attest_statement.value.strip() or None,
+            system=None if chosen.scope == "organization" else self.system,
+            config_path=config_path if config_path.is_file() else None,
+        )
         try:
-            record = aims_mlops.attest(
-                str(control),
-                by=by,
-                document=document,
-                valid_days=days or None,
-                statement=self.attest_statement.value.strip() or None,
-                config=self._attest_config(),
-                **scope,
-            )
+            record = self._on_attest(request)
         except AimsError as exc:
             self.attest_message.value = f'<span style="color:{BAD}">{esc(exc)}</span>'
             return
@@ -739,18 +747,13 @@ class Dashboard:
         self.message.value = f"<small>refreshed: evaluated {esc(self.model.evaluated_at)}</small>"
 
 
-def resolve_system(
+def choose_system(
     system: str | None, *, config: AimsConfig | None, assessed: Mapping[str, Any] | None = None
 ) -> str:
-    """The system to show: explicit > the session's binding / ``$AIMS_SYSTEM`` > the only
-    in-scope (or assessed) system."""
-    from aims_mlops import capture
-
+    """The system to show: ``system`` (the caller resolved the binding) > the only in-scope (or
+    assessed) system."""
     if system:
         return system
-    bound = capture.get_session().system or os.environ.get(capture.ENV_SYSTEM)
-    if bound:
-        return bound
     candidates = (
         list(assessed)
         if assessed is not None
@@ -763,14 +766,6 @@ def resolve_system(
     raise AimsError(ERROR_NO_SYSTEM.format(known=", ".join(candidates) or "none"))
 
 
-def default_config() -> str | os.PathLike[str] | None:
-    """The config the session was bound to (``aims_mlops.init(config=...)``), if any."""
-    from aims_mlops import capture
-
-    session = capture.get_session()
-    return session.config_path if session.config is not None else None
-
-
 def dashboard(
     system: str | None = None,
     *,
@@ -778,30 +773,33 @@ def dashboard(
     model_version: str | None = None,
     judgement: Judgement | None = None,
     read_only: bool = False,
+    on_attest: AttestCallback | None = None,
 ) -> Dashboard:
-    """The dashboard of ``system`` (default: the bound system, or the only in-scope one).
+    """The dashboard of ``system`` (default: the only in-scope one).
 
-    ``read_only=True`` leaves out the attestation form (for Voila and reviewers).
+    The attestation form shows only with an ``on_attest`` callback and not ``read_only``
+    (``aims_mlops.dashboard`` wires it to capture and resolves the session's system and config).
 
     ``judgement`` reuses an existing judgement (nothing is judged); otherwise the system is
-    judged now from ``config`` (default: the session's, else ``$AIMS_CONFIG`` / ``./aims.yaml``),
-    pinned to ``model_version`` when given.
+    judged now from ``config`` (default: ``$AIMS_CONFIG`` / ``./aims.yaml``), pinned to
+    ``model_version`` when given.
     """
     if judgement is not None:
-        chosen = resolve_system(system, config=None, assessed=judgement.assessment.systems)
+        chosen = choose_system(system, config=None, assessed=judgement.assessment.systems)
         return Dashboard(
             judgement=judgement,
             system=chosen,
             model_version=model_version,
             config=config,
             read_only=read_only,
+            on_attest=on_attest,
         )
     from aims_mlops.config import AimsConfig, load_config
     from aims_mlops.judgement import judge
 
-    source = config if config is not None else default_config()
+    source = config
     loaded = source if isinstance(source, AimsConfig) else load_config(source)
-    chosen = resolve_system(system, config=loaded)
+    chosen = choose_system(system, config=loaded)
     result = judge(
         config=source,
         systems=[chosen],
@@ -813,4 +811,5 @@ def dashboard(
         model_version=model_version,
         config=source,
         read_only=read_only,
+        on_attest=on_attest,
     )

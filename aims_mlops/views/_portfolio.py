@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from aims_mlops.presentation import appetite_colour, percent, score_colour
-from aims_mlops.views._dashboard import Dashboard, default_config
+from aims_mlops.views._dashboard import AttestCallback, Dashboard
 from aims_mlops.views._model import (
     SORT_KEYS,
     PortfolioModel,
@@ -79,9 +79,11 @@ class Portfolio:
         judgement: Judgement,
         config: str | os.PathLike[str] | AimsConfig | None = None,
         read_only: bool = False,
+        on_attest: AttestCallback | None = None,
     ) -> None:
         self.judgement = judgement
         self.read_only = read_only
+        self._on_attest = on_attest
         self._config_source = config
         self.model: PortfolioModel = portfolio_model(
             judgement.assessment, catalog=judgement.catalog, config=judgement.config
@@ -162,6 +164,7 @@ class Portfolio:
             system=system,
             config=self._config_source,
             read_only=self.read_only,
+            on_attest=self._on_attest,
         )
         self.detail.children = [self.dashboard.widget]
         for view in self.rows:
@@ -197,15 +200,16 @@ def portfolio(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     judgement: Judgement | None = None,
     read_only: bool = False,
+    on_attest: AttestCallback | None = None,
 ) -> Portfolio:
     """The portfolio of every in-scope system, judged now unless ``judgement`` is given.
 
-    ``read_only=True`` opens read-only dashboards (no attestation form).
+    Its dashboards have the attestation form only with ``on_attest`` and not ``read_only``.
     """
     if judgement is None:
         from aims_mlops.judgement import judge
 
-        source = config if config is not None else default_config()
-        judgement = judge(config=source)
-        config = source
-    return Portfolio(judgement=judgement, config=config, read_only=read_only)
+        judgement = judge(config=config)
+    return Portfolio(
+        judgement=judgement, config=config, read_only=read_only, on_attest=on_attest
+    )

@@ -104,7 +104,7 @@ def test_plan_review_and_register(workspace: Path) -> None:
 
 
 def test_reperformance_audit_review_and_corrective_action(workspace: Path) -> None:
-    from aims_mlops.reports._records import ERROR_NOT_INDEPENDENT
+    from aims_mlops.capture._process import ERROR_NOT_INDEPENDENT
 
     code, out, err = invoke("summary", SYSTEM, "--format", "json")
     assert code == 0, err

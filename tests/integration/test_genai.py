@@ -169,8 +169,8 @@ def test_obedient_fails_careful_passes_and_no_email_is_stored(genai_store: Path)
 def test_a_users_own_evaluation_with_our_scorers_becomes_evidence(genai_store: Path) -> None:
     import mlflow
 
-    from aims_mlops.capture import get_session
-    from aims_mlops.genai import default_scorers, genai_evaluation_from_run
+    from aims_mlops.capture import genai_evaluation_from_run, get_session
+    from aims_mlops.genai import default_scorers
 
     result = mlflow.genai.evaluate(
         data=[{"inputs": {"question": "When do you open?"}}] * 3,

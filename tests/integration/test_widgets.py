@@ -20,7 +20,8 @@ import aims_mlops
 from aims_mlops.capture import emit, get_session, reset_session
 from aims_mlops.catalog import load_catalog
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.views import PAGE_SIZE, Dashboard, Portfolio, dashboard, portfolio
+from aims_mlops.integrations._widgets import dashboard, portfolio
+from aims_mlops.views import PAGE_SIZE, Dashboard, Portfolio
 
 pytestmark = pytest.mark.slow
 

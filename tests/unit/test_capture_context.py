@@ -39,12 +39,6 @@ from aims_mlops.evidence import (
 KEY = new_signing_key()
 
 
-@dataclasses.dataclass
-class Written:
-    spooled: bool = False
-    reason: str | None = None
-
-
 class FakeStore:
     """Just enough of an EvidenceStore: remembers what was written, or refuses."""
 
@@ -54,20 +48,21 @@ class FakeStore:
         self.spooled: list[EvidenceRecord] = []
         self.spool_dir = Path("/nonexistent/spool")
 
-    def write(
+    def put(
         self,
         record: EvidenceRecord,
         *,
         run_id: str | None = None,
         artifacts: Mapping[str, bytes] | None = None,
-    ) -> Written:
+    ) -> str:
         if self.refuse is not None:
             raise self.refuse
         self.written.append((record, run_id, artifacts))
-        return Written()
+        return run_id or "own-run"
 
-    def write_many(self, records: list[EvidenceRecord], *, run_id: str) -> list[Written]:
-        return [self.write(record, run_id=run_id) for record in records]
+    def put_many(self, records: list[EvidenceRecord], *, run_id: str) -> None:
+        for record in records:
+            self.put(record, run_id=run_id)
 
     def spool(self, record: EvidenceRecord, **kwargs: Any) -> str:
         self.spooled.append(record)

@@ -9,12 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aims_mlops.catalog import load_catalog
-from aims_mlops.config import ConfigError, example_config_text, load_config, parse_config
-from aims_mlops.config._models import ERROR_UNKNOWN_APPROVER_KEY
-from aims_mlops.engine import assess
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.reports._records import (
+from aims_mlops.capture._process import (
     ERROR_BLANK_FILE,
     ERROR_NOT_INDEPENDENT,
     ProcessRecordError,
@@ -23,6 +18,11 @@ from aims_mlops.reports._records import (
     internal_audit_record,
     management_review_record,
 )
+from aims_mlops.catalog import load_catalog
+from aims_mlops.config import ConfigError, example_config_text, load_config, parse_config
+from aims_mlops.config._models import ERROR_UNKNOWN_APPROVER_KEY
+from aims_mlops.engine import assess
+from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.reports._register import (
     CLOSED,
     ERROR_BLANK_FIELD,

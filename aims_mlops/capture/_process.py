@@ -10,7 +10,9 @@ nonconformity register's changes (10.2), each an evidence record in the store.
   register's changes (see :mod:`aims_mlops.reports._register`).
 
 Each function takes ``config`` (a path or an :class:`~aims_mlops.config.AimsConfig`) and an
-optional ``store``, and writes through a capture context of its own.
+optional ``store``, builds its records purely (the builders here and in
+:mod:`aims_mlops.reports._register`) and hands them to the one writer through a capture context
+of its own.
 """
 
 from __future__ import annotations
@@ -20,16 +22,35 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from aims_mlops._errors import AimsError
+from aims_mlops.capture._context import CaptureContext
+from aims_mlops.capture._writer import emit
+from aims_mlops.catalog import load_catalog
+from aims_mlops.config import AimsConfig, config_digest, default_config_path, load_config
+from aims_mlops.engine._programme import approver_problem, conflicts, covers, same_person
 from aims_mlops.evidence import EvidenceRecord, new_record
+from aims_mlops.judgement import judge
+from aims_mlops.reports._audit import review_pack
+from aims_mlops.reports._pack import json_bytes
+from aims_mlops.reports._register import (
+    NcCandidate,
+    SyncPlan,
+    integrity_candidates,
+    opening_record,
+    plan_sync,
+    register_rows,
+    update_record,
+    verify_record,
+)
+from aims_mlops.store import make_store
 
 if TYPE_CHECKING:
-    from aims_mlops.config import AimsConfig
-    from aims_mlops.reports._register import NcCandidate, SyncPlan
     from aims_mlops.store import EvidenceStore
 
 AUDIT_KIND = "internal_audit"
@@ -85,8 +106,6 @@ class RecordedAudit:
 
 # ------------------------------------------------------------------------------- helpers
 def _config(config: str | os.PathLike[str] | AimsConfig | None) -> tuple[AimsConfig, Path]:
-    from aims_mlops.config import AimsConfig, default_config_path, load_config
-
     if isinstance(config, AimsConfig):
         return config, Path("aims.yaml")
     path = Path(config) if config is not None else default_config_path()
@@ -123,8 +142,6 @@ def read_items(
     """A YAML or JSON list of mappings, each with a non-blank ``key`` (None: empty)."""
     if path is None:
         return []
-    import yaml
-
     _, data = document_bytes(path, option=option)
     try:
         items = yaml.safe_load(data.decode("utf-8"))
@@ -154,21 +171,17 @@ def _day(value: str | dt.date | None, today: dt.date) -> dt.date:
     return day
 
 
-def _emit(
+def _write(
     config: AimsConfig,
     store: EvidenceStore | None,
     record: EvidenceRecord,
     artifacts: dict[str, bytes] | None = None,
 ) -> EvidenceRecord:
-    from aims_mlops.capture import CaptureContext, emit
-
     context = CaptureContext.from_config(config, store=store, system=record.system)
     return emit(context, record, artifacts=artifacts)
 
 
 def _controls(kind: str) -> tuple[str, ...]:
-    from aims_mlops.catalog import load_catalog
-
     return load_catalog().controls_for_kind(kind)
 
 
@@ -183,9 +196,6 @@ def _iso(moment: dt.datetime) -> str:
 # ------------------------------------------------------------------------- internal audit
 def check_scope(config: AimsConfig, auditor: str, scope: Sequence[str]) -> list[str]:
     """The scope as given, refused when an item is unknown or owned by ``auditor``."""
-    from aims_mlops.catalog import load_catalog
-    from aims_mlops.engine._programme import conflicts, covers, same_person
-
     catalog = load_catalog()
     items = [s.strip() for s in scope if s.strip()]
     if not items:
@@ -250,8 +260,6 @@ def finding_candidates(
     audit: EvidenceRecord, config: AimsConfig, findings: Iterable[dict[str, Any]]
 ) -> list[NcCandidate]:
     """One nonconformity per finding (its entry and system when it names them)."""
-    from aims_mlops.reports._register import NcCandidate
-
     found = []
     for finding in findings:
         system = finding.get("system")
@@ -283,9 +291,6 @@ def record_internal_audit(
     now: dt.datetime | None = None,
 ) -> RecordedAudit:
     """Record an internal audit (clause 9.2) and open a nonconformity per finding."""
-    from aims_mlops.config import config_digest
-    from aims_mlops.reports._register import opening_record
-
     cfg, _ = _config(config)
     moment = now or _now()
     who = _name(auditor, "--auditor")
@@ -302,9 +307,9 @@ def record_internal_audit(
         now=moment,
         config_digest=config_digest(cfg),
     )
-    stored = _emit(cfg, store, record, {f"internal_audit/{path.name}": data})
+    stored = _write(cfg, store, record, {f"internal_audit/{path.name}": data})
     opened = tuple(
-        _emit(cfg, store, opening_record(c, now=moment, config_digest=config_digest(cfg)))
+        _write(cfg, store, opening_record(c, now=moment, config_digest=config_digest(cfg)))
         for c in finding_candidates(stored, cfg, listed)
     )
     return RecordedAudit(record=stored, nonconformities=opened)
@@ -368,13 +373,6 @@ def record_management_review(
     now: dt.datetime | None = None,
 ) -> EvidenceRecord:
     """Record a management review (clause 9.3) with the review pack of this moment attached."""
-    from aims_mlops.config import config_digest
-    from aims_mlops.engine._programme import approver_problem
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import review_pack
-    from aims_mlops.reports._pack import json_bytes
-    from aims_mlops.reports._register import register_rows
-
     cfg, path = _config(config)
     moment = now or _now()
     who = _name(chair, "--chair")
@@ -402,7 +400,7 @@ def record_management_review(
         now=moment,
         config_digest=config_digest(cfg),
     )
-    return _emit(
+    return _write(
         cfg,
         store or judgement.store,
         record,
@@ -414,8 +412,6 @@ def record_management_review(
 
 
 def _with_path(judgement: Any, path: Path) -> Any:
-    from dataclasses import replace
-
     return replace(judgement, config_path=path)
 
 
@@ -428,22 +424,17 @@ def sync_register(
     now: dt.datetime | None = None,
 ) -> SyncPlan:
     """Bring the nonconformity register up to date (open and close) and write its records."""
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports._register import integrity_candidates, plan_sync
-
     cfg, _ = _config(config)
     judgement = judge(config=cfg, store=store, now=now, full_history=True)
     # every record that failed verification opens a nonconformity (once)
     found = integrity_candidates(judgement.integrity_findings)
     plan = plan_sync(judgement, extra=[*found, *extra])
     for record in plan.records:
-        _emit(cfg, judgement.store, record)
+        _write(cfg, judgement.store, record)
     return plan
 
 
 def _register_records(cfg: AimsConfig, store: EvidenceStore | None) -> tuple[Any, list[Any]]:
-    from aims_mlops.capture import make_store
-
     evidence_store = store or make_store(cfg)
     return evidence_store, list(evidence_store.records(kinds=["nonconformity"]))
 
@@ -461,8 +452,6 @@ def update_nonconformity(
     now: dt.datetime | None = None,
 ) -> EvidenceRecord:
     """Record the corrective action of nonconformity ``ident`` (id or unambiguous prefix)."""
-    from aims_mlops.reports._register import update_record
-
     cfg, _ = _config(config)
     evidence_store, records = _register_records(cfg, store)
     day = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due).strip())
@@ -476,7 +465,7 @@ def update_nonconformity(
         due=day,
         now=now or _now(),
     )
-    return _emit(cfg, evidence_store, record)
+    return _write(cfg, evidence_store, record)
 
 
 def verify_nonconformity(
@@ -489,9 +478,7 @@ def verify_nonconformity(
     now: dt.datetime | None = None,
 ) -> EvidenceRecord:
     """Record that the corrective action of ``ident`` was checked and found effective."""
-    from aims_mlops.reports._register import verify_record
-
     cfg, _ = _config(config)
     evidence_store, records = _register_records(cfg, store)
     record = verify_record(records, ident, by=by, note=note, now=now or _now())
-    return _emit(cfg, evidence_store, record)
+    return _write(cfg, evidence_store, record)
