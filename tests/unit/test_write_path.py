@@ -76,9 +76,7 @@ def violations(source: str, *, recording: set[str]) -> list[str]:
             receiver, name = _callee(node)
             if name in recording and name not in {"sync"} | ({"spool"} if receiver else set()):
                 found.append(f"line {node.lineno}: calls {name}")
-            elif name in {"sync", "spool"} and receiver and "store" in receiver.lower():
-                found.append(f"line {node.lineno}: calls {receiver}.{name}")
-            elif name in {"write", "write_many"} and receiver and "store" in receiver.lower():
+            elif (name in {"sync", "spool"} and receiver and "store" in receiver.lower()) or (name in {"write", "write_many"} and receiver and "store" in receiver.lower()):
                 found.append(f"line {node.lineno}: calls {receiver}.{name}")
     return found
 
