@@ -350,6 +350,46 @@ def run_demo(
     )
 
 
+#: The columns of MLflow's sqlite schema that hold a local store's absolute artifact locations
+#: (never a tag: evidence JSON is content-hashed and stays byte for byte as it was).
+LOCATION_COLUMNS = (
+    ("experiments", "artifact_location"),
+    ("runs", "artifact_uri"),
+    ("model_versions", "storage_location"),
+    ("logged_models", "artifact_location"),
+)
+ERROR_NOT_A_STORE = "{folder} holds no local evidence store (aims.yaml and mlflow.db)"
+
+
+def scratch_copy(source: Path | str, *, prefix: str = "aims-scratch-") -> Path:
+    """A copy of the local evidence store in ``source`` (``aims.yaml``, ``mlflow.db``,
+    ``mlruns/`` and the rest of the folder) in a new temporary folder, whose artifact locations
+    point into the copy: whatever is recorded there leaves ``source`` untouched."""
+    import sqlite3
+    import tempfile
+
+    from aims_mlops._errors import AimsError
+
+    origin = Path(source).resolve()
+    if not (origin / "aims.yaml").is_file() or not (origin / "mlflow.db").is_file():
+        raise AimsError(ERROR_NOT_A_STORE.format(folder=origin))
+    target = Path(tempfile.mkdtemp(prefix=prefix)) / origin.name
+    shutil.copytree(origin, target, ignore=shutil.ignore_patterns(".aims"))
+    connection = sqlite3.connect(target / "mlflow.db")
+    try:
+        with connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            for table, column in LOCATION_COLUMNS:
+                if table in tables:
+                    connection.execute(
+                        f"UPDATE {table} SET {column} = replace({column}, ?, ?)",
+                        (str(origin), str(target)),
+                    )
+    finally:
+        connection.close()
+    return target
+
+
 def _repository() -> Path | None:
     """The source checkout the package runs from (it has scripts/ and notebooks/), if any."""
     root = Path(__file__).resolve().parents[1]

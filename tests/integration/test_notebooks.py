@@ -8,6 +8,8 @@ computed here independently (fairlearn on the registered model, the catalog and 
 from __future__ import annotations
 
 import ast
+import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -89,6 +91,7 @@ def test_the_three_notebooks_exist() -> None:
         "02_pipeline.ipynb",
         "03_compliance_review.ipynb",
         "04_genai.ipynb",
+        "05_audit_cycle.ipynb",
     ]
 
 
@@ -225,16 +228,69 @@ def test_pipeline(kernel_name: str, notebook_env: Path) -> None:
     assert re.search(r"^monitoring: (pass|fail|info)$", text, flags=re.MULTILINE)
 
 
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's evidence folder, built once by ``aims demo`` in a process of its own."""
+    folder = tmp_path_factory.mktemp("demo") / "aims-demo"
+    env = {k: v for k, v in os.environ.items() if k not in LEAKY_ENV}
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    subprocess.run(
+        [sys.executable, "-m", "aims_mlops.cli", "demo", "--dir", str(folder)],
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=folder.parent,
+        timeout=600,
+    )
+    return folder
+
+
+@pytest.fixture
+def review_env(demo_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the demo store, named by ``AIMS_NOTEBOOK_WORKDIR`` as scripts/voila.sh does."""
+    from aims_mlops.demo import scratch_copy
+
+    copy = scratch_copy(demo_store, prefix="aims-review-test-")
+    for name in LEAKY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AIMS_NOTEBOOK_WORKDIR", str(copy))
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    yield copy
+    import shutil
+
+    shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+def folder_state(folder: Path) -> dict[str, str]:
+    """Every file below ``folder`` (spool and hidden files included) and its SHA-256."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def stored_records(folder: Path) -> list[str]:
+    """The content hashes of every evidence record in the folder's store, sorted."""
+    from aims_mlops.store import EvidenceStore
+
+    store = EvidenceStore(
+        tracking_uri=f"sqlite:///{folder / 'mlflow.db'}", spool_dir=folder / ".aims" / "spool"
+    )
+    return sorted(r.content_hash for r in store.records())
+
+
 @pytest.mark.slow
-def test_compliance_review(kernel_name: str, notebook_env: Path) -> None:
+def test_compliance_review(kernel_name: str, review_env: Path) -> None:
     import yaml
 
     nb, text, _ = _run("03_compliance_review.ipynb", kernel_name)
+    assert f"evidence folder: {review_env.resolve()}" in text
     catalog = yaml.safe_load(
         (REPO_ROOT / "aims_mlops" / "catalog" / "iso42001.yaml").read_text(encoding="utf-8")
     )
     annex_a = [entry["id"] for entry in catalog["entries"] if entry["id"].startswith("A.")]
-    config = yaml.safe_load((notebook_env / "aims.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((review_env / "aims.yaml").read_text(encoding="utf-8"))
     soa_cell = next(
         c for c in nb.cells if c.cell_type == "code" and c.source.startswith('table(\n    soa[["')
     )
@@ -255,14 +311,44 @@ def test_compliance_review(kernel_name: str, notebook_env: Path) -> None:
     # texts are escaped, not read as HTML: the placeholders of the attest commands survive
     assert "--by &#34;&lt;name&gt;&#34;" in text
     assert _widget_outputs(nb), "aims.portfolio() displayed no widget"
-    # the audit cycle ran end to end: the owner's self-audit was refused, an independent audit
-    # and a management review were recorded and lifted the 9.2 / 9.3 blockers, the finding's
-    # nonconformity was planned and verified, and the verdict was re-performed in the past
+    # the auditor's sample is drawn and the verdict re-performed in the past; nothing recorded
+    assert re.search(r"seed 20261201, \d+ records in the population", text)
+    assert "approximated: " in text
+    assert "overall readiness:" in text
+    assert "may not audit" not in text
+    assert not re.search(r"^(internal audit|management review) [0-9a-f]{8}", text, re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_serving_the_review_twice_leaves_store_and_folder_unchanged(
+    kernel_name: str, review_env: Path
+) -> None:
+    """What scripts/voila.sh serves only reads: two page loads (two executions, as Voila runs
+    the notebook per load) change no file of the evidence folder and no record of its store."""
+    files, records = folder_state(review_env), stored_records(review_env)
+    assert records and "mlflow.db" in files
+    for _ in range(2):
+        _run("03_compliance_review.ipynb", kernel_name)
+        assert folder_state(review_env) == files
+        assert stored_records(review_env) == records
+
+
+@pytest.mark.slow
+def test_audit_cycle_works_on_a_copy(kernel_name: str, review_env: Path) -> None:
+    files, records = folder_state(review_env), stored_records(review_env)
+    _, text, _ = _run("05_audit_cycle.ipynb", kernel_name)
+    copy = Path(re.search(r"^working on the copy: (\S+)", text, re.MULTILINE).group(1))
+    assert f"evidence copied from: {review_env.resolve()}" in text
+    # the audit cycle ran end to end on the copy: the owner's self-audit was refused, an
+    # independent audit and a management review were recorded and lifted the 9.2 / 9.3
+    # blockers, the finding's nonconformity was planned and verified, the verdict re-performed
     assert "refused: " in text and "may not audit" in text
     assert re.search(r"no longer blocking certification: .*9\.2\.1.*9\.3\.3", text)
     assert "verified" in text and "approximated: " in text
-    assert re.search(r"seed 20261201, \d+ records in the population", text)
-    assert "overall readiness:" in text
+    assert len(stored_records(copy)) > len(records)
+    # ... and the store it copied is as it was
+    assert folder_state(review_env) == files
+    assert stored_records(review_env) == records
 
 
 @pytest.mark.slow
