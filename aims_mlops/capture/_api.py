@@ -125,8 +125,10 @@ def check_data(
     """
     from aims_mlops.collectors._data_quality import data_quality_record
 
-    context = get_session().context(system=required_system(system), include_values=include_values)
     run = active_run_id(run_id)
+    context = get_session().context(
+        system=required_system(system), include_values=include_values, for_run=run is not None
+    )
     if expectations is None:
         system_config = context.system_config()
         declared = system_config.data_quality.expectations if system_config is not None else ()
@@ -190,10 +192,12 @@ def assess_fairness(
         raise AimsError(ERROR_FAIRNESS_FORM)
     if not frame_form and y_true is not None and data is not None:
         raise AimsError(ERROR_FAIRNESS_FORM)
-    context = get_session().context(system=required_system(system), include_values=include_values)
+    run = active_run_id(run_id)
+    context = get_session().context(
+        system=required_system(system), include_values=include_values, for_run=run is not None
+    )
     allow = allow_identifiers or context.include_values
     max_categories = max_categories_of(context.config)
-    run = active_run_id(run_id)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
 
@@ -262,8 +266,8 @@ def validate_performance(
         performance_record,
     )
 
-    context = get_session().context(system=required_system(system))
     run = active_run_id(run_id)
+    context = get_session().context(system=required_system(system), for_run=run is not None)
     limits = context.thresholds("performance") if thresholds is None else thresholds
 
     def produce() -> EvidenceRecord:

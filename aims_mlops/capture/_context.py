@@ -14,7 +14,7 @@ import os
 import threading
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +76,14 @@ def run_signing_key(*, strict: bool) -> SigningKey | None:
             raise
         warnings.warn(AimsWarning(WARNING_SIGNING_KEY_UNUSABLE.format(error=exc)), stacklevel=3)
         return None
+
+
+def current_tracking_uri() -> str:
+    """MLflow's tracking URI now (``mlflow.set_tracking_uri``, ``$MLFLOW_TRACKING_URI`` or its
+    default), where the fluent API's runs live."""
+    import mlflow
+
+    return str(mlflow.get_tracking_uri())
 
 
 def _system_config(config: AimsConfig | None, system: str | None) -> Any:
@@ -178,10 +186,36 @@ class Session:
     include_values: bool = False
     tracking_uri: str | None = None
 
-    @cached_property
+    #: the stores written so far, one per tracking URI (this session's own cache)
+    _stores: dict[str, EvidenceStore] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _stores_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    @property
+    def pinned_uri(self) -> str | None:
+        """The tracking URI ``init(tracking_uri=...)`` or the config's ``store.tracking_uri``
+        names; None: records follow MLflow's current tracking URI."""
+        if self.tracking_uri:
+            return self.tracking_uri
+        return self.config.store.tracking_uri if self.config is not None else None
+
+    def store_for(self, tracking_uri: str | None = None) -> EvidenceStore:
+        """The evidence store at ``tracking_uri`` (default: the pinned URI, else MLflow's
+        current one, read now: a later ``mlflow.set_tracking_uri()`` moves capture with it),
+        with the config's evidence experiment and spool; one per URI."""
+        uri = tracking_uri or self.pinned_uri or current_tracking_uri()
+        with self._stores_lock:
+            if uri not in self._stores:
+                self._stores[uri] = make_store(self.config, tracking_uri=uri)
+            return self._stores[uri]
+
+    @property
     def store(self) -> EvidenceStore:
-        """The evidence store of the session's config (or MLflow's defaults), built once."""
-        return make_store(self.config, tracking_uri=self.tracking_uri)
+        """The evidence store records without a run go to now (see :meth:`store_for`)."""
+        return self.store_for()
 
     @cached_property
     def config_digest(self) -> str | None:
@@ -197,15 +231,22 @@ class Session:
         strict: bool | None = None,
         include_values: bool | None = None,
         key_required: bool = False,
+        for_run: bool = False,
+        tracking_uri: str | None = None,
     ) -> CaptureContext:
         """The capture context of this session (for ``system``, default the bound one).
 
+        Its store: ``tracking_uri`` (the store of the run the records are about, as autolog
+        knows it), else for evidence about the active run (``for_run``) MLflow's current
+        tracking URI, where that run lives; else :meth:`store_for`'s default.
         In a run, an unusable ``$AIMS_SIGNING_KEY`` warns and leaves records unsigned unless
         strict; ``key_required`` (a person's act: an attestation, an incident) raises instead.
         """
         strict = self.strict if strict is None else strict
+        if tracking_uri is None and for_run:
+            tracking_uri = current_tracking_uri()
         return CaptureContext(
-            store=self.store,
+            store=self.store_for(tracking_uri),
             system=system if system is not None else self.system,
             strict=strict,
             include_values=self.include_values if include_values is None else include_values,

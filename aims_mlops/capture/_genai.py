@@ -40,12 +40,17 @@ WARNING_FROM_RUN_FAILED = (
 
 
 def _bound(
-    system: str | None, *, include_values: bool | None = None
+    system: str | None,
+    *,
+    include_values: bool | None = None,
+    for_run: bool = False,
+    tracking_uri: str | None = None,
 ) -> tuple[CaptureContext, GenaiBinding]:
-    """The session's capture context for ``system`` and what the collector is told of it."""
+    """The session's capture context for ``system`` (on the run's store when the record is
+    about a run) and what the collector is told of the system."""
     session = get_session()
     system_id = required_system(system)
-    context = session.context(system=system_id)
+    context = session.context(system=system_id, for_run=for_run, tracking_uri=tracking_uri)
     binding = GenaiBinding(
         system=system_id,
         system_config=session.system_config(system_id),
@@ -81,7 +86,7 @@ def assess_genai(
     """
     import mlflow
 
-    context, binding = _bound(system, include_values=include_values)
+    context, binding = _bound(system, include_values=include_values, for_run=True)
 
     def produce(run_id: str) -> EvidenceRecord:
         return evaluate_genai(
@@ -148,15 +153,21 @@ def monitor_traces(
 
 
 def genai_evaluation_from_run(
-    run_id: str, *, system: str | None = None, name: str | None = None
+    run_id: str,
+    *,
+    system: str | None = None,
+    name: str | None = None,
+    tracking_uri: str | None = None,
 ) -> EvidenceRecord:
     """Record ``genai_evaluation`` evidence from an ``mlflow.genai.evaluate`` run that used the
-    aims_mlops scorers, judged against the system's ``genai.thresholds``."""
+    aims_mlops scorers, judged against the system's ``genai.thresholds``. The run lives in the
+    store at ``tracking_uri`` (default: MLflow's current one)."""
     import mlflow
 
     if system is None:
-        system = mlflow.MlflowClient().get_run(run_id).data.tags.get(TAG_SYSTEM)
-    context, binding = _bound(system)
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+        system = client.get_run(run_id).data.tags.get(TAG_SYSTEM)
+    context, binding = _bound(system, for_run=True, tracking_uri=tracking_uri)
     return capture(
         context,
         EVALUATION_KIND,
@@ -177,7 +188,7 @@ def collect_ended_run(client: Any, run_id: str, *, strict: bool) -> EvidenceReco
         system = explicit or resolve_system(None, experiment_name=experiment)
         if not system:
             return None
-        return genai_evaluation_from_run(run_id, system=system)
+        return genai_evaluation_from_run(run_id, system=system, tracking_uri=client.tracking_uri)
     except Exception as exc:  # reported: capture never breaks the run
         if strict:
             raise CaptureError(WARNING_FROM_RUN_FAILED.format(run_id=run_id, error=exc)) from exc

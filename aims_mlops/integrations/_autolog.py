@@ -178,7 +178,9 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
         system = capture.resolve_system(tags.get(TAG_SYSTEM), experiment_name=experiment_name)
         if not system:
             return []
-        context = session.context(system=system, strict=_strict_override())
+        context = session.context(
+            system=system, strict=_strict_override(), tracking_uri=client.tracking_uri
+        )
         tasks = lineage_tasks(
             run, client=client, system=system, config_digest=session.config_digest
         )

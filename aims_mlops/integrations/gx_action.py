@@ -114,7 +114,9 @@ class AimsEvidenceAction(ValidationAction):
         """Record every validation result; return ``{"records": [record ids]}``."""
         from aims_mlops import capture
 
-        context = capture.get_session().context(system=capture.resolve_system(self.system))
+        context = capture.get_session().context(
+            system=capture.resolve_system(self.system), for_run=self.run_id is not None
+        )
         system = context.system
         config_digest = context.config_digest
         record_ids: list[str] = []
