@@ -176,7 +176,7 @@ def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         from aims_mlops.capture import reset_session
 
         reset_session()
-    if "aims_mlops.integrations._autolog" in sys.modules:
-        from aims_mlops.integrations import _autolog
+    if "aims_mlops.capture._autolog" in sys.modules:
+        from aims_mlops.capture import _autolog
 
         _autolog.disable()

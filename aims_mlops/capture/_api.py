@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops.capture import _autolog
 from aims_mlops.capture._context import (
     ENV_SYSTEM,
     CaptureContext,
@@ -93,8 +94,6 @@ def init(
 
 def autolog(*, disable: bool = False, strict: bool | None = None) -> None:
     """Record lineage evidence for every MLflow run that ends (FINISHED or FAILED)."""
-    from aims_mlops.integrations import _autolog
-
     if disable:
         _autolog.disable()
     else:
@@ -102,8 +101,6 @@ def autolog(*, disable: bool = False, strict: bool | None = None) -> None:
 
 
 def _enable_autolog(*, strict: bool | None) -> None:
-    from aims_mlops.integrations import _autolog
-
     _autolog.enable(strict=bool(strict))
 
 
@@ -123,7 +120,7 @@ def check_data(
     by default the system's ``data_quality.expectations`` from ``aims.yaml``. Unexpected-value
     samples (possibly personal data) are left out unless ``include_values=True``.
     """
-    from aims_mlops.collectors._data_quality import data_quality_record
+    from aims_mlops.collectors._backends import data_quality_record
 
     run = active_run_id(run_id)
     context = get_session().context(
@@ -310,8 +307,8 @@ def monitor(
     ``capture.max_categories`` distinct values, or near-unique) is refused when named in
     ``columns`` and skipped otherwise, unless ``allow_identifiers=True`` or ``include_values``.
     """
+    from aims_mlops.collectors._backends import monitoring_record
     from aims_mlops.collectors._identifiers import max_categories_of
-    from aims_mlops.collectors._monitoring import monitoring_record
 
     context = get_session().context(system=required_system(system), include_values=include_values)
     system_config = context.system_config()
@@ -337,7 +334,7 @@ def monitor(
             version = current.version if current is not None else None
         quality = None
         if check_quality and system_config is not None and system_config.data_quality.expectations:
-            from aims_mlops.collectors._data_quality import run_expectations
+            from aims_mlops.collectors._backends import run_expectations
 
             quality = run_expectations(
                 current_df, list(system_config.data_quality.expectations), include_values=False

@@ -12,7 +12,7 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._main import (
+from aims_mlops.cli._options import (
     as_of_option,
     check_output,
     config_option,

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._main import (
+from aims_mlops.cli._options import (
     check_output,
     config_option,
     echo_json,

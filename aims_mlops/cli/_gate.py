@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from aims_mlops._errors import AimsError
-from aims_mlops.cli._main import (
+from aims_mlops.cli._options import (
     as_of_option,
     config_option,
     echo_json,

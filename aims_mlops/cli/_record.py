@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from aims_mlops.cli._main import config_option, echo_json, format_option, render_table
+from aims_mlops.cli._options import config_option, echo_json, format_option, render_table
 
 REGISTER_COLUMNS = ["short_id", "system", "control", "source", "state", "owner", "due", "overdue"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from aims_mlops._errors import AimsError
-from aims_mlops.cli._main import EXIT_USER_ERROR
+from aims_mlops.cli._options import EXIT_USER_ERROR
 from aims_mlops.integrations.webhook import (
     DEFAULT_DELIVERIES_FILE,
     DEFAULT_PORT,

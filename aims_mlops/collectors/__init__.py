@@ -5,6 +5,7 @@ produced lives here. Collectors return records and never write them: the capture
 (:mod:`aims_mlops.capture`) adds session context, turns failures into ``error`` records and stores.
 """
 
+from aims_mlops.collectors._backends import monitoring_record
 from aims_mlops.collectors._fairness import (
     FairnessResult,
     disparities,
@@ -15,7 +16,6 @@ from aims_mlops.collectors._fairness import (
 from aims_mlops.collectors._monitoring import (
     FeatureDrift,
     feature_drift,
-    monitoring_record,
     population_stability_index,
 )
 from aims_mlops.collectors._thresholds import ThresholdCheck, judge_thresholds

@@ -32,14 +32,14 @@ import json
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._spark import is_spark_frame
+from aims_mlops.collectors._digest import frame_sha256
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
     EvidenceRecord,
@@ -324,11 +324,9 @@ def _require_frame(df: Any) -> None:
 
 
 def validate_frame(df: pd.DataFrame, expectations: Sequence[object]) -> Any:
-    """Run the expectations on ``df``: GE's ``ExpectationSuiteValidationResult`` (SUMMARY)."""
-    if is_spark_frame(df):
-        from aims_mlops.collectors._spark_quality import validate_spark_frame
-
-        return validate_spark_frame(df, expectations)
+    """Run the expectations on the pandas frame ``df``: GE's ``ExpectationSuiteValidationResult``
+    (SUMMARY). A Spark frame goes to :mod:`aims_mlops.collectors._spark_quality` (the dispatch is
+    :mod:`aims_mlops.collectors._backends`)."""
     _require_frame(df)
     return validate_on(_gx_runtime(), df, expectations)
 
@@ -354,12 +352,17 @@ def validate_on(runtime: Any, df: Any, expectations: Sequence[object]) -> Any:
 
 
 def run_expectations(
-    df: pd.DataFrame, expectations: Sequence[object], *, include_values: bool = False
+    df: pd.DataFrame,
+    expectations: Sequence[object],
+    *,
+    include_values: bool = False,
+    validate: Callable[[Any, Sequence[object]], Any] = validate_frame,
 ) -> dict[str, Any]:
-    """Validate ``df`` and return ``{"success", "statistics", "results"}``: JSON-ready, bounded,
-    one entry per expectation in the given order, without row values unless asked."""
+    """Validate ``df`` (with ``validate``, the backend: pandas by default) and return
+    ``{"success", "statistics", "results"}``: JSON-ready, bounded, one entry per expectation in
+    the given order, without row values unless asked."""
     built = build_expectations(expectations)
-    result = validate_frame(df, built)
+    result = validate(df, built)
     return summarize_validation(result, include_values=include_values, order=built)
 
 
@@ -674,15 +677,6 @@ def data_quality_record(
     The full-content digest of ``df`` is computed in a second thread while GE validates (both
     mostly run in native code), and becomes ``subject.dataset_digests``.
     """
-    from aims_mlops.collectors._digest import frame_sha256
-
-    if is_spark_frame(df):
-        from aims_mlops.collectors._spark_quality import spark_data_quality_record
-
-        return spark_data_quality_record(
-            df, expectations, name=name, system=system, include_values=include_values,
-            subject=subject, config_digest=config_digest,
-        )  # fmt: skip
     _require_frame(df)
     built = build_expectations(expectations)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-digest") as pool:

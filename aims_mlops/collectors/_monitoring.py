@@ -43,13 +43,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
+from aims_mlops.collectors._digest import frame_sha256
 from aims_mlops.collectors._identifiers import (
     DEFAULT_MAX_CATEGORIES,
     hashed_label,
     looks_like_identifier,
     refuse_identifier,
 )
-from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS
 
@@ -561,6 +561,59 @@ def _measure_all(
     return measured, skipped
 
 
+@dataclass(frozen=True, kw_only=True)
+class Measurement:
+    """What a backend measured of two frames: each chosen column's drift, the columns left
+    out, the identifier-like columns skipped, and the frames' row counts and digests."""
+
+    measured: list[_Measured]
+    skipped: list[Any]
+    identifier_columns: list[Any]
+    reference_rows: int
+    current_rows: int
+    reference_digest: str
+    current_digest: str
+
+
+#: A backend: ``(current, reference, *, columns, psi_max, ks_pvalue_min, chi2_pvalue_min, bins,
+#: allow_identifiers, max_categories) -> Measurement``.
+Measure = Callable[..., Measurement]
+
+
+def measure_frames(
+    current_df: pd.DataFrame,
+    reference_df: pd.DataFrame,
+    *,
+    columns: Sequence[Any] | None,
+    psi_max: float,
+    ks_pvalue_min: float,
+    chi2_pvalue_min: float,
+    bins: int,
+    allow_identifiers: bool = False,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
+) -> Measurement:
+    """The pandas backend: measure every chosen column of two pandas frames."""
+    identifiers = (
+        []
+        if allow_identifiers
+        else _identifier_columns(current_df, reference_df, columns, max_categories=max_categories)
+    )
+    measured, skipped = _measure_all(
+        current_df, reference_df, columns=columns, psi_max=psi_max,
+        ks_pvalue_min=ks_pvalue_min, chi2_pvalue_min=chi2_pvalue_min, bins=bins,
+        exclude=identifiers,
+    )  # fmt: skip
+    return Measurement(
+        measured=measured,
+        skipped=skipped,
+        identifier_columns=identifiers,
+        reference_rows=len(reference_df),
+        current_rows=len(current_df),
+        reference_digest=frame_sha256(reference_df),
+        current_digest=frame_sha256(current_df),
+    )
+
+
 def feature_drift(
     current_df: pd.DataFrame,
     reference_df: pd.DataFrame,
@@ -706,9 +759,14 @@ def monitoring_record(
     include_values: bool = False,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    measure: Measure | None = None,
 ) -> EvidenceRecord:
     """A ``monitoring`` evidence record: feature drift of a production batch against the
     reference data, optionally with the batch's data-quality result.
+
+    ``measure`` is the backend that measures the two frames (default: pandas,
+    :func:`measure_frames`; :func:`aims_mlops.collectors._backends.monitoring_record` picks the
+    Spark one for Spark frames); this function builds the record from its numbers.
 
     ``thresholds`` takes ``psi_max``, ``ks_pvalue_min`` and ``chi2_pvalue_min`` (the
     ``monitoring`` section of ``aims.yaml``; ``interval_days`` is ignored). The outcome is
@@ -716,37 +774,17 @@ def monitoring_record(
     Category names are kept only with ``include_values``; identifier-like columns: see the
     module docstring.
     """
-    from aims_mlops.collectors._digest import frame_sha256
-
     limits = _thresholds(thresholds)
     quality = _data_quality(data_quality) if data_quality is not None else None
-    if is_spark_frame(current_df) or is_spark_frame(reference_df):
-        from aims_mlops.collectors._spark_monitoring import spark_measure_all
-
-        measured, skipped, frames = spark_measure_all(
-            current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
-            ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
-            bins=10, allow_identifiers=allow_identifiers, max_categories=max_categories,
-        )  # fmt: skip
-        reference_sha256, current_sha256 = frames.reference_digest, frames.current_digest
-        reference_rows, current_rows = frames.reference_rows, frames.current_rows
-        identifiers = list(frames.identifier_columns)
-    else:
-        identifiers = (
-            []
-            if allow_identifiers
-            else _identifier_columns(
-                current_df, reference_df, columns, max_categories=max_categories
-            )
-        )
-        measured, skipped = _measure_all(
-            current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
-            ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
-            bins=10, exclude=identifiers,
-        )  # fmt: skip
-        reference_sha256 = frame_sha256(reference_df)
-        current_sha256 = frame_sha256(current_df)
-        reference_rows, current_rows = len(reference_df), len(current_df)
+    measurement = (measure or measure_frames)(
+        current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
+        ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
+        bins=10, allow_identifiers=allow_identifiers, max_categories=max_categories,
+    )  # fmt: skip
+    measured, skipped = measurement.measured, measurement.skipped
+    identifiers = measurement.identifier_columns
+    reference_sha256, current_sha256 = measurement.reference_digest, measurement.current_digest
+    reference_rows, current_rows = measurement.reference_rows, measurement.current_rows
     if not include_values:
         _hash_labels(measured)
     drifts = [m.drift for m in measured]

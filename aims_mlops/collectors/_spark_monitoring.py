@@ -42,6 +42,7 @@ from aims_mlops.collectors._monitoring import (
     ERROR_TYPE_MISMATCH,
     FeatureDrift,
     Kind,
+    Measurement,
     _check_bins,
     _measure_numeric,
     _Measured,
@@ -573,4 +574,33 @@ def spark_measure_all(
     return [measured[c] for c in chosen], skipped, frames
 
 
-__all__ = ["SparkFrames", "spark_measure_all"]
+def spark_measure_frames(
+    current_df: Any,
+    reference_df: Any,
+    *,
+    columns: Sequence[Any] | None,
+    psi_max: float,
+    ks_pvalue_min: float,
+    chi2_pvalue_min: float,
+    bins: int,
+    allow_identifiers: bool = False,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
+) -> Measurement:
+    """The Spark backend of :func:`aims_mlops.collectors._monitoring.monitoring_record`."""
+    measured, skipped, frames = spark_measure_all(
+        current_df, reference_df, columns=columns, psi_max=psi_max,
+        ks_pvalue_min=ks_pvalue_min, chi2_pvalue_min=chi2_pvalue_min, bins=bins,
+        allow_identifiers=allow_identifiers, max_categories=max_categories,
+    )  # fmt: skip
+    return Measurement(
+        measured=measured,
+        skipped=skipped,
+        identifier_columns=list(frames.identifier_columns),
+        reference_rows=frames.reference_rows,
+        current_rows=frames.current_rows,
+        reference_digest=frames.reference_digest,
+        current_digest=frames.current_digest,
+    )
+
+
+__all__ = ["SparkFrames", "spark_measure_all", "spark_measure_frames"]

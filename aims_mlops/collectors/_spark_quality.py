@@ -20,6 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+from aims_mlops.collectors._data_quality import (
+    _gx_runtime,
+    build_expectations,
+    record_from_summary,
+    summarize_validation,
+    validate_on,
+)
+from aims_mlops.collectors._row_digest import spark_row_set_digest_and_count
 from aims_mlops.evidence._record import EvidenceRecord, Subject
 
 
@@ -38,8 +46,6 @@ _runtime_lock = threading.Lock()
 def _spark_runtime() -> _SparkRuntime:
     """The Spark datasource and whole-dataframe batch definition of our GE context (built once)."""
     global _runtime
-    from aims_mlops.collectors._data_quality import _gx_runtime
-
     base = _gx_runtime()
     with _runtime_lock:
         if _runtime is None:
@@ -53,8 +59,6 @@ def _spark_runtime() -> _SparkRuntime:
 
 def validate_spark_frame(df: Any, expectations: Sequence[object]) -> Any:
     """Run the expectations on a Spark DataFrame: GE's ``ExpectationSuiteValidationResult``."""
-    from aims_mlops.collectors._data_quality import validate_on
-
     return validate_on(_spark_runtime(), df, expectations)
 
 
@@ -72,13 +76,6 @@ def spark_data_quality_record(
 
     The row-set digest runs as a second Spark job while GE validates (Spark schedules both).
     """
-    from aims_mlops.collectors._data_quality import (
-        build_expectations,
-        record_from_summary,
-        summarize_validation,
-    )
-    from aims_mlops.collectors._row_digest import spark_row_set_digest_and_count
-
     built = build_expectations(expectations)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-digest") as pool:
         digest_future = pool.submit(spark_row_set_digest_and_count, df)

@@ -2,7 +2,6 @@
 
 - ``mlflow_plugin``: the ``mlflow.run_context_provider`` entry point that tags each run with its
   AI system and config digest;
-- ``_autolog``: lineage (and notebook provenance) evidence recorded as every MLflow run ends;
 - ``ipython``: ``%load_ext aims_mlops`` and the ``%aims`` magics;
 - ``gx_action``: a Great Expectations checkpoint action that records data-quality evidence
   (import it before loading a stored checkpoint that names ``type: aims_evidence``);

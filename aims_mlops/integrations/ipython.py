@@ -95,7 +95,7 @@ def _bind(system: str | None) -> None:
 def load_ipython_extension(ipython: Any) -> None:
     """Bind the notebook, turn capture on, register the events and the ``%aims`` magic."""
     global _binding
-    from aims_mlops.integrations import _autolog
+    from aims_mlops.capture import _autolog
 
     if _binding is not None and _binding.shell is ipython:
         return  # already loaded here: %reload_ext goes through unload first
@@ -148,7 +148,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     if _notebook.current() is binding.tracker:
         _notebook.stop()
     if not binding.autolog_was_enabled:
-        from aims_mlops.integrations import _autolog
+        from aims_mlops.capture import _autolog
 
         _autolog.disable()
     _binding = None

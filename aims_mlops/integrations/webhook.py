@@ -626,12 +626,9 @@ def serve(receiver: WebhookReceiver, *, host: str = "127.0.0.1", port: int = DEF
         receiver.close()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m aims_mlops.integrations.webhook``: the ``aims webhook`` command."""
+if __name__ == "__main__":
+    # ``python -m aims_mlops.integrations.webhook``: the ``aims webhook`` command. Only run as a
+    # script (then this file is ``__main__``, not this module): importing it never loads the CLI.
     from aims_mlops.cli import webhook_command
 
-    webhook_command.main(args=argv, prog_name=PROG_NAME)
-
-
-if __name__ == "__main__":
-    main()
+    webhook_command.main(prog_name=PROG_NAME)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from aims_mlops.capture import reset_session
 from aims_mlops.catalog import load_catalog
 from aims_mlops.cli._gate import register
-from aims_mlops.cli._main import AimsGroup
+from aims_mlops.cli._options import AimsGroup
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.store import EvidenceStore
 from tests.unit.test_gate import CONFIG

@@ -267,7 +267,7 @@ def shell(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
-    from aims_mlops.integrations import _autolog
+    from aims_mlops.capture import _autolog
 
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     config = Config()
@@ -294,7 +294,8 @@ def run(ip: Any, source: str) -> Any:
 def test_load_ext_binds_the_only_in_scope_system_and_tracks_cells(
     shell: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from aims_mlops.integrations import _autolog, ipython
+    from aims_mlops.capture import _autolog
+    from aims_mlops.integrations import ipython
 
     assert not _autolog.is_enabled()
     run(shell, "a = 1")

@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 
 from aims_mlops import AimsWarning, CaptureError
-from aims_mlops.capture import reset_session
+from aims_mlops.capture import _autolog, reset_session
 from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors import _lineage
 from aims_mlops.collectors._digest import frame_sha256
 from aims_mlops.datasets import load_adult
 from aims_mlops.evidence import EvidenceRecord
-from aims_mlops.integrations import _autolog
 from aims_mlops.integrations.mlflow_plugin import reset_plugin_state
 
 pytestmark = pytest.mark.slow

@@ -163,7 +163,7 @@ def test_report_renders_in_a_real_browser(browser: str, tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------- CLI
 @pytest.fixture
 def cli_group() -> click.Group:
-    from aims_mlops.cli._main import AimsGroup
+    from aims_mlops.cli._options import AimsGroup
     from aims_mlops.cli._reports import register
 
     group = AimsGroup(name="aims")

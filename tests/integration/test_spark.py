@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from aims_mlops._errors import DataError
-from aims_mlops.collectors._data_quality import data_quality_record
+from aims_mlops.collectors._backends import data_quality_record
 from aims_mlops.collectors._fairness import (
     ERROR_MISSING_GROUP_VALUES,
     ERROR_MISSING_LABELS,
@@ -270,7 +270,7 @@ def _same_monitoring_evidence(on_spark: Any, on_pandas: Any) -> None:
 def test_monitoring_on_spark_gives_the_pandas_evidence(
     spark: Any, batches: dict[str, pd.DataFrame], batch: str
 ) -> None:
-    from aims_mlops.collectors._monitoring import monitoring_record
+    from aims_mlops.collectors._backends import monitoring_record
 
     reference, current = batches["reference"], batches[batch]
     on_pandas = monitoring_record(current, reference, system="s")
@@ -287,7 +287,7 @@ def test_monitoring_from_weighted_counts_matches_too(
 ) -> None:
     """Above MAX_REBUILT_ROWS the statistics come from the value counts, not rebuilt samples."""
     from aims_mlops.collectors import _spark_monitoring
-    from aims_mlops.collectors._monitoring import monitoring_record
+    from aims_mlops.collectors._backends import monitoring_record
 
     monkeypatch.setattr(_spark_monitoring, "MAX_REBUILT_ROWS", 0)
     reference, current = batches["reference"], batches["drifted"]
@@ -303,7 +303,7 @@ def test_monitoring_with_approximate_quantiles_keeps_the_verdicts(
 ) -> None:
     """Columns with many distinct values take the quantile-grid path: close, same verdicts."""
     from aims_mlops.collectors import _spark_monitoring
-    from aims_mlops.collectors._monitoring import monitoring_record
+    from aims_mlops.collectors._backends import monitoring_record
 
     monkeypatch.setattr(_spark_monitoring, "MAX_EXACT_DISTINCT", 0)
     reference, current = batches["reference"], batches["drifted"]
@@ -371,8 +371,8 @@ def test_identifier_like_columns_are_refused_or_skipped_on_spark(
     spark: Any, batches: dict[str, pd.DataFrame]
 ) -> None:
     """The personal-data rules hold on Spark: no identifier's values reach the driver."""
+    from aims_mlops.collectors._backends import monitoring_record
     from aims_mlops.collectors._identifiers import ERROR_LOOKS_LIKE_IDENTIFIER
-    from aims_mlops.collectors._monitoring import monitoring_record
 
     reference = batches["reference"].assign(email=[f"p{i}@example.org" for i in range(ROWS)])
     current = batches["current"].assign(email=[f"q{i}@example.org" for i in range(ROWS)])

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from aims_mlops.cli import cli
-from aims_mlops.cli._main import (
+from aims_mlops.cli._options import (
     ERROR_DOCUMENT_UNREADABLE,
     ERROR_OUTPUT_NO_FOLDER,
     ERROR_OUTPUT_NOT_FOLDER,

@@ -280,7 +280,8 @@ def test_soa_csv_and_xlsx_hold_no_live_formula(tmp_path: Path) -> None:
 
     from openpyxl import load_workbook
 
-    from aims_mlops.cli._main import SOA_COLUMNS, render_csv
+    from aims_mlops.cli._main import SOA_COLUMNS
+    from aims_mlops.cli._options import render_csv
     from aims_mlops.engine import soa_rows
     from aims_mlops.reports import soa_workbook
     from aims_mlops.reports._pack import _soa_csv
@@ -313,7 +314,7 @@ def _no_live_html(text: str) -> None:
 
 def test_every_markdown_output_escapes_html_and_links(tmp_path: Path) -> None:
     from aims_mlops.cli._main import SOA_COLUMNS
-    from aims_mlops.cli._main import render_markdown as soa_markdown
+    from aims_mlops.cli._options import render_markdown as soa_markdown
     from aims_mlops.engine import soa_rows
     from aims_mlops.reports import render_markdown
     from aims_mlops.reports._annex_iv import render_markdown as annex_markdown

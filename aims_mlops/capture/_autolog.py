@@ -19,6 +19,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsWarning, CaptureError
+from aims_mlops.capture._context import ENV_SYSTEM, get_session, resolve_system
+from aims_mlops.capture._emit import CaptureTask, capture_many
+from aims_mlops.capture._genai import collect_ended_run
+from aims_mlops.collectors._lineage import lineage_tasks
+from aims_mlops.collectors._notebook import notebook_tasks
+from aims_mlops.collectors._spark import is_spark_frame
+from aims_mlops.datasets import dataset_digest
+from aims_mlops.store._contract import TAG_DATASET_SHA256_PREFIX as DATASET_SHA256_TAG_PREFIX
 from aims_mlops.store._contract import TAG_KIND, TAG_SYSTEM
 
 if TYPE_CHECKING:
@@ -117,8 +125,6 @@ def _strict_override() -> bool | None:
 
 
 def _session_strict() -> bool:
-    from aims_mlops.capture import get_session
-
     return _strict or get_session().strict
 
 
@@ -140,8 +146,6 @@ def _wrap_set_terminated(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _collect_genai_evaluation(client: MlflowClient, run_id: str) -> None:
     """An ``mlflow.genai.evaluate`` run scored with aims_mlops scorers: its GenAI evidence."""
-    from aims_mlops.capture import collect_ended_run
-
     collect_ended_run(client, run_id, strict=_session_strict())
 
 
@@ -160,22 +164,18 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
 
     Returns the stored records (``error`` records included). Never raises unless strict.
     """
-    from aims_mlops import capture
-    from aims_mlops.collectors._lineage import lineage_tasks
-    from aims_mlops.collectors._notebook import notebook_tasks
-
     try:
         run = client.get_run(run_id)
         tags = run.data.tags
         if _EVIDENCE_RUN_TAG in tags:
             return []
-        session = capture.get_session()
+        session = get_session()
         experiment_name = None
-        if not (tags.get(TAG_SYSTEM) or session.system or os.environ.get(capture.ENV_SYSTEM)):
+        if not (tags.get(TAG_SYSTEM) or session.system or os.environ.get(ENV_SYSTEM)):
             if session.config is None:
                 return []
             experiment_name = _experiment_name(client, run.info.experiment_id)
-        system = capture.resolve_system(tags.get(TAG_SYSTEM), experiment_name=experiment_name)
+        system = resolve_system(tags.get(TAG_SYSTEM), experiment_name=experiment_name)
         if not system:
             return []
         context = session.context(
@@ -193,9 +193,9 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
         )
         return []
     try:
-        return capture.capture_many(
+        return capture_many(
             context,
-            [capture.CaptureTask(kind=t.kind, produce=t.produce) for t in tasks],
+            [CaptureTask(kind=t.kind, produce=t.produce) for t in tasks],
             run_id=run_id,
         )
     except Exception as exc:  # capture itself failed (its store, say): report, go on
@@ -240,9 +240,6 @@ def record_full_hashes(datasets: Iterable[Any], *, run_id: str | None = None) ->
     from mlflow.data.pandas_dataset import PandasDataset
     from mlflow.entities import RunTag
 
-    from aims_mlops.collectors._spark import is_spark_frame
-    from aims_mlops.datasets import dataset_digest
-    from aims_mlops.store._contract import TAG_DATASET_SHA256_PREFIX as DATASET_SHA256_TAG_PREFIX
 
     frames = [
         d
