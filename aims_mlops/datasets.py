@@ -7,6 +7,13 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import DataError
+from aims_mlops.collectors._digest import frame_sha256
+from aims_mlops.collectors._row_digest import (
+    ERROR_NOT_A_FRAME,
+    pandas_row_set_digest,
+    spark_row_set_digest,
+)
+from aims_mlops.collectors._spark import is_spark_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,13 +85,6 @@ def dataset_digest(df: Any, *, order_independent: bool | None = None) -> str:
     same column names and types (integer, float, boolean, string, date, timestamp) give the
     same row-set digest.
     """
-    from aims_mlops.collectors._row_digest import (
-        ERROR_NOT_A_FRAME,
-        pandas_row_set_digest,
-        spark_row_set_digest,
-    )
-    from aims_mlops.collectors._spark import is_spark_frame
-
     if is_spark_frame(df):
         if order_independent is False:
             raise DataError(ERROR_ORDERED_SPARK)
@@ -95,6 +95,4 @@ def dataset_digest(df: Any, *, order_independent: bool | None = None) -> str:
         raise DataError(ERROR_NOT_A_FRAME.format(got=type(df).__name__))
     if order_independent:
         return pandas_row_set_digest(df)
-    from aims_mlops.collectors._digest import frame_sha256
-
     return frame_sha256(df)

@@ -20,6 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+import aims_mlops as aims
+from aims_mlops._errors import AimsError
+from aims_mlops._files import write_atomically
+from aims_mlops.config import example_config_text
+from aims_mlops.datasets import ADULT_ATTRIBUTION, load_adult
+from aims_mlops.engine import summary_dict
+from aims_mlops.judgement import judge
+from aims_mlops.presentation import summary_text
+from aims_mlops.reports import annex_iv, render_annex_iv, render_html
+
 if TYPE_CHECKING:
     from aims_mlops.engine import SystemAssessment
 
@@ -199,9 +209,6 @@ def train_and_capture(
     import mlflow
     from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-    import aims_mlops as aims
-    from aims_mlops.datasets import ADULT_ATTRIBUTION, load_adult
-
     session = aims.init(system=SYSTEM, config=config_path, tracking_uri=tracking_uri)
     binding = session.config.system(SYSTEM).mlflow if session.config is not None else None
     experiment = (binding.experiment if binding else None) or SYSTEM
@@ -281,13 +288,6 @@ def run_demo(
 
     ``progress`` writes a line per step on stderr; ``verbose`` keeps MLflow's registry notices.
     """
-    import aims_mlops as aims
-    from aims_mlops._files import write_atomically
-    from aims_mlops.config import example_config_text
-    from aims_mlops.engine import summary_dict
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports import annex_iv, render_annex_iv, render_html
-
     workdir = Path(workdir).resolve()
     steps = Progress(enabled=progress and not quiet)
     steps.step(STEPS[0].format(workdir=workdir))
@@ -367,9 +367,6 @@ def scratch_copy(source: Path | str, *, prefix: str = "aims-scratch-") -> Path:
     point into the copy: whatever is recorded there leaves ``source`` untouched."""
     import sqlite3
     import tempfile
-
-    from aims_mlops._errors import AimsError
-
     origin = Path(source).resolve()
     if not (origin / "aims.yaml").is_file() or not (origin / "mlflow.db").is_file():
         raise AimsError(ERROR_NOT_A_STORE.format(folder=origin))
@@ -456,8 +453,6 @@ def closing_text(
 ) -> str:
     """The demo's last screen: the summary (score, counts, risks above the appetite, the first
     gaps with their owners), the report it wrote, and what to run next."""
-    from aims_mlops.presentation import summary_text
-
     took = f"; {seconds:.0f} s" if seconds is not None else ""
     lines = [
         summary_text(sa, appetite=appetite),

@@ -26,6 +26,17 @@ from aims_mlops.capture._context import (
     required_system,
 )
 from aims_mlops.capture._emit import capture, emit
+from aims_mlops.catalog import load_catalog
+from aims_mlops.collectors._backends import data_quality_record, monitoring_record, run_expectations
+from aims_mlops.collectors._fairness import fairness_record, select_sensitive
+from aims_mlops.collectors._fairness_frame import frame_fairness_record
+from aims_mlops.collectors._identifiers import max_categories_of
+from aims_mlops.collectors._performance import (
+    metrics_from_evaluation,
+    metrics_from_run,
+    performance_record,
+)
+from aims_mlops.config import default_config_path, load_config
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.evidence._documents import document_details
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
@@ -65,8 +76,6 @@ def init(
     default file is allowed, a malformed one raises :class:`ConfigError`). ``strict=True`` makes a
     failing collector raise instead of recording an ``error`` record.
     """
-    from aims_mlops.config import default_config_path, load_config
-
     path = Path(config) if config is not None else default_config_path()
     loaded: AimsConfig | None = None
     if config is not None or path.is_file():
@@ -120,8 +129,6 @@ def check_data(
     by default the system's ``data_quality.expectations`` from ``aims.yaml``. Unexpected-value
     samples (possibly personal data) are left out unless ``include_values=True``.
     """
-    from aims_mlops.collectors._backends import data_quality_record
-
     run = active_run_id(run_id)
     context = get_session().context(
         system=required_system(system), include_values=include_values, for_run=run is not None
@@ -181,9 +188,6 @@ def assess_fairness(
     ``capture.max_categories`` distinct values, default 50, or near-unique) is refused unless
     ``allow_identifiers=True`` or ``include_values=True``.
     """
-    from aims_mlops.collectors._fairness import fairness_record, select_sensitive
-    from aims_mlops.collectors._identifiers import max_categories_of
-
     frame_form = isinstance(y_true, str)
     if frame_form and not isinstance(y_pred, str):
         raise AimsError(ERROR_FAIRNESS_FORM)
@@ -203,8 +207,6 @@ def assess_fairness(
         system_config = context.system_config()
         configured = system_config.sensitive_features if system_config is not None else None
         if frame_form:
-            from aims_mlops.collectors._fairness_frame import frame_fairness_record
-
             result = frame_fairness_record(
                 data, y_true=y_true, y_pred=y_pred,
                 sensitive_features=features if features is not None else (configured or []),
@@ -257,12 +259,6 @@ def validate_performance(
     ``metrics`` is a mapping, an ``mlflow.models.EvaluationResult``, or None to read the run's
     own logged metrics.
     """
-    from aims_mlops.collectors._performance import (
-        metrics_from_evaluation,
-        metrics_from_run,
-        performance_record,
-    )
-
     run = active_run_id(run_id)
     context = get_session().context(system=required_system(system), for_run=run is not None)
     limits = context.thresholds("performance") if thresholds is None else thresholds
@@ -307,9 +303,6 @@ def monitor(
     ``capture.max_categories`` distinct values, or near-unique) is refused when named in
     ``columns`` and skipped otherwise, unless ``allow_identifiers=True`` or ``include_values``.
     """
-    from aims_mlops.collectors._backends import monitoring_record
-    from aims_mlops.collectors._identifiers import max_categories_of
-
     context = get_session().context(system=required_system(system), include_values=include_values)
     system_config = context.system_config()
     settings = system_config.monitoring if system_config is not None else None
@@ -334,8 +327,6 @@ def monitor(
             version = current.version if current is not None else None
         quality = None
         if check_quality and system_config is not None and system_config.data_quality.expectations:
-            from aims_mlops.collectors._backends import run_expectations
-
             quality = run_expectations(
                 current_df, list(system_config.data_quality.expectations), include_values=False
             )
@@ -377,8 +368,6 @@ def attest(
     the record goes to that configuration's store under its capture settings; the bound session
     is left as it was.
     """
-    from aims_mlops.catalog import load_catalog
-
     catalog = load_catalog()
     if control not in catalog:
         raise AimsError(ERROR_UNKNOWN_CONTROL.format(control=control))
@@ -388,8 +377,6 @@ def attest(
         if not value or not value.strip():
             raise AimsError(ERROR_BLANK.format(field=field_name))
     if config is not None:
-        from aims_mlops.config import load_config
-
         context = CaptureContext.from_config(load_config(config), system=system)
     else:
         context = get_session().context(key_required=True).with_system(system)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError, AimsWarning, ConfigError
+from aims_mlops.config import config_digest, default_config_path, load_config
 from aims_mlops.evidence import SigningKeyError, signing_key_from_env
 from aims_mlops.store import make_store
 
@@ -95,8 +96,6 @@ def _system_config(config: AimsConfig | None, system: str | None) -> Any:
 def _digest(config: AimsConfig | None) -> str | None:
     if config is None:
         return None
-    from aims_mlops.config import config_digest
-
     return config_digest(config)
 
 
@@ -260,8 +259,6 @@ _session: Session | None = None
 
 
 def _load_config_quietly(path: Path) -> AimsConfig | None:
-    from aims_mlops.config import load_config
-
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -273,8 +270,6 @@ def _load_config_quietly(path: Path) -> AimsConfig | None:
 
 def default_session() -> Session:
     """A session from the environment: ``$AIMS_CONFIG`` / ``./aims.yaml`` and ``$AIMS_SYSTEM``."""
-    from aims_mlops.config import default_config_path
-
     path = default_config_path()
     config = _load_config_quietly(path) if path.is_file() else None
     capture = config.capture if config is not None else None

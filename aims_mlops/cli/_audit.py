@@ -12,6 +12,7 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
+from aims_mlops.cli._euaiact import export_cyclonedx
 from aims_mlops.cli._options import (
     as_of_option,
     check_output,
@@ -19,6 +20,19 @@ from aims_mlops.cli._options import (
     echo_reperformance,
     format_option,
 )
+from aims_mlops.engine import parse_as_of
+from aims_mlops.judgement import judge
+from aims_mlops.reports._audit import (
+    audit_plan,
+    audit_plan_markdown,
+    draw_seed,
+    parse_moment,
+    review_pack,
+    review_pack_markdown,
+)
+from aims_mlops.reports._oscal import assessment_results
+from aims_mlops.reports._pack import RECORDS_DIR, build_pack
+from aims_mlops.reports._register import register_rows
 
 ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,9 +79,6 @@ def audit_pack_command(
     as_of: str | None,
 ) -> None:
     """Write the audit pack of SYSTEM (or --all): evidence, SoA, risks, reports, manifest."""
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports._pack import RECORDS_DIR, build_pack
-
     if (system is None) == (not all_systems):
         raise AimsError(ERROR_SYSTEM_OR_ALL)
     systems = None if all_systems else [system]
@@ -103,13 +114,8 @@ def export_command(
     config: Path | None, fmt: str, systems: tuple[str, ...], output: Path | None
 ) -> None:
     """Export the assessment for GRC tools (OSCAL Assessment Results)."""
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports._oscal import assessment_results
-
     judgement = judge(config=config, systems=list(systems) or None)
     if fmt == "cyclonedx":
-        from aims_mlops.cli._euaiact import export_cyclonedx
-
         return export_cyclonedx(judgement, output)
     document = assessment_results(judgement)
     _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
@@ -148,15 +154,6 @@ def audit_plan_command(
     """The internal audit checklist (clause 9.2) with the auditor's own sample: per entry, up to
     K records drawn from every record collected in the period (every run of each system), not
     only those the verdict cites. The plan states the seed, the population and its digest."""
-    from aims_mlops.engine import parse_as_of
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import (
-        audit_plan,
-        audit_plan_markdown,
-        draw_seed,
-        parse_moment,
-    )
-
     begin = parse_moment(start) if start is not None else None
     finish = parse_as_of(end) if end is not None else None
     judgement = judge(config=config, full_history=True)
@@ -187,10 +184,6 @@ def review_pack_command(
     config: Path | None, since: str | None, fmt: str, output: Path | None
 ) -> None:
     """The management review inputs (clause 9.3): actions, changes, trends, nonconformities."""
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports._audit import parse_moment, review_pack, review_pack_markdown
-    from aims_mlops.reports._register import register_rows
-
     start = parse_moment(since) if since is not None else None
     judgement = judge(config=config, full_history=True)
     register = register_rows(judgement.records, now=parse_moment(judgement.assessment.evaluated_at))

@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from aims_mlops._files import write_atomically
+from aims_mlops.capture import record_incident, report_incident
+from aims_mlops.catalog import load_catalog
 from aims_mlops.cli._options import (
     check_output,
     config_option,
@@ -16,6 +18,11 @@ from aims_mlops.cli._options import (
     format_option,
     render_table,
 )
+from aims_mlops.config import default_config_path
+from aims_mlops.eu_ai_act import framework_status
+from aims_mlops.judgement import judge
+from aims_mlops.reports._annex_iv import write_annex_iv
+from aims_mlops.reports._bom import bom_json
 
 ANNEX_IV_FORMATS = ("html", "md", "json")
 STATUS_COLUMNS = ["system", "id", "title", "status", "applies_from", "proposed_applies_from"]
@@ -26,8 +33,6 @@ ERROR_NO_OBLIGATIONS = "no in-scope system is bound by an item of {framework}"
 # -- the --framework views of `aims catalog` and `aims status` ----------------------------------
 def catalog_framework(framework: str, fmt: str) -> None:
     """``aims catalog --framework F``: the framework's items and the catalog ids they map to."""
-    from aims_mlops.catalog import load_catalog
-
     rows = load_catalog().crosswalk(framework).to_dict()["items"]
     if fmt == "json":
         echo_json(rows)
@@ -37,10 +42,6 @@ def catalog_framework(framework: str, fmt: str) -> None:
 
 def status_framework(config: Path | None, framework: str, fmt: str) -> None:
     """``aims status --framework F``: per system, the items that bind it, met or not."""
-    from aims_mlops.catalog import load_catalog
-    from aims_mlops.eu_ai_act import framework_status
-    from aims_mlops.judgement import judge
-
     load_catalog().crosswalk(framework)  # an unknown framework fails before the store is read
     rows = framework_status(judge(config=config), framework)
     if fmt == "json":
@@ -95,8 +96,6 @@ def incident_command(
     reported_on: str | None,
 ) -> None:
     """Record a serious incident of SYSTEM with its reporting deadline (EU AI Act Art. 73)."""
-    from aims_mlops.capture import record_incident
-
     record = record_incident(
         system,
         kind=incident_kind,
@@ -120,15 +119,11 @@ def incident_command(
 @click.option("--on", "on", required=True, help="The day it was reported (YYYY-MM-DD).")
 def incident_report_command(config: Path | None, incident_id: str, on: str) -> None:
     """Mark incident INCIDENT_ID (or an unambiguous prefix) as reported."""
-    from aims_mlops.capture import report_incident
-
     record = report_incident(incident_id, on=on, config=_config_or_none(config))
     click.echo(f"recorded report {record.id}: incident {record.details['closes']} reported on {on}")
 
 
 def _config_or_none(config: Path | None) -> Path | None:
-    from aims_mlops.config import default_config_path
-
     if config is not None:
         return config
     path = default_config_path()
@@ -153,8 +148,6 @@ def annex_iv_command(
     config: Path | None, system: str, model_version: str | None, fmt: str, output: Path | None
 ) -> None:
     """The technical documentation of SYSTEM (EU AI Act Art. 11, Annex IV), from its evidence."""
-    from aims_mlops.reports._annex_iv import write_annex_iv
-
     text = write_annex_iv(
         system, config=config, model_version=model_version, fmt=fmt, output=output
     )
@@ -167,8 +160,6 @@ def annex_iv_command(
 # -- aims export --format cyclonedx -------------------------------------------------------------
 def export_cyclonedx(judgement: Any, output: Path | None) -> None:
     """``aims export --format cyclonedx``: the ML bill of materials of the judged systems."""
-    from aims_mlops.reports._bom import bom_json
-
     text = bom_json(judgement)
     if output is None:
         click.echo(text)

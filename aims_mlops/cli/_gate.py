@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from aims_mlops._errors import AimsError
+from aims_mlops.capture import run_gate
+from aims_mlops.catalog import load_catalog
 from aims_mlops.cli._options import (
     as_of_option,
     config_option,
@@ -71,9 +73,6 @@ def gate_command(
     fmt: str,
 ) -> None:
     """Fail (exit 1) unless SYSTEM meets the gate: required controls, score, risk appetite."""
-    from aims_mlops.capture import run_gate
-    from aims_mlops.catalog import load_catalog
-
     if as_of is not None and promote:
         raise AimsError(ERROR_AS_OF_PROMOTE)
     wanted = _split_ids(require)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from aims_mlops._errors import AimsError
+from aims_mlops.evidence import PRIVATE_KEY_NAME, PUBLIC_KEY_NAME, generate_keys
 
 ERROR_CANNOT_WRITE = "cannot write keys to {dir}: {error}"
 KEYS_HELP = """Signing keys: pipelines sign evidence with the private key ($AIMS_SIGNING_KEY names
@@ -29,8 +30,6 @@ def keys_group() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing key pair.")
 def generate_command(directory: Path, force: bool) -> None:
     """Write a new Ed25519 key pair (PEM) to DIR."""
-    from aims_mlops.evidence import PRIVATE_KEY_NAME, PUBLIC_KEY_NAME, generate_keys
-
     try:
         key = generate_keys(directory, force=force)
     except OSError as exc:

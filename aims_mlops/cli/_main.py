@@ -12,6 +12,8 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
+from aims_mlops.capture import attest, make_store
+from aims_mlops.catalog import load_catalog
 from aims_mlops.cli._euaiact import catalog_framework, status_framework
 from aims_mlops.cli._options import (
     ERROR_CONFIG_EXISTS,
@@ -30,6 +32,16 @@ from aims_mlops.cli._options import (
     render_table,
     set_mlflow_verbosity,
 )
+from aims_mlops.collectors._data_quality import expectation_problems
+from aims_mlops.config import config_digest, default_config_path, example_config_text, load_config
+from aims_mlops.config._loader import locate_problems
+from aims_mlops.demo import run_demo
+from aims_mlops.engine import risk_rows, soa_rows, status_rows
+from aims_mlops.evidence import TrustPolicy
+from aims_mlops.judgement import judge, summary_json
+from aims_mlops.judgement._integrity import integrity_lines, trust_policy
+from aims_mlops.presentation import listing_text
+from aims_mlops.reports import soa_workbook, verify_pack
 
 
 @click.group(cls=AimsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,8 +65,6 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init_command(config: Path | None, force: bool) -> None:
     """Write a commented example aims.yaml that validates."""
-    from aims_mlops.config import default_config_path, example_config_text
-
     path = config or default_config_path()
     if path.exists() and not force:
         raise AimsError(ERROR_CONFIG_EXISTS.format(path=path))
@@ -73,8 +83,6 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
 
     With several files, each is checked and reported; the exit status is 2 when any is invalid
     (how the pre-commit framework calls it, one call for every staged aims.yaml)."""
-    from aims_mlops.config import config_digest, default_config_path, load_config
-
     paths = list(dict.fromkeys([*([config] if config else []), *files])) or [default_config_path()]
     invalid = 0
     for path in paths:
@@ -110,12 +118,8 @@ def _expectations_valid(cfg: Any, path: Path) -> bool:
         return True
     import warnings
 
-    from aims_mlops.config._loader import locate_problems
-
     with warnings.catch_warnings():  # GE's optional back ends warn about their own versions
         warnings.simplefilter("ignore", FutureWarning)
-        from aims_mlops.collectors._data_quality import expectation_problems
-
         located = [
             (("systems", i, "data_quality", "expectations", *loc), message)
             for i, expectations in declared
@@ -134,8 +138,6 @@ def _expectations_valid(cfg: Any, path: Path) -> bool:
 @click.option("--framework", default=None, help="A crosswalk's items instead (eu-ai-act, ...).")
 def catalog_command(fmt: str, framework: str | None) -> None:
     """The ISO/IEC 42001 clauses and Annex A controls, with their evidence rules."""
-    from aims_mlops.catalog import load_catalog
-
     if framework is not None:
         return catalog_framework(framework, fmt)
     catalog = load_catalog()
@@ -181,8 +183,6 @@ def attest_command(
     statement: str | None,
 ) -> None:
     """Record that a named person vouches for a document serving CONTROL."""
-    from aims_mlops.capture import attest
-
     check_document(document)
     record = attest(
         control,
@@ -199,8 +199,6 @@ def attest_command(
 
 
 def _default_config_exists() -> bool:
-    from aims_mlops.config import default_config_path
-
     return default_config_path().is_file()
 
 
@@ -208,8 +206,6 @@ def _default_config_exists() -> bool:
 @config_option
 def sync_command(config: Path | None) -> None:
     """Upload evidence spooled while the tracking store was unreachable (each record once)."""
-    from aims_mlops.capture import make_store
-
     store = make_store(_load_optional_config(config))
     report = store.sync(progress=sys.stderr.isatty())
     click.echo(
@@ -223,8 +219,6 @@ def sync_command(config: Path | None) -> None:
 
 
 def _load_optional_config(config: Path | None) -> Any:
-    from aims_mlops.config import default_config_path, load_config
-
     path = config or default_config_path()
     if config is None and not path.is_file():
         return None
@@ -245,10 +239,6 @@ def summary_command(
     gaps with their owners (``--format json``: everything, with reasons and evidence ids, the
     evidence digest, what the evidence is worth and, with ``--as-of``, what re-performance
     approximated)."""
-    from aims_mlops.judgement import judge, summary_json
-    from aims_mlops.judgement._integrity import integrity_lines
-    from aims_mlops.presentation import listing_text
-
     result = judge(
         config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
     )
@@ -268,9 +258,6 @@ def summary_command(
 @as_of_option
 def status_command(config: Path | None, fmt: str, framework: str | None, as_of: str | None) -> None:
     """Every in-scope system: score, risks above appetite, gaps."""
-    from aims_mlops.engine import status_rows
-    from aims_mlops.judgement import judge
-
     if framework is not None:
         return status_framework(config, framework, fmt)
     judgement = judge(config=config, as_of=as_of)
@@ -297,13 +284,8 @@ SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementatio
 )
 def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
     """The Statement of Applicability: every Annex A control, applicable or justified out."""
-    from aims_mlops.engine import soa_rows
-    from aims_mlops.judgement import judge
-
     rows = soa_rows(judge(config=config).assessment)
     if fmt == "xlsx":
-        from aims_mlops.reports import soa_workbook
-
         if output is None:
             raise AimsError("--format xlsx writes a file: give it with -o FILE.xlsx")
         write_atomically(output, soa_workbook(rows))
@@ -326,9 +308,6 @@ def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
 @format_option("table", "json")
 def risks_command(config: Path | None, fmt: str) -> None:
     """The risk register: inherent and residual scores against the appetite."""
-    from aims_mlops.engine import risk_rows
-    from aims_mlops.judgement import judge
-
     rows = risk_rows(judge(config=config).assessment)
     if fmt == "json":
         echo_json(rows)
@@ -370,21 +349,14 @@ def verify_command(
 
     Signatures are checked with public keys only: --public-key, else those aims.yaml `trust:`
     lists. Without keys the output says the evidence is unsigned."""
-    from aims_mlops.evidence import TrustPolicy
-
     cfg = _load_optional_config(config)
     if public_keys:
         trust = TrustPolicy.from_files([str(p) for p in public_keys], require_signatures=True)
     elif cfg is not None:
-        from aims_mlops.config import default_config_path
-        from aims_mlops.judgement._integrity import trust_policy
-
         trust = trust_policy(cfg, config or default_config_path())
     else:
         trust = TrustPolicy()
     if pack is not None:
-        from aims_mlops.reports import verify_pack
-
         problems = verify_pack(pack, key=trust)
         if not trust.configured:
             click.echo(f"integrity: {NOTE_PACK_UNVERIFIED}")
@@ -395,8 +367,6 @@ def verify_command(
         signed = "signature verified" if trust.configured else "signatures not checked"
         click.echo(f"{pack}: every member intact and present ({signed})")
         return
-    from aims_mlops.capture import make_store
-
     report = make_store(cfg).verify(system=system, trust=trust)
     for problem in report.problems:
         click.echo(problem, err=True)
@@ -423,8 +393,6 @@ def verify_command(
 def demo_command(ctx: click.Context, workdir: Path) -> None:
     """Train on the bundled Adult data with capture on, write an HTML report and show where the
     system stands (steps on stderr, one screen on stdout; ``aims summary`` lists everything)."""
-    from aims_mlops.demo import run_demo
-
     run_demo(workdir, verbose=bool((ctx.obj or {}).get("verbose")), progress=True)
 
 

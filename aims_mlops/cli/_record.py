@@ -10,7 +10,16 @@ from typing import Any
 
 import click
 
+from aims_mlops.capture import (
+    record_internal_audit,
+    record_management_review,
+    sync_register,
+    update_nonconformity,
+    verify_nonconformity,
+)
 from aims_mlops.cli._options import config_option, echo_json, format_option, render_table
+from aims_mlops.config import default_config_path
+from aims_mlops.reports._audit import parse_moment
 
 REGISTER_COLUMNS = ["short_id", "system", "control", "source", "state", "owner", "due", "overdue"]
 
@@ -20,8 +29,6 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 def _config(config: Path | None) -> Any:
-    from aims_mlops.config import default_config_path
-
     return config if config is not None else default_config_path()
 
 
@@ -54,8 +61,6 @@ def internal_audit_command(
     day: str | None,
 ) -> None:
     """Record an internal audit (clause 9.2); refused when the auditor owns what is audited."""
-    from aims_mlops.capture import record_internal_audit
-
     done = record_internal_audit(
         auditor=auditor,
         scope=_split(scope),
@@ -92,8 +97,6 @@ def management_review_command(
     day: str | None,
 ) -> None:
     """Record a management review (clause 9.3) with today's review pack attached as its inputs."""
-    from aims_mlops.capture import record_management_review
-
     record = record_management_review(
         chair=chair,
         minutes=minutes,
@@ -115,8 +118,6 @@ def management_review_command(
 def nonconformities_command(config: Path | None, fmt: str) -> None:
     """Bring the nonconformity register (clause 10.2, records in the store) up to date and print
     it: opens on failing entries and regressions, closes what is satisfied again and verified."""
-    from aims_mlops.capture import sync_register
-
     plan = sync_register(config=_config(config))
     rows = list(plan.rows)
     if fmt == "json":
@@ -153,9 +154,6 @@ def nc_update_command(
     due: str,
 ) -> None:
     """Record the root cause, correction and corrective action of nonconformity ID."""
-    from aims_mlops.capture import update_nonconformity
-    from aims_mlops.reports._audit import parse_moment
-
     record = update_nonconformity(
         nc_id,
         root_cause=root_cause,
@@ -176,8 +174,6 @@ def nc_update_command(
 def nc_verify_command(config: Path | None, nc_id: str, by: str, note: str) -> None:
     """Record that the corrective action of ID was effective (it closes once its entry is
     satisfied again: `aims nonconformities`)."""
-    from aims_mlops.capture import verify_nonconformity
-
     record = verify_nonconformity(nc_id, by=by, note=note, config=_config(config))
     click.echo(f"recorded effectiveness check {record.id[:8]} for {record.details['amends'][:8]}")
 

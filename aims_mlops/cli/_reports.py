@@ -9,12 +9,21 @@ from pathlib import Path
 import click
 
 from aims_mlops._files import write_atomically
+from aims_mlops.capture import CaptureContext, emit
 from aims_mlops.cli._options import (
     as_of_option,
     check_output,
     config_option,
     echo_reperformance,
     format_option,
+)
+from aims_mlops.judgement import judge
+from aims_mlops.reports import (
+    readiness_report,
+    readiness_text,
+    render_html,
+    render_markdown,
+    system_card_record,
 )
 
 REPORT_FORMATS = ("html", "md")
@@ -53,9 +62,6 @@ def report_command(
     """Write SYSTEM's compliance report: system card, controls with evidence, risks, data
     quality, fairness, gaps and the evidence appendix (one self-contained file). With
     ``--as-of`` the report re-performs a past verdict and is not recorded as evidence."""
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports import render_html, render_markdown, system_card_record
-
     judgement = judge(
         config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
     )
@@ -67,8 +73,6 @@ def report_command(
     click.echo(f"wrote {output}")
     if not record:
         return
-    from aims_mlops.capture import CaptureContext, emit
-
     document = text.encode("utf-8")
     card = system_card_record(
         judgement,
@@ -107,9 +111,6 @@ def report_command(
 def readiness_command(config: Path | None, fmt: str, expiring_days: int, as_of: str | None) -> None:
     """Certification readiness: per clause and Annex A objective, evidence freshness and a
     prioritised remediation list with owners."""
-    from aims_mlops.judgement import judge
-    from aims_mlops.reports import readiness_report, readiness_text
-
     judgement = judge(config=config, as_of=as_of)
     echo_reperformance(judgement)
     report = readiness_report(judgement, expiring_within_days=expiring_days)

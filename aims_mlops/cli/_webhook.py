@@ -14,6 +14,7 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops.cli._options import EXIT_USER_ERROR
+from aims_mlops.config import default_config_path
 from aims_mlops.integrations.webhook import (
     DEFAULT_DELIVERIES_FILE,
     DEFAULT_PORT,
@@ -22,6 +23,9 @@ from aims_mlops.integrations.webhook import (
     DEFAULT_WEBHOOK_NAME,
     ERROR_NO_SECRET,
     WebhookError,
+    WebhookReceiver,
+    register_webhook,
+    serve,
 )
 
 MESSAGE_REGISTERED = "registered webhook {name!r} ({webhook_id}) -> {url}"
@@ -107,9 +111,6 @@ def webhook_command(
 ) -> None:
     """Gate every model version MLflow puts behind a system's production alias and record the
     outcome; with --register URL, create the MLflow webhook that calls the receiver."""
-    from aims_mlops.config import default_config_path
-    from aims_mlops.integrations.webhook import WebhookReceiver, register_webhook, serve
-
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:

@@ -18,6 +18,7 @@ from aims_mlops.collectors._fairness import (
 )
 from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES
 from aims_mlops.collectors._spark import is_spark_frame
+from aims_mlops.collectors._spark_fairness import spark_group_table
 from aims_mlops.evidence import Subject
 
 ERROR_LABEL_COLUMN = "{which} column {column!r} not found; the columns are: {columns}"
@@ -48,8 +49,6 @@ def frame_fairness_record(
     if not names:
         raise DataError(ERROR_NO_SENSITIVE)
     if is_spark_frame(frame):
-        from aims_mlops.collectors._spark_fairness import spark_group_table
-
         table = spark_group_table(
             frame, y_true=y_true, y_pred=y_pred, sensitive=names, pos_label=pos_label
         )

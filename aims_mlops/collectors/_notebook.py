@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
 from aims_mlops.catalog import load_catalog
+from aims_mlops.collectors._environment import git_facts
+from aims_mlops.collectors._lineage import LineageTask
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 
 if TYPE_CHECKING:
@@ -395,8 +397,6 @@ class NotebookTracker:
 
     def details(self) -> tuple[dict[str, Any], dict[str, float]]:
         """The record's ``details`` and ``metrics``."""
-        from aims_mlops.collectors._environment import git_facts
-
         executions, where = self.snapshot()
         cells = notebook_cells(where.path) if where.exists and where.path else None
         order = analyse_order(executions, cells)
@@ -516,8 +516,6 @@ def notebook_tasks(
     tracker = current()
     if tracker is None:
         return []
-    from aims_mlops.collectors._lineage import LineageTask
-
     return [
         LineageTask(
             kind=KIND,

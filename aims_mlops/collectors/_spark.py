@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aims_mlops._errors import DataError
+
 #: pip's name for the extra that installs pyspark.
 SPARK_EXTRA = "aims-mlops[spark]"
 
@@ -36,8 +38,6 @@ def is_spark_frame(value: Any) -> bool:
 
 def spark_columns(df: Any, names: list[str]) -> None:
     """Raise :class:`DataError` naming the first of ``names`` that ``df`` lacks."""
-    from aims_mlops._errors import DataError
-
     have = list(df.columns)
     for name in names:
         if name not in have:

@@ -54,6 +54,7 @@ from aims_mlops.collectors._monitoring import (
     choose_columns,
     measure_categorical_counts,
 )
+from aims_mlops.collectors._row_digest import spark_row_set_digest_and_count
 from aims_mlops.collectors._spark import is_spark_frame
 
 #: Numeric columns with at most this many distinct finite values are counted value by value.
@@ -489,8 +490,6 @@ def spark_measure_all(
     large ones) are left out, or refused when named in ``columns``, unless
     ``allow_identifiers``: their categories are never brought to the driver."""
     from pyspark.sql import types as T
-
-    from aims_mlops.collectors._row_digest import spark_row_set_digest_and_count
 
     _check_bins(bins)
     current = _as_spark(current_df, reference_df)

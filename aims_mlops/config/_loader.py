@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from aims_mlops._errors import ConfigError
+from aims_mlops.config._keys import trust_key_problems
 from aims_mlops.config._models import (
     CROSS_CHECKED_CONTEXT_KEY,
     AimsConfig,
@@ -156,8 +157,6 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
     except ValidationError as exc:
         located.extend(_translate(error) for error in exc.errors())
     if config is not None and config.trust.public_keys:
-        from aims_mlops.config._keys import trust_key_problems
-
         located.extend(trust_key_problems(config, base_dir=Path(source).parent))
     for loc, message in located:
         line = _line_of(root, loc)

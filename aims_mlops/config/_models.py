@@ -32,6 +32,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from aims_mlops._errors import ConfigError
+from aims_mlops.catalog import load_catalog
 
 # --------------------------------------------------------------------------- error texts
 ERROR_UNKNOWN_SYSTEM = "unknown system {system!r}; known systems: {known}"
@@ -995,8 +996,6 @@ def _items(data: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str
 
 def _supplier_bound_controls() -> tuple[str, ...]:
     """Catalog entries the SoA may not exclude for a system with an external model supplier."""
-    from aims_mlops.catalog import load_catalog
-
     return tuple(
         e.id for e in load_catalog().entries if "external_model_supplier" in e.not_excludable_when
     )
@@ -1017,8 +1016,6 @@ def _external_suppliers(data: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
 
 def _control_checker() -> Callable[[str], tuple[bool, bool, str]]:
     """``check(id) -> (known, is_clause, hint)`` backed by the control catalog."""
-    from aims_mlops.catalog import load_catalog  # imported here: the catalog may read config types
-
     catalog = load_catalog()
     ids = [entry.id for entry in catalog.entries]
 
@@ -1186,8 +1183,6 @@ def _approver_key_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     approvers = data.get("approvers")
     if not isinstance(approvers, Mapping):
         return []
-    from aims_mlops.catalog import load_catalog
-
     ids = [entry.id for entry in load_catalog().entries]
     problems: list[tuple[Loc, str]] = []
     for key in approvers:
@@ -1232,8 +1227,6 @@ def _consistency_problems(
     tell one story: an excluded control cannot treat a risk or hold declared monitoring, a
     control the clauses need cannot be excluded, an organization-level control is decided for the
     whole AIMS."""
-    from aims_mlops.catalog import load_catalog
-
     catalog = load_catalog()
     problems: list[tuple[Loc, str]] = []
     exclusions = _exclusions(data)

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
+from aims_mlops.config import config_digest
 from aims_mlops.engine._checks import ConfigChecker, config_ref
 from aims_mlops.engine._programme import (
     PROGRAMME_REF,
@@ -84,8 +85,6 @@ class _Evaluation:
         now: datetime,
         findings: Iterable[IntegrityFinding] = (),
     ) -> None:
-        from aims_mlops.config import config_digest
-
         self.findings = tuple(dict.fromkeys(findings))
         self._findings_by_entry = _findings_by_entry(catalog, self.findings)
         self.catalog = catalog

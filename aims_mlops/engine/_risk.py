@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from aims_mlops.engine._programme import approver_problem
 from aims_mlops.engine._results import SATISFIED, ControlStatus, RiskResult
 from aims_mlops.engine._status import Scope, record_label, staleness
 from aims_mlops.evidence import EvidenceRecord
@@ -75,8 +76,6 @@ def acceptance_text(
     if acceptance is None:
         return None, "its treatment is accept but no approver is recorded (risks[].acceptance)"
     if config is not None:
-        from aims_mlops.engine._programme import approver_problem
-
         for entry in approval_entries:
             problem = approver_problem(config, entry, acceptance.by)
             if problem is not None:

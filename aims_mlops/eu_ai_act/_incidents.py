@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops.engine import duty_states
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 
 KIND = "incident"
@@ -195,8 +196,6 @@ def incident_rows(
     records: Iterable[EvidenceRecord], *, now: dt.datetime, system: str | None = None
 ) -> list[dict[str, Any]]:
     """Every incident (of ``system``, or all), with its state: open, overdue or reported."""
-    from aims_mlops.engine import duty_states
-
     mine = [r for r in records if r.kind == KIND and (system is None or r.system == system)]
     return [
         {

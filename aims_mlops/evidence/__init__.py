@@ -10,6 +10,7 @@ Every kind of record is an :class:`EvidenceKind` in a :class:`KindRegistry`: the
 register through the ``aims_mlops.evidence_kinds`` entry-point group (:func:`load_kinds`).
 """
 
+from aims_mlops.evidence._current import CurrentModel
 from aims_mlops.evidence._kinds import (
     DEFAULT_KINDS,
     ENTRY_POINT_GROUP,
@@ -64,6 +65,7 @@ __all__ = [
     "PUBLIC_KEY_NAME",
     "SCHEMA_VERSION",
     "CollectorInfo",
+    "CurrentModel",
     "EvidenceKind",
     "EvidenceRecord",
     "IntegrityFinding",

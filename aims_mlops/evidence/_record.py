@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
+from aims_mlops import __version__
 from aims_mlops._errors import EvidenceError
+from aims_mlops.evidence._signing import parse_signature
 
 if TYPE_CHECKING:
     from aims_mlops.evidence._signing import PublicKey, SigningKey
@@ -243,8 +245,6 @@ class EvidenceRecord:
     @property
     def key_id(self) -> str | None:
         """The id of the key the signature names (None: unsigned, or not a signature of ours)."""
-        from aims_mlops.evidence._signing import parse_signature
-
         parsed = parse_signature(self.signature)
         return parsed[0] if parsed is not None else None
 
@@ -334,7 +334,7 @@ def new_record(
             ERROR_DETAILS_TOO_LARGE.format(kind=kind, size=size, limit=MAX_DETAILS_CHARS)
         )
     if collector_version is None:
-        from aims_mlops import __version__ as collector_version
+        collector_version = __version__
     record = EvidenceRecord(
         id=record_id or uuid.uuid4().hex,
         kind=kind,

@@ -28,6 +28,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from aims_mlops.genai._scorers import scorer
+
 _LAZY: dict[str, str] = {
     "evaluate_genai": "aims_mlops.genai._assess",
     "GenaiBinding": "aims_mlops.genai._binding",
@@ -56,8 +58,6 @@ __all__ = [*_LAZY, *_SCORERS]
 
 def __getattr__(name: str) -> Any:
     if name in _SCORERS:
-        from aims_mlops.genai._scorers import scorer
-
         value = scorer(name)
     elif name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)

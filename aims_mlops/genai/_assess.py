@@ -32,13 +32,17 @@ from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS, canonical_json
 from aims_mlops.genai._binding import GenaiBinding, controls_for
+from aims_mlops.genai._detect import as_text, load_detectors, redact_value
 from aims_mlops.genai._red_team import DATA_CATEGORY, Attack, red_team_suite
+from aims_mlops.genai._redact import redacted_count, redacting_traces
 from aims_mlops.genai._scorers import (
     ATTACK_TAG,
     CATEGORY_TAG,
     CONTEXT_EXPECTATION,
     ROGUE_EXPECTATION,
     SCORER_NAMES,
+    default_scorers,
+    scorer_names,
 )
 from aims_mlops.store._contract import TAG_GENAI_ASSESSED
 
@@ -203,8 +207,6 @@ def evaluation_rows(
 ) -> list[dict[str, Any]]:
     """The rows handed to ``mlflow.genai.evaluate``: the user's (a ``context`` moved into the
     expectations, personal data in expectations redacted when ``redact``), then the attacks."""
-    from aims_mlops.genai._detect import redact_value
-
     rows = _rows_of(data)
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -234,8 +236,6 @@ def verdicts_from_result(
     result_df: Any, *, include_values: bool, scorer_columns: Iterable[str] = SCORER_NAMES
 ) -> list[RowVerdict]:
     """Per-row verdicts from an ``EvaluationResult.result_df`` (categories from trace tags)."""
-    from aims_mlops.genai._detect import as_text
-
     names = list(scorer_columns)
     verdicts = []
     for row in result_df.to_dict(orient="records"):
@@ -323,10 +323,6 @@ def evaluate_genai(
     ``genai_evaluation`` record, judged against ``thresholds`` (default: the system's
     ``genai.thresholds``). Records nothing: :func:`aims_mlops.capture.assess_genai` does."""
     import mlflow
-
-    from aims_mlops.genai._detect import load_detectors
-    from aims_mlops.genai._redact import redacted_count, redacting_traces
-    from aims_mlops.genai._scorers import default_scorers, scorer_names
 
     settings = binding.settings
     limits = (

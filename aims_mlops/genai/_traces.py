@@ -23,6 +23,7 @@ from aims_mlops._errors import AimsError
 from aims_mlops.collectors._thresholds import ThresholdCheck, judge_thresholds
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.genai._binding import GenaiBinding, controls_for
+from aims_mlops.genai._detect import find_pii
 
 KIND = "monitoring.traces"
 COLLECTOR = "aims_mlops.genai.traces"
@@ -169,8 +170,6 @@ def read_trace_stats(
 ) -> TraceStats:
     """Statistics of the experiment's traces since ``since`` (content scanned, never kept)."""
     import mlflow
-
-    from aims_mlops.genai._detect import find_pii
 
     since_ms = int(since.timestamp() * 1000)
     traces = mlflow.search_traces(

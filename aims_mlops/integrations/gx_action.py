@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from great_expectations.checkpoint.actions import ValidationAction
 from great_expectations.compatibility.pydantic import Field
 
+from aims_mlops import capture
 from aims_mlops.collectors._data_quality import (
     KIND,
     record_from_summary,
@@ -112,8 +113,6 @@ class AimsEvidenceAction(ValidationAction):
         self, checkpoint_result: "CheckpointResult", action_context: "ActionContext | None" = None
     ) -> dict[str, Any]:
         """Record every validation result; return ``{"records": [record ids]}``."""
-        from aims_mlops import capture
-
         context = capture.get_session().context(
             system=capture.resolve_system(self.system), for_run=self.run_id is not None
         )

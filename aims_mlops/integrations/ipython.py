@@ -18,8 +18,16 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+import aims_mlops
+from aims_mlops import capture
 from aims_mlops._errors import AimsError
+from aims_mlops.capture import _autolog
 from aims_mlops.collectors import _notebook
+from aims_mlops.config import default_config_path, load_config
+from aims_mlops.integrations._widgets import dashboard
+from aims_mlops.judgement import judge
+from aims_mlops.presentation import status_lines
+from aims_mlops.views._model import dashboard_model
 
 MAGIC_NAME = "aims"
 EVENTS = ("pre_run_cell", "post_run_cell")
@@ -59,17 +67,12 @@ _binding: _Binding | None = None
 
 
 def _in_scope_ids() -> list[str]:
-    from aims_mlops import capture
-
     config = capture.get_session().config
     return [s.id for s in config.in_scope_systems] if config is not None else []
 
 
 def _choose_system(explicit: str | None = None) -> str | None:
     """explicit > ``$AIMS_SYSTEM`` > the only in-scope system of the config."""
-    from aims_mlops import capture
-    from aims_mlops.config import default_config_path, load_config
-
     if explicit:
         return explicit
     from_env = os.environ.get(capture.ENV_SYSTEM)
@@ -84,9 +87,6 @@ def _choose_system(explicit: str | None = None) -> str | None:
 
 def _bind(system: str | None) -> None:
     """``aims_mlops.init`` with the system (keeping the session's config file, if any)."""
-    import aims_mlops
-    from aims_mlops import capture
-
     session = capture.get_session()
     config = session.config_path if session.config is not None else None
     aims_mlops.init(system=system, config=config, autolog=True)
@@ -95,16 +95,12 @@ def _bind(system: str | None) -> None:
 def load_ipython_extension(ipython: Any) -> None:
     """Bind the notebook, turn capture on, register the events and the ``%aims`` magic."""
     global _binding
-    from aims_mlops.capture import _autolog
-
     if _binding is not None and _binding.shell is ipython:
         return  # already loaded here: %reload_ext goes through unload first
     if _binding is not None:
         unload_ipython_extension(_binding.shell)
     autolog_was_enabled = _autolog.is_enabled()
     system = _choose_system()
-    import aims_mlops
-
     aims_mlops.init(system=system, autolog=True)
     tracker = _notebook.NotebookTracker(
         system=system,
@@ -148,8 +144,6 @@ def unload_ipython_extension(ipython: Any) -> None:
     if _notebook.current() is binding.tracker:
         _notebook.stop()
     if not binding.autolog_was_enabled:
-        from aims_mlops.capture import _autolog
-
         _autolog.disable()
     _binding = None
     print(MESSAGE_UNLOADED)
@@ -161,8 +155,6 @@ def tracker() -> _notebook.NotebookTracker | None:
 
 
 def bound_system() -> str | None:
-    from aims_mlops import capture
-
     return capture.get_session().system
 
 
@@ -216,10 +208,6 @@ def _require_system() -> str:
 def status_text(system: str | None = None) -> str:
     """The bound (or given) system's standing as text, judged now (the view-model's summary:
     :func:`aims_mlops.presentation.summary_text`)."""
-    from aims_mlops import capture
-    from aims_mlops.judgement import judge
-    from aims_mlops.views._model import dashboard_model
-
     chosen = system or _require_system()
     session = capture.get_session()
     config = session.config_path if session.config is not None else None
@@ -235,10 +223,6 @@ def status_text(system: str | None = None) -> str:
 
 def all_status_text() -> str:
     """One line per in-scope system: score, risks above appetite, gaps (judged now)."""
-    import aims_mlops
-    from aims_mlops import capture
-    from aims_mlops.presentation import status_lines
-
     session = capture.get_session()
     config = session.config_path if session.config is not None else None
     return status_lines(aims_mlops.status(config=config))
@@ -246,9 +230,6 @@ def all_status_text() -> str:
 
 def _cmd_dashboard() -> Any:
     from IPython.display import display
-
-    from aims_mlops.integrations._widgets import dashboard
-
     board = dashboard(_require_system())
     display(board)
     return None

@@ -49,6 +49,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops._files import write_atomically
+from aims_mlops.capture import make_store, run_gate
+from aims_mlops.config import load_config
+from aims_mlops.judgement._integrity import screen, trust_policy
 
 if TYPE_CHECKING:
     from aims_mlops.capture import GateRun
@@ -239,8 +243,6 @@ class WebhookReceiver:
         self._prune(current)
         kept = "".join(json.dumps({"id": d, "at": at}) + "\n" for d, at in self._seen.items())
         try:
-            from aims_mlops._files import write_atomically
-
             write_atomically(path, kept)
         except OSError as exc:
             logger.warning(WARNING_DELIVERIES_UNREADABLE.format(path=path, error=exc))
@@ -269,15 +271,11 @@ class WebhookReceiver:
             )
 
     def _load_config(self) -> AimsConfig:
-        from aims_mlops.config import load_config
-
         return load_config(self.config_path)
 
     @property
     def store(self) -> EvidenceStore:
         if self._store is None:
-            from aims_mlops.capture import make_store
-
             self._store = make_store(self._config, tracking_uri=self._tracking_uri)
         return self._store
 
@@ -359,8 +357,6 @@ class WebhookReceiver:
         """The id of an ``aims gate --promote`` record that already covers this alias move;
         only a record that passes the config's trust check counts (a typed-in "promoted"
         record must not spare a version its gate)."""
-        from aims_mlops.judgement._integrity import screen, trust_policy
-
         now = datetime.now(UTC)
         read = self.store.read(system=event.system, kinds=["deployment"])
         trusted, failed = screen(
@@ -390,8 +386,6 @@ class WebhookReceiver:
 
     def process(self, event: AliasEvent) -> GateRun | None:
         """Gate the version behind the alias and record the outcome (None: already recorded)."""
-        from aims_mlops.capture import run_gate
-
         time.sleep(self.settle_seconds)
         earlier = self._recent_promotion(event)
         if earlier is not None:

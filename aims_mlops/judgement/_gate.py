@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import AimsError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.engine import NOT_APPLICABLE, SATISFIED, CurrentModel, SystemAssessment
+from aims_mlops.evidence import Subject, new_record
 
 if TYPE_CHECKING:
     from aims_mlops.config import SystemConfig
@@ -113,8 +115,6 @@ class GateResult:
 
 def deployment_controls() -> tuple[str, ...]:
     """The controls a deployment record speaks to, from the catalog (the gate never checks them)."""
-    from aims_mlops.catalog import load_catalog
-
     return load_catalog().controls_for_kind(DEPLOYMENT_KIND)
 
 
@@ -123,8 +123,6 @@ def verification_controls(system: SystemConfig) -> tuple[str, ...]:
     each kind of evidence its declarations call for (performance thresholds: ``performance``,
     data-quality expectations: ``data_quality``, fairness thresholds: ``fairness``), the
     catalog's controls for that kind, in catalog order."""
-    from aims_mlops.catalog import load_catalog
-
     kinds = []
     if system.performance:
         kinds.append("performance")
@@ -238,8 +236,6 @@ def deployment_record(
     extra: Mapping[str, Any] | None = None,
 ) -> EvidenceRecord:
     """The ``deployment`` record of a promotion attempt: outcome ``pass`` when the gate passed."""
-    from aims_mlops.evidence import Subject, new_record
-
     gate = result.to_dict()
     failures = [f[:MAX_FAILURE_CHARS] for f in result.failures]
     gate["failures"] = failures[:MAX_FAILURES_IN_RECORD]

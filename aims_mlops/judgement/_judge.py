@@ -10,7 +10,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops.catalog import load_catalog
+from aims_mlops.config import AimsConfig, default_config_path, load_config
+from aims_mlops.engine import (
+    assess,
+    evidence_digest,
+    iso_moment,
+    parse_as_of,
+    records_as_of,
+    status_rows,
+    summary_dict,
+)
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
+from aims_mlops.evidence._documents import document_findings
+from aims_mlops.judgement._integrity import integrity_summary, screen, trust_policy
+from aims_mlops.judgement._reperform import pins_as_of
 from aims_mlops.store import make_store
 
 if TYPE_CHECKING:
@@ -51,9 +65,8 @@ class Judgement:
 
     def integrity(self, system: str | None = None) -> dict[str, Any]:
         """What the evidence is worth: signed or not, the note, the findings (of ``system``)."""
-        from aims_mlops.judgement._integrity import integrity_summary
-
         return integrity_summary(self.trust, self.integrity_findings, system=system)
+
     #: the moment re-performed (``--as-of``), ISO 8601; None: judged now
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
@@ -63,8 +76,6 @@ class Judgement:
     def evidence_digest(self) -> str:
         """SHA-256 over the configuration digest and the sorted content hashes of every record
         this judgement considered: equal digests, equal inputs."""
-        from aims_mlops.engine import evidence_digest
-
         return evidence_digest(self.assessment.config_digest, self.records)
 
 
@@ -97,11 +108,6 @@ def judge(
     only records collected by then count, every run is read, and each registered model is
     judged at the version registered last by then (MLflow keeps no alias history; the
     judgement's ``approximations`` say so)."""
-    from aims_mlops.catalog import load_catalog
-    from aims_mlops.config import AimsConfig, default_config_path, load_config
-    from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
-    from aims_mlops.judgement._integrity import screen, trust_policy
-
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
     else:
@@ -127,8 +133,6 @@ def judge(
     approximations: list[str] = []
     without: set[str] = set()
     if moment is not None:
-        from aims_mlops.judgement._reperform import pins_as_of
-
         without, approximations = pins_as_of(evidence_store, bindings, moment)
         for system_id in without:
             bindings[system_id] = {"registered_model": None, "experiment": None}
@@ -205,8 +209,6 @@ def _documents_rechecked(
 ) -> tuple[list[EvidenceRecord], list[IntegrityFinding]]:
     """An attestation whose local document changed, vanished or cannot be read is no longer
     evidence: it becomes a finding (the entries it speaks to fail, naming the document)."""
-    from aims_mlops.evidence._documents import document_findings
-
     broken = {f.record_id: f for f in document_findings(records) if f.is_problem}
     if not broken:
         return records, findings
@@ -251,8 +253,6 @@ def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
     """``summary_dict`` of one system plus what an auditor compares: the evidence digest, the
     number of records considered, what the evidence is worth (signed or not, the findings) and,
     when re-performed, the moment and the approximations."""
-    from aims_mlops.engine import summary_dict
-
     data = summary_dict(judgement.assessment.systems[system])
     data["evaluated_at"] = judgement.assessment.evaluated_at
     data["config_digest"] = judgement.assessment.config_digest
@@ -280,6 +280,4 @@ def summary(
 
 def status(*, config: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
     """Every in-scope system's score, risks above appetite and gap count (``aims status``)."""
-    from aims_mlops.engine import status_rows
-
     return status_rows(judge(config=config).assessment)

@@ -24,9 +24,14 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape
 from aims_mlops._files import write_atomically
+from aims_mlops.config import config_digest
+from aims_mlops.eu_ai_act import classification, incident_rows, obligation_rows
 from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.judgement import judge
+from aims_mlops.presentation import GOOD, WARNING, status_swatch
 
 FRAMEWORK = "eu-ai-act"
 COMPLETE, PARTIAL, MISSING = "complete", "partial", "missing"
@@ -199,13 +204,8 @@ def _entry_ids(spec: SectionSpec, catalog: Any) -> list[str]:
 def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
     """The Annex IV dossier of ``system`` as JSON-ready data (``system``, ``model``,
     ``sections``: nine, each with ``id``, ``title``, ``status``, ``evidence``, ``missing``)."""
-    from aims_mlops.config import config_digest
-    from aims_mlops.eu_ai_act import classification, incident_rows, obligation_rows
-
     assessment = judgement.assessment.systems.get(system)
     if assessment is None:
-        from aims_mlops._errors import AimsError
-
         raise AimsError(ERROR_NOT_ASSESSED.format(system=system))
     config = judgement.config
     catalog = judgement.catalog
@@ -578,9 +578,6 @@ ul.missing-list li { color: #8e2a1f; }
 
 def _css() -> str:
     """The page's style sheet, its section chips coloured from the one palette."""
-    from aims_mlops.engine import MISSING
-    from aims_mlops.presentation import GOOD, WARNING, status_swatch
-
     missing = status_swatch(MISSING).background
     return CSS.replace("@GOOD@", GOOD).replace("@WARNING@", WARNING).replace("@MISSING@", missing)
 
@@ -645,8 +642,6 @@ def render(dossier: Mapping[str, Any], fmt: str) -> str:
         return render_markdown(dossier)
     if fmt == "html":
         return render_html(dossier)
-    from aims_mlops._errors import AimsError
-
     raise AimsError(ERROR_FORMAT.format(fmt=fmt))
 
 
@@ -660,8 +655,6 @@ def write_annex_iv(
 ) -> str:
     """Judge ``system`` and write its Annex IV dossier to ``output`` (if given); returns the
     text. The demo calls this to write its dossier next to its store."""
-    from aims_mlops.judgement import judge
-
     judgement = judge(
         config=config, systems=[system], model_versions={system: model_version}
     )

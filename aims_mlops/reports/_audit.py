@@ -27,6 +27,10 @@ from typing import TYPE_CHECKING, Any
 from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape as e
 from aims_mlops._files import write_atomically
+from aims_mlops.catalog import load_catalog
+from aims_mlops.engine import assess, evidence_digest
+from aims_mlops.engine._status import record_kind
+from aims_mlops.eu_ai_act import incident_rows
 from aims_mlops.evidence import EvidenceRecord, parse_timestamp
 from aims_mlops.presentation import percent
 from aims_mlops.reports._content import is_record_id
@@ -144,8 +148,6 @@ def _in_period(
 def _serves(judgement: PackJudgement, record: EvidenceRecord, entry: CatalogEntry) -> bool:
     """Whether ``record`` speaks to ``entry``: it names it, or its kind is one the entry's rule
     names (the catalog's answer, ``controls_for_kind``), for a system the entry is judged for."""
-    from aims_mlops.engine._status import record_kind
-
     if entry.id not in record.controls and entry.id not in judgement.catalog.controls_for_kind(
         record_kind(record)
     ):
@@ -214,8 +216,6 @@ def audit_plan(
                 "conclusion": None,
             }
         )
-    from aims_mlops.engine import evidence_digest
-
     return {
         "title": "Internal audit plan (ISO/IEC 42001 clause 9.2)",
         "organization": judgement.config.organization.name,
@@ -418,8 +418,6 @@ def conformity_trend(
     catalog, judging each system by its latest run at the time (the history of registry aliases is
     not recorded); the last point is the judgement's own score.
     """
-    from aims_mlops.engine import assess
-
     assessment = judgement.assessment
     now = parse_moment(assessment.evaluated_at)
     systems = list(assessment.systems)
@@ -445,8 +443,6 @@ def conformity_trend(
 
 
 def _last_review(history: Iterable[EvidenceRecord]) -> EvidenceRecord | None:
-    from aims_mlops.catalog import load_catalog
-
     clauses = set(load_catalog().controls_for_kind(REVIEW_KIND))
     reviews = [
         r
@@ -521,8 +517,6 @@ def _opportunities(
 
 def _incidents(records: Iterable[EvidenceRecord], now: datetime) -> list[dict[str, Any]]:
     """Every serious incident with its state (open, overdue, closed): see aims_mlops.eu_ai_act."""
-    from aims_mlops.eu_ai_act import incident_rows
-
     return incident_rows(records, now=now)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+from aims_mlops.config import config_digest
 from aims_mlops.evidence import Subject, new_record
 from aims_mlops.reports._content import JudgementLike, gather
 
@@ -52,8 +53,6 @@ def system_card_record(
     model_version: str | None = None,
 ) -> EvidenceRecord:
     """The ``system_card`` record of a rendered report of ``system`` (about its current model)."""
-    from aims_mlops.config import config_digest
-
     content = gather(judgement, system, model_version=model_version)
     model = content.model
     subject = Subject(

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aims_mlops._errors import AimsError
+from aims_mlops.eu_ai_act import system_line
+from aims_mlops.evidence import NO_TRUST
+from aims_mlops.judgement._integrity import integrity_lines as lines
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -441,8 +444,6 @@ def gather(
             reverse=True,
         )
     )
-    from aims_mlops.eu_ai_act import system_line
-
     criteria = config.risk_criteria
     genai = tuple(_pick(records, sa, "genai_evaluation", catalog))
     return ReportContent(
@@ -475,9 +476,6 @@ def gather(
 def integrity_lines(judgement: Any, system: str) -> tuple[str, ...]:
     """The trust note of the judgement (no ``trust``: the evidence is unsigned) and its
     integrity findings about ``system``."""
-    from aims_mlops.evidence import NO_TRUST
-    from aims_mlops.judgement._integrity import integrity_lines as lines
-
     policy = getattr(judgement, "trust", NO_TRUST)
     findings = getattr(judgement, "integrity_findings", ())
     return tuple(line.strip() for line in lines(policy, findings, system=system))

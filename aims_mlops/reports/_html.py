@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from aims_mlops.genai import genai_section_html
 from aims_mlops.presentation import (
     GOOD,
     OUTCOME_COLOURS,
@@ -206,8 +207,6 @@ def _genai(c: ReportContent) -> str:
     """The GenAI evaluation: rates against thresholds, the red team by category."""
     if c.genai is None:
         return ""
-    from aims_mlops.genai import genai_section_html
-
     return genai_section_html(c.genai)
 
 

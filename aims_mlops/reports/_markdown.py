@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from aims_mlops._escape import md_escape
+from aims_mlops.genai import genai_section_markdown
 from aims_mlops.presentation import percent, status_label
 from aims_mlops.reports._content import (
     SHORT_HASH,
@@ -74,8 +75,6 @@ def ascii_bar(value: float, *, width: int = BAR_WIDTH) -> str:
 def _genai(c: ReportContent) -> list[str]:
     if c.genai is None:
         return []
-    from aims_mlops.genai import genai_section_markdown
-
     return genai_section_markdown(c.genai).splitlines()
 
 

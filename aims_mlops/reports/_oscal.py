@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops import __version__
 from aims_mlops._escape import safe_link
 from aims_mlops.presentation import percent
 from aims_mlops.reports._content import is_record_id
@@ -267,8 +268,6 @@ def _result(
 
 def assessment_results(judgement: PackJudgement) -> dict[str, Any]:
     """The judgement as an OSCAL Assessment Results document (a JSON-ready dict)."""
-    from aims_mlops import __version__
-
     assessment = judgement.assessment
     systems = list(assessment.systems)
     doc = _uuid("assessment-results", assessment.config_digest, assessment.evaluated_at, *systems)

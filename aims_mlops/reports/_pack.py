@@ -36,10 +36,22 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from aims_mlops import __version__
 from aims_mlops._errors import AimsError, EvidenceError
 from aims_mlops._escape import spreadsheet_cell
-from aims_mlops.evidence import EvidenceRecord, PublicKey, TrustPolicy, canonical_json
+from aims_mlops.config import config_digest, parse_config
+from aims_mlops.engine import risk_rows, soa_rows, summary_dict
+from aims_mlops.evidence import (
+    EvidenceRecord,
+    PublicKey,
+    TrustPolicy,
+    canonical_json,
+    signing_key_from_env,
+)
 from aims_mlops.evidence._documents import check_document, current_attestations
+from aims_mlops.evidence._signing import parse_signature
+from aims_mlops.reports._html import render_html
+from aims_mlops.reports._markdown import render_markdown
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -214,8 +226,6 @@ def _manifest_body(
     systems: Iterable[str],
     members: Iterable[PackMember],
 ) -> dict[str, Any]:
-    from aims_mlops import __version__
-
     return {
         "format": PACK_FORMAT,
         "generator": f"aims-mlops {__version__}",
@@ -262,8 +272,6 @@ def _soa_csv(rows: Sequence[Mapping[str, Any]]) -> bytes:
 
 def _config_snapshot(judgement: PackJudgement) -> bytes:
     """The configuration file as on disk, checked to be the one the assessment judged."""
-    from aims_mlops.config import config_digest, parse_config
-
     path = Path(judgement.config_path)
     if not path.is_file():
         raise PackError(ERROR_CONFIG_MISSING.format(path=path))
@@ -345,9 +353,6 @@ def attested_documents(
 
 def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[tuple[str, Any]]:
     """(member path, zero-argument producer of its bytes), in member order."""
-    from aims_mlops.engine import risk_rows, soa_rows, summary_dict
-    from aims_mlops.reports import render_html, render_markdown
-
     assessment = judgement.assessment
     producers: list[tuple[str, Any]] = [(CONFIG_MEMBER, lambda: _config_snapshot(judgement))]
     for record in pack_records(judgement.records, systems):
@@ -406,9 +411,6 @@ def build_pack(
     assessed or the configuration file is gone or changed since it was judged.
     """
     from tqdm.auto import tqdm
-
-    from aims_mlops.evidence import signing_key_from_env
-
     output = Path(output)
     chosen = _chosen_systems(judgement.assessment, systems)
     key = signing_key if signing_key is not None else signing_key_from_env()
@@ -589,8 +591,6 @@ def _load_manifest(
 
 
 def _check_manifest(manifest: Mapping[str, Any], trust: TrustPolicy) -> list[str]:
-    from aims_mlops.evidence._signing import parse_signature
-
     problems = []
     actual = manifest_hash(manifest)
     expected = manifest.get("manifest_sha256")

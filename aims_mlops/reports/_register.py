@@ -27,7 +27,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
-from aims_mlops.evidence import EvidenceRecord, new_record
+from aims_mlops.catalog import load_catalog
+from aims_mlops.engine import assess, records_as_of
+from aims_mlops.evidence import EvidenceRecord, new_record, parse_timestamp
 
 if TYPE_CHECKING:
     from aims_mlops.engine import Assessment, ControlStatus
@@ -89,8 +91,6 @@ def _iso(moment: datetime) -> str:
 
 
 def _controls() -> tuple[str, ...]:
-    from aims_mlops.catalog import load_catalog
-
     return load_catalog().controls_for_kind(KIND)
 
 
@@ -370,8 +370,6 @@ def integrity_candidates(findings: Iterable[Any]) -> list[NcCandidate]:
 def previous_assessment(judgement: PackJudgement, since: datetime) -> Assessment:
     """The verdicts re-performed at ``since`` (each system by its latest run then: the registry
     keeps no alias history)."""
-    from aims_mlops.engine import assess, records_as_of
-
     return assess(
         judgement.catalog,
         judgement.config,
@@ -396,8 +394,6 @@ def plan_sync(
     """The records that bring the register up to date with ``judgement`` (see the module
     docstring); ``previous`` defaults to the verdicts re-performed at the last sync (else
     :data:`DEFAULT_SINCE_DAYS` ago)."""
-    from aims_mlops.evidence import parse_timestamp
-
     now = parse_timestamp(judgement.assessment.evaluated_at)
     records = list(judgement.records)
     if previous is None:

@@ -27,7 +27,7 @@ from aims_mlops.store._registry import CurrentModels, parallel
 if TYPE_CHECKING:
     from mlflow.entities import Run
 
-    from aims_mlops.engine import CurrentModel
+    from aims_mlops.evidence import CurrentModel
 
 #: Newest runs of a system the scaled read looks at when the current model's run and the
 #: evidence experiment do not hold every kind the engine needs.

@@ -14,15 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from aims_mlops.evidence import CurrentModel
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection, is_missing
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
-
-    from aims_mlops.engine import CurrentModel
-
 A = TypeVar("A")
 T = TypeVar("T")
 
@@ -79,8 +77,6 @@ def _iso_millis(millis: int) -> str:
 
 
 def _current_model_class() -> type[CurrentModel]:
-    from aims_mlops.engine import CurrentModel  # lazily: the engine imports catalog and config
-
     return CurrentModel
 
 

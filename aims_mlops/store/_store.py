@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
     from aims_mlops.config import AimsConfig
-    from aims_mlops.engine import CurrentModel
+    from aims_mlops.evidence import CurrentModel
 
 DEFAULT_EVIDENCE_EXPERIMENT = "aims-evidence"
 DEFAULT_SPOOL_DIR = ".aims/spool"

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from aims_mlops._errors import AimsError
+from aims_mlops.config import AimsConfig, load_config
 from aims_mlops.engine._results import STATUSES
 from aims_mlops.genai._views import genai_section_html
+from aims_mlops.judgement import judge
 from aims_mlops.presentation import (
     BAD,
     GOOD,
@@ -733,8 +735,6 @@ class Dashboard:
 
     def refresh(self) -> None:
         """Judge the system again (re-reading ``aims.yaml`` and the evidence) and re-render."""
-        from aims_mlops.judgement import judge
-
         self.judgement = judge(
             config=self._judge_config(),
             systems=[self.system],
@@ -794,9 +794,6 @@ def dashboard(
             read_only=read_only,
             on_attest=on_attest,
         )
-    from aims_mlops.config import AimsConfig, load_config
-    from aims_mlops.judgement import judge
-
     source = config
     loaded = source if isinstance(source, AimsConfig) else load_config(source)
     chosen = choose_system(system, config=loaded)

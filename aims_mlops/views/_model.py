@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from aims_mlops._errors import AimsError
 from aims_mlops.engine._results import FAILING, NOT_APPLICABLE, SATISFIED, STALE, STATUSES
+from aims_mlops.eu_ai_act import system_line
+from aims_mlops.evidence import parse_timestamp
 from aims_mlops.presentation import (
     BAND_COLOURS,
     heat_band,
@@ -26,6 +28,7 @@ from aims_mlops.presentation import (
     status_label,
     summary_text,
 )
+from aims_mlops.reports._register import CLOSED, register_rows
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -462,10 +465,6 @@ def dashboard_model(
         for entry in catalog.entries
         if entry.rule.attestation is not None and entry.id in applicable
     )
-    from aims_mlops.eu_ai_act import system_line
-    from aims_mlops.evidence import parse_timestamp
-    from aims_mlops.reports._register import CLOSED, register_rows
-
     genai = next((r for r in mine if r.kind == "genai_evaluation"), None)
     open_ncs = tuple(
         row
@@ -551,8 +550,6 @@ def portfolio_model(
 ) -> PortfolioModel:
     """The portfolio of every system in ``assessment`` (with ``catalog`` and ``config``: each
     system's EU AI Act class and obligations too)."""
-    from aims_mlops.eu_ai_act import system_line
-
     rows = tuple(
         PortfolioRow(
             eu_ai_act=(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from aims_mlops.judgement import judge
 from aims_mlops.presentation import appetite_colour, percent, score_colour
 from aims_mlops.views._dashboard import AttestCallback, Dashboard
 from aims_mlops.views._model import (
@@ -173,8 +174,6 @@ class Portfolio:
 
     def refresh(self) -> None:
         """Judge every in-scope system again and re-render (the open dashboard too)."""
-        from aims_mlops.judgement import judge
-
         self.judgement = judge(config=self._judge_config(), store=self.judgement.store)
         self.model = portfolio_model(
             self.judgement.assessment, catalog=self.judgement.catalog, config=self.judgement.config
@@ -207,8 +206,6 @@ def portfolio(
     Its dashboards have the attestation form only with ``on_attest`` and not ``read_only``.
     """
     if judgement is None:
-        from aims_mlops.judgement import judge
-
         judgement = judge(config=config)
     return Portfolio(
         judgement=judgement, config=config, read_only=read_only, on_attest=on_attest

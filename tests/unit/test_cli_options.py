@@ -8,7 +8,8 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from aims_mlops.cli import _main, cli
+from aims_mlops.cli import _options as _main
+from aims_mlops.cli import cli
 
 
 @pytest.fixture(autouse=True)
