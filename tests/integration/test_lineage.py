@@ -267,9 +267,9 @@ def test_dataset_hash_failure_warns_and_keeps_the_input(
     import mlflow
     import pandas as pd
 
-    from aims_mlops.collectors import _digest
+    from aims_mlops import datasets
 
-    monkeypatch.setattr(_digest, "frame_sha256", _broken_frame_sha256)
+    monkeypatch.setattr(datasets, "frame_sha256", _broken_frame_sha256)  # what autolog hashes with
     mlflow.set_experiment("income-hash-failure")
     dataset = mlflow.data.from_pandas(pd.DataFrame({"a": [1, 2, 3]}), source="x.csv", name="small")
     with mlflow.start_run() as run, pytest.warns(AimsWarning, match="frame too large to hash"):
