@@ -45,10 +45,12 @@ from aims_mlops.capture._context import (
     signing_key,
 )
 from aims_mlops.capture._emit import (
+    ERROR_RECORDS_ITSELF,
     WARNING_CAPTURE_FAILED,
     CaptureTask,
     capture,
     capture_many,
+    collect,
     error_record,
 )
 from aims_mlops.capture._gate import GateRun, run_gate, set_alias
@@ -86,6 +88,7 @@ __all__ = [
     "ERROR_BLANK",
     "ERROR_NO_METRICS",
     "ERROR_NO_SYSTEM",
+    "ERROR_RECORDS_ITSELF",
     "ERROR_RECORD_LOST",
     "ERROR_UNKNOWN_CONTROL",
     "WARNING_CAPTURE_FAILED",
@@ -110,6 +113,7 @@ __all__ = [
     "capture",
     "capture_many",
     "check_data",
+    "collect",
     "collect_ended_run",
     "default_session",
     "emit",

@@ -12,12 +12,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aims_mlops._errors import AimsError, AimsWarning, CaptureError
 from aims_mlops.capture._context import CaptureContext
 from aims_mlops.capture._writer import emit, emit_many
 from aims_mlops.catalog import load_catalog
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.evidence import EvidenceRecord, KindRegistry, Subject, load_kinds, new_record
 
 ERROR_KIND = "error"
 WARNING_CAPTURE_FAILED = (
@@ -25,6 +26,9 @@ WARNING_CAPTURE_FAILED = (
     "The run goes on; pass strict=True to aims_mlops.init() to raise instead."
 )
 ERROR_CAPTURE_FAILED = "{kind} capture failed: {error}"
+ERROR_RECORDS_ITSELF = (
+    "evidence kind {kind!r} is recorded by its producer {producer} itself: call that instead"
+)
 
 
 def _catalog_controls(kind: str) -> tuple[str, ...]:
@@ -122,3 +126,32 @@ def capture_many(
     """
     records = [_produce(context, task.kind, task.produce, run_id=run_id) for task in tasks]
     return emit_many(context, records, run_id=run_id) if records else []
+
+
+def collect(
+    context: CaptureContext,
+    kind: str,
+    /,
+    *args: Any,
+    run_id: str | None = None,
+    registry: KindRegistry | None = None,
+    **inputs: Any,
+) -> EvidenceRecord:
+    """Run the registered collector of ``kind`` and store its record through the one writer.
+
+    The collector is the kind's producer in the registry (default: this installation's kinds,
+    built in and entry points): a pure function called with ``args``, ``inputs`` and the
+    context's ``system`` and ``config_digest``, returning the record. Its failure becomes an
+    ``error`` record (capture never breaks a run unless strict)."""
+    entry = (registry if registry is not None else load_kinds()).get(kind)
+    if entry.records_itself:
+        raise AimsError(ERROR_RECORDS_ITSELF.format(kind=kind, producer=entry.producer))
+    producer = entry.load_producer()
+    return capture(
+        context,
+        kind,
+        produce=lambda: producer(
+            *args, system=context.system, config_digest=context.config_digest, **inputs
+        ),
+        run_id=run_id,
+    )

@@ -6,6 +6,14 @@ a third-party package adds its own through the ``aims_mlops.evidence_kinds`` ent
 :meth:`KindRegistry.register`, which refuses a name it already holds. Nothing registers by being
 imported.
 
+Each kind holds its producer: the callable itself, or an entry-point reference
+(``"package.module:function"``) loaded on first use with :class:`importlib.metadata.EntryPoint`,
+the mechanism that loads the entry points themselves (the built-in kinds name theirs so, since
+this module sits below the capture layer). A producer either records its evidence itself (the
+public capture functions, ``records_itself=True``) or is a pure collector that returns the record,
+which :func:`aims_mlops.capture.collect` runs and hands to the one writer: a new collector is one
+module, one registry entry and one catalog rule.
+
 Which controls a kind serves is not written here: that is the catalog's evidence rules
 (:meth:`aims_mlops.catalog.Catalog.controls_for_kind`).
 """
@@ -14,8 +22,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from importlib.metadata import EntryPoint
+from importlib.metadata import entry_points as installed_entry_points
 from typing import Any, Literal
 
 from aims_mlops._errors import EvidenceError
@@ -40,6 +50,10 @@ ERROR_BAD_ENTRY_POINT = (
     "got {value!r}"
 )
 ERROR_UNKNOWN_KIND = "unknown evidence kind {name!r}; registered kinds: {known}"
+ERROR_BAD_PRODUCER = (
+    "the producer of evidence kind {name!r} must be a callable or an entry-point reference "
+    "'package.module:function'; got {value!r}"
+)
 
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _AUTOLOG = "`aims_mlops.autolog()` then train inside `mlflow.start_run()`"
@@ -49,87 +63,114 @@ _AUTOLOG = "`aims_mlops.autolog()` then train inside `mlflow.start_run()`"
 class EvidenceKind:
     """One kind of evidence record.
 
-    ``producer`` is the dotted path of the public callable that produces it; ``action`` the exact
-    call or command a user runs to produce it (the catalog builds "how to close a gap" from it).
+    ``producer`` is what produces it: a callable, or an entry-point reference
+    ``"package.module:function"`` (:meth:`load_producer`). ``records_itself``: the producer
+    records its evidence (a public capture function); otherwise it is a pure collector returning
+    the record, run by :func:`aims_mlops.capture.collect`. ``action`` is the exact call or command
+    a user runs to produce it (the catalog builds "how to close a gap" from it).
     ``requires`` is what a record must hold in its ``details`` to count as evidence at all: each
     item a path (``git.commit``; ``datasets[*].sha256``: in every element) or alternatives
     separated by ``|``; a path holds when its values are present and not empty.
     """
 
     name: str
-    producer: str
+    producer: Callable[..., Any] | str
     description: str
     action: str
     role: KindRole = "evidence"
     requires: tuple[str, ...] = ()
     source: str = "aims_mlops"
+    records_itself: bool = False
 
     def __post_init__(self) -> None:
         if not _KIND_NAME.match(self.name):
             raise EvidenceError(ERROR_BAD_KIND_NAME.format(name=self.name))
+        if not callable(self.producer) and not (
+            isinstance(self.producer, str) and re.fullmatch(r"[\w.]+(:[\w.]+)?", self.producer)
+        ):
+            raise EvidenceError(ERROR_BAD_PRODUCER.format(name=self.name, value=self.producer))
+
+    def load_producer(self) -> Callable[..., Any]:
+        """The producer itself (an entry-point reference is loaded as entry points are)."""
+        if callable(self.producer):
+            return self.producer
+        value = self.producer
+        if ":" not in value:  # a dotted path: its last part is the attribute
+            module, _, attribute = value.rpartition(".")
+            value = f"{module}:{attribute}"
+        return EntryPoint(name=self.name, value=value, group=ENTRY_POINT_GROUP).load()
 
 
 #: The kinds aims_mlops itself produces, in the order they are documented.
 DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind(
         name="lineage.datasets",
-        producer="aims_mlops.autolog",
+        producer="aims_mlops.capture:autolog",
+        records_itself=True,
         description="the run's input datasets with full-content SHA-256 digests, schema and source",
         action=_AUTOLOG,
         requires=("datasets[*].sha256",),
     ),
     EvidenceKind(
         name="lineage.code",
-        producer="aims_mlops.autolog",
+        producer="aims_mlops.capture:autolog",
+        records_itself=True,
         description="the code version: git commit, dirty flag and a hash of uncommitted changes",
         action=_AUTOLOG,
         requires=("git.commit|source_sha256",),
     ),
     EvidenceKind(
         name="lineage.params",
-        producer="aims_mlops.autolog",
+        producer="aims_mlops.capture:autolog",
+        records_itself=True,
         description="the run's training parameters",
         action=_AUTOLOG,
         requires=("params",),
     ),
     EvidenceKind(
         name="lineage.environment",
-        producer="aims_mlops.autolog",
+        producer="aims_mlops.capture:autolog",
+        records_itself=True,
         description="Python, platform and the versions of the libraries the run used",
         action=_AUTOLOG,
         requires=("packages", "python_version"),
     ),
     EvidenceKind(
         name="lineage.compute",
-        producer="aims_mlops.autolog",
+        producer="aims_mlops.capture:autolog",
+        records_itself=True,
         description="the machine the run trained on: CPU, memory, accelerators",
         action=_AUTOLOG,
         requires=("cpu_count|machine",),
     ),
     EvidenceKind(
         name="lineage.model",
-        producer="aims_mlops.autolog",
+        producer="aims_mlops.capture:autolog",
+        records_itself=True,
         description="the logged model and its registered version, bound to the run",
         action=_AUTOLOG,
         requires=("registered_versions[*].version|logged_models[*].model_id",),
     ),
     EvidenceKind(
         name="notebook.provenance",
-        producer="aims_mlops.load_ipython_extension",
+        producer="aims_mlops:load_ipython_extension",
+        records_itself=True,
         description="which notebook cells ran, in which order, in one kernel, with their hashes",
         action="`%load_ext aims_mlops` in the notebook",
         requires=("cells_sha256",),
     ),
     EvidenceKind(
         name="data_quality",
-        producer="aims_mlops.check_data",
+        producer="aims_mlops.capture:check_data",
+        records_itself=True,
         description="Great Expectations results for a dataset (values stripped unless opted in)",
         action='`aims_mlops.check_data(df, name="training")`',
         requires=("checks",),
     ),
     EvidenceKind(
         name="fairness",
-        producer="aims_mlops.assess_fairness",
+        producer="aims_mlops.capture:assess_fairness",
+        records_itself=True,
         description="group fairness metrics per sensitive feature against declared thresholds",
         action=(
             '`aims_mlops.assess_fairness(y_true, y_pred, sensitive_features=X[["sex", "race"]])`'
@@ -138,7 +179,8 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="performance",
-        producer="aims_mlops.validate_performance",
+        producer="aims_mlops.capture:validate_performance",
+        records_itself=True,
         description="evaluation metrics against the declared performance thresholds",
         action=(
             '`aims_mlops.validate_performance({"accuracy": ..., "roc_auc": ...})` in the '
@@ -148,14 +190,16 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="monitoring",
-        producer="aims_mlops.monitor",
+        producer="aims_mlops.capture:monitor",
+        records_itself=True,
         description="a production batch's data quality and drift against the reference data",
         action="`aims_mlops.monitor(current_df, reference_df)`",
         requires=("checks",),
     ),
     EvidenceKind(
         name="genai_evaluation",
-        producer="aims_mlops.assess_genai",
+        producer="aims_mlops.capture:assess_genai",
+        records_itself=True,
         description=(
             "an LLM application evaluated with mlflow.genai.evaluate and a red-team suite: "
             "injection success, personal-data leaks, toxicity, refusals, groundedness, against "
@@ -165,7 +209,8 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="monitoring.traces",
-        producer="aims_mlops.monitor_traces",
+        producer="aims_mlops.capture:monitor_traces",
+        records_itself=True,
         description=(
             "a GenAI system's request traces read back from MLflow: requests, days covered, "
             "error share, personal data in outputs, latency percentiles, declared retention"
@@ -174,20 +219,22 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="deployment",
-        producer="aims_mlops.run_gate",
+        producer="aims_mlops.capture:run_gate",
+        records_itself=True,
         description="a model version promoted after passing the gate, with the gate's verdict",
         action="`aims gate SYSTEM --promote`",
     ),
     EvidenceKind(
         name="system_card",
-        producer="aims_mlops.reports.system_card_record",
+        producer="aims_mlops.reports:system_card_record",
         description="the system card of a report: intended use, owner, metrics, limitations",
         action="`aims report SYSTEM`",
         requires=("model", "owner", "intended_use", "document_sha256"),
     ),
     EvidenceKind(
         name="incident",
-        producer="aims_mlops.record_incident",
+        producer="aims_mlops.capture:record_incident",
+        records_itself=True,
         description=(
             "a serious incident: its kind, severity, when it became known, the reporting "
             "deadline that follows (EU AI Act Art. 73) and when it was reported"
@@ -200,7 +247,8 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="internal_audit",
-        producer="aims_mlops.record_internal_audit",
+        producer="aims_mlops.capture:record_internal_audit",
+        records_itself=True,
         description=(
             "an internal audit: the auditor (independent of what is audited), its scope "
             "(systems and catalog entries), the hashed audit report and its findings"
@@ -213,7 +261,8 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="management_review",
-        producer="aims_mlops.record_management_review",
+        producer="aims_mlops.capture:record_management_review",
+        records_itself=True,
         description=(
             "a management review: its chair and attendees, the hashed minutes, the review "
             "pack of that date (the inputs, attached and hashed) and the decisions taken"
@@ -226,7 +275,8 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="nonconformity",
-        producer="aims_mlops.capture.sync_register",
+        producer="aims_mlops.capture:sync_register",
+        records_itself=True,
         description=(
             "a nonconformity and its corrective action: what fell short, root cause, "
             "correction, action, owner, due date, the check of effectiveness and its closing"
@@ -240,14 +290,15 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
     ),
     EvidenceKind(
         name="attestation",
-        producer="aims_mlops.attest",
+        producer="aims_mlops.capture:attest",
+        records_itself=True,
         description="a named person vouches for a document that no run can show",
         action='`aims attest CONTROL --by "<name>" --document <url-or-path>`',
         role="attestation",
     ),
     EvidenceKind(
         name="error",
-        producer="aims_mlops.capture.error_record",
+        producer="aims_mlops.capture:error_record",
         description="a collector failed; the record names the kind it tried to produce",
         action="fix the collector's error and capture again",
         role="bookkeeping",
@@ -315,9 +366,7 @@ def build_registry(
     for kind in defaults:
         registry.register(kind)
     if entry_points:
-        from importlib.metadata import entry_points as installed
-
-        for point in installed(group=ENTRY_POINT_GROUP):
+        for point in installed_entry_points(group=ENTRY_POINT_GROUP):
             for kind in _entry_point_kinds(point.load(), name=point.name):
                 registry.register(kind)
     return registry

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aims_mlops import CatalogError, EvidenceError
+from aims_mlops import AimsError, AimsWarning, CatalogError, EvidenceError
 from aims_mlops.catalog import _crosswalk as X
 from aims_mlops.catalog import load_catalog, parse_catalog
 from aims_mlops.evidence import (
@@ -37,15 +37,11 @@ ALLOWED_ID_LITERALS: dict[tuple[str, str], str] = {
 }
 
 
-def _resolve(dotted: str) -> object:
-    module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)
-
-
 def test_every_built_in_kind_has_a_producer_and_is_used_by_the_catalog() -> None:
     catalog = load_catalog()
     for kind in DEFAULT_KINDS:
-        assert callable(_resolve(kind.producer)), kind.name
+        assert isinstance(kind.producer, str), kind.name  # loaded on first use, below capture
+        assert callable(kind.load_producer()), kind.name
         assert kind.description and kind.action, kind.name
         if kind.role in ("evidence", "duty"):
             assert catalog.controls_for_kind(kind.name), f"no catalog rule names {kind.name}"
@@ -158,6 +154,64 @@ def test_a_third_party_kind_cannot_replace_a_built_in_one(
     with pytest.raises(EvidenceError) as err:
         build_registry()
     assert "already registered (by aims_mlops)" in str(err.value)
+
+
+TOY_COLLECTOR = """
+from aims_mlops.evidence import EvidenceKind, Subject, new_record
+
+
+def collect_audit_log(*, lines, system, config_digest):
+    if lines < 0:
+        raise ValueError("no log")
+    return new_record(
+        kind="toy.audit_log", system=system, outcome="pass", collector="aims_toy_plugin",
+        subject=Subject(), metrics={"lines": lines}, details={"kept": True},
+        config_digest=config_digest,
+    )
+
+
+KINDS = [EvidenceKind(name="toy.audit_log", producer=collect_audit_log, description="a toy",
+                      action="`aims_mlops.capture.collect(context, 'toy.audit_log', lines=n)`",
+                      requires=("kept",), source="aims-toy-plugin")]
+"""
+
+
+def test_a_new_collector_is_one_module_one_registry_entry_and_one_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The toy package's one module holds the collector and its registry entry (through the
+    entry point); one catalog rule names the kind; capture runs it and the writer stores it."""
+    from aims_mlops.capture import ERROR_RECORDS_ITSELF, CaptureContext, collect
+    from tests.unit.test_capture_context import FakeStore
+
+    _install_plugin(tmp_path, monkeypatch, TOY_COLLECTOR)
+    registry = build_registry()
+    entry = registry.get("toy.audit_log")
+    assert entry.load_producer() is importlib.import_module("aims_toy_plugin").collect_audit_log
+    rule = 'evidence: {kinds: [toy.audit_log]}'
+    catalog = parse_catalog(
+        'groups: {"A.6": Life cycle}\nentries:\n  - id: "A.6.2.8"\n    title: Event logs\n'
+        f"    scope: system\n    description: Logs are kept.\n    {rule}\n",
+        source="toy.yaml",
+        kinds=registry,
+    )
+    assert catalog.controls_for_kind("toy.audit_log") == ("A.6.2.8",)
+
+    store = FakeStore()
+    context = CaptureContext(store=store, system="credit")  # type: ignore[arg-type]
+    record = collect(context, "toy.audit_log", lines=12, registry=registry)
+    assert (record.kind, record.system) == ("toy.audit_log", "credit")
+    assert record.metrics == {"lines": 12}
+    assert [written for written, _, _ in store.written] == [record]
+    with pytest.warns(AimsWarning, match="toy.audit_log capture failed"):
+        failed = collect(context, "toy.audit_log", lines=-1, registry=registry)
+    assert failed.kind == "error" and failed.details["collector_kind"] == "toy.audit_log"
+    # a producer that records its evidence itself is called directly, never collected twice
+    with pytest.raises(AimsError) as refused:
+        collect(context, "data_quality", registry=registry)
+    assert str(refused.value) == ERROR_RECORDS_ITSELF.format(
+        kind="data_quality", producer="aims_mlops.capture:check_data"
+    )
 
 
 def test_the_shipped_registry_holds_the_defaults_in_order() -> None:
