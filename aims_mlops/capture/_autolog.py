@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import os
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops._errors import AimsWarning, CaptureError
-from aims_mlops.capture._context import ENV_SYSTEM, get_session, resolve_system
+from aims_mlops.capture._context import get_session, resolve_system, strict_or_warn
 from aims_mlops.capture._emit import CaptureTask, capture_many
 from aims_mlops.capture._genai import collect_ended_run
 from aims_mlops.collectors._lineage import lineage_tasks
@@ -170,12 +167,10 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
         if _EVIDENCE_RUN_TAG in tags:
             return []
         session = get_session()
-        experiment_name = None
-        if not (tags.get(TAG_SYSTEM) or session.system or os.environ.get(ENV_SYSTEM)):
-            if session.config is None:
-                return []
-            experiment_name = _experiment_name(client, run.info.experiment_id)
-        system = resolve_system(tags.get(TAG_SYSTEM), experiment_name=experiment_name)
+        system = resolve_system(
+            tags.get(TAG_SYSTEM),
+            experiment_name=lambda: _experiment_name(client, run.info.experiment_id),
+        )
         if not system:
             return []
         context = session.context(
@@ -185,12 +180,12 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
             run, client=client, system=system, config_digest=session.config_digest
         )
         tasks += notebook_tasks(run_id, system=system, config_digest=session.config_digest)
-    except Exception as exc:  # reported below: capture never breaks the run
-        if _session_strict():
-            raise CaptureError(ERROR_LINEAGE_FAILED.format(run_id=run_id, error=exc)) from exc
-        warnings.warn(
-            AimsWarning(WARNING_LINEAGE_FAILED.format(run_id=run_id, error=exc)), stacklevel=4
+    except Exception as exc:  # capture never breaks the run
+        strict = _session_strict()
+        message = (ERROR_LINEAGE_FAILED if strict else WARNING_LINEAGE_FAILED).format(
+            run_id=run_id, error=exc
         )
+        strict_or_warn(strict, message, exc, stacklevel=4)
         return []
     try:
         return capture_many(
@@ -200,10 +195,9 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
         )
     except Exception as exc:  # capture itself failed (its store, say): report, go on
         if _session_strict():
-            raise
-        warnings.warn(
-            AimsWarning(WARNING_LINEAGE_FAILED.format(run_id=run_id, error=exc)), stacklevel=4
-        )
+            raise  # already the CaptureError (or AimsError) of what failed
+        message = WARNING_LINEAGE_FAILED.format(run_id=run_id, error=exc)
+        strict_or_warn(False, message, exc, stacklevel=4)
         return []
 
 
@@ -280,8 +274,6 @@ def _active_run_id() -> str | None:
 def _dataset_problem(dataset: Any, error: BaseException) -> None:
     name = getattr(dataset, "name", None)
     text = f"{type(error).__name__}: {error}"
-    if _session_strict():
-        raise CaptureError(ERROR_DATASET_HASH_FAILED.format(name=name, error=text)) from error
-    warnings.warn(
-        AimsWarning(WARNING_DATASET_HASH_FAILED.format(name=name, error=text)), stacklevel=5
-    )
+    strict = _session_strict()
+    message = ERROR_DATASET_HASH_FAILED if strict else WARNING_DATASET_HASH_FAILED
+    strict_or_warn(strict, message.format(name=name, error=text), error, stacklevel=5)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops._errors import AimsError, AimsWarning, ConfigError
+from aims_mlops._errors import AimsError, AimsWarning, CaptureError, ConfigError
 from aims_mlops.config import config_digest, default_config_path, load_config
 from aims_mlops.evidence import SigningKeyError, signing_key_from_env
 from aims_mlops.store import make_store
@@ -67,6 +67,19 @@ def signing_key() -> SigningKey | None:
     return signing_key_from_env()
 
 
+def strict_or_warn(
+    strict: bool, message: str, error: BaseException, *, stacklevel: int = 2
+) -> None:
+    """Capture never breaks a run, written once: in strict mode raise :class:`CaptureError`
+    (``message``, from ``error``; an :class:`AimsError` that already is one is raised as it
+    is), otherwise warn ``message`` as an :class:`AimsWarning` and let the caller go on."""
+    if strict:
+        if isinstance(error, CaptureError):
+            raise error
+        raise CaptureError(message) from error
+    warnings.warn(AimsWarning(message), stacklevel=stacklevel + 1)
+
+
 def run_signing_key(*, strict: bool) -> SigningKey | None:
     """:func:`signing_key` for capture inside a user's run: a bad key file is an error only in
     strict mode; otherwise it warns and the run's records go unsigned (never a broken run)."""
@@ -74,8 +87,8 @@ def run_signing_key(*, strict: bool) -> SigningKey | None:
         return signing_key()
     except SigningKeyError as exc:
         if strict:
-            raise
-        warnings.warn(AimsWarning(WARNING_SIGNING_KEY_UNUSABLE.format(error=exc)), stacklevel=3)
+            raise  # the key's own error names the file
+        strict_or_warn(False, WARNING_SIGNING_KEY_UNUSABLE.format(error=exc), exc, stacklevel=3)
         return None
 
 
@@ -306,10 +319,14 @@ def reset_session() -> None:
 
 
 def resolve_system(
-    explicit: str | None = None, *, experiment_name: str | None = None
+    explicit: str | None = None,
+    *,
+    experiment_name: str | Callable[[], str | None] | None = None,
 ) -> str | None:
-    """The AI system evidence belongs to: explicit > ``init`` > ``$AIMS_SYSTEM`` > the config's
-    experiment-to-system mapping."""
+    """The AI system evidence belongs to, the one answer everywhere: explicit (an argument, a
+    run's ``aims.system`` tag) > ``init`` > ``$AIMS_SYSTEM`` > the config's experiment-to-system
+    mapping. ``experiment_name`` may be a function: it is called only when the mapping is the
+    last resort (reading it can cost a round trip to the store)."""
     if explicit:
         return explicit
     session = get_session()
@@ -318,16 +335,15 @@ def resolve_system(
     from_env = os.environ.get(ENV_SYSTEM)
     if from_env:
         return from_env
-    if experiment_name and session.config is not None:
-        return session.config.system_for_experiment(experiment_name)
-    return None
+    if session.config is None or experiment_name is None:
+        return None
+    name = experiment_name() if callable(experiment_name) else experiment_name
+    return session.config.system_for_experiment(name) if name else None
 
 
 def required_system(explicit: str | None) -> str:
-    """:func:`resolve_system`, then the active run's experiment mapping; an error when none."""
-    system = resolve_system(explicit)
-    if not system:  # only then is the active experiment's name worth a round trip
-        system = resolve_system(None, experiment_name=active_experiment_name())
+    """:func:`resolve_system` with the active run's experiment mapping; an error when none."""
+    system = resolve_system(explicit, experiment_name=active_experiment_name)
     if not system:
         raise AimsError(ERROR_NO_SYSTEM)
     return system

@@ -9,18 +9,17 @@ the record handed to the writer.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aims_mlops._errors import AimsWarning, CaptureError
 from aims_mlops.capture._context import (
     CaptureContext,
     get_session,
     mirror_metrics,
     required_system,
     resolve_system,
+    strict_or_warn,
 )
 from aims_mlops.capture._emit import capture
 from aims_mlops.evidence import EvidenceRecord
@@ -183,16 +182,13 @@ def collect_ended_run(client: Any, run_id: str, *, strict: bool) -> EvidenceReco
         run = client.get_run(run_id)
         if not is_aims_evaluation(run):
             return None
-        explicit = resolve_system(run.data.tags.get(TAG_SYSTEM))
-        experiment = None if explicit else client.get_experiment(run.info.experiment_id).name
-        system = explicit or resolve_system(None, experiment_name=experiment)
+        system = resolve_system(
+            run.data.tags.get(TAG_SYSTEM),
+            experiment_name=lambda: client.get_experiment(run.info.experiment_id).name,
+        )
         if not system:
             return None
         return genai_evaluation_from_run(run_id, system=system, tracking_uri=client.tracking_uri)
-    except Exception as exc:  # reported: capture never breaks the run
-        if strict:
-            raise CaptureError(WARNING_FROM_RUN_FAILED.format(run_id=run_id, error=exc)) from exc
-        warnings.warn(
-            AimsWarning(WARNING_FROM_RUN_FAILED.format(run_id=run_id, error=exc)), stacklevel=4
-        )
+    except Exception as exc:  # capture never breaks the run
+        strict_or_warn(strict, WARNING_FROM_RUN_FAILED.format(run_id=run_id, error=exc), exc)
         return None

@@ -101,10 +101,7 @@ def run_context_tags() -> dict[str, str]:
     from aims_mlops import capture
 
     session = capture.get_session()
-    experiment_name = None
-    if not (session.system or os.environ.get(capture.ENV_SYSTEM)) and session.config is not None:
-        experiment_name = _active_experiment_name()
-    system = capture.resolve_system(experiment_name=experiment_name)
+    system = capture.resolve_system(experiment_name=_active_experiment_name)
     if not system:
         return {}
     tags = {TAG_SYSTEM: system}
