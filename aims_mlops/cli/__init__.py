@@ -12,7 +12,7 @@ _reports.register(cli)
 _audit.register(cli)
 _gate.register(cli)
 _euaiact.register(cli)
-_record.register(cli)  # after _euaiact: it adds to the `record` group
+_record.register(cli)
 _webhook.register(cli)
 _keys.register(cli)
 

@@ -17,6 +17,7 @@ from aims_mlops.capture import (
     update_nonconformity,
     verify_nonconformity,
 )
+from aims_mlops.cli._euaiact import incident_command, incident_report_command
 from aims_mlops.cli._options import config_option, echo_json, format_option, render_table
 from aims_mlops.config import default_config_path
 from aims_mlops.reports._audit import parse_moment
@@ -178,13 +179,23 @@ def nc_verify_command(config: Path | None, nc_id: str, by: str, note: str) -> No
     click.echo(f"recorded effectiveness check {record.id[:8]} for {record.details['amends'][:8]}")
 
 
+@click.group("record")
+def record_group() -> None:
+    """Record events an AI management system must keep: serious incidents and their reports,
+    internal audits, management reviews."""
+
+
+for _command in (
+    incident_command,
+    incident_report_command,
+    internal_audit_command,
+    management_review_command,
+):
+    record_group.add_command(_command)
+
+
 def register(group: click.Group) -> None:
-    """Add the process commands to ``group`` (the ``record`` group is shared)."""
-    record = group.commands.get("record")
-    if not isinstance(record, click.Group):
-        record = click.Group("record", help="Record events an AI management system must keep.")
-        group.add_command(record)
-    record.add_command(internal_audit_command)
-    record.add_command(management_review_command)
+    """Add ``record`` (this module owns it), ``nonconformities`` and ``nc`` to ``group``."""
+    group.add_command(record_group)
     group.add_command(nonconformities_command)
     group.add_command(nc_group)
