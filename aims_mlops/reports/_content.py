@@ -9,7 +9,7 @@ system's latest record of that kind (the control's status then says whether it c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -479,3 +479,35 @@ def integrity_lines(judgement: Any, system: str) -> tuple[str, ...]:
     policy = getattr(judgement, "trust", NO_TRUST)
     findings = getattr(judgement, "integrity_findings", ())
     return tuple(line.strip() for line in lines(policy, findings, system=system))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefStyle:
+    """How one report format writes an evidence reference: to the config (``path``), to a
+    record the report holds (with its short hash), to one it does not, a list, and none."""
+
+    config: Callable[[str, str], str]
+    record: Callable[[str, str], str]
+    unknown: Callable[[str], str]
+    join: Callable[[list[str]], str]
+    empty: str
+
+
+class Refs:
+    """Evidence references against the records a report has, in a format's :class:`RefStyle`."""
+
+    def __init__(self, content: ReportContent, style: RefStyle) -> None:
+        self.hashes = {r.id: short_hash(r) for r in content.appendix}
+        self.style = style
+
+    def one(self, evidence_id: str) -> str:
+        if not is_record_id(evidence_id):
+            path = evidence_id.split("#", 1)[1] if "#" in evidence_id else evidence_id
+            return self.style.config(evidence_id, path)
+        if evidence_id in self.hashes:
+            return self.style.record(evidence_id, self.hashes[evidence_id])
+        return self.style.unknown(evidence_id)
+
+    def many(self, ids: Iterable[str]) -> str:
+        parts = [self.one(i) for i in ids]
+        return self.style.join(parts) if parts else self.style.empty

@@ -7,7 +7,7 @@ hash); a configuration declaration (``config:<digest>#<path>``) links to the con
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -33,12 +33,12 @@ from aims_mlops.reports._content import (
     DataQualityView,
     FairnessView,
     JudgementLike,
+    Refs,
+    RefStyle,
     ReportContent,
     anchor,
     fmt_number,
     gather,
-    is_record_id,
-    short_hash,
 )
 
 #: Groups drawn in a fairness chart at most (the record lists the largest groups first).
@@ -158,37 +158,38 @@ def outcome_chip(outcome: str) -> str:
     )
 
 
-class _Refs:
-    """Renders evidence references against the records the report has."""
+def _config_ref(evidence_id: str, path: str) -> str:
+    return (
+        f'<a class="ev cfg" href="#config" data-evidence="{_e(evidence_id)}" '
+        f'title="{_e(evidence_id)}">config#{_e(path)}</a>'
+    )
 
-    def __init__(self, content: ReportContent) -> None:
-        self.hashes = {r.id: short_hash(r) for r in content.appendix}
 
-    def one(self, evidence_id: str) -> str:
-        if not is_record_id(evidence_id):
-            path = evidence_id.split("#", 1)[1] if "#" in evidence_id else evidence_id
-            return (
-                f'<a class="ev cfg" href="#config" data-evidence="{_e(evidence_id)}" '
-                f'title="{_e(evidence_id)}">config#{_e(path)}</a>'
-            )
-        if evidence_id in self.hashes:
-            return (
-                f'<a class="ev" href="#{_e(anchor(evidence_id))}" '
-                f'data-evidence="{_e(evidence_id)}" '
-                f'title="record {_e(evidence_id)}">{_e(evidence_id[:SHORT_ID])}'
-                f' <span class="hash">#{_e(self.hashes[evidence_id])}</span></a>'
-            )
-        return (
-            f'<span class="ev unknown" data-evidence="{_e(evidence_id)}" '
-            f'title="record {_e(evidence_id)} is not in the evidence loaded for this report">'
-            f"{_e(evidence_id[:SHORT_ID])}</span>"
-        )
+def _record_ref(evidence_id: str, short: str) -> str:
+    return (
+        f'<a class="ev" href="#{_e(anchor(evidence_id))}" '
+        f'data-evidence="{_e(evidence_id)}" '
+        f'title="record {_e(evidence_id)}">{_e(evidence_id[:SHORT_ID])}'
+        f' <span class="hash">#{_e(short)}</span></a>'
+    )
 
-    def many(self, ids: Iterable[str]) -> str:
-        parts = [self.one(i) for i in ids]
-        if not parts:
-            return '<span class="muted">no evidence</span>'
-        return '<span class="evs">' + " ".join(parts) + "</span>"
+
+def _unknown_ref(evidence_id: str) -> str:
+    return (
+        f'<span class="ev unknown" data-evidence="{_e(evidence_id)}" '
+        f'title="record {_e(evidence_id)} is not in the evidence loaded for this report">'
+        f"{_e(evidence_id[:SHORT_ID])}</span>"
+    )
+
+
+HTML_REFS = RefStyle(
+    config=_config_ref,
+    record=_record_ref,
+    unknown=_unknown_ref,
+    join=lambda parts: '<span class="evs">' + " ".join(parts) + "</span>",
+    empty='<span class="muted">no evidence</span>',
+)
+
 
 
 def _reasons(reasons: Sequence[str]) -> str:
@@ -210,7 +211,7 @@ def _genai(c: ReportContent) -> str:
     return genai_section_html(c.genai)
 
 
-def _system_card(c: ReportContent, refs: _Refs) -> str:
+def _system_card(c: ReportContent, refs: Refs) -> str:
     sc = c.system_config
     cfg = c.config_ref
 
@@ -247,7 +248,7 @@ def _system_card(c: ReportContent, refs: _Refs) -> str:
     return "".join(out)
 
 
-def _lineage(c: ReportContent, refs: _Refs) -> str:
+def _lineage(c: ReportContent, refs: Refs) -> str:
     lin = c.lineage
     out = ["<h3>Lineage</h3>"]
     if lin.datasets_record is None:
@@ -364,7 +365,7 @@ def _conformity(c: ReportContent) -> str:
     )
 
 
-def _controls(c: ReportContent, refs: _Refs) -> str:
+def _controls(c: ReportContent, refs: Refs) -> str:
     out = ['<section id="controls"><h2>Clauses and controls</h2>']
     for group in c.groups:
         label = f"Clause {group.id}" if not group.id.startswith("A.") else f"Annex {group.id}"
@@ -396,7 +397,7 @@ def _controls(c: ReportContent, refs: _Refs) -> str:
     return "".join(out)
 
 
-def _risks(c: ReportContent, refs: _Refs) -> str:
+def _risks(c: ReportContent, refs: Refs) -> str:
     out = ['<section id="risks"><h2>Risk register</h2>']
     if not c.risks:
         out.append('<p class="empty">No risks registered for this system.</p></section>')
@@ -444,7 +445,7 @@ def _risks(c: ReportContent, refs: _Refs) -> str:
     return "".join(out)
 
 
-def _data_quality_table(view: DataQualityView, refs: _Refs) -> str:
+def _data_quality_table(view: DataQualityView, refs: Refs) -> str:
     out = [
         f"<h3>{_e(view.dataset)} {outcome_chip(view.record.outcome)} "
         f"{refs.one(view.record.id)}</h3>",
@@ -471,7 +472,7 @@ def _data_quality_table(view: DataQualityView, refs: _Refs) -> str:
     return "".join(out)
 
 
-def _data_quality(c: ReportContent, refs: _Refs) -> str:
+def _data_quality(c: ReportContent, refs: Refs) -> str:
     out = ['<section id="data-quality"><h2>Data quality</h2>']
     if not c.data_quality:
         out.append('<p class="empty">No data-quality record for this system.</p>')
@@ -497,7 +498,7 @@ def fairness_limit(view: FairnessView) -> tuple[float | None, str]:
     return None, ""
 
 
-def _fairness_view(view: FairnessView, refs: _Refs) -> str:
+def _fairness_view(view: FairnessView, refs: Refs) -> str:
     record = view.record
     features = ", ".join(view.features) or "groups"
     out = [
@@ -574,7 +575,7 @@ def _fairness_view(view: FairnessView, refs: _Refs) -> str:
     return "".join(out)
 
 
-def _fairness(c: ReportContent, refs: _Refs) -> str:
+def _fairness(c: ReportContent, refs: Refs) -> str:
     out = ['<section id="fairness"><h2>Fairness</h2>']
     if not c.fairness:
         out.append('<p class="empty">No fairness record for this system.</p>')
@@ -667,7 +668,7 @@ def _appendix(c: ReportContent) -> str:
 def render_html(judgement: JudgementLike, system: str, *, model_version: str | None = None) -> str:
     """The report of ``system`` as one self-contained HTML document (inline CSS and SVG)."""
     c = gather(judgement, system, model_version=model_version)
-    refs = _Refs(c)
+    refs = Refs(c, HTML_REFS)
     sa = c.system
     model = f" · {c.model.describe()}" if c.model is not None else ""
     toc = "".join(

@@ -17,12 +17,12 @@ from aims_mlops.reports._content import (
     SHORT_ID,
     FairnessView,
     JudgementLike,
+    Refs,
+    RefStyle,
     ReportContent,
     anchor,
     fmt_number,
     gather,
-    is_record_id,
-    short_hash,
 )
 from aims_mlops.reports._html import fairness_limit
 
@@ -41,24 +41,15 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-class _Refs:
-    def __init__(self, content: ReportContent) -> None:
-        self.hashes = {r.id: short_hash(r) for r in content.appendix}
-
-    def one(self, evidence_id: str) -> str:
-        if not is_record_id(evidence_id):
-            path = evidence_id.split("#", 1)[1] if "#" in evidence_id else evidence_id
-            return f"[config#{md(path)}](#config)"
-        if evidence_id in self.hashes:
-            return (
-                f"[{md(evidence_id[:SHORT_ID])}](#{anchor(md(evidence_id))}) "
-                f"`#{self.hashes[evidence_id]}`"
-            )
-        return f"{md(evidence_id[:SHORT_ID])} (not loaded)"
-
-    def many(self, ids: Iterable[str]) -> str:
-        parts = [self.one(i) for i in ids]
-        return ", ".join(parts) if parts else "no evidence"
+MARKDOWN_REFS = RefStyle(
+    config=lambda evidence_id, path: f"[config#{md(path)}](#config)",
+    record=lambda evidence_id, short: (
+        f"[{md(evidence_id[:SHORT_ID])}](#{anchor(md(evidence_id))}) `#{short}`"
+    ),
+    unknown=lambda evidence_id: f"{md(evidence_id[:SHORT_ID])} (not loaded)",
+    join=", ".join,
+    empty="no evidence",
+)
 
 
 def _status(status: str) -> str:
@@ -78,7 +69,7 @@ def _genai(c: ReportContent) -> list[str]:
     return genai_section_markdown(c.genai).splitlines()
 
 
-def _system_card(c: ReportContent, refs: _Refs) -> list[str]:
+def _system_card(c: ReportContent, refs: Refs) -> list[str]:
     sc = c.system_config
     cfg = c.config_ref
     model = c.model
@@ -174,7 +165,7 @@ def _conformity(c: ReportContent) -> list[str]:
     ]
 
 
-def _controls(c: ReportContent, refs: _Refs) -> list[str]:
+def _controls(c: ReportContent, refs: Refs) -> list[str]:
     out = ["## Clauses and controls"]
     for group in c.groups:
         label = f"Clause {group.id}" if not group.id.startswith("A.") else f"Annex {group.id}"
@@ -233,7 +224,7 @@ def _heatmap_text(c: ReportContent) -> list[str]:
     ]
 
 
-def _risks(c: ReportContent, refs: _Refs) -> list[str]:
+def _risks(c: ReportContent, refs: Refs) -> list[str]:
     out = ["## Risk register", ""]
     if not c.risks:
         return [*out, "_No risks registered for this system._"]
@@ -260,7 +251,7 @@ def _risks(c: ReportContent, refs: _Refs) -> list[str]:
     return out
 
 
-def _data_quality(c: ReportContent, refs: _Refs) -> list[str]:
+def _data_quality(c: ReportContent, refs: Refs) -> list[str]:
     out = ["## Data quality"]
     if not c.data_quality:
         return [*out, "", "_No data-quality record for this system._"]
@@ -287,7 +278,7 @@ def _data_quality(c: ReportContent, refs: _Refs) -> list[str]:
     return out
 
 
-def _fairness_view(view: FairnessView, refs: _Refs) -> list[str]:
+def _fairness_view(view: FairnessView, refs: Refs) -> list[str]:
     features = ", ".join(view.features) or "groups"
     out = ["", f"### By {md(features)}: {view.record.outcome} {refs.one(view.record.id)}", ""]
     if view.checks:
@@ -335,7 +326,7 @@ def _fairness_view(view: FairnessView, refs: _Refs) -> list[str]:
     return out
 
 
-def _fairness(c: ReportContent, refs: _Refs) -> list[str]:
+def _fairness(c: ReportContent, refs: Refs) -> list[str]:
     out = ["## Fairness"]
     if not c.fairness:
         out += ["", "_No fairness record for this system._"]
@@ -413,7 +404,7 @@ def render_markdown(
 ) -> str:
     """The report of ``system`` in Markdown (the HTML report's content, without SVG charts)."""
     c = gather(judgement, system, model_version=model_version)
-    refs = _Refs(c)
+    refs = Refs(c, MARKDOWN_REFS)
     model = f" · {md(c.model.describe())}" if c.model is not None else ""
     parts: list[str] = [
         f"# {md(c.system.name)} — ISO/IEC 42001 system report",
