@@ -15,25 +15,14 @@ from aims_mlops.collectors import _data_quality, _monitoring
 from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.collectors._spark_monitoring import spark_measure_frames
 from aims_mlops.collectors._spark_quality import spark_data_quality_record, validate_spark_frame
-from aims_mlops.evidence import EvidenceRecord, Subject
+from aims_mlops.evidence import EvidenceRecord
 
 
-def data_quality_record(
-    df: Any,
-    expectations: Sequence[object],
-    *,
-    name: str,
-    system: str | None,
-    include_values: bool = False,
-    subject: Subject | None = None,
-    config_digest: str | None = None,
-) -> EvidenceRecord:
-    """The ``data_quality`` record of a pandas or Spark frame (same shape and rules)."""
+def data_quality_record(df: Any, expectations: Sequence[object], **options: Any) -> EvidenceRecord:
+    """The ``data_quality`` record of a pandas or Spark frame (same shape and rules; the options
+    of :func:`aims_mlops.collectors._data_quality.data_quality_record`)."""
     build = spark_data_quality_record if is_spark_frame(df) else _data_quality.data_quality_record
-    return build(
-        df, expectations, name=name, system=system, include_values=include_values,
-        subject=subject, config_digest=config_digest,
-    )  # fmt: skip
+    return build(df, expectations, **options)
 
 
 def run_expectations(

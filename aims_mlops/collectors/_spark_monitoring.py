@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aims_mlops._errors import DataError
@@ -67,17 +66,6 @@ KS_EXACT_MAX_N = 10_000
 GRID_POINTS = 1_000
 #: ``percentile_approx`` accuracy (relative rank error about 1 / accuracy).
 QUANTILE_ACCURACY = 10_000
-
-
-@dataclass(frozen=True, kw_only=True)
-class SparkFrames:
-    """Row counts and row-set digests of the two frames."""
-
-    reference_rows: int
-    current_rows: int
-    reference_digest: str
-    current_digest: str
-    identifier_columns: tuple[Any, ...] = ()
 
 
 def _quoted(name: str) -> str:
@@ -470,7 +458,7 @@ def _categorical(
     return measure_categorical_counts(feature, ref_counts, cur_counts, psi_max=psi_max, p_min=p_min)
 
 
-def spark_measure_all(
+def spark_measure_frames(
     current_df: Any,
     reference_df: Any,
     *,
@@ -481,7 +469,7 @@ def spark_measure_all(
     bins: int,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
-) -> tuple[list[_Measured], list[Any], SparkFrames]:
+) -> Measurement:
     """The drift of each chosen column (in column order), the skipped columns, and the frames'
     row counts and digests. A pandas frame on one side is turned into a Spark DataFrame.
 
@@ -565,41 +553,12 @@ def spark_measure_all(
             )
     ref_digest, _ = spark_row_set_digest_and_count(reference)
     cur_digest, _ = spark_row_set_digest_and_count(current)
-    frames = SparkFrames(
-        reference_rows=ref_rows, current_rows=cur_rows,
-        reference_digest=ref_digest, current_digest=cur_digest,
-        identifier_columns=tuple(identifiers),
-    )  # fmt: skip
-    return [measured[c] for c in chosen], skipped, frames
-
-
-def spark_measure_frames(
-    current_df: Any,
-    reference_df: Any,
-    *,
-    columns: Sequence[Any] | None,
-    psi_max: float,
-    ks_pvalue_min: float,
-    chi2_pvalue_min: float,
-    bins: int,
-    allow_identifiers: bool = False,
-    max_categories: int = DEFAULT_MAX_CATEGORIES,
-) -> Measurement:
-    """The Spark backend of :func:`aims_mlops.collectors._monitoring.monitoring_record`."""
-    measured, skipped, frames = spark_measure_all(
-        current_df, reference_df, columns=columns, psi_max=psi_max,
-        ks_pvalue_min=ks_pvalue_min, chi2_pvalue_min=chi2_pvalue_min, bins=bins,
-        allow_identifiers=allow_identifiers, max_categories=max_categories,
-    )  # fmt: skip
     return Measurement(
-        measured=measured,
-        skipped=skipped,
-        identifier_columns=list(frames.identifier_columns),
-        reference_rows=frames.reference_rows,
-        current_rows=frames.current_rows,
-        reference_digest=frames.reference_digest,
-        current_digest=frames.current_digest,
-    )
+        measured=[measured[c] for c in chosen], skipped=skipped,
+        identifier_columns=list(identifiers), reference_rows=ref_rows, current_rows=cur_rows,
+        reference_digest=ref_digest, current_digest=cur_digest,
+    )  # fmt: skip
 
 
-__all__ = ["SparkFrames", "spark_measure_all", "spark_measure_frames"]
+
+__all__ = ["spark_measure_frames"]
