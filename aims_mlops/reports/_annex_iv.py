@@ -201,34 +201,39 @@ def _entry_ids(spec: SectionSpec, catalog: Any) -> list[str]:
 
 
 # ------------------------------------------------------------------------------- the dossier
-def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
-    """The Annex IV dossier of ``system`` as JSON-ready data (``system``, ``model``,
-    ``sections``: nine, each with ``id``, ``title``, ``status``, ``evidence``, ``missing``)."""
-    assessment = judgement.assessment.systems.get(system)
-    if assessment is None:
-        raise AimsError(ERROR_NOT_ASSESSED.format(system=system))
-    config = judgement.config
-    catalog = judgement.catalog
-    sc = config.system(system)
-    index = config.systems.index(sc)
-    digest = config_digest(config)
-    now = datetime.fromisoformat(judgement.assessment.evaluated_at.replace("Z", "+00:00"))
-    model = judgement.current_models.get(system)
-    mine = [r for r in judgement.records if r.system == system]
-    org = [r for r in judgement.records if r.system is None]
-    attestations = [r for r in (*mine, *org) if r.kind == "attestation"]
+@dataclass(frozen=True, kw_only=True)
+class _Inputs:
+    """What every section of one system's dossier reads."""
 
-    def ref(path: str) -> str:
-        return _config_ref(digest, f"systems[{index}].{path}")
+    judgement: Any
+    system: str
+    assessment: Any
+    config: Any
+    catalog: Any
+    sc: Any
+    index: int
+    digest: str
+    now: datetime
+    model: Any
+    mine: list[Any]
+    org: list[Any]
+    attestations: list[Any]
 
-    def section(spec: SectionSpec) -> _Section:
-        return _Section(spec, [assessment.control(i) for i in _entry_ids(spec, catalog)])
+    def ref(self, path: str) -> str:
+        """A reference to ``path`` in this system's entry of aims.yaml."""
+        return _config_ref(self.digest, f"systems[{self.index}].{path}")
 
-    specs = {s.id: s for s in SECTIONS}
-    sections: list[_Section] = []
+    def section(self, section_id: str) -> _Section:
+        """The section ``section_id`` with the verdicts on the entries behind it."""
+        spec = next(s for s in SECTIONS if s.id == section_id)
+        return _Section(spec, [self.assessment.control(i) for i in _entry_ids(spec, self.catalog)])
 
-    # 1 general description
-    s = section(specs["general-description"])
+
+def _general_description(d: _Inputs) -> _Section:
+    """Annex IV point 1: general description."""
+    config, sc, model, mine = d.config, d.sc, d.model, d.mine
+    ref = d.ref
+    s = d.section("general-description")
     eu = sc.eu_ai_act
     s.fact("system", f"{sc.label} ({sc.id})")
     s.fact("provider", config.organization.name)
@@ -257,10 +262,13 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
             f"{int(compute.metrics.get('cpu_count', 0))} cores, "
             f"{int(compute.metrics.get('gpu_count', 0))} GPUs",
         )
-    sections.append(s)
+    return s
 
-    # 2 elements and development process, with the test logs and reports
-    s = section(specs["development-process"])
+
+def _development_process(d: _Inputs) -> _Section:
+    """Annex IV point 2: elements and development process, with the test logs and reports."""
+    mine, attestations = d.mine, d.attestations
+    s = d.section("development-process")
     code = _latest(mine, "lineage.code")
     if code is not None:
         git = code.details.get("git") or {}
@@ -312,10 +320,14 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
         ],
     )
     s.need(bool(tests), "test logs and reports (performance, data quality, fairness records)")
-    sections.append(s)
+    return s
 
-    # 3 monitoring, functioning and control
-    s = section(specs["monitoring-functioning-control"])
+
+def _monitoring_functioning_control(d: _Inputs) -> _Section:
+    """Annex IV point 3: monitoring, functioning and control."""
+    system, config, sc, mine = d.system, d.config, d.sc, d.mine
+    ref = d.ref
+    s = d.section("monitoring-functioning-control")
     fairness = _latest(mine, "fairness")
     performance = _latest(mine, "performance")
     s.fact("capabilities: measured performance", dict(performance.metrics) if performance else None)
@@ -341,10 +353,16 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
         "the sensitive features examined (sensitive_features)",
         ref("sensitive_features"),
     )
-    sections.append(s)
+    return s
 
-    # 4 appropriateness of the performance metrics
-    s = section(specs["performance-metrics"])
+
+def _performance_metrics(d: _Inputs) -> _Section:
+    """Annex IV point 4: appropriateness of the performance metrics."""
+    sc = d.sc
+    ref = d.ref
+    fairness = _latest(d.mine, "fairness")
+    performance = _latest(d.mine, "performance")
+    s = d.section("performance-metrics")
     declared = {**sc.performance, **sc.fairness}
     measured = {
         **(dict(fairness.metrics) if fairness else {}),
@@ -364,10 +382,13 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
         ref("performance"),
     )
     s.need(bool(sc.fairness), "declared fairness thresholds (systems[].fairness)", ref("fairness"))
-    sections.append(s)
+    return s
 
-    # 5 risk management system
-    s = section(specs["risk-management"])
+
+def _risk_management(d: _Inputs) -> _Section:
+    """Annex IV point 5: risk management system."""
+    system, assessment, config = d.system, d.assessment, d.config
+    s = d.section("risk-management")
     s.fact("risk appetite", config.risk_criteria.appetite)
     s.table(
         "risk register",
@@ -392,10 +413,13 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
         else f"by {impact.assessed_by} on {impact.assessed_on.isoformat()}, severity "
         f"{impact.severity}",
     )
-    sections.append(s)
+    return s
 
-    # 6 changes through the lifecycle
-    s = section(specs["lifecycle-changes"])
+
+def _lifecycle_changes(d: _Inputs) -> _Section:
+    """Annex IV point 6: changes through the lifecycle."""
+    mine, digest = d.mine, d.digest
+    s = d.section("lifecycle-changes")
     versions = sorted(
         {r.subject.model_version for r in mine if r.subject.model_version is not None}, key=str
     )
@@ -415,10 +439,13 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
             if r.kind in ("lineage.model", "deployment", "system_card")
         ],
     )
-    sections.append(s)
+    return s
 
-    # 7 standards applied
-    s = section(specs["standards"])
+
+def _standards(d: _Inputs) -> _Section:
+    """Annex IV point 7: standards applied."""
+    assessment = d.assessment
+    s = d.section("standards")
     s.fact("standards and specifications applied", [STANDARD_APPLIED])
     s.fact("conformity score against ISO/IEC 42001", assessment.score)
     s.need(
@@ -427,10 +454,13 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
         "specifications) applied, and where they were not, the solutions adopted instead: "
         "the provider lists them here",
     )
-    sections.append(s)
+    return s
 
-    # 8 EU declaration of conformity
-    s = section(specs["declaration-of-conformity"])
+
+def _declaration_of_conformity(d: _Inputs) -> _Section:
+    """Annex IV point 8: EU declaration of conformity."""
+    assessment, catalog, sc = d.assessment, d.catalog, d.sc
+    s = d.section("declaration-of-conformity")
     binding = obligation_rows(catalog.crosswalk(FRAMEWORK), assessment, classification(sc))
     s.table(
         "obligations",
@@ -443,10 +473,14 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
         "a copy of the EU declaration of conformity (Art. 47), drawn up after the conformity "
         "assessment (Art. 43): aims_mlops does not issue it",
     )
-    sections.append(s)
+    return s
 
-    # 9 post-market monitoring system and plan
-    s = section(specs["post-market-monitoring"])
+
+def _post_market_monitoring(d: _Inputs) -> _Section:
+    """Annex IV point 9: post-market monitoring system and plan."""
+    judgement, system, sc, mine, now = d.judgement, d.system, d.sc, d.mine, d.now
+    ref = d.ref
+    s = d.section("post-market-monitoring")
     monitoring = sc.monitoring
     s.fact(
         "plan",
@@ -479,8 +513,50 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
         incidents,
     )
     s.need(monitoring is not None, "a monitoring plan (systems[].monitoring)", ref("monitoring"))
-    sections.append(s)
+    return s
 
+
+#: One builder per Annex IV point, in the Annex's order.
+_SECTION_BUILDERS = (
+    _general_description,
+    _development_process,
+    _monitoring_functioning_control,
+    _performance_metrics,
+    _risk_management,
+    _lifecycle_changes,
+    _standards,
+    _declaration_of_conformity,
+    _post_market_monitoring,
+)
+
+
+def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
+    """The Annex IV dossier of ``system`` as JSON-ready data (``system``, ``model``,
+    ``sections``: nine, each with ``id``, ``title``, ``status``, ``evidence``, ``missing``)."""
+    assessment = judgement.assessment.systems.get(system)
+    if assessment is None:
+        raise AimsError(ERROR_NOT_ASSESSED.format(system=system))
+    config = judgement.config
+    sc = config.system(system)
+    mine = [r for r in judgement.records if r.system == system]
+    org = [r for r in judgement.records if r.system is None]
+    inputs = _Inputs(
+        judgement=judgement,
+        system=system,
+        assessment=assessment,
+        config=config,
+        catalog=judgement.catalog,
+        sc=sc,
+        index=config.systems.index(sc),
+        digest=config_digest(config),
+        now=datetime.fromisoformat(judgement.assessment.evaluated_at.replace("Z", "+00:00")),
+        model=judgement.current_models.get(system),
+        mine=mine,
+        org=org,
+        attestations=[r for r in (*mine, *org) if r.kind == "attestation"],
+    )
+    sections = [build(inputs) for build in _SECTION_BUILDERS]
+    model = inputs.model
     return {
         "system": system,
         "name": sc.label,
@@ -490,7 +566,7 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
         else {"name": model.name, "version": model.version, "run_id": model.run_id},
         "classification": classification(sc),
         "evaluated_at": judgement.assessment.evaluated_at,
-        "config_digest": digest,
+        "config_digest": inputs.digest,
         "sections": [x.to_dict() for x in sections],
     }
 
