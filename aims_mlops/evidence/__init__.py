@@ -10,7 +10,7 @@ Every kind of record is an :class:`EvidenceKind` in a :class:`KindRegistry`: the
 register through the ``aims_mlops.evidence_kinds`` entry-point group (:func:`load_kinds`).
 """
 
-from aims_mlops.evidence._current import CurrentModel
+from aims_mlops.evidence._current import CurrentModel, ModelBinding
 from aims_mlops.evidence._kinds import (
     DEFAULT_KINDS,
     ENTRY_POINT_GROUP,
@@ -70,6 +70,7 @@ __all__ = [
     "EvidenceRecord",
     "IntegrityFinding",
     "KindRegistry",
+    "ModelBinding",
     "PublicKey",
     "SigningKey",
     "SigningKeyError",

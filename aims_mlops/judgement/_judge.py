@@ -21,7 +21,7 @@ from aims_mlops.engine import (
     status_rows,
     summary_dict,
 )
-from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
+from aims_mlops.evidence import NO_TRUST, IntegrityFinding, ModelBinding, TrustPolicy
 from aims_mlops.evidence._documents import document_findings
 from aims_mlops.judgement._integrity import integrity_summary, screen, trust_policy
 from aims_mlops.judgement._reperform import pins_as_of
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
-    from aims_mlops.store import EvidenceStore, ReadResult
+    from aims_mlops.store import EvidenceStore
 
 
 ERROR_VERSION_UNBOUND = (
@@ -108,82 +108,44 @@ def judge(
     only records collected by then count, every run is read, and each registered model is
     judged at the version registered last by then (MLflow keeps no alias history; the
     judgement's ``approximations`` say so)."""
-    if isinstance(config, AimsConfig):
-        cfg, path = config, Path("aims.yaml")
-    else:
-        path = Path(config) if config is not None else default_config_path()
-        cfg = load_config(path)
+    cfg, path = _load(config)
     wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
     for system_id in wanted:
         cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
     evidence_store = store or make_store(cfg)
-    pinned = model_versions or {}
-    current: dict[str, CurrentModel | None] = {}
-    records: list[EvidenceRecord] = []
-    bindings = {}
-    for system_id in wanted:
-        binding = cfg.system(system_id).mlflow
-        bindings[system_id] = {
-            "registered_model": binding.registered_model,
-            "alias": binding.alias,
-            "version": pinned.get(system_id),
-            "experiment": binding.experiment,
-        }
+    bindings = _bindings(cfg, wanted, model_versions or {})
     moment = parse_as_of(as_of) if as_of is not None else None
     approximations: list[str] = []
-    without: set[str] = set()
     if moment is not None:
-        without, approximations = pins_as_of(evidence_store, bindings, moment)
-        for system_id in without:
-            bindings[system_id] = {"registered_model": None, "experiment": None}
+        bindings, approximations = pins_as_of(evidence_store, bindings, moment)
         full_history, now = True, moment
-    resolved = evidence_store.current_models(bindings)  # also carries the runs it fetched
-    _check_pinned(bindings, resolved)
-    current.update(resolved)
-    for system_id in without:
-        current[system_id] = None
+    current = evidence_store.current_models(bindings)  # also carries the runs it fetched
+    _check_pinned(bindings, current)
     catalog = load_catalog()
+    read = _read(
+        evidence_store,
+        cfg,
+        catalog,
+        wanted,
+        current=current,
+        full_history=full_history,
+        lookback_runs=lookback_runs,
+    )
+    records = read.records if moment is None else list(records_as_of(read.records, moment))
     policy = trust if trust is not None else trust_policy(cfg, path)
-    reads: list[ReadResult] = []
-    if full_history:
-        reads = [evidence_store.read(system=system_id) for system_id in wanted]
-    else:
-        reads = [
-            evidence_store.read_for(
-                wanted,
-                current_models=resolved,
-                experiments={s: cfg.system(s).mlflow.experiment for s in wanted},
-                kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
-                **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
-            )
-        ]
-    seen: set[str] = set()
-    run_ids: dict[str, str] = {}
-    read_findings: list[IntegrityFinding] = []
-    problems: list[str] = []
-    for read in reads:
-        for record in read.records:
-            if record.id not in seen:  # organization-level records come back for every system
-                seen.add(record.id)
-                records.append(record)
-        run_ids.update({k: v for k, v in read.run_ids.items() if k not in run_ids})
-        read_findings.extend(read.findings)
-        problems.extend(read.problems)
-    if moment is not None:
-        records = list(records_as_of(records, moment))
     records, findings = screen(
         records,
         policy=policy,
         clock=datetime.now(UTC),
-        run_ids=run_ids,
-        findings=read_findings,
+        run_ids=read.run_ids,
+        findings=read.findings,
     )
     records, findings = _documents_rechecked(records, findings)
     assessment = assess(
         catalog,
         cfg,
         records,
-        current_models=current,
+        current_models=dict(current),
         now=now or datetime.now(UTC),
         systems=wanted,
         findings=findings,
@@ -194,14 +156,85 @@ def judge(
         config_path=path,
         catalog=catalog,
         records=tuple(records),
-        current_models=current,
+        current_models=dict(current),
         store=evidence_store,
         trust=policy,
         integrity_findings=tuple(findings),
-        read_problems=tuple(dict.fromkeys(problems)),
+        read_problems=tuple(dict.fromkeys(read.problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
     )
+
+
+def _load(config: str | os.PathLike[str] | AimsConfig | None) -> tuple[AimsConfig, Path]:
+    """The config and the path it came from (``aims.yaml`` for one given as an object)."""
+    if isinstance(config, AimsConfig):
+        return config, Path("aims.yaml")
+    path = Path(config) if config is not None else default_config_path()
+    return load_config(path), path
+
+
+def _bindings(
+    cfg: AimsConfig, systems: Iterable[str], pinned: Mapping[str, str | None]
+) -> dict[str, ModelBinding]:
+    """Where each system's current model is found (``pinned``: a version given for it)."""
+    bindings = {}
+    for system_id in systems:
+        mlflow = cfg.system(system_id).mlflow
+        bindings[system_id] = ModelBinding(
+            registered_model=mlflow.registered_model,
+            alias=mlflow.alias,
+            version=pinned.get(system_id),
+            experiment=mlflow.experiment,
+        )
+    return bindings
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Read:
+    """What reading the store gave: each record once, the run each came from, the records that
+    failed to parse or verify (findings) and the problems met."""
+
+    records: list[EvidenceRecord]
+    run_ids: dict[str, str]
+    findings: list[IntegrityFinding]
+    problems: list[str]
+
+
+def _read(
+    store: EvidenceStore,
+    cfg: AimsConfig,
+    catalog: Catalog,
+    systems: list[str],
+    *,
+    current: Any,
+    full_history: bool,
+    lookback_runs: int | None,
+) -> _Read:
+    """Read the systems' evidence: every run (``full_history``) or the scaled read."""
+    if full_history:
+        reads = [store.read(system=system_id) for system_id in systems]
+    else:
+        reads = [
+            store.read_for(
+                systems,
+                current_models=current,
+                experiments={s: cfg.system(s).mlflow.experiment for s in systems},
+                kinds={k for e in catalog.entries if e.scope == "system" for k in e.rule.kinds},
+                **({} if lookback_runs is None else {"lookback_runs": lookback_runs}),
+            )
+        ]
+    seen: set[str] = set()
+    result = _Read(records=[], run_ids={}, findings=[], problems=[])
+    for read in reads:
+        for record in read.records:
+            if record.id not in seen:  # organization-level records come back for every system
+                seen.add(record.id)
+                result.records.append(record)
+        result.run_ids.update({k: v for k, v in read.run_ids.items() if k not in result.run_ids})
+        result.findings.extend(read.findings)
+        result.problems.extend(read.problems)
+    return result
 
 
 def _documents_rechecked(
@@ -227,14 +260,14 @@ def _documents_rechecked(
 
 
 def _check_pinned(
-    bindings: Mapping[str, Mapping[str, Any]], resolved: Mapping[str, CurrentModel | None]
+    bindings: Mapping[str, ModelBinding], resolved: Mapping[str, CurrentModel | None]
 ) -> None:
     """A pinned model version must exist: never judge another model in its place."""
     for system_id, binding in bindings.items():
-        version = binding.get("version")
+        version = binding.version
         if version is None:
             continue
-        model = binding.get("registered_model")
+        model = binding.registered_model
         if model is None:
             raise AimsError(ERROR_VERSION_UNBOUND.format(system=system_id, version=version))
         found = resolved.get(system_id)

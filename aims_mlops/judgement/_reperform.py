@@ -7,11 +7,13 @@ before that moment. Every judgement made ``as_of`` says so in ``Judgement.approx
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aims_mlops.engine import iso_moment
-from aims_mlops.evidence import parse_timestamp
+from aims_mlops.evidence import ModelBinding, parse_timestamp
+from aims_mlops.evidence._current import UNBOUND
 
 if TYPE_CHECKING:
     from aims_mlops.store import EvidenceStore
@@ -46,36 +48,32 @@ def version_as_of(store: EvidenceStore, registered_model: str, as_of: datetime) 
 
 def pins_as_of(
     store: EvidenceStore,
-    bindings: dict[str, dict[str, Any]],
+    bindings: Mapping[str, ModelBinding],
     as_of: datetime,
-) -> tuple[set[str], list[str]]:
-    """Pin each binding to its version as of ``as_of`` (in place). Returns the systems that had
-    no model then (judge them without a current model) and the notes on what is approximated."""
+) -> tuple[dict[str, ModelBinding], list[str]]:
+    """Each binding pinned to its version as of ``as_of`` (a system that had no model then is
+    unbound: judged without a current model), and the notes on what is approximated."""
     moment = iso_moment(as_of)
-    without: set[str] = set()
+    pinned: dict[str, ModelBinding] = {}
     notes = [NOTE_RECORDS.format(moment=moment)]
     for system, binding in bindings.items():
-        model = binding.get("registered_model")
-        if binding.get("version") is not None:
-            notes.append(NOTE_PINNED.format(system=system, model=model, version=binding["version"]))
+        model = binding.registered_model
+        pinned[system] = UNBOUND
+        if binding.version is not None:
+            notes.append(NOTE_PINNED.format(system=system, model=model, version=binding.version))
+            pinned[system] = binding
             continue
         if model is None:
-            without.add(system)
             notes.append(NOTE_EXPERIMENT.format(system=system, moment=moment))
             continue
         version = version_as_of(store, model, as_of)
         if version is None:
-            without.add(system)
             notes.append(NOTE_NO_VERSION.format(system=system, model=model, moment=moment))
             continue
-        binding["version"] = version
+        pinned[system] = binding.pinned(version)
         notes.append(
             NOTE_ALIAS.format(
-                system=system,
-                alias=binding.get("alias"),
-                moment=moment,
-                model=model,
-                version=version,
+                system=system, alias=binding.alias, moment=moment, model=model, version=version
             )
         )
-    return without, notes
+    return pinned, notes
