@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -88,6 +89,90 @@ def acceptance_text(
     return f"accepted by {acceptance.by} on {acceptance.on.isoformat()}{until}", None
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Measured:
+    """A risk's likelihood: declared, or from its indicator's measurement, and why."""
+
+    likelihood: int
+    level: int | None = None
+    value: float | None = None
+    reasons: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+
+def _likelihood(risk: Risk, scope: Scope, *, now: datetime, fresh_days: int) -> _Measured:
+    """The likelihood the risk is judged at: its indicator's current measurement replaces the
+    declared one; without one, the worse of the declared and the last measurement stands
+    (missing evidence is never better than failing evidence)."""
+    indicator = risk.indicator
+    if indicator is None:
+        return _Measured(likelihood=risk.likelihood)
+    record = indicator_record(risk, scope, now=now, fresh_days=fresh_days)
+    if record is not None:
+        value = float(record.metrics[indicator.metric])
+        level = indicator.likelihood_for(value)
+        bands = ", ".join(f"{b:g}" for b in indicator.bands)
+        if indicator.direction == "lower_is_worse":
+            bands += "; lower is worse"
+        return _Measured(
+            likelihood=level,
+            level=level,
+            value=value,
+            evidence=(record.id,),
+            reasons=(
+                f"likelihood {level} from {record_label(record)}: "
+                f"{indicator.metric} = {value:.4g} (bands {bands}), "
+                f"replacing the declared likelihood {risk.likelihood}",
+            ),
+        )
+    last = last_measured(risk, scope)
+    last_level = (
+        None if last is None else indicator.likelihood_for(float(last.metrics[indicator.metric]))
+    )
+    if last is not None and last_level is not None and last_level > risk.likelihood:
+        return _Measured(
+            likelihood=last_level,
+            level=last_level,
+            evidence=(last.id,),
+            reasons=(
+                f"no current {indicator.kind} record measures {indicator.metric}: "
+                f"likelihood {last_level} from the last measurement, {record_label(last)} "
+                f"({indicator.metric} = {last.metrics[indicator.metric]:.4g}), "
+                f"worse than the declared {risk.likelihood}",
+            ),
+        )
+    measured = (
+        f" (the last measurement, {record_label(last)}, gives {last_level})"
+        if last is not None
+        else ""
+    )
+    return _Measured(
+        likelihood=risk.likelihood,
+        reasons=(
+            f"no current {indicator.kind} record measures {indicator.metric}: "
+            f"the declared likelihood {risk.likelihood} is used{measured}",
+        ),
+    )
+
+
+def _unsatisfied_controls(
+    risk: Risk, control_statuses: Callable[[str], Sequence[ControlStatus]]
+) -> list[str]:
+    """The treating controls that do not hold by evidence, each with why."""
+    unsatisfied: list[str] = []
+    for control in risk.controls:
+        statuses = control_statuses(control)
+        if not statuses:
+            unsatisfied.append(f"{control} (not assessed)")
+            continue
+        bad = sorted({s.status for s in statuses if s.status != SATISFIED})
+        if bad:
+            unsatisfied.append(f"{control} ({', '.join(bad)})")
+        elif not all(s.evidenced for s in statuses):
+            unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
+    return unsatisfied
+
+
 def evaluate_risk(
     risk: Risk,
     *,
@@ -104,56 +189,10 @@ def evaluate_risk(
     an acceptance counts only by someone ``approvers`` allows for ``approval_entries``."""
     criteria = config.risk_criteria
     appetite = criteria.appetite
-    reasons: list[str] = []
-    evidence: list[str] = []
-
-    likelihood = risk.likelihood
-    indicator_value: float | None = None
-    indicator_level: int | None = None
-    record = indicator_record(risk, scope, now=now, fresh_days=indicator_fresh_days)
-    if risk.indicator is not None:
-        if record is not None:
-            indicator_value = float(record.metrics[risk.indicator.metric])
-            indicator_level = risk.indicator.likelihood_for(indicator_value)
-            likelihood = indicator_level
-            evidence.append(record.id)
-            bands = ", ".join(f"{b:g}" for b in risk.indicator.bands)
-            if risk.indicator.direction == "lower_is_worse":
-                bands += "; lower is worse"
-            reasons.append(
-                f"likelihood {indicator_level} from {record_label(record)}: "
-                f"{risk.indicator.metric} = {indicator_value:.4g} (bands {bands}), "
-                f"replacing the declared likelihood {risk.likelihood}"
-            )
-        else:
-            # missing evidence is never better than failing evidence: the worse of the declared
-            # likelihood and the last measurement, however old, stands until it is measured again
-            last = last_measured(risk, scope)
-            last_level = (
-                risk.indicator.likelihood_for(float(last.metrics[risk.indicator.metric]))
-                if last is not None
-                else None
-            )
-            if last is not None and last_level is not None and last_level > risk.likelihood:
-                likelihood = last_level
-                indicator_level = last_level
-                evidence.append(last.id)
-                reasons.append(
-                    f"no current {risk.indicator.kind} record measures {risk.indicator.metric}: "
-                    f"likelihood {last_level} from the last measurement, {record_label(last)} "
-                    f"({risk.indicator.metric} = {last.metrics[risk.indicator.metric]:.4g}), "
-                    f"worse than the declared {risk.likelihood}"
-                )
-            else:
-                measured = (
-                    f" (the last measurement, {record_label(last)}, gives {last_level})"
-                    if last is not None
-                    else ""
-                )
-                reasons.append(
-                    f"no current {risk.indicator.kind} record measures {risk.indicator.metric}: "
-                    f"the declared likelihood {risk.likelihood} is used{measured}"
-                )
+    measured = _likelihood(risk, scope, now=now, fresh_days=indicator_fresh_days)
+    likelihood, indicator_level = measured.likelihood, measured.level
+    indicator_value = measured.value
+    reasons, evidence = list(measured.reasons), list(measured.evidence)
     inherent = likelihood * risk.impact
     relation = "within" if criteria.accepts(inherent) else "above"
     reasons.append(
@@ -161,17 +200,7 @@ def evaluate_risk(
         f"{appetite}"
     )
 
-    unsatisfied: list[str] = []
-    for control in risk.controls:
-        statuses = control_statuses(control)
-        if not statuses:
-            unsatisfied.append(f"{control} (not assessed)")
-            continue
-        bad = sorted({s.status for s in statuses if s.status != SATISFIED})
-        if bad:
-            unsatisfied.append(f"{control} ({', '.join(bad)})")
-        elif not all(s.evidenced for s in statuses):
-            unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
+    unsatisfied = _unsatisfied_controls(risk, control_statuses)
     acceptance, acceptance_problem = acceptance_text(
         risk, now=now, config=config, approval_entries=approval_entries
     )
