@@ -30,7 +30,8 @@ from aims_mlops.views._model import (
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
     from aims_mlops.judgement import Judgement
-    from aims_mlops.views._dashboard import AttestationRequest, AttestCallback, Dashboard
+    from aims_mlops.views._attest_form import AttestationRequest, AttestCallback
+    from aims_mlops.views._dashboard import Dashboard
     from aims_mlops.views._portfolio import Portfolio
 
 
@@ -76,7 +77,8 @@ def portfolio(
 
 
 _LAZY = {
-    "AttestationRequest": "aims_mlops.views._dashboard",
+    "AttestationForm": "aims_mlops.views._attest_form",
+    "AttestationRequest": "aims_mlops.views._attest_form",
     "Dashboard": "aims_mlops.views._dashboard",
     "Portfolio": "aims_mlops.views._portfolio",
 }

@@ -8,8 +8,7 @@ the same widgets in place.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,14 +20,13 @@ from aims_mlops.engine._results import STATUSES
 from aims_mlops.genai._views import genai_section_html
 from aims_mlops.judgement import judge
 from aims_mlops.presentation import (
-    BAD,
-    GOOD,
     SCORE_FAIR,
     SCORE_GOOD,
     appetite_colour,
     status_label,
     status_swatch,
 )
+from aims_mlops.views._attest_form import AttestationForm, AttestCallback
 from aims_mlops.views._model import (
     ALL,
     ControlRow,
@@ -54,15 +52,12 @@ from aims_mlops.views._widgets import (
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
-    from aims_mlops.evidence import EvidenceRecord
     from aims_mlops.judgement import Judgement
 
 ERROR_NO_SYSTEM = (
     "which AI system? pass dashboard('<id>'), bind one with aims_mlops.init(system=...) or "
     "%aims system <id>, or set $AIMS_SYSTEM; in-scope systems: {known}"
 )
-ERROR_ATTEST_INCOMPLETE = "fill in who attests (by) and the document before submitting"
-MESSAGE_ATTESTED = "recorded attestation {record_id} for {control} by {by}; dashboard refreshed"
 
 ERROR_READ_ONLY = "this dashboard is read-only: record attestations with `aims attest` instead"
 TAB_TITLES = ("Risks", "Controls", "Evidence", "Gaps", "Attest")
@@ -79,27 +74,6 @@ def _tracking_uri(judgement: Judgement) -> str | None:
         return str(store.tracking_uri)
     except AimsError:
         return None
-
-
-@dataclass(frozen=True, kw_only=True)
-class AttestationRequest:
-    """What the attestation form asks to record; the dashboard's caller records it."""
-
-    control: str
-    by: str
-    document: str
-    valid_days: int | None
-    statement: str | None
-    #: the system attested for; None: the organization
-    system: str | None
-    #: the ``aims.yaml`` the dashboard judged (None when it was not read from a file)
-    config_path: Path | None
-
-
-#: Records an :class:`AttestationRequest` and returns the record (raises ``AimsError`` when
-#: refused). The views never write: whoever builds a dashboard wires this to capture
-#: (``aims_mlops.dashboard`` wires :func:`aims_mlops.capture.attest`).
-AttestCallback = Callable[[AttestationRequest], "EvidenceRecord"]
 
 
 def build_model(judgement: Judgement, system: str) -> DashboardModel:
@@ -379,41 +353,16 @@ class Dashboard:
         # gaps
         self.gaps = widgets.HTML()
 
-        # attestation
-        self.attest_control = widgets.Dropdown(description="control", layout={"width": "95%"})
-        self.attest_document_hint = widgets.HTML()
-        self.attest_by = widgets.Text(description="by", placeholder="name or role of who attests")
-        self.attest_document = widgets.Text(
-            description="document",
-            placeholder="URL or path of the document",
-            layout={"width": "95%"},
+        # attestation: a widget of its own, recording through the caller's callback
+        self.attest_form = AttestationForm(
+            on_attest=self._on_attest, on_recorded=self.refresh, system=self.system
         )
-        self.attest_valid_days = widgets.BoundedIntText(
-            value=365,
-            min=0,
-            max=3650,
-            description="valid days",
-            tooltip="0: no expiry",
-        )
-        self.attest_statement = widgets.Textarea(
-            description="statement", placeholder="optional", layout={"width": "95%"}
-        )
-        self.attest_submit = widgets.Button(description="Attest", button_style="primary")
-        self.attest_message = widgets.HTML()
-        self.attest_control.observe(lambda _: self._show_document_hint(), names="value")
-        self.attest_submit.on_click(lambda _: self.submit_attestation())
-        attest_tab = widgets.VBox(
-            [
-                self.attest_control,
-                self.attest_document_hint,
-                self.attest_by,
-                self.attest_document,
-                self.attest_valid_days,
-                self.attest_statement,
-                self.attest_submit,
-                self.attest_message,
-            ]
-        )
+        form = self.attest_form
+        self.attest_control, self.attest_document_hint = form.control, form.document_hint
+        self.attest_by, self.attest_document = form.by, form.document
+        self.attest_valid_days, self.attest_statement = form.valid_days, form.statement
+        self.attest_submit, self.attest_message = form.submit_button, form.message
+        attest_tab = form.box
 
         tabs = [risks_tab, controls_tab, evidence_tab, self.gaps, attest_tab]
         self.tabs = widgets.Tab(
@@ -676,55 +625,16 @@ class Dashboard:
 
     # -- attestation -------------------------------------------------------------------------
     def _render_attest(self) -> None:
-        options = [(a.label, a.id) for a in self.model.attestable]
-        current = self.attest_control.value
-        self.attest_control.options = options
-        if current in dict(options).values():
-            self.attest_control.value = current
-        self._show_document_hint()
-
-    def _show_document_hint(self) -> None:
-        chosen = next((a for a in self.model.attestable if a.id == self.attest_control.value), None)
-        self.attest_document_hint.value = (
-            f"<small>document expected: <i>{esc(chosen.document)}</i></small>" if chosen else ""
+        config_path = Path(self.judgement.config_path)
+        self.attest_form.show(
+            self.model.attestable, config_path=config_path if config_path.is_file() else None
         )
 
     def submit_attestation(self) -> None:
         """Hand the attestation in the form to the ``on_attest`` callback, then refresh."""
-        if self.read_only or self._on_attest is None:
+        if self.read_only:
             raise AimsError(ERROR_READ_ONLY)
-
-        control = self.attest_control.value
-        by = self.attest_by.value.strip()
-        document = self.attest_document.value.strip()
-        if not control or not by or not document:
-            self.attest_message.value = (
-                f'<span style="color:{BAD}">{ERROR_ATTEST_INCOMPLETE}</span>'
-            )
-            return
-        chosen = next(a for a in self.model.attestable if a.id == control)
-        days = int(self.attest_valid_days.value)
-        config_path = Path(self.judgement.config_path)
-        request = AttestationRequest(
-            control=str(control),
-            by=by,
-            document=document,
-            valid_days=days or None,
-            statement=self.attest_statement.value.strip() or None,
-            system=None if chosen.scope == "organization" else self.system,
-            config_path=config_path if config_path.is_file() else None,
-        )
-        try:
-            record = self._on_attest(request)
-        except AimsError as exc:
-            self.attest_message.value = f'<span style="color:{BAD}">{esc(exc)}</span>'
-            return
-        self.refresh()
-        self.attest_message.value = (
-            f'<span style="color:{GOOD}">'
-            + esc(MESSAGE_ATTESTED.format(record_id=record.id, control=control, by=by))
-            + "</span>"
-        )
+        self.attest_form.submit()
 
     # -- refreshing --------------------------------------------------------------------------
     def _judge_config(self) -> str | os.PathLike[str] | AimsConfig:

@@ -9,7 +9,8 @@ import ipywidgets as widgets
 
 from aims_mlops.judgement import judge
 from aims_mlops.presentation import appetite_colour, percent, score_colour
-from aims_mlops.views._dashboard import AttestCallback, Dashboard
+from aims_mlops.views._attest_form import AttestCallback
+from aims_mlops.views._dashboard import Dashboard
 from aims_mlops.views._model import (
     SORT_KEYS,
     PortfolioModel,
