@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import CatalogError
 from aims_mlops.catalog import CONFIG_CHECKS, DERIVED_CHECKS
+from aims_mlops.engine._inventory import Inventory, undeclared_models
 from aims_mlops.engine._results import MISSING, SATISFIED, STALE, CurrentModel
 from aims_mlops.engine._status import FAILING, PathResult, record_label, worst
 from aims_mlops.evidence import EvidenceRecord, parse_timestamp
@@ -105,8 +106,10 @@ class ConfigChecker:
         now: datetime,
         current_models: Mapping[str, CurrentModel | None],
         records: Iterable[EvidenceRecord] = (),
+        inventory: Inventory | None = None,
     ) -> None:
         self.config = config
+        self.inventory = inventory
         self.digest = digest
         self.now = now
         self.current_models = current_models
@@ -289,6 +292,44 @@ class ConfigChecker:
 
     # -- organization-level --------------------------------------------------------------------
     def scope_declared(self) -> PathResult:
+        """The scope is declared, and (when the tracking server was listed) every registered
+        model there is declared by a system of aims.yaml, in scope or out of it with a reason."""
+        result = self._scope_text()
+        if self.inventory is None:
+            return result
+        undeclared = undeclared_models(self.config, self.inventory.registered_models)
+        if undeclared:
+            return PathResult(
+                FAILING,
+                (
+                    *result.reasons,
+                    "registered in the tracking server but declared by no system of aims.yaml: "
+                    + ", ".join(undeclared)
+                    + " (declare each as a system, in scope, or out of scope with its "
+                    "scope_reason; `aims inventory` lists them)",
+                ),
+                result.evidence,
+            )
+        if not self.inventory.complete:
+            return PathResult(
+                MISSING,
+                (
+                    *result.reasons,
+                    f"the tracking server's models could not all be listed: "
+                    f"{self.inventory.problem}",
+                ),
+                result.evidence,
+            )
+        if result.status == SATISFIED:
+            found = len(self.inventory.registered_models)
+            return PathResult(
+                SATISFIED,
+                (*result.reasons, f"all {found} registered models are declared"),
+                result.evidence,
+            )
+        return result
+
+    def _scope_text(self) -> PathResult:
         scope = self.config.organization.aims_scope
         in_scope = self.config.in_scope_systems
         out = [s for s in self.config.systems if not s.in_scope]
@@ -358,7 +399,7 @@ class ConfigChecker:
             return self.scope_declared()
         if name == "soa_decided":
             return self.soa_decided()
-        systems = self.config.in_scope_systems
+        systems = self.config.assessed_systems
         if not systems:
             return PathResult(MISSING, ("no system is in the AIMS scope",))
         results = [self.system(name, s, fresh_days) for s in systems]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
 from aims_mlops.engine._checks import ConfigChecker, config_ref
+from aims_mlops.engine._inventory import Inventory
 from aims_mlops.engine._programme import (
     PROGRAMME_REF,
     approver_problem,
@@ -83,6 +84,7 @@ class _Evaluation:
         current_models: Mapping[str, CurrentModel | None],
         now: datetime,
         findings: Iterable[IntegrityFinding] = (),
+        inventory: Inventory | None = None,
     ) -> None:
         from aims_mlops.config import config_digest
 
@@ -104,6 +106,7 @@ class _Evaluation:
             now=self.now,
             current_models=current_models,
             records=self.records,
+            inventory=inventory,
         )
 
     # -- evidence scopes ---------------------------------------------------------------------
@@ -279,9 +282,7 @@ class _Evaluation:
                     + " (`aims nonconformities` raises them)",
                 ),
             )
-        return PathResult(
-            SATISFIED, ("every failing entry has a nonconformity raised for it",), ()
-        )
+        return PathResult(SATISFIED, ("every failing entry has a nonconformity raised for it",), ())
 
     # -- risk treatment (8.3): the risk engine's own numbers --------------------------------
     def risk_treatment(self, system: str | None) -> PathResult:
@@ -435,7 +436,7 @@ def _urgent(risks: Iterable[RiskResult]) -> frozenset[str]:
 
 def _selected(config: AimsConfig, systems: Iterable[str] | None) -> list[SystemConfig]:
     if systems is None:
-        return list(config.in_scope_systems)
+        return list(config.assessed_systems)  # the pilot's systems when one is declared
     chosen = []
     for system_id in dict.fromkeys(systems):
         system = config.system(system_id)  # ConfigError for unknown ids
@@ -456,6 +457,7 @@ def assess(
     now: datetime,
     systems: Iterable[str] | None = None,
     findings: Iterable[IntegrityFinding] = (),
+    inventory: Inventory | None = None,
 ) -> Assessment:
     """Assess the in-scope systems (or the named ones) against catalog, risks and SoA.
 
@@ -463,10 +465,17 @@ def assess(
     the system's latest run). ``now`` is the moment of judgement (naive means UTC).
     ``findings``: stored records that failed verification (never in ``records``); every entry
     each speaks to is failing, naming it. ``ConfigError`` when ``systems`` names an unknown or
-    out-of-scope system.
+    out-of-scope system. ``inventory``: what the tracking server holds (None: not listed); an
+    undeclared registered model there fails 4.3, naming it.
     """
     evaluation = _Evaluation(
-        catalog, config, records, current_models=current_models, now=now, findings=findings
+        catalog,
+        config,
+        records,
+        current_models=current_models,
+        now=now,
+        findings=findings,
+        inventory=inventory,
     )
     chosen = _selected(config, systems)
     assessed = {s.id: evaluation.system(s.id) for s in chosen}

@@ -754,7 +754,7 @@ def resolve_system(
     candidates = (
         list(assessed)
         if assessed is not None
-        else [s.id for s in config.in_scope_systems]
+        else [s.id for s in config.assessed_systems]
         if config is not None
         else []
     )
