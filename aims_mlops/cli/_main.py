@@ -17,6 +17,7 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
+from aims_mlops.engine._documents import document_problems
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -375,6 +376,10 @@ def attest_command(
     )
     scope = f"system {system}" if system else "the organization"
     click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}")
+    facts = record.details.get("aims_document")
+    if isinstance(facts, dict):
+        for problem in document_problems(facts, control=control, by=by):
+            click.echo(f"warning: {problem}: it does not count for {control}", err=True)
 
 
 def _default_config_exists() -> bool:

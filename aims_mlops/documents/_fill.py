@@ -44,6 +44,8 @@ class Facts:
     records: tuple[EvidenceRecord, ...] = ()
     obligations: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     system: SystemConfig | None = None
+    #: the catalog entries the document being filled serves
+    entries: tuple[str, ...] = ()
 
     # -- organization -------------------------------------------------------------------------
     def organization(self) -> list[str]:
@@ -162,11 +164,7 @@ class Facts:
         ]
         for s in systems:
             approvers = sorted(
-                {
-                    a
-                    for e in ("A.3.2", "A.6.2.5", "A.5.5")
-                    for a in self.config.approvers_for(e) or ()
-                }
+                {a for e in self.entries for a in self.config.approvers_for(e) or ()}
             )
             lines.append(
                 f"| {s.id} | {mark('who does the work')} | {_e(s.owner) or mark('owner')} | "

@@ -79,6 +79,7 @@ def draft_documents(
                 records=tuple(records),
                 obligations=obligations or {},
                 system=system,
+                entries=spec.entries,
             )
             fillers = facts.fillers()
             sections = tuple(

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import CatalogError
 from aims_mlops.catalog import CONFIG_CHECKS, DERIVED_CHECKS
+from aims_mlops.engine import _derived as derived
 from aims_mlops.engine._inventory import Inventory, undeclared_models
 from aims_mlops.engine._results import MISSING, SATISFIED, STALE, CurrentModel
 from aims_mlops.engine._status import FAILING, PathResult, record_label, worst
@@ -38,6 +39,16 @@ from aims_mlops.evidence import EvidenceRecord, parse_timestamp
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig, SystemConfig
 
+_DERIVED_FROM_RECORDS = frozenset(
+    {
+        "people_trained",
+        "policy_acknowledged",
+        "document_index",
+        "document_versions",
+        "improvements_verified",
+        "changes_approved",
+    }
+)
 ERROR_UNKNOWN_CONFIG_CHECK = "the engine implements no config check named {name!r}"
 
 
@@ -392,6 +403,21 @@ class ConfigChecker:
         )
         return PathResult(SATISFIED, (text,), evidence)
 
+    def from_records(self, name: str, fresh_days: int) -> PathResult:
+        """The documented information the tool holds itself (``engine/_derived.py``)."""
+        records, now = self.records, self.now
+        if name == "people_trained":
+            return derived.people_trained(self.config, records, now=now, fresh_days=fresh_days)
+        if name == "policy_acknowledged":
+            return derived.policy_acknowledged(self.config, records, now=now)
+        if name == "document_index":
+            return derived.document_index(records, now=now)
+        if name == "document_versions":
+            return derived.document_versions(records, now=now)
+        if name == "improvements_verified":
+            return derived.improvements_verified(records)
+        return derived.changes_approved(records)
+
     # -- dispatch ------------------------------------------------------------------------------
     def organization(self, name: str, fresh_days: int) -> PathResult:
         """An organization-scope check: per-system checks must hold for every in-scope system."""
@@ -399,6 +425,8 @@ class ConfigChecker:
             return self.scope_declared()
         if name == "soa_decided":
             return self.soa_decided()
+        if name in _DERIVED_FROM_RECORDS:
+            return self.from_records(name, fresh_days)
         systems = self.config.assessed_systems
         if not systems:
             return PathResult(MISSING, ("no system is in the AIMS scope",))

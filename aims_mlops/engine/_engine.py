@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
 from aims_mlops.engine._checks import ConfigChecker, config_ref
+from aims_mlops.engine._documents import document_problems
 from aims_mlops.engine._inventory import Inventory
 from aims_mlops.engine._programme import (
     PROGRAMME_REF,
@@ -248,9 +249,15 @@ class _Evaluation:
         record = next((r for r in self.records if r.id == result.evidence[0]), None)
         by = str(record.details.get("by") or "") if record is not None else ""
         problem = approver_problem(self.config, entry.id, by)
-        if problem is None:
-            return result
-        return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
+        if problem is not None:
+            return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
+        facts = record.details.get("aims_document") if record is not None else None
+        if isinstance(facts, Mapping):
+            problems = document_problems(facts, control=entry.id, by=by)
+            if problems:
+                text = f"{result.reasons[0]}, but " + "; ".join(problems)
+                return PathResult(MISSING, (text,), result.evidence)
+        return result
 
     # -- nonconformities raised (10.2): the register covers what fails ---------------------
     def nonconformities_raised(self, system: str | None) -> PathResult:
