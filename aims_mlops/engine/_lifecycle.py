@@ -121,6 +121,10 @@ def _verdicts(
     return found
 
 
+def _with_hint(action: str, hint: str | None) -> str:
+    return f"{action} — {hint}" if hint else action
+
+
 def _status(satisfied: int, applicable: int) -> str:
     if applicable == 0:
         return PHASE_NOT_APPLICABLE
@@ -136,8 +140,10 @@ def lifecycle_view(
     lifecycle: Lifecycle,
     effort_overrides: Mapping[str, float] | None = None,
     pilot: Sequence[str] = (),
+    hints: Mapping[str, str] | None = None,
 ) -> LifecycleView:
-    """Where the organization stands in the lifecycle, from an assessment."""
+    """Where the organization stands in the lifecycle, from an assessment. ``hints``: text
+    added to an entry's action (the document of the set that serves it)."""
     order = {e.id: i for i, e in enumerate(catalog.entries)}
     phases: list[PhaseProgress] = []
     actions: list[tuple[int, str, int, str, NextAction]] = []
@@ -165,7 +171,10 @@ def lifecycle_view(
                     title=entry.title,
                     system=sid,
                     status=verdict.status if verdict is not None else "missing",
-                    action=verdict.how_to_close if verdict is not None else "assess the systems",
+                    action=_with_hint(
+                        verdict.how_to_close if verdict is not None else "assess the systems",
+                        (hints or {}).get(entry_id),
+                    ),
                     owner=verdict.owner if verdict is not None else "",
                     effort_days=effort,
                 )
