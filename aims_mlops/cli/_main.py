@@ -377,7 +377,7 @@ def attest_command(
     scope = f"system {system}" if system else "the organization"
     click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}")
     facts = record.details.get("aims_document")
-    if isinstance(facts, dict):
+    if isinstance(facts, Mapping):
         for problem in document_problems(facts, control=control, by=by):
             click.echo(f"warning: {problem}: it does not count for {control}", err=True)
 

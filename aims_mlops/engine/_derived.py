@@ -18,7 +18,7 @@ Each rule keeps an attestation beside the derived part: the human part the stand
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -95,7 +95,7 @@ def _policy(records: Sequence[EvidenceRecord], now: datetime) -> EvidenceRecord 
 def _policy_names(policy: EvidenceRecord) -> set[str]:
     facts = policy.details.get("aims_document")
     names = {str(policy.details.get("document") or "")}
-    if isinstance(facts, dict) and facts.get("id"):
+    if isinstance(facts, Mapping) and facts.get("id"):
         names.add(str(facts["id"]))
     return {n for n in names if n}
 
@@ -150,7 +150,7 @@ def document_index(records: Sequence[EvidenceRecord], *, now: datetime) -> PathR
         facts = record.details.get("aims_document")
         name = (
             facts.get("id")
-            if isinstance(facts, dict) and facts.get("id")
+            if isinstance(facts, Mapping) and facts.get("id")
             else record.details.get("document")
         )
         digest = record.details.get("document_sha256")
@@ -175,7 +175,7 @@ def document_versions(records: Sequence[EvidenceRecord], *, now: datetime) -> Pa
         (r for r in records if r.kind == "attestation"), key=lambda r: r.collected_at
     ):
         facts = record.details.get("aims_document")
-        if not isinstance(facts, dict):
+        if not isinstance(facts, Mapping):
             continue
         count += 1
         doc, version = str(facts.get("id")), str(facts.get("version") or "")
