@@ -175,8 +175,8 @@ def document_versions(records: Sequence[EvidenceRecord], *, now: datetime) -> Pa
         (r for r in records if r.kind == "attestation"), key=lambda r: r.collected_at
     ):
         facts = record.details.get("aims_document")
-        if not isinstance(facts, Mapping):
-            continue
+        if not isinstance(facts, Mapping) or int(facts.get("open_marks") or 0):
+            continue  # a draft still holding places to complete is no released version
         count += 1
         doc, version = str(facts.get("id")), str(facts.get("version") or "")
         if not version:
