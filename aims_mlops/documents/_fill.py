@@ -232,7 +232,7 @@ class Facts:
         ]
 
     def changes(self) -> list[str]:
-        found = [r for r in self.records if r.kind == "config_approval"]
+        found = [r for r in self.records if r.kind == "configuration_approval"]
         if not found:
             return [
                 "No approved configuration change is recorded yet.",

@@ -10,8 +10,8 @@
 - ``document_versions`` (7.5.3): each attested document of the set names a version, and no
   version was attested with two different contents.
 - ``improvements_verified`` (10.1): corrective actions verified effective (``aims nc verify``).
-- ``changes_approved`` (6.3): configuration approval records (kind ``config_approval``), the
-  approved history of aims.yaml; none recorded: missing.
+- ``changes_approved`` (6.3): configuration approval records (kind ``configuration_approval``,
+  the ledger's), the approved history of aims.yaml; none recorded: missing.
 
 Each rule keeps an attestation beside the derived part: the human part the standard asks for.
 """
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
 
 POLICY_ENTRY = "5.2"
-CONFIG_APPROVAL_KIND = "config_approval"
+CONFIG_APPROVAL_KIND = "configuration_approval"  # written by the ledger (aims config approve)
 
 
 def _current(records: Iterable[EvidenceRecord], now: datetime) -> list[EvidenceRecord]:

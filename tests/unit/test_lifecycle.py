@@ -310,9 +310,12 @@ def test_changes_stay_attested_until_approvals_are_recorded(tmp_path: Path) -> N
     log.write_text("planned changes and their approvals")
     attested = attestation("6.3", log, by="Chief Risk Officer")
     assert verdict(config, [attested], "6.3").status == "satisfied"  # as before the ledger
-    approval = rec("config_approval", approved_by="Dana Smith", config_digest="ab" * 32)
-    part = verdict(config, [attested, approval], "6.3").parts[1]
-    assert "1 approved configuration change" in " ".join(part.reasons) or part.status == "satisfied"
+    approval = rec("configuration_approval", by="Dana Smith", config_digest="ab" * 32)
+    alone = verdict(config, [approval], "6.3")
+    assert alone.status == "missing"  # the procedure (the human part) is not attested
+    assert alone.parts[0].status == "missing" and alone.parts[1].status == "satisfied"
+    assert "1 approved configuration change, the latest on" in alone.parts[1].reasons[0]
+    assert "by Dana Smith" in alone.parts[1].reasons[0]
 
 
 # ------------------------------------------------------------------------------ inventory
