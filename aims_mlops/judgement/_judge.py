@@ -180,9 +180,7 @@ def judge(
         findings=read_findings,
     )
     records, findings = _documents_rechecked(records, findings)
-    inventory = discover(
-        evidence_store.client, skip_experiments=(evidence_store.evidence_experiment,)
-    )
+    inventory = discover(evidence_store.client, experiments=False)
     if moment is not None:
         inventory = inventory.before(iso_moment(moment))
     assessment = assess(

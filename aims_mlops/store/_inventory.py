@@ -29,9 +29,12 @@ def _pages(call: Any, **kwargs: Any) -> list[Any]:
             return items
 
 
-def discover(client: Any, *, skip_experiments: tuple[str, ...] = ()) -> Inventory:
-    """List the registered models and the experiments with logged models ``client`` sees.
-    An MLflow failure is no exception: the inventory says it is incomplete and why."""
+def discover(
+    client: Any, *, skip_experiments: tuple[str, ...] = (), experiments: bool = True
+) -> Inventory:
+    """List the registered models and (``experiments``) the experiments with logged models
+    ``client`` sees. An MLflow failure is no exception: the inventory says it is incomplete and
+    why. Judging (4.3) needs the registered models only: one paged call."""
     from mlflow.exceptions import MlflowException
 
     found: list[Discovered] = []
@@ -47,7 +50,7 @@ def discover(client: Any, *, skip_experiments: tuple[str, ...] = ()) -> Inventor
                     count=count,
                 )
             )
-        for experiment in _pages(client.search_experiments):
+        for experiment in _pages(client.search_experiments) if experiments else ():
             if experiment.name in skip_experiments:
                 continue
             logged = client.search_logged_models(
