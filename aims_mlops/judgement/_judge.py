@@ -180,8 +180,10 @@ def judge(
         findings=read_findings,
     )
     records, findings = _documents_rechecked(records, findings)
-    inventory = discover(evidence_store.client, experiments=False)
-    if moment is not None:
+    # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
+    client = getattr(evidence_store, "client", None)
+    inventory = discover(client, experiments=False) if client is not None else None
+    if moment is not None and inventory is not None:
         inventory = inventory.before(iso_moment(moment))
     assessment = assess(
         catalog,
