@@ -442,6 +442,7 @@ def summary_command(
     click.echo(listing_text(result.assessment.systems[system]))
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
+    _echo_pilot(result)
     echo_reperformance(result)
 
 
@@ -466,6 +467,16 @@ def status_command(config: Path | None, fmt: str, framework: str | None, as_of: 
         echo_json(rows)
         return
     click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    _echo_pilot(judgement)
+
+
+def _echo_pilot(judgement: Any) -> None:
+    """The pilot scope, when one limits what was judged."""
+    from aims_mlops.reports._lifecycle import pilot_note
+
+    note = pilot_note(judgement)
+    if note:
+        click.echo(note)
 
 
 SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementation", "linked_risks"]

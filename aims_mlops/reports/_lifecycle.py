@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops.catalog import load_lifecycle
-from aims_mlops.documents import DraftDocument, draft_documents, load_documents
+from aims_mlops.documents import DraftDocument, draft_documents, find_suppliers, load_documents
 from aims_mlops.engine import LifecycleView, lifecycle_view
 from aims_mlops.eu_ai_act import framework_status
 from aims_mlops.presentation import percent, score_colour
@@ -26,12 +26,23 @@ def lifecycle_for(judgement: Judgement) -> LifecycleView:
         lifecycle=load_lifecycle(),
         effort_overrides=config.lifecycle.effort_days,
         pilot=config.pilot,
-        hints={
-            entry: f"document {d.id} ({d.file}) of `aims docs init`"
-            for d in load_documents()
-            for entry in d.entries
-        },
+        hints=_hints(judgement),
     )
+
+
+def _hints(judgement: Judgement) -> dict[str, str]:
+    """Per entry, the document of the set that serves it; for the supplier entries, the
+    third-party data and model sources lineage found."""
+    hints: dict[str, str] = {}
+    for spec in load_documents():
+        suppliers = ""
+        if "suppliers" in {s.fill for s in spec.sections}:
+            found = find_suppliers(judgement.config, judgement.records)
+            names = ", ".join(f"{s.name} ({s.supplies})" for s in found) or "none"
+            suppliers = f"; suppliers found in lineage: {names}"
+        for entry in spec.entries:
+            hints[entry] = f"document {spec.id} ({spec.file}) of `aims docs init`{suppliers}"
+    return hints
 
 
 def pilot_note(judgement: Judgement) -> str | None:
