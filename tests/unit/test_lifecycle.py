@@ -352,3 +352,16 @@ def test_suppliers_are_found_in_lineage() -> None:
     assert [(s.name, s.supplies, s.systems) for s in found] == [
         ("archive.ics.uci.edu", "data", (SYSTEM,))
     ]
+
+
+def test_training_records_refuse_unknown_people_and_bad_dates() -> None:
+    from aims_mlops.reports._people import ERROR_BAD_DATE, ERROR_NOT_A_PERSON, record_training
+    from aims_mlops.reports._records import ProcessRecordError
+
+    config = cfg(PEOPLE)
+    with pytest.raises(ProcessRecordError) as err:
+        record_training(person="Nobody", topic="t", date="2026-11-01", config=config)
+    assert str(err.value) == ERROR_NOT_A_PERSON.format(person="Nobody", what="training")
+    with pytest.raises(ProcessRecordError) as err:
+        record_training(person="Dana Smith", topic="t", date="2026-13-01", config=config)
+    assert str(err.value) == ERROR_BAD_DATE.format(value="2026-13-01")
