@@ -61,6 +61,7 @@ from aims_mlops.capture._genai import (
     monitor_traces,
 )
 from aims_mlops.capture._incidents import record_incident, report_incident
+from aims_mlops.capture._people import record_acknowledgement, record_training
 from aims_mlops.capture._process import (
     ProcessRecordError,
     RecordedAudit,
@@ -125,9 +126,11 @@ __all__ = [
     "make_store",
     "monitor",
     "monitor_traces",
+    "record_acknowledgement",
     "record_incident",
     "record_internal_audit",
     "record_management_review",
+    "record_training",
     "records_must_be_kept",
     "report_incident",
     "reset_session",

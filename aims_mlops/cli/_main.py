@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,13 @@ from aims_mlops.config import config_digest, default_config_path, example_config
 from aims_mlops.config._loader import locate_problems
 from aims_mlops.demo import run_demo
 from aims_mlops.engine import risk_rows, soa_rows, status_rows
+from aims_mlops.engine._documents import document_problems
 from aims_mlops.evidence import TrustPolicy
 from aims_mlops.judgement import judge, summary_json
 from aims_mlops.judgement._integrity import integrity_lines, trust_policy
 from aims_mlops.presentation import listing_text
 from aims_mlops.reports import soa_workbook, verify_pack
+from aims_mlops.reports._lifecycle import pilot_note
 
 
 @click.group(cls=AimsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -196,6 +199,10 @@ def attest_command(
     )
     scope = f"system {system}" if system else "the organization"
     click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}")
+    facts = record.details.get("aims_document")
+    if isinstance(facts, Mapping):
+        for problem in document_problems(facts, control=control, by=by):
+            click.echo(f"warning: {problem}: it does not count for {control}", err=True)
 
 
 def _default_config_exists() -> bool:
@@ -248,6 +255,7 @@ def summary_command(
     click.echo(listing_text(result.assessment.systems[system]))
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
+    _echo_pilot(result)
     echo_reperformance(result)
 
 
@@ -267,6 +275,14 @@ def status_command(config: Path | None, fmt: str, framework: str | None, as_of: 
         echo_json(rows)
         return
     click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    _echo_pilot(judgement)
+
+
+def _echo_pilot(judgement: Any) -> None:
+    """The pilot scope, when one limits what was judged."""
+    note = pilot_note(judgement)
+    if note:
+        click.echo(note)
 
 
 SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementation", "linked_risks"]

@@ -25,6 +25,7 @@ from aims_mlops.reports import (
     render_markdown,
     system_card_record,
 )
+from aims_mlops.reports._lifecycle import pilot_note
 
 REPORT_FORMATS = ("html", "md")
 
@@ -116,9 +117,13 @@ def readiness_command(config: Path | None, fmt: str, expiring_days: int, as_of: 
     report = readiness_report(judgement, expiring_within_days=expiring_days)
     report["evidence_digest"] = judgement.evidence_digest
     report["as_of"] = judgement.as_of
+    report["pilot"] = list(judgement.config.pilot)
+    note = pilot_note(judgement)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
+        if note:
+            click.echo(note)
         click.echo(readiness_text(report))
 
 

@@ -21,11 +21,13 @@ from aims_mlops.engine import (
     status_rows,
     summary_dict,
 )
+from aims_mlops.engine._inventory import Inventory
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, ModelBinding, TrustPolicy
 from aims_mlops.evidence._documents import document_findings
 from aims_mlops.judgement._integrity import integrity_summary, screen, trust_policy
 from aims_mlops.judgement._reperform import pins_as_of
 from aims_mlops.store import make_store
+from aims_mlops.store._inventory import discover
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -71,6 +73,8 @@ class Judgement:
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: what the tracking server holds (registered models, experiments with logged models)
+    inventory: Inventory | None = None
 
     @property
     def evidence_digest(self) -> str:
@@ -109,7 +113,7 @@ def judge(
     judged at the version registered last by then (MLflow keeps no alias history; the
     judgement's ``approximations`` say so)."""
     cfg, path = _load(config)
-    wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
+    wanted = list(systems) if systems is not None else [s.id for s in cfg.assessed_systems]
     for system_id in wanted:
         cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
     evidence_store = store or make_store(cfg)
@@ -141,6 +145,11 @@ def judge(
         findings=read.findings,
     )
     records, findings = _documents_rechecked(records, findings)
+    # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
+    client = getattr(evidence_store, "client", None)
+    inventory = discover(client, experiments=False) if client is not None else None
+    if moment is not None and inventory is not None:
+        inventory = inventory.before(iso_moment(moment))
     assessment = assess(
         catalog,
         cfg,
@@ -149,6 +158,7 @@ def judge(
         now=now or datetime.now(UTC),
         systems=wanted,
         findings=findings,
+        inventory=inventory,
     )
     return Judgement(
         assessment=assessment,
@@ -163,6 +173,7 @@ def judge(
         read_problems=tuple(dict.fromkeys(read.problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
+        inventory=inventory,
     )
 
 
