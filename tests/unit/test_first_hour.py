@@ -118,3 +118,18 @@ def test_the_demo_on_a_folder_it_used_before_says_what_it_will_do(tmp_path: Path
     assert said == STEP_FRESH.format(workdir=folder, removed="mlflow.db, mlruns")
     assert sorted(p.name for p in folder.iterdir()) == ["aims.yaml"]
     assert "--fresh" in CliRunner().invoke(cli, ["demo", "--help"]).output
+
+
+def test_a_run_with_no_parameters_says_exactly_what_to_log() -> None:
+    """A script that logs no parameters leaves A.6.2.3 missing: the reason says what to log."""
+    from tests.unit.test_verdicts import run_of, system_of
+
+    hashed = run_of("lineage.code", details={"git": None, "source_sha256": "ab" * 32})
+    empty = run_of("lineage.params", details={"params": {}, "params_source": None})
+    reason = system_of([hashed, empty]).control("A.6.2.3").reasons[0]
+    assert reason.endswith(
+        "does not hold what the control needs: params: log the training parameters in the run, "
+        "mlflow.log_params({...}) or a flavour's autolog (mlflow.sklearn.autolog()), or log the "
+        "model with mlflow.sklearn.log_model (its get_params() are taken when the run logged "
+        "none) or log_model(params={...})"
+    )
