@@ -241,7 +241,12 @@ def train_and_capture(
         model = build_model(unfair=unfair)
         model.fit(train[features], train["label"])
         mlflow.log_params(
-            {"model": "LogisticRegression", "C": 1.0, "max_iter": 500, "unfair": unfair}
+            {
+                "model": "LogisticRegression",
+                "C": 1.0,
+                "max_iter": 500,
+                "variant": "unfair-baseline" if unfair else "logreg",
+            }
         )
         scores = model.predict_proba(test[features])[:, 1]
         # the unfair baseline scores by sex alone; thresholding it at the base rate gives every
