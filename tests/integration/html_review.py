@@ -65,7 +65,8 @@ _FIND_PROBLEMS = """
     const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     // a line may break after a hyphen or a slash: only the pieces between must fit
     const words = (cell.innerText || "").split(/\\s+|(?<=[-\\/])/)
-      .filter((w) => w.length > 1 && w.length <= 24);
+      // hashes and ids (hex, 8 characters or more) may break anywhere
+      .filter((w) => w.length > 1 && w.length <= 24 && !/^#?[0-9a-f]{8,}[,;]?$/.test(w));
     for (const word of words) {
       if (ctx.measureText(word).width > room + 1) {
         problems.push(`column too narrow for "${word}": ${label(cell)} (${Math.round(room)} px)`);
