@@ -101,6 +101,12 @@ def review_at_widths(page: Any, *, shots: dict[str, Any] | None = None) -> list[
         page.wait_for_timeout(200)
         found += [f"{where} {width} px: {p}" for p in review(page)]
         if shots and shots.get(where):
+            # pages that scroll inside a container (Voilà's) show whole only in a window as tall
+            tallest = page.evaluate(
+                "() => Math.max(...Array.from(document.querySelectorAll('*'), (e) => e.scrollHeight))"
+            )
+            page.set_viewport_size({"width": width, "height": min(int(tallest) + 40, 30_000)})
+            page.wait_for_timeout(200)
             page.screenshot(path=str(shots[where]), full_page=True)
     page.emulate_media(media="screen")
     return found
