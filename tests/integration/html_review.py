@@ -27,13 +27,15 @@ _FIND_PROBLEMS = """
   const problems = [];
   const doc = document.documentElement;
   if (doc.scrollWidth > window.innerWidth + 1) {
-    problems.push(`the page scrolls sideways: ${doc.scrollWidth} px wide in a ${window.innerWidth} px window`);
+    problems.push(
+      `the page scrolls sideways: ${doc.scrollWidth} px wide in a ${window.innerWidth} px window`);
   }
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d");
   const label = (el) => {
     const text = (el.innerText || "").trim().replace(/\\s+/g, " ");
-    return `<${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ")[0] : ""}> "${text.slice(0, 60)}"`;
+    const cls = el.className ? "." + String(el.className).split(" ")[0] : "";
+    return `<${el.tagName.toLowerCase()}${cls}> "${text.slice(0, 60)}"`;
   };
   const visible = (el) => {
     const box = el.getBoundingClientRect();
@@ -45,14 +47,16 @@ _FIND_PROBLEMS = """
     const style = getComputedStyle(el);
     if (["auto", "scroll"].includes(style.overflowX)) continue;
     if (el.scrollWidth > el.clientWidth + 2 && el.clientWidth > 0) {
-      problems.push(`content wider than its box: ${label(el)} (${el.scrollWidth} px in ${el.clientWidth} px)`);
+      problems.push(`content wider than its box: ${label(el)} ` +
+        `(${el.scrollWidth} px in ${el.clientWidth} px)`);
     }
   }
   // a table reaching past the box that holds it
   for (const table of document.querySelectorAll("table")) {
     if (!visible(table)) continue;
     const parent = table.parentElement;
-    const inner = parent.getBoundingClientRect().right - parseFloat(getComputedStyle(parent).paddingRight);
+    const inner = parent.getBoundingClientRect().right
+      - parseFloat(getComputedStyle(parent).paddingRight);
     if (table.getBoundingClientRect().right > inner + 2) {
       problems.push(`table past its box: ${label(table)}`);
     }
@@ -79,32 +83,53 @@ _FIND_PROBLEMS = """
 """
 
 
-def review(page: Any) -> list[str]:
-    """The problems a reader would see on ``page`` as it is laid out now."""
+_TALLEST = "() => Math.max(...Array.from(document.querySelectorAll('*'), (e) => e.scrollHeight))"
+_TEXT_WITHOUT = """
+(selector) => {
+  const copy = document.body.cloneNode(true);
+  if (selector) copy.querySelectorAll(selector).forEach((el) => el.remove());
+  document.body.appendChild(copy);  // innerText needs a rendered node
+  copy.style.position = "absolute"; copy.style.left = "-99999px";
+  const text = copy.innerText;
+  copy.remove();
+  return text;
+}
+"""
+
+
+def review(page: Any, *, record_texts: str | None = None) -> list[str]:
+    """The problems a reader would see on ``page`` as it is laid out now.
+
+    ``record_texts``: a CSS selector of the texts the page quotes from evidence records and the
+    engine (reasons); their percentages are left out of the percentage check (they are written
+    where the record is made), everything else is checked."""
     problems: list[str] = list(dict.fromkeys(page.evaluate(_FIND_PROBLEMS)))
     text = page.evaluate("() => document.body.innerText")
     for line in text.splitlines():
         for match in PYTHON_REPRS.finditer(line):
             problems.append(f"Python spelling {match.group(0)!r} in: {line.strip()[:120]}")
+    own = page.evaluate(_TEXT_WITHOUT, record_texts) if record_texts else text
+    for line in own.splitlines():
         for match in OTHER_PERCENT.finditer(line):
             problems.append(f"percentage {match.group(0)!r} not like '25.0 %' in: {line[:120]}")
     return problems
 
 
-def review_at_widths(page: Any, *, shots: dict[str, Any] | None = None) -> list[str]:
+def review_at_widths(
+    page: Any, *, shots: dict[str, Any] | None = None, record_texts: str | None = None
+) -> list[str]:
     """:func:`review` at 1280 px on screen and at A4 print width (print media); ``shots`` maps
     ``"screen"`` / ``"print"`` to PNG paths to save full-page screenshots to."""
     found: list[str] = []
-    for where, width, media in (("screen", SCREEN_WIDTH, "screen"), ("print", PRINT_WIDTH, "print")):
+    for where, width in (("screen", SCREEN_WIDTH), ("print", PRINT_WIDTH)):
+        media = where
         page.set_viewport_size({"width": width, "height": 900})
         page.emulate_media(media=media)
         page.wait_for_timeout(200)
-        found += [f"{where} {width} px: {p}" for p in review(page)]
+        found += [f"{where} {width} px: {p}" for p in review(page, record_texts=record_texts)]
         if shots and shots.get(where):
             # pages that scroll inside a container (Voilà's) show whole only in a window as tall
-            tallest = page.evaluate(
-                "() => Math.max(...Array.from(document.querySelectorAll('*'), (e) => e.scrollHeight))"
-            )
+            tallest = page.evaluate(_TALLEST)
             page.set_viewport_size({"width": width, "height": min(int(tallest) + 40, 30_000)})
             page.wait_for_timeout(200)
             page.screenshot(path=str(shots[where]), full_page=True)
