@@ -156,6 +156,30 @@ def _library_chatter_hidden(hidden: bool) -> Iterator[None]:
         yield
 
 
+#: Advisory warnings MLflow gives about the example data, not problems with it: (message start,
+#: module the warning is issued from). A citation given as a dataset's source makes MLflow guess
+#: the source type; the Adult data's integer columns have no missing values.
+KNOWN_MLFLOW_WARNINGS = (
+    ("The specified dataset source can be interpreted in multiple ways", r"mlflow\.data\."),
+    ("Hint: Inferred schema contains integer column", r"mlflow\.types\."),
+)
+
+
+def quiet_mlflow() -> None:
+    """For the example notebooks: MLflow's logging at WARNING (its INFO lines about creating
+    tables and experiments are not the reader's business; a level already set in
+    ``$MLFLOW_LOGGING_LEVEL`` is kept), and :data:`KNOWN_MLFLOW_WARNINGS` filtered where they
+    are issued (every other warning still shows)."""
+    import logging
+    import warnings
+
+    level = os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow loads
+    if "mlflow" in sys.modules:  # already loaded: set the level it would have read
+        logging.getLogger("mlflow").setLevel(level.upper())
+    for message, module in KNOWN_MLFLOW_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning, module=module)
+
+
 def build_model(*, unfair: bool = False) -> Any:
     """A scikit-learn pipeline for the Adult data (``unfair`` predicts from ``sex`` alone)."""
     from sklearn.compose import ColumnTransformer

@@ -54,6 +54,16 @@ def _all_text(nb: Any) -> str:
     return "\n".join(_output_text(cell) for cell in nb.cells if cell.cell_type == "code")
 
 
+def _stderr(nb: Any) -> str:
+    return "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    )
+
+
 def _printed_value(text: str, prefix: str) -> Any:
     """The Python literal printed after ``prefix`` on its own line."""
     match = re.search(rf"^{re.escape(prefix)}\s*(.+)$", text, flags=re.MULTILINE)
@@ -202,8 +212,18 @@ def test_quickstart(kernel_name: str, notebook_env: Path) -> None:
     expected_outcome = "pass" if dpd <= 0.1 and eod <= 0.1 else "fail"
     assert f"fairness: {expected_outcome}" in text
 
+    # quiet: no MLflow INFO line and no warning in the outputs; init said once what it bound
+    stderr = _stderr(nb)
+    assert " INFO mlflow" not in stderr, stderr
+    assert "Warning" not in stderr, stderr
+    assert stderr.count("aims_mlops: system income-classifier · config ") == 1, stderr
+
     # the dashboard is a live widget, and %aims status names the system
-    assert _widget_outputs(nb), "aims.dashboard(...) displayed no widget"
+    views = _widget_outputs(nb)
+    assert views, "aims.dashboard(...) displayed no widget"
+    # the saved notebook holds the widgets' state: an export shows the dashboard, not a blank
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert all(view["model_id"] in state for view in views)
     status_cell = next(c for c in nb.cells if c.cell_type == "code" and "%aims status" in c.source)
     assert "income-classifier" in _output_text(status_cell)
 

@@ -133,3 +133,23 @@ def test_a_run_with_no_parameters_says_exactly_what_to_log() -> None:
         "model with mlflow.sklearn.log_model (its get_params() are taken when the run logged "
         "none) or log_model(params={...})"
     )
+
+
+def test_jupyterlab_in_the_venv_saves_widget_state_with_the_notebook(tmp_path: Path) -> None:
+    """A notebook saved from JupyterLab keeps its dashboards (exports are blank otherwise)."""
+    import json
+    import runpy
+
+    root = Path(__file__).resolve().parents[2]
+    setup = (root / "scripts" / "setup.sh").read_text(encoding="utf-8")
+    assert "scripts/lab_settings.py .venv/share/jupyter/lab/settings/overrides.json" in setup
+    overrides = tmp_path / "settings" / "overrides.json"
+    overrides.parent.mkdir()
+    overrides.write_text('{"@jupyterlab/apputils-extension:themes": {"theme": "x"}}')
+    module = runpy.run_path(str(root / "scripts" / "lab_settings.py"))
+    module["save_widget_state"](overrides)
+    module["save_widget_state"](overrides)  # idempotent
+    assert json.loads(overrides.read_text()) == {
+        "@jupyterlab/apputils-extension:themes": {"theme": "x"},
+        "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True},
+    }
