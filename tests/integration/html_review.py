@@ -78,6 +78,18 @@ _FIND_PROBLEMS = """
       }
     }
   }
+  // printed text (a <pre>) that wraps inside words: Jupyter's default for long output lines
+  for (const pre of document.querySelectorAll("pre")) {
+    if (!visible(pre)) continue;
+    const style = getComputedStyle(pre);
+    if (style.wordBreak !== "break-all" || style.whiteSpace === "pre") continue;
+    ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const longest = (pre.innerText || "").split("\\n")
+      .reduce((a, b) => (ctx.measureText(b).width > ctx.measureText(a).width ? b : a), "");
+    if (ctx.measureText(longest).width > pre.clientWidth + 1) {
+      problems.push(`printed text wraps inside words: ${label(pre)}`);
+    }
+  }
   return problems;
 }
 """
