@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from aims_mlops._escape import html_code_spans
 from aims_mlops.presentation import (
     GOOD,
     OUTCOME_COLOURS,
@@ -145,10 +146,7 @@ def _e(value: object) -> str:
 
 def inline_code(text: str) -> str:
     """Escape ``text``, showing its backtick-quoted parts (commands, calls) as code."""
-    parts = text.split("`")
-    if len(parts) % 2 == 0:  # unbalanced: show as is
-        return _e(text)
-    return "".join(f"<code>{_e(p)}</code>" if i % 2 else _e(p) for i, p in enumerate(parts))
+    return html_code_spans(text)
 
 
 def status_chip(status: str) -> str:
