@@ -640,7 +640,7 @@ def _heading(column: str) -> str:
 
 
 def _td(column: str, value: Any) -> str:
-    if column in HASH_COLUMNS:
+    if column in HASH_COLUMNS and len(_cell(value)) >= 16:  # a record id or hash, not "R1"
         return f'<td class="hash">{_e(value)}</td>'
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f'<td class="num">{_e(value)}</td>'
