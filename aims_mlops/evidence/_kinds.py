@@ -70,7 +70,8 @@ class EvidenceKind:
     a user runs to produce it (the catalog builds "how to close a gap" from it).
     ``requires`` is what a record must hold in its ``details`` to count as evidence at all: each
     item a path (``git.commit``; ``datasets[*].sha256``: in every element) or alternatives
-    separated by ``|``; a path holds when its values are present and not empty.
+    separated by ``|``; a path holds when its values are present and not empty. ``how_to_hold``
+    says what a user logs so that a record holds it (the engine adds it to the reason).
     """
 
     name: str
@@ -79,6 +80,7 @@ class EvidenceKind:
     action: str
     role: KindRole = "evidence"
     requires: tuple[str, ...] = ()
+    how_to_hold: str = ""
     source: str = "aims_mlops"
     records_itself: bool = False
 
@@ -126,6 +128,11 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         description="the run's training parameters",
         action=_AUTOLOG,
         requires=("params",),
+        how_to_hold=(
+            "log the training parameters in the run, mlflow.log_params({...}) or a flavour's "
+            "autolog (mlflow.sklearn.autolog()), or log the model with mlflow.sklearn.log_model "
+            "(its get_params() are taken when the run logged none) or log_model(params={...})"
+        ),
     ),
     EvidenceKind(
         name="lineage.environment",
