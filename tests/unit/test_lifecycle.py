@@ -356,7 +356,6 @@ def test_suppliers_are_found_in_lineage() -> None:
 
 def test_training_records_refuse_unknown_people_and_bad_dates() -> None:
     from aims_mlops.capture import ProcessRecordError
-
     from aims_mlops.capture._people import ERROR_BAD_DATE, ERROR_NOT_A_PERSON, record_training
 
     config = cfg(PEOPLE)
