@@ -1278,8 +1278,6 @@ def _audit_scope_problems(data: Mapping[str, Any], system_ids: list[str]) -> lis
     scope = programme.get("scope") if isinstance(programme, Mapping) else None
     if not isinstance(scope, list | tuple):
         return []
-    from aims_mlops.catalog import load_catalog
-
     entries = load_catalog().entries
     ids = [entry.id for entry in entries]
     groups = {entry.group for entry in entries}
