@@ -434,3 +434,28 @@ def test_the_cached_context_does_not_keep_the_callers_frame(adult: pd.DataFrame)
     del frame
     gc.collect()
     assert alive() is None
+
+
+def test_an_empty_suite_is_summarized_as_great_expectations_would_without_importing_it() -> None:
+    from aims_mlops.collectors._data_quality import (
+        EMPTY_SUITE_SUMMARY,
+        summarize_validation,
+        validate_frame,
+    )
+
+    frame = pd.DataFrame({"age": [30, 40]})
+    assert summarize_validation(validate_frame(frame, []), order=[]) == EMPTY_SUITE_SUMMARY
+    script = textwrap.dedent(
+        """
+        import sys
+        import pandas as pd
+        from aims_mlops.collectors._data_quality import data_quality_record
+        record = data_quality_record(pd.DataFrame({"age": [30, 40]}), [], name="t", system=None)
+        print(record.outcome, record.details["great_expectations_version"] != "",
+              "great_expectations" in sys.modules)
+        """
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert completed.stdout.split() == ["info", "True", "False"]
