@@ -195,7 +195,8 @@ def check_data(
     run = _active_run_id(run_id)
     if expectations is None:
         system_config = context.system_config()
-        declared = system_config.data_quality.expectations if system_config is not None else ()
+        quality = system_config.data_quality if system_config is not None else None
+        declared = quality.expectations if quality is not None else ()
         expectations = list(declared)
 
     def produce() -> EvidenceRecord:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
+from aims_mlops.collectors._expectation_args import surely_valid
 from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
@@ -257,19 +258,22 @@ def expectation_problems(
 ) -> list[tuple[tuple[int | str, ...], str]]:
     """What is wrong with each declared expectation (``.type``/``.kwargs``), found by building
     the Great Expectations class and compiling its regular expressions: ``(location, message)``
-    with the location under the list (``(j, "kwargs", "min_value")``). Imports GE."""
+    with the location under the list (``(j, "kwargs", "min_value")``). GE is imported only for
+    a declaration that the shipped argument table cannot prove valid
+    (:func:`aims_mlops.collectors._expectation_args.surely_valid`)."""
     found: list[tuple[tuple[int | str, ...], str]] = []
     for index, spec in enumerate(expectations):
-        try:
-            cls = _expectation_class(spec.type)
-        except DataError as exc:
-            found.append(((index, "type"), str(exc)))
-            continue
         kwargs = _plain_kwargs(spec.kwargs)
-        try:
-            cls(**kwargs)
-        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
-            found.extend(((index, *loc), message) for loc, message in _field_problems(exc))
+        if not surely_valid(spec.type, kwargs):
+            try:
+                cls = _expectation_class(spec.type)
+            except DataError as exc:
+                found.append(((index, "type"), str(exc)))
+                continue
+            try:
+                cls(**kwargs)
+            except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+                found.extend(((index, *loc), message) for loc, message in _field_problems(exc))
         found.extend(((index, *loc), message) for loc, message in _regex_problems(kwargs))
     return found
 
