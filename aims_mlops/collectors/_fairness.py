@@ -213,7 +213,7 @@ def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.nd
         if missing.any():
             raise DataError(ERROR_MISSING_LABELS.format(which=which, count=int(missing.sum())))
         arrays.append(array)
-        for value in pd.unique(array):
+        for value in _distinct(array):
             plain = value.item() if hasattr(value, "item") else value
             if plain not in seen:
                 seen.append(plain)
@@ -222,6 +222,20 @@ def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.nd
         more = f" and {len(seen) - 10} more" if len(seen) > 10 else ""
         raise DataError(ERROR_NOT_BINARY.format(pos_label=pos_label, values=shown + more))
     return tuple((array == pos_label).astype("int8") for array in arrays)  # type: ignore[return-value]
+
+
+def _distinct(array: np.ndarray) -> Any:
+    """The distinct values of a label array; for numbers, two reductions and one comparison
+    show that at most two values occur (the usual 0/1 labels) without hashing every row."""
+    import pandas as pd
+
+    if array.size and array.dtype.kind in "biuf":
+        low, high = array.min(), array.max()
+        if low == high:
+            return [low]
+        if ((array == low) | (array == high)).all():
+            return [low, high]
+    return pd.unique(array)
 
 
 def _factorize(values: Any) -> tuple[np.ndarray, Any]:
