@@ -2,8 +2,9 @@
 
 The session is small (shuffle partitions 4, no UI, no console progress bar, 1 GB driver) and
 stopped when the test session ends: starting the JVM and the session costs about a minute on a
-busy 2-core machine (the largest setup in the slow tier), so every module shares the one. Tests using it skip when pyspark or Java is missing, unless ``$CI``
-is set (CI installs both: ``scripts/setup.sh test`` and ``scripts/java.sh``).
+busy 2-core machine (the largest setup in the slow tier), so every module shares the one.
+Tests using it skip when pyspark or Java is missing, unless ``$CI`` is set (CI installs both:
+``scripts/setup.sh test`` and ``scripts/java.sh``).
 
 ``tests/conftest.py`` imports the fixture; a test asks for ``spark`` by name.
 """
