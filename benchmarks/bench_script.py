@@ -126,7 +126,7 @@ def print_extra(times: dict[str, list[float]]) -> None:
             extra = median(values) - median(base)
             pairs = [a - b for a, b in zip(values, base, strict=True)]
             line += (
-                f"   +{extra:.2f} s ({min(pairs):+.2f} to {max(pairs):+.2f} paired), "
+                f"   {extra:+.2f} s ({min(pairs):+.2f} to {max(pairs):+.2f} paired), "
                 f"{median(values) / median(base):.2f}x"
             )
             if name == "aims":
