@@ -17,9 +17,10 @@ Layout in MLflow:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aims_mlops._errors import EvidenceError, StoreError
@@ -64,6 +65,15 @@ MAX_TAG_JSON_CHARS = 7_000
 POINTER_KEYS = frozenset({"id", "content_hash", "artifact"})
 
 ERROR_BAD_ARTIFACT_NAME = "artifact name {name!r} must be a relative path without '..'"
+ERROR_UNSAFE_KIND = (
+    "record {id}: kind {kind!r} cannot name a folder (lowercase words joined by '.' or '_')"
+)
+ERROR_UNSAFE_ID = "record id {id!r} cannot name a file (letters, digits, '_', '-', '.')"
+ERROR_PATH_OUTSIDE = "record {id}: path {path!r} resolves outside {root}"
+
+#: What a record id and kind must look like to become part of a path (no separator, no '..').
+SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+SAFE_KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 PROBLEM_NOT_JSON = "record {id} on run {run_id}: the evidence tag is not valid JSON ({error})"
 PROBLEM_MALFORMED = "record {id} on run {run_id}: the evidence tag holds no valid record ({error})"
@@ -104,9 +114,30 @@ def dataset_sha256_tag(mlflow_digest: str) -> str:
     return f"{TAG_DATASET_SHA256_PREFIX}{mlflow_digest}"
 
 
+def safe_record_id(record_id: str) -> str:
+    """``record_id`` when it can name a file (:class:`StoreError` otherwise)."""
+    if not isinstance(record_id, str) or not SAFE_ID_RE.match(record_id):
+        raise StoreError(ERROR_UNSAFE_ID.format(id=record_id))
+    return record_id
+
+
 def artifact_path(record: EvidenceRecord) -> str:
-    """Where a record's JSON lives among its run's artifacts."""
+    """Where a record's JSON lives among its run's artifacts; :class:`StoreError` when its id or
+    kind could not name a path without leaving that folder (``../``, a separator)."""
+    safe_record_id(record.id)
+    if not isinstance(record.kind, str) or not SAFE_KIND_RE.match(record.kind):
+        raise StoreError(ERROR_UNSAFE_KIND.format(id=record.id, kind=record.kind))
     return f"{EVIDENCE_ARTIFACT_DIR}/{record.kind}/{record.id}.json"
+
+
+def contained(root: Path, relative: str, *, record_id: str) -> Path:
+    """``root / relative``, resolved, when it lies inside ``root``; :class:`StoreError` when it
+    does not (``..``, an absolute path, a symbolic link leading out)."""
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base) or target == base:
+        raise StoreError(ERROR_PATH_OUTSIDE.format(id=record_id, path=relative, root=base))
+    return target
 
 
 def safe_artifact_name(name: str) -> str:
