@@ -8,6 +8,7 @@ handles malformed JSON handles these too); never a ``RecursionError``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 #: Deepest nesting of objects and arrays accepted (records are a handful of levels deep).
@@ -20,8 +21,43 @@ ERROR_JSON_TOO_LARGE = "{what} is {size} characters long, more than the {limit} 
 ERROR_JSON_TOO_DEEP = "{what} is nested more than {limit} levels deep"
 
 
+_TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
 class JsonLimitError(ValueError):
-    """JSON refused unparsed (too large) or after parsing (nested too deep)."""
+    """JSON refused unparsed (too large) or because it nests too deep. ``pruned`` is, for the
+    latter, the data with every container below the limit replaced by ``null`` (so a finding can
+    still name the kind and controls a refused record claims); None when nothing was parsed."""
+
+    def __init__(self, message: str, *, pruned: Any = None) -> None:
+        super().__init__(message)
+        self.pruned = pruned
+
+
+def _pruned_text(text: str, limit: int) -> str:
+    """``text`` with every container opened deeper than ``limit`` replaced by ``null`` (one pass
+    over the brackets outside strings; no recursion)."""
+    parts: list[str] = []
+    depth = 0
+    start = 0  # where the text still to be copied begins
+    cut: int | None = None  # where the container being dropped began
+    for match in _TOKEN_RE.finditer(text):
+        token = match.group()
+        if token[0] == '"':
+            continue
+        if token in "[{":
+            depth += 1
+            if depth == limit + 1 and cut is None:
+                cut = match.start()
+        else:
+            if depth == limit + 1 and cut is not None:
+                parts.append(text[start:cut])
+                parts.append("null")
+                start = match.end()
+                cut = None
+            depth -= 1
+    parts.append(text[start:] if cut is None else text[start:cut])
+    return "".join(parts)
 
 
 def _depth_exceeds(data: Any, limit: int) -> bool:
@@ -56,7 +92,13 @@ def loads_bounded(
     try:
         data = json.loads(text)
     except RecursionError:  # the parser's own stack ran out: far deeper than any limit
-        raise JsonLimitError(ERROR_JSON_TOO_DEEP.format(what=what, limit=max_depth)) from None
-    if _depth_exceeds(data, max_depth):
-        raise JsonLimitError(ERROR_JSON_TOO_DEEP.format(what=what, limit=max_depth))
-    return data
+        data = None
+    else:
+        if not _depth_exceeds(data, max_depth):
+            return data
+    raw = text.decode("utf-8") if isinstance(text, bytes) else text
+    try:
+        pruned = json.loads(_pruned_text(raw, max_depth))
+    except (ValueError, RecursionError):
+        pruned = None
+    raise JsonLimitError(ERROR_JSON_TOO_DEEP.format(what=what, limit=max_depth), pruned=pruned)

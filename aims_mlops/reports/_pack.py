@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aims_mlops._errors import AimsError, EvidenceError
 from aims_mlops._escape import spreadsheet_cell
+from aims_mlops._json import loads_bounded
 from aims_mlops.evidence import EvidenceRecord, PublicKey, TrustPolicy, canonical_json
 from aims_mlops.evidence._documents import check_document, current_attestations
 
@@ -576,11 +577,9 @@ def _load_manifest(
     if data is None:
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error=error)
     try:
-        manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = loads_bounded(data, what="the manifest", max_chars=MAX_MEMBER_BYTES)
+    except ValueError as exc:  # not JSON, not UTF-8, or beyond the size and depth limits
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error=exc)
-    except RecursionError:
-        return None, PROBLEM_BAD_MANIFEST.format(path=path, error="nested too deeply")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), dict):
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error="no members listed")
     if manifest.get("format") != PACK_FORMAT:
