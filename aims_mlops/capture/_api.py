@@ -25,7 +25,7 @@ from aims_mlops.capture._context import (
 )
 from aims_mlops.capture._emit import capture, emit
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.evidence._documents import document_details
+from aims_mlops.evidence._documents import DocumentScope, document_details
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ ERROR_BLANK = "{field} must not be blank"
 ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
 ERROR_FAIRNESS_FORM = (
     "assess_fairness takes either arrays, assess_fairness(y_true, y_pred, sensitive_features), "
-    "or a DataFrame and column names, assess_fairness(df, y_true=\"label\", "
-    "y_pred=\"prediction\", sensitive_features=[\"sex\"])"
+    'or a DataFrame and column names, assess_fairness(df, y_true="label", '
+    'y_pred="prediction", sensitive_features=["sex"])'
 )
 WARNING_NO_EXPERIMENT = (
     "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
@@ -452,15 +452,25 @@ def attest(
     for field_name, value in (("by", by), ("document", document)):
         if not value or not value.strip():
             raise AimsError(ERROR_BLANK.format(field=field_name))
+    config_path: Path | None = None
     if config is not None:
         from aims_mlops.config import load_config
 
+        config_path = Path(config)
         context = CaptureContext.from_config(load_config(config), system=system)
     else:
-        context = get_session().context(key_required=True).with_system(system)
+        session = get_session()
+        context = session.context(key_required=True).with_system(system)
+        config_path = session.config_path
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
-    documented = document_details(document)  # a missing or unreadable file: DocumentError
+    scope = (
+        DocumentScope.of(config_path.parent, context.config.documents.roots)
+        if context.config is not None and config_path is not None
+        else None
+    )
+    # missing, unreadable, a private key, or outside aims.yaml's folder and roots: DocumentError
+    documented = document_details(document, scope=scope)
     now = datetime.now(UTC)
     valid_until = (
         (now + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")

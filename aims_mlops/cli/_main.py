@@ -577,8 +577,12 @@ def verify_command(
         click.echo(f"{pack}: every member intact and present ({signed})")
         return
     from aims_mlops.capture import make_store
+    from aims_mlops.config import default_config_path
+    from aims_mlops.evidence._documents import DocumentScope
 
-    report = make_store(cfg).verify(system=system, trust=trust)
+    config_folder = (config or default_config_path()).parent
+    documents = DocumentScope.of(config_folder, cfg.documents.roots if cfg is not None else ())
+    report = make_store(cfg).verify(system=system, trust=trust, documents=documents)
     for problem in report.problems:
         click.echo(problem, err=True)
     click.echo(f"integrity: {trust.note()}")

@@ -40,7 +40,7 @@ from aims_mlops._errors import AimsError, EvidenceError
 from aims_mlops._escape import spreadsheet_cell
 from aims_mlops._json import loads_bounded
 from aims_mlops.evidence import EvidenceRecord, PublicKey, TrustPolicy, canonical_json
-from aims_mlops.evidence._documents import check_document, current_attestations
+from aims_mlops.evidence._documents import DocumentScope, check_document, current_attestations
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -316,7 +316,7 @@ def _read_document(path: Path, expected: str) -> bytes:
 
 
 def attested_documents(
-    records: Iterable[EvidenceRecord],
+    records: Iterable[EvidenceRecord], *, scope: DocumentScope
 ) -> tuple[dict[str, tuple[Path, str]], list[dict[str, Any]]]:
     """The document members of a pack (member -> (file, sha256)) and the ``documents.json``
     index: one entry per current attestation with a document, saying what became of it."""
@@ -331,7 +331,7 @@ def attested_documents(
             "document": document,
             "sha256": expected,
         }
-        finding = check_document(record)
+        finding = check_document(record, scope=scope)
         if finding is None and isinstance(expected, str) and expected:
             member = _document_member(expected, document)
             members.setdefault(member, (Path(document), expected))
@@ -355,7 +355,8 @@ def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[
         producers.append(
             (f"{RECORDS_DIR}{record.id}.json", lambda r=record: r.to_json().encode("utf-8"))
         )
-    documents, index = attested_documents(pack_records(judgement.records, systems))
+    scope = DocumentScope.of(judgement.config_path.parent, judgement.config.documents.roots)
+    documents, index = attested_documents(pack_records(judgement.records, systems), scope=scope)
     for member in sorted(documents):
         path, expected = documents[member]
         producers.append((member, lambda p=path, e=expected: _read_document(p, e)))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from aims_mlops._errors import EvidenceError, StoreError
 from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy, check_record, load_kinds
-from aims_mlops.evidence._documents import document_findings
+from aims_mlops.evidence._documents import DocumentScope, document_findings
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection
@@ -178,6 +178,7 @@ def verify_store(
     experiment_ids: Iterable[str] | None = None,
     trust: TrustPolicy = NO_TRUST,
     clock: datetime | None = None,
+    documents: DocumentScope | None = None,
 ) -> VerifyReport:
     """Check every stored record of ``system`` (all when None) and the organization: the parse
     (hash, id), the trust check (signatures with ``trust``'s public keys) and the artifact;
@@ -202,9 +203,11 @@ def verify_store(
             checked += run_checked
             intact += run_intact
             problems.extend(run_problems)
-    documents = document_findings(attestations)
-    problems.extend(f.message for f in documents if f.is_problem)
-    notes = tuple(f.message for f in documents if not f.is_problem)
+    # documents are read only under aims.yaml's folder and roots (default: the working folder)
+    scope = documents if documents is not None else DocumentScope.of(Path.cwd())
+    documents_found = document_findings(attestations, scope=scope)
+    problems.extend(f.message for f in documents_found if f.is_problem)
+    notes = tuple(f.message for f in documents_found if not f.is_problem)
     return VerifyReport(
         checked=checked, intact=intact, problems=tuple(problems), trust=trust, notes=notes
     )
