@@ -541,3 +541,21 @@ def test_from_json_refuses_deep_and_huge_records_with_an_evidence_error() -> Non
     for text in (_deep_tag(5000), "[" * 100_000, json.dumps({"x": "y" * 2_000_000})):
         with pytest.raises(EvidenceError, match="refused"):
             EvidenceRecord.from_json(text)
+
+
+# ------------------------------------------------------- issue 21: a key others may read
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660, 0o666])
+def test_a_private_key_readable_by_group_or_others_is_refused_with_the_chmod(
+    tmp_path: Path, mode: int
+) -> None:
+    generate_keys(tmp_path)
+    private = tmp_path / "aims-signing.key"
+    private.chmod(mode)
+    with pytest.raises(SigningKeyError) as caught:
+        load_signing_key(private)
+    assert f"run `chmod 600 {private}`" in str(caught.value)
+    assert f"(mode {mode:o})" in str(caught.value)
+    private.chmod(0o600)
+    assert load_signing_key(private).key_id
+    private.chmod(0o400)
+    assert load_signing_key(private).key_id
