@@ -93,6 +93,15 @@ PROBLEM_MANIFEST_HASH = (
     "altered: manifest.json (content sha256 {actual} expected manifest_sha256 {expected})"
 )
 PROBLEM_NO_SIGNATURE = "unsigned: manifest.json has no signature, but a key was given"
+PROBLEM_PACK_KEYS_UNSIGNED = (
+    "unsigned: the pack's config/aims.yaml lists trusted keys ({keys}) but manifest.json has no "
+    "signature"
+)
+PROBLEM_PACK_KEYS_UNREADABLE = (
+    "cannot check the signature: the pack's config/aims.yaml lists trusted keys ({keys}), none "
+    "of which could be read next to the pack or in the working folder ({error}); verify with "
+    "--public-key"
+)
 PROBLEM_BAD_SIGNATURE = "bad signature: manifest.json signature does not verify with the key"
 PROBLEM_UNKNOWN_KEY = (
     "bad signature: manifest.json is signed by key {key_id}, not by one of the keys given"
@@ -612,6 +621,47 @@ def _check_manifest(manifest: Mapping[str, Any], trust: TrustPolicy) -> list[str
     return problems
 
 
+def _pack_config_trust(
+    archive: zipfile.ZipFile, pack: Path, budget: _Budget, manifest: Mapping[str, Any]
+) -> tuple[TrustPolicy, str]:
+    """The trust a pack's own ``config/aims.yaml`` declares, when no key was given: a pack whose
+    configuration lists trusted keys must carry a manifest signed by one of them (the key
+    files are looked up next to the pack, then in the working folder). (policy, problem)."""
+    from aims_mlops._errors import ConfigError
+    from aims_mlops.config import parse_config
+    from aims_mlops.evidence import SigningKeyError
+
+    if CONFIG_MEMBER not in archive.namelist() or CONFIG_MEMBER not in manifest["members"]:
+        return TrustPolicy(), ""
+    try:
+        data, _ = _read_member(archive, CONFIG_MEMBER, budget)
+        config = (
+            parse_config(data.decode("utf-8"), source=CONFIG_MEMBER, check_key_files=False)
+            if data
+            else None
+        )
+    except (_Oversized, ConfigError, UnicodeDecodeError):
+        return TrustPolicy(), ""  # the member's own check names what is wrong with it
+    if config is None or not config.trust.public_keys:
+        return TrustPolicy(), ""
+    listed = ", ".join(config.trust.public_keys)
+    if not manifest.get("signature"):
+        return TrustPolicy(), PROBLEM_PACK_KEYS_UNSIGNED.format(keys=listed)
+    error: Exception | None = None
+    for base_dir in dict.fromkeys((pack.resolve().parent, Path.cwd().resolve())):
+        try:
+            policy = TrustPolicy.from_files(
+                config.trust.public_keys,
+                base_dir=base_dir,
+                require_signatures=config.trust.require_signatures,
+            )
+        except SigningKeyError as exc:
+            error = exc
+            continue
+        return policy, ""
+    return TrustPolicy(), PROBLEM_PACK_KEYS_UNREADABLE.format(keys=listed, error=error)
+
+
 def verify_pack(
     path: str | os.PathLike[str], *, key: TrustPolicy | PublicKey | None = None
 ) -> list[str]:
@@ -641,7 +691,12 @@ def verify_pack(
         manifest, problem = _load_manifest(archive, pack, budget)
         if manifest is None:
             return [problem]
-        problems = _check_manifest(manifest, trust)
+        problems: list[str] = []
+        if not trust.configured:
+            trust, problem = _pack_config_trust(archive, pack, budget, manifest)
+            if problem:
+                problems.append(problem)
+        problems.extend(_check_manifest(manifest, trust))
         names = archive.namelist()
         counts = Counter(names)
         problems.extend(
