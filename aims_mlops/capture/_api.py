@@ -249,7 +249,7 @@ def assess_fairness(
     ``allow_identifiers=True`` or ``include_values=True``.
     """
     from aims_mlops.collectors._fairness import fairness_record, select_sensitive
-    from aims_mlops.collectors._identifiers import max_categories_of
+    from aims_mlops.collectors._identifiers import max_categories_of, min_group_size_of
 
     frame_form = isinstance(y_true, str)
     if frame_form and not isinstance(y_pred, str):
@@ -259,6 +259,7 @@ def assess_fairness(
     context = get_session().context(system=_system(system), include_values=include_values)
     allow = allow_identifiers or context.include_values
     max_categories = max_categories_of(context.config)
+    min_group_size = min_group_size_of(context.config)
     run = _active_run_id(run_id)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
@@ -276,6 +277,7 @@ def assess_fairness(
                 system=context.system, thresholds=limits, subject=Subject(run_id=run),
                 config_digest=context.config_digest, pos_label=pos_label,
                 allow_identifiers=allow, max_categories=max_categories,
+                min_group_size=min_group_size,
             )  # fmt: skip
         else:
             if hasattr(features, "columns") and configured:
@@ -291,6 +293,7 @@ def assess_fairness(
                 pos_label=pos_label,
                 allow_identifiers=allow,
                 max_categories=max_categories,
+                min_group_size=min_group_size,
             )
         tables["group_table"] = result.table
         return result.record
