@@ -187,6 +187,20 @@ def _listed_size(conn: Connection, run_id: str, path: str) -> int | None:
     return next((f.file_size for f in listed if f.path == path and not f.is_dir), None)
 
 
+def list_files(conn: Connection, run_id: str, folder: str) -> frozenset[str]:
+    """The artifact files directly in ``folder`` of a run (their full paths); empty when the
+    folder does not exist (an unreachable store still raises)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        listed = conn.client.list_artifacts(run_id, folder)
+    except (MlflowException, OSError) as exc:
+        if classify_failure(exc) == "unreachable":
+            raise
+        return frozenset()
+    return frozenset(f.path for f in listed if not f.is_dir)
+
+
 def read_capped(file: Path, *, shown: str, max_bytes: int = contract.MAX_ARTIFACT_BYTES) -> bytes:
     """The bytes of a local file of at most ``max_bytes`` (:class:`contract.ArtifactTooLarge`
     otherwise; a larger file is never read whole)."""

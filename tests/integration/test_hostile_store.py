@@ -5,14 +5,19 @@ named findings in every command, never a traceback."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from aims_mlops.evidence import EvidenceRecord
 from aims_mlops.store import EvidenceStore
 from aims_mlops.store import _contract as contract
-from tests.integration.test_trust_store import fairness, invoke, ws  # noqa: F401 - ws: fixture
+from tests.integration.test_trust_store import (  # noqa: F401 - ws: fixture
+    FAIRNESS,
+    fairness,
+    invoke,
+    set_tag,
+    ws,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -69,3 +74,25 @@ def test_deep_tag_and_huge_artifact_are_findings_in_every_command(ws: dict) -> N
     assert f"record {deep.id} on run {ws['run_id']}: the evidence tag is refused" in err
     assert "nested more than 64 levels deep" in err
     assert f"record {huge.id} on run {ws['run_id']}: the artifact {path} is refused" in err
+
+
+def test_a_record_stored_without_its_artifact_is_a_finding_in_the_gate(ws: dict) -> None:  # noqa: F811
+    """Issue 21, finding 7: a tag-only record (no artifact) no longer counts in the gate."""
+    lone = fairness(ws, "pass", signed=True)
+    set_tag(ws, lone, artifact=False)
+    ws["client"].set_tag(ws["run_id"], contract.TAG_SYSTEM, "credit")  # so that it is read
+    version = ["--model-version", ws["version"]]
+    code, out, err = invoke("gate", "credit", *version, "--require", FAIRNESS[0])
+    _no_traceback(code, out, err)
+    assert code == 1 and f"record {lone.id} failed verification" in out
+    assert "is missing" in out
+    code, out, err = invoke("summary", "credit", *version, "--format", "json")
+    findings = json.loads(out)["integrity"]["findings"]
+    assert [f["record_id"] for f in findings] == [lone.id]
+    code, out, err = invoke("verify")
+    assert code == 1 and f"record {lone.id} on run {ws['run_id']}: artifact" in err
+    # stored properly (artifact first, then the tag), the same evidence counts
+    real = fairness(ws, "pass", signed=True)
+    EvidenceStore(tracking_uri=ws["uri"]).write(real, run_id=ws["run_id"])
+    code, out, err = invoke("summary", "credit", *version, "--format", "json")
+    assert [f["record_id"] for f in json.loads(out)["integrity"]["findings"]] == [lone.id]
