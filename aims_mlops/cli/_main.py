@@ -28,8 +28,9 @@ ERROR_OUTPUT_READ_ONLY = "cannot write {path}: the folder {folder} is not writab
 ERROR_DOCUMENT_UNREADABLE = "cannot read the document {path}: {error}"
 ERROR_FILE_SYSTEM = "{filename}: {error}"
 NOTE_PACK_UNVERIFIED = (
-    "no public key given (--public-key or aims.yaml trust:), so signatures are not checked: the "
-    "member hashes show the pack is unchanged since it was built, not who built it"
+    "no public key given (--public-key or aims.yaml trust:): signatures are checked only when "
+    "the pack's own config/aims.yaml lists trusted keys; otherwise the member hashes show the "
+    "pack is unchanged since it was built, not who built it"
 )
 #: The environment variable MLflow reads its log level from when it is imported.
 MLFLOW_LOGGING_LEVEL = "MLFLOW_LOGGING_LEVEL"

@@ -734,11 +734,17 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def serve(receiver: WebhookReceiver, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+def serve(
+    receiver: WebhookReceiver,
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    per_address: int = DEFAULT_CONNECTIONS_PER_ADDRESS,
+) -> None:
     """Serve ``receiver`` until interrupted (SIGINT or SIGTERM), then finish its queued runs."""
     import sys
 
-    server = make_server(receiver, host=host, port=port)
+    server = make_server(receiver, host=host, port=port, per_address=per_address)
     bound_host, bound_port = server.server_address[:2]
     if not is_loopback(host):
         print(WARNING_NOT_LOOPBACK.format(host=host), file=sys.stderr, flush=True)
