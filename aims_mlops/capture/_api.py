@@ -45,8 +45,8 @@ ERROR_BLANK = "{field} must not be blank"
 ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
 ERROR_FAIRNESS_FORM = (
     "assess_fairness takes either arrays, assess_fairness(y_true, y_pred, sensitive_features), "
-    'or a DataFrame and column names, assess_fairness(df, y_true="label", '
-    'y_pred="prediction", sensitive_features=["sex"])'
+    "or a DataFrame and column names, assess_fairness(df, y_true=\"label\", "
+    "y_pred=\"prediction\", sensitive_features=[\"sex\"])"
 )
 WARNING_NO_EXPERIMENT = (
     "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "

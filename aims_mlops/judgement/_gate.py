@@ -388,7 +388,9 @@ def run_gate(
         trigger=trigger,
         config_digest=config_digest(judgement.config),
     )
-    context = CaptureContext.from_config(judgement.config, store=judgement.store, system=system)
+    context = CaptureContext.from_config(
+        judgement.config, store=judgement.store, system=system
+    )
     stored = emit(context, deployment, run_id=model.run_id)
     return GateRun(
         result=result,
