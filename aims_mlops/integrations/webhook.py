@@ -664,6 +664,17 @@ class _Server(HTTPServer):
         with contextlib.suppress(OSError):
             request.shutdown(socket.SHUT_RDWR)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone before its reply (a slow or cut-off connection) is one log line; any
+        other error is logged with its traceback. The server keeps serving either way."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            logger.info("connection from %s ended early: %s", client_address, error)
+            return
+        logger.exception("error while serving %s", client_address)
+
     def has_expired(self, request: Any) -> bool:
         """Whether ``request``'s deadline passed (what was read of it is cut short: unused)."""
         with self._address_lock:
