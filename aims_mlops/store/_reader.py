@@ -109,6 +109,22 @@ class _Collection:
             return None
         return contract.PROBLEM_ARTIFACT_MISSING.format(path=path, **where)
 
+    def _list_folders(self, run_id: str, stored: list[contract.StoredRecord]) -> None:
+        """List, a few at a time, the artifact folders the run's inline records live in."""
+        folders: set[str] = set()
+        for item in stored:
+            if item.record is None or item.pointer:
+                continue
+            try:
+                folders.add(contract.artifact_path(item.record).rsplit("/", 1)[0])
+            except StoreError:
+                continue  # named by _artifact_problem
+        wanted = sorted(f for f in folders if (run_id, f) not in self._listed)
+        listings = parallel(
+            lambda folder: search.list_files(self._reader.conn, run_id, folder), wanted
+        )
+        self._listed.update(((run_id, f), files) for f, files in zip(wanted, listings, strict=True))
+
     def _finding(
         self, run: Run, stored: contract.StoredRecord, keep: _Filter, problems: Iterable[str]
     ) -> None:
@@ -139,13 +155,22 @@ class _Collection:
         problem. Returns the records added."""
         run_id = run.info.run_id
         added: list[EvidenceRecord] = []
-        for record_id, value in contract.evidence_tags(run.data.tags).items():
-            stored = self._reader.parse(run_id, record_id, value)
+        parsed = [
+            self._reader.parse(run_id, record_id, value)
+            for record_id, value in contract.evidence_tags(run.data.tags).items()
+        ]
+        kept = [s for s in parsed if s.record is not None and keep.accepts(s.record)]
+        self._list_folders(run_id, kept)
+        for stored in parsed:
             record = stored.record
             if stored.problems:
                 self.problems.extend(stored.problems)
                 self._finding(run, stored, keep, stored.problems)
-            elif (missing := self._artifact_problem(stored)) is not None:
+            elif (
+                record is not None
+                and keep.accepts(record)
+                and (missing := self._artifact_problem(stored)) is not None
+            ):
                 self.problems.append(missing)
                 self._finding(run, stored, keep, [missing])
                 continue
