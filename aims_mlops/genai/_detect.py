@@ -85,6 +85,7 @@ FIRST_NAMES: frozenset[str] = frozenset(
     Stephen Steven Susan Thomas Timothy Tom Tyler Victoria Wei William Yuki Zoe
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
+_WARM_UP_TEXT = "Mr. Alan Smith, 1 High Street, alan@example.com, 212-555-0188, SSN 536-22-1234"
 _NAME = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
 _STREET_TYPES = (
     "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
@@ -214,7 +215,7 @@ def _recognizers() -> tuple[Any, ...]:
         def validate_result(self, pattern_text: str) -> bool:
             return offline(pattern_text).fqdn != ""
 
-    return (
+    recognizers = (
         _OfflineEmailRecognizer(),
         PhoneRecognizer(),
         CreditCardRecognizer(),
@@ -226,6 +227,13 @@ def _recognizers() -> tuple[Any, ...]:
         person,
         address,
     )
+    # compile every pattern now, in this thread: presidio compiles on first use, and MLflow's
+    # scoring threads would otherwise all compile the same patterns at once
+    for recognizer in recognizers:
+        recognizer.analyze(
+            _WARM_UP_TEXT, entities=recognizer.supported_entities, nlp_artifacts=None
+        )
+    return recognizers
 
 
 def load_detectors() -> None:
