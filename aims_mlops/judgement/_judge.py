@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import make_store
+from aims_mlops.engine._inventory import Inventory
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
+from aims_mlops.store._inventory import discover
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -60,6 +62,8 @@ class Judgement:
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: what the tracking server holds (registered models, experiments with logged models)
+    inventory: Inventory | None = None
 
     @property
     def evidence_digest(self) -> str:
@@ -109,7 +113,7 @@ def judge(
     else:
         path = Path(config) if config is not None else default_config_path()
         cfg = load_config(path)
-    wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
+    wanted = list(systems) if systems is not None else [s.id for s in cfg.assessed_systems]
     for system_id in wanted:
         cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
     evidence_store = store or make_store(cfg)
@@ -177,6 +181,11 @@ def judge(
         findings=read_findings,
     )
     records, findings = _documents_rechecked(records, findings, document_scope(cfg, path))
+    # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
+    client = getattr(evidence_store, "client", None)
+    inventory = discover(client, experiments=False) if client is not None else None
+    if moment is not None and inventory is not None:
+        inventory = inventory.before(iso_moment(moment))
     assessment = assess(
         catalog,
         cfg,
@@ -185,6 +194,7 @@ def judge(
         now=now or datetime.now(UTC),
         systems=wanted,
         findings=findings,
+        inventory=inventory,
     )
     return Judgement(
         assessment=assessment,
@@ -199,6 +209,7 @@ def judge(
         read_problems=tuple(dict.fromkeys(problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
+        inventory=inventory,
     )
 
 

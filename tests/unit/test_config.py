@@ -84,7 +84,8 @@ SYSTEM_KEYS = (
 )
 TOP_KEYS = (
     "version, organization, risk_criteria, store, capture, trust, documents, people, systems, "
-    "risks, impact_assessments, risk_reviews, soa, audit_programme, management_review, approvers"
+    "risks, impact_assessments, risk_reviews, soa, audit_programme, management_review, approvers, "
+    "scope, lifecycle"
 )
 
 
