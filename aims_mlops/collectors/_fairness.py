@@ -37,7 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES, refuse_identifier
+from aims_mlops.collectors._identifiers import (
+    DEFAULT_MAX_CATEGORIES,
+    DEFAULT_MIN_GROUP_SIZE,
+    hashed_label,
+    refuse_identifier,
+)
 from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
@@ -417,6 +422,31 @@ def _named(labels: list[str]) -> str:
     return shown + (f"; and {rest} more" if rest > 0 else "")
 
 
+def hash_small_groups(table: pd.DataFrame, min_group_size: int) -> tuple[pd.DataFrame, int]:
+    """``table`` with every label of each group of fewer than ``min_group_size`` rows replaced
+    by its :func:`~aims_mlops.collectors._identifiers.hashed_label`, and how many groups that
+    was (the rows and rates are unchanged)."""
+    import pandas as pd
+
+    small = (table["count"].to_numpy() < min_group_size).tolist()
+    if not any(small):
+        return table, 0
+    keys = [key if isinstance(key, tuple) else (key,) for key in table.index]
+    relabeled = [
+        tuple(hashed_label(_json_value(part)) for part in key) if hide else key
+        for key, hide in zip(keys, small, strict=True)
+    ]
+    names = list(table.index.names)
+    index = (
+        pd.MultiIndex.from_tuples(relabeled, names=names)
+        if len(names) > 1
+        else pd.Index([key[0] for key in relabeled], name=names[0], dtype=object)
+    )
+    result = table.copy()
+    result.index = index
+    return result, sum(small)
+
+
 def _table_rows(table: pd.DataFrame, limit: int) -> list[list[Any]]:
     rows = []
     for key, row in table.head(limit).iterrows():
@@ -441,6 +471,7 @@ def fairness_record(
     pos_label: Any = 1,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """Measure group fairness of binary predictions and build a ``fairness`` evidence record.
 
@@ -449,13 +480,15 @@ def fairness_record(
     Details hold aggregate statistics only: the 200 largest groups' counts and rates, never rows.
     A sensitive feature that looks like an identifier (more than ``max_categories`` values, or
     near-unique: :mod:`aims_mlops.collectors._identifiers`) is refused with a :class:`DataError`,
-    since its values would be the group names, unless ``allow_identifiers``.
+    since its values would be the group names, unless ``allow_identifiers``. A group with fewer
+    than ``min_group_size`` rows is stored under hashed labels (``sha256:<12 hex>``) in the
+    record and the returned table; the disparities use every row.
     """
     table = group_table(y_true, y_pred, sensitive_features, pos_label=pos_label)
     return fairness_record_from_table(
         table, system=system, thresholds=thresholds, subject=subject,
         config_digest=config_digest, pos_label=pos_label, allow_identifiers=allow_identifiers,
-        max_categories=max_categories,
+        max_categories=max_categories, min_group_size=min_group_size,
     )  # fmt: skip
 
 
@@ -469,6 +502,7 @@ def fairness_record_from_table(
     pos_label: Any = 1,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
     one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``; refuses
@@ -479,8 +513,14 @@ def fairness_record_from_table(
         for level, name in enumerate(names):
             distinct = table.index.get_level_values(level).nunique()
             refuse_identifier(name, int(distinct), rows, max_categories=max_categories)
-    values = disparities(table)
+    values = disparities(table)  # every row and group, before any label is hashed
+    table, hashed = hash_small_groups(table, min_group_size)
     warnings: list[str] = []
+    if hashed:
+        warnings.append(
+            f"{hashed} group(s) have fewer than {min_group_size} rows (capture.min_group_size): "
+            "their labels are hashed (sha256:<12 hex>), their rows still count in every metric"
+        )
 
     undefined = [name for name, value in values.items() if not math.isfinite(value)]
     if undefined:
@@ -535,6 +575,8 @@ def fairness_record_from_table(
         "reasons": [check.reason for check in checks if not check.passed],
         "min_group_size": int(counts.min()),
         "small_group_rows": SMALL_GROUP_ROWS,
+        "hashed_groups": hashed,
+        "hashed_below_rows": min_group_size,
         "definitions": "fairlearn 0.15: method='between_groups', agg='worst_case'",
         "warnings": warnings,
     }

@@ -155,11 +155,15 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AimsConfig:
     return parse_config(text, source=source)
 
 
-def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
+def parse_config(
+    text: str, *, source: str = DEFAULT_CONFIG_NAME, check_key_files: bool = True
+) -> AimsConfig:
     """Validate the text of an ``aims.yaml``; :class:`ConfigError` lists every problem by line.
 
     The text is untrusted: more than :data:`MAX_CONFIG_BYTES`, nesting deeper than
-    :data:`MAX_DEPTH` or aliases expanding past :data:`MAX_EXPANDED_NODES` are refused."""
+    :data:`MAX_DEPTH` or aliases expanding past :data:`MAX_EXPANDED_NODES` are refused.
+    ``check_key_files`` false: the trusted key files are not looked up (a configuration read
+    away from its folder, such as an audit pack's)."""
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(
             [ERROR_TOO_LARGE.format(source=source, size=len(text), limit=MAX_CONFIG_BYTES)]
@@ -171,7 +175,7 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
         config = AimsConfig.model_validate(data, context={CROSS_CHECKED_CONTEXT_KEY: True})
     except ValidationError as exc:
         located.extend(_translate(error) for error in exc.errors())
-    if config is not None and config.trust.public_keys:
+    if config is not None and config.trust.public_keys and check_key_files:
         from aims_mlops.config._keys import trust_key_problems
 
         located.extend(trust_key_problems(config, base_dir=Path(source).parent))
