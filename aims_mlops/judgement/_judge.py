@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
+    from aims_mlops.judgement._ledger import LedgerSummary
     from aims_mlops.store import EvidenceStore, ReadResult
 
 
@@ -58,6 +59,8 @@ class Judgement:
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: the store's id and the checkpoint the records were held to (None: not checked)
+    ledger: LedgerSummary | None = None
 
     @property
     def evidence_digest(self) -> str:
@@ -101,6 +104,7 @@ def judge(
     from aims_mlops.config import AimsConfig, default_config_path, load_config
     from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
     from aims_mlops.judgement._integrity import screen, trust_policy
+    from aims_mlops.judgement._ledger import ledger_screen
 
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
@@ -175,6 +179,9 @@ def judge(
         findings=read_findings,
     )
     records, findings = _documents_rechecked(records, findings)
+    records, findings, ledger = ledger_screen(
+        evidence_store, records, findings, trust=policy, run_ids=run_ids
+    )
     assessment = assess(
         catalog,
         cfg,
@@ -197,6 +204,7 @@ def judge(
         read_problems=tuple(dict.fromkeys(problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
+        ledger=ledger,
     )
 
 
@@ -261,6 +269,7 @@ def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
     data["as_of"] = judgement.as_of
     data["approximations"] = list(judgement.approximations)
     data["integrity"] = judgement.integrity(system)
+    data["ledger"] = judgement.ledger.to_dict() if judgement.ledger is not None else None
     return data
 
 

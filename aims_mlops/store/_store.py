@@ -10,13 +10,16 @@ MLflow client, the evidence experiment's id and a cache of records already parse
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy
-from aims_mlops.store._connection import Connection
+from aims_mlops._errors import StoreError
+from aims_mlops.evidence import NO_TRUST, EvidenceRecord, SigningKey, TrustPolicy
+from aims_mlops.store import _ledger as ledger
+from aims_mlops.store._connection import Connection, Unavailable
 from aims_mlops.store._reader import LOOKBACK_RUNS, Reader, ReadResult
 from aims_mlops.store._registry import DEFAULT_ALIAS, CurrentModels, Registry
 from aims_mlops.store._spool import Spool
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 
 DEFAULT_EVIDENCE_EXPERIMENT = "aims-evidence"
 DEFAULT_SPOOL_DIR = ".aims/spool"
+#: The last store id seen, kept in the spool folder (records spooled offline still name it).
+STORE_ID_FILE = "store-id"
 
 
 class EvidenceStore:
@@ -51,6 +56,7 @@ class EvidenceStore:
         )
         self._reader = Reader(self._conn, evidence_experiment=evidence_experiment)
         self._registry = Registry(self._conn)
+        self._identity: ledger.StoreIdentity | None = None
 
     def __repr__(self) -> str:
         return (
@@ -265,6 +271,70 @@ class EvidenceStore:
         and carries the runs fetched: pass it as ``current_models`` to :meth:`read_for` so
         they are not fetched again."""
         return self._registry.current_models(bindings)
+
+    # -- the ledger ------------------------------------------------------------------------------
+    def identity(self) -> ledger.StoreIdentity | None:
+        """The store's id and its creation time, read (never created); None: it has none yet."""
+        if self._identity is None:
+            with self._conn.reading():
+                self._identity = ledger.identity(self._conn, self._evidence_experiment)
+        return self._identity
+
+    def stamp(self, record: EvidenceRecord) -> EvidenceRecord:
+        """``record`` naming this store (its id created on first use; the last id seen is kept
+        in the spool folder for when the store is unreachable). Signed records are left as
+        they are (the caller stamps before signing)."""
+        return ledger.stamped(record, self._known_store_id())
+
+    def _known_store_id(self) -> str | None:
+        where = f"{self.tracking_uri}\n{self._evidence_experiment}".encode()
+        cache = self._spool.directory / f"{STORE_ID_FILE}-{hashlib.sha256(where).hexdigest()[:16]}"
+        if self._identity is None:
+            try:
+                with self._conn.reading():
+                    self._identity = ledger.ensure_identity(
+                        self._conn, self._evidence_experiment
+                    )
+            except (Unavailable, StoreError, OSError):
+                try:
+                    return cache.read_text(encoding="utf-8").strip() or None
+                except OSError:
+                    return None
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                cache.write_text(self._identity.store_id, encoding="utf-8")
+            except OSError:
+                pass  # the cache only helps while offline; the record still names its store
+        return self._identity.store_id
+
+    def checkpoint(
+        self,
+        *,
+        key: SigningKey | None,
+        trust: TrustPolicy = NO_TRUST,
+        force: bool = False,
+        added: Iterable[tuple[EvidenceRecord, str]] | None = None,
+    ) -> ledger.CheckpointResult:
+        """Write the next checkpoint when records were added since the last (``force``: even
+        when not), signed with ``key``: every record not yet listed is appended (``added``:
+        only these records just written, with their runs; the store is not listed)."""
+        return ledger.write_checkpoint(
+            self._conn,
+            self._evidence_experiment,
+            key=key,
+            trust=trust,
+            force=force,
+            added=None if added is None else list(added),
+        )
+
+    def verify_ledger(
+        self, *, trust: TrustPolicy = NO_TRUST, kept_heads: Iterable[EvidenceRecord] = ()
+    ) -> ledger.LedgerReport:
+        """The checkpoint chain and every listed record checked against the store as it is
+        (deleted runs read too); ``kept_heads`` must still be in the chain."""
+        return ledger.verify_ledger(
+            self._conn, self._evidence_experiment, trust=trust, kept_heads=tuple(kept_heads)
+        )
 
     # -- verifying -----------------------------------------------------------------------------
     def verify(

@@ -1,0 +1,372 @@
+"""Checkpoints: signed heads of the append-only list of every record in a store (pure).
+
+A checkpoint is an evidence record of kind ``checkpoint`` (organization-level, outcome
+``info``) whose details hold its ``sequence`` (1, 2, ...), ``previous`` (the content hash of
+checkpoint ``sequence - 1``; null for the first), ``tree_size`` and ``root`` (the RFC 6962
+Merkle root over every record listed so far, in the order they were checkpointed), the compact
+``frontier`` of that tree (so the next checkpoint hashes only what was added), ``added`` (how
+many records it appended), the ``store_id`` and ``entries_sha256``: the SHA-256 of its artifact,
+which lists every :class:`Entry` (record id, content hash, run, kind, system, controls, the
+checkpoint that first listed it). A leaf is ``"<record id>:<content hash>"``.
+
+:func:`check_chain` proves a chain of heads consistent (sequence, hash links, each root
+recomputed from the head's list: the later extends the earlier); :func:`check_entries` names
+every listed record that is gone, altered, or only in a deleted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aims_mlops._errors import AimsError
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, canonical_json, new_record
+from aims_mlops.ledger._merkle import EMPTY_ROOT, Frontier, leaf_hash
+
+CHECKPOINT_KIND = "checkpoint"
+COLLECTOR = "aims_mlops.ledger"
+ENTRIES_FORMAT = "aims-checkpoint-entries/1"
+
+ERROR_BAD_HEAD = "{source}: not a checkpoint record ({why})"
+ERROR_BAD_ENTRIES = "checkpoint {sequence}: its entry list is unreadable ({why})"
+
+#: Why a listed record no longer counts; each ends the same way, so a reader sees when.
+WHY_GONE = (
+    "it is listed in checkpoint {n} but is no longer in the store: removed after checkpoint {n}"
+)
+WHY_DELETED_RUN = (
+    "it is listed in checkpoint {n} but sits only in deleted run {run_id}: removed after "
+    "checkpoint {n}"
+)
+WHY_ALTERED = (
+    "it is listed in checkpoint {n} with content hash {expected} but the store now holds "
+    "{actual}: altered (removed after checkpoint {n})"
+)
+#: Chain problems (the record id named is the checkpoint's).
+WHY_SEQUENCE_GAP = "checkpoint {n} follows checkpoint {previous}: checkpoints {missing} are missing"
+WHY_BROKEN_LINK = "checkpoint {n} names previous {expected} but checkpoint {m} hashes to {actual}"
+WHY_INCONSISTENT = (
+    "checkpoint {n} (root {root}, {size} records) is not a prefix of the current list: the "
+    "history was rewritten after checkpoint {n}"
+)
+WHY_ENTRIES_ALTERED = "checkpoint {n}: its entry list does not hash to entries_sha256"
+WHY_HEAD_MISSING = (
+    "the kept head checkpoint {n} ({record_id}) is no longer in the store: checkpoints were "
+    "removed after checkpoint {n}"
+)
+WHY_HEAD_DIFFERS = "the kept head checkpoint {n} differs from the store's checkpoint {n}"
+
+
+class LedgerError(AimsError):
+    """A checkpoint or its entry list that cannot be read."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One record as a checkpoint lists it."""
+
+    record_id: str
+    content_hash: str
+    run_id: str | None
+    kind: str | None
+    system: str | None
+    controls: tuple[str, ...]
+    #: the checkpoint that first listed the record
+    checkpoint: int
+    #: SHA-256 of the evidence tag's value when listed (a quick "unchanged" check)
+    tag_sha256: str | None = None
+
+    def leaf(self) -> bytes:
+        return leaf_hash(f"{self.record_id}:{self.content_hash}".encode())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.record_id,
+            "content_hash": self.content_hash,
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "system": self.system,
+            "controls": list(self.controls),
+            "checkpoint": self.checkpoint,
+            "tag_sha256": self.tag_sha256,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Entry:
+        return cls(
+            record_id=str(data["id"]),
+            content_hash=str(data["content_hash"]),
+            run_id=data.get("run_id"),
+            kind=data.get("kind"),
+            system=data.get("system"),
+            controls=tuple(str(c) for c in data.get("controls") or ()),
+            checkpoint=int(data["checkpoint"]),
+            tag_sha256=data.get("tag_sha256"),
+        )
+
+
+def tag_sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def entries_bytes(entries: Sequence[Entry]) -> bytes:
+    """The artifact of a checkpoint: canonical JSON of its format and every entry."""
+    return canonical_json(
+        {"format": ENTRIES_FORMAT, "entries": [e.to_json() for e in entries]}
+    ).encode("utf-8")
+
+
+def parse_entries(data: bytes, *, sequence: int) -> tuple[Entry, ...]:
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+        if parsed.get("format") != ENTRIES_FORMAT:
+            raise ValueError(f"format is not {ENTRIES_FORMAT}")
+        return tuple(Entry.from_json(e) for e in parsed["entries"])
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise LedgerError(ERROR_BAD_ENTRIES.format(sequence=sequence, why=exc)) from exc
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint record read back, with its details typed."""
+
+    record: EvidenceRecord
+
+    @classmethod
+    def of(cls, record: EvidenceRecord, *, source: str = "record") -> Checkpoint:
+        """:class:`LedgerError` unless ``record`` is a well-formed checkpoint."""
+        why = None
+        if record.kind != CHECKPOINT_KIND:
+            why = f"kind {record.kind!r}"
+        else:
+            d = record.details
+            try:
+                int(d["sequence"]), int(d["tree_size"]), bytes.fromhex(str(d["root"]))
+                Frontier.from_json(int(d["tree_size"]), d.get("frontier") or ())
+            except (KeyError, TypeError, ValueError) as exc:
+                why = f"details: {exc}"
+        if why is not None:
+            raise LedgerError(ERROR_BAD_HEAD.format(source=source, why=why))
+        return cls(record)
+
+    @property
+    def sequence(self) -> int:
+        return int(self.record.details["sequence"])
+
+    @property
+    def previous(self) -> str | None:
+        value = self.record.details.get("previous")
+        return str(value) if value else None
+
+    @property
+    def tree_size(self) -> int:
+        return int(self.record.details["tree_size"])
+
+    @property
+    def root(self) -> str:
+        return str(self.record.details["root"])
+
+    @property
+    def frontier(self) -> Frontier:
+        return Frontier.from_json(self.tree_size, self.record.details.get("frontier") or ())
+
+    @property
+    def entries_sha256(self) -> str | None:
+        value = self.record.details.get("entries_sha256")
+        return str(value) if value else None
+
+    @property
+    def store_id(self) -> str | None:
+        value = self.record.details.get("store_id")
+        return str(value) if value else None
+
+
+def next_checkpoint(
+    previous: Checkpoint | None,
+    listed: Sequence[Entry],
+    added: Iterable[Entry],
+    *,
+    store_id: str | None,
+    collected_at: str | None = None,
+) -> tuple[EvidenceRecord, tuple[Entry, ...]]:
+    """The (unsigned) checkpoint after ``previous`` whose list is ``listed`` plus ``added``
+    (records already listed are skipped), and that full list. Hashes only what was added."""
+    sequence = previous.sequence + 1 if previous is not None else 1
+    known = {e.record_id for e in listed}
+    fresh: list[Entry] = []
+    for entry in added:
+        if entry.record_id not in known:
+            known.add(entry.record_id)
+            fresh.append(replace(entry, checkpoint=sequence))  # first listed here
+    frontier = (previous.frontier if previous is not None else Frontier()).extended(
+        e.leaf() for e in fresh
+    )
+    entries = (*listed, *fresh)
+    details = {
+        "sequence": sequence,
+        "previous": previous.record.content_hash if previous is not None else None,
+        "tree_size": frontier.size,
+        "root": frontier.root().hex(),
+        "frontier": frontier.to_json(),
+        "added": len(fresh),
+        "store_id": store_id,
+        "entries_sha256": hashlib.sha256(entries_bytes(entries)).hexdigest(),
+    }
+    record = new_record(
+        kind=CHECKPOINT_KIND,
+        system=None,
+        outcome="info",
+        collector=COLLECTOR,
+        details=details,
+        collected_at=collected_at,
+    )
+    return record, entries
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainProblem:
+    """A fault of the checkpoint chain itself (named by the checkpoint's record id)."""
+
+    record_id: str
+    why: str
+
+
+def check_chain(chain: Sequence[Checkpoint], entries: Sequence[Entry]) -> list[ChainProblem]:
+    """Faults of ``chain`` (every checkpoint found, any order) against ``entries`` (the head's
+    list, already checked against its ``entries_sha256``): gaps in the sequence, broken hash
+    links, and any checkpoint whose root is not the root of the list's prefix of its size."""
+    problems: list[ChainProblem] = []
+    ordered = sorted(chain, key=lambda c: c.sequence)
+    sizes = {c.tree_size for c in ordered}
+    roots: dict[int, str] = {0: EMPTY_ROOT}
+    frontier = Frontier()
+    for index, entry in enumerate(entries, start=1):
+        frontier = frontier.extended([entry.leaf()])
+        if index in sizes:
+            roots[index] = frontier.root().hex()
+    expected_first = 1
+    before: Checkpoint | None = None
+    for checkpoint in ordered:
+        n = checkpoint.sequence
+        rid = checkpoint.record.id
+        if before is None and n != expected_first:
+            missing = ", ".join(str(i) for i in range(expected_first, n))
+            problems.append(
+                ChainProblem(
+                    record_id=rid,
+                    why=WHY_SEQUENCE_GAP.format(n=n, previous="none", missing=missing),
+                )
+            )
+        elif before is not None and n != before.sequence + 1:
+            missing = ", ".join(str(i) for i in range(before.sequence + 1, n))
+            problems.append(
+                ChainProblem(
+                    record_id=rid,
+                    why=WHY_SEQUENCE_GAP.format(n=n, previous=before.sequence, missing=missing),
+                )
+            )
+        elif before is not None and checkpoint.previous != before.record.content_hash:
+            problems.append(
+                ChainProblem(
+                    record_id=rid,
+                    why=WHY_BROKEN_LINK.format(
+                        n=n,
+                        expected=checkpoint.previous,
+                        m=before.sequence,
+                        actual=before.record.content_hash,
+                    ),
+                )
+            )
+        if roots.get(checkpoint.tree_size) != checkpoint.root or checkpoint.tree_size > len(
+            entries
+        ):
+            problems.append(
+                ChainProblem(
+                    record_id=rid,
+                    why=WHY_INCONSISTENT.format(
+                        n=n, root=checkpoint.root, size=checkpoint.tree_size
+                    ),
+                )
+            )
+        before = checkpoint
+    return problems
+
+
+def check_head(kept: Checkpoint, chain: Sequence[Checkpoint]) -> list[ChainProblem]:
+    """A head an auditor kept must still be in the chain, unchanged (consistency of the rest
+    follows from :func:`check_chain`): deleting the newest checkpoints is caught here."""
+    same = [c for c in chain if c.sequence == kept.sequence]
+    if not same:
+        return [
+            ChainProblem(
+                record_id=kept.record.id,
+                why=WHY_HEAD_MISSING.format(n=kept.sequence, record_id=kept.record.id),
+            )
+        ]
+    if all(c.record.content_hash != kept.record.content_hash for c in same):
+        return [
+            ChainProblem(record_id=kept.record.id, why=WHY_HEAD_DIFFERS.format(n=kept.sequence))
+        ]
+    return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class Copy:
+    """Where a record id is stored now: its run, whether that run is deleted, the tag value."""
+
+    run_id: str
+    deleted: bool
+    value: str
+
+
+def stored_content_hash(value: str) -> str | None:
+    """The content hash an evidence tag's value states (inline record or pointer)."""
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        return None
+    found = parsed.get("content_hash") if isinstance(parsed, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def check_entries(
+    entries: Sequence[Entry], copies: Mapping[str, Sequence[Copy]]
+) -> list[IntegrityFinding]:
+    """A finding for every listed record that is gone, altered, or only in a deleted run.
+
+    A record is present when an active run holds its tag with the listed content hash (the
+    tag's value unchanged is the quick check; the reader checks the content against the hash).
+    """
+    findings: list[IntegrityFinding] = []
+    for entry in entries:
+        found = copies.get(entry.record_id, ())
+        active = [c for c in found if not c.deleted]
+        if any(c.value and tag_sha256(c.value) == entry.tag_sha256 for c in active):
+            continue
+        hashes = [stored_content_hash(c.value) for c in active]
+        if entry.content_hash in hashes:
+            continue
+        n = entry.checkpoint
+        if active:
+            why = WHY_ALTERED.format(n=n, expected=entry.content_hash, actual=hashes[0])
+            run_id = active[0].run_id
+        elif found:
+            run_id = found[0].run_id
+            why = WHY_DELETED_RUN.format(n=n, run_id=run_id)
+        else:
+            run_id = entry.run_id
+            why = WHY_GONE.format(n=n)
+        findings.append(
+            IntegrityFinding(
+                record_id=entry.record_id,
+                why=why,
+                run_id=run_id,
+                kind=entry.kind,
+                system=entry.system,
+                controls=entry.controls,
+            )
+        )
+    return findings
