@@ -440,6 +440,8 @@ def summary_command(
         return
     click.echo(listing_text(result.assessment.systems[system]))
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
+    if result.ledger is not None:
+        click.echo(f"ledger: {result.ledger.note()}")
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
     echo_reperformance(result)
 

@@ -276,6 +276,11 @@ def read_chain(conn: Connection, found: Listing, *, trust: TrustPolicy, clock: d
             continue
         checkpoints.append(checkpoint)
     checkpoints.sort(key=lambda c: (c.sequence, c.record.collected_at, c.record.id))
+    # two writers raced for a sequence: the first written wins (the other marks itself
+    # superseded and retries; until it has, it is not part of the chain)
+    checkpoints = [
+        c for i, c in enumerate(checkpoints) if i == 0 or c.sequence != checkpoints[i - 1].sequence
+    ]
     entries: tuple[Entry, ...] = ()
     if checkpoints:
         head = checkpoints[-1]
