@@ -104,7 +104,7 @@ def judge(
     from aims_mlops.config import AimsConfig, default_config_path, load_config
     from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
     from aims_mlops.judgement._integrity import screen, trust_policy
-    from aims_mlops.judgement._ledger import ledger_screen
+    from aims_mlops.judgement._ledger import ledger_screen, read_scope
 
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
@@ -169,6 +169,13 @@ def judge(
         run_ids.update({k: v for k, v in read.run_ids.items() if k not in run_ids})
         read_findings.extend(read.findings)
         problems.extend(read.problems)
+    scope = read_scope(
+        reads,
+        records,
+        read_findings,
+        systems=wanted,
+        current_runs=[m.run_id for m in current.values() if m is not None and m.run_id],
+    )
     if moment is not None:
         records = list(records_as_of(records, moment))
     records, findings = screen(
@@ -180,7 +187,7 @@ def judge(
     )
     records, findings = _documents_rechecked(records, findings)
     records, findings, ledger = ledger_screen(
-        evidence_store, records, findings, trust=policy, run_ids=run_ids
+        evidence_store, records, findings, trust=policy, run_ids=run_ids, scope=scope
     )
     assessment = assess(
         catalog,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, TrustPolicy, finding_for
-from aims_mlops.ledger import store_problem
+from aims_mlops.ledger import Scope, store_problem
 
 if TYPE_CHECKING:
-    from aims_mlops.store import EvidenceStore
+    from aims_mlops.store import EvidenceStore, ReadResult
 
 #: The entry every ledger finding also fails: documented information protected from tampering.
 DOCUMENTED_INFORMATION = "7.5.3"
@@ -79,13 +79,16 @@ def ledger_screen(
     *,
     trust: TrustPolicy,
     run_ids: dict[str, str] | None = None,
+    scope: Scope | None = None,
 ) -> tuple[list[EvidenceRecord], list[IntegrityFinding], LedgerSummary]:
     """(records that still count, findings, summary): records of another store and listed
-    records no longer as listed are findings; chain problems are findings on 7.5.3."""
+    records no longer as listed are findings; chain problems are findings on 7.5.3. ``scope``
+    (:func:`read_scope`): check only what the verdict read (the newest checkpoints, the judged
+    systems' records); None: the whole chain and store."""
     identity = store.identity()
     store_id = identity.store_id if identity is not None else None
     created = identity.created_at if identity is not None else None
-    report = store.verify_ledger(trust=trust)
+    report = store.verify_ledger(trust=trust, scope=scope)
     kept: list[EvidenceRecord] = []
     found = list(findings)
     runs = run_ids or {}
@@ -120,3 +123,26 @@ def ledger_screen(
         head=head.record if head is not None else None,
     )
     return kept, list(dict.fromkeys(found)), summary
+
+
+def read_scope(
+    reads: Iterable[ReadResult],
+    records: Iterable[EvidenceRecord],
+    read_findings: Iterable[IntegrityFinding],
+    *,
+    systems: Iterable[str],
+    current_runs: Iterable[str] = (),
+) -> Scope:
+    """What the verdict's reads saw (``records`` before any trust check or ``--as-of`` cut)."""
+    runs_read: dict[str, tuple[str | None, int, bool]] = {}
+    for read in reads:
+        for run_id, seen in read.runs_read.items():
+            runs_read[run_id] = (seen.system, seen.start_ms, seen.own)
+    return Scope(
+        present={r.id: r.content_hash for r in records},
+        broken=frozenset(f.record_id for f in read_findings),
+        runs_read=runs_read,
+        deleted_runs=frozenset(),
+        systems=frozenset(systems),
+        current_runs=frozenset(current_runs),
+    )

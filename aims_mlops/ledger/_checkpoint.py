@@ -23,7 +23,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aims_mlops._errors import AimsError
-from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, canonical_json, new_record
+from aims_mlops.evidence import (
+    EvidenceRecord,
+    IntegrityFinding,
+    canonical_json,
+    new_record,
+    parse_timestamp,
+)
 from aims_mlops.ledger._merkle import EMPTY_ROOT, Frontier, leaf_hash
 
 CHECKPOINT_KIND = "checkpoint"
@@ -78,6 +84,10 @@ class Entry:
     checkpoint: int
     #: SHA-256 of the evidence tag's value when listed (a quick "unchanged" check)
     tag_sha256: str | None = None
+    #: when the record was collected (which verdicts could have read it)
+    collected_at: str | None = None
+    #: True when the record has a run of its own (organization- and system-level records)
+    own_run: bool = False
 
     def leaf(self) -> bytes:
         return leaf_hash(f"{self.record_id}:{self.content_hash}".encode())
@@ -92,6 +102,8 @@ class Entry:
             "controls": list(self.controls),
             "checkpoint": self.checkpoint,
             "tag_sha256": self.tag_sha256,
+            "collected_at": self.collected_at,
+            "own_run": self.own_run,
         }
 
     @classmethod
@@ -105,6 +117,8 @@ class Entry:
             controls=tuple(str(c) for c in data.get("controls") or ()),
             checkpoint=int(data["checkpoint"]),
             tag_sha256=data.get("tag_sha256"),
+            collected_at=data.get("collected_at"),
+            own_run=bool(data.get("own_run")),
         )
 
 
@@ -234,10 +248,13 @@ class ChainProblem:
     why: str
 
 
-def check_chain(chain: Sequence[Checkpoint], entries: Sequence[Entry]) -> list[ChainProblem]:
+def check_chain(
+    chain: Sequence[Checkpoint], entries: Sequence[Entry], *, partial: bool = False
+) -> list[ChainProblem]:
     """Faults of ``chain`` (every checkpoint found, any order) against ``entries`` (the head's
     list, already checked against its ``entries_sha256``): gaps in the sequence, broken hash
-    links, and any checkpoint whose root is not the root of the list's prefix of its size."""
+    links, and any checkpoint whose root is not the root of the list's prefix of its size.
+    ``partial``: ``chain`` is only the newest checkpoints (it need not start at 1)."""
     problems: list[ChainProblem] = []
     ordered = sorted(chain, key=lambda c: c.sequence)
     sizes = {c.tree_size for c in ordered}
@@ -252,7 +269,7 @@ def check_chain(chain: Sequence[Checkpoint], entries: Sequence[Entry]) -> list[C
     for checkpoint in ordered:
         n = checkpoint.sequence
         rid = checkpoint.record.id
-        if before is None and n != expected_first:
+        if before is None and n != expected_first and not partial:
             missing = ", ".join(str(i) for i in range(expected_first, n))
             problems.append(
                 ChainProblem(
@@ -370,3 +387,86 @@ def check_entries(
             )
         )
     return findings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scope:
+    """What one judgement read, for the scoped check: the records it found (id -> content hash,
+    before any trust check), the ids whose tags were there but broken (already findings), the
+    runs it looked at (id -> system, start in ms, own run or not), the soft-deleted runs (also
+    the runs of deleted experiments) and the systems judged."""
+
+    present: Mapping[str, str]
+    broken: frozenset[str]
+    runs_read: Mapping[str, tuple[str | None, int, bool]]
+    deleted_runs: frozenset[str]
+    systems: frozenset[str]
+    #: runs read because they are a current model's (they set no horizon: a read that looked
+    #: at no other training run consulted none)
+    current_runs: frozenset[str] = frozenset()
+
+
+def _finding(entry: Entry, why: str, run_id: str | None) -> IntegrityFinding:
+    return IntegrityFinding(
+        record_id=entry.record_id,
+        why=why,
+        run_id=run_id,
+        kind=entry.kind,
+        system=entry.system,
+        controls=entry.controls,
+    )
+
+
+def check_scoped(
+    entries: Sequence[Entry], scope: Scope
+) -> tuple[list[IntegrityFinding], list[Entry]]:
+    """The listed records of the judged systems (and the organization) checked against what
+    the judgement read: (findings, entries to look up run by run).
+
+    A record read with another content hash is altered; one not read although its run was, or
+    whose own run (organization- and system-level records: every one of them is read) is gone,
+    is removed; one on a deleted run sits in a deleted run. A record on a training run the read
+    did not look at matters only if it is newer than the oldest training run of its system the
+    read looked back at (besides the current model's: a verdict could have used it): those are
+    returned for a lookup."""
+    horizon: dict[str, int] = {}
+    for run_id, (system, start_ms, own) in scope.runs_read.items():
+        if system is not None and not own and run_id not in scope.current_runs:
+            horizon[system] = min(horizon.get(system, start_ms), start_ms)
+    findings: list[IntegrityFinding] = []
+    lookup: list[Entry] = []
+    for entry in entries:
+        if entry.system is not None and entry.system not in scope.systems:
+            continue
+        n = entry.checkpoint
+        stored = scope.present.get(entry.record_id)
+        if stored is not None:
+            if stored != entry.content_hash:
+                findings.append(
+                    _finding(
+                        entry,
+                        WHY_ALTERED.format(n=n, expected=entry.content_hash, actual=stored),
+                        entry.run_id,
+                    )
+                )
+            continue
+        if entry.record_id in scope.broken:
+            continue
+        if entry.run_id in scope.deleted_runs:
+            findings.append(
+                _finding(entry, WHY_DELETED_RUN.format(n=n, run_id=entry.run_id), entry.run_id)
+            )
+        elif entry.run_id in scope.runs_read or entry.own_run:
+            findings.append(_finding(entry, WHY_GONE.format(n=n), entry.run_id))
+        elif entry.system in horizon and _collected_ms(entry) >= horizon[entry.system]:
+            lookup.append(entry)
+    return findings, lookup
+
+
+def _collected_ms(entry: Entry) -> int:
+    if not entry.collected_at:
+        return 0
+    try:
+        return int(parse_timestamp(entry.collected_at).timestamp() * 1000)
+    except ValueError:
+        return 0

@@ -34,9 +34,11 @@ from aims_mlops.ledger import (
     Copy,
     Entry,
     LedgerError,
+    Scope,
     check_chain,
     check_entries,
     check_head,
+    check_scoped,
     entries_bytes,
     next_checkpoint,
     parse_entries,
@@ -58,9 +60,17 @@ LEDGER_CHECKPOINT = "checkpoint"
 ENTRIES_ARTIFACT = "aims/ledger/entries.json"
 #: Runs per listing request (MLflow's own ceiling for one search).
 LISTING_PAGE = 50_000
+#: The newest checkpoints a verdict reads (``aims verify`` reads them all).
+HEAD_PAGE = 10
+#: Runs looked up one by one in a scoped check before a full listing is cheaper.
+LOOKUP_LIMIT = 100
+LEDGER_FILTER = f"tags.`{TAG_LEDGER}` = '{LEDGER_CHECKPOINT}'"
 
 WHY_CHECKPOINT_DELETED = "checkpoint {n} sits in deleted run {run_id}: checkpoints were removed"
 WHY_CHECKPOINT_UNTRUSTED = "checkpoint {n} failed verification: {why}"
+WHY_CHECKPOINT_OTHER_STORE = (
+    "checkpoint {n} was written for store {theirs}, not this store ({ours}): copied from elsewhere"
+)
 WHY_ENTRIES_MISSING = "checkpoint {n}: its entry list {path} is missing or unreadable"
 
 
@@ -163,7 +173,7 @@ def checkpoint_runs(conn: Connection, evidence_experiment: str) -> list[Run]:
     evidence = search.experiment_id(conn, evidence_experiment)
     if evidence is None:
         return []
-    return list(_search_all(conn, [evidence], f"tags.`{TAG_LEDGER}` = '{LEDGER_CHECKPOINT}'"))
+    return list(_search_all(conn, [evidence], LEDGER_FILTER))
 
 
 def listing(
@@ -209,11 +219,14 @@ def entry_for(record_id: str, copy: Copy, run: Run | None) -> Entry | None:
             controls=(),
             checkpoint=0,
             tag_sha256=tag_sha256(copy.value),
+            own_run=contract.TAG_KIND in tags,
         )
     kind = data.get("kind")
     if kind == "error":
         kind = (data.get("details") or {}).get("collector_kind") or kind
     controls = data.get("controls") or []
+    subject = data.get("subject") if isinstance(data.get("subject"), dict) else {}
+    collected = data.get("collected_at")
     return Entry(
         record_id=record_id,
         content_hash=data["content_hash"],
@@ -223,6 +236,8 @@ def entry_for(record_id: str, copy: Copy, run: Run | None) -> Entry | None:
         controls=tuple(c for c in controls if isinstance(c, str)),
         checkpoint=0,
         tag_sha256=tag_sha256(copy.value),
+        collected_at=collected if isinstance(collected, str) else None,
+        own_run=not subject.get("run_id"),
     )
 
 
@@ -240,8 +255,16 @@ class Chain:
         return self.checkpoints[-1] if self.checkpoints else None
 
 
-def read_chain(conn: Connection, found: Listing, *, trust: TrustPolicy, clock: datetime) -> Chain:
-    """The checkpoint chain from ``found``'s checkpoint runs; inside ``conn.reading()``."""
+def read_chain(
+    conn: Connection,
+    found: Listing,
+    *,
+    trust: TrustPolicy,
+    clock: datetime,
+    partial: bool = False,
+) -> Chain:
+    """The checkpoint chain from ``found``'s checkpoint runs (``partial``: only the newest);
+    inside ``conn.reading()``."""
     checkpoints: list[Checkpoint] = []
     problems: list[ChainProblem] = []
     for run in found.checkpoint_runs:
@@ -306,7 +329,7 @@ def read_chain(conn: Connection, found: Listing, *, trust: TrustPolicy, clock: d
                 except LedgerError as exc:
                     problems.append(ChainProblem(record_id=head.record.id, why=str(exc)))
         if entries or head.tree_size == 0:
-            problems.extend(check_chain(checkpoints, entries))
+            problems.extend(check_chain(checkpoints, entries, partial=partial))
     return Chain(checkpoints=tuple(checkpoints), entries=entries, problems=tuple(problems))
 
 
@@ -344,14 +367,14 @@ def verify_ledger(
     must still be in the chain."""
     now = clock or datetime.now(UTC)
     with conn.reading():
+        ours = identity(conn, evidence_experiment)
         runs = checkpoint_runs(conn, evidence_experiment)
         if not runs and not kept_heads:  # nothing checkpointed yet: nothing to hold records to
-            return LedgerReport(
-                findings=(), problems=(), head=None, replaced=frozenset(), listed=0
-            )
+            return LedgerReport(findings=(), problems=(), head=None, replaced=frozenset(), listed=0)
         found = listing(conn, evidence_experiment, checkpoints=runs)
         chain = read_chain(conn, found, trust=trust, clock=now)
     problems = list(chain.problems)
+    problems.extend(_other_store_problems(chain, ours))
     for kept in kept_heads:
         problems.extend(check_head(Checkpoint.of(kept, source="head"), chain.checkpoints))
     findings = check_entries(chain.entries, found.copies)
@@ -407,7 +430,14 @@ def write_checkpoint(
             value = contract.tag_value(record)
             entry = entry_for(record.id, Copy(run_id=run_id, deleted=False, value=value), None)
             if entry is not None and record.id not in listed:
-                fresh.append(replace(entry, system=record.system))
+                fresh.append(
+                    replace(
+                        entry,
+                        system=record.system,
+                        collected_at=record.collected_at,
+                        own_run=record.subject.run_id is None,
+                    )
+                )
         for record_id in sorted(found.copies):
             if record_id in listed:
                 continue
@@ -423,6 +453,7 @@ def write_checkpoint(
         if not fresh and head is not None and not force:
             return CheckpointResult(checkpoint=None, added=0, run_id=None)
         record, entries = next_checkpoint(head, chain.entries, fresh, store_id=store.store_id)
+        record = stamped(record, store.store_id)
         if key is not None:
             record = record.signed(key)
         run_id = _store_checkpoint(conn, evidence_experiment, record, entries)
@@ -502,3 +533,155 @@ def stamped(record: EvidenceRecord, store_id: str | None) -> EvidenceRecord:
         return record  # a signature covers the content: never change a signed record
     fresh = replace(record, store_id=store_id)
     return replace(fresh, content_hash=fresh.compute_hash())
+
+
+# -- the scoped check (what a verdict reads) -----------------------------------------------------
+def newest_chain(
+    conn: Connection, evidence_experiment: str, *, trust: TrustPolicy, clock: datetime
+) -> Chain:
+    """The newest :data:`HEAD_PAGE` checkpoints, checked among themselves and against the head's
+    list; inside ``conn.reading()``."""
+    from mlflow.entities import ViewType
+
+    evidence = search.experiment_id(conn, evidence_experiment)
+    if evidence is None:
+        return Chain(checkpoints=(), entries=(), problems=())
+    runs = conn.client.search_runs(
+        [evidence],
+        filter_string=LEDGER_FILTER,
+        run_view_type=ViewType.ACTIVE_ONLY,
+        max_results=HEAD_PAGE,
+        order_by=["attributes.start_time DESC"],
+    )
+    found = Listing(copies={}, checkpoint_runs=list(runs), runs={})
+    return read_chain(conn, found, trust=trust, clock=clock, partial=True)
+
+
+def deleted_runs(conn: Connection) -> tuple[frozenset[str], list[Run]]:
+    """(ids of deleted runs and of runs in deleted experiments, the deleted checkpoint runs);
+    inside ``conn.reading()``. Deleted runs are few: this is one small search."""
+    from mlflow.entities import ViewType
+
+    experiments: list[tuple[str, str]] = []
+    token: str | None = None
+    while True:
+        page = conn.client.search_experiments(
+            view_type=ViewType.ALL, max_results=search.PAGE_SIZE, page_token=token
+        )
+        experiments.extend((str(e.experiment_id), e.lifecycle_stage) for e in page)
+        token = page.token
+        if not token:
+            break
+    ids = [i for i, _ in experiments]
+    gone = [i for i, stage in experiments if stage == "deleted"]
+    found: dict[str, Run] = {}
+    for start in range(0, len(ids), search.EXPERIMENT_CHUNK):
+        for run in conn.client.search_runs(
+            ids[start : start + search.EXPERIMENT_CHUNK],
+            run_view_type=ViewType.DELETED_ONLY,
+            max_results=LISTING_PAGE,
+        ):
+            found[run.info.run_id] = run
+    for run in _search_all(conn, gone, "") if gone else ():
+        found[run.info.run_id] = run
+    checkpoints = [
+        run
+        for run in found.values()
+        if run.data.tags.get(TAG_LEDGER) == LEDGER_CHECKPOINT
+        and not run.data.tags.get(TAG_SUPERSEDED)
+    ]
+    return frozenset(found), checkpoints
+
+
+def _looked_up(conn: Connection, entries: Sequence[Entry]) -> dict[str, list[Copy]]:
+    """The stored copies of ``entries``, run by run (a purged run holds none)."""
+    copies: dict[str, list[Copy]] = {}
+    for run_id in dict.fromkeys(e.run_id for e in entries if e.run_id):
+        run = search.get_run(conn, run_id)
+        if run is None:
+            continue
+        deleted = run.info.lifecycle_stage == "deleted"
+        for record_id, value in contract.evidence_tags(run.data.tags).items():
+            copies.setdefault(record_id, []).append(
+                Copy(run_id=run_id, deleted=deleted, value=value)
+            )
+    return copies
+
+
+def verify_scoped(
+    conn: Connection,
+    evidence_experiment: str,
+    *,
+    trust: TrustPolicy,
+    scope: Scope,
+    clock: datetime | None = None,
+) -> LedgerReport:
+    """The ledger as a verdict needs it, at a cost that does not grow with the history: the
+    newest checkpoints, the deleted runs, and the listed records of the judged systems checked
+    against what the verdict's read saw (:func:`aims_mlops.ledger.check_scoped`); only records
+    on training runs it did not read that are newer than its oldest one are looked up."""
+    now = clock or datetime.now(UTC)
+    with conn.reading():
+        ours = identity(conn, evidence_experiment)
+        chain = newest_chain(conn, evidence_experiment, trust=trust, clock=now)
+        deleted, deleted_checkpoints = deleted_runs(conn)
+        if chain.head is None and not chain.problems and not deleted_checkpoints:
+            return LedgerReport(findings=(), problems=(), head=None, replaced=frozenset(), listed=0)
+        problems = list(chain.problems)
+        problems.extend(_deleted_checkpoint_problems(deleted_checkpoints))
+        problems.extend(_other_store_problems(chain, ours))
+        findings, lookup = check_scoped(
+            chain.entries,
+            Scope(
+                present=scope.present,
+                broken=scope.broken,
+                runs_read=scope.runs_read,
+                deleted_runs=deleted,
+                systems=scope.systems,
+                current_runs=scope.current_runs,
+            ),
+        )
+        if lookup:
+            if len({e.run_id for e in lookup}) > LOOKUP_LIMIT:
+                copies = listing(conn, evidence_experiment, checkpoints=[]).copies
+            else:
+                copies = _looked_up(conn, lookup)
+            findings.extend(check_entries(lookup, copies))
+    return LedgerReport(
+        findings=tuple(findings),
+        problems=tuple(problems),
+        head=chain.head,
+        replaced=frozenset(f.record_id for f in findings),
+        listed=len(chain.entries),
+    )
+
+
+def _deleted_checkpoint_problems(runs: Iterable[Run]) -> list[ChainProblem]:
+    problems = []
+    for run in runs:
+        try:
+            record = EvidenceRecord.from_json(run.data.tags.get(TAG_CHECKPOINT) or "")
+            sequence: object = record.details.get("sequence")
+            record_id = record.id
+        except EvidenceError:
+            sequence, record_id = "?", run.info.run_id
+        problems.append(
+            ChainProblem(
+                record_id=record_id,
+                why=WHY_CHECKPOINT_DELETED.format(n=sequence, run_id=run.info.run_id),
+            )
+        )
+    return problems
+
+
+def _other_store_problems(chain: Chain, ours: StoreIdentity | None) -> list[ChainProblem]:
+    return [
+        ChainProblem(
+            record_id=c.record.id,
+            why=WHY_CHECKPOINT_OTHER_STORE.format(
+                n=c.sequence, theirs=c.store_id, ours=ours.store_id
+            ),
+        )
+        for c in chain.checkpoints
+        if c.store_id is not None and ours is not None and c.store_id != ours.store_id
+    ]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import StoreError
 from aims_mlops.evidence import NO_TRUST, EvidenceRecord, SigningKey, TrustPolicy
+from aims_mlops.ledger import Scope
 from aims_mlops.store import _ledger as ledger
 from aims_mlops.store._connection import Connection, Unavailable
 from aims_mlops.store._reader import LOOKBACK_RUNS, Reader, ReadResult
@@ -328,10 +329,20 @@ class EvidenceStore:
         )
 
     def verify_ledger(
-        self, *, trust: TrustPolicy = NO_TRUST, kept_heads: Iterable[EvidenceRecord] = ()
+        self,
+        *,
+        trust: TrustPolicy = NO_TRUST,
+        kept_heads: Iterable[EvidenceRecord] = (),
+        scope: Scope | None = None,
     ) -> ledger.LedgerReport:
-        """The checkpoint chain and every listed record checked against the store as it is
-        (deleted runs read too); ``kept_heads`` must still be in the chain."""
+        """The whole checkpoint chain and every listed record checked against the store as it
+        is (deleted runs read too; ``kept_heads`` must still be in the chain). With ``scope``
+        (what a verdict read): the newest checkpoints and the records of the judged systems
+        only, at a cost that does not grow with the history."""
+        if scope is not None and not tuple(kept_heads):
+            return ledger.verify_scoped(
+                self._conn, self._evidence_experiment, trust=trust, scope=scope
+            )
         return ledger.verify_ledger(
             self._conn, self._evidence_experiment, trust=trust, kept_heads=tuple(kept_heads)
         )

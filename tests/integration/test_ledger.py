@@ -178,7 +178,7 @@ def test_a_purged_newest_checkpoint_is_caught_by_verify_head(ws: dict) -> None:
     head_file.write_bytes(kept)
     head = EvidenceRecord.from_json(kept.decode())
     assert head.kind == "checkpoint" and head.details["sequence"] == 1
-    assert head.signature and head.store_id is None and head.details["store_id"]
+    assert head.signature and head.store_id == head.details["store_id"] is not None
     code, _out, err = invoke("verify", "--head", str(head_file))
     assert code == 0, err
 
