@@ -203,3 +203,55 @@ def test_records_name_their_store() -> None:
     assert store_problem(late, store_id="prod", created_at=created) == WHY_NO_STORE.format(
         when=late.collected_at, ours="prod", created=created
     )
+
+
+def scoped_entry(i: int, run: str, at: str, *, own: bool = False, system: str = "credit") -> Entry:
+    return replace(entry(i, system=system), run_id=run, collected_at=at, own_run=own, checkpoint=3)
+
+
+def test_a_verdict_checks_what_it_read_and_looks_up_only_newer_unread_runs() -> None:
+    from aims_mlops.ledger import Scope, check_scoped
+
+    ms = 1_790_000_000_000  # 2026-09-21
+    later = "2026-10-01T00:00:00Z"
+    earlier = "2026-01-01T00:00:00Z"
+    present = scoped_entry(1, "read", later)
+    altered = scoped_entry(2, "read", later)
+    gone = scoped_entry(3, "read", later)
+    own_gone = scoped_entry(4, "own", earlier, own=True)
+    in_deleted = scoped_entry(5, "deleted", earlier)
+    old_unread = scoped_entry(6, "old", earlier)
+    new_unread = scoped_entry(7, "purged", later)
+    other_system = scoped_entry(8, "elsewhere", later, system="other")
+    broken = scoped_entry(9, "read", later)
+    scope = Scope(
+        present={present.record_id: present.content_hash, altered.record_id: "f" * 64},
+        broken=frozenset({broken.record_id}),
+        runs_read={"read": ("credit", ms, False), "current": ("credit", 0, False)},
+        deleted_runs=frozenset({"deleted"}),
+        systems=frozenset({"credit"}),
+        current_runs=frozenset({"current"}),  # an old current run sets no horizon
+    )
+    listed = [
+        present,
+        altered,
+        gone,
+        own_gone,
+        in_deleted,
+        old_unread,
+        new_unread,
+        other_system,
+        broken,
+    ]
+    findings, lookup = check_scoped(listed, scope)
+    why = {f.record_id: f.why for f in findings}
+    assert why == {
+        altered.record_id: WHY_ALTERED.format(n=3, expected=altered.content_hash, actual="f" * 64),
+        gone.record_id: WHY_GONE.format(n=3),
+        own_gone.record_id: WHY_GONE.format(n=3),
+        in_deleted.record_id: WHY_DELETED_RUN.format(n=3, run_id="deleted"),
+    }
+    assert lookup == [new_unread]  # newer than the oldest run looked back at, yet not read
+    # a read that looked back at no run besides the current one consulted none: no lookups
+    only_current = replace(scope, runs_read={"current": ("credit", 0, False)})
+    assert check_scoped([new_unread], only_current) == ([], [])
