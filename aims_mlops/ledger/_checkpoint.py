@@ -88,6 +88,8 @@ class Entry:
     collected_at: str | None = None
     #: True when the record has a run of its own (organization- and system-level records)
     own_run: bool = False
+    #: when its run started (ms): which reads should have looked at that run
+    run_started_ms: int | None = None
 
     def leaf(self) -> bytes:
         return leaf_hash(f"{self.record_id}:{self.content_hash}".encode())
@@ -104,6 +106,7 @@ class Entry:
             "tag_sha256": self.tag_sha256,
             "collected_at": self.collected_at,
             "own_run": self.own_run,
+            "run_started_ms": self.run_started_ms,
         }
 
     @classmethod
@@ -119,7 +122,12 @@ class Entry:
             tag_sha256=data.get("tag_sha256"),
             collected_at=data.get("collected_at"),
             own_run=bool(data.get("own_run")),
+            run_started_ms=_int_or_none(data.get("run_started_ms")),
         )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def tag_sha256(value: str) -> str:
@@ -426,9 +434,9 @@ def check_scoped(
     A record read with another content hash is altered; one not read although its run was, or
     whose own run (organization- and system-level records: every one of them is read) is gone,
     is removed; one on a deleted run sits in a deleted run. A record on a training run the read
-    did not look at matters only if it is newer than the oldest training run of its system the
-    read looked back at (besides the current model's: a verdict could have used it): those are
-    returned for a lookup."""
+    did not look at matters only if that run started after the oldest training run of its
+    system the read looked back at (besides the current model's): the look-back reads the newest
+    runs, so it should have been read; those are returned for a lookup."""
     horizon: dict[str, int] = {}
     for run_id, (system, start_ms, own) in scope.runs_read.items():
         if system is not None and not own and run_id not in scope.current_runs:
@@ -458,12 +466,15 @@ def check_scoped(
             )
         elif entry.run_id in scope.runs_read or entry.own_run:
             findings.append(_finding(entry, WHY_GONE.format(n=n), entry.run_id))
-        elif entry.system in horizon and _collected_ms(entry) >= horizon[entry.system]:
+        elif entry.system in horizon and _started_ms(entry) >= horizon[entry.system]:
             lookup.append(entry)
     return findings, lookup
 
 
-def _collected_ms(entry: Entry) -> int:
+def _started_ms(entry: Entry) -> int:
+    """When the entry's run started (else when the record was collected; else never)."""
+    if entry.run_started_ms is not None:
+        return entry.run_started_ms
     if not entry.collected_at:
         return 0
     try:

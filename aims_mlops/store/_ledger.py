@@ -220,6 +220,7 @@ def entry_for(record_id: str, copy: Copy, run: Run | None) -> Entry | None:
             checkpoint=0,
             tag_sha256=tag_sha256(copy.value),
             own_run=contract.TAG_KIND in tags,
+            run_started_ms=_started(run),
         )
     kind = data.get("kind")
     if kind == "error":
@@ -238,7 +239,13 @@ def entry_for(record_id: str, copy: Copy, run: Run | None) -> Entry | None:
         tag_sha256=tag_sha256(copy.value),
         collected_at=collected if isinstance(collected, str) else None,
         own_run=not subject.get("run_id"),
+        run_started_ms=_started(run),
     )
+
+
+def _started(run: Run | None) -> int | None:
+    start = run.info.start_time if run is not None else None
+    return int(start) if start is not None else None
 
 
 # -- the chain -----------------------------------------------------------------------------------
@@ -423,6 +430,10 @@ def write_checkpoint(
                     copies={}, checkpoint_runs=checkpoint_runs(conn, evidence_experiment), runs={}
                 )
             chain = read_chain(conn, found, trust=trust, clock=datetime.now(UTC))
+            started = {
+                run_id: _started(search.get_run(conn, run_id))
+                for run_id in dict.fromkeys(r for _, r in added or ())
+            }
         head = chain.head
         listed = {e.record_id for e in chain.entries}
         fresh: list[Entry] = []
@@ -436,6 +447,7 @@ def write_checkpoint(
                         system=record.system,
                         collected_at=record.collected_at,
                         own_run=record.subject.run_id is None,
+                        run_started_ms=started.get(run_id),
                     )
                 )
         for record_id in sorted(found.copies):
