@@ -48,6 +48,7 @@ from aims_mlops.ledger._merkle import (
     consistency_proof,
     leaf_hash,
     node_hash,
+    prefix_roots,
     tree_root,
     verify_consistency,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "next_checkpoint",
     "node_hash",
     "parse_entries",
+    "prefix_roots",
     "store_problem",
     "tag_sha256",
     "tree_root",

@@ -30,7 +30,7 @@ from aims_mlops.evidence import (
     new_record,
     parse_timestamp,
 )
-from aims_mlops.ledger._merkle import EMPTY_ROOT, Frontier, leaf_hash
+from aims_mlops.ledger._merkle import EMPTY_ROOT, Frontier, leaf_hash, prefix_roots
 
 CHECKPOINT_KIND = "checkpoint"
 COLLECTOR = "aims_mlops.ledger"
@@ -70,9 +70,10 @@ class LedgerError(AimsError):
     """A checkpoint or its entry list that cannot be read."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Entry:
-    """One record as a checkpoint lists it."""
+    """One record as a checkpoint lists it (never changed once built: not frozen only because a
+    frozen dataclass is several times slower to build, and a verdict reads thousands)."""
 
     record_id: str
     content_hash: str
@@ -134,19 +135,43 @@ def tag_sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+#: The columns of the entry list (one JSON array per entry, in this order).
+ENTRY_FIELDS = (
+    "id",
+    "content_hash",
+    "run_id",
+    "kind",
+    "system",
+    "controls",
+    "checkpoint",
+    "tag_sha256",
+    "collected_at",
+    "own_run",
+    "run_started_ms",
+)
+
+
 def entries_bytes(entries: Sequence[Entry]) -> bytes:
-    """The artifact of a checkpoint: canonical JSON of its format and every entry."""
+    """The artifact of a checkpoint: canonical JSON of its format, the columns and one row per
+    entry."""
+    rows = [[e.to_json()[name] for name in ENTRY_FIELDS] for e in entries]
     return canonical_json(
-        {"format": ENTRIES_FORMAT, "entries": [e.to_json() for e in entries]}
+        {"format": ENTRIES_FORMAT, "fields": list(ENTRY_FIELDS), "entries": rows}
     ).encode("utf-8")
 
 
 def parse_entries(data: bytes, *, sequence: int) -> tuple[Entry, ...]:
+    """The entries of a checkpoint's artifact; :class:`LedgerError` when it is not one."""
     try:
         parsed = json.loads(data.decode("utf-8"))
         if parsed.get("format") != ENTRIES_FORMAT:
             raise ValueError(f"format is not {ENTRIES_FORMAT}")
-        return tuple(Entry.from_json(e) for e in parsed["entries"])
+        fields = parsed["fields"]
+        if not isinstance(fields, list) or not {"id", "content_hash", "checkpoint"} <= set(fields):
+            raise ValueError("fields must name at least id, content_hash and checkpoint")
+        return tuple(
+            Entry.from_json(dict(zip(fields, row, strict=True))) for row in parsed["entries"]
+        )
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise LedgerError(ERROR_BAD_ENTRIES.format(sequence=sequence, why=exc)) from exc
 
@@ -266,12 +291,8 @@ def check_chain(
     problems: list[ChainProblem] = []
     ordered = sorted(chain, key=lambda c: c.sequence)
     sizes = {c.tree_size for c in ordered}
-    roots: dict[int, str] = {0: EMPTY_ROOT}
-    frontier = Frontier()
-    for index, entry in enumerate(entries, start=1):
-        frontier = frontier.extended([entry.leaf()])
-        if index in sizes:
-            roots[index] = frontier.root().hex()
+    found = prefix_roots((e.leaf() for e in entries), sizes)
+    roots: dict[int, str] = {0: EMPTY_ROOT, **{n: r.hex() for n, r in found.items()}}
     expected_first = 1
     before: Checkpoint | None = None
     for checkpoint in ordered:

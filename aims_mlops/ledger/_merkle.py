@@ -140,3 +140,29 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and fr == old_root and sr == new_root
+
+
+def prefix_roots(leaves: Iterable[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
+    """The roots of the trees of the first ``n`` leaves, for each ``n`` in ``sizes`` (one pass,
+    O(len(leaves)) hashes): how a list is checked against every checkpoint that covered it."""
+    wanted = set(sizes)
+    roots: dict[int, bytes] = {}
+    if 0 in wanted:
+        roots[0] = bytes.fromhex(EMPTY_ROOT)
+    heights: list[int] = []
+    hashes: list[bytes] = []
+    for size, leaf in enumerate(leaves, start=1):
+        heights.append(0)
+        hashes.append(leaf)
+        while len(heights) > 1 and heights[-1] == heights[-2]:
+            right = hashes.pop()
+            left = hashes.pop()
+            heights.pop()
+            heights[-1] += 1
+            hashes.append(node_hash(left, right))
+        if size in wanted:
+            acc = hashes[-1]
+            for left in reversed(hashes[:-1]):
+                acc = node_hash(left, acc)
+            roots[size] = acc
+    return roots
