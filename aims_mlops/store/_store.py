@@ -356,14 +356,18 @@ class EvidenceStore:
         trust: TrustPolicy = NO_TRUST,
     ) -> VerifyReport:
         """Check every stored record of ``system`` (all when None) and the organization: tag
-        hash, artifact present and equal to the tag, and the trust check
+        hash, artifact present and equal to the tag, the trust check
         (:func:`aims_mlops.evidence.check_record`: signatures with ``trust``'s public keys, a
-        well-formed record of a known kind, not from the future, on its own run). Downloads
+        well-formed record of a known kind, not from the future, on its own run) and that it
+        belongs to this store (:func:`aims_mlops.ledger.store_problem`). Downloads
         every evidence artifact (slow by design)."""
+        ours = self.identity()
         return verify_store(
             self._conn,
             evidence_experiment=self._evidence_experiment,
             system=system,
             experiment_ids=experiment_ids,
             trust=trust,
+            store_id=ours.store_id if ours is not None else None,
+            store_created_at=ours.created_at if ours is not None else None,
         )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aims_mlops._errors import EvidenceError
 from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy, check_record, load_kinds
 from aims_mlops.evidence._documents import document_findings
+from aims_mlops.ledger import store_problem
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection
@@ -98,6 +99,9 @@ class _Check:
 
     trust: TrustPolicy
     clock: datetime
+    #: this store's id and when it got it (None: it has none): records of another store fail
+    store_id: str | None = None
+    store_created_at: str | None = None
 
 
 def verify_tag(
@@ -150,6 +154,12 @@ def _verify_run(
             found = verify_tag(
                 run_id, record_id, value, folder, check, intact_records=intact_records
             )
+            for record in intact_records:
+                why = store_problem(
+                    record, store_id=check.store_id, created_at=check.store_created_at
+                )
+                if why is not None:
+                    found.append(PROBLEM_UNTRUSTED.format(id=record_id, run_id=run_id, why=why))
             problems.extend(found)
             intact += not found
             attestations.extend(r for r in intact_records if r.kind == "attestation")
@@ -164,12 +174,19 @@ def verify_store(
     experiment_ids: Iterable[str] | None = None,
     trust: TrustPolicy = NO_TRUST,
     clock: datetime | None = None,
+    store_id: str | None = None,
+    store_created_at: str | None = None,
 ) -> VerifyReport:
     """Check every stored record of ``system`` (all when None) and the organization: the parse
     (hash, id), the trust check (signatures with ``trust``'s public keys) and the artifact;
     then the documents of the current intact attestations (changed or vanished: a problem; a
     URL: a note)."""
-    check = _Check(trust=trust, clock=clock or datetime.now(UTC))
+    check = _Check(
+        trust=trust,
+        clock=clock or datetime.now(UTC),
+        store_id=store_id,
+        store_created_at=store_created_at,
+    )
     problems: list[str] = []
     attestations: list[EvidenceRecord] = []
     checked = intact = 0

@@ -234,5 +234,8 @@ def test_a_record_replayed_from_another_store_is_a_finding(ws: dict, tmp_path: P
     sa = result.assessment.systems["credit"]
     for control in load_catalog().controls_for_kind("monitoring"):
         assert sa.control(control).status == FAILING
+    code, _out, err = invoke("verify")
+    assert code == 1 and f"record {genuine.id} on run {run.info.run_id}: failed verification" in err
+    assert "not this store" in err
     signing = load_signing_key(ws["dir"] / "keys" / "aims-signing.key")
     assert signing.key_id == ws["key"].key_id
