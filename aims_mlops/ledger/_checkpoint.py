@@ -26,7 +26,6 @@ from aims_mlops._errors import AimsError
 from aims_mlops.evidence import (
     EvidenceRecord,
     IntegrityFinding,
-    canonical_json,
     new_record,
     parse_timestamp,
 )
@@ -110,6 +109,22 @@ class Entry:
             "run_started_ms": self.run_started_ms,
         }
 
+    def to_row(self) -> list[Any]:
+        """The entry as one row of the columns :data:`ENTRY_FIELDS`."""
+        return [
+            self.record_id,
+            self.content_hash,
+            self.run_id,
+            self.kind,
+            self.system,
+            list(self.controls),
+            self.checkpoint,
+            self.tag_sha256,
+            self.collected_at,
+            self.own_run,
+            self.run_started_ms,
+        ]
+
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Entry:
         """An entry from one row of the columns :data:`ENTRY_FIELDS`."""
@@ -174,9 +189,13 @@ ENTRY_FIELDS = (
 def entries_bytes(entries: Sequence[Entry]) -> bytes:
     """The artifact of a checkpoint: canonical JSON of its format, the columns and one row per
     entry."""
-    rows = [[e.to_json()[name] for name in ENTRY_FIELDS] for e in entries]
-    return canonical_json(
-        {"format": ENTRIES_FORMAT, "fields": list(ENTRY_FIELDS), "entries": rows}
+    rows = [e.to_row() for e in entries]
+    return json.dumps(  # canonical JSON (as canonical_json): sorted keys, no spaces
+        {"format": ENTRIES_FORMAT, "fields": list(ENTRY_FIELDS), "entries": rows},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
     ).encode("utf-8")
 
 
