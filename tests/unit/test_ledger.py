@@ -252,6 +252,11 @@ def test_a_verdict_checks_what_it_read_and_looks_up_only_newer_unread_runs() -> 
         in_deleted.record_id: WHY_DELETED_RUN.format(n=3, run_id="deleted"),
     }
     assert lookup == [new_unread]  # newer than the oldest run looked back at, yet not read
+    # the run's start decides when it is known: a record added later to an old run is not
+    # a run the look-back should have read
+    on_old_run = replace(new_unread, run_started_ms=ms - 1)
+    assert check_scoped([on_old_run], scope) == ([], [])
+    assert check_scoped([replace(new_unread, run_started_ms=ms)], scope)[1] != []
     # a read that looked back at no run besides the current one consulted none: no lookups
     only_current = replace(scope, runs_read={"current": ("credit", 0, False)})
     assert check_scoped([new_unread], only_current) == ([], [])
