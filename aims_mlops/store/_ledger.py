@@ -420,7 +420,8 @@ def write_checkpoint(
     their runs): append only those, without listing the store (capture's checkpoint: its cost
     follows the records added). Two writers racing for the same sequence: the later marks its
     own run superseded and tries again on top of the other."""
-    store = ensure_identity(conn, evidence_experiment)
+    with conn.reading():
+        store = ensure_identity(conn, evidence_experiment)
     for _ in range(attempts):
         with conn.reading():
             if added is None:
@@ -468,7 +469,8 @@ def write_checkpoint(
         record = stamped(record, store.store_id)
         if key is not None:
             record = record.signed(key)
-        run_id = _store_checkpoint(conn, evidence_experiment, record, entries)
+        with conn.reading():  # MLflow's own errors as StoreError, like every write
+            run_id = _store_checkpoint(conn, evidence_experiment, record, entries)
         if not _lost_race(conn, evidence_experiment, record, run_id):
             return CheckpointResult(
                 checkpoint=Checkpoint(record),
