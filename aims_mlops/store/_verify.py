@@ -128,6 +128,10 @@ def verify_tag(
             clock=check.clock,
             run_id=run_id,
         )
+        if why is None:
+            why = store_problem(
+                stored.record, store_id=check.store_id, created_at=check.store_created_at
+            )
         if why is not None:
             problems.append(PROBLEM_UNTRUSTED.format(id=record_id, run_id=run_id, why=why))
     if not stored.pointer:  # a pointer's artifact was read and checked by the parse
@@ -154,12 +158,6 @@ def _verify_run(
             found = verify_tag(
                 run_id, record_id, value, folder, check, intact_records=intact_records
             )
-            for record in intact_records:
-                why = store_problem(
-                    record, store_id=check.store_id, created_at=check.store_created_at
-                )
-                if why is not None:
-                    found.append(PROBLEM_UNTRUSTED.format(id=record_id, run_id=run_id, why=why))
             problems.extend(found)
             intact += not found
             attestations.extend(r for r in intact_records if r.kind == "attestation")
