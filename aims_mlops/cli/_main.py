@@ -17,6 +17,7 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
+from aims_mlops.engine._documents import document_problems
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -375,6 +376,10 @@ def attest_command(
     )
     scope = f"system {system}" if system else "the organization"
     click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}")
+    facts = record.details.get("aims_document")
+    if isinstance(facts, Mapping):
+        for problem in document_problems(facts, control=control, by=by):
+            click.echo(f"warning: {problem}: it does not count for {control}", err=True)
 
 
 def _default_config_exists() -> bool:
@@ -443,6 +448,7 @@ def summary_command(
     if result.ledger is not None:
         click.echo(f"ledger: {result.ledger.note()}")
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
+    _echo_pilot(result)
     echo_reperformance(result)
 
 
@@ -467,6 +473,16 @@ def status_command(config: Path | None, fmt: str, framework: str | None, as_of: 
         echo_json(rows)
         return
     click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    _echo_pilot(judgement)
+
+
+def _echo_pilot(judgement: Any) -> None:
+    """The pilot scope, when one limits what was judged."""
+    from aims_mlops.reports._lifecycle import pilot_note
+
+    note = pilot_note(judgement)
+    if note:
+        click.echo(note)
 
 
 SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementation", "linked_risks"]

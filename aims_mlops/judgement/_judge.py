@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import make_store
+from aims_mlops.engine._inventory import Inventory
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
+from aims_mlops.store._inventory import discover
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -55,12 +57,15 @@ class Judgement:
         from aims_mlops.judgement._integrity import integrity_summary
 
         return integrity_summary(self.trust, self.integrity_findings, system=system)
+
     #: the moment re-performed (``--as-of``), ISO 8601; None: judged now
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
     #: the store's id and the checkpoint the records were held to (None: not checked)
     ledger: LedgerSummary | None = None
+    #: what the tracking server holds (registered models, experiments with logged models)
+    inventory: Inventory | None = None
 
     @property
     def evidence_digest(self) -> str:
@@ -111,7 +116,7 @@ def judge(
     else:
         path = Path(config) if config is not None else default_config_path()
         cfg = load_config(path)
-    wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
+    wanted = list(systems) if systems is not None else [s.id for s in cfg.assessed_systems]
     for system_id in wanted:
         cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
     evidence_store = store or make_store(cfg)
@@ -189,6 +194,11 @@ def judge(
     records, findings, ledger = ledger_screen(
         evidence_store, records, findings, trust=policy, run_ids=run_ids, scope=scope
     )
+    # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
+    client = getattr(evidence_store, "client", None)
+    inventory = discover(client, experiments=False) if client is not None else None
+    if moment is not None and inventory is not None:
+        inventory = inventory.before(iso_moment(moment))
     assessment = assess(
         catalog,
         cfg,
@@ -197,6 +207,7 @@ def judge(
         now=now or datetime.now(UTC),
         systems=wanted,
         findings=findings,
+        inventory=inventory,
     )
     return Judgement(
         assessment=assessment,
@@ -212,6 +223,7 @@ def judge(
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
         ledger=ledger,
+        inventory=inventory,
     )
 
 
