@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 KIND = "fairness"
 COLLECTOR = "aims_mlops.fairness"
 
+#: Up to this many combinations of sensitive values, the groups are counted with one bincount
+#: over every combination (beyond it, and beyond the number of rows, codes are compacted first).
+_DIRECT_GROUPS = 1 << 20
 #: Groups with fewer rows than this are flagged in the record's warnings.
 SMALL_GROUP_ROWS = 30
 #: At most this many groups (the largest) are listed in a record's details.
@@ -210,7 +213,7 @@ def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.nd
         if missing.any():
             raise DataError(ERROR_MISSING_LABELS.format(which=which, count=int(missing.sum())))
         arrays.append(array)
-        for value in pd.unique(array):
+        for value in _distinct(array):
             plain = value.item() if hasattr(value, "item") else value
             if plain not in seen:
                 seen.append(plain)
@@ -221,13 +224,32 @@ def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.nd
     return tuple((array == pos_label).astype("int8") for array in arrays)  # type: ignore[return-value]
 
 
-def _factorize(values: Any) -> tuple[np.ndarray, Any]:
+def _distinct(array: np.ndarray) -> Any:
+    """The distinct values of a label array; for numbers, two reductions and one comparison
+    show that at most two values occur (the usual 0/1 labels) without hashing every row."""
     import pandas as pd
 
+    if array.size and array.dtype.kind in "biuf":
+        low, high = array.min(), array.max()
+        if low == high:
+            return [low]
+        if ((array == low) | (array == high)).all():
+            return [low, high]
+    return pd.unique(array)
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values, sort=True)``, twice as fast: factorize in order of appearance, then
+    sort only the (few) distinct values and renumber the codes (missing values stay -1)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, sort=False)
     try:
-        return pd.factorize(values, sort=True)
+        rank, ordered = pd.factorize(uniques, sort=True)
     except TypeError:  # values of mixed, unorderable types: keep order of appearance
-        return pd.factorize(values, sort=False)
+        return codes, uniques
+    return np.append(rank, -1)[codes], ordered  # code -1 takes the appended -1
 
 
 # -- the table ---------------------------------------------------------------------------------
@@ -254,26 +276,40 @@ def group_table(
     if n == 0:
         raise DataError(ERROR_EMPTY)
 
-    # Group codes: factorize each column, then fold the columns together pairwise (mixed radix
-    # followed by re-factorizing, so codes stay compact); ``keys`` maps a code to its per-column
-    # codes, in lexicographic order of the sorted column values.
-    codes = np.zeros(n, dtype=np.int64)
-    keys = np.zeros((1, 0), dtype=np.int64)
-    uniques_per_column = []
+    # Group codes: factorize each column; the group is the mixed-radix number of its columns'
+    # codes (first column most significant: lexicographic order of the sorted column values).
+    factorized = []
     for name, values in columns:
         col_codes, uniques = _factorize(values)
         missing = int((col_codes < 0).sum())
         if missing:
             raise DataError(ERROR_MISSING_GROUP_VALUES.format(name=name, count=missing))
-        uniques_per_column.append(uniques)
-        radix = len(uniques)
-        combined = codes * radix + col_codes
-        codes, present = pd.factorize(combined, sort=True)
-        keys = np.column_stack([keys[present // radix], present % radix])
-    n_groups = len(keys)
-
-    # cell: 0 = TN, 1 = FP, 2 = FN, 3 = TP
-    cells = np.bincount(codes * 4 + (2 * t + p), minlength=4 * n_groups).reshape(n_groups, 4)
+        factorized.append((col_codes, uniques))
+    uniques_per_column = [uniques for _, uniques in factorized]
+    radices = [len(uniques) for uniques in uniques_per_column]
+    cell = 2 * t + p  # 0 = TN, 1 = FP, 2 = FN, 3 = TP
+    if math.prod(radices) <= max(_DIRECT_GROUPS, n):
+        # one bincount over every combination, then keep the combinations that occur
+        codes = factorized[0][0].astype(np.int64)
+        for (col_codes, _), radix in zip(factorized[1:], radices[1:], strict=True):
+            codes = codes * radix + col_codes
+        everything = np.bincount(codes * 4 + cell, minlength=4 * math.prod(radices))
+        everything = everything.reshape(-1, 4)
+        present = np.flatnonzero(everything.any(axis=1))
+        cells = everything[present]
+        keys = np.column_stack(np.unravel_index(present, radices))
+    else:
+        # too many combinations to count them all: fold the columns pairwise (mixed radix
+        # followed by re-factorizing, so codes stay compact); ``keys`` maps a code to its
+        # per-column codes
+        codes = np.zeros(n, dtype=np.int64)
+        keys = np.zeros((1, 0), dtype=np.int64)
+        for col_codes, uniques in factorized:
+            radix = len(uniques)
+            codes, present = pd.factorize(codes * radix + col_codes, sort=True)
+            keys = np.column_stack([keys[present // radix], present % radix])
+        n_groups = len(keys)
+        cells = np.bincount(codes * 4 + cell, minlength=4 * n_groups).reshape(n_groups, 4)
     names = [name for name, _ in columns]
     levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
     if len(levels) == 1:

@@ -28,6 +28,9 @@ from aims_mlops.evidence import EvidenceRecord, canonical_json
 # -- tag names ------------------------------------------------------------------------------------
 #: The AI system a run belongs to (set by the run-context plugin and by every evidence write).
 TAG_SYSTEM = "aims.system"
+#: MLflow's own tag for the kind of run, and its value on ``mlflow.genai.evaluate`` runs.
+RUN_TYPE_TAG = "mlflow.runType"
+GENAI_EVALUATE = "genai_evaluate"
 #: ``organization`` on runs holding organization-level records.
 TAG_SCOPE = "aims.scope"
 #: The record kind, on the evidence experiment's own runs (marks a run as ours, not training).
