@@ -32,7 +32,7 @@ from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._backends import data_quality_record, monitoring_record, run_expectations
 from aims_mlops.collectors._fairness import fairness_record, select_sensitive
 from aims_mlops.collectors._fairness_frame import frame_fairness_record
-from aims_mlops.collectors._identifiers import max_categories_of
+from aims_mlops.collectors._identifiers import max_categories_of, min_group_size_of
 from aims_mlops.collectors._performance import (
     metrics_from_evaluation,
     metrics_from_run,
@@ -41,7 +41,7 @@ from aims_mlops.collectors._performance import (
 from aims_mlops.config import default_config_path, load_config
 from aims_mlops.documents import read_document
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.evidence._documents import CHECK_SHA256, document_details
+from aims_mlops.evidence._documents import CHECK_SHA256, DocumentScope, document_details
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
@@ -173,7 +173,8 @@ def check_data(
     )
     if expectations is None:
         system_config = context.system_config()
-        declared = system_config.data_quality.expectations if system_config is not None else ()
+        quality = system_config.data_quality if system_config is not None else None
+        declared = quality.expectations if quality is not None else ()
         expectations = list(declared)
 
     def produce() -> EvidenceRecord:
@@ -237,6 +238,7 @@ def assess_fairness(
     )
     allow = allow_identifiers or context.include_values
     max_categories = max_categories_of(context.config)
+    min_group_size = min_group_size_of(context.config)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
 
@@ -251,6 +253,7 @@ def assess_fairness(
                 system=context.system, thresholds=limits, subject=Subject(run_id=run),
                 config_digest=context.config_digest, pos_label=pos_label,
                 allow_identifiers=allow, max_categories=max_categories,
+                min_group_size=min_group_size,
             )  # fmt: skip
         else:
             if hasattr(features, "columns") and configured:
@@ -266,6 +269,7 @@ def assess_fairness(
                 pos_label=pos_label,
                 allow_identifiers=allow,
                 max_categories=max_categories,
+                min_group_size=min_group_size,
             )
         tables["group_table"] = result.table
         return result.record
@@ -414,13 +418,23 @@ def attest(
     for field_name, value in (("by", by), ("document", document)):
         if not value or not value.strip():
             raise AimsError(ERROR_BLANK.format(field=field_name))
+    config_path: Path | None = None
     if config is not None:
+        config_path = Path(config)
         context = CaptureContext.from_config(load_config(config), system=system)
     else:
-        context = get_session().context(key_required=True).with_system(system)
+        session = get_session()
+        context = session.context(key_required=True).with_system(system)
+        config_path = session.config_path
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
-    documented = document_details(document)  # a missing or unreadable file: DocumentError
+    scope = (
+        DocumentScope.of(config_path.parent, context.config.documents.roots)
+        if context.config is not None and config_path is not None
+        else None
+    )
+    # missing, unreadable, a private key, or outside aims.yaml's folder and roots: DocumentError
+    documented = document_details(document, scope=scope)
     if documented.get("document_check") == CHECK_SHA256:
         # a document of the AIMS set: its header and the places still to complete are recorded,
         # so the engine can refuse a template attested unfinished or by someone not its approver

@@ -175,11 +175,14 @@ def genai_evaluation_from_run(
     )
 
 
-def collect_ended_run(client: Any, run_id: str, *, strict: bool) -> EvidenceRecord | None:
+def collect_ended_run(
+    client: Any, run_id: str, *, strict: bool, run: Any = None
+) -> EvidenceRecord | None:
     """Autolog's hook: an ended ``mlflow.genai.evaluate`` run that used our scorers (and that
-    :func:`assess_genai` did not record itself) becomes ``genai_evaluation`` evidence."""
+    :func:`assess_genai` did not record itself) becomes ``genai_evaluation`` evidence. ``run``:
+    the ended run when the caller fetched it already."""
     try:
-        run = client.get_run(run_id)
+        run = run if run is not None else client.get_run(run_id)
         if not is_aims_evaluation(run):
             return None
         system = resolve_system(

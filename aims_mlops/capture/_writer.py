@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from aims_mlops._errors import AimsWarning, CaptureError
+from aims_mlops._errors import AimsError, AimsWarning, CaptureError
 from aims_mlops.capture._context import CaptureContext
 from aims_mlops.evidence import EvidenceRecord
 from aims_mlops.store import Unavailable
@@ -37,6 +37,10 @@ WARNING_RECORD_LOST = (
 ERROR_RECORD_LOST = (
     "{kind} record {record_id} was not recorded: the store refused it ({error}) and the spool "
     "could not keep it ({spool_error})"
+)
+WARNING_CHECKPOINT_FAILED = (
+    "aims_mlops: the evidence is stored, but no checkpoint was written ({error}); "
+    "`aims checkpoint` lists it later"
 )
 ERROR_STORE_FAILED = "storing {kind} record {record_id} failed: {error}"
 ERROR_STORE_MANY_FAILED = "storing {count} records on run {run_id} failed: {error}"
@@ -65,8 +69,26 @@ def _one_line(error: object) -> str:
 
 
 def _sign(context: CaptureContext, record: EvidenceRecord) -> EvidenceRecord:
+    """The record naming its store (:meth:`EvidenceStore.stamp`), signed with the context's key."""
     key = context.signing_key
+    if record.signature is None:
+        record = context.store.stamp(record)
     return record.signed(key) if key is not None and record.signature is None else record
+
+
+def _checkpoint(context: CaptureContext, stored: list[tuple[EvidenceRecord, str]]) -> None:
+    """Append the records just stored (with their runs) to a new checkpoint (best effort: a
+    checkpoint that cannot be written is a warning; the records are stored and the next
+    checkpoint lists them)."""
+    checkpoint = getattr(context.store, "checkpoint", None)
+    if not stored or checkpoint is None:
+        return
+    try:
+        checkpoint(key=context.signing_key, added=stored)
+    except (AimsError, OSError) as exc:
+        warnings.warn(
+            AimsWarning(WARNING_CHECKPOINT_FAILED.format(error=_one_line(exc))), stacklevel=3
+        )
 
 
 def _spool(
@@ -129,7 +151,7 @@ def emit(
     store still only spools) or the record was lost inside :func:`records_must_be_kept`."""
     record = _sign(context, record)
     try:
-        context.store.put(record, run_id=run_id, artifacts=artifacts)
+        stored_on = context.store.put(record, run_id=run_id, artifacts=artifacts)
     except Unavailable as exc:
         _spool(context, record, exc, run_id=run_id, artifacts=artifacts)
     except Exception as exc:
@@ -139,6 +161,8 @@ def emit(
                 ERROR_STORE_FAILED.format(kind=record.kind, record_id=record.id, error=exc)
             ) from exc
         _spool(context, record, exc, run_id=run_id, artifacts=artifacts)
+    else:
+        _checkpoint(context, [(record, stored_on)] if stored_on else [])
     return record
 
 
@@ -159,4 +183,6 @@ def emit_many(
             ) from exc
         for record in batch:
             _spool(context, record, exc, run_id=run_id, artifacts=None)
+        return batch
+    _checkpoint(context, [(record, run_id) for record in batch])
     return batch

@@ -16,6 +16,7 @@ from aims_mlops._files import write_atomically
 from aims_mlops.capture import attest, make_store
 from aims_mlops.catalog import load_catalog
 from aims_mlops.cli._euaiact import catalog_framework, status_framework
+from aims_mlops.cli._ledger import checkpoint_store, describe, load_head
 from aims_mlops.cli._options import (
     ERROR_CONFIG_EXISTS,
     EXIT_USER_ERROR,
@@ -28,6 +29,7 @@ from aims_mlops.cli._options import (
     echo_json,
     echo_reperformance,
     format_option,
+    load_optional_config,
     render_csv,
     render_markdown,
     render_table,
@@ -40,6 +42,7 @@ from aims_mlops.demo import run_demo
 from aims_mlops.engine import risk_rows, soa_rows, status_rows
 from aims_mlops.engine._documents import document_problems
 from aims_mlops.evidence import TrustPolicy
+from aims_mlops.evidence._documents import DocumentScope
 from aims_mlops.judgement import judge, summary_json
 from aims_mlops.judgement._integrity import integrity_lines, trust_policy
 from aims_mlops.presentation import listing_text
@@ -213,23 +216,18 @@ def _default_config_exists() -> bool:
 @config_option
 def sync_command(config: Path | None) -> None:
     """Upload evidence spooled while the tracking store was unreachable (each record once)."""
-    store = make_store(_load_optional_config(config))
+    store = make_store(load_optional_config(config))
     report = store.sync(progress=sys.stderr.isatty())
     click.echo(
         f"uploaded {report.uploaded}, already present {report.already_present}, "
         f"failed {report.failed}, still spooled {report.remaining}"
     )
+    if report.uploaded:
+        click.echo(describe(checkpoint_store(store)))
     for problem in report.errors:
         click.echo(f"  {problem}", err=True)
     if report.failed:
         sys.exit(1)
-
-
-def _load_optional_config(config: Path | None) -> Any:
-    path = config or default_config_path()
-    if config is None and not path.is_file():
-        return None
-    return load_config(path)
 
 
 # -- judgement -------------------------------------------------------------------------------------
@@ -254,6 +252,8 @@ def summary_command(
         return
     click.echo(listing_text(result.assessment.systems[system]))
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
+    if result.ledger is not None:
+        click.echo(f"ledger: {result.ledger.note()}")
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
     _echo_pilot(result)
     echo_reperformance(result)
@@ -358,14 +358,26 @@ def risks_command(config: Path | None, fmt: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Verify signatures with this public key (repeatable; default: aims.yaml trust keys).",
 )
+@click.option(
+    "--head",
+    "heads",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint kept earlier (an audit pack's ledger/checkpoint.json): the store's chain "
+    "must still hold it (repeatable).",
+)
 def verify_command(
-    config: Path | None, pack: Path | None, system: str | None, public_keys: tuple[Path, ...]
+    config: Path | None,
+    pack: Path | None,
+    system: str | None,
+    public_keys: tuple[Path, ...],
+    heads: tuple[Path, ...],
 ) -> None:
     """Verify an audit pack (PACK) or, without one, every record in the live store.
 
     Signatures are checked with public keys only: --public-key, else those aims.yaml `trust:`
     lists. Without keys the output says the evidence is unsigned."""
-    cfg = _load_optional_config(config)
+    cfg = load_optional_config(config)
     if public_keys:
         trust = TrustPolicy.from_files([str(p) for p in public_keys], require_signatures=True)
     elif cfg is not None:
@@ -383,16 +395,31 @@ def verify_command(
         signed = "signature verified" if trust.configured else "signatures not checked"
         click.echo(f"{pack}: every member intact and present ({signed})")
         return
-    report = make_store(cfg).verify(system=system, trust=trust)
-    for problem in report.problems:
+    config_folder = (config or default_config_path()).parent
+    documents = DocumentScope.of(config_folder, cfg.documents.roots if cfg is not None else ())
+    kept = [load_head(path) for path in heads]
+    store = make_store(cfg)
+    report = store.verify(system=system, trust=trust, documents=documents)
+    ledger = store.verify_ledger(trust=trust, kept_heads=kept)
+    ledger_problems = [f.reason for f in ledger.findings] + [
+        f"checkpoint {p.record_id}: {p.why}" for p in ledger.problems
+    ]
+    for problem in [*report.problems, *ledger_problems]:
         click.echo(problem, err=True)
+    if ledger.head is not None:
+        click.echo(
+            f"ledger: checkpoint {ledger.head.sequence} lists {ledger.listed} records "
+            f"(root {ledger.head.root}); {len(ledger_problems)} problems"
+        )
+    else:
+        click.echo("ledger: no checkpoint yet (run `aims checkpoint`)")
     click.echo(f"integrity: {trust.note()}")
     for note in report.notes:
         click.echo(f"note: {note}")
     click.echo(
         f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
     )
-    if report.problems:
+    if report.problems or ledger_problems:
         sys.exit(1)
 
 

@@ -22,6 +22,7 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops.capture import records_must_be_kept
+from aims_mlops.config import default_config_path, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,8 +34,9 @@ ERROR_OUTPUT_READ_ONLY = "cannot write {path}: the folder {folder} is not writab
 ERROR_DOCUMENT_UNREADABLE = "cannot read the document {path}: {error}"
 ERROR_FILE_SYSTEM = "{filename}: {error}"
 NOTE_PACK_UNVERIFIED = (
-    "no public key given (--public-key or aims.yaml trust:), so signatures are not checked: the "
-    "member hashes show the pack is unchanged since it was built, not who built it"
+    "no public key given (--public-key or aims.yaml trust:): signatures are checked only when "
+    "the pack's own config/aims.yaml lists trusted keys; otherwise the member hashes show the "
+    "pack is unchanged since it was built, not who built it"
 )
 #: The environment variable MLflow reads its log level from when it is imported.
 MLFLOW_LOGGING_LEVEL = "MLFLOW_LOGGING_LEVEL"
@@ -210,3 +212,12 @@ def render_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def load_optional_config(config: Path | None) -> Any:
+    """``--config`` loaded, else ``$AIMS_CONFIG`` / ``./aims.yaml`` when it exists (None: no
+    config, MLflow's defaults)."""
+    path = config or default_config_path()
+    if config is None and not path.is_file():
+        return None
+    return load_config(path)

@@ -416,6 +416,19 @@ class CaptureSettings(_Model):
     include_values: StrictBool = False
     #: a sensitive feature or monitored column with more distinct values looks like an identifier
     max_categories: int = Field(default=50, ge=1, strict=True)
+    #: a fairness group with fewer rows is stored under a hashed label (``sha256:<12 hex>``):
+    #: a value held by a handful of rows may identify them
+    min_group_size: int = Field(default=10, ge=1, strict=True)
+
+
+class DocumentSettings(_Model):
+    """Where attested documents may be read besides the folder of aims.yaml: ``roots``, folders
+    relative to aims.yaml or absolute. A record naming a document elsewhere is a finding; its
+    file is never read."""
+
+    roots: tuple[Text, ...] = ()
+
+    _empty_list = field_validator("roots", mode="before")(_none_as_empty)
 
 
 # --------------------------------------------------------------------------- people
@@ -869,6 +882,7 @@ class AimsConfig(_Model):
     store: StoreSettings = Field(default_factory=StoreSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     #: the people who act in the AIMS, with their roles and public keys
     people: tuple[Person, ...] = ()
     systems: tuple[SystemConfig, ...] = ()

@@ -17,10 +17,7 @@ from aims_mlops.genai._assess import ASSESSED_TAG, RowVerdict, genai_record
 from aims_mlops.genai._binding import GenaiBinding
 from aims_mlops.genai._red_team import DATA_CATEGORY
 from aims_mlops.genai._scorers import ATTACK_TAG, CATEGORY_TAG, SCORER_NAMES
-
-#: MLflow's run-type tag and the value ``mlflow.genai.evaluate`` sets.
-RUN_TYPE_TAG = "mlflow.runType"
-GENAI_EVALUATE = "genai_evaluate"
+from aims_mlops.store._contract import GENAI_EVALUATE, RUN_TYPE_TAG
 
 
 def _verdicts(traces: list[Any]) -> list[RowVerdict]:

@@ -24,7 +24,13 @@ from aims_mlops.engine import (
 from aims_mlops.engine._inventory import Inventory
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, ModelBinding, TrustPolicy
 from aims_mlops.evidence._documents import document_findings
-from aims_mlops.judgement._integrity import integrity_summary, screen, trust_policy
+from aims_mlops.judgement._integrity import (
+    document_scope,
+    integrity_summary,
+    screen,
+    trust_policy,
+)
+from aims_mlops.judgement._ledger import ledger_screen, read_scope
 from aims_mlops.judgement._reperform import pins_as_of
 from aims_mlops.store import make_store
 from aims_mlops.store._inventory import discover
@@ -34,7 +40,9 @@ if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
-    from aims_mlops.store import EvidenceStore
+    from aims_mlops.evidence._documents import DocumentScope
+    from aims_mlops.judgement._ledger import LedgerSummary
+    from aims_mlops.store import EvidenceStore, ReadResult
 
 
 ERROR_VERSION_UNBOUND = (
@@ -73,6 +81,8 @@ class Judgement:
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: the store's id and the checkpoint the records were held to (None: not checked)
+    ledger: LedgerSummary | None = None
     #: what the tracking server holds (registered models, experiments with logged models)
     inventory: Inventory | None = None
 
@@ -135,6 +145,13 @@ def judge(
         full_history=full_history,
         lookback_runs=lookback_runs,
     )
+    scope = read_scope(
+        read.reads,
+        read.records,
+        read.findings,
+        systems=wanted,
+        current_runs=[m.run_id for m in current.values() if m is not None and m.run_id],
+    )
     records = read.records if moment is None else list(records_as_of(read.records, moment))
     policy = trust if trust is not None else trust_policy(cfg, path)
     records, findings = screen(
@@ -144,7 +161,10 @@ def judge(
         run_ids=read.run_ids,
         findings=read.findings,
     )
-    records, findings = _documents_rechecked(records, findings)
+    records, findings = _documents_rechecked(records, findings, document_scope(cfg, path))
+    records, findings, ledger = ledger_screen(
+        evidence_store, records, findings, trust=policy, run_ids=read.run_ids, scope=scope
+    )
     # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
     client = getattr(evidence_store, "client", None)
     inventory = discover(client, experiments=False) if client is not None else None
@@ -173,6 +193,7 @@ def judge(
         read_problems=tuple(dict.fromkeys(read.problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
+        ledger=ledger,
         inventory=inventory,
     )
 
@@ -210,6 +231,8 @@ class _Read:
     run_ids: dict[str, str]
     findings: list[IntegrityFinding]
     problems: list[str]
+    #: the reads themselves (what the ledger's scope check needs)
+    reads: list[ReadResult]
 
 
 def _read(
@@ -236,7 +259,7 @@ def _read(
             )
         ]
     seen: set[str] = set()
-    result = _Read(records=[], run_ids={}, findings=[], problems=[])
+    result = _Read(records=[], run_ids={}, findings=[], problems=[], reads=reads)
     for read in reads:
         for record in read.records:
             if record.id not in seen:  # organization-level records come back for every system
@@ -249,11 +272,11 @@ def _read(
 
 
 def _documents_rechecked(
-    records: list[EvidenceRecord], findings: list[IntegrityFinding]
+    records: list[EvidenceRecord], findings: list[IntegrityFinding], scope: DocumentScope
 ) -> tuple[list[EvidenceRecord], list[IntegrityFinding]]:
     """An attestation whose local document changed, vanished or cannot be read is no longer
     evidence: it becomes a finding (the entries it speaks to fail, naming the document)."""
-    broken = {f.record_id: f for f in document_findings(records) if f.is_problem}
+    broken = {f.record_id: f for f in document_findings(records, scope=scope) if f.is_problem}
     if not broken:
         return records, findings
     by_id = {r.id: r for r in records}
@@ -305,6 +328,7 @@ def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
     data["as_of"] = judgement.as_of
     data["approximations"] = list(judgement.approximations)
     data["integrity"] = judgement.integrity(system)
+    data["ledger"] = judgement.ledger.to_dict() if judgement.ledger is not None else None
     return data
 
 

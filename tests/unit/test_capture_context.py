@@ -64,6 +64,9 @@ class FakeStore:
         for record in records:
             self.put(record, run_id=run_id)
 
+    def stamp(self, record: EvidenceRecord) -> EvidenceRecord:
+        return record  # a store without an id: records name none
+
     def spool(self, record: EvidenceRecord, **kwargs: Any) -> str:
         self.spooled.append(record)
         return "the spool"

@@ -38,6 +38,9 @@ class UnreachableStore:
     def put_many(self, records: list[EvidenceRecord], **kwargs: Any) -> None:
         raise Unavailable("the tracking store is unreachable")
 
+    def stamp(self, record: EvidenceRecord) -> EvidenceRecord:
+        return record  # a store without an id: records name none
+
     def spool(
         self, record: EvidenceRecord, *, artifacts: Mapping[str, bytes] | None = None, **kw: Any
     ) -> Path:
