@@ -22,12 +22,20 @@ from aims_mlops.engine._programme import (
     coverage_part,
     programme_part,
 )
-from aims_mlops.engine._readiness import NO_OWNER, gap_for, prioritise, ratio, readiness
+from aims_mlops.engine._readiness import (
+    NO_OWNER,
+    gap_for,
+    id_key,
+    prioritise,
+    ratio,
+    readiness,
+)
 from aims_mlops.engine._results import (
     FAILING,
     MISSING,
     NOT_APPLICABLE,
     SATISFIED,
+    STALE,
     Assessment,
     Blocker,
     ControlStatus,
@@ -50,6 +58,7 @@ from aims_mlops.engine._status import (
     fresh_days_for,
     not_applicable,
     record_label,
+    short_id,
 )
 from aims_mlops.evidence import EvidenceRecord, IntegrityFinding
 
@@ -279,9 +288,7 @@ class _Evaluation:
                     + " (`aims nonconformities` raises them)",
                 ),
             )
-        return PathResult(
-            SATISFIED, ("every failing entry has a nonconformity raised for it",), ()
-        )
+        return PathResult(SATISFIED, ("every failing entry has a nonconformity raised for it",), ())
 
     # -- risk treatment (8.3): the risk engine's own numbers --------------------------------
     def risk_treatment(self, system: str | None) -> PathResult:
@@ -456,14 +463,19 @@ def assess(
     now: datetime,
     systems: Iterable[str] | None = None,
     findings: Iterable[IntegrityFinding] = (),
+    unsigned: str | None = None,
+    unapproved_changes: Iterable[str] = (),
 ) -> Assessment:
     """Assess the in-scope systems (or the named ones) against catalog, risks and SoA.
 
     ``current_models`` maps a system id to the model version it uses (missing or None: judge by
     the system's latest run). ``now`` is the moment of judgement (naive means UTC).
     ``findings``: stored records that failed verification (never in ``records``); every entry
-    each speaks to is failing, naming it. ``ConfigError`` when ``systems`` names an unknown or
-    out-of-scope system.
+    each speaks to is failing, naming it. ``unsigned``: why the evidence is unsigned (no trusted
+    keys), None when signatures are checked. ``unapproved_changes``: the configuration changes
+    no authorised person approved (the configuration ledger's findings, one text each). Each of
+    these blocks readiness. ``ConfigError`` when ``systems`` names an unknown or out-of-scope
+    system.
     """
     evaluation = _Evaluation(
         catalog, config, records, current_models=current_models, now=now, findings=findings
@@ -505,6 +517,11 @@ def assess(
     ]
     unique = {(system, v.id): v for system, v in verdicts}
     risks = {(r.system, r.id): r for sa in assessed.values() for r in sa.risks}
+    out_of_scope = tuple(
+        evaluation.out_of_scope_risk(r)
+        for r in config.risks
+        if r.system is not None and r.system not in evaluation.in_scope
+    )
     return Assessment(
         systems=MappingProxyType(assessed),
         soa=tuple(soa),
@@ -514,7 +531,16 @@ def assess(
             groups=catalog.groups(),
             gaps=gaps,
             urgent=urgent,
-            blockers=_blockers(catalog, unique, risks.values()),
+            blockers=_blockers(
+                catalog,
+                unique,
+                risks.values(),
+                out_of_scope_risks=out_of_scope,
+                findings=evaluation.findings,
+                unsigned=unsigned,
+                unapproved_changes=unapproved_changes,
+            ),
+            basis=MappingProxyType(basis_counts(unique.values(), evaluation.records)),
             excluded=sum(1 for v in unique.values() if v.status == NOT_APPLICABLE),
             findings=tuple(
                 Blocker(
@@ -531,11 +557,7 @@ def assess(
         ),
         config_digest=evaluation.digest,
         evaluated_at=_iso(evaluation.now),
-        out_of_scope_risks=tuple(
-            evaluation.out_of_scope_risk(r)
-            for r in config.risks
-            if r.system is not None and r.system not in evaluation.in_scope
-        ),
+        out_of_scope_risks=out_of_scope,
         integrity_findings=evaluation.findings,
     )
 
@@ -555,37 +577,136 @@ def _why_untreated(risk: RiskResult) -> str:
     )
 
 
+#: the order blockers are listed in: what evidence contradicts first, then what is out of date,
+#: then what is absent
+_BLOCKER_RANK = {FAILING: 0, STALE: 1, MISSING: 2}
+BLOCKER_UNSIGNED = "evidence is unsigned: {note}"
+BLOCKER_UNVERIFIABLE = "a stored record failed verification: {reason}"
+BLOCKER_UNAPPROVED_CHANGE = "configuration change not approved: {change}"
+BLOCKER_RISK = (
+    "risk {id} stays above the appetite ({residual} > {appetite}) without an approved acceptance"
+)
+BLOCKER_OUT_OF_SCOPE_RISK = (
+    "risk {id} of {system}, a system outside the AIMS scope, is above the appetite ({residual} > "
+    "{appetite}) without an approved acceptance: bring the system into scope or accept the risk"
+)
+
+
 def _blockers(
     catalog: Catalog,
     verdicts: Mapping[tuple[str | None, str], ControlStatus],
     risks: Iterable[RiskResult],
+    *,
+    out_of_scope_risks: Iterable[RiskResult] = (),
+    findings: Iterable[IntegrityFinding] = (),
+    unsigned: str | None = None,
+    unapproved_changes: Iterable[str] = (),
 ) -> tuple[Blocker, ...]:
-    """What stops a certification audit whatever the percentage: entries the catalog marks as
-    needed before any audit (an internal audit, a management review) that are not satisfied,
-    failing entries, and risks above the appetite that no named approver accepted."""
+    """What stops a certification audit: every applicable entry that is not satisfied (failing,
+    stale or missing, with its owner; the catalog's ``blocks_certification`` text where it says
+    why), every risk above the appetite that no authorised approver accepted (out-of-scope
+    systems' included), every record that failed verification, unsigned evidence, and every
+    configuration change not approved."""
     blockers: list[Blocker] = []
-    for (system, entry_id), verdict in verdicts.items():
+    open_entries = sorted(
+        (
+            (key, verdict)
+            for key, verdict in verdicts.items()
+            if verdict.status not in (SATISFIED, NOT_APPLICABLE)
+        ),
+        key=lambda kv: (_BLOCKER_RANK.get(kv[1].status, 3), id_key(kv[0][1]), kv[0][0] or ""),
+    )
+    for (system, entry_id), verdict in open_entries:
         needed = catalog.get(entry_id).blocks_certification
-        if needed and verdict.status not in (SATISFIED, NOT_APPLICABLE):
-            blockers.append(
-                Blocker(id=entry_id, system=system, reason=f"{needed} ({verdict.status})")
+        first = verdict.reasons[0] if verdict.reasons else verdict.status
+        reason = f"{needed} ({verdict.status})" if needed else f"{verdict.status}: {first}"
+        blockers.append(
+            Blocker(
+                id=entry_id,
+                system=system,
+                reason=reason,
+                owner=verdict.owner,
+                status=verdict.status,
             )
-        elif verdict.status == FAILING:
-            first = verdict.reasons[0] if verdict.reasons else "failing"
-            blockers.append(Blocker(id=entry_id, system=system, reason=f"failing: {first}"))
+        )
     for risk in risks:
         if risk.unresolved:
             blockers.append(
                 Blocker(
                     id=risk.id,
                     system=risk.system,
-                    reason=(
-                        f"risk {risk.id} stays above the appetite ({risk.residual} > "
-                        f"{risk.appetite}) without an approved acceptance"
+                    reason=BLOCKER_RISK.format(
+                        id=risk.id, residual=risk.residual, appetite=risk.appetite
                     ),
+                    owner=risk.owner,
+                    status="risk",
                 )
             )
+    for risk in out_of_scope_risks:
+        if risk.unresolved:
+            blockers.append(
+                Blocker(
+                    id=risk.id,
+                    system=risk.system,
+                    reason=BLOCKER_OUT_OF_SCOPE_RISK.format(
+                        id=risk.id,
+                        system=risk.system,
+                        residual=risk.residual,
+                        appetite=risk.appetite,
+                    ),
+                    owner=risk.owner,
+                    status="out_of_scope_risk",
+                )
+            )
+    for finding in findings:
+        blockers.append(
+            Blocker(
+                id=short_id(finding.record_id),
+                system=finding.system,
+                reason=BLOCKER_UNVERIFIABLE.format(reason=finding.reason),
+                status="unverifiable",
+            )
+        )
+    if unsigned is not None:
+        blockers.append(
+            Blocker(
+                id="integrity", reason=BLOCKER_UNSIGNED.format(note=unsigned), status="unsigned"
+            )
+        )
+    for change in unapproved_changes:
+        blockers.append(
+            Blocker(
+                id="aims.yaml",
+                reason=BLOCKER_UNAPPROVED_CHANGE.format(change=change),
+                status="unapproved_change",
+            )
+        )
     return tuple(blockers)
+
+
+CAPTURED = "captured"
+ATTESTATION_ONLY = "attestation_only"
+DECLARATION_ONLY = "declaration_only"
+
+
+def basis_counts(
+    verdicts: Iterable[ControlStatus], records: Iterable[EvidenceRecord]
+) -> dict[str, int]:
+    """The satisfied entries by what they rest on: a captured record (any record that is not a
+    person's attestation), attestations only, or aims.yaml declarations only."""
+    kinds = {r.id: r.kind for r in records}
+    counts = {CAPTURED: 0, ATTESTATION_ONLY: 0, DECLARATION_ONLY: 0}
+    for verdict in verdicts:
+        if verdict.status != SATISFIED:
+            continue
+        behind = [kinds[e] for e in verdict.evidence if e in kinds]
+        if any(kind != "attestation" for kind in behind):
+            counts[CAPTURED] += 1
+        elif behind:
+            counts[ATTESTATION_ONLY] += 1
+        else:
+            counts[DECLARATION_ONLY] += 1
+    return counts
 
 
 def assess_system(

@@ -286,9 +286,21 @@ class Blocker:
     id: str
     reason: str
     system: str | None = None
+    #: who must act (an entry's or a risk's owner; None: nobody declared)
+    owner: str | None = None
+    #: what blocks: an entry's status (``failing``, ``stale``, ``missing``), or ``risk``,
+    #: ``out_of_scope_risk``, ``unverifiable``, ``unsigned``, ``unapproved_change``,
+    #: ``contradiction``
+    status: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "reason": self.reason, "system": self.system}
+        return {
+            "id": self.id,
+            "reason": self.reason,
+            "system": self.system,
+            "owner": self.owner,
+            "status": self.status,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,9 +315,15 @@ class Readiness:
     blockers: tuple[Blocker, ...] = ()
     excluded: int = 0
     findings: tuple[Blocker, ...] = ()
+    #: satisfied entries by what they rest on: ``captured`` (at least one captured record),
+    #: ``attestation_only`` (a person's word and a document, nothing captured),
+    #: ``declaration_only`` (aims.yaml text alone)
+    basis: Mapping[str, int] = field(default_factory=_empty_mapping)  # type: ignore[arg-type]
 
     @property
     def ready(self) -> bool:
+        """Ready only with no blocker: every applicable entry satisfied, every risk within the
+        appetite or accepted, every record verified and signed, the configuration approved."""
         return not self.blockers
 
 
