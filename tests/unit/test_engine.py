@@ -773,9 +773,11 @@ def test_indicator_overrides_likelihood_and_controls_reduce_residual(small: Cata
     risk = indicator_risk(small, dpd(0.08))  # 0.05 < 0.08 <= 0.1 -> likelihood 3
     assert risk.indicator_value == 0.08
     assert (risk.inherent_likelihood, risk.inherent) == (3, 12)
-    # A.5.4 satisfied: residual likelihood min(1, 3) = 1, impact 4
-    assert (risk.residual_likelihood, risk.residual_impact, risk.residual) == (1, 4, 4)
-    assert risk.inherent_above_appetite and not risk.above_appetite
+    # A.5.4 satisfied, but the residual likelihood is never below the measured one: max(1, 3)
+    assert (risk.residual_likelihood, risk.residual_impact, risk.residual) == (3, 4, 12)
+    assert risk.inherent_above_appetite and risk.above_appetite
+    low = indicator_risk(small, dpd(0.01))  # <= 0.02 -> likelihood 1: the declared 1 holds
+    assert (low.residual_likelihood, low.residual) == (1, 4) and not low.above_appetite
     assert risk.evidence == (risk.evidence[0],) and len(risk.evidence[0]) == 32
 
 
