@@ -41,6 +41,7 @@ ERROR_ATTEST_SCOPE = (
     "attest to {control} either for one system (system=...) or for the organization (org=True), "
     "not both"
 )
+ERROR_NOT_AUTHORISED = "{problem} (approvers and people: in aims.yaml)"
 ERROR_BLANK = "{field} must not be blank"
 ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
 ERROR_FAIRNESS_FORM = (
@@ -460,6 +461,15 @@ def attest(
         context = get_session().context(key_required=True).with_system(system)
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
+    if context.config is not None:
+        from aims_mlops.engine._programme import approver_problem
+
+        # checked at the act (and again at judgement): approvers and the entry's authority role
+        problem = approver_problem(
+            context.config, control, by.strip(), role=catalog.get(control).authority
+        )
+        if problem is not None:
+            raise AimsError(ERROR_NOT_AUTHORISED.format(problem=problem))
     documented = document_details(document)  # a missing or unreadable file: DocumentError
     now = datetime.now(UTC)
     valid_until = (

@@ -54,6 +54,7 @@ _ENTRY_FIELDS = (
     "not_excludable",
     "blocks_certification",
     "not_excludable_when",
+    "authority",
 )
 #: Conditions a catalog entry may name under ``not_excludable_when``: while one holds for a
 #: system, the SoA cannot exclude the entry for it (``aims validate`` reports the exclusion).
@@ -78,6 +79,9 @@ class CatalogEntry:
     blocks_certification: str | None = None
     #: conditions of :data:`EXCLUSION_CONDITIONS` under which the SoA may not exclude the entry
     not_excludable_when: tuple[str, ...] = ()
+    #: the role (aims.yaml ``people:``) whoever attests, approves, chairs or accepts for this
+    #: entry must hold, checked at the act and again at judgement (None: no role needed)
+    authority: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -94,6 +98,8 @@ class CatalogEntry:
         }
         if self.not_excludable_when:
             data["not_excludable_when"] = list(self.not_excludable_when)
+        if self.authority:
+            data["authority"] = self.authority
         return data
 
 
@@ -307,6 +313,7 @@ def _parse_entry(
         not_excludable=text_field(entry_id, raw, "not_excludable"),
         blocks_certification=text_field(entry_id, raw, "blocks_certification"),
         not_excludable_when=conditions,
+        authority=text_field(entry_id, raw, "authority"),
     )
 
 

@@ -60,7 +60,7 @@ from aims_mlops.engine._status import (
     record_label,
     short_id,
 )
-from aims_mlops.evidence import EvidenceRecord, IntegrityFinding
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, load_kinds
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog, CatalogEntry, RulePart
@@ -107,6 +107,7 @@ class _Evaluation:
         self._scopes: dict[str | None, Scope] = {}
         self._raw: dict[tuple[str | None, str], ControlStatus] = {}
         self._risks: dict[tuple[str | None, str], RiskResult] = {}
+        self._by_id: dict[str, EvidenceRecord] | None = None
         self.checker = ConfigChecker(
             config,
             digest=self.digest,
@@ -187,7 +188,7 @@ class _Evaluation:
                 fresh=self.fresh_days(entry, scope),
                 holding=part.holding,
             )
-            return self.with_coverage(system, entry, part, result)
+            return self.approved(entry, self.with_coverage(system, entry, part, result))
         if part.kind == "attestation":
             return self.approved(
                 entry, attestation_part(entry, str(part.document), scope, now=self.now)
@@ -248,15 +249,37 @@ class _Evaluation:
         )
 
     def approved(self, entry: CatalogEntry, result: PathResult) -> PathResult:
-        """An attestation counts only when its author may attest the entry (``approvers``)."""
+        """A person's act counts only when its actor (an attestation's ``by``, a review's
+        ``chair``: the kind's ``actor``) may act for the entry: ``approvers`` lists them and
+        they hold the entry's ``authority`` role in ``people:`` (checked again here, whatever
+        was checked when the act was recorded)."""
         if result.status != SATISFIED or not result.evidence:
             return result
-        record = next((r for r in self.records if r.id == result.evidence[0]), None)
-        by = str(record.details.get("by") or "") if record is not None else ""
-        problem = approver_problem(self.config, entry.id, by)
-        if problem is None:
+        kinds = load_kinds()
+        by_id = self.records_by_id
+        problems = []
+        for ident in result.evidence:
+            record = by_id.get(ident)
+            if record is None or record.kind not in kinds:
+                continue
+            field = kinds.get(record.kind).actor
+            if field is None:
+                continue
+            actor = str(record.details.get(field) or "")
+            problem = approver_problem(self.config, entry.id, actor, role=entry.authority)
+            if problem is not None:
+                problems.append(problem)
+        if not problems:
             return result
-        return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
+        return PathResult(
+            MISSING, (f"{result.reasons[0]}, but {'; '.join(problems)}",), result.evidence
+        )
+
+    @property
+    def records_by_id(self) -> dict[str, EvidenceRecord]:
+        if self._by_id is None:
+            self._by_id = {r.id: r for r in self.records}
+        return self._by_id
 
     # -- nonconformities raised (10.2): the register covers what fails ---------------------
     def nonconformities_raised(self, system: str | None) -> PathResult:
@@ -370,6 +393,7 @@ class _Evaluation:
                 control_statuses=lambda control: self.controls_for(risk.system, control),
                 owner=owner,
                 approval_entries=self.treatment_entries,
+                approval_roles={e: self.catalog.get(e).authority for e in self.treatment_entries},
             )
         return self._risks[key]
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
 
 INTERNAL_AUDIT = "internal_audit"
+ERROR_NO_ROLE = "{name} does not hold the {role} role in aims.yaml people: ({holders})"
 PROGRAMME_REF = "audit_programme"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -153,12 +154,40 @@ def programme_part(
 
 
 # ----------------------------------------------------------------------------- approvers
-def approver_problem(config: AimsConfig, entry_id: str, by: str) -> str | None:
-    """Why ``by`` may not attest or approve ``entry_id`` (None: ``approvers`` lets them)."""
-    allowed = config.approvers_for(entry_id)
-    if allowed is None or any(same_person(by, a) for a in allowed):
+def holds_role(config: AimsConfig, name: str, role: str) -> bool:
+    """Whether ``name`` is a person of ``people:`` who holds ``role``."""
+    return any(same_person(name, p.name) for p in config.people_with_role(role))
+
+
+def role_problem(config: AimsConfig, name: str, role: str) -> str | None:
+    """Why ``name`` lacks the authority of ``role`` (None: a person of ``people:`` holds it)."""
+    if holds_role(config, name, role):
         return None
-    return f"{by} may not attest or approve {entry_id}: approvers are {', '.join(allowed)}"
+    holders = ", ".join(p.name for p in config.people_with_role(role))
+    return ERROR_NO_ROLE.format(
+        name=name, role=role, holders=f"held by {holders}" if holders else "no one holds it"
+    )
+
+
+def _allowed(config: AimsConfig, by: str, approver: str) -> bool:
+    """``approver`` (a name, or a role of ``people:``) covers ``by``."""
+    return same_person(by, approver) or holds_role(config, by, approver)
+
+
+def approver_problem(
+    config: AimsConfig, entry_id: str, by: str, *, role: str | None = None
+) -> str | None:
+    """Why ``by`` may not attest or approve ``entry_id`` (None: may): ``approvers`` (names or
+    roles) must list them, and with ``role`` (the catalog entry's ``authority``) they must hold
+    that role in ``people:``."""
+    allowed = config.approvers_for(entry_id)
+    if allowed is not None and not any(_allowed(config, by, a) for a in allowed):
+        return f"{by} may not attest or approve {entry_id}: approvers are {', '.join(allowed)}"
+    if role is not None:
+        problem = role_problem(config, by, role)
+        if problem is not None:
+            return f"{by} may not attest or approve {entry_id}: {problem}"
+    return None
 
 
 # ------------------------------------------------------------------------------- coverage

@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -60,16 +60,24 @@ def last_measured(risk: Risk, scope: Scope) -> EvidenceRecord | None:
     return max(candidates, key=lambda r: (r.collected, r.id)) if candidates else None
 
 
+ACCEPTANCE_NO_DOCUMENT = (
+    "its acceptance by {by} names no document (risks[].acceptance.document): an acceptance above "
+    "the appetite is a documented decision"
+)
+
+
 def acceptance_text(
     risk: Risk,
     *,
     now: datetime,
     config: AimsConfig | None = None,
     approval_entries: Sequence[str] = (),
+    roles: Mapping[str, str | None] | None = None,
 ) -> tuple[str | None, str | None]:
     """(acceptance, problem): "by NAME on DATE" for a valid acceptance, else why not. With
     ``config``, the approver must be one ``approvers`` allows for each of ``approval_entries``
-    (the entries that judge the risk treatment)."""
+    (the entries that judge the risk treatment) and hold the role ``roles`` gives the entry (the
+    catalog's ``authority``), and the acceptance must name its document."""
     if risk.treatment != "accept":
         return None, None
     acceptance = risk.acceptance
@@ -79,9 +87,12 @@ def acceptance_text(
         from aims_mlops.engine._programme import approver_problem
 
         for entry in approval_entries:
-            problem = approver_problem(config, entry, acceptance.by)
+            role = (roles or {}).get(entry)
+            problem = approver_problem(config, entry, acceptance.by, role=role)
             if problem is not None:
                 return None, f"its acceptance does not count: {problem}"
+        if not (acceptance.document or "").strip():
+            return None, ACCEPTANCE_NO_DOCUMENT.format(by=acceptance.by)
     if acceptance.until is not None and acceptance.until < now.date():
         return None, (
             f"its acceptance by {acceptance.by} expired on {acceptance.until.isoformat()}"
@@ -101,6 +112,7 @@ def evaluate_risk(
     owner: str,
     out_of_scope: bool = False,
     approval_entries: Sequence[str] = (),
+    approval_roles: Mapping[str, str | None] | None = None,
 ) -> RiskResult:
     """Evaluate one risk. ``control_statuses(id)`` gives the verdicts the risk depends on;
     an acceptance counts only by someone ``approvers`` allows for ``approval_entries``."""
@@ -175,7 +187,7 @@ def evaluate_risk(
         elif not all(s.evidenced for s in statuses):
             unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
     acceptance, acceptance_problem = acceptance_text(
-        risk, now=now, config=config, approval_entries=approval_entries
+        risk, now=now, config=config, approval_entries=approval_entries, roles=approval_roles
     )
     if risk.treatment == "accept":
         # accepting a risk keeps it as it is: the residual is the inherent risk

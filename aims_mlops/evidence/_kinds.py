@@ -53,7 +53,9 @@ class EvidenceKind:
     call or command a user runs to produce it (the catalog builds "how to close a gap" from it).
     ``requires`` is what a record must hold in its ``details`` to count as evidence at all: each
     item a path (``git.commit``; ``datasets[*].sha256``: in every element) or alternatives
-    separated by ``|``; a path holds when its values are present and not empty.
+    separated by ``|``; a path holds when its values are present and not empty. ``actor`` is the
+    ``details`` field naming the person whose act the record is (``by``, ``chair``,
+    ``auditor``): the person whose role and independence the engine checks.
     """
 
     name: str
@@ -63,6 +65,7 @@ class EvidenceKind:
     role: KindRole = "evidence"
     requires: tuple[str, ...] = ()
     source: str = "aims_mlops"
+    actor: str | None = None
 
     def __post_init__(self) -> None:
         if not _KIND_NAME.match(self.name):
@@ -210,6 +213,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "REPORT.pdf [--findings FINDINGS.yaml]`"
         ),
         requires=("auditor", "scope", "report_sha256"),
+        actor="auditor",
     ),
     EvidenceKind(
         name="management_review",
@@ -223,6 +227,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "--decisions DECISIONS.yaml`"
         ),
         requires=("chair", "minutes_sha256"),
+        actor="chair",
     ),
     EvidenceKind(
         name="nonconformity",
@@ -244,6 +249,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         description="a named person vouches for a document that no run can show",
         action='`aims attest CONTROL --by "<name>" --document <url-or-path>`',
         role="attestation",
+        actor="by",
     ),
     EvidenceKind(
         name="error",

@@ -378,8 +378,11 @@ def record_management_review(
     cfg, path = _config(config)
     moment = now or _now()
     who = _name(chair, "--chair")
+    from aims_mlops.catalog import load_catalog
+
+    catalog = load_catalog()
     for entry in _controls(REVIEW_KIND):
-        problem = approver_problem(cfg, entry, who)
+        problem = approver_problem(cfg, entry, who, role=catalog.get(entry).authority)
         if problem is not None:
             raise ProcessRecordError(ERROR_NOT_APPROVER.format(problem=problem))
     minutes_path, data = document_bytes(minutes, option="--minutes")

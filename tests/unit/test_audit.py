@@ -39,7 +39,7 @@ def attestation(
         collector="attestation",
         controls=[control],
         details={
-            "by": "Dana Smith",
+            "by": "Chief Executive",
             "document": f"https://docs.example.test/{control}.pdf",
             "document_sha256": None,
             "statement": f"evidence for {control}",

@@ -45,8 +45,20 @@ OWNER = "Head of Credit Modelling (credit-models@example-lending.test)"
 PROGRAMME = ""  # the example declares audit_programme and management_review
 
 
+#: the example's own approvers block (the tests below declare their own)
+EXAMPLE_APPROVERS = (
+    'approvers:\n  "5.2": [top_management]\n  A.2: [top_management]\n  "9.3": [top_management]\n'
+)
+
+
+def example_without_approvers() -> str:
+    text = example_config_text()
+    assert EXAMPLE_APPROVERS in text
+    return text.replace(EXAMPLE_APPROVERS, "")
+
+
 def config_text(extra: str = PROGRAMME, *, stage: str | None = None) -> str:
-    text = example_config_text().replace(
+    text = example_without_approvers().replace(
         "  interval_days: 365             # every item", "  interval_days: 180  # every item", 1
     )
     assert "interval_days: 180" in text
@@ -246,7 +258,7 @@ def test_a_candidate_for_an_open_nonconformity_opens_no_second_one(tmp_path: Pat
 # ----------------------------------------------------------------------------- approvers
 def test_an_approvers_key_that_covers_no_entry_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "aims.yaml"
-    base = example_config_text()
+    base = example_without_approvers()
     lines = len(base.splitlines())
     path.write_text(
         base + "approvers:\n  A.2: [Chief Executive]\n  A.6.2: [CTO]\n  A.2.9: [Dana Smith]\n"
@@ -261,18 +273,18 @@ def test_an_approvers_key_that_covers_no_entry_is_a_config_error(tmp_path: Path)
 
 
 def test_an_attestation_by_someone_not_an_approver_does_not_count(tmp_path: Path) -> None:
-    text = config_text(PROGRAMME + "approvers:\n  A.2: [Chief Executive]\n")
-    policy = attestation("A.2.2", "2026-01-10T09:00:00Z")  # by Dana Smith
+    text = config_text(PROGRAMME + "approvers:\n  A.2: [Dana Smith]\n")
+    policy = attestation("A.2.2", "2026-01-10T09:00:00Z")  # by Chief Executive
     judgement = make_judgement(tmp_path, [policy], now=NOW, config_text=text)
     verdict = judgement.assessment.systems[SYSTEM].control("A.2.2")
     assert verdict.status == "missing"
     assert (
-        "Dana Smith may not attest or approve A.2.2: approvers are Chief Executive"
+        "Chief Executive may not attest or approve A.2.2: approvers are Dana Smith"
         in (verdict.reasons[0])
     )
     allowed = make_judgement(
         tmp_path, [policy], now=NOW,
-        config_text=config_text(PROGRAMME + "approvers:\n  A.2.2: [Dana Smith]\n"),
+        config_text=config_text(PROGRAMME + "approvers:\n  A.2.2: [Chief Executive]\n"),
     )  # fmt: skip
     assert verdicts(allowed, "A.2.2") == {"A.2.2": "satisfied"}
 
@@ -322,7 +334,7 @@ def test_a_risk_acceptance_by_someone_not_an_approver_does_not_count() -> None:
     accepted = config_text().replace(
         "    treatment: accept\n    owner: Chief Information Security Officer\n",
         "    treatment: accept\n    owner: Chief Information Security Officer\n"
-        "    acceptance: {by: Platform Lead, on: 2026-01-10}\n",
+        "    acceptance: {by: Platform Lead, on: 2026-01-10, document: r5-acceptance.pdf}\n",
         1,
     )
     approvers = 'approvers:\n  "8": [Chief Risk Officer]\n'

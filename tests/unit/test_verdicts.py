@@ -209,7 +209,8 @@ def test_5_a_residual_falls_only_on_evidence_and_acceptance_needs_an_approver() 
     approved = example(
         replace=(
             above[0],
-            above[1] + "    acceptance: {by: Chief Risk Officer, on: 2026-11-20}\n",
+            above[1] + "    acceptance: {by: Chief Risk Officer, on: 2026-11-20, "
+            "document: decisions/r5-acceptance.pdf}\n",
         )
     )
     r5 = next(r for r in system_of([], cfg=approved).risks if r.id == "R5")
