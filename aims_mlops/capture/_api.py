@@ -25,12 +25,13 @@ from aims_mlops.capture._context import (
 )
 from aims_mlops.capture._emit import capture, emit
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.evidence._documents import document_details
+from aims_mlops.evidence._documents import DEFAULT_MIN_DOCUMENT_BYTES, document_details
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from aims_mlops.catalog import CatalogEntry
     from aims_mlops.config import AimsConfig
 
 ERROR_NO_SYSTEM = (
@@ -46,8 +47,8 @@ ERROR_BLANK = "{field} must not be blank"
 ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
 ERROR_FAIRNESS_FORM = (
     "assess_fairness takes either arrays, assess_fairness(y_true, y_pred, sensitive_features), "
-    "or a DataFrame and column names, assess_fairness(df, y_true=\"label\", "
-    "y_pred=\"prediction\", sensitive_features=[\"sex\"])"
+    'or a DataFrame and column names, assess_fairness(df, y_true="label", '
+    'y_pred="prediction", sensitive_features=["sex"])'
 )
 WARNING_NO_EXPERIMENT = (
     "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
@@ -423,6 +424,13 @@ def monitor(
     return capture(context, "monitoring", produce=produce)
 
 
+def default_statement(by: str, entry: CatalogEntry, document: str) -> str:
+    """What an attestation shows when its author gave no statement: the document the catalog
+    asks for, for this entry."""
+    wanted = entry.rule.attestation or "the documented information"
+    return f"{by} attests that {document} is the {wanted} that {entry.id} ({entry.title}) asks for"
+
+
 def attest(
     control: str,
     *,
@@ -470,7 +478,14 @@ def attest(
         )
         if problem is not None:
             raise AimsError(ERROR_NOT_AUTHORISED.format(problem=problem))
-    documented = document_details(document)  # a missing or unreadable file: DocumentError
+    minimum = (
+        context.config.capture.min_document_bytes
+        if context.config is not None
+        else DEFAULT_MIN_DOCUMENT_BYTES
+    )
+    # a missing, unreadable, empty, token-sized or unfinished template file, or a URL on a
+    # placeholder or local host: DocumentError
+    documented = document_details(document, min_bytes=minimum)
     now = datetime.now(UTC)
     valid_until = (
         (now + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")
@@ -486,8 +501,8 @@ def attest(
         details={
             "by": by.strip(),
             **documented,
-            "statement": statement
-            or f"{by.strip()} attests to {control}: {catalog.get(control).title}",
+            "statement": (statement or "").strip()
+            or default_statement(by.strip(), catalog.get(control), documented["document"]),
             "valid_days": valid_days,
         },
         valid_until=valid_until,

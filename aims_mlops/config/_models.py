@@ -409,6 +409,8 @@ class CaptureSettings(_Model):
     include_values: StrictBool = False
     #: a sensitive feature or monitored column with more distinct values looks like an identifier
     max_categories: int = Field(default=50, ge=1, strict=True)
+    #: the smallest document an attestation may name, in bytes (an empty or token file is refused)
+    min_document_bytes: int = Field(default=100, ge=1, strict=True)
 
 
 # --------------------------------------------------------------------------- people

@@ -61,6 +61,7 @@ from aims_mlops.engine._status import (
     short_id,
 )
 from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, load_kinds
+from aims_mlops.evidence._documents import substance_problem
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog, CatalogEntry, RulePart
@@ -262,6 +263,12 @@ class _Evaluation:
             record = by_id.get(ident)
             if record is None or record.kind not in kinds:
                 continue
+            if record.kind == "attestation":
+                empty = substance_problem(
+                    record.details, min_bytes=self.config.capture.min_document_bytes
+                )
+                if empty is not None:
+                    problems.append(f"the attestation shows nothing: {empty}")
             field = kinds.get(record.kind).actor
             if field is None:
                 continue

@@ -32,7 +32,7 @@ def workspace(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     policy = tmp_path / "policy.md"
     policy.write_text("our AI policy")
     code, _, err = invoke(
-        "attest", "A.2.2", "--org", "--by", "Dana Smith", "--document", str(policy),
+        "attest", "A.2.2", "--org", "--by", "Chief Executive", "--document", str(policy),
         "--valid-days", "365",
     )  # fmt: skip
     assert code == 0, err

@@ -77,7 +77,7 @@ def test_attest_then_summary_and_status(workspace: Path) -> None:
         "A.2.2",
         "--org",
         "--by",
-        "Dana Smith",
+        "Chief Executive",
         "--document",
         str(policy),
         "--valid-days",

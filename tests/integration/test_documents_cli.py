@@ -27,7 +27,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 def attest(document: str, control: str = "A.2.2") -> tuple[int, str, str]:
-    return invoke("attest", control, "--org", "--by", "Dana Smith", "--document", document)
+    return invoke("attest", control, "--org", "--by", "Chief Executive", "--document", document)
 
 
 def test_a_typo_or_a_directory_is_refused_in_one_line(workspace: Path) -> None:

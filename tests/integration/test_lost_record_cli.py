@@ -43,7 +43,7 @@ def _one_error_line(err: str, kind: str) -> None:
 
 def test_attest_exits_non_zero_when_the_record_is_lost(workspace: Path) -> None:
     code, out, err = invoke(
-        "attest", "A.2.2", "--org", "--by", "Dana Smith", "--document", "policy.md"
+        "attest", "A.2.2", "--org", "--by", "Chief Executive", "--document", "policy.md"
     )
     assert code != 0
     assert "recorded" not in out

@@ -168,7 +168,7 @@ def rec(
 
 
 def attest(control: str, *, system: str | None, days: float = 1, **kw: Any) -> EvidenceRecord:
-    details = {"by": "Dana", "document": "https://docs/x", "statement": "in place"}
+    details = {"by": "Dana", "document": "https://docs.acme-lending.com/x", "statement": "in place"}
     return rec("attestation", system=system, days=days, controls=(control,), details=details, **kw)
 
 
