@@ -13,6 +13,13 @@ from trestle.oscal.assessment_results import AssessmentResults
 from aims_mlops.cli import cli
 from aims_mlops.cli._audit import ERROR_SYSTEM_OR_ALL
 
+#: an attested document with substance (at least capture.min_document_bytes)
+POLICY_TEXT = (
+    "Our AI policy."
+    " Example Lending Ltd develops and uses AI only where its benefits outweigh its risks;"
+    " every system has an owner, a risk assessment and a review."
+)
+
 pytestmark = pytest.mark.slow
 
 SYSTEM = "income-classifier"
@@ -30,7 +37,7 @@ def workspace(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     code, _, err = invoke("init")
     assert code == 0, err
     policy = tmp_path / "policy.md"
-    policy.write_text("our AI policy")
+    policy.write_text(POLICY_TEXT)
     code, _, err = invoke(
         "attest", "A.2.2", "--org", "--by", "Chief Executive", "--document", str(policy),
         "--valid-days", "365",

@@ -13,6 +13,13 @@ from click.testing import CliRunner
 
 from aims_mlops.cli import cli
 
+#: an attested document with substance (at least capture.min_document_bytes)
+POLICY_TEXT = (
+    "Our AI policy."
+    " Example Lending Ltd develops and uses AI only where its benefits outweigh its risks;"
+    " every system has an owner, a risk assessment and a review."
+)
+
 pytestmark = pytest.mark.slow
 
 
@@ -71,7 +78,7 @@ def test_catalog_json_lists_clauses_and_controls(workspace: Path) -> None:
 
 def test_attest_then_summary_and_status(workspace: Path) -> None:
     policy = workspace / "policy.md"
-    policy.write_text("our AI policy")
+    policy.write_text(POLICY_TEXT)
     code, out, err = invoke(
         "attest",
         "A.2.2",

@@ -11,6 +11,13 @@ from aims_mlops.cli import cli
 from aims_mlops.store._connection import Unavailable
 from aims_mlops.store._writer import Writer
 
+#: an attested document with substance (at least capture.min_document_bytes)
+POLICY_TEXT = (
+    "Our AI policy."
+    " Example Lending Ltd develops and uses AI only where its benefits outweigh its risks;"
+    " every system has an owner, a risk assessment and a review."
+)
+
 pytestmark = pytest.mark.slow
 
 
@@ -25,7 +32,7 @@ def workspace(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         raise Unavailable("the tracking store is unreachable (test)")
 
     monkeypatch.setattr(Writer, "store_now", unreachable)
-    (tmp_path / "policy.md").write_text("our AI policy")
+    (tmp_path / "policy.md").write_text(POLICY_TEXT)
     return tmp_path
 
 

@@ -40,7 +40,11 @@ def run_of(kind: str, *, version: str = "1", **kw: Any) -> EvidenceRecord:
 
 
 def attested(control: str, *, system: str | None = SYSTEM) -> EvidenceRecord:
-    details = {"by": "Chief Executive", "document": "https://docs.acme-lending.com/x", "statement": "done"}
+    details = {
+        "by": "Chief Executive",
+        "document": "https://docs.acme-lending.com/x",
+        "statement": "done",
+    }
     return rec("attestation", system=system, controls=(control,), details=details)
 
 
