@@ -67,7 +67,13 @@ def config_text(extra: str = PROGRAMME, *, stage: str | None = None) -> str:
     return text + extra
 
 
-def audit(at: datetime, *, auditor: str = "Ines Auditor", scope: tuple[str, ...] = (SYSTEM,)):
+#: the default programme's scope: clauses 4-10 and the in-scope system
+FULL_SCOPE = ("4", "5", "6", "7", "8", "9", "10", SYSTEM)
+
+
+def audit(
+    at: datetime, *, auditor: str = "Head of Internal Audit", scope: tuple[str, ...] = FULL_SCOPE
+):
     return internal_audit_record(
         auditor=auditor,
         scope=list(scope),
@@ -106,12 +112,13 @@ def test_an_internal_audit_by_the_system_owner_is_refused() -> None:
     with pytest.raises(ProcessRecordError) as caught:
         check_scope(config, "credit-models@example-lending.test", [SYSTEM])
     assert str(caught.value) == ERROR_NOT_INDEPENDENT.format(
-        auditor="credit-models@example-lending.test", item=SYSTEM, owner=OWNER
+        auditor="credit-models@example-lending.test", item=SYSTEM, what=f"owns {SYSTEM} ({OWNER})"
     )
     with pytest.raises(ProcessRecordError) as caught:  # the policy owner owns the clauses
         check_scope(config, "Chief Risk Officer", ["9.2"])
-    assert "Chief Risk Officer owns it" in str(caught.value)
-    assert check_scope(config, "Ines Auditor", [SYSTEM, "A.6"]) == [SYSTEM, "A.6"]
+    assert "Chief Risk Officer owns 9.2 (Chief Risk Officer)" in str(caught.value)
+    auditor = "Head of Internal Audit"
+    assert check_scope(config, auditor, [SYSTEM, "A.6"]) == [SYSTEM, "A.6"]
 
 
 def test_a_placeholder_document_is_refused(tmp_path: Path) -> None:
