@@ -334,11 +334,23 @@ def _resolve(value: Any, path: Sequence[str]) -> list[Any] | None:
     return found
 
 
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
+
+
 def holds(details: Mapping[str, Any], requirement: str) -> bool:
     """Whether ``details`` holds one of the ``|``-separated paths of ``requirement``, every value
-    present and not empty."""
+    present and not empty (``path>=a,b``: the list at ``path`` holds each of ``a``, ``b``)."""
     for alternative in requirement.split("|"):
-        values = _resolve(details, alternative.strip().split("."))
+        path, _, wanted = alternative.partition(">=")
+        values = _resolve(details, path.strip().split("."))
+        if wanted:  # ``path>=a,b``: the list at path holds every one of a, b
+            held = {str(v) for value in values or () for v in _flat(value)}
+            if all(w.strip() in held for w in wanted.split(",")):
+                return True
+            continue
         if values and all(_present(v) for v in values):
             return True
     return False

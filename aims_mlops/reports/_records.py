@@ -40,9 +40,12 @@ REVIEW_COLLECTOR = "aims_mlops.record_management_review"
 REVIEW_INPUTS = (
     "actions",
     "changes",
+    "context",
     "trends",
     "incidents",
     "nonconformities",
+    "monitoring",
+    "audits",
     "opportunities",
     "readiness",
     "systems",

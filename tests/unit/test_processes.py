@@ -85,8 +85,10 @@ def audit(
     )
 
 
-def review(at: datetime, *, decisions: bool = True) -> EvidenceRecord:
-    pack = {"actions": [], "changes": {}, "trends": {}, "nonconformities": {"open": []}}
+def review(at: datetime, *, decisions: bool = True, inputs: bool = True) -> EvidenceRecord:
+    pack: dict = {"actions": [], "changes": {}, "trends": {}, "nonconformities": {"open": []}}
+    if inputs:  # the 9.3.2 inputs the review pack assembles
+        pack.update(context={}, monitoring={}, audits=[], opportunities=[])
     return management_review_record(
         chair="Chief Executive",
         attendees=["Chief Risk Officer"],
