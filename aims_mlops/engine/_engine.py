@@ -189,6 +189,8 @@ class _Evaluation:
                 fresh=self.fresh_days(entry, scope),
                 holding=part.holding,
             )
+            if part.done:
+                result = self.done(result)
             return self.approved(entry, self.with_coverage(system, entry, part, result))
         if part.kind == "attestation":
             return self.approved(
@@ -280,6 +282,26 @@ class _Evaluation:
             return result
         return PathResult(
             MISSING, (f"{result.reasons[0]}, but {'; '.join(problems)}",), result.evidence
+        )
+
+    def done(self, result: PathResult) -> PathResult:
+        """An assessment part (``done``): a current record whose result fails still shows the
+        assessment was done; its result is judged by the entries that verify it."""
+        records = [self.records_by_id.get(e) for e in result.evidence]
+        if result.status != FAILING or not records:
+            return result
+        if not all(r is not None and r.outcome == "fail" for r in records):
+            return result  # failing for another reason (a record that failed verification)
+        labels = ", ".join(record_label(r) for r in records if r is not None)
+        return PathResult(
+            SATISFIED,
+            (
+                f"assessment done: {labels}; its result fails ({'; '.join(result.reasons)}), "
+                "judged under verification and risk treatment",
+            ),
+            result.evidence,
+            evidenced=True,
+            result_fails=True,
         )
 
     @property

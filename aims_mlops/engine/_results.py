@@ -81,6 +81,8 @@ class PartStatus:
     evidence: tuple[str, ...]
     #: satisfied by captured evidence or an attestation, not by aims.yaml text alone
     evidenced: bool = False
+    #: the assessment was done but its result fails (it treats no risk)
+    result_fails: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -112,6 +114,11 @@ class ControlStatus:
         """Satisfied, and resting on captured evidence or an attestation in at least one part
         (a control met by aims.yaml text alone does not show that it works)."""
         return self.status == SATISFIED and any(p.evidenced for p in self.parts)
+
+    @property
+    def result_fails(self) -> bool:
+        """Satisfied as an assessment done whose result fails: it shows no risk treated."""
+        return any(p.result_fails for p in self.parts)
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -184,6 +184,8 @@ def evaluate_risk(
         bad = sorted({s.status for s in statuses if s.status != SATISFIED})
         if bad:
             unsatisfied.append(f"{control} ({', '.join(bad)})")
+        elif any(s.result_fails for s in statuses):
+            unsatisfied.append(f"{control} (assessment done, its result fails)")
         elif not all(s.evidenced for s in statuses):
             unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
     acceptance, acceptance_problem = acceptance_text(

@@ -115,6 +115,8 @@ class PathResult:
     evidence: tuple[str, ...] = ()
     #: satisfied by captured evidence or an attestation (not by aims.yaml text alone)
     evidenced: bool = False
+    #: satisfied because an assessment was done, though its result fails (``done`` parts)
+    result_fails: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,6 +447,10 @@ def _duty_verdict(
     ]
     if closed:
         return SATISFIED, reasons, closed[-1][0].id
+    kinds = load_kinds()
+    if still_open and kind in kinds and kinds.get(kind).open_within_deadline_counts:
+        # raised and none past its deadline: the process is working, nothing is overdue
+        return SATISFIED, reasons, still_open[-1].id
     return MISSING, reasons, (still_open[-1].id if still_open else None)
 
 
@@ -677,6 +683,7 @@ def combine(
             reasons=result.reasons,
             evidence=result.evidence,
             evidenced=result.evidenced and result.status == SATISFIED,
+            result_fails=result.result_fails,
         )
         for part, result in parts
     )

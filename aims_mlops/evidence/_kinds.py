@@ -66,6 +66,9 @@ class EvidenceKind:
     requires: tuple[str, ...] = ()
     source: str = "aims_mlops"
     actor: str | None = None
+    #: a duty kind whose open records within their deadlines satisfy the rule (a raised
+    #: nonconformity being worked on); False: only a discharged duty does (an incident reported)
+    open_within_deadline_counts: bool = False
 
     def __post_init__(self) -> None:
         if not _KIND_NAME.match(self.name):
@@ -242,6 +245,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "--note ...`"
         ),
         role="duty",
+        open_within_deadline_counts=True,
     ),
     EvidenceKind(
         name="attestation",
