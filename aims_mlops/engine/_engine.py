@@ -9,7 +9,9 @@ and ``_readiness`` for the rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -157,11 +159,17 @@ class _Evaluation:
     def _judge(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
         scope = self.scope(system)
         parts = [(part, self._part(system, entry, part, scope)) for part in entry.rule.parts]
-        return combine(
+        verdict = combine(
             entry=entry,
             owner=self.owner(system),
             parts=parts,
             findings=self.findings_for(system, entry),
+        )
+        if system is None:
+            return verdict
+        config = self.in_scope[system]
+        return replace(
+            verdict, how_to_close=action_for(verdict.how_to_close, system, config.genai is not None)
         )
 
     def findings_for(self, system: str | None, entry: CatalogEntry) -> list[IntegrityFinding]:
@@ -473,6 +481,23 @@ class _Evaluation:
             gaps=prioritise(gaps, urgent={system_id: urgent_controls, None: urgent_controls}),
             integrity_findings=self.system_findings(system_id),
         )
+
+
+_SYSTEM_PLACEHOLDER = re.compile(r"\bSYSTEM\b")
+
+
+def action_for(text: str, system: str, genai: bool) -> str:
+    """A gap's action for ``system``: its id filled in for the ``SYSTEM`` placeholder, and for a
+    tabular system (``genai`` False) no alternative that only a GenAI system can take."""
+    if not genai:
+        kinds = load_kinds()
+        genai_actions = [kinds.get(k).action for k in kinds.names if kinds.get(k).genai_only]
+        for clause in text.split("; and "):
+            options = clause.split(" or ")
+            kept = [o for o in options if not any(a in o for a in genai_actions)]
+            if kept and len(kept) != len(options):
+                text = text.replace(clause, " or ".join(kept))
+    return _SYSTEM_PLACEHOLDER.sub(system, text)
 
 
 def _findings_by_entry(

@@ -69,6 +69,9 @@ class EvidenceKind:
     #: a duty kind whose open records within their deadlines satisfy the rule (a raised
     #: nonconformity being worked on); False: only a discharged duty does (an incident reported)
     open_within_deadline_counts: bool = False
+    #: produced only for a GenAI system (``systems[].genai``): its action is never suggested to
+    #: a tabular one
+    genai_only: bool = False
 
     def __post_init__(self) -> None:
         if not _KIND_NAME.match(self.name):
@@ -168,6 +171,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "the declared genai thresholds (rates and counts only)"
         ),
         action='`aims_mlops.assess_genai(predict_fn, data, name="eval")`',
+        genai_only=True,
     ),
     EvidenceKind(
         name="monitoring.traces",
@@ -177,6 +181,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "error share, personal data in outputs, latency percentiles, declared retention"
         ),
         action='`aims_mlops.monitor_traces("SYSTEM", since="30d")`',
+        genai_only=True,
     ),
     EvidenceKind(
         name="deployment",
