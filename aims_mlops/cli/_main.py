@@ -17,6 +17,7 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
+from aims_mlops.presentation import percent
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -460,7 +461,9 @@ def status_command(config: Path | None, fmt: str, framework: str | None, as_of: 
     if fmt == "json":
         echo_json(rows)
         return
-    click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    # one percentage format everywhere (``32.8 %``), as summary and readiness print it
+    shown = [{**r, "score": percent(r["score"])} for r in rows]
+    click.echo(render_table(shown, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
 
 
 SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementation", "linked_risks"]

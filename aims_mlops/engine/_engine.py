@@ -73,6 +73,13 @@ ERROR_OUT_OF_SCOPE = (
     "system {system!r} is outside the AIMS scope ({reason}); out-of-scope systems are not assessed"
 )
 DEFAULT_INDICATOR_FRESH_DAYS = 365
+#: the action of an entry whose captured evidence fails: what to change, not "run it again"
+ACTION_CHANGE = (
+    "change what the failing result measures: the model (retrain, reweigh, adjust its "
+    "decision threshold), its data, or a treatment of the risk; or keep the risk above the "
+    "appetite with an approved acceptance (risks[].acceptance, by top management, with its "
+    "document); then capture the evidence on the new version: {actions}"
+)
 
 
 def _aware(now: datetime) -> datetime:
@@ -165,6 +172,16 @@ class _Evaluation:
             parts=parts,
             findings=self.findings_for(system, entry),
         )
+        failing = [
+            part
+            for part, result in parts
+            if result.status == FAILING and part.kind in ("evidence", "any_of")
+        ]
+        if verdict.status == FAILING and failing and not verdict.how_to_close.startswith("change"):
+            # the same collector run again on the same model gives the same answer
+            verdict = replace(
+                verdict, how_to_close=ACTION_CHANGE.format(actions=verdict.how_to_close)
+            )
         if system is None:
             return verdict
         config = self.in_scope[system]

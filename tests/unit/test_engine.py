@@ -671,7 +671,10 @@ def test_scenario_gaps_prioritised_with_owners(scenario: Assessment) -> None:
         ("churn", "A.5.4", "missing", "Bob"),
     ]
     first = scenario.readiness.gaps[0]
-    assert first.how_to_close == "`aims_mlops.assess_fairness(y_true, y_pred, " + (
+    # a failing result: what to change, then the capture on the new version
+    assert first.how_to_close.startswith("change what the failing result measures: the model")
+    assert first.how_to_close.endswith(
+        "`aims_mlops.assess_fairness(y_true, y_pred, "
         'sensitive_features=X[["sex", "race"]])`'
     )
     assert first.reasons == scenario.systems["credit"].control("A.5.4").reasons

@@ -312,7 +312,18 @@ def test_9_guidance_fills_in_the_system_and_no_genai_for_tabular() -> None:
     gaps = system_of([]).gaps
     texts = " ".join(g.how_to_close for g in gaps)
     assert "--system SYSTEM" not in texts and '"SYSTEM"' not in texts
-    assert "assess_genai" not in texts
+    assert f"--system {SYSTEM}" in texts
+    assert "assess_genai" not in texts and "monitor_traces" not in texts
+    # a failing entry says what to change, never only "run the same collector again"
+    unfair = run_of(
+        "fairness",
+        outcome="fail",
+        metrics={"demographic_parity_difference": 0.289},
+        details={"checks": [{"passed": False, "reason": "dpd 0.289 above 0.1"}]},
+    )
+    action = system_of([unfair]).control("A.6.2.4").how_to_close
+    assert action.startswith("change what the failing result measures: the model")
+    assert "approved acceptance" in action
 
 
 # the walk --------------------------------------------------------------------------------------
@@ -413,3 +424,20 @@ def test_the_walk_config_is_what_the_issue_describes() -> None:
     accepted = {r.id: r.acceptance.by for r in cfg.risks if r.acceptance is not None}
     assert accepted == {"R2": "Data Protection Officer", "R3": "ML Platform Lead"}
     assert datetime(2026, 12, 1, tzinfo=UTC) == NOW.replace(hour=0)
+
+
+def test_9_one_wording_and_real_commands() -> None:
+    """The demo's line reads "4 risks above the appetite (6)", the status table shows the same
+    percentage format as the summary, and the example's header names commands that exist."""
+    from aims_mlops.cli import cli
+    from aims_mlops.config import example_config_text
+    from aims_mlops.presentation import percent
+    from aims_mlops.presentation._text import risks_above_lines
+
+    sa = system_of([])
+    lines = risks_above_lines(sa, appetite=6)
+    assert lines[0] == f"{len(sa.risks_above_appetite)} risks above the appetite (6):"
+    assert percent(0.328) == "32.8 %"
+    header = example_config_text().split("version: 1", 1)[0]
+    named = set(re.findall(r"`aims ([a-z-]+)", header))
+    assert named and named <= set(cli.commands), named - set(cli.commands)
