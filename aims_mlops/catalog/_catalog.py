@@ -58,7 +58,14 @@ _ENTRY_FIELDS = (
 )
 #: Conditions a catalog entry may name under ``not_excludable_when``: while one holds for a
 #: system, the SoA cannot exclude the entry for it (``aims validate`` reports the exclusion).
-EXCLUSION_CONDITIONS: tuple[str, ...] = ("external_model_supplier",)
+EXCLUSION_CONDITIONS: tuple[str, ...] = (
+    "external_model_supplier",
+    # an in-scope high-risk system the organization provides: EU AI Act Art. 73 binds it to
+    # report serious incidents externally
+    "eu_ai_act_incident_reporting",
+    # the evidence's lineage shows data or models from a third party (judged by the engine)
+    "third_party_lineage",
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -144,6 +144,11 @@ ERROR_SUPPLIER_EXCLUDED = (
     "{control!r} cannot be excluded: system {system!r} uses an external foundation model "
     "({provider} {model}); its supplier must be managed (declare applicable: true)"
 )
+ERROR_INCIDENT_REPORTING_EXCLUDED = (
+    "{control!r} cannot be excluded: system {system!r} is a high-risk AI system the organization "
+    "provides, and EU AI Act Art. 73 binds it to report serious incidents externally (declare "
+    "applicable: true)"
+)
 ERROR_FOUNDATION_MODEL_VERSION = (
     "name the model's version or snapshot_date: an unpinned external model cannot be traced to "
     "what was evaluated"
@@ -995,13 +1000,30 @@ def _items(data: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str
                 yield index, item
 
 
-def _supplier_bound_controls() -> tuple[str, ...]:
-    """Catalog entries the SoA may not exclude for a system with an external model supplier."""
+def _supplier_bound_controls(condition: str = "external_model_supplier") -> tuple[str, ...]:
+    """Catalog entries the SoA may not exclude while ``condition`` holds for a system (default:
+    an external model supplier)."""
     from aims_mlops.catalog import load_catalog
 
-    return tuple(
-        e.id for e in load_catalog().entries if "external_model_supplier" in e.not_excludable_when
-    )
+    return tuple(e.id for e in load_catalog().entries if condition in e.not_excludable_when)
+
+
+def _incident_reporters(data: Mapping[str, Any]) -> list[str]:
+    """The in-scope systems the EU AI Act binds to report serious incidents (Art. 73): high-risk
+    systems the organization provides."""
+    found = []
+    for _, system in _items(data, "systems"):
+        eu = system.get("eu_ai_act")
+        sid = system.get("id")
+        if (
+            isinstance(eu, Mapping)
+            and isinstance(sid, str)
+            and system.get("in_scope", True) is not False
+            and eu.get("risk_class") == "high"
+            and eu.get("role") == "provider"
+        ):
+            found.append(sid)
+    return found
 
 
 def _external_suppliers(data: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
@@ -1124,9 +1146,21 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
 
     suppliers = _external_suppliers(data)
     supplier_bound = _supplier_bound_controls() if suppliers else ()
+    reporters = _incident_reporters(data)
+    reporting_bound = _supplier_bound_controls("eu_ai_act_incident_reporting") if reporters else ()
     decided: dict[tuple[str, str | None], int] = {}
     for index, decision in _items(data, "soa"):
         control = _control_id(decision.get("control"))
+        if decision.get("applicable") is False and control in reporting_bound:
+            covered = decision.get("systems")
+            targets = covered if isinstance(covered, list | tuple) else reporters
+            for system in (t for t in targets if t in reporters):
+                problems.append(
+                    (
+                        ("soa", index, "applicable"),
+                        ERROR_INCIDENT_REPORTING_EXCLUDED.format(control=control, system=system),
+                    )
+                )
         if decision.get("applicable") is False and control in supplier_bound:
             covered = decision.get("systems")
             targets = covered if isinstance(covered, list | tuple) else list(suppliers)

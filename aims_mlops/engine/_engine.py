@@ -152,10 +152,28 @@ class _Evaluation:
         if entry.kind == "control":
             decision = self.config.soa_decision(entry.id, system)
             if decision is not None and not decision.applicable:
-                return not_applicable(
-                    entry, owner=owner, justification=decision.justification or ""
-                )
+                refused = self.exclusion_refused(entry, key)
+                if refused is None:
+                    return not_applicable(
+                        entry, owner=owner, justification=decision.justification or ""
+                    )
+                judged = self._judged(key, entry)
+                return replace(judged, reasons=(refused, *judged.reasons))
         return self._judged(key, entry)
+
+    def exclusion_refused(self, entry: CatalogEntry, system: str | None) -> str | None:
+        """Why the SoA's exclusion of ``entry`` cannot stand given the evidence (the catalog's
+        ``not_excludable_when: [third_party_lineage]``), or None."""
+        if "third_party_lineage" not in entry.not_excludable_when:
+            return None
+        systems = [system] if system is not None else list(self.in_scope)
+        found = third_party_lineage(r for s in systems for r in self.scope(s).records)
+        if not found:
+            return None
+        return (
+            f"the Statement of Applicability excludes {entry.id}, but the lineage shows "
+            f"third-party data or models: {'; '.join(found[:3])}"
+        )
 
     def _judged(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
         cache_key = (system, entry.id)
@@ -498,6 +516,27 @@ class _Evaluation:
             gaps=prioritise(gaps, urgent={system_id: urgent_controls, None: urgent_controls}),
             integrity_findings=self.system_findings(system_id),
         )
+
+
+_EXTERNAL_SOURCE = re.compile(r"\b(?:https?|s3|gs|hf|abfss?|wasbs?)://|\bdoi\.org/", re.I)
+
+
+def third_party_lineage(records: Iterable[EvidenceRecord]) -> list[str]:
+    """The datasets (``lineage.datasets``) whose source is outside the organization: a URL, a
+    bucket or a DOI; and external models a ``lineage.model`` record names."""
+    found: list[str] = []
+    for record in records:
+        if record.kind == "lineage.datasets":
+            for dataset in record.details.get("datasets") or ():
+                if not isinstance(dataset, Mapping):
+                    continue
+                source = dataset.get("source")
+                uri = source.get("uri") if isinstance(source, Mapping) else source
+                if uri and _EXTERNAL_SOURCE.search(str(uri)):
+                    found.append(f"dataset {dataset.get('name')} from {str(uri)[:120]}")
+        elif record.kind == "lineage.model" and record.details.get("external"):
+            found.append(f"model {record.details.get('model') or record.subject.model_name}")
+    return list(dict.fromkeys(found))
 
 
 _SYSTEM_PLACEHOLDER = re.compile(r"\bSYSTEM\b")

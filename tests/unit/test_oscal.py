@@ -84,8 +84,7 @@ def test_one_finding_per_judged_entry_with_its_status(
     assert {c["control-id"] for c in excluded} == {
         "iso42001-A.10.3",
         "iso42001-A.10.4",
-        "iso42001-A.8.3",
-    }
+    }  # A.8.3 is applicable: the EU AI Act binds the high-risk system to report incidents
 
 
 def test_one_observation_per_record_with_its_hash(

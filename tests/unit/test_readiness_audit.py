@@ -441,3 +441,38 @@ def test_9_one_wording_and_real_commands() -> None:
     header = example_config_text().split("version: 1", 1)[0]
     named = set(re.findall(r"`aims ([a-z-]+)", header))
     assert named and named <= set(cli.commands), named - set(cli.commands)
+
+
+def test_7_exclusions_an_auditor_refuses() -> None:
+    """A provider of a high-risk system is bound by EU AI Act Art. 73 to report serious
+    incidents: its SoA cannot exclude external reporting (A.8.3). And while the lineage shows
+    data from a third party (the UCI census data, by its DOI), suppliers (A.10.3) cannot be
+    "not applicable"."""
+    from aims_mlops import ConfigError
+    from aims_mlops.config import example_config_text
+    from aims_mlops.config._models import ERROR_INCIDENT_REPORTING_EXCLUDED
+
+    text = example_config_text() + (
+        "  - {control: A.8.3, applicable: false, justification: no external reporting here}\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text)
+    assert ERROR_INCIDENT_REPORTING_EXCLUDED.format(control="A.8.3", system=SYSTEM) in str(
+        raised.value
+    )
+    census = run_of(
+        "lineage.datasets",
+        details={
+            "datasets": [
+                {
+                    "name": "adult-train",
+                    "sha256": "ab" * 32,
+                    "source": {"uri": "UCI Adult, https://doi.org/10.24432/C5XW20, CC BY 4.0"},
+                }
+            ]
+        },
+    )
+    suppliers = system_of([census]).control("A.10.3")
+    assert suppliers.status == "missing"
+    assert "lineage shows third-party data or models: dataset adult-train" in suppliers.reasons[0]
+    assert system_of([]).control("A.10.3").status == "not_applicable"

@@ -297,7 +297,7 @@ def test_7_a_new_production_version_makes_reassessment_due() -> None:
     [
         (
             "  - {control: A.5.4, applicable: false, justification: not relevant to us}\n",
-            "A.5.4 treats risk R1 but soa[4] excludes it",
+            "A.5.4 treats risk R1 but soa[3] excludes it",
         ),
         (
             "  - {control: A.2.2, applicable: false, justification: not relevant to us}\n",
