@@ -43,6 +43,10 @@ ERROR_ATTEST_SCOPE = (
     "not both"
 )
 ERROR_NOT_AUTHORISED = "{problem} (approvers and people: in aims.yaml)"
+ERROR_FAIRNESS_WEIGHTS_FORM = (
+    "sample_weight goes with the arrays form: assess_fairness(y_true, y_pred, "
+    "sensitive_features, sample_weight=weights)"
+)
 ERROR_BLANK = "{field} must not be blank"
 ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
 ERROR_FAIRNESS_FORM = (
@@ -233,6 +237,7 @@ def assess_fairness(
     pos_label: Any = 1,
     include_values: bool | None = None,
     allow_identifiers: bool = False,
+    sample_weight: Any = None,
 ) -> EvidenceRecord:
     """Measure group fairness and record ``fairness`` evidence, judged against the thresholds.
 
@@ -245,7 +250,11 @@ def assess_fairness(
       y_pred="prediction", sensitive_features=["sex", "race"])`` (default: the system's
       ``sensitive_features``). On Spark the group table is one distributed aggregation.
 
-    Metrics use fairlearn's names and definitions and equal its results. Group names are
+    Metrics use fairlearn's names and definitions and equal its results (``sample_weight``, in
+    the arrays form: fairlearn's weighted numbers). A measurement that proves nothing (a ratio
+    0/0, a group the model never selects) fails the record with its reason, unless
+    ``capture.fairness_undefined: warn``. Multiclass labels are refused: assess one class
+    against the rest. Group names are
     stored, so a sensitive feature that looks like an identifier (more than
     ``capture.max_categories`` distinct values, default 50, or near-unique) is refused unless
     ``allow_identifiers=True`` or ``include_values=True``.
@@ -258,9 +267,14 @@ def assess_fairness(
         raise AimsError(ERROR_FAIRNESS_FORM)
     if not frame_form and y_true is not None and data is not None:
         raise AimsError(ERROR_FAIRNESS_FORM)
+    if frame_form and sample_weight is not None:
+        raise AimsError(ERROR_FAIRNESS_WEIGHTS_FORM)
     context = get_session().context(system=_system(system), include_values=include_values)
     allow = allow_identifiers or context.include_values
     max_categories = max_categories_of(context.config)
+    on_undefined = (
+        context.config.capture.fairness_undefined if context.config is not None else "fail"
+    )
     run = _active_run_id(run_id)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
@@ -293,6 +307,8 @@ def assess_fairness(
                 pos_label=pos_label,
                 allow_identifiers=allow,
                 max_categories=max_categories,
+                sample_weight=sample_weight,
+                on_undefined=on_undefined,
             )
         tables["group_table"] = result.table
         return result.record

@@ -416,6 +416,9 @@ class CaptureSettings(_Model):
     max_categories: int = Field(default=50, ge=1, strict=True)
     #: the smallest document an attestation may name, in bytes (an empty or token file is refused)
     min_document_bytes: int = Field(default=100, ge=1, strict=True)
+    #: a fairness measurement that proves nothing (a ratio 0/0, a group never selected): fail
+    #: the record with the reason, or only warn
+    fairness_undefined: Literal["fail", "warn"] = "fail"
 
 
 # --------------------------------------------------------------------------- people
