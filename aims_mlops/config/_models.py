@@ -211,6 +211,9 @@ Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
 Reassess = Literal["new_version", "interval"]
 #: lifecycle stages in which a new production version makes reassessment due by default
 LIVE_STAGES: frozenset[str] = frozenset({"deployment", "operation"})
+#: the stages in which a new model version makes the impact assessment and risk review due: from
+#: validation on (a validated version is the one about to be released)
+TRIGGER_STAGES: frozenset[str] = frozenset({"validation", "deployment", "operation"})
 EuAiActRole = Literal["provider", "deployer", "importer", "distributor"]
 EuAiActRiskClass = Literal["prohibited", "high", "limited", "minimal"]
 ANNEX_III_PATTERN = re.compile(r"^[1-8](\([a-e]\))?$")
@@ -671,10 +674,10 @@ class SystemConfig(_Model):
     @property
     def reassess_on_new_version(self) -> bool:
         """Whether a new production version makes the impact assessment and the risk review due
-        (``reassess_on``; default: yes for systems in deployment or operation)."""
+        (``reassess_on``; default: yes from validation on)."""
         if self.reassess_on is not None:
             return self.reassess_on == "new_version"
-        return self.lifecycle_stage in LIVE_STAGES
+        return self.lifecycle_stage in TRIGGER_STAGES
 
     def fairness_bounds(self) -> dict[str, dict[str, float | None]]:
         return {metric: t.as_bound() for metric, t in self.fairness.items()}

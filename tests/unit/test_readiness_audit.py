@@ -476,3 +476,37 @@ def test_7_exclusions_an_auditor_refuses() -> None:
     assert suppliers.status == "missing"
     assert "lineage shows third-party data or models: dataset adult-train" in suppliers.reasons[0]
     assert system_of([]).control("A.10.3").status == "not_applicable"
+
+
+# 6 ---------------------------------------------------------------------------------------------
+def test_6_change_triggers_compare_timestamps_from_validation_on() -> None:
+    """A risk review dated the same day as a later registration cannot be shown to cover the
+    new version; a system in validation is about to release a version, so the trigger already
+    applies; re-performed as of a past date, a review dated after it does not exist yet."""
+    from datetime import date
+
+    from aims_mlops.config import example_config_text
+    from aims_mlops.engine import CurrentModel
+
+    text = example_config_text(assessed_on=date(2026, 11, 25))
+    text = text.replace("reviewed_on: 2025-01-15", "reviewed_on: 2026-11-25", 1)
+    text = text.replace("lifecycle_stage: development", "lifecycle_stage: validation", 1)
+    cfg = parse_config(text)
+    same_day = CurrentModel(
+        name=SYSTEM, version="2", run_id="run-2", registered_at="2026-11-25T15:00:00Z"
+    )
+    sa = assess(CATALOG, cfg, [], current_models={SYSTEM: same_day}, now=NOW).systems[SYSTEM]
+    review = sa.control("8.2")
+    assert review.status == "stale"
+    assert any("dated the day" in r for r in review.reasons)
+    earlier = CurrentModel(
+        name=SYSTEM, version="1", run_id="run-1", registered_at="2026-11-20T15:00:00Z"
+    )
+    ok = assess(CATALOG, cfg, [], current_models={SYSTEM: earlier}, now=NOW).systems[SYSTEM]
+    assert ok.control("8.2").status == "satisfied"
+    past = datetime(2026, 11, 22, tzinfo=UTC)
+    before = assess(CATALOG, cfg, [], current_models={SYSTEM: earlier}, now=past)
+    verdict = before.systems[SYSTEM].control("8.2")
+    assert verdict.status == "missing" and not any(
+        "-" in r.split("days old")[0][-4:] for r in verdict.reasons
+    )
