@@ -209,7 +209,12 @@ def audit_plan(
                 "declarations": sorted(e for e in cited if not is_record_id(e)),
                 "population": len(pool),
                 "sample": [
-                    {**_brief(records[rid]), "cited_by_verdict": rid in cited} for rid in sample
+                    {
+                        **_brief(records[rid]),
+                        "cited_by_verdict": rid in cited,
+                        **_attested_document(records[rid]),
+                    }
+                    for rid in sample
                 ],
                 "conclusion": None,
             }
@@ -232,6 +237,20 @@ def audit_plan(
         "sample_size": sample_size,
         "seed": seed,
         "items": items,
+    }
+
+
+def _attested_document(record: EvidenceRecord) -> dict[str, Any]:
+    """For a sampled attestation, the document the auditor must read: where it is, its content
+    hash (to compare with what they are shown), who attested it and what it is said to show."""
+    if record.kind != "attestation":
+        return {}
+    details = record.details
+    return {
+        "document": details.get("document"),
+        "document_sha256": details.get("document_sha256"),
+        "attested_by": details.get("by"),
+        "statement": details.get("statement"),
     }
 
 
@@ -265,6 +284,14 @@ def audit_plan_markdown(plan: Mapping[str, Any]) -> str:
                 f"- [ ] `{e(s['id'])}` {e(s['kind'])} ({e(s['system'] or ORGANIZATION)}, "
                 f"{e(s['collected_at'])}, {e(s['outcome'])}) sha256 `{e(s['content_hash'])}`"
                 + ("" if s["cited_by_verdict"] else " (not cited by the verdict)")
+                + (
+                    f"\n  - [ ] read the document {e(str(s['document']))} (sha256 "
+                    f"`{e(str(s['document_sha256'] or 'not verifiable by hash: a URL'))}`), "
+                    f"attested by {e(str(s['attested_by']))}: does it show "
+                    f"{e(str(s['statement']))}?"
+                    if s.get("document")
+                    else ""
+                )
                 for s in item["sample"]
             ]
         lines += ["", "Conclusion: ______"]

@@ -111,8 +111,15 @@ def test_audit_plan_has_one_item_per_catalog_entry(tmp_path: Path) -> None:
             "outcome": "pass",
             "content_hash": POLICY.content_hash,
             "cited_by_verdict": True,
+            # the auditor reads the attested document, checking its content hash
+            "document": POLICY.details["document"],
+            "document_sha256": POLICY.details["document_sha256"],
+            "attested_by": "Chief Executive",
+            "statement": POLICY.details["statement"],
         }
     ]
+    markdown = audit_plan_markdown(plan)
+    assert f"read the document {POLICY.details['document']}" in markdown
     assert items["A.5.4"]["status"] == {SYSTEM: "satisfied"}
     assert {s["id"] for s in items["A.5.4"]["sample"]} == {F1.id, F2.id}
     assert any("fairness" in step for step in items["A.5.4"]["inspect"])
