@@ -714,7 +714,7 @@ def _why_untreated(risk: RiskResult) -> str:
 #: the order blockers are listed in: what evidence contradicts first, then what is out of date,
 #: then what is absent
 _BLOCKER_RANK = {FAILING: 0, STALE: 1, MISSING: 2}
-BLOCKER_UNSIGNED = "evidence is unsigned: {note}"
+BLOCKER_UNSIGNED = "{note}"  # the trust policy's note: "evidence is unsigned: ..."
 BLOCKER_UNVERIFIABLE = "a stored record failed verification: {reason}"
 BLOCKER_UNAPPROVED_CHANGE = "configuration change not approved: {change}"
 BLOCKER_RISK = (
@@ -815,7 +815,10 @@ def _blockers(
                 status="unapproved_change",
             )
         )
-    return tuple(blockers)
+    # what evidence contradicts and what the integrity of the evidence puts in doubt first, then
+    # what is out of date, then what is absent
+    order = {FAILING: 0, STALE: 2, MISSING: 3}
+    return tuple(sorted(blockers, key=lambda b: order.get(b.status, 1)))
 
 
 CAPTURED = "captured"
