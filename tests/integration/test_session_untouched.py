@@ -77,7 +77,7 @@ def ids(uri: str) -> set[str]:
 
 def test_attest_with_a_config_leaves_the_bound_session_alone(bound: Bound) -> None:
     record = aims_mlops.attest(
-        "5.2", by="Chief Executive", document="https://intranet.acme-lending.com/policy", org=True,
+        "4.1", by="Chief Executive", document="https://intranet.acme-lending.com/policy", org=True,
         config=bound.other_config,
     )  # fmt: skip
     assert_untouched(bound)
@@ -85,7 +85,7 @@ def test_attest_with_a_config_leaves_the_bound_session_alone(bound: Bound) -> No
     assert record.id not in ids(bound.session_uri)
     # the session's own capture still goes where it was bound
     own = aims_mlops.attest(
-        "5.2", by="Chief Executive", document="https://intranet.acme-lending.com/p2", org=True
+        "4.1", by="Chief Executive", document="https://intranet.acme-lending.com/p2", org=True
     )
     assert own.id in ids(bound.session_uri)
 
