@@ -24,8 +24,13 @@ from aims_mlops.capture._context import (
     resolve_system,
 )
 from aims_mlops.capture._emit import capture, emit
+from aims_mlops.documents import read_document
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.evidence._documents import DEFAULT_MIN_DOCUMENT_BYTES, document_details
+from aims_mlops.evidence._documents import (
+    CHECK_SHA256,
+    DEFAULT_MIN_DOCUMENT_BYTES,
+    document_details,
+)
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
@@ -502,6 +507,12 @@ def attest(
     # a missing, unreadable, empty, token-sized or unfinished template file, or a URL on a
     # placeholder or local host: DocumentError
     documented = document_details(document, min_bytes=minimum)
+    if documented.get("document_check") == CHECK_SHA256:
+        # a document of the AIMS set: its header and the places still to complete are recorded,
+        # so the engine can refuse a template attested unfinished or by someone not its approver
+        read = read_document(documented["document"])
+        if read is not None:
+            documented["aims_document"] = read.facts()
     now = datetime.now(UTC)
     valid_until = (
         (now + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")

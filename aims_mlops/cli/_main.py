@@ -17,6 +17,7 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
+from aims_mlops.engine._documents import document_problems
 from aims_mlops.presentation import percent
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -376,6 +377,10 @@ def attest_command(
     )
     scope = f"system {system}" if system else "the organization"
     click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}")
+    facts = record.details.get("aims_document")
+    if isinstance(facts, Mapping):
+        for problem in document_problems(facts, control=control, by=by):
+            click.echo(f"warning: {problem}: it does not count for {control}", err=True)
 
 
 def _default_config_exists() -> bool:
@@ -438,6 +443,7 @@ def summary_command(
     click.echo(listing_text(result.assessment.systems[system]))
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
+    _echo_pilot(result)
     echo_reperformance(result)
 
 
@@ -464,6 +470,16 @@ def status_command(config: Path | None, fmt: str, framework: str | None, as_of: 
     # one percentage format everywhere (``32.8 %``), as summary and readiness print it
     shown = [{**r, "score": percent(r["score"])} for r in rows]
     click.echo(render_table(shown, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    _echo_pilot(judgement)
+
+
+def _echo_pilot(judgement: Any) -> None:
+    """The pilot scope, when one limits what was judged."""
+    from aims_mlops.reports._lifecycle import pilot_note
+
+    note = pilot_note(judgement)
+    if note:
+        click.echo(note)
 
 
 SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementation", "linked_risks"]

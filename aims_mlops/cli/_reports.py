@@ -112,15 +112,20 @@ def readiness_command(config: Path | None, fmt: str, expiring_days: int, as_of: 
     prioritised remediation list with owners."""
     from aims_mlops.judgement import judge
     from aims_mlops.reports import readiness_report, readiness_text
+    from aims_mlops.reports._lifecycle import pilot_note
 
     judgement = judge(config=config, as_of=as_of)
     echo_reperformance(judgement)
     report = readiness_report(judgement, expiring_within_days=expiring_days)
     report["evidence_digest"] = judgement.evidence_digest
     report["as_of"] = judgement.as_of
+    report["pilot"] = list(judgement.config.pilot)
+    note = pilot_note(judgement)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
+        if note:
+            click.echo(note)
         click.echo(readiness_text(report))
 
 

@@ -809,6 +809,14 @@ def monitoring_record(
                 {"check": "data_quality", "feature": None, "passed": False,
                  "reason": f"data quality of the current batch: {counted}"},
             )  # fmt: skip
+    if not checks and measured:
+        # every check that ran is listed above; this only guards a batch whose checks were all
+        # left out: a record with no checks holds nothing the monitoring entries can count
+        checks.append(
+            {"check": "drift", "feature": None, "passed": True,
+             "reason": f"no drift in the {len(measured)} features checked"
+             + ("; data quality of the current batch met" if quality is not None else "")}
+        )  # fmt: skip
     details = _fit_details(base, [_feature_entry(m) for m in ordered], checks)
 
     digests = (reference_sha256, current_sha256)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
 from aims_mlops.engine._checks import ConfigChecker, config_ref
+from aims_mlops.engine._documents import document_problems
+from aims_mlops.engine._inventory import Inventory
 from aims_mlops.engine._programme import (
     PROGRAMME_REF,
     approver_problem,
@@ -102,6 +104,7 @@ class _Evaluation:
         current_models: Mapping[str, CurrentModel | None],
         now: datetime,
         findings: Iterable[IntegrityFinding] = (),
+        inventory: Inventory | None = None,
     ) -> None:
         from aims_mlops.config import config_digest
 
@@ -124,6 +127,7 @@ class _Evaluation:
             now=self.now,
             current_models=current_models,
             records=self.records,
+            inventory=inventory,
         )
 
     # -- evidence scopes ---------------------------------------------------------------------
@@ -314,6 +318,11 @@ class _Evaluation:
                 )
                 if empty is not None:
                     problems.append(f"the attestation shows nothing: {empty}")
+                # a document of the AIMS set: unfinished, or attested by another than its approver
+                facts = record.details.get("aims_document")
+                if isinstance(facts, Mapping):
+                    by = str(record.details.get("by") or "")
+                    problems.extend(document_problems(facts, control=entry.id, by=by))
             field = kinds.get(record.kind).actor
             if field is None:
                 continue
@@ -576,7 +585,7 @@ def _urgent(risks: Iterable[RiskResult]) -> frozenset[str]:
 
 def _selected(config: AimsConfig, systems: Iterable[str] | None) -> list[SystemConfig]:
     if systems is None:
-        return list(config.in_scope_systems)
+        return list(config.assessed_systems)  # the pilot's systems when one is declared
     chosen = []
     for system_id in dict.fromkeys(systems):
         system = config.system(system_id)  # ConfigError for unknown ids
@@ -599,6 +608,7 @@ def assess(
     findings: Iterable[IntegrityFinding] = (),
     unsigned: str | None = None,
     unapproved_changes: Iterable[str] = (),
+    inventory: Inventory | None = None,
 ) -> Assessment:
     """Assess the in-scope systems (or the named ones) against catalog, risks and SoA.
 
@@ -609,10 +619,17 @@ def assess(
     keys), None when signatures are checked. ``unapproved_changes``: the configuration changes
     no authorised person approved (the configuration ledger's findings, one text each). Each of
     these blocks readiness. ``ConfigError`` when ``systems`` names an unknown or out-of-scope
-    system.
+    system. ``inventory``: what the tracking server holds (None: not listed); an undeclared
+    registered model there fails 4.3, naming it.
     """
     evaluation = _Evaluation(
-        catalog, config, records, current_models=current_models, now=now, findings=findings
+        catalog,
+        config,
+        records,
+        current_models=current_models,
+        now=now,
+        findings=findings,
+        inventory=inventory,
     )
     chosen = _selected(config, systems)
     assessed = {s.id: evaluation.system(s.id) for s in chosen}

@@ -78,11 +78,11 @@ DEFAULT_AUDIT_CLAUSES: tuple[str, ...] = ("4", "5", "6", "7", "8", "9", "10")
 
 def default_scope(config: AimsConfig) -> list[str]:
     """The items an audit cycle must cover: the programme's ``scope``, else clauses 4-10 and
-    every in-scope system."""
+    every assessed system (the in-scope ones, or the pilot's)."""
     programme = config.audit_programme
     if programme is not None and programme.scope:
         return list(programme.scope)
-    return [*DEFAULT_AUDIT_CLAUSES, *(s.id for s in config.in_scope_systems)]
+    return [*DEFAULT_AUDIT_CLAUSES, *(s.id for s in config.assessed_systems)]
 
 
 def _touches(item: str, system: str | None, controls: Iterable[str]) -> bool:

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import make_store
+from aims_mlops.engine._inventory import Inventory
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
+from aims_mlops.store._inventory import discover
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -54,10 +56,13 @@ class Judgement:
         from aims_mlops.judgement._integrity import integrity_summary
 
         return integrity_summary(self.trust, self.integrity_findings, system=system)
+
     #: the moment re-performed (``--as-of``), ISO 8601; None: judged now
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: what the tracking server holds (registered models, experiments with logged models)
+    inventory: Inventory | None = None
 
     @property
     def evidence_digest(self) -> str:
@@ -107,7 +112,7 @@ def judge(
     else:
         path = Path(config) if config is not None else default_config_path()
         cfg = load_config(path)
-    wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
+    wanted = list(systems) if systems is not None else [s.id for s in cfg.assessed_systems]
     for system_id in wanted:
         cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
     evidence_store = store or make_store(cfg)
@@ -175,6 +180,11 @@ def judge(
         findings=read_findings,
     )
     records, findings = _documents_rechecked(records, findings)
+    # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
+    client = getattr(evidence_store, "client", None)
+    inventory = discover(client, experiments=False) if client is not None else None
+    if moment is not None and inventory is not None:
+        inventory = inventory.before(iso_moment(moment))
     assessment = assess(
         catalog,
         cfg,
@@ -184,6 +194,7 @@ def judge(
         systems=wanted,
         findings=findings,
         unsigned=None if policy.configured else policy.note(),
+        inventory=inventory,
     )
     return Judgement(
         assessment=assessment,
@@ -198,6 +209,7 @@ def judge(
         read_problems=tuple(dict.fromkeys(problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
+        inventory=inventory,
     )
 
 

@@ -310,10 +310,10 @@ def test_record_passes_on_identical_data_and_verifies() -> None:
         "current_rows": 300.0,
         "reference_rows": 300.0,
     }
-    # a clean batch records the checks it ran, each passed (the kind requires checks)
+    # a clean batch records every check it ran, each passed, so the monitoring entries count it
     checks = record.details["checks"]
     assert [(c["check"], c["passed"]) for c in checks] == [("drift", True), ("drift", True)]
-    assert {c["feature"] for c in checks} == {"age", "income"} or len(checks) == 2
+    assert len({c["feature"] for c in checks}) == 2
     assert record.details["model_version"] == "3"
     assert record.details["reference_sha256"] == frame_sha256(reference)
     assert record.details["current_sha256"] == frame_sha256(current)
