@@ -30,6 +30,7 @@ from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.evidence._documents import (
     CHECK_SHA256,
     DEFAULT_MIN_DOCUMENT_BYTES,
+    DocumentScope,
     document_details,
 )
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
@@ -242,7 +243,8 @@ def check_data(
     run = _active_run_id(run_id)
     if expectations is None:
         system_config = context.system_config()
-        declared = system_config.data_quality.expectations if system_config is not None else ()
+        quality = system_config.data_quality if system_config is not None else None
+        declared = quality.expectations if quality is not None else ()
         expectations = list(declared)
 
     def produce() -> EvidenceRecord:
@@ -301,7 +303,7 @@ def assess_fairness(
     ``allow_identifiers=True`` or ``include_values=True``.
     """
     from aims_mlops.collectors._fairness import fairness_record, select_sensitive
-    from aims_mlops.collectors._identifiers import max_categories_of
+    from aims_mlops.collectors._identifiers import max_categories_of, min_group_size_of
 
     frame_form = isinstance(y_true, str)
     if frame_form and not isinstance(y_pred, str):
@@ -316,6 +318,7 @@ def assess_fairness(
     on_undefined = (
         context.config.capture.fairness_undefined if context.config is not None else "fail"
     )
+    min_group_size = min_group_size_of(context.config)
     run = _active_run_id(run_id)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
@@ -333,6 +336,7 @@ def assess_fairness(
                 system=context.system, thresholds=limits, subject=Subject(run_id=run),
                 config_digest=context.config_digest, pos_label=pos_label,
                 allow_identifiers=allow, max_categories=max_categories,
+                min_group_size=min_group_size,
             )  # fmt: skip
         else:
             if hasattr(features, "columns") and configured:
@@ -350,6 +354,7 @@ def assess_fairness(
                 max_categories=max_categories,
                 sample_weight=sample_weight,
                 on_undefined=on_undefined,
+                min_group_size=min_group_size,
             )
         tables["group_table"] = result.table
         return result.record
@@ -518,12 +523,16 @@ def attest(
     for field_name, value in (("by", by), ("document", document)):
         if not value or not value.strip():
             raise AimsError(ERROR_BLANK.format(field=field_name))
+    config_path: Path | None = None
     if config is not None:
         from aims_mlops.config import load_config
 
+        config_path = Path(config)
         context = CaptureContext.from_config(load_config(config), system=system)
     else:
-        context = get_session().context(key_required=True).with_system(system)
+        session = get_session()
+        context = session.context(key_required=True).with_system(system)
+        config_path = session.config_path
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
     if context.config is not None:
@@ -540,9 +549,15 @@ def attest(
         if context.config is not None
         else DEFAULT_MIN_DOCUMENT_BYTES
     )
-    # a missing, unreadable, empty, token-sized or unfinished template file, or a URL on a
-    # placeholder or local host: DocumentError
-    documented = document_details(document, min_bytes=minimum)
+    scope = (
+        DocumentScope.of(config_path.parent, context.config.documents.roots)
+        if context.config is not None and config_path is not None
+        else None
+    )
+    # missing, unreadable, a private key, outside aims.yaml's folder and roots, empty,
+    # token-sized or an unfinished template, or a URL on a placeholder or local host:
+    # DocumentError
+    documented = document_details(document, scope=scope, min_bytes=minimum)
     if documented.get("document_check") == CHECK_SHA256:
         # a document of the AIMS set: its header and the places still to complete are recorded,
         # so the engine can refuse a template attested unfinished or by someone not its approver

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from aims_mlops._errors import CatalogError
+from aims_mlops._yaml import safe_load
 from aims_mlops.catalog._crosswalk import ERROR_UNKNOWN_FRAMEWORK, Crosswalk, load_crosswalks
 from aims_mlops.catalog._rule import (
     ERROR_BAD_FIELD,
@@ -338,7 +339,7 @@ def parse_catalog(
     crosswalk files shipped in the package against the entries."""
     registry = kinds if kinds is not None else load_kinds()
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(ERROR_MALFORMED.format(source=source, problem=exc)) from exc
     if not isinstance(data, Mapping):

@@ -30,8 +30,9 @@ ERROR_OUTPUT_READ_ONLY = "cannot write {path}: the folder {folder} is not writab
 ERROR_DOCUMENT_UNREADABLE = "cannot read the document {path}: {error}"
 ERROR_FILE_SYSTEM = "{filename}: {error}"
 NOTE_PACK_UNVERIFIED = (
-    "no public key given (--public-key or aims.yaml trust:), so signatures are not checked: the "
-    "member hashes show the pack is unchanged since it was built, not who built it"
+    "no public key given (--public-key or aims.yaml trust:): signatures are checked only when "
+    "the pack's own config/aims.yaml lists trusted keys; otherwise the member hashes show the "
+    "pack is unchanged since it was built, not who built it"
 )
 #: The environment variable MLflow reads its log level from when it is imported.
 MLFLOW_LOGGING_LEVEL = "MLFLOW_LOGGING_LEVEL"
@@ -596,8 +597,12 @@ def verify_command(
         click.echo(f"{pack}: every member intact and present ({signed})")
         return
     from aims_mlops.capture import make_store
+    from aims_mlops.config import default_config_path
+    from aims_mlops.evidence._documents import DocumentScope
 
-    report = make_store(cfg).verify(system=system, trust=trust)
+    config_folder = (config or default_config_path()).parent
+    documents = DocumentScope.of(config_folder, cfg.documents.roots if cfg is not None else ())
+    report = make_store(cfg).verify(system=system, trust=trust, documents=documents)
     for problem in report.problems:
         click.echo(problem, err=True)
     click.echo(f"integrity: {trust.note()}")

@@ -37,7 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES, refuse_identifier
+from aims_mlops.collectors._identifiers import (
+    DEFAULT_MAX_CATEGORIES,
+    DEFAULT_MIN_GROUP_SIZE,
+    hashed_label,
+    refuse_identifier,
+)
 from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
@@ -54,6 +59,9 @@ if TYPE_CHECKING:
 KIND = "fairness"
 COLLECTOR = "aims_mlops.fairness"
 
+#: Up to this many combinations of sensitive values, the groups are counted with one bincount
+#: over every combination (beyond it, and beyond the number of rows, codes are compacted first).
+_DIRECT_GROUPS = 1 << 20
 #: Groups with fewer rows than this are flagged in the record's warnings.
 SMALL_GROUP_ROWS = 30
 #: At most this many groups (the largest) are listed in a record's details.
@@ -223,7 +231,7 @@ def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.nd
         if missing.any():
             raise DataError(ERROR_MISSING_LABELS.format(which=which, count=int(missing.sum())))
         arrays.append(array)
-        for value in pd.unique(array):
+        for value in _distinct(array):
             plain = value.item() if hasattr(value, "item") else value
             if plain not in seen:
                 seen.append(plain)
@@ -236,13 +244,32 @@ def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.nd
     return tuple((array == pos_label).astype("int8") for array in arrays)  # type: ignore[return-value]
 
 
-def _factorize(values: Any) -> tuple[np.ndarray, Any]:
+def _distinct(array: np.ndarray) -> Any:
+    """The distinct values of a label array; for numbers, two reductions and one comparison
+    show that at most two values occur (the usual 0/1 labels) without hashing every row."""
     import pandas as pd
 
+    if array.size and array.dtype.kind in "biuf":
+        low, high = array.min(), array.max()
+        if low == high:
+            return [low]
+        if ((array == low) | (array == high)).all():
+            return [low, high]
+    return pd.unique(array)
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values, sort=True)``, twice as fast: factorize in order of appearance, then
+    sort only the (few) distinct values and renumber the codes (missing values stay -1)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, sort=False)
     try:
-        return pd.factorize(values, sort=True)
+        rank, ordered = pd.factorize(uniques, sort=True)
     except TypeError:  # values of mixed, unorderable types: keep order of appearance
-        return pd.factorize(values, sort=False)
+        return codes, uniques
+    return np.append(rank, -1)[codes], ordered  # code -1 takes the appended -1
 
 
 # -- the table ---------------------------------------------------------------------------------
@@ -295,28 +322,45 @@ def group_table(
         raise DataError(ERROR_EMPTY)
     weights = _weights(sample_weight, n)
 
-    # Group codes: factorize each column, then fold the columns together pairwise (mixed radix
-    # followed by re-factorizing, so codes stay compact); ``keys`` maps a code to its per-column
-    # codes, in lexicographic order of the sorted column values.
-    codes = np.zeros(n, dtype=np.int64)
-    keys = np.zeros((1, 0), dtype=np.int64)
-    uniques_per_column = []
+    # Group codes: factorize each column; the group is the mixed-radix number of its columns'
+    # codes (first column most significant: lexicographic order of the sorted column values).
+    factorized = []
     for name, values in columns:
         col_codes, uniques = _factorize(values)
         missing = int((col_codes < 0).sum())
         if missing:
             raise DataError(ERROR_MISSING_GROUP_VALUES.format(name=name, count=missing))
-        uniques_per_column.append(uniques)
-        radix = len(uniques)
-        combined = codes * radix + col_codes
-        codes, present = pd.factorize(combined, sort=True)
-        keys = np.column_stack([keys[present // radix], present % radix])
-    n_groups = len(keys)
-
-    # cell: 0 = TN, 1 = FP, 2 = FN, 3 = TP
-    cell_codes = codes * 4 + (2 * t + p)
-    cells = np.bincount(cell_codes, weights=weights, minlength=4 * n_groups).reshape(n_groups, 4)
-    rows = None if weights is None else np.bincount(codes, minlength=n_groups)
+        factorized.append((col_codes, uniques))
+    uniques_per_column = [uniques for _, uniques in factorized]
+    radices = [len(uniques) for uniques in uniques_per_column]
+    cell = 2 * t + p  # 0 = TN, 1 = FP, 2 = FN, 3 = TP
+    if math.prod(radices) <= max(_DIRECT_GROUPS, n):
+        # one bincount over every combination, then keep the combinations that occur
+        codes = factorized[0][0].astype(np.int64)
+        for (col_codes, _), radix in zip(factorized[1:], radices[1:], strict=True):
+            codes = codes * radix + col_codes
+        combos = math.prod(radices)
+        everything = np.bincount(codes * 4 + cell, weights=weights, minlength=4 * combos)
+        everything = everything.reshape(-1, 4)
+        counted = np.bincount(codes, minlength=combos)  # rows, whatever their weights
+        present = np.flatnonzero(counted)
+        cells = everything[present]
+        rows = None if weights is None else counted[present]
+        keys = np.column_stack(np.unravel_index(present, radices))
+    else:
+        # too many combinations to count them all: fold the columns pairwise (mixed radix
+        # followed by re-factorizing, so codes stay compact); ``keys`` maps a code to its
+        # per-column codes
+        codes = np.zeros(n, dtype=np.int64)
+        keys = np.zeros((1, 0), dtype=np.int64)
+        for col_codes, uniques in factorized:
+            radix = len(uniques)
+            codes, present = pd.factorize(codes * radix + col_codes, sort=True)
+            keys = np.column_stack([keys[present // radix], present % radix])
+        n_groups = len(keys)
+        cells = np.bincount(codes * 4 + cell, weights=weights, minlength=4 * n_groups)
+        cells = cells.reshape(n_groups, 4)
+        rows = None if weights is None else np.bincount(codes, minlength=n_groups)
     names = [name for name, _ in columns]
     levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
     if len(levels) == 1:
@@ -449,6 +493,31 @@ def _named(labels: list[str]) -> str:
     return shown + (f"; and {rest} more" if rest > 0 else "")
 
 
+def hash_small_groups(table: pd.DataFrame, min_group_size: int) -> tuple[pd.DataFrame, int]:
+    """``table`` with every label of each group of fewer than ``min_group_size`` rows replaced
+    by its :func:`~aims_mlops.collectors._identifiers.hashed_label`, and how many groups that
+    was (the rows and rates are unchanged)."""
+    import pandas as pd
+
+    small = (table["count"].to_numpy() < min_group_size).tolist()
+    if not any(small):
+        return table, 0
+    keys = [key if isinstance(key, tuple) else (key,) for key in table.index]
+    relabeled = [
+        tuple(hashed_label(_json_value(part)) for part in key) if hide else key
+        for key, hide in zip(keys, small, strict=True)
+    ]
+    names = list(table.index.names)
+    index = (
+        pd.MultiIndex.from_tuples(relabeled, names=names)
+        if len(names) > 1
+        else pd.Index([key[0] for key in relabeled], name=names[0], dtype=object)
+    )
+    result = table.copy()
+    result.index = index
+    return result, sum(small)
+
+
 def _table_rows(table: pd.DataFrame, limit: int) -> list[list[Any]]:
     rows = []
     for key, row in table.head(limit).iterrows():
@@ -475,6 +544,7 @@ def fairness_record(
     max_categories: int = DEFAULT_MAX_CATEGORIES,
     sample_weight: Any = None,
     on_undefined: str = "fail",
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """Measure group fairness of binary predictions and build a ``fairness`` evidence record.
 
@@ -487,7 +557,9 @@ def fairness_record(
     Details hold aggregate statistics only: the 200 largest groups' counts and rates, never rows.
     A sensitive feature that looks like an identifier (more than ``max_categories`` values, or
     near-unique: :mod:`aims_mlops.collectors._identifiers`) is refused with a :class:`DataError`,
-    since its values would be the group names, unless ``allow_identifiers``.
+    since its values would be the group names, unless ``allow_identifiers``. A group with fewer
+    than ``min_group_size`` rows is stored under hashed labels (``sha256:<12 hex>``) in the
+    record and the returned table; the disparities use every row.
     """
     table = group_table(
         y_true, y_pred, sensitive_features, pos_label=pos_label, sample_weight=sample_weight
@@ -496,7 +568,7 @@ def fairness_record(
         table, system=system, thresholds=thresholds, subject=subject,
         config_digest=config_digest, pos_label=pos_label, allow_identifiers=allow_identifiers,
         max_categories=max_categories, on_undefined=on_undefined,
-        weighted=sample_weight is not None,
+        weighted=sample_weight is not None, min_group_size=min_group_size,
     )  # fmt: skip
 
 
@@ -512,6 +584,7 @@ def fairness_record_from_table(
     max_categories: int = DEFAULT_MAX_CATEGORIES,
     on_undefined: str = "fail",
     weighted: bool = False,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
     one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``; refuses
@@ -522,8 +595,14 @@ def fairness_record_from_table(
         for level, name in enumerate(names):
             distinct = table.index.get_level_values(level).nunique()
             refuse_identifier(name, int(distinct), rows, max_categories=max_categories)
-    values = disparities(table)
+    values = disparities(table)  # every row and group, before any label is hashed
+    table, hashed = hash_small_groups(table, min_group_size)
     warnings: list[str] = []
+    if hashed:
+        warnings.append(
+            f"{hashed} group(s) have fewer than {min_group_size} rows (capture.min_group_size): "
+            "their labels are hashed (sha256:<12 hex>), their rows still count in every metric"
+        )
 
     undefined = [name for name, value in values.items() if not math.isfinite(value)]
     if undefined:
@@ -593,6 +672,8 @@ def fairness_record_from_table(
         "weighted": weighted,
         "min_group_size": int(counts.min()),
         "small_group_rows": SMALL_GROUP_ROWS,
+        "hashed_groups": hashed,
+        "hashed_below_rows": min_group_size,
         "definitions": "fairlearn 0.15: method='between_groups', agg='worst_case'",
         "warnings": warnings,
     }

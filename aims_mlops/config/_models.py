@@ -428,6 +428,19 @@ class CaptureSettings(_Model):
     #: a fairness measurement that proves nothing (a ratio 0/0, a group never selected): fail
     #: the record with the reason, or only warn
     fairness_undefined: Literal["fail", "warn"] = "fail"
+    #: a fairness group with fewer rows is stored under a hashed label (``sha256:<12 hex>``):
+    #: a value held by a handful of rows may identify them
+    min_group_size: int = Field(default=10, ge=1, strict=True)
+
+
+class DocumentSettings(_Model):
+    """Where attested documents may be read besides the folder of aims.yaml: ``roots``, folders
+    relative to aims.yaml or absolute. A record naming a document elsewhere is a finding; its
+    file is never read."""
+
+    roots: tuple[Text, ...] = ()
+
+    _empty_list = field_validator("roots", mode="before")(_none_as_empty)
 
 
 # --------------------------------------------------------------------------- people
@@ -881,6 +894,7 @@ class AimsConfig(_Model):
     store: StoreSettings = Field(default_factory=StoreSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     #: the people who act in the AIMS, with their roles and public keys
     people: tuple[Person, ...] = ()
     systems: tuple[SystemConfig, ...] = ()

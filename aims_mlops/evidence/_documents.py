@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,19 @@ ERROR_DOCUMENT_MISSING = (
 )
 ERROR_DOCUMENT_NOT_FILE = "document {path} is not a regular file (a directory?): name the file"
 ERROR_DOCUMENT_UNREADABLE = "document {path} cannot be read: {error}"
+ERROR_DOCUMENT_PRIVATE_KEY = (
+    "document {path} holds a private key: a key is never attested, hashed or packed"
+)
+ERROR_DOCUMENT_OUTSIDE = (
+    "document {path} lies outside {roots}: move it under the folder of aims.yaml or declare "
+    "its folder in aims.yaml documents.roots"
+)
+#: Why a recorded document is not read (the attestation is then a finding).
+WHY_DOCUMENT_OUTSIDE = (
+    "is not read: it lies outside the folder of aims.yaml and every documents.roots folder "
+    "({roots})"
+)
+WHY_DOCUMENT_PRIVATE_KEY = "is not read: it holds a private key"
 
 NOTE_NOT_VERIFIABLE = (
     "attestation {id} ({controls}): document {document} is a URL, not verifiable by hash"
@@ -73,6 +86,10 @@ PLACEHOLDER_SUFFIXES = (".example", ".invalid", ".localhost", ".local", ".exampl
 
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 _CHUNK = 1 << 20
+#: PEM, OpenSSH and PuTTY private keys, encrypted or not.
+_PRIVATE_KEY_RE = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File-")
+#: A DER private key is small: larger files are not tried as one.
+_DER_KEY_MAX_BYTES = 16_384
 
 
 class DocumentError(AimsError):
@@ -88,6 +105,53 @@ def _local_path(document: str) -> Path:
     if document.lower().startswith("file://"):
         return Path(unquote(urlsplit(document).path))
     return Path(document).expanduser()
+
+
+@dataclass(frozen=True)
+class DocumentScope:
+    """Where attested documents may be read: the folder of aims.yaml and the folders its
+    ``documents.roots`` declare (resolved). A path outside them is never read, whatever a
+    record says."""
+
+    roots: tuple[Path, ...]
+
+    @classmethod
+    def of(cls, base_dir: str | os.PathLike[str], declared: Sequence[str] = ()) -> DocumentScope:
+        """The folder of aims.yaml (``base_dir``) and the ``declared`` roots (relative to it)."""
+        base = Path(base_dir).resolve()
+        return cls(roots=(base, *((base / Path(r).expanduser()).resolve() for r in declared)))
+
+    def allows(self, path: Path) -> bool:
+        """Whether ``path`` (symbolic links followed) lies under one of the roots."""
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):
+            return False
+        return any(resolved.is_relative_to(root) for root in self.roots)
+
+    def shown(self) -> str:
+        return ", ".join(str(r) for r in self.roots)
+
+
+def holds_private_key(path: Path) -> bool:
+    """Whether the file parses as a private key (PEM, OpenSSH, PuTTY, or DER PKCS#8 / PKCS#1 /
+    SEC1); ``OSError`` when it cannot be read."""
+    with path.open("rb") as handle:
+        head = handle.read(_DER_KEY_MAX_BYTES + 1)
+    if _PRIVATE_KEY_RE.search(head):
+        return True
+    if len(head) > _DER_KEY_MAX_BYTES or not head.startswith(b"\x30"):  # DER: a SEQUENCE
+        return False
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        serialization.load_der_private_key(head, password=None)
+    except TypeError:  # encrypted: a key all the same
+        return True
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def file_sha256(path: Path) -> str:
@@ -129,15 +193,19 @@ def template_marker(path: Path, *, limit: int = _CHUNK) -> str | None:
 
 
 def document_details(
-    document: str, *, min_bytes: int = DEFAULT_MIN_DOCUMENT_BYTES
+    document: str,
+    *,
+    scope: DocumentScope | None = None,
+    min_bytes: int = DEFAULT_MIN_DOCUMENT_BYTES,
 ) -> dict[str, Any]:
     """The ``document``, ``document_sha256``, ``document_bytes`` and ``document_check`` details
     of an attestation.
 
     A URL: kept as given, no hash, marked not verifiable by hash; refused on a placeholder or
-    local host. Anything else is a local path that must be a readable regular file with
-    substance: not empty, at least ``min_bytes``, no template placeholder left
-    (:class:`DocumentError` otherwise): its absolute path, size and SHA-256.
+    local host. Anything else is a local path that must be a readable regular file, not a
+    private key, (given a ``scope``) under one of its roots, and with substance: not empty, at
+    least ``min_bytes``, no template placeholder left (:class:`DocumentError` otherwise): its
+    absolute path, size and SHA-256.
     """
     text = document.strip()
     if is_url(text):
@@ -150,11 +218,15 @@ def document_details(
         resolved = path.resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop, say
         raise DocumentError(ERROR_DOCUMENT_UNREADABLE.format(path=path, error=exc)) from exc
+    if scope is not None and not scope.allows(resolved):
+        raise DocumentError(ERROR_DOCUMENT_OUTSIDE.format(path=path, roots=scope.shown()))
     if not resolved.exists():
         raise DocumentError(ERROR_DOCUMENT_MISSING.format(path=path))
     if not resolved.is_file():
         raise DocumentError(ERROR_DOCUMENT_NOT_FILE.format(path=path))
     try:
+        if holds_private_key(resolved):
+            raise DocumentError(ERROR_DOCUMENT_PRIVATE_KEY.format(path=path))
         size = resolved.stat().st_size
         digest = file_sha256(resolved)
         marker = template_marker(resolved) if size else None
@@ -200,7 +272,8 @@ def substance_problem(details: Any, *, min_bytes: int = DEFAULT_MIN_DOCUMENT_BYT
 @dataclass(frozen=True, kw_only=True)
 class DocumentFinding:
     """One attestation whose document no longer matches (``changed``, ``vanished``,
-    ``unreadable``) or cannot be checked (``not_verifiable``: a URL; a note, not a fault)."""
+    ``unreadable``), may not be read (``outside`` the document roots, a ``private_key``) or
+    cannot be checked (``not_verifiable``: a URL; a note, not a fault)."""
 
     record_id: str
     controls: tuple[str, ...]
@@ -241,9 +314,10 @@ def current_attestations(
     return [r for r in newest.values() if not _expired(r, moment)]
 
 
-def check_document(record: EvidenceRecord) -> DocumentFinding | None:
+def check_document(record: EvidenceRecord, *, scope: DocumentScope) -> DocumentFinding | None:
     """Re-check one attestation's document: None when it still matches (or there is nothing to
-    check: no document recorded)."""
+    check: no document recorded). A path outside ``scope`` or a file holding a private key is
+    never read: a finding naming why."""
     details = record.details
     document = str(details.get("document") or "")
     expected = details.get("document_sha256")
@@ -267,11 +341,19 @@ def check_document(record: EvidenceRecord) -> DocumentFinding | None:
         why = "was never hashed (it did not exist or was not a file when attested)"
         return finding("unreadable", PROBLEM_DOCUMENT_UNREADABLE.format(**fields, why=why))
     path = Path(document)
+    if not scope.allows(path):
+        why = WHY_DOCUMENT_OUTSIDE.format(roots=scope.shown())
+        return finding("outside", PROBLEM_DOCUMENT_UNREADABLE.format(**fields, why=why))
     if not path.exists():
         return finding("vanished", PROBLEM_DOCUMENT_VANISHED.format(**fields, expected=expected))
     try:
         if not path.is_file():
             raise IsADirectoryError(os.strerror(21))
+        if holds_private_key(path):
+            return finding(
+                "private_key",
+                PROBLEM_DOCUMENT_UNREADABLE.format(**fields, why=WHY_DOCUMENT_PRIVATE_KEY),
+            )
         actual = file_sha256(path)
     except OSError as exc:
         why = f"cannot be read ({exc.strerror or type(exc).__name__})"
@@ -285,9 +367,9 @@ def check_document(record: EvidenceRecord) -> DocumentFinding | None:
 
 
 def document_findings(
-    records: Iterable[EvidenceRecord], *, now: datetime | None = None
+    records: Iterable[EvidenceRecord], *, scope: DocumentScope, now: datetime | None = None
 ) -> list[DocumentFinding]:
     """Every current attestation whose document changed, vanished, cannot be read, or is a URL
     (the last as a note: :attr:`DocumentFinding.is_problem` is False), in record-id order."""
-    found = [check_document(r) for r in current_attestations(records, now=now)]
+    found = [check_document(r, scope=scope) for r in current_attestations(records, now=now)]
     return sorted((f for f in found if f is not None), key=lambda f: f.record_id)

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import EvidenceError
+from aims_mlops._json import JsonLimitError, loads_bounded
 
 if TYPE_CHECKING:
     from aims_mlops.evidence._signing import PublicKey, SigningKey
@@ -204,8 +205,10 @@ class EvidenceRecord:
         """Parse a record; with ``verify``, raise :class:`EvidenceError` when it was altered
         (signatures are not checked: :meth:`verify` with a key does that)."""
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = loads_bounded(text, what="the evidence record")
+        except JsonLimitError as exc:
+            raise EvidenceError(f"evidence record refused: {exc}") from exc
+        except ValueError as exc:  # JSONDecodeError
             raise EvidenceError(f"evidence record is not valid JSON: {exc}") from exc
         record = cls.from_dict(data)
         if verify and not record.is_intact(stored=data):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
+    from aims_mlops.evidence._documents import DocumentScope
     from aims_mlops.store import EvidenceStore, ReadResult
 
 
@@ -105,7 +106,7 @@ def judge(
     from aims_mlops.catalog import load_catalog
     from aims_mlops.config import AimsConfig, default_config_path, load_config
     from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
-    from aims_mlops.judgement._integrity import screen, trust_policy
+    from aims_mlops.judgement._integrity import document_scope, screen, trust_policy
 
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
@@ -179,7 +180,7 @@ def judge(
         run_ids=run_ids,
         findings=read_findings,
     )
-    records, findings = _documents_rechecked(records, findings)
+    records, findings = _documents_rechecked(records, findings, document_scope(cfg, path))
     # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
     client = getattr(evidence_store, "client", None)
     inventory = discover(client, experiments=False) if client is not None else None
@@ -214,13 +215,13 @@ def judge(
 
 
 def _documents_rechecked(
-    records: list[EvidenceRecord], findings: list[IntegrityFinding]
+    records: list[EvidenceRecord], findings: list[IntegrityFinding], scope: DocumentScope
 ) -> tuple[list[EvidenceRecord], list[IntegrityFinding]]:
     """An attestation whose local document changed, vanished or cannot be read is no longer
     evidence: it becomes a finding (the entries it speaks to fail, naming the document)."""
     from aims_mlops.evidence._documents import document_findings
 
-    broken = {f.record_id: f for f in document_findings(records) if f.is_problem}
+    broken = {f.record_id: f for f in document_findings(records, scope=scope) if f.is_problem}
     if not broken:
         return records, findings
     by_id = {r.id: r for r in records}

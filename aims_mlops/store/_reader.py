@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from aims_mlops._errors import StoreError
 from aims_mlops.evidence import EvidenceRecord, IntegrityFinding
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
@@ -86,6 +87,43 @@ class _Collection:
         self.found: dict[str, tuple[EvidenceRecord, str]] = {}
         self.problems: list[str] = []
         self.findings: list[IntegrityFinding] = []
+        self._listed: dict[tuple[str, str], frozenset[str]] = {}  # (run, folder) -> files
+
+    def _artifact_problem(self, stored: contract.StoredRecord) -> str | None:
+        """A record held inline in its tag must have its artifact too (the writer stores the
+        artifact first): a tag alone was not written by us. (Its content is compared by
+        ``aims verify``; the read checks presence, one listing per run and kind.)"""
+        record = stored.record
+        if record is None or stored.pointer:
+            return None
+        where = {"id": stored.record_id, "run_id": stored.run_id}
+        try:
+            path = contract.artifact_path(record)
+        except StoreError as exc:
+            return contract.PROBLEM_REFUSED.format(part="artifact path", error=exc, **where)
+        folder = path.rsplit("/", 1)[0]
+        key = (stored.run_id, folder)
+        if key not in self._listed:
+            self._listed[key] = search.list_files(self._reader.conn, stored.run_id, folder)
+        if path in self._listed[key]:
+            return None
+        return contract.PROBLEM_ARTIFACT_MISSING.format(path=path, **where)
+
+    def _list_folders(self, run_id: str, stored: list[contract.StoredRecord]) -> None:
+        """List, a few at a time, the artifact folders the run's inline records live in."""
+        folders: set[str] = set()
+        for item in stored:
+            if item.record is None or item.pointer:
+                continue
+            try:
+                folders.add(contract.artifact_path(item.record).rsplit("/", 1)[0])
+            except StoreError:
+                continue  # named by _artifact_problem
+        wanted = sorted(f for f in folders if (run_id, f) not in self._listed)
+        listings = parallel(
+            lambda folder: search.list_files(self._reader.conn, run_id, folder), wanted
+        )
+        self._listed.update(((run_id, f), files) for f, files in zip(wanted, listings, strict=True))
 
     def _finding(
         self, run: Run, stored: contract.StoredRecord, keep: _Filter, problems: Iterable[str]
@@ -117,12 +155,25 @@ class _Collection:
         problem. Returns the records added."""
         run_id = run.info.run_id
         added: list[EvidenceRecord] = []
-        for record_id, value in contract.evidence_tags(run.data.tags).items():
-            stored = self._reader.parse(run_id, record_id, value)
+        parsed = [
+            self._reader.parse(run_id, record_id, value)
+            for record_id, value in contract.evidence_tags(run.data.tags).items()
+        ]
+        kept = [s for s in parsed if s.record is not None and keep.accepts(s.record)]
+        self._list_folders(run_id, kept)
+        for stored in parsed:
             record = stored.record
             if stored.problems:
                 self.problems.extend(stored.problems)
                 self._finding(run, stored, keep, stored.problems)
+            elif (
+                record is not None
+                and keep.accepts(record)
+                and (missing := self._artifact_problem(stored)) is not None
+            ):
+                self.problems.append(missing)
+                self._finding(run, stored, keep, [missing])
+                continue
             if record is None or not keep.accepts(record):
                 continue
             earlier = self.found.get(record.id)

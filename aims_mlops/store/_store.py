@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
     from aims_mlops.engine import CurrentModel
+    from aims_mlops.evidence._documents import DocumentScope
 
 DEFAULT_EVIDENCE_EXPERIMENT = "aims-evidence"
 DEFAULT_SPOOL_DIR = ".aims/spool"
@@ -273,6 +274,7 @@ class EvidenceStore:
         system: str | None = None,
         experiment_ids: Iterable[str] | None = None,
         trust: TrustPolicy = NO_TRUST,
+        documents: DocumentScope | None = None,
     ) -> VerifyReport:
         """Check every stored record of ``system`` (all when None) and the organization: tag
         hash, artifact present and equal to the tag, and the trust check
@@ -285,4 +287,5 @@ class EvidenceStore:
             system=system,
             experiment_ids=experiment_ids,
             trust=trust,
+            documents=documents,
         )

@@ -10,6 +10,7 @@ Slow by design: it downloads every run's ``aims/evidence`` folder.
 
 from __future__ import annotations
 
+import glob
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aims_mlops._errors import EvidenceError
+from aims_mlops._errors import EvidenceError, StoreError
 from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy, check_record, load_kinds
-from aims_mlops.evidence._documents import document_findings
+from aims_mlops.evidence._documents import DocumentScope, document_findings
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection
@@ -54,16 +55,19 @@ class _Downloaded:
         if self.root is None or not path.startswith(prefix):
             return None
         relative = path[len(prefix) :]
-        file = self.root / relative
-        if ".." in Path(relative).parts or not file.is_file():
+        try:
+            file = contract.contained(self.root, relative, record_id=path)
+        except StoreError:
             return None
-        return file.read_bytes()
+        if not file.is_file():
+            return None
+        return search.read_capped(file, shown=path)
 
     def find(self, record_id: str) -> str | None:
         """The artifact path of ``record_id`` under any kind folder (the tag named no kind)."""
-        if self.root is None:
+        if self.root is None or not contract.SAFE_ID_RE.match(record_id):
             return None
-        matches = sorted(self.root.glob(f"*/{record_id}.json"))
+        matches = sorted(self.root.glob(f"*/{glob.escape(record_id)}.json"))
         if not matches:
             return None
         return f"{contract.EVIDENCE_ARTIFACT_DIR}/{matches[0].relative_to(self.root).as_posix()}"
@@ -74,9 +78,19 @@ def _artifact_problems(stored: contract.StoredRecord, folder: _Downloaded) -> li
     missing, unreadable, or not equal to the tag."""
     where = {"id": stored.record_id, "run_id": stored.run_id}
     decoded = stored.decoded
-    path = contract.artifact_path(decoded) if decoded is not None else folder.find(stored.record_id)
+    try:
+        path = (
+            contract.artifact_path(decoded)
+            if decoded is not None
+            else folder.find(stored.record_id)
+        )
+    except StoreError as exc:  # a kind or id that would lead out of the folder: never read
+        return [contract.PROBLEM_REFUSED.format(part="artifact path", error=exc, **where)]
     shown = path or f"{contract.EVIDENCE_ARTIFACT_DIR}/<kind>/{stored.record_id}.json"
-    data = folder.fetch(path) if path is not None else None
+    try:
+        data = folder.fetch(path) if path is not None else None
+    except contract.ArtifactTooLarge as exc:
+        return [contract.PROBLEM_REFUSED.format(part=f"artifact {shown}", error=exc, **where)]
     if data is None:
         return [contract.PROBLEM_ARTIFACT_MISSING.format(path=shown, **where)]
     try:
@@ -164,6 +178,7 @@ def verify_store(
     experiment_ids: Iterable[str] | None = None,
     trust: TrustPolicy = NO_TRUST,
     clock: datetime | None = None,
+    documents: DocumentScope | None = None,
 ) -> VerifyReport:
     """Check every stored record of ``system`` (all when None) and the organization: the parse
     (hash, id), the trust check (signatures with ``trust``'s public keys) and the artifact;
@@ -188,9 +203,11 @@ def verify_store(
             checked += run_checked
             intact += run_intact
             problems.extend(run_problems)
-    documents = document_findings(attestations)
-    problems.extend(f.message for f in documents if f.is_problem)
-    notes = tuple(f.message for f in documents if not f.is_problem)
+    # documents are read only under aims.yaml's folder and roots (default: the working folder)
+    scope = documents if documents is not None else DocumentScope.of(Path.cwd())
+    documents_found = document_findings(attestations, scope=scope)
+    problems.extend(f.message for f in documents_found if f.is_problem)
+    notes = tuple(f.message for f in documents_found if not f.is_problem)
     return VerifyReport(
         checked=checked, intact=intact, problems=tuple(problems), trust=trust, notes=notes
     )

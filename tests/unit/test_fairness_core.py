@@ -248,7 +248,7 @@ def test_record_without_thresholds_is_info_and_verifies() -> None:
     subject = Subject(run_id="r1", dataset_digests=("abc",))
     result = fairness_record(
         Y_TRUE, Y_PRED, pd.Series(SEX, name="sex"), system="credit", thresholds={},
-        subject=subject, config_digest="cfg",
+        subject=subject, config_digest="cfg", min_group_size=1,
     )  # fmt: skip
     assert isinstance(result, FairnessResult)
     record = result.record
