@@ -9,6 +9,7 @@ from aims_mlops.cli import (
     _euaiact,
     _gate,
     _keys,
+    _ledger,
     _lifecycle,
     _record,
     _reports,
@@ -25,5 +26,6 @@ _record.register(cli)  # after _euaiact: it adds to the `record` group
 _lifecycle.register(cli)  # after _record: it adds to the `record` group
 _webhook.register(cli)
 _keys.register(cli)
+_ledger.register(cli)
 
 __all__ = ["cli", "main", "webhook_command"]

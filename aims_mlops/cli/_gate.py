@@ -83,6 +83,10 @@ def gate_command(
     catalog = load_catalog()
     for control_id in wanted:
         catalog.get(control_id)  # unknown ids: CatalogError naming near matches (exit 2)
+    if as_of is None:  # hold every record stored so far to the ledger before judging
+        from aims_mlops.cli._ledger import checkpoint_config
+
+        checkpoint_config(config)
     run = run_gate(
         system,
         config=config,

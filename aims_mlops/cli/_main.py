@@ -402,6 +402,10 @@ def sync_command(config: Path | None) -> None:
         f"uploaded {report.uploaded}, already present {report.already_present}, "
         f"failed {report.failed}, still spooled {report.remaining}"
     )
+    if report.uploaded:
+        from aims_mlops.cli._ledger import checkpoint_store, describe
+
+        click.echo(describe(checkpoint_store(store)))
     for problem in report.errors:
         click.echo(f"  {problem}", err=True)
     if report.failed:
@@ -443,6 +447,8 @@ def summary_command(
         return
     click.echo(listing_text(result.assessment.systems[system]))
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
+    if result.ledger is not None:
+        click.echo(f"ledger: {result.ledger.note()}")
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
     _echo_pilot(result)
     echo_reperformance(result)
@@ -564,8 +570,20 @@ def risks_command(config: Path | None, fmt: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Verify signatures with this public key (repeatable; default: aims.yaml trust keys).",
 )
+@click.option(
+    "--head",
+    "heads",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint kept earlier (an audit pack's ledger/checkpoint.json): the store's chain "
+    "must still hold it (repeatable).",
+)
 def verify_command(
-    config: Path | None, pack: Path | None, system: str | None, public_keys: tuple[Path, ...]
+    config: Path | None,
+    pack: Path | None,
+    system: str | None,
+    public_keys: tuple[Path, ...],
+    heads: tuple[Path, ...],
 ) -> None:
     """Verify an audit pack (PACK) or, without one, every record in the live store.
 
@@ -597,21 +615,35 @@ def verify_command(
         click.echo(f"{pack}: every member intact and present ({signed})")
         return
     from aims_mlops.capture import make_store
+    from aims_mlops.cli._ledger import load_head
     from aims_mlops.config import default_config_path
     from aims_mlops.evidence._documents import DocumentScope
 
     config_folder = (config or default_config_path()).parent
     documents = DocumentScope.of(config_folder, cfg.documents.roots if cfg is not None else ())
-    report = make_store(cfg).verify(system=system, trust=trust, documents=documents)
-    for problem in report.problems:
+    kept = [load_head(path) for path in heads]
+    store = make_store(cfg)
+    report = store.verify(system=system, trust=trust, documents=documents)
+    ledger = store.verify_ledger(trust=trust, kept_heads=kept)
+    ledger_problems = [f.reason for f in ledger.findings] + [
+        f"checkpoint {p.record_id}: {p.why}" for p in ledger.problems
+    ]
+    for problem in [*report.problems, *ledger_problems]:
         click.echo(problem, err=True)
+    if ledger.head is not None:
+        click.echo(
+            f"ledger: checkpoint {ledger.head.sequence} lists {ledger.listed} records "
+            f"(root {ledger.head.root}); {len(ledger_problems)} problems"
+        )
+    else:
+        click.echo("ledger: no checkpoint yet (run `aims checkpoint`)")
     click.echo(f"integrity: {trust.note()}")
     for note in report.notes:
         click.echo(f"note: {note}")
     click.echo(
         f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
     )
-    if report.problems:
+    if report.problems or ledger_problems:
         sys.exit(1)
 
 

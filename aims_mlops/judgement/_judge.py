@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
     from aims_mlops.evidence._documents import DocumentScope
+    from aims_mlops.judgement._ledger import LedgerSummary
     from aims_mlops.store import EvidenceStore, ReadResult
 
 
@@ -62,6 +63,8 @@ class Judgement:
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: the store's id and the checkpoint the records were held to (None: not checked)
+    ledger: LedgerSummary | None = None
     #: what the tracking server holds (registered models, experiments with logged models)
     inventory: Inventory | None = None
 
@@ -107,6 +110,7 @@ def judge(
     from aims_mlops.config import AimsConfig, default_config_path, load_config
     from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
     from aims_mlops.judgement._integrity import document_scope, screen, trust_policy
+    from aims_mlops.judgement._ledger import ledger_screen, read_scope
 
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
@@ -171,6 +175,13 @@ def judge(
         run_ids.update({k: v for k, v in read.run_ids.items() if k not in run_ids})
         read_findings.extend(read.findings)
         problems.extend(read.problems)
+    scope = read_scope(
+        reads,
+        records,
+        read_findings,
+        systems=wanted,
+        current_runs=[m.run_id for m in current.values() if m is not None and m.run_id],
+    )
     if moment is not None:
         records = list(records_as_of(records, moment))
     records, findings = screen(
@@ -181,6 +192,9 @@ def judge(
         findings=read_findings,
     )
     records, findings = _documents_rechecked(records, findings, document_scope(cfg, path))
+    records, findings, ledger = ledger_screen(
+        evidence_store, records, findings, trust=policy, run_ids=run_ids, scope=scope
+    )
     # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
     client = getattr(evidence_store, "client", None)
     inventory = discover(client, experiments=False) if client is not None else None
@@ -210,6 +224,7 @@ def judge(
         read_problems=tuple(dict.fromkeys(problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
+        ledger=ledger,
         inventory=inventory,
     )
 
@@ -275,6 +290,7 @@ def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
     data["as_of"] = judgement.as_of
     data["approximations"] = list(judgement.approximations)
     data["integrity"] = judgement.integrity(system)
+    data["ledger"] = judgement.ledger.to_dict() if judgement.ledger is not None else None
     return data
 
 

@@ -5,10 +5,12 @@ Members (in this order, paths sorted within a section, ``manifest.json`` last):
 record's canonical JSON), ``documents/<sha256>-<name>`` (each local document of a current
 attestation, byte for byte, when it still has the hash it was attested with) and
 ``documents.json`` (every attested document: included, changed, vanished, or a URL not verifiable
-by hash), ``reports/<system>.html`` and ``.md``, ``risks.json``, ``soa.csv``,
-``soa.json``, ``summary/<system>.json`` and ``manifest.json``. The manifest lists every other
-member with its SHA-256 and size; ``manifest_sha256`` is the SHA-256 of the manifest's canonical
-JSON without that field and the signature; ``signature`` is the Ed25519 signature of
+by hash), ``reports/<system>.html`` and ``.md``,
+``ledger/checkpoint.json`` (the store's head checkpoint, when there is one), ``risks.json``,
+``soa.csv``, ``soa.json``, ``summary/<system>.json`` and ``manifest.json``. The manifest lists
+every other member with its SHA-256 and size; ``manifest_sha256`` is the SHA-256 of the
+manifest's canonical JSON without that field and the signature; ``signature`` is the Ed25519
+signature of
 ``manifest_sha256`` (``ed25519:<key id>:<base64>``) with the private key ``$AIMS_SIGNING_KEY``
 names (null when no key is configured). An auditor checks it with the public key only.
 
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
 
 PACK_FORMAT = "aims-audit-pack/1"
 MANIFEST_NAME = "manifest.json"
+#: The store's head checkpoint when the pack was built (``aims verify --head`` takes it).
+LEDGER_HEAD_MEMBER = "ledger/checkpoint.json"
 CONFIG_MEMBER = "config/aims.yaml"
 RECORDS_DIR = "records/"
 DOCUMENTS_DIR = "documents/"
@@ -380,6 +384,10 @@ def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[
                 lambda s=system: render_markdown(judgement, s).encode("utf-8"),
             )
         )
+    ledger = getattr(judgement, "ledger", None)
+    head = ledger.head if ledger is not None else None
+    if head is not None:  # what an auditor keeps for `aims verify --head`
+        producers.append((LEDGER_HEAD_MEMBER, lambda: head.to_json().encode("utf-8")))
     producers.append(("risks.json", lambda: json_bytes(risk_rows(assessment))))
     producers.append(("soa.csv", lambda: _soa_csv(soa_rows(assessment))))
     producers.append(("soa.json", lambda: json_bytes(soa_rows(assessment))))

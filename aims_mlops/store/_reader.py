@@ -38,6 +38,16 @@ PROBLEM_DUPLICATE = "record {id} on run {run_id}: also stored on run {other_run_
 
 
 @dataclass(frozen=True)
+class RunSeen:
+    """A run a read looked at: when it started (ms), its system tag, and whether it is one of the
+    evidence experiment's own runs (tag ``aims.kind``) rather than a training run."""
+
+    start_ms: int
+    system: str | None
+    own: bool
+
+
+@dataclass(frozen=True)
 class ReadResult:
     """What a read fetched: intact records (oldest first) and the problems met, each naming the
     record id and run id (altered, unreadable or duplicated records); ``findings`` are those
@@ -47,6 +57,8 @@ class ReadResult:
     problems: tuple[str, ...]
     findings: tuple[IntegrityFinding, ...] = ()
     run_ids: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: every run the read looked at (the ledger's scope)
+    runs_read: Mapping[str, RunSeen] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,7 @@ class _Collection:
         self.problems: list[str] = []
         self.findings: list[IntegrityFinding] = []
         self._listed: dict[tuple[str, str], frozenset[str]] = {}  # (run, folder) -> files
+        self.runs: dict[str, RunSeen] = {}
 
     def _artifact_problem(self, stored: contract.StoredRecord) -> str | None:
         """A record held inline in its tag must have its artifact too (the writer stores the
@@ -154,6 +167,12 @@ class _Collection:
         """Add the run's intact records ``keep`` accepts; a second, different copy of an id is a
         problem. Returns the records added."""
         run_id = run.info.run_id
+        tags = run.data.tags
+        self.runs[run_id] = RunSeen(
+            start_ms=int(run.info.start_time or 0),
+            system=tags.get(contract.TAG_SYSTEM),
+            own=contract.TAG_KIND in tags,
+        )
         added: list[EvidenceRecord] = []
         parsed = [
             self._reader.parse(run_id, record_id, value)
@@ -198,6 +217,7 @@ class _Collection:
             problems=tuple(dict.fromkeys(self.problems)),
             findings=tuple(dict.fromkeys(self.findings)),
             run_ids=MappingProxyType({r.id: run_id for r, run_id in found}),
+            runs_read=MappingProxyType(dict(self.runs)),
         )
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from aims_mlops._errors import EvidenceError, StoreError
 from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy, check_record, load_kinds
 from aims_mlops.evidence._documents import DocumentScope, document_findings
+from aims_mlops.ledger import store_problem
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection
@@ -112,6 +113,9 @@ class _Check:
 
     trust: TrustPolicy
     clock: datetime
+    #: this store's id and when it got it (None: it has none): records of another store fail
+    store_id: str | None = None
+    store_created_at: str | None = None
 
 
 def verify_tag(
@@ -138,6 +142,10 @@ def verify_tag(
             clock=check.clock,
             run_id=run_id,
         )
+        if why is None:
+            why = store_problem(
+                stored.record, store_id=check.store_id, created_at=check.store_created_at
+            )
         if why is not None:
             problems.append(PROBLEM_UNTRUSTED.format(id=record_id, run_id=run_id, why=why))
     if not stored.pointer:  # a pointer's artifact was read and checked by the parse
@@ -179,12 +187,19 @@ def verify_store(
     trust: TrustPolicy = NO_TRUST,
     clock: datetime | None = None,
     documents: DocumentScope | None = None,
+    store_id: str | None = None,
+    store_created_at: str | None = None,
 ) -> VerifyReport:
     """Check every stored record of ``system`` (all when None) and the organization: the parse
     (hash, id), the trust check (signatures with ``trust``'s public keys) and the artifact;
     then the documents of the current intact attestations (changed or vanished: a problem; a
     URL: a note)."""
-    check = _Check(trust=trust, clock=clock or datetime.now(UTC))
+    check = _Check(
+        trust=trust,
+        clock=clock or datetime.now(UTC),
+        store_id=store_id,
+        store_created_at=store_created_at,
+    )
     problems: list[str] = []
     attestations: list[EvidenceRecord] = []
     checked = intact = 0
