@@ -18,6 +18,7 @@ from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
 from aims_mlops.engine._documents import document_problems
+from aims_mlops.presentation import percent
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -473,7 +474,9 @@ def status_command(config: Path | None, fmt: str, framework: str | None, as_of: 
     if fmt == "json":
         echo_json(rows)
         return
-    click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    # one percentage format everywhere (``32.8 %``), as summary and readiness print it
+    shown = [{**r, "score": percent(r["score"])} for r in rows]
+    click.echo(render_table(shown, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
     _echo_pilot(judgement)
 
 
