@@ -373,7 +373,7 @@ def run_demo(
         steps.step(STEPS[6])
         for entry in ("A.2.2", "5.2"):
             aims.attest(
-                entry, org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365
+                entry, org=True, by="Chief Executive", document=str(policy), valid_days=365
             )
         steps.step(STEPS[7])
         judgement = judge(config=config_path, systems=[SYSTEM])

@@ -40,13 +40,20 @@ from aims_mlops.collectors._performance import (
 )
 from aims_mlops.config import default_config_path, load_config
 from aims_mlops.documents import read_document
+from aims_mlops.engine._programme import approver_problem
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.evidence._documents import CHECK_SHA256, DocumentScope, document_details
+from aims_mlops.evidence._documents import (
+    CHECK_SHA256,
+    DEFAULT_MIN_DOCUMENT_BYTES,
+    DocumentScope,
+    document_details,
+)
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from aims_mlops.catalog import CatalogEntry
     from aims_mlops.config import AimsConfig
 
 ERROR_UNKNOWN_CONTROL = "unknown control or clause {control!r}; see `aims catalog` for the ids"
@@ -54,12 +61,17 @@ ERROR_ATTEST_SCOPE = (
     "attest to {control} either for one system (system=...) or for the organization (org=True), "
     "not both"
 )
+ERROR_NOT_AUTHORISED = "{problem} (approvers and people: in aims.yaml)"
+ERROR_FAIRNESS_WEIGHTS_FORM = (
+    "sample_weight goes with the arrays form: assess_fairness(y_true, y_pred, "
+    "sensitive_features, sample_weight=weights)"
+)
 ERROR_BLANK = "{field} must not be blank"
 ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
 ERROR_FAIRNESS_FORM = (
     "assess_fairness takes either arrays, assess_fairness(y_true, y_pred, sensitive_features), "
-    "or a DataFrame and column names, assess_fairness(df, y_true=\"label\", "
-    "y_pred=\"prediction\", sensitive_features=[\"sex\"])"
+    'or a DataFrame and column names, assess_fairness(df, y_true="label", '
+    'y_pred="prediction", sensitive_features=["sex"])'
 )
 WARNING_NO_CONFIG = (
     "aims_mlops: no aims.yaml at {path} (init looked at config=..., then $AIMS_CONFIG, then "
@@ -210,6 +222,7 @@ def assess_fairness(
     pos_label: Any = 1,
     include_values: bool | None = None,
     allow_identifiers: bool = False,
+    sample_weight: Any = None,
 ) -> EvidenceRecord:
     """Measure group fairness and record ``fairness`` evidence, judged against the thresholds.
 
@@ -222,7 +235,11 @@ def assess_fairness(
       y_pred="prediction", sensitive_features=["sex", "race"])`` (default: the system's
       ``sensitive_features``). On Spark the group table is one distributed aggregation.
 
-    Metrics use fairlearn's names and definitions and equal its results. Group names are
+    Metrics use fairlearn's names and definitions and equal its results (``sample_weight``, in
+    the arrays form: fairlearn's weighted numbers). A measurement that proves nothing (a ratio
+    0/0, a group the model never selects) fails the record with its reason, unless
+    ``capture.fairness_undefined: warn``. Multiclass labels are refused: assess one class
+    against the rest. Group names are
     stored, so a sensitive feature that looks like an identifier (more than
     ``capture.max_categories`` distinct values, default 50, or near-unique) is refused unless
     ``allow_identifiers=True`` or ``include_values=True``.
@@ -232,12 +249,17 @@ def assess_fairness(
         raise AimsError(ERROR_FAIRNESS_FORM)
     if not frame_form and y_true is not None and data is not None:
         raise AimsError(ERROR_FAIRNESS_FORM)
+    if frame_form and sample_weight is not None:
+        raise AimsError(ERROR_FAIRNESS_WEIGHTS_FORM)
     run = active_run_id(run_id)
     context = get_session().context(
         system=required_system(system), include_values=include_values, for_run=run is not None
     )
     allow = allow_identifiers or context.include_values
     max_categories = max_categories_of(context.config)
+    on_undefined = (
+        context.config.capture.fairness_undefined if context.config is not None else "fail"
+    )
     min_group_size = min_group_size_of(context.config)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
@@ -269,6 +291,8 @@ def assess_fairness(
                 pos_label=pos_label,
                 allow_identifiers=allow,
                 max_categories=max_categories,
+                sample_weight=sample_weight,
+                on_undefined=on_undefined,
                 min_group_size=min_group_size,
             )
         tables["group_table"] = result.table
@@ -390,6 +414,13 @@ def monitor(
     return capture(context, "monitoring", produce=produce)
 
 
+def default_statement(by: str, entry: CatalogEntry, document: str) -> str:
+    """What an attestation shows when its author gave no statement: the document the catalog
+    asks for, for this entry."""
+    wanted = entry.rule.attestation or "the documented information"
+    return f"{by} attests that {document} is the {wanted} that {entry.id} ({entry.title}) asks for"
+
+
 def attest(
     control: str,
     *,
@@ -428,13 +459,28 @@ def attest(
         config_path = session.config_path
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
+    if context.config is not None:
+
+        # checked at the act (and again at judgement): approvers and the entry's authority role
+        problem = approver_problem(
+            context.config, control, by.strip(), role=catalog.get(control).authority
+        )
+        if problem is not None:
+            raise AimsError(ERROR_NOT_AUTHORISED.format(problem=problem))
+    minimum = (
+        context.config.capture.min_document_bytes
+        if context.config is not None
+        else DEFAULT_MIN_DOCUMENT_BYTES
+    )
     scope = (
         DocumentScope.of(config_path.parent, context.config.documents.roots)
         if context.config is not None and config_path is not None
         else None
     )
-    # missing, unreadable, a private key, or outside aims.yaml's folder and roots: DocumentError
-    documented = document_details(document, scope=scope)
+    # missing, unreadable, a private key, outside aims.yaml's folder and roots, empty,
+    # token-sized or an unfinished template, or a URL on a placeholder or local host:
+    # DocumentError
+    documented = document_details(document, scope=scope, min_bytes=minimum)
     if documented.get("document_check") == CHECK_SHA256:
         # a document of the AIMS set: its header and the places still to complete are recorded,
         # so the engine can refuse a template attested unfinished or by someone not its approver
@@ -456,8 +502,8 @@ def attest(
         details={
             "by": by.strip(),
             **documented,
-            "statement": statement
-            or f"{by.strip()} attests to {control}: {catalog.get(control).title}",
+            "statement": (statement or "").strip()
+            or default_statement(by.strip(), catalog.get(control), documented["document"]),
             "valid_days": valid_days,
         },
         valid_until=valid_until,

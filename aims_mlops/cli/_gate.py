@@ -48,7 +48,10 @@ def _split_ids(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--allow-risk",
     is_flag=True,
-    help="Do not fail on risks above the appetite.",
+    help=(
+        "Do not fail on risks above the appetite, nor on the risk-treatment entries (8.3, and "
+        "6.1 when that is all it lacks) those risks fail; every other entry still counts."
+    ),
 )
 @click.option(
     "--promote",

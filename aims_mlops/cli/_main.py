@@ -45,7 +45,7 @@ from aims_mlops.evidence import TrustPolicy
 from aims_mlops.evidence._documents import DocumentScope
 from aims_mlops.judgement import judge, summary_json
 from aims_mlops.judgement._integrity import integrity_lines, trust_policy
-from aims_mlops.presentation import listing_text
+from aims_mlops.presentation import listing_text, percent
 from aims_mlops.reports import soa_workbook, verify_pack
 from aims_mlops.reports._lifecycle import pilot_note
 
@@ -274,7 +274,9 @@ def status_command(config: Path | None, fmt: str, framework: str | None, as_of: 
     if fmt == "json":
         echo_json(rows)
         return
-    click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    # one percentage format everywhere (``32.8 %``), as summary and readiness print it
+    shown = [{**r, "score": percent(r["score"])} for r in rows]
+    click.echo(render_table(shown, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
     _echo_pilot(judgement)
 
 

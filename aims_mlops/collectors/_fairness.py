@@ -83,6 +83,19 @@ ERROR_NOT_BINARY = (
     "fairness metrics need binary labels containing pos_label={pos_label!r}; "
     "y_true and y_pred together hold {values}"
 )
+ERROR_MULTICLASS = (
+    "fairness metrics here are for binary decisions, but y_true and y_pred hold {count} distinct "
+    "labels ({values}): assess one class against the rest (y == label for each class you need) "
+    "or pass the binary decision the system takes"
+)
+ERROR_SAMPLE_WEIGHT = (
+    "sample_weight must hold one finite, non-negative number per row ({rows} rows); got {got}"
+)
+#: the check a record adds when a disparity cannot be measured: ratios 0/0, or a group the model
+#: never selects (every difference can read 0 while the model decides nothing)
+UNDEFINED_CHECK = "defined"
+#: what an undefined or degenerate measurement does to the outcome (``capture.fairness_undefined``)
+UNDEFINED_MODES = ("fail", "warn")
 ERROR_MISSING_LABELS = "{which} contains {count} missing values: labels must all be present"
 ERROR_EMPTY = "no rows to assess: y_true, y_pred and the sensitive features are empty"
 ERROR_MISSING_GROUP_VALUES = (
@@ -222,9 +235,11 @@ def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.nd
             plain = value.item() if hasattr(value, "item") else value
             if plain not in seen:
                 seen.append(plain)
-    if len(seen) > 2 or (len(seen) == 2 and pos_label not in seen):
-        shown = ", ".join(repr(v) for v in sorted(seen[:10], key=repr))
-        more = f" and {len(seen) - 10} more" if len(seen) > 10 else ""
+    shown = ", ".join(repr(v) for v in sorted(seen[:10], key=repr))
+    more = f" and {len(seen) - 10} more" if len(seen) > 10 else ""
+    if len(seen) > 2:
+        raise DataError(ERROR_MULTICLASS.format(count=len(seen), values=shown + more))
+    if len(seen) == 2 and pos_label not in seen:
         raise DataError(ERROR_NOT_BINARY.format(pos_label=pos_label, values=shown + more))
     return tuple((array == pos_label).astype("int8") for array in arrays)  # type: ignore[return-value]
 
@@ -258,10 +273,35 @@ def _factorize(values: Any) -> tuple[np.ndarray, Any]:
 
 
 # -- the table ---------------------------------------------------------------------------------
+def _weights(sample_weight: Any, n: int) -> np.ndarray | None:
+    import numpy as np
+
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.asarray(_labels(sample_weight), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            ERROR_SAMPLE_WEIGHT.format(rows=n, got=type(sample_weight).__name__)
+        ) from exc
+    if weights.shape != (n,) or not np.isfinite(weights).all() or (weights < 0).any():
+        got = f"{weights.size} values" if weights.shape != (n,) else "negative or non-finite values"
+        raise DataError(ERROR_SAMPLE_WEIGHT.format(rows=n, got=got))
+    return weights
+
+
 def group_table(
-    y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: Any = 1
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    *,
+    pos_label: Any = 1,
+    sample_weight: Any = None,
 ) -> pd.DataFrame:
     """One row per (intersectional) group, indexed by the group key: counts and rates.
+
+    With ``sample_weight`` the confusion cells (so every rate and disparity) are weighted sums,
+    as fairlearn computes them with ``sample_weight``; ``count`` stays the number of rows.
 
     Columns: see :data:`TABLE_COLUMNS`. ``positives``/``negatives`` count actual positives and
     negatives, ``base_rate`` is ``positives / count``; rates with an empty denominator are 0, as in
@@ -280,6 +320,7 @@ def group_table(
             )
     if n == 0:
         raise DataError(ERROR_EMPTY)
+    weights = _weights(sample_weight, n)
 
     # Group codes: factorize each column; the group is the mixed-radix number of its columns'
     # codes (first column most significant: lexicographic order of the sorted column values).
@@ -298,10 +339,13 @@ def group_table(
         codes = factorized[0][0].astype(np.int64)
         for (col_codes, _), radix in zip(factorized[1:], radices[1:], strict=True):
             codes = codes * radix + col_codes
-        everything = np.bincount(codes * 4 + cell, minlength=4 * math.prod(radices))
+        combos = math.prod(radices)
+        everything = np.bincount(codes * 4 + cell, weights=weights, minlength=4 * combos)
         everything = everything.reshape(-1, 4)
-        present = np.flatnonzero(everything.any(axis=1))
+        counted = np.bincount(codes, minlength=combos)  # rows, whatever their weights
+        present = np.flatnonzero(counted)
         cells = everything[present]
+        rows = None if weights is None else counted[present]
         keys = np.column_stack(np.unravel_index(present, radices))
     else:
         # too many combinations to count them all: fold the columns pairwise (mixed radix
@@ -314,25 +358,31 @@ def group_table(
             codes, present = pd.factorize(codes * radix + col_codes, sort=True)
             keys = np.column_stack([keys[present // radix], present % radix])
         n_groups = len(keys)
-        cells = np.bincount(codes * 4 + cell, minlength=4 * n_groups).reshape(n_groups, 4)
+        cells = np.bincount(codes * 4 + cell, weights=weights, minlength=4 * n_groups)
+        cells = cells.reshape(n_groups, 4)
+        rows = None if weights is None else np.bincount(codes, minlength=n_groups)
     names = [name for name, _ in columns]
     levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
     if len(levels) == 1:
         index = pd.Index(levels[0], name=names[0])
     else:
         index = pd.MultiIndex.from_arrays(levels, names=names)
-    return table_from_cells(cells, index)
+    return table_from_cells(cells, index, rows=rows)
 
 
-def table_from_cells(cells: np.ndarray, index: pd.Index) -> pd.DataFrame:
+def table_from_cells(
+    cells: np.ndarray, index: pd.Index, *, rows: np.ndarray | None = None
+) -> pd.DataFrame:
     """The :func:`group_table` of per-group confusion cells (columns TN, FP, FN, TP; one row
-    per group of ``index``): the one place the rates are computed, for every engine."""
+    per group of ``index``): the one place the rates are computed, for every engine. ``rows``:
+    the rows per group when the cells are weighted sums (default: the cells' sums)."""
     import numpy as np
     import pandas as pd
 
     tn, fp, fn, tp = (cells[:, i] for i in range(4))
-    count = cells.sum(axis=1)
-    n = int(count.sum())
+    weight = cells.sum(axis=1)
+    count = weight if rows is None else rows
+    n = count.sum()
     positives = tp + fn
     negatives = tn + fp
 
@@ -346,9 +396,9 @@ def table_from_cells(cells: np.ndarray, index: pd.Index) -> pd.DataFrame:
         "share": count / n,
         "positives": positives,
         "negatives": negatives,
-        "base_rate": positives / count,
-        "selection_rate": (tp + fp) / count,
-        "accuracy": (tp + tn) / count,
+        "base_rate": rate(positives, weight),
+        "selection_rate": rate(tp + fp, weight),
+        "accuracy": rate(tp + tn, weight),
         "true_positive_rate": rate(tp, positives),
         "false_positive_rate": rate(fp, negatives),
         "false_negative_rate": rate(fn, positives),
@@ -381,10 +431,11 @@ def disparities(table: pd.DataFrame) -> dict[str, float]:
     fpr = table["false_positive_rate"].to_numpy(dtype=float)
     accuracy = table["accuracy"].to_numpy(dtype=float)
     tpr_ratio, fpr_ratio = _ratio(tpr), _ratio(fpr)
-    total = int(table["count"].sum())
-    tp, fp, tn = (
-        int(table[c].sum()) for c in ("true_positives", "false_positives", "true_negatives")
+    tp, fp, fn, tn = (
+        float(table[c].sum())
+        for c in ("true_positives", "false_positives", "false_negatives", "true_negatives")
     )
+    total = tp + fp + fn + tn  # the rows, or their total weight
     return {
         "demographic_parity_difference": _difference(selection),
         "demographic_parity_ratio": _ratio(selection),
@@ -400,6 +451,26 @@ def disparities(table: pd.DataFrame) -> dict[str, float]:
 
 
 # -- the record --------------------------------------------------------------------------------
+def _degenerate(table: pd.DataFrame, undefined: Sequence[str]) -> list[str]:
+    """Why the measurement proves nothing: ratios that are 0/0, groups the model never selects
+    (a model that never predicts the positive class has every difference 0)."""
+    found = []
+    if undefined:
+        found.append("undefined, the largest group rate being 0: " + ", ".join(undefined))
+    names = list(table.index.names)
+    never = [
+        _group_label(names, key)
+        for key, rate in zip(table.index, table["selection_rate"].to_numpy(), strict=True)
+        if rate == 0
+    ]
+    if never:
+        found.append(
+            f"{len(never)} group(s) receive no positive prediction, so their differences say "
+            f"nothing about fairness: {_named(never)}"
+        )
+    return found
+
+
 def _json_value(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):
         value = value.item()
@@ -471,9 +542,15 @@ def fairness_record(
     pos_label: Any = 1,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    sample_weight: Any = None,
+    on_undefined: str = "fail",
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """Measure group fairness of binary predictions and build a ``fairness`` evidence record.
+
+    ``sample_weight`` weighs each row (fairlearn's weighted numbers). A measurement that proves
+    nothing (a ratio 0/0, or a group the model never selects) fails the record with a reason
+    (``on_undefined="warn"``: only a warning).
 
     ``thresholds`` maps metric names (fairlearn's, e.g. ``demographic_parity_difference``) to
     ``{"min": x}`` / ``{"max": y}``; outcome is ``pass``/``fail`` against them, ``info`` without.
@@ -484,11 +561,14 @@ def fairness_record(
     than ``min_group_size`` rows is stored under hashed labels (``sha256:<12 hex>``) in the
     record and the returned table; the disparities use every row.
     """
-    table = group_table(y_true, y_pred, sensitive_features, pos_label=pos_label)
+    table = group_table(
+        y_true, y_pred, sensitive_features, pos_label=pos_label, sample_weight=sample_weight
+    )
     return fairness_record_from_table(
         table, system=system, thresholds=thresholds, subject=subject,
         config_digest=config_digest, pos_label=pos_label, allow_identifiers=allow_identifiers,
-        max_categories=max_categories, min_group_size=min_group_size,
+        max_categories=max_categories, on_undefined=on_undefined,
+        weighted=sample_weight is not None, min_group_size=min_group_size,
     )  # fmt: skip
 
 
@@ -502,6 +582,8 @@ def fairness_record_from_table(
     pos_label: Any = 1,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    on_undefined: str = "fail",
+    weighted: bool = False,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
@@ -534,6 +616,20 @@ def fairness_record_from_table(
         outcome = "info"
     else:
         outcome = "pass" if all(check.passed for check in checks) else "fail"
+    degenerate = _degenerate(table, undefined)
+    check_dicts = [check.to_dict() for check in checks]
+    if degenerate and on_undefined == "fail":
+        outcome = "fail"
+        check_dicts.insert(
+            0, {
+                "check": UNDEFINED_CHECK,
+                "metric": None,
+                "passed": False,
+                "reason": "; ".join(degenerate),
+            }
+        )
+    elif degenerate:
+        warnings.append("; ".join(degenerate))
 
     labels = [_group_label(names, key) for key in table.index]
     counts = table["count"].to_numpy()
@@ -571,8 +667,9 @@ def fairness_record_from_table(
         "groups_shown": shown,
         "group_table_columns": [*(str(n) for n in names), *RECORD_TABLE_COLUMNS],
         "group_table": rows,
-        "checks": [check.to_dict() for check in checks],
-        "reasons": [check.reason for check in checks if not check.passed],
+        "checks": check_dicts,
+        "reasons": [c["reason"] for c in check_dicts if not c["passed"]],
+        "weighted": weighted,
         "min_group_size": int(counts.min()),
         "small_group_rows": SMALL_GROUP_ROWS,
         "hashed_groups": hashed,

@@ -59,6 +59,30 @@ PROBLEM_DOCUMENT_VANISHED = (
     "{expected:.12})"
 )
 PROBLEM_DOCUMENT_UNREADABLE = "attestation {id} ({controls}): document {document} {why}"
+ERROR_DOCUMENT_EMPTY = "document {path} is empty: attest the document itself, not a placeholder"
+ERROR_DOCUMENT_TOO_SMALL = (
+    "document {path} holds {size} bytes, below the {minimum} an attested document needs "
+    "(capture.min_document_bytes): attest the document itself"
+)
+ERROR_DOCUMENT_TEMPLATE = (
+    "document {path} still holds the template placeholder {marker!r}: complete it before "
+    "attesting it"
+)
+ERROR_DOCUMENT_HOST = (
+    "document {url} is on {host}, a placeholder or local host no auditor can open: give the "
+    "address where the document is published"
+)
+#: the smallest attested document, in bytes, unless ``capture.min_document_bytes`` says otherwise
+DEFAULT_MIN_DOCUMENT_BYTES = 100
+#: SHA-256 of no bytes at all: an attestation of an empty file proves nothing
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+#: markers a generated template leaves where its reader must fill something in (``aims docs
+#: init`` writes ``TODO:``); any of them left in a document refuses its attestation
+TEMPLATE_MARKERS: tuple[str, ...] = ("TODO:", "{{", "<fill in", "[fill in", "lorem ipsum")
+#: host names reserved for examples and tests (RFC 2606 / 6761) or naming this machine
+PLACEHOLDER_HOSTS = frozenset({"example.com", "example.net", "example.org", "localhost"})
+PLACEHOLDER_SUFFIXES = (".example", ".invalid", ".localhost", ".local", ".example.com",
+                        ".example.net", ".example.org")  # fmt: skip
 
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 _CHUNK = 1 << 20
@@ -139,15 +163,55 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def document_details(document: str, *, scope: DocumentScope | None = None) -> dict[str, Any]:
-    """The ``document``, ``document_sha256`` and ``document_check`` details of an attestation.
+def placeholder_host(url: str) -> str | None:
+    """The host of ``url`` when it is a placeholder (``example.com``, ``*.invalid``) or local
+    (``localhost``, a loopback, private or link-local address, a name with no dot), else None."""
+    import ipaddress
 
-    A URL: kept as given, no hash, marked not verifiable by hash. Anything else is a local path
-    that must be a readable regular file, not a private key, and (given a ``scope``) under one
-    of its roots (:class:`DocumentError` otherwise): its absolute path and its SHA-256.
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").casefold()
+    except ValueError:
+        return url
+    if not host:
+        return "(no host)"
+    if host in PLACEHOLDER_HOSTS or host.endswith(PLACEHOLDER_SUFFIXES):
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None if "." in host else host
+    if address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified:
+        return host
+    return None
+
+
+def template_marker(path: Path, *, limit: int = _CHUNK) -> str | None:
+    """The first template placeholder still in the first ``limit`` bytes of ``path``."""
+    with path.open("rb") as handle:
+        head = handle.read(limit).decode("utf-8", errors="replace").casefold()
+    return next((m for m in TEMPLATE_MARKERS if m.casefold() in head), None)
+
+
+def document_details(
+    document: str,
+    *,
+    scope: DocumentScope | None = None,
+    min_bytes: int = DEFAULT_MIN_DOCUMENT_BYTES,
+) -> dict[str, Any]:
+    """The ``document``, ``document_sha256``, ``document_bytes`` and ``document_check`` details
+    of an attestation.
+
+    A URL: kept as given, no hash, marked not verifiable by hash; refused on a placeholder or
+    local host. Anything else is a local path that must be a readable regular file, not a
+    private key, (given a ``scope``) under one of its roots, and with substance: not empty, at
+    least ``min_bytes``, no template placeholder left (:class:`DocumentError` otherwise): its
+    absolute path, size and SHA-256.
     """
     text = document.strip()
     if is_url(text):
+        host = placeholder_host(text)
+        if host is not None:
+            raise DocumentError(ERROR_DOCUMENT_HOST.format(url=text, host=host))
         return {"document": text, "document_sha256": None, "document_check": CHECK_NOT_VERIFIABLE}
     path = _local_path(text)
     try:
@@ -163,11 +227,46 @@ def document_details(document: str, *, scope: DocumentScope | None = None) -> di
     try:
         if holds_private_key(resolved):
             raise DocumentError(ERROR_DOCUMENT_PRIVATE_KEY.format(path=path))
+        size = resolved.stat().st_size
         digest = file_sha256(resolved)
+        marker = template_marker(resolved) if size else None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise DocumentError(ERROR_DOCUMENT_UNREADABLE.format(path=path, error=reason)) from exc
-    return {"document": str(resolved), "document_sha256": digest, "document_check": CHECK_SHA256}
+    if size == 0:
+        raise DocumentError(ERROR_DOCUMENT_EMPTY.format(path=path))
+    if size < min_bytes:
+        raise DocumentError(
+            ERROR_DOCUMENT_TOO_SMALL.format(path=path, size=size, minimum=min_bytes)
+        )
+    if marker is not None:
+        raise DocumentError(ERROR_DOCUMENT_TEMPLATE.format(path=path, marker=marker))
+    return {
+        "document": str(resolved),
+        "document_sha256": digest,
+        "document_bytes": size,
+        "document_check": CHECK_SHA256,
+    }
+
+
+def substance_problem(details: Any, *, min_bytes: int = DEFAULT_MIN_DOCUMENT_BYTES) -> str | None:
+    """Why an attestation's recorded document shows nothing (judged again at judgement, since a
+    record can be written without :func:`document_details`): an empty file, fewer than
+    ``min_bytes``, a placeholder or local URL host; None when it may count."""
+    document = str(details.get("document") or "")
+    if not document.strip():
+        return "it names no document"
+    if is_url(document):
+        host = placeholder_host(document)
+        return (
+            f"its document {document} is on {host}, a placeholder or local host" if host else None
+        )
+    if details.get("document_sha256") == EMPTY_SHA256:
+        return f"its document {document} is empty"
+    size = details.get("document_bytes")
+    if isinstance(size, int) and size < min_bytes:
+        return f"its document {document} holds {size} bytes, below {min_bytes}"
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -178,6 +178,7 @@ def judge(
         now=now or datetime.now(UTC),
         systems=wanted,
         findings=findings,
+        unsigned=None if policy.configured else policy.note(),
         inventory=inventory,
     )
     return Judgement(

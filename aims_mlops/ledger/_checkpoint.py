@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops._json import loads_bounded
 from aims_mlops.evidence import (
     EvidenceRecord,
     IntegrityFinding,
@@ -199,10 +200,16 @@ def entries_bytes(entries: Sequence[Entry]) -> bytes:
     ).encode("utf-8")
 
 
+#: the largest entry list read (about 280 bytes an entry: some 900,000 records)
+MAX_ENTRIES_BYTES = 256 * 1024 * 1024
+
+
 def parse_entries(data: bytes, *, sequence: int) -> tuple[Entry, ...]:
     """The entries of a checkpoint's artifact; :class:`LedgerError` when it is not one."""
     try:
-        parsed = json.loads(data.decode("utf-8"))
+        parsed = loads_bounded(
+            data, what="the checkpoint's entry list", max_chars=MAX_ENTRIES_BYTES
+        )
         if parsed.get("format") != ENTRIES_FORMAT:
             raise ValueError(f"format is not {ENTRIES_FORMAT}")
         fields = parsed["fields"]
@@ -412,8 +419,8 @@ class Copy:
 def stored_content_hash(value: str) -> str | None:
     """The content hash an evidence tag's value states (inline record or pointer)."""
     try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError:
+        parsed = loads_bounded(value, what="the evidence tag")
+    except ValueError:
         return None
     found = parsed.get("content_hash") if isinstance(parsed, dict) else None
     return found if isinstance(found, str) else None

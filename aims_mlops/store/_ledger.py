@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aims_mlops._errors import EvidenceError, StoreError
+from aims_mlops._json import loads_bounded
 from aims_mlops.evidence import (
     EvidenceRecord,
     IntegrityFinding,
@@ -202,8 +202,8 @@ def listing(
 def entry_for(record_id: str, copy: Copy, run: Run | None) -> Entry | None:
     """The entry of one stored copy (None when its tag states no content hash)."""
     try:
-        data = json.loads(copy.value)
-    except json.JSONDecodeError:
+        data = loads_bounded(copy.value, what="the evidence tag")
+    except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("content_hash"), str):
         return None

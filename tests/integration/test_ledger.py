@@ -224,6 +224,7 @@ def test_a_record_replayed_from_another_store_is_a_finding(ws: dict, tmp_path: P
     # the replay: the genuine record copied into production, as its writer would store it
     experiment = ws["client"].get_experiment_by_name("aims-evidence").experiment_id
     run = ws["client"].create_run(experiment, tags=contract.own_run_tags(genuine))
+    ws["client"].log_text(run.info.run_id, genuine.to_json(), contract.artifact_path(genuine))
     ws["client"].set_tag(
         run.info.run_id, contract.evidence_tag(genuine.id), contract.tag_value(genuine)
     )

@@ -44,7 +44,11 @@ def attestation(
         outcome="pass",
         collector="aims_mlops.attest",
         controls=["A.2.2"],
-        details={"by": "Dana Smith", **document_details(document), "statement": "policy"},
+        details={
+            "by": "Dana Smith",
+            **document_details(document, min_bytes=1),
+            "statement": "policy",
+        },
         collected_at=collected.isoformat().replace("+00:00", "Z"),
         valid_until=(
             (collected + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")
@@ -57,16 +61,20 @@ def attestation(
 def test_a_local_document_is_hashed_and_a_url_is_marked_not_verifiable(tmp_path: Path) -> None:
     policy = tmp_path / "policy.md"
     policy.write_bytes(b"our AI policy")
-    details = document_details(str(policy))
+    details = document_details(str(policy), min_bytes=10)
     assert details == {
         "document": str(policy.resolve()),
         "document_sha256": hashlib.sha256(b"our AI policy").hexdigest(),
+        "document_bytes": 13,
         "document_check": CHECK_SHA256,
     }
-    assert document_details(f"file://{policy}")["document_sha256"] == details["document_sha256"]
-    url = document_details("https://intranet.example/policy")
+    assert (
+        document_details(f"file://{policy}", min_bytes=10)["document_sha256"]
+        == details["document_sha256"]
+    )
+    url = document_details("https://intranet.example-lending.com/policy")
     assert url == {
-        "document": "https://intranet.example/policy",
+        "document": "https://intranet.example-lending.com/policy",
         "document_sha256": None,
         "document_check": CHECK_NOT_VERIFIABLE,
     }
@@ -104,7 +112,7 @@ def test_findings_name_a_changed_or_vanished_document_and_note_a_url(tmp_path: P
     records = [
         attestation(str(policy)),
         attestation(str(plan)),
-        attestation("https://intranet.example/p"),
+        attestation("https://intranet.example-lending.com/p"),
     ]
     assert [
         f.fault for f in document_findings(records, scope=DocumentScope.of(tmp_path), now=NOW)
@@ -156,7 +164,7 @@ def test_the_audit_pack_carries_the_attested_documents(
     policy = tmp_path / "AI policy.md"
     policy.write_bytes(b"our AI policy, v1")
     digest = hashlib.sha256(b"our AI policy, v1").hexdigest()
-    url = attestation("https://intranet.example/p")
+    url = attestation("https://intranet.example-lending.com/p")
     records = [*make_records()[1:], attestation(str(policy)), url]
     output = tmp_path / "pack.zip"
     build_pack(make_judgement(tmp_path, records), output)
@@ -275,7 +283,7 @@ def test_attesting_a_key_or_a_file_outside_the_roots_is_refused(tmp_path: Path) 
     inside = tmp_path / "docs" / "policy.md"
     inside.write_text("policy")
     scope = DocumentScope.of(tmp_path / "project", ["../docs"])
-    assert document_details(str(inside), scope=scope)["document_check"] == CHECK_SHA256
+    assert document_details(str(inside), scope=scope, min_bytes=1)["document_check"] == CHECK_SHA256
     elsewhere = tmp_path / "other.md"
     elsewhere.write_text("x")
     with pytest.raises(DocumentError) as caught:

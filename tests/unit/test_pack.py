@@ -58,7 +58,7 @@ def make_records(*, signing_key: SigningKey | None = None) -> list[EvidenceRecor
             collector="attestation",
             controls=["A.2.2"],
             details={
-                "by": "Dana Smith",
+                "by": "Chief Executive",
                 "document": "policy.md",
                 "document_sha256": "ab" * 32,
                 "statement": "approved AI policy",
