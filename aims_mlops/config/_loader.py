@@ -139,8 +139,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AimsConfig:
     return parse_config(text, source=source)
 
 
-def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
+def parse_config(
+    text: str, *, source: str = DEFAULT_CONFIG_NAME, check_key_files: bool = True
+) -> AimsConfig:
     """Validate the text of an ``aims.yaml``; :class:`ConfigError` lists every problem by line.
+    ``check_key_files=False`` leaves the key files unread (a configuration recorded in the
+    store carries its own key material).
 
     The text is untrusted: more than :data:`MAX_CONFIG_BYTES`, nesting deeper than
     :data:`MAX_DEPTH` or aliases expanding past :data:`MAX_EXPANDED_NODES` are refused."""
@@ -155,7 +159,9 @@ def parse_config(text: str, *, source: str = DEFAULT_CONFIG_NAME) -> AimsConfig:
         config = AimsConfig.model_validate(data, context={CROSS_CHECKED_CONTEXT_KEY: True})
     except ValidationError as exc:
         located.extend(_translate(error) for error in exc.errors())
-    if config is not None and config.trust.public_keys:
+    if check_key_files and config is not None and (
+        config.trust.public_keys or any(p.public_keys for p in config.people)
+    ):
         from aims_mlops.config._keys import trust_key_problems
 
         located.extend(trust_key_problems(config, base_dir=Path(source).parent))

@@ -246,6 +246,26 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         role="attestation",
     ),
     EvidenceKind(
+        name="configuration",
+        producer="aims_mlops.ledger.configuration_record",
+        description=(
+            "one content of aims.yaml (its text and the public keys it names), recorded before "
+            "it is used; it counts for verdicts once approved"
+        ),
+        action="capture records it; `aims config approve --by NAME --key FILE` approves it",
+        role="bookkeeping",
+    ),
+    EvidenceKind(
+        name="configuration_approval",
+        producer="aims_mlops.ledger.approval_record",
+        description=(
+            "a configuration approved by a person of top management, signed with their own "
+            "key the previously approved configuration trusts (the change log of 6.3)"
+        ),
+        action="`aims config approve --by NAME --key FILE`",
+        requires=("by", "configuration", "identity"),
+    ),
+    EvidenceKind(
         name="error",
         producer="aims_mlops.capture.error_record",
         description="a collector failed; the record names the kind it tried to produce",

@@ -28,13 +28,14 @@ if TYPE_CHECKING:
 
 
 def trust_policy(config: AimsConfig, config_path: str | Path) -> TrustPolicy:
-    """The trust policy of ``config`` (key files relative to the folder of ``config_path``)."""
-    settings = config.trust
-    return TrustPolicy.from_files(
-        settings.public_keys,
-        base_dir=Path(config_path).parent,
-        require_signatures=settings.require_signatures,
-    )
+    """The trust policy of ``config`` (key files relative to the folder of ``config_path``):
+    the pipeline keys of ``trust:`` and the keys ``people:`` sign their own acts with."""
+    from aims_mlops.evidence import load_public_key
+    from aims_mlops.evidence._trust import resolve_key_path
+    from aims_mlops.ledger import policy_for
+
+    base = Path(config_path).parent
+    return policy_for(config, lambda path: load_public_key(resolve_key_path(path, base)))
 
 
 def screen(

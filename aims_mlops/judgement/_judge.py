@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import make_store
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
+from aims_mlops.judgement._configuration import ConfigurationState
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -48,6 +49,9 @@ class Judgement:
     integrity_findings: tuple[IntegrityFinding, ...] = ()
     #: every problem the store's read met, as it named them
     read_problems: tuple[str, ...] = ()
+    #: which configuration the verdict used (approved or draft) and the unapproved changes;
+    #: None when the configuration was given in code, not read from aims.yaml
+    configuration: ConfigurationState | None = None
 
     def integrity(self, system: str | None = None) -> dict[str, Any]:
         """What the evidence is worth: signed or not, the note, the findings (of ``system``)."""
@@ -79,6 +83,8 @@ def judge(
     lookback_runs: int | None = None,
     trust: TrustPolicy | None = None,
     as_of: str | datetime | None = None,
+    draft: bool = False,
+    trusted_keys: Iterable[str | os.PathLike[str]] | None = None,
 ) -> Judgement:
     """Load config, catalog and the evidence of the named (default: all in-scope) systems, and
     assess them. ``model_versions`` pins a system to a registered model version (default: the
@@ -96,21 +102,57 @@ def judge(
     ``as_of`` re-performs the verdict at a past moment (a bare date: the end of that day, UTC):
     only records collected by then count, every run is read, and each registered model is
     judged at the version registered last by then (MLflow keeps no alias history; the
-    judgement's ``approximations`` say so)."""
-    from aims_mlops.catalog import load_catalog
-    from aims_mlops.config import AimsConfig, default_config_path, load_config
-    from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
-    from aims_mlops.judgement._integrity import screen, trust_policy
+    judgement's ``approximations`` say so).
 
+    The configuration judged with is the one approved and in force at the moment judged (the
+    store's ledger, :mod:`aims_mlops.judgement._configuration`); the working copy's differences
+    are ``configuration.unapproved_changes``. With no approved configuration, or ``draft``,
+    the working copy is used and the judgement is a draft. ``trusted_keys`` (default:
+    ``$AIMS_TRUSTED_KEYS``) pin the chain's root key. A configuration given as an
+    :class:`AimsConfig` object is used as given (no ledger)."""
+    from aims_mlops.catalog import load_catalog
+    from aims_mlops.config import AimsConfig, default_config_path
+    from aims_mlops.engine import assess, iso_moment, parse_as_of, records_as_of
+    from aims_mlops.judgement._configuration import (
+        configuration_state,
+        pinned_key_ids,
+        read_ledger,
+        rejudge,
+        without_ledger_records,
+    )
+    from aims_mlops.judgement._integrity import screen, trust_policy
+    from aims_mlops.ledger import snapshot_of
+
+    moment = parse_as_of(as_of) if as_of is not None else None
+    state: ConfigurationState | None = None
+    ledger_findings: list[IntegrityFinding] = []
+    approvals: list[EvidenceRecord] = []
+    approved_policy: TrustPolicy | None = None
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
+        evidence_store = store or make_store(cfg)
     else:
         path = Path(config) if config is not None else default_config_path()
-        cfg = load_config(path)
+        working = snapshot_of(path)
+        evidence_store = store or make_store(working.config)
+        ledger, read_findings = read_ledger(evidence_store, pinned=pinned_key_ids(trusted_keys))
+        state = configuration_state(ledger, working, moment=moment, draft=draft)
+        ledger_findings = [*read_findings, *ledger.findings]
+        if state.draft or state.in_force is None:
+            cfg = working.config
+            approved_policy = working.policy()
+        else:
+            cfg = state.in_force.snapshot.config
+            approved_policy = state.in_force.snapshot.policy()
+        until = moment
+        approvals = [
+            link.approval
+            for link in ledger.links
+            if until is None or link.approved_at <= until
+        ]
     wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
     for system_id in wanted:
         cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
-    evidence_store = store or make_store(cfg)
     pinned = model_versions or {}
     current: dict[str, CurrentModel | None] = {}
     records: list[EvidenceRecord] = []
@@ -123,7 +165,6 @@ def judge(
             "version": pinned.get(system_id),
             "experiment": binding.experiment,
         }
-    moment = parse_as_of(as_of) if as_of is not None else None
     approximations: list[str] = []
     without: set[str] = set()
     if moment is not None:
@@ -139,7 +180,12 @@ def judge(
     for system_id in without:
         current[system_id] = None
     catalog = load_catalog()
-    policy = trust if trust is not None else trust_policy(cfg, path)
+    if trust is not None:
+        policy = trust
+    elif approved_policy is not None:
+        policy = approved_policy
+    else:
+        policy = trust_policy(cfg, path)
     reads: list[ReadResult] = []
     if full_history:
         reads = [evidence_store.read(system=system_id) for system_id in wanted]
@@ -167,6 +213,7 @@ def judge(
         problems.extend(read.problems)
     if moment is not None:
         records = list(records_as_of(records, moment))
+    records, read_findings = without_ledger_records(records, read_findings)
     records, findings = screen(
         records,
         policy=policy,
@@ -175,6 +222,8 @@ def judge(
         findings=read_findings,
     )
     records, findings = _documents_rechecked(records, findings)
+    records = [*rejudge(records, cfg), *approvals]
+    findings = list(dict.fromkeys([*findings, *ledger_findings]))
     assessment = assess(
         catalog,
         cfg,
@@ -197,6 +246,7 @@ def judge(
         read_problems=tuple(dict.fromkeys(problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
+        configuration=state,
     )
 
 
@@ -261,6 +311,10 @@ def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
     data["as_of"] = judgement.as_of
     data["approximations"] = list(judgement.approximations)
     data["integrity"] = judgement.integrity(system)
+    data["configuration"] = (
+        judgement.configuration.to_dict() if judgement.configuration is not None else None
+    )
+    data["draft"] = bool(judgement.configuration and judgement.configuration.draft)
     return data
 
 
