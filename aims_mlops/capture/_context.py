@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsWarning, ConfigError
-from aims_mlops.evidence import SigningKeyError, signing_key_from_env
+from aims_mlops.evidence import SigningKeyError
+from aims_mlops.evidence._signing import pipeline_key
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
@@ -49,17 +50,29 @@ def env_strict() -> bool:
     return _truthy(os.environ.get(ENV_STRICT))
 
 
-def signing_key() -> SigningKey | None:
-    """The private key records are signed with, from the file ``$AIMS_SIGNING_KEY`` names (read
-    in one place: the evidence package); a clear error when that file is not a key."""
-    return signing_key_from_env()
+def _config_dir(config_path: str | os.PathLike[str] | None) -> Path:
+    if config_path is not None:
+        return Path(config_path).parent
+    from aims_mlops.config import default_config_path
+
+    return default_config_path().parent
 
 
-def run_signing_key(*, strict: bool) -> SigningKey | None:
+def signing_key(config_path: str | os.PathLike[str] | None = None) -> SigningKey | None:
+    """The private key records are signed with: the file ``$AIMS_SIGNING_KEY`` names, else
+    ``.aims/keys/pipeline.key`` beside aims.yaml (``config_path``, default ``$AIMS_CONFIG`` or
+    ./aims.yaml) when it exists (read in one place: the evidence package); a clear error when
+    that file is not a key."""
+    return pipeline_key(_config_dir(config_path))
+
+
+def run_signing_key(
+    *, strict: bool, config_path: str | os.PathLike[str] | None = None
+) -> SigningKey | None:
     """:func:`signing_key` for capture inside a user's run: a bad key file is an error only in
     strict mode; otherwise it warns and the run's records go unsigned (never a broken run)."""
     try:
-        return signing_key()
+        return signing_key(config_path)
     except SigningKeyError as exc:
         if strict:
             raise
@@ -123,9 +136,11 @@ class CaptureContext:
         strict: bool | None = None,
         include_values: bool | None = None,
         key: SigningKey | None = None,
+        config_path: str | os.PathLike[str] | None = None,
     ) -> CaptureContext:
         """A context of its own for ``config``: its store (unless ``store`` is given), its capture
-        settings (``$AIMS_STRICT`` also turns strict on), ``$AIMS_SIGNING_KEY`` unless ``key``."""
+        settings (``$AIMS_STRICT`` also turns strict on), the pipeline key (``$AIMS_SIGNING_KEY``,
+        else ``.aims/keys/pipeline.key`` beside ``config_path``) unless ``key``."""
         return cls(
             store=store if store is not None else make_store(config, tracking_uri=tracking_uri),
             system=system,
@@ -134,7 +149,7 @@ class CaptureContext:
                 config.capture.include_values if include_values is None else include_values
             ),
             config=config,
-            signing_key=key if key is not None else signing_key(),
+            signing_key=key if key is not None else signing_key(config_path),
         )
 
     def with_system(self, system: str | None) -> CaptureContext:
@@ -213,7 +228,11 @@ class Session:
             strict=strict,
             include_values=self.include_values if include_values is None else include_values,
             config=self.config,
-            signing_key=signing_key() if key_required else run_signing_key(strict=strict),
+            signing_key=(
+                signing_key(self.config_path)
+                if key_required
+                else run_signing_key(strict=strict, config_path=self.config_path)
+            ),
         )
 
 

@@ -16,6 +16,8 @@ from aims_mlops.cli._main import (
     as_of_option,
     check_output,
     config_option,
+    draft_option,
+    echo_configuration,
     echo_reperformance,
     format_option,
 )
@@ -56,6 +58,7 @@ def _emit(text: str, output: Path | None) -> None:
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
 @as_of_option
+@draft_option
 def audit_pack_command(
     config: Path | None,
     system: str | None,
@@ -63,6 +66,7 @@ def audit_pack_command(
     output: Path,
     progress: bool | None,
     as_of: str | None,
+    draft: bool,
 ) -> None:
     """Write the audit pack of SYSTEM (or --all): evidence, SoA, risks, reports, manifest."""
     from aims_mlops.judgement import judge
@@ -71,8 +75,9 @@ def audit_pack_command(
     if (system is None) == (not all_systems):
         raise AimsError(ERROR_SYSTEM_OR_ALL)
     systems = None if all_systems else [system]
-    judgement = judge(config=config, systems=systems, as_of=as_of)
+    judgement = judge(config=config, systems=systems, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
+    echo_configuration(judgement)
     manifest = build_pack(
         judgement,
         output,

@@ -11,9 +11,12 @@ from aims_mlops._errors import AimsError
 from aims_mlops.cli._main import (
     as_of_option,
     config_option,
+    draft_option,
+    echo_configuration,
     echo_json,
     echo_reperformance,
     format_option,
+    trusted_key_option,
 )
 
 ERROR_AS_OF_PROMOTE = "--as-of re-performs a past verdict; it cannot --promote a version now"
@@ -55,7 +58,14 @@ def _split_ids(values: tuple[str, ...]) -> list[str]:
 )
 @click.option("--alias", default=None, help="Alias to promote to (default: the system's alias).")
 @click.option("--approver", default=None, help="Who approves the promotion (default: $USER).")
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Accept unsigned evidence (trust: unsigned: true, or no keys); said in every output.",
+)
 @as_of_option
+@draft_option
+@trusted_key_option
 @format_option("text", "json")
 def gate_command(
     config: Path | None,
@@ -67,7 +77,10 @@ def gate_command(
     promote: bool,
     alias: str | None,
     approver: str | None,
+    allow_unsigned: bool,
     as_of: str | None,
+    draft: bool,
+    trusted_keys: tuple[Path, ...],
     fmt: str,
 ) -> None:
     """Fail (exit 1) unless SYSTEM meets the gate: required controls, score, risk appetite."""
@@ -92,13 +105,20 @@ def gate_command(
         approver=approver,
         trigger="aims gate --promote" if promote else "aims gate",
         as_of=as_of,
+        draft=draft,
+        allow_unsigned=allow_unsigned,
+        trusted_keys=list(trusted_keys) or None,
     )
     echo_reperformance(run.judgement)
     result = run.result
     if fmt == "json":
         echo_json(run.to_dict())
     else:
+        from aims_mlops.judgement._gate import trust_line
+
         click.echo(result.headline())
+        click.echo(trust_line(run.trust))
+        echo_configuration(run.judgement)
         for failure in result.failures:
             click.echo(failure)
         if run.deployment is not None:

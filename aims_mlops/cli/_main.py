@@ -134,6 +134,33 @@ def as_of_option(func: F) -> F:
     )(func)
 
 
+def draft_option(func: F) -> F:
+    return click.option(
+        "--draft",
+        is_flag=True,
+        help="Judge with the working copy of aims.yaml instead of the approved configuration "
+        "(every output says DRAFT).",
+    )(func)
+
+
+def trusted_key_option(func: F) -> F:
+    return click.option(
+        "--trusted-key",
+        "trusted_keys",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A public key the approval chain's first approval must be signed with, pinned "
+        "from outside the repository (repeatable; default: $AIMS_TRUSTED_KEYS).",
+    )(func)
+
+
+def echo_configuration(judgement: Any, *, err: bool = False) -> None:
+    """Which configuration the verdict used: DRAFT, the approval, the unapproved changes."""
+    state = getattr(judgement, "configuration", None)
+    for line in state.lines() if state is not None else ():
+        click.echo(line, err=err)
+
+
 def echo_reperformance(judgement: Any) -> None:
     """On stderr, for a verdict re-performed ``--as-of``: the moment, the evidence digest and
     what was approximated (stdout stays the verdict itself)."""
@@ -416,9 +443,15 @@ def _load_optional_config(config: Path | None) -> Any:
 @click.argument("system")
 @click.option("--model-version", default=None, help="Judge this registered model version.")
 @as_of_option
+@draft_option
 @format_option("text", "json")
 def summary_command(
-    config: Path | None, system: str, model_version: str | None, as_of: str | None, fmt: str
+    config: Path | None,
+    system: str,
+    model_version: str | None,
+    as_of: str | None,
+    draft: bool,
+    fmt: str,
 ) -> None:
     """Where SYSTEM stands: every clause and control with its first reason, the risks, the
     gaps with their owners (``--format json``: everything, with reasons and evidence ids, the
@@ -429,11 +462,16 @@ def summary_command(
     from aims_mlops.presentation import listing_text
 
     result = judge(
-        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+        config=config,
+        systems=[system],
+        model_versions={system: model_version},
+        as_of=as_of,
+        draft=draft,
     )
     if fmt == "json":
         echo_json(summary_json(result, system))
         return
+    echo_configuration(result)
     click.echo(listing_text(result.assessment.systems[system]))
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
@@ -445,7 +483,10 @@ def summary_command(
 @format_option("table", "json")
 @click.option("--framework", default=None, help="Per system, the obligations of a framework.")
 @as_of_option
-def status_command(config: Path | None, fmt: str, framework: str | None, as_of: str | None) -> None:
+@draft_option
+def status_command(
+    config: Path | None, fmt: str, framework: str | None, as_of: str | None, draft: bool
+) -> None:
     """Every in-scope system: score, risks above appetite, gaps."""
     from aims_mlops.engine import status_rows
     from aims_mlops.judgement import judge
@@ -454,9 +495,10 @@ def status_command(config: Path | None, fmt: str, framework: str | None, as_of: 
         from aims_mlops.cli._euaiact import status_framework
 
         return status_framework(config, framework, fmt)
-    judgement = judge(config=config, as_of=as_of)
+    judgement = judge(config=config, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
     rows = status_rows(judgement.assessment)
+    echo_configuration(judgement, err=fmt == "json")
     if fmt == "json":
         echo_json(rows)
         return
@@ -544,8 +586,13 @@ def risks_command(config: Path | None, fmt: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Verify signatures with this public key (repeatable; default: aims.yaml trust keys).",
 )
+@trusted_key_option
 def verify_command(
-    config: Path | None, pack: Path | None, system: str | None, public_keys: tuple[Path, ...]
+    config: Path | None,
+    pack: Path | None,
+    system: str | None,
+    public_keys: tuple[Path, ...],
+    trusted_keys: tuple[Path, ...],
 ) -> None:
     """Verify an audit pack (PACK) or, without one, every record in the live store.
 
@@ -554,13 +601,24 @@ def verify_command(
     from aims_mlops.evidence import TrustPolicy
 
     cfg = _load_optional_config(config)
+    ledger = None
+    if pack is None and cfg is not None:
+        from aims_mlops.capture import make_store
+        from aims_mlops.judgement._configuration import pinned_key_ids, read_ledger
+
+        ledger, _ = read_ledger(make_store(cfg), pinned=pinned_key_ids(trusted_keys or None))
     if public_keys:
         trust = TrustPolicy.from_files([str(p) for p in public_keys], require_signatures=True)
     elif cfg is not None:
         from aims_mlops.config import default_config_path
         from aims_mlops.judgement._integrity import trust_policy
 
-        trust = trust_policy(cfg, config or default_config_path())
+        head = ledger.head if ledger is not None else None
+        trust = (
+            head.snapshot.policy()
+            if head is not None
+            else trust_policy(cfg, config or default_config_path())
+        )
     else:
         trust = TrustPolicy()
     if pack is not None:
@@ -579,15 +637,24 @@ def verify_command(
     from aims_mlops.capture import make_store
 
     report = make_store(cfg).verify(system=system, trust=trust)
-    for problem in report.problems:
+    problems = [*report.problems, *(f.reason for f in (ledger.findings if ledger else ()))]
+    for problem in problems:
         click.echo(problem, err=True)
+    if ledger is not None:
+        head = ledger.head
+        click.echo(
+            f"configuration: approved #{head.sequence} by {head.by}; chain root key "
+            f"{ledger.root_key}"
+            if head is not None
+            else "configuration: no approved configuration in this store"
+        )
     click.echo(f"integrity: {trust.note()}")
     for note in report.notes:
         click.echo(f"note: {note}")
     click.echo(
-        f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
+        f"checked {report.checked} records: {report.intact} intact, {len(problems)} problems"
     )
-    if report.problems:
+    if problems:
         sys.exit(1)
 
 

@@ -13,6 +13,8 @@ from aims_mlops.cli._main import (
     as_of_option,
     check_output,
     config_option,
+    draft_option,
+    echo_configuration,
     echo_reperformance,
     format_option,
 )
@@ -25,6 +27,7 @@ REPORT_FORMATS = ("html", "md")
 @click.argument("system")
 @click.option("--model-version", default=None, help="Report on this registered model version.")
 @as_of_option
+@draft_option
 @format_option(*REPORT_FORMATS)
 @click.option(
     "-o",
@@ -46,6 +49,7 @@ def report_command(
     system: str,
     model_version: str | None,
     as_of: str | None,
+    draft: bool,
     fmt: str,
     output: Path,
     record: bool,
@@ -57,10 +61,18 @@ def report_command(
     from aims_mlops.reports import render_html, render_markdown, system_card_record
 
     judgement = judge(
-        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+        config=config,
+        systems=[system],
+        model_versions={system: model_version},
+        as_of=as_of,
+        draft=draft,
     )
     echo_reperformance(judgement)
-    record = record and as_of is None
+    echo_configuration(judgement, err=True)
+    # a draft verdict is never recorded as the system's card
+    record = record and as_of is None and not (
+        judgement.configuration is not None and judgement.configuration.draft
+    )
     render = render_html if fmt == "html" else render_markdown
     text = render(judgement, system, model_version=model_version)
     write_atomically(output, text)
@@ -104,20 +116,26 @@ def report_command(
     help="Evidence expiring within this many days is reported as expiring.",
 )
 @as_of_option
-def readiness_command(config: Path | None, fmt: str, expiring_days: int, as_of: str | None) -> None:
+@draft_option
+def readiness_command(
+    config: Path | None, fmt: str, expiring_days: int, as_of: str | None, draft: bool
+) -> None:
     """Certification readiness: per clause and Annex A objective, evidence freshness and a
     prioritised remediation list with owners."""
     from aims_mlops.judgement import judge
     from aims_mlops.reports import readiness_report, readiness_text
 
-    judgement = judge(config=config, as_of=as_of)
+    judgement = judge(config=config, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
     report = readiness_report(judgement, expiring_within_days=expiring_days)
     report["evidence_digest"] = judgement.evidence_digest
     report["as_of"] = judgement.as_of
+    state = judgement.configuration
+    report["configuration"] = state.to_dict() if state is not None else None
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
+        echo_configuration(judgement)
         click.echo(readiness_text(report))
 
 

@@ -25,6 +25,14 @@ from aims_mlops._errors import AimsError
 
 #: The environment variable naming the private key file records and packs are signed with.
 ENV_SIGNING_KEY = "AIMS_SIGNING_KEY"
+#: The environment variable naming the private key file a person signs their own acts with.
+ENV_PERSON_KEY = "AIMS_PERSON_KEY"
+#: Where ``aims init`` and ``aims demo`` keep keys, beside aims.yaml.
+KEYS_DIR = ".aims/keys"
+#: The pipeline's key pair in :data:`KEYS_DIR`.
+PIPELINE_KEY_NAME = "pipeline.key"
+PIPELINE_PUBLIC_NAME = "pipeline.pub"
+WHAT_PERSON_KEY = f"--key (or ${ENV_PERSON_KEY})"
 #: File names ``aims keys generate`` writes.
 PRIVATE_KEY_NAME = "aims-signing.key"
 PUBLIC_KEY_NAME = "aims-signing.pub"
@@ -233,6 +241,30 @@ def generate_key_pair(
     return SigningKey(
         key_id=key_id_of(_raw_public(private)), private=private, source=str(private_path)
     )
+
+
+def default_pipeline_key_path(config_dir: str | os.PathLike[str]) -> Path:
+    """``.aims/keys/pipeline.key`` beside aims.yaml (in ``config_dir``)."""
+    return Path(config_dir) / KEYS_DIR / PIPELINE_KEY_NAME
+
+
+def pipeline_key(config_dir: str | os.PathLike[str] | None) -> SigningKey | None:
+    """The key pipelines sign captured evidence with: the file ``$AIMS_SIGNING_KEY`` names, else
+    ``.aims/keys/pipeline.key`` beside aims.yaml when it exists, else None."""
+    found = signing_key_from_env()
+    if found is not None or config_dir is None:
+        return found
+    path = default_pipeline_key_path(config_dir)
+    return load_signing_key(path) if path.is_file() else None
+
+
+def person_key(path: str | os.PathLike[str] | None) -> SigningKey | None:
+    """The key a person signs their own act with: ``path`` (``--key``), else the file
+    ``$AIMS_PERSON_KEY`` names, else None."""
+    value = str(path) if path is not None else os.environ.get(ENV_PERSON_KEY, "").strip()
+    if not value:
+        return None
+    return load_signing_key(value, what=WHAT_PERSON_KEY if path is None else "--key")
 
 
 def signing_key_from_env() -> SigningKey | None:

@@ -31,6 +31,10 @@ from aims_mlops.evidence._signing import PublicKey, load_public_key, parse_signa
 if TYPE_CHECKING:
     from aims_mlops.evidence._kinds import KindRegistry
 
+#: Kinds whose signatures the configuration ledger checks (an approval against the keys of the
+#: *previous* approved configuration, a configuration through the approval naming its
+#: identity), not the policy of the configuration in force.
+LEDGER_CHECKED_KINDS = ("configuration", "configuration_approval")
 #: How far in the future a record's ``collected_at`` may lie (clocks of two machines differ).
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -191,6 +195,8 @@ class TrustPolicy:
     def signature_problem(self, record: EvidenceRecord) -> str | None:
         """Why ``record``'s signature does not satisfy the policy; None when it does (or no
         keys are configured)."""
+        if record.kind in LEDGER_CHECKED_KINDS:
+            return None
         if self.people and is_person_act(record):
             return self._act_problem(record)
         if not self.configured:

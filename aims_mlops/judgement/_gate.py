@@ -25,7 +25,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -217,6 +217,66 @@ def evaluate_gate(
     )
 
 
+FAILURE_UNSIGNED = (
+    "trust: {note}; the gate does not pass unsigned evidence unless --allow-unsigned is given"
+)
+FAILURE_DRAFT = "configuration: {reason}"
+
+
+def gate_trust(
+    judgement: Judgement, *, allow_unsigned: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """What the gate says about trust (the JSON ``trust`` block) and the failures it adds: the
+    evidence is unsigned (unless ``allow_unsigned``), or the verdict is a draft (no approved
+    configuration, or ``--draft``). Pure."""
+    policy = judgement.trust
+    state = judgement.configuration
+    signed = policy.configured and not policy.unsigned
+    approved = state is not None and state.approved
+    data: dict[str, Any] = {
+        "signed": signed,
+        "require_signatures": policy.require_signatures,
+        "keys": sorted(policy.keys),
+        "people_keys": {k: p.name for k, p in sorted(policy.people.items())},
+        "unsigned_records": sum(1 for r in judgement.records if r.signature is None),
+        "approved_configuration": (
+            state.in_force.to_dict() if approved and state is not None and state.in_force else None
+        ),
+        "unapproved_changes": list(state.unapproved_changes) if state is not None else [],
+        "draft": bool(state is not None and state.draft),
+        "root_key": state.root_key if state is not None else None,
+        "allow_unsigned": allow_unsigned,
+        "note": policy.note(),
+    }
+    failures: list[str] = []
+    if not signed and not allow_unsigned:
+        failures.append(FAILURE_UNSIGNED.format(note=policy.note()))
+    if state is not None and state.draft:
+        failures.append(FAILURE_DRAFT.format(reason=state.draft_reason))
+    return data, failures
+
+
+def trust_line(data: Mapping[str, Any]) -> str:
+    """The gate's one line on trust: signed or not, the configuration, unapproved changes."""
+    if data["signed"]:
+        signed = (
+            f"signed (keys {', '.join(data['keys']) or 'none'}; "
+            f"{data['unsigned_records']} unsigned records)"
+        )
+    else:
+        signed = "UNSIGNED" + (" (allowed by --allow-unsigned)" if data["allow_unsigned"] else "")
+    approved = data["approved_configuration"]
+    configuration = (
+        f"configuration approved #{approved['sequence']} by {approved['by']} "
+        f"(root key {data['root_key']})"
+        if approved
+        else "configuration NOT APPROVED (draft)"
+    )
+    changes = data["unapproved_changes"]
+    unapproved = f"unapproved changes: {len(changes)}" if changes else "no unapproved changes"
+    return f"trust: {signed}; {configuration}; {unapproved}"
+
+
 def default_approver() -> str:
     """The person running the gate: ``$USER`` (or the login name)."""
     name = os.environ.get("USER") or os.environ.get("LOGNAME")
@@ -280,12 +340,15 @@ class GateRun:
     alias: str
     promoted: bool = False
     deployment: EvidenceRecord | None = None
+    #: signed or not, the keys, unsigned records, the approved configuration, its changes
+    trust: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
         data["alias"] = self.alias
         data["promoted"] = self.promoted
         data["deployment_record"] = None if self.deployment is None else self.deployment.id
+        data["trust"] = dict(self.trust)
         return data
 
 
@@ -318,6 +381,9 @@ def run_gate(
     trigger: str = "aims gate",
     store: EvidenceStore | None = None,
     as_of: str | datetime | None = None,
+    draft: bool = False,
+    allow_unsigned: bool = False,
+    trusted_keys: Sequence[str | os.PathLike[str]] | None = None,
 ) -> GateRun:
     """Assess ``system`` (at ``model_version``, default: the alias holder) and evaluate the gate.
 
@@ -327,6 +393,10 @@ def run_gate(
     (``observed``; the webhook receiver does this). Raises :class:`GateError` when there is no
     model version to promote. ``as_of`` re-performs the gate at a past moment (see
     :func:`judge`); nothing is promoted or recorded then.
+
+    The gate also fails when the evidence is unsigned (unless ``allow_unsigned``) and when the
+    verdict is a draft (no approved configuration, or ``draft``); ``trusted_keys`` pin the
+    approval chain's root key (default ``$AIMS_TRUSTED_KEYS``).
     """
     from aims_mlops.capture import CaptureContext, emit
     from aims_mlops.config import config_digest
@@ -338,6 +408,8 @@ def run_gate(
         model_versions={system: model_version},
         store=store,
         as_of=as_of,
+        draft=draft,
+        trusted_keys=trusted_keys,
     )
     if as_of is not None:
         promote, record = False, False
@@ -361,10 +433,14 @@ def run_gate(
         else (declared.min_score if declared is not None else None),
         block_on_risk=block_on_risk,
     )
+    trust, trust_failures = gate_trust(judgement, allow_unsigned=allow_unsigned)
+    if trust_failures:
+        failures = (*result.failures, *trust_failures)
+        result = replace(result, failures=failures, passed=False)
     if record is None:
         record = promote
     if not (promote or record):
-        return GateRun(result=result, judgement=judgement, alias=target_alias)
+        return GateRun(result=result, judgement=judgement, alias=target_alias, trust=trust)
     if registered is None:
         raise GateError(ERROR_NO_REGISTERED_MODEL.format(system=system))
     model = judgement.current_models.get(system)
@@ -389,7 +465,7 @@ def run_gate(
         config_digest=config_digest(judgement.config),
     )
     context = CaptureContext.from_config(
-        judgement.config, store=judgement.store, system=system
+        judgement.config, store=judgement.store, system=system, config_path=judgement.config_path
     )
     stored = emit(context, deployment, run_id=model.run_id)
     return GateRun(
@@ -398,4 +474,5 @@ def run_gate(
         alias=target_alias,
         promoted=promote and result.passed,
         deployment=stored,
+        trust=trust,
     )
