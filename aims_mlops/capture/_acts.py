@@ -21,8 +21,10 @@ from aims_mlops.evidence._signing import ENV_PERSON_KEY, person_key, pipeline_ke
 from aims_mlops.evidence._trust import resolve_key_path
 
 if TYPE_CHECKING:
+    from aims_mlops.capture._context import CaptureContext
     from aims_mlops.config import AimsConfig, Person
     from aims_mlops.evidence import SigningKey
+    from aims_mlops.store import EvidenceStore
 
 ERROR_ACT_NEEDS_KEY = (
     "a person's act is signed with that person's own key: give --key FILE (or set "
@@ -125,3 +127,39 @@ def act_signing_key(
             ERROR_KEY_NOT_THE_PERSONS.format(key_id=signing.key_id, name=person.name, owner=owner)
         )
     return person.name, signing
+
+
+def act_context(
+    config: str | os.PathLike[str] | AimsConfig | None,
+    *,
+    by: str | None,
+    key: SigningKey | str | os.PathLike[str] | None,
+    system: str | None = None,
+    store: EvidenceStore | None = None,
+) -> tuple[str | None, CaptureContext]:
+    """``(the person's name, the capture context signing with their key)`` for an act by
+    ``by`` under ``config`` (a path, a loaded configuration, or None: the session's)."""
+    from dataclasses import replace
+
+    from aims_mlops.capture._context import CaptureContext, get_session
+    from aims_mlops.config import AimsConfig, load_config
+
+    if config is None:
+        session = get_session()
+        name, signing = act_signing_key(
+            session.config, config_path=session.config_path, by=by, key=key
+        )
+        context = session.context(key_required=signing is None).with_system(system)
+        if store is not None:
+            context = replace(context, store=store)
+        return name, replace(context, signing_key=signing or context.signing_key)
+    if isinstance(config, AimsConfig):
+        cfg, path = config, None
+    else:
+        path = Path(config)
+        cfg = load_config(path)
+    name, signing = act_signing_key(cfg, config_path=path, by=by, key=key)
+    context = CaptureContext.from_config(
+        cfg, store=store, system=system, key=signing, config_path=path
+    )
+    return name, context

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError, AimsWarning
+from aims_mlops.capture._acts import act_context
 from aims_mlops.capture._context import (
     ENV_SYSTEM,
     CaptureContext,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from aims_mlops.config import AimsConfig
+    from aims_mlops.evidence import SigningKey
 
 ERROR_NO_SYSTEM = (
     "no AI system is bound: pass system=..., call aims_mlops.init(system=...), or set $AIMS_SYSTEM"
@@ -432,8 +434,13 @@ def attest(
     valid_days: int | None = None,
     statement: str | None = None,
     config: str | os.PathLike[str] | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
     """Record that a named person vouches for a document serving ``control``.
+
+    The attestation is that person's act: signed with their own ``key`` (a key object or the
+    path of their private key; default ``$AIMS_PERSON_KEY``), never the pipeline key; with
+    ``people:`` declared, ``by`` must be the person whose key it is (:class:`PersonKeyError`).
 
     A local document must be a readable regular file (:class:`DocumentError` otherwise): it is
     hashed into the record (SHA-256), so ``aims verify`` detects a later edit or removal. A URL
@@ -452,12 +459,8 @@ def attest(
     for field_name, value in (("by", by), ("document", document)):
         if not value or not value.strip():
             raise AimsError(ERROR_BLANK.format(field=field_name))
-    if config is not None:
-        from aims_mlops.config import load_config
-
-        context = CaptureContext.from_config(load_config(config), system=system)
-    else:
-        context = get_session().context(key_required=True).with_system(system)
+    name, context = act_context(config, by=by.strip(), key=key, system=system)
+    by = name or by
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
     documented = document_details(document)  # a missing or unreadable file: DocumentError
@@ -475,6 +478,7 @@ def attest(
         controls=[control],
         details={
             "by": by.strip(),
+            "acted_by": by.strip(),
             **documented,
             "statement": statement
             or f"{by.strip()} attests to {control}: {catalog.get(control).title}",

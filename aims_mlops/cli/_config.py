@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from aims_mlops.cli._main import config_option, echo_json, format_option
+from aims_mlops.cli._main import config_option, echo_json, format_option, key_option
 
 CONFIG_HELP = """The configuration is evidence: aims.yaml counts for verdicts once a person of
 top management approves it (`aims config approve`); `aims config status` lists what the working
@@ -16,18 +16,6 @@ copy changes against the last approved configuration."""
 @click.group("config", help=CONFIG_HELP)
 def config_group() -> None:
     """The approved configuration."""
-
-
-def key_option(func):  # type: ignore[no-untyped-def]
-    """``--key FILE``: the private key a person signs their own act with."""
-    return click.option(
-        "--key",
-        "key_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Your own private key (PEM or OpenSSH ed25519; default: $AIMS_PERSON_KEY). Never "
-        "the pipeline key.",
-    )(func)
 
 
 @config_group.command("approve")

@@ -134,6 +134,18 @@ def as_of_option(func: F) -> F:
     )(func)
 
 
+def key_option(func: F) -> F:
+    """``--key FILE``: the private key a person signs their own act with."""
+    return click.option(
+        "--key",
+        "key_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Your own private key (PEM or OpenSSH ed25519; default: $AIMS_PERSON_KEY); a "
+        "person's act is never signed with the pipeline key.",
+    )(func)
+
+
 def draft_option(func: F) -> F:
     return click.option(
         "--draft",
@@ -376,6 +388,7 @@ def catalog_command(fmt: str, framework: str | None) -> None:
     "--valid-days", type=click.IntRange(min=1), default=None, help="Expires after N days."
 )
 @click.option("--statement", default=None, help="What is attested, in words.")
+@key_option
 def attest_command(
     config: Path | None,
     control: str,
@@ -385,8 +398,10 @@ def attest_command(
     document: str,
     valid_days: int | None,
     statement: str | None,
+    key_file: Path | None,
 ) -> None:
-    """Record that a named person vouches for a document serving CONTROL."""
+    """Record that a named person vouches for a document serving CONTROL (signed with their
+    own key: --key or $AIMS_PERSON_KEY)."""
     from aims_mlops.capture import attest
 
     check_document(document)
@@ -399,9 +414,14 @@ def attest_command(
         valid_days=valid_days,
         statement=statement,
         config=config if config is not None or _default_config_exists() else None,
+        key=key_file,
     )
     scope = f"system {system}" if system else "the organization"
-    click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}")
+    signed = f"; signed with key {record.signature.split(':')[1]}" if record.signature else ""
+    click.echo(
+        f"recorded attestation {record.id} for {control} ({scope}) by {record.details['by']}"
+        f"{signed}"
+    )
 
 
 def _default_config_exists() -> bool:

@@ -69,13 +69,21 @@ def report_incident(
     *,
     on: str | dt.date,
     config: str | os.PathLike[str] | None = None,
+    by: str | None = None,
+    key: Any = None,
 ) -> EvidenceRecord:
-    """Mark the incident ``incident_id`` (or an unambiguous prefix) as reported on ``on``."""
-    context = _bridge.capture_context(config)
+    """Mark the incident ``incident_id`` (or an unambiguous prefix) as reported on ``on``: the
+    act of ``by`` (default: the holder of ``key``), signed with their own key (a key object or
+    a private key file; default ``$AIMS_PERSON_KEY``)."""
+    name, context = _bridge.act_context(config, by=by, key=key)
     records = context.store.records(kinds=[KIND])
     incident = find_incident(records, incident_id)
     record = report_record(
-        incident, on=parse_date(on), controls=_controls(), config_digest=_digest(context.config)
+        incident,
+        on=parse_date(on),
+        controls=_controls(),
+        config_digest=_digest(context.config),
+        by=name,
     )
     return _bridge.emit(context.with_system(incident.system), record)
 

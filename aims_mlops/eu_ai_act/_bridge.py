@@ -29,6 +29,16 @@ def capture_context(config: str | os.PathLike[str] | None) -> CaptureContext:
     return CaptureContext.from_config(load_config(config))
 
 
+def act_context(
+    config: str | os.PathLike[str] | None, *, by: str | None, key: Any
+) -> tuple[str | None, CaptureContext]:
+    """The person acting and a capture context signing with their own key (a person's act:
+    never the pipeline key; see :func:`aims_mlops.capture._acts.act_context`)."""
+    from aims_mlops.capture._acts import act_context as _act_context
+
+    return _act_context(config, by=by, key=key)
+
+
 def emit(context: CaptureContext, record: EvidenceRecord) -> EvidenceRecord:
     """Store ``record`` through ``context`` (signed when a key is set; spooled when the store is
     unreachable)."""

@@ -29,6 +29,7 @@ from aims_mlops.evidence import EvidenceRecord, new_record
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
+    from aims_mlops.evidence import SigningKey
     from aims_mlops.reports._register import NcCandidate, SyncPlan
     from aims_mlops.store import EvidenceStore
 
@@ -159,11 +160,26 @@ def _emit(
     store: EvidenceStore | None,
     record: EvidenceRecord,
     artifacts: dict[str, bytes] | None = None,
+    *,
+    key: SigningKey | None = None,
+    config_path: Path | None = None,
 ) -> EvidenceRecord:
+    """Store ``record``: a person's act signed with their ``key``, else with the pipeline's."""
     from aims_mlops.capture import CaptureContext, emit
 
-    context = CaptureContext.from_config(config, store=store, system=record.system)
+    context = CaptureContext.from_config(
+        config, store=store, system=record.system, key=key, config_path=config_path
+    )
     return emit(context, record, artifacts=artifacts)
+
+
+def _act_key(
+    cfg: AimsConfig, path: Path, by: str | None, key: SigningKey | str | os.PathLike[str] | None
+) -> tuple[str | None, SigningKey | None]:
+    """The person acting and their key (:func:`aims_mlops.capture._acts.act_signing_key`)."""
+    from aims_mlops.capture._acts import act_signing_key
+
+    return act_signing_key(cfg, config_path=path, by=by, key=key)
 
 
 def _controls(kind: str) -> tuple[str, ...]:
@@ -281,14 +297,18 @@ def record_internal_audit(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     store: EvidenceStore | None = None,
     now: dt.datetime | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> RecordedAudit:
-    """Record an internal audit (clause 9.2) and open a nonconformity per finding."""
+    """Record an internal audit (clause 9.2) and open a nonconformity per finding. The audit
+    is the auditor's act, signed with their own ``key`` (default ``$AIMS_PERSON_KEY``)."""
     from aims_mlops.config import config_digest
     from aims_mlops.reports._register import opening_record
 
-    cfg, _ = _config(config)
+    cfg, cfg_path = _config(config)
     moment = now or _now()
     who = _name(auditor, "--auditor")
+    named, signing = _act_key(cfg, cfg_path, who, key)
+    who = named or who
     items = check_scope(cfg, who, scope)
     path, data = document_bytes(report, option="--report")
     listed = read_items(findings, option="--findings", key="statement")
@@ -302,7 +322,14 @@ def record_internal_audit(
         now=moment,
         config_digest=config_digest(cfg),
     )
-    stored = _emit(cfg, store, record, {f"internal_audit/{path.name}": data})
+    stored = _emit(
+        cfg,
+        store,
+        record,
+        {f"internal_audit/{path.name}": data},
+        key=signing,
+        config_path=cfg_path,
+    )
     opened = tuple(
         _emit(cfg, store, opening_record(c, now=moment, config_digest=config_digest(cfg)))
         for c in finding_candidates(stored, cfg, listed)
@@ -366,8 +393,10 @@ def record_management_review(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     store: EvidenceStore | None = None,
     now: dt.datetime | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
-    """Record a management review (clause 9.3) with the review pack of this moment attached."""
+    """Record a management review (clause 9.3) with the review pack of this moment attached;
+    the chair's act, signed with their own ``key`` (default ``$AIMS_PERSON_KEY``)."""
     from aims_mlops.config import config_digest
     from aims_mlops.engine._programme import approver_problem
     from aims_mlops.judgement import judge
@@ -378,6 +407,8 @@ def record_management_review(
     cfg, path = _config(config)
     moment = now or _now()
     who = _name(chair, "--chair")
+    named, signing = _act_key(cfg, path, who, key)
+    who = named or who
     for entry in _controls(REVIEW_KIND):
         problem = approver_problem(cfg, entry, who)
         if problem is not None:
@@ -410,6 +441,8 @@ def record_management_review(
             "management_review/inputs.json": pack_bytes,
             f"management_review/{minutes_path.name}": data,
         },
+        key=signing,
+        config_path=path,
     )
 
 
@@ -459,11 +492,15 @@ def update_nonconformity(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     store: EvidenceStore | None = None,
     now: dt.datetime | None = None,
+    by: str | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
-    """Record the corrective action of nonconformity ``ident`` (id or unambiguous prefix)."""
+    """Record the corrective action of nonconformity ``ident`` (id or unambiguous prefix):
+    ``by``'s act (default: the holder of ``key``), signed with their own key."""
     from aims_mlops.reports._register import update_record
 
-    cfg, _ = _config(config)
+    cfg, cfg_path = _config(config)
+    named, signing = _act_key(cfg, cfg_path, by, key)
     evidence_store, records = _register_records(cfg, store)
     day = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due).strip())
     record = update_record(
@@ -475,8 +512,9 @@ def update_nonconformity(
         owner=owner,
         due=day,
         now=now or _now(),
+        by=named,
     )
-    return _emit(cfg, evidence_store, record)
+    return _emit(cfg, evidence_store, record, key=signing, config_path=cfg_path)
 
 
 def verify_nonconformity(
@@ -487,11 +525,14 @@ def verify_nonconformity(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     store: EvidenceStore | None = None,
     now: dt.datetime | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
-    """Record that the corrective action of ``ident`` was checked and found effective."""
+    """Record that the corrective action of ``ident`` was checked and found effective: ``by``'s
+    act, signed with their own ``key`` (default ``$AIMS_PERSON_KEY``)."""
     from aims_mlops.reports._register import verify_record
 
-    cfg, _ = _config(config)
+    cfg, cfg_path = _config(config)
+    named, signing = _act_key(cfg, cfg_path, by, key)
     evidence_store, records = _register_records(cfg, store)
-    record = verify_record(records, ident, by=by, note=note, now=now or _now())
-    return _emit(cfg, evidence_store, record)
+    record = verify_record(records, ident, by=named or by, note=note, now=now or _now())
+    return _emit(cfg, evidence_store, record, key=signing, config_path=cfg_path)
