@@ -27,6 +27,8 @@ SYSTEM = "income-classifier"
 FEATURES_NUMERIC = ("age", "education_num", "capital_gain", "capital_loss", "hours_per_week")
 FEATURES_CATEGORICAL = ("workclass", "marital_status", "occupation", "relationship", "sex", "race")
 
+#: Who approves the demo's configuration and attests its AI policy (top management).
+DEMO_APPROVER = "Chief Risk Officer"
 #: The report the demo writes into its folder.
 REPORT_NAME = f"{SYSTEM}-report.html"
 #: The EU AI Act technical documentation (Annex IV) it writes beside it.
@@ -283,9 +285,10 @@ def run_demo(
     """
     import aims_mlops as aims
     from aims_mlops._files import write_atomically
-    from aims_mlops.config import example_config_text
+    from aims_mlops.config._starter import person_key_file, write_starter
     from aims_mlops.engine import summary_dict
     from aims_mlops.judgement import judge
+    from aims_mlops.judgement._approve import approve_configuration
     from aims_mlops.reports import annex_iv, render_annex_iv, render_html
 
     workdir = Path(workdir).resolve()
@@ -298,12 +301,18 @@ def run_demo(
     try:
         config_path = workdir / "aims.yaml"
         if not config_path.exists():
-            config_path.write_text(example_config_text(), encoding="utf-8")
+            write_starter(config_path, force=True)  # keys under .aims/keys/, git-ignored
         policy = workdir / "ai-policy.md"
         if not policy.exists():
             policy.write_text(POLICY_TEXT, encoding="utf-8")
         tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
         os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
+        # the demo approves its own configuration (top management, with their own key)
+        approve_configuration(
+            config_path=config_path,
+            by=DEMO_APPROVER,
+            key=person_key_file(config_path, DEMO_APPROVER),
+        )
         with _library_chatter_hidden(not verbose):
             run_id, version = train_and_capture(
                 tracking_uri=tracking_uri,
@@ -314,7 +323,12 @@ def run_demo(
         steps.step(STEPS[6])
         for entry in ("A.2.2", "5.2"):
             aims.attest(
-                entry, org=True, by="Dana Smith, Head of Risk", document=str(policy), valid_days=365
+                entry,
+                org=True,
+                by=DEMO_APPROVER,
+                document=str(policy),
+                valid_days=365,
+                key=person_key_file(config_path, DEMO_APPROVER),
             )
         steps.step(STEPS[7])
         judgement = judge(config=config_path, systems=[SYSTEM])

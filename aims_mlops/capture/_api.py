@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError, AimsWarning
 from aims_mlops.capture._acts import act_context
+from aims_mlops.capture._configuration import record_configuration
 from aims_mlops.capture._context import (
     ENV_SYSTEM,
     CaptureContext,
@@ -69,12 +70,15 @@ def init(
     autolog: bool = True,
     include_values: bool | None = None,
     tracking_uri: str | None = None,
+    record_config: bool = True,
 ) -> Session:
     """Bind this process to an AI system and turn capture on.
 
     ``config`` is the path of ``aims.yaml`` (default ``$AIMS_CONFIG`` or ``./aims.yaml``; a missing
     default file is allowed, a malformed one raises :class:`ConfigError`). ``strict=True`` makes a
-    failing collector raise instead of recording an ``error`` record.
+    failing collector raise instead of recording an ``error`` record. The configuration's
+    content is recorded in the store before capture uses it (``record_config``; it counts for
+    verdicts once approved: ``aims config approve``).
     """
     from aims_mlops.config import default_config_path, load_config
 
@@ -98,6 +102,8 @@ def init(
         tracking_uri=tracking_uri,
     )
     bind_session(session)
+    if loaded is not None and record_config:
+        record_configuration(session.context(), path)
     if autolog:
         _enable_autolog(strict=None)
     return session

@@ -268,14 +268,25 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @config_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init_command(config: Path | None, force: bool) -> None:
-    """Write a commented example aims.yaml that validates."""
-    from aims_mlops.config import default_config_path, example_config_text
+    """Write a commented example aims.yaml that validates, with its keys: the pipeline's and
+    each declared person's under .aims/keys/ (private keys mode 0600, ignored by git). Nothing
+    is approved: every verdict is a draft until `aims config approve`."""
+    from aims_mlops.config import default_config_path
+    from aims_mlops.config._starter import write_starter
 
     path = config or default_config_path()
     if path.exists() and not force:
         raise AimsError(ERROR_CONFIG_EXISTS.format(path=path))
-    write_atomically(path, example_config_text())
-    click.echo(f"wrote {path}; edit it, then run `aims validate`")
+    starter = write_starter(path, force=force)
+    click.echo(
+        f"wrote {path} and {len(starter.keys)} key pairs under {path.parent / '.aims' / 'keys'} "
+        f"(private keys mode 0600, ignored by {starter.gitignore})"
+    )
+    click.echo(
+        f"edit it, run `aims validate`, then approve it (nothing counts until then; every "
+        f'verdict is a draft): aims config approve --by "{starter.approver}" --key '
+        f"{starter.approver_key}"
+    )
 
 
 @cli.command("validate")

@@ -157,23 +157,3 @@ def approve_configuration(
         root=head is None,
         fingerprint=fingerprint(signing),
     )
-
-
-def record_working_configuration(
-    config_path: str | os.PathLike[str], *, store: EvidenceStore | None = None
-) -> EvidenceRecord | None:
-    """Record the working copy's content (signed with the pipeline key) unless the store
-    already holds it; the record written, or None."""
-    from aims_mlops.capture import CaptureContext, emit, make_store
-    from aims_mlops.judgement._configuration import read_ledger
-    from aims_mlops.ledger import configuration_record, snapshot_of
-
-    working = snapshot_of(config_path)
-    evidence_store = store or make_store(working.config)
-    ledger, _ = read_ledger(evidence_store)
-    if ledger.recorded(working) is not None:
-        return None
-    context = CaptureContext.from_config(
-        working.config, store=evidence_store, config_path=config_path
-    )
-    return emit(context, configuration_record(working))
