@@ -12,7 +12,6 @@ from aims_mlops.cli._main import (
     as_of_option,
     config_option,
     draft_option,
-    echo_configuration,
     echo_json,
     echo_reperformance,
     format_option,
@@ -118,7 +117,6 @@ def gate_command(
 
         click.echo(result.headline())
         click.echo(trust_line(run.trust))
-        echo_configuration(run.judgement)
         for failure in result.failures:
             click.echo(failure)
         if run.deployment is not None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import AimsError
 from aims_mlops.engine import NOT_APPLICABLE, SATISFIED, CurrentModel, SystemAssessment
+from aims_mlops.judgement._configuration import unapproved_line
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig, SystemConfig
@@ -273,7 +274,10 @@ def trust_line(data: Mapping[str, Any]) -> str:
         else "configuration NOT APPROVED (draft)"
     )
     changes = data["unapproved_changes"]
-    unapproved = f"unapproved changes: {len(changes)}" if changes else "no unapproved changes"
+    unapproved = "no unapproved changes"
+    if changes:
+        listed = unapproved_line(changes).split(": ", 1)[1]
+        unapproved = f"unapproved changes ({len(changes)}): {listed}"
     return f"trust: {signed}; {configuration}; {unapproved}"
 
 

@@ -69,6 +69,12 @@ def key(folder: Path, name: str):
     return load_signing_key(folder / "keys" / f"{name}.key")
 
 
+def approve_as_alice(folder: Path) -> None:
+    approve_configuration(
+        config_path=folder / "aims.yaml", by="Alice Chief", key=folder / "keys" / "alice.key"
+    )
+
+
 def training_run() -> str:
     import mlflow
 
@@ -145,7 +151,7 @@ def test_loosened_thresholds_count_only_once_approved(workspace: Path) -> None:
     code, out, _ = invoke("readiness", "--config", str(config))
     assert f"unapproved changes: {LOOSENED}" in out
     code, out, _ = invoke("gate", "credit", "--config", str(config))
-    assert code == 1 and "unapproved changes: 1" in out and LOOSENED in out
+    assert code == 1 and f"unapproved changes (1): {LOOSENED}" in out
     code, out, _ = invoke("gate", "credit", "--config", str(config), "--format", "json")
     trust = json.loads(out)["trust"]
     assert trust["unapproved_changes"] == [LOOSENED]
@@ -193,7 +199,7 @@ def test_trust_change_with_an_untrusted_key_is_refused_and_has_no_effect(
     workspace: Path,
 ) -> None:
     config = workspace / "aims.yaml"
-    approve_configuration(config_path=config, by="Alice Chief", key=workspace / "keys" / "alice.key")
+    approve_as_alice(workspace)
     run_id = training_run()
     fairness(workspace, run_id, dpd=0.2, bound=0.1, when=NOW - timedelta(hours=1))
     # Mallory edits aims.yaml: adds herself to top management, loosens the threshold
@@ -238,7 +244,7 @@ def test_trust_change_with_an_untrusted_key_is_refused_and_has_no_effect(
 
 def test_the_pipeline_key_cannot_sign_a_persons_act(workspace: Path) -> None:
     config = workspace / "aims.yaml"
-    approve_configuration(config_path=config, by="Alice Chief", key=workspace / "keys" / "alice.key")
+    approve_as_alice(workspace)
     policy = workspace / "policy.md"
     policy.write_text("our AI policy")
     args = ["attest", "A.2.2", "--org", "--by", "Dana Smith", "--document", str(policy)]
@@ -252,7 +258,7 @@ def test_the_pipeline_key_cannot_sign_a_persons_act(workspace: Path) -> None:
     assert code == 2 and "signed with that person's own key" in err
     code, _, err = invoke(*args, "--config", str(config), "--key", "keys/alice.key")
     assert code == 2 and "is not one of Dana Smith's public keys" in err
-    code, out, err = invoke(*args, "--config", str(config), "--key", "keys/dana.key")
+    code, _, err = invoke(*args, "--config", str(config), "--key", "keys/dana.key")
     assert code == 0, err
     # forged into the store: an attestation "by Dana Smith" signed with the pipeline key
     from aims_mlops.capture import make_store
@@ -281,7 +287,7 @@ def test_unsigned_is_an_explicit_opt_out_that_fails_the_gate(workspace: Path) ->
         "trust:\n  public_keys: [keys/pipeline.pub]\n", "trust: {unsigned: true}\n"
     )
     config.write_text(text)
-    approve_configuration(config_path=config, by="Alice Chief", key=workspace / "keys" / "alice.key")
+    approve_as_alice(workspace)
     code, out, _ = invoke("gate", "credit", "--config", str(config))
     assert code == 1 and "trust: UNSIGNED;" in out and "--allow-unsigned" in out
     code, out, _ = invoke("gate", "credit", "--config", str(config), "--allow-unsigned")
