@@ -69,10 +69,8 @@ def report_command(
     )
     echo_reperformance(judgement)
     echo_configuration(judgement, err=True)
-    # a draft verdict is never recorded as the system's card
-    record = record and as_of is None and not (
-        judgement.configuration is not None and judgement.configuration.draft
-    )
+    # a report judged with the working copy on request (--draft) is not the system's card
+    record = record and as_of is None and not draft
     render = render_html if fmt == "html" else render_markdown
     text = render(judgement, system, model_version=model_version)
     write_atomically(output, text)
