@@ -67,8 +67,7 @@ def report_command(
         as_of=as_of,
         draft=draft,
     )
-    echo_reperformance(judgement)
-    echo_configuration(judgement, err=True)
+    echo_reperformance(judgement)  # the report itself says DRAFT or the unapproved changes
     # a report judged with the working copy on request (--draft) is not the system's card
     record = record and as_of is None and not draft
     render = render_html if fmt == "html" else render_markdown
