@@ -285,7 +285,7 @@ def run_demo(
     """
     import aims_mlops as aims
     from aims_mlops._files import write_atomically
-    from aims_mlops.config._starter import person_key_file, write_starter
+    from aims_mlops.config._starter import write_starter
     from aims_mlops.engine import summary_dict
     from aims_mlops.judgement import judge
     from aims_mlops.judgement._approve import approve_configuration
@@ -307,12 +307,11 @@ def run_demo(
             policy.write_text(POLICY_TEXT, encoding="utf-8")
         tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
         os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
-        # the demo approves its own configuration (top management, with their own key)
-        approve_configuration(
-            config_path=config_path,
-            by=DEMO_APPROVER,
-            key=person_key_file(config_path, DEMO_APPROVER),
-        )
+        # the demo approves its own configuration (top management, with their own key); an
+        # aims.yaml written without keys (the bare example) stays a draft, its names typed
+        approver_key = _approver_key(config_path)
+        if approver_key is not None:
+            approve_configuration(config_path=config_path, by=DEMO_APPROVER, key=approver_key)
         with _library_chatter_hidden(not verbose):
             run_id, version = train_and_capture(
                 tracking_uri=tracking_uri,
@@ -328,7 +327,7 @@ def run_demo(
                 by=DEMO_APPROVER,
                 document=str(policy),
                 valid_days=365,
-                key=person_key_file(config_path, DEMO_APPROVER),
+                key=approver_key,
             )
         steps.step(STEPS[7])
         judgement = judge(config=config_path, systems=[SYSTEM])
@@ -362,6 +361,17 @@ def run_demo(
         annex_iv=dossier,
         summary=summary_dict(sa),
     )
+
+
+def _approver_key(config_path: Path) -> Path | None:
+    """The private key of :data:`DEMO_APPROVER` the starter generated, if aims.yaml lists it."""
+    from aims_mlops.config._starter import person_key_file
+
+    try:
+        key = person_key_file(config_path, DEMO_APPROVER)
+    except KeyError:
+        return None
+    return key if key.is_file() else None
 
 
 def _repository() -> Path | None:

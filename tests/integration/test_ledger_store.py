@@ -179,6 +179,13 @@ def test_loosened_thresholds_count_only_once_approved(workspace: Path) -> None:
         assert state["unapproved_changes"] == [LOOSENED]
         assert state["root_key"] == key(workspace, "alice").key_id
         assert "max: 0.1" in archive.read("config/aims.yaml").decode()  # the approved text
+    # the notebook widget shows the draft verdict beside the approved one
+    from aims_mlops.views import dashboard
+
+    shown = dashboard("credit", config=config).configuration.value
+    assert f"unapproved changes: {LOOSENED}" in shown
+    assert "<b>approved verdict</b>" in shown and "<b>draft</b> (working copy)" in shown
+    assert "A.5.4 failing → satisfied" in shown
     # --draft judges the working copy, and says so
     code, out, _ = invoke("summary", "credit", "--config", str(config), "--draft")
     assert out.startswith("DRAFT: judged with the working copy")
