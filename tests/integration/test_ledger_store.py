@@ -4,6 +4,7 @@ attacker with write access to the store and the repository would try them)."""
 
 from __future__ import annotations
 
+import html
 import json
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -183,7 +184,7 @@ def test_loosened_thresholds_count_only_once_approved(workspace: Path) -> None:
     from aims_mlops.views import dashboard
 
     shown = dashboard("credit", config=config).configuration.value
-    assert f"unapproved changes: {LOOSENED}" in shown
+    assert f"unapproved changes: {html.escape(LOOSENED)}" in shown
     assert "<b>approved verdict</b>" in shown and "<b>draft</b> (working copy)" in shown
     assert "A.5.4 failing → satisfied" in shown
     # --draft judges the working copy, and says so
