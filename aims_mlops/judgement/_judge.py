@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from aims_mlops.store import EvidenceStore, ReadResult
 
 
+ERROR_NOT_APPROVED_SYSTEM = (
+    "system {system!r} is in the working copy of aims.yaml but not in the approved "
+    "configuration (#{sequence}): --draft judges the working copy; `aims config approve` "
+    "approves it"
+)
 ERROR_VERSION_UNBOUND = (
     "system {system!r} names no registered model (systems[].mlflow.registered_model in "
     "aims.yaml), so it has no model version {version!r} to judge"
@@ -151,7 +156,16 @@ def judge(
             if until is None or link.approved_at <= until
         ]
     wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
+    approved_link = state.in_force if state is not None and not state.draft else None
     for system_id in wanted:
+        if (
+            approved_link is not None
+            and system_id not in cfg.system_ids
+            and system_id in working.config.system_ids
+        ):
+            raise AimsError(
+                ERROR_NOT_APPROVED_SYSTEM.format(system=system_id, sequence=approved_link.sequence)
+            )
         cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
     pinned = model_versions or {}
     current: dict[str, CurrentModel | None] = {}

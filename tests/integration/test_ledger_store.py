@@ -20,6 +20,7 @@ from aims_mlops.evidence import Subject, load_signing_key, new_record
 from aims_mlops.evidence._signing import generate_key_pair
 from aims_mlops.judgement import judge
 from aims_mlops.judgement._approve import approve_configuration
+from aims_mlops.judgement._judge import ERROR_NOT_APPROVED_SYSTEM
 from aims_mlops.ledger import approval_record, configuration_record, snapshot_of
 
 pytestmark = pytest.mark.slow
@@ -201,6 +202,15 @@ def test_loosened_thresholds_count_only_once_approved(workspace: Path) -> None:
     assert status_of(config, "A.5.4", as_of=before) == "failing"
     code, out, _ = invoke("config", "status", "--config", str(config))
     assert "no unapproved changes" in out and "#2 by Alice Chief" in out
+    # a new system in the working copy: judged only as a draft until approved
+    config.write_text(
+        config.read_text() + "  - id: tickets\n    name: Tickets\n    owner: Dana Smith\n"
+        "    intended_use: Rank support tickets for a human.\n    lifecycle_stage: development\n"
+    )
+    code, _, err = invoke("summary", "tickets", "--config", str(config))
+    assert code == 2 and ERROR_NOT_APPROVED_SYSTEM.format(system="tickets", sequence=2) in err
+    code, out, _ = invoke("summary", "tickets", "--config", str(config), "--draft")
+    assert code == 0 and out.startswith("DRAFT")
 
 
 def test_trust_change_with_an_untrusted_key_is_refused_and_has_no_effect(
