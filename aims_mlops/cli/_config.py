@@ -91,6 +91,33 @@ def status_command(config: Path | None, fmt: str) -> None:
         click.echo(f"finding: {finding.reason}", err=True)
 
 
+@click.group("risk")
+def risk_group() -> None:
+    """A person's acts on the risk register."""
+
+
+@risk_group.command("accept")
+@config_option
+@click.argument("risk_id", metavar="RISK")
+@click.option("--by", "by", default=None, help="Who accepts (default: acceptance.by).")
+@key_option
+def risk_accept_command(
+    config: Path | None, risk_id: str, by: str | None, key_file: Path | None
+) -> None:
+    """Sign the acceptance aims.yaml declares for RISK (risks[].acceptance) with your own key."""
+    from aims_mlops.config import default_config_path
+    from aims_mlops.judgement._approve import accept_risk
+
+    record = accept_risk(
+        risk_id, config_path=config or default_config_path(), key=key_file, by=by
+    )
+    click.echo(
+        f"recorded the acceptance of risk {risk_id} by {record.details['by']} on "
+        f"{record.details['on']}: record {record.id}"
+    )
+
+
 def register(group: click.Group) -> None:
-    """Add ``config`` to the ``aims`` command group."""
+    """Add ``config`` and ``risk`` to the ``aims`` command group."""
     group.add_command(config_group)
+    group.add_command(risk_group)

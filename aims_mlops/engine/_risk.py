@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from aims_mlops.engine._programme import same_person
 from aims_mlops.engine._results import SATISFIED, ControlStatus, RiskResult
 from aims_mlops.engine._status import Scope, record_label, staleness
 from aims_mlops.evidence import EvidenceRecord
@@ -59,16 +60,26 @@ def last_measured(risk: Risk, scope: Scope) -> EvidenceRecord | None:
     return max(candidates, key=lambda r: (r.collected, r.id)) if candidates else None
 
 
+#: The kind of a person's signed acceptance of a risk.
+RISK_ACCEPTANCE = "risk_acceptance"
+WHY_ACCEPTANCE_UNSIGNED = (
+    "its acceptance by {by} on {on} is not signed by {by} (`aims risk accept {risk} --key FILE`)"
+)
+
+
 def acceptance_text(
     risk: Risk,
     *,
     now: datetime,
     config: AimsConfig | None = None,
     approval_entries: Sequence[str] = (),
+    records: Sequence[EvidenceRecord] = (),
 ) -> tuple[str | None, str | None]:
     """(acceptance, problem): "by NAME on DATE" for a valid acceptance, else why not. With
     ``config``, the approver must be one ``approvers`` allows for each of ``approval_entries``
-    (the entries that judge the risk treatment)."""
+    (the entries that judge the risk treatment); once ``people:`` list keys, the acceptance must
+    also be signed by the person it names (a ``risk_acceptance`` record among ``records``: the
+    screen let through only records signed by the person they name)."""
     if risk.treatment != "accept":
         return None, None
     acceptance = risk.acceptance
@@ -81,6 +92,20 @@ def acceptance_text(
             problem = approver_problem(config, entry, acceptance.by)
             if problem is not None:
                 return None, f"its acceptance does not count: {problem}"
+    if config is not None and any(p.public_keys for p in config.people):
+        signed = [
+            r
+            for r in records
+            if r.kind == RISK_ACCEPTANCE
+            and r.details.get("risk") == risk.id
+            and r.details.get("on") == acceptance.on.isoformat()
+            and isinstance(r.details.get("by"), str)
+            and same_person(str(r.details["by"]), acceptance.by)
+        ]
+        if not signed:
+            return None, WHY_ACCEPTANCE_UNSIGNED.format(
+                by=acceptance.by, on=acceptance.on.isoformat(), risk=risk.id
+            )
     if acceptance.until is not None and acceptance.until < now.date():
         return None, (
             f"its acceptance by {acceptance.by} expired on {acceptance.until.isoformat()}"
@@ -174,7 +199,11 @@ def evaluate_risk(
         elif not all(s.evidenced for s in statuses):
             unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
     acceptance, acceptance_problem = acceptance_text(
-        risk, now=now, config=config, approval_entries=approval_entries
+        risk,
+        now=now,
+        config=config,
+        approval_entries=approval_entries,
+        records=scope.records,
     )
     if risk.treatment == "accept":
         # accepting a risk keeps it as it is: the residual is the inherent risk

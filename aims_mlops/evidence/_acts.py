@@ -1,10 +1,11 @@
 """A person's acts: the records a named person vouches for, and who that person is.
 
 An attestation, an internal audit, a management review, an approval of the configuration, a
-nonconformity's corrective action or check of effectiveness (a record that ``amends`` one) and
-the report that closes an incident are acts of a person: each is signed with that person's own
-key (aims.yaml ``people[].public_keys``), never with the pipeline key, so the name in it is
-proven by the signature, not typed. :func:`actor_of` names the person a record speaks for.
+nonconformity's corrective action or check of effectiveness (a record that ``amends`` one), a
+risk acceptance and the report that closes an incident are acts of a person: each is signed
+with that person's own key (aims.yaml ``people[].public_keys``), never with the pipeline key,
+so the name in it is proven by the signature, not typed. :func:`actor_of` names the person a
+record speaks for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ACTOR_FIELDS: Mapping[str, str] = {
     "internal_audit": "auditor",
     "management_review": "chair",
     "configuration_approval": "by",
+    "risk_acceptance": "by",
     "nonconformity": "verified_by",
     "incident": ACTED_BY,
 }

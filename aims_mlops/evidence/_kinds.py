@@ -266,6 +266,16 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         requires=("by", "configuration", "identity"),
     ),
     EvidenceKind(
+        name="risk_acceptance",
+        producer="aims_mlops.judgement.accept_risk",
+        description=(
+            "a person's signed acceptance of a risk kept above the appetite: the risk, who, "
+            "when, until when, the residual score accepted (what aims.yaml acceptance declares)"
+        ),
+        action="`aims risk accept RISK --key FILE`",
+        role="bookkeeping",
+    ),
+    EvidenceKind(
         name="error",
         producer="aims_mlops.capture.error_record",
         description="a collector failed; the record names the kind it tried to produce",

@@ -157,3 +157,64 @@ def approve_configuration(
         root=head is None,
         fingerprint=fingerprint(signing),
     )
+
+
+ERROR_NO_ACCEPTANCE = (
+    "risk {risk!r} declares no acceptance in aims.yaml (risks[].acceptance: {{by, on}}); "
+    "declare it, have the configuration approved, then sign it"
+)
+ERROR_NOT_THE_ACCEPTOR = (
+    "risk {risk!r} is accepted by {declared} in aims.yaml; {name} cannot sign that acceptance"
+)
+
+
+def accept_risk(
+    risk_id: str,
+    *,
+    config_path: str | os.PathLike[str],
+    key: SigningKey | str | os.PathLike[str] | None,
+    by: str | None = None,
+    store: EvidenceStore | None = None,
+) -> EvidenceRecord:
+    """Record the signed acceptance of ``risk_id`` by the person aims.yaml names in its
+    ``acceptance.by`` (their own key): once people list keys, an acceptance above the appetite
+    counts only with this record."""
+    from aims_mlops.capture._acts import act_context
+    from aims_mlops.capture._emit import emit
+    from aims_mlops.config import load_config
+    from aims_mlops.engine._programme import same_person
+    from aims_mlops.evidence import new_record
+
+    cfg = load_config(config_path)
+    risk = next((r for r in cfg.risks if r.id == risk_id), None)
+    if risk is None:
+        known = ", ".join(r.id for r in cfg.risks) or "none"
+        raise AimsError(f"unknown risk {risk_id!r}; declared risks: {known}")
+    acceptance = risk.acceptance
+    if acceptance is None:
+        raise AimsError(ERROR_NO_ACCEPTANCE.format(risk=risk_id))
+    name, context = act_context(
+        config_path, by=by or acceptance.by, key=key, system=risk.system, store=store
+    )
+    if name is None or not same_person(name, acceptance.by):
+        raise AimsError(
+            ERROR_NOT_THE_ACCEPTOR.format(risk=risk_id, declared=acceptance.by, name=name)
+        )
+    record = new_record(
+        kind="risk_acceptance",
+        system=risk.system,
+        outcome="info",
+        collector="aims_mlops.accept_risk",
+        details={
+            "risk": risk.id,
+            "by": name,
+            "acted_by": name,
+            "on": acceptance.on.isoformat(),
+            "until": acceptance.until.isoformat() if acceptance.until else None,
+            "document": acceptance.document,
+            "residual_score": risk.residual_score,
+            "appetite": cfg.risk_criteria.appetite,
+        },
+        config_digest=context.config_digest,
+    )
+    return emit(context, record)

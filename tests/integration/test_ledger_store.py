@@ -311,3 +311,43 @@ def test_unsigned_is_an_explicit_opt_out_that_fails_the_gate(workspace: Path) ->
     code, out, _ = invoke("gate", "credit", "--config", str(config), "--allow-unsigned")
     assert "trust: UNSIGNED (allowed by --allow-unsigned)" in out
     assert "--allow-unsigned is given" not in out
+
+
+RISK = """\
+risks:
+  - id: R9
+    system: credit
+    category: bias
+    description: Unequal treatment kept for a quarter while the data is rebuilt.
+    likelihood: 4
+    impact: 4
+    treatment: accept
+    owner: Dana Smith
+    acceptance: {by: Alice Chief, on: 2026-11-30}
+"""
+
+
+def test_a_risk_acceptance_counts_only_signed_by_its_acceptor(workspace: Path) -> None:
+    config = workspace / "aims.yaml"
+    config.write_text(config.read_text() + RISK)
+    approve_as_alice(workspace)
+
+    def acceptance() -> tuple[str | None, list[str]]:
+        risk = next(
+            r for r in judge(config=config, systems=["credit"]).assessment.systems["credit"].risks
+            if r.id == "R9"
+        )
+        return risk.acceptance, list(risk.reasons)
+
+    accepted, reasons = acceptance()
+    assert accepted is None
+    unsigned = "is not signed by Alice Chief (`aims risk accept R9 --key FILE`)"
+    assert any(unsigned in r for r in reasons), reasons
+    accept = ("risk", "accept", "R9", "--config", str(config), "--key")
+    code, _, err = invoke(*accept, "keys/dana.key")
+    assert code == 2 and "is not one of Alice Chief's public keys" in err
+    code, out, err = invoke(*accept, "keys/alice.key")
+    assert code == 0, err
+    assert "recorded the acceptance of risk R9 by Alice Chief on 2026-11-30" in out
+    accepted, _ = acceptance()
+    assert accepted == "accepted by Alice Chief on 2026-11-30"
