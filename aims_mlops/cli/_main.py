@@ -502,8 +502,13 @@ def summary_command(
     if fmt == "json":
         echo_json(summary_json(result, system))
         return
-    echo_configuration(result)
+    state = result.configuration
+    warn = state is not None and (state.draft or bool(state.unapproved_changes))
+    if warn:
+        echo_configuration(result)  # DRAFT or the unapproved changes, before the verdict
     click.echo(listing_text(result.assessment.systems[system]))
+    if not warn:
+        echo_configuration(result)  # the approved configuration the verdict used
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
     echo_reperformance(result)
