@@ -9,8 +9,19 @@ The release gate is a judgement too: :func:`evaluate_gate` is a pure function of
 assessment (:class:`GateResult`: passed or not, one reason per line); :func:`run_gate` judges a
 system at a model version, evaluates the gate and, on request, promotes the version and records
 the ``deployment`` evidence through a capture context of its own (never the process's session).
+
+A verdict is judged with the configuration approved and in force (:class:`ConfigurationState`:
+approved or draft, the unapproved changes); :func:`approve_configuration` is ``aims config
+approve`` and :func:`accept_risk` ``aims risk accept`` (a person's acts, with their own keys).
 """
 
+from aims_mlops.judgement._approve import (
+    Approval,
+    ApprovalError,
+    accept_risk,
+    approve_configuration,
+)
+from aims_mlops.judgement._configuration import ConfigurationState
 from aims_mlops.judgement._gate import (
     COLLECTOR,
     DEPLOYMENT_KIND,
@@ -50,10 +61,15 @@ __all__ = [
     "MAX_FAILURES_IN_RECORD",
     "MAX_FAILURE_CHARS",
     "PASSING_STATUSES",
+    "Approval",
+    "ApprovalError",
+    "ConfigurationState",
     "GateError",
     "GateResult",
     "GateRun",
     "Judgement",
+    "accept_risk",
+    "approve_configuration",
     "default_approver",
     "deployment_controls",
     "deployment_record",
