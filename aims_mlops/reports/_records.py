@@ -94,6 +94,15 @@ def _config(config: str | os.PathLike[str] | AimsConfig | None) -> tuple[AimsCon
     return load_config(path), path
 
 
+def _judged(
+    given: str | os.PathLike[str] | AimsConfig | None, cfg: AimsConfig, path: Path
+) -> AimsConfig | Path:
+    """What to judge with: the file (so the approved configuration counts), or the object given."""
+    from aims_mlops.config import AimsConfig
+
+    return cfg if isinstance(given, AimsConfig) else path
+
+
 def is_placeholder(text: str) -> bool:
     """Whether ``text`` says nothing (blank, ``-``, ``n/a``, ``TBD``, ...)."""
     return " ".join(text.split()).casefold() in DUMMY_TEXTS or not text.strip()
@@ -415,7 +424,8 @@ def record_management_review(
             raise ProcessRecordError(ERROR_NOT_APPROVER.format(problem=problem))
     minutes_path, data = document_bytes(minutes, option="--minutes")
     listed = read_items(decisions, option="--decisions", key="decision")
-    judgement = judge(config=cfg, store=store, now=moment)
+    # from a file: judged with the approved configuration (the ledger), as every verdict is
+    judgement = judge(config=_judged(config, cfg, path), store=store, now=moment)
     judgement = _with_path(judgement, path)
     register = register_rows(judgement.records, now=moment)
     pack = review_pack(judgement, register=register)
@@ -464,8 +474,10 @@ def sync_register(
     from aims_mlops.judgement import judge
     from aims_mlops.reports._register import integrity_candidates, plan_sync
 
-    cfg, _ = _config(config)
-    judgement = judge(config=cfg, store=store, now=now, full_history=True)
+    cfg, cfg_path = _config(config)
+    judgement = judge(
+        config=_judged(config, cfg, cfg_path), store=store, now=now, full_history=True
+    )
     # every record that failed verification opens a nonconformity (once)
     found = integrity_candidates(judgement.integrity_findings)
     plan = plan_sync(judgement, extra=[*found, *extra])
