@@ -65,7 +65,7 @@ def status_command(config: Path | None, fmt: str) -> None:
 
     path = config or default_config_path()
     working = snapshot_of(path)
-    ledger, _ = read_ledger(make_store(working.config), pinned=pinned_key_ids())
+    ledger, _ = read_ledger(make_store(working.config), pinned=pinned_key_ids(), working=working)
     state = configuration_state(ledger, working)
     if fmt == "json":
         data = state.to_dict()

@@ -92,7 +92,7 @@ def approve_configuration(
     working = snapshot_of(path)
     cfg = working.config
     evidence_store = store or make_store(cfg)
-    ledger, _ = read_ledger(evidence_store)
+    ledger, _ = read_ledger(evidence_store, working=working)
     head: Link | None = ledger.head
     name, signing = act_signing_key(cfg, config_path=path, by=by, key=key)
     if signing is None or name is None:

@@ -129,12 +129,16 @@ def pinned_key_ids(files: Iterable[str | os.PathLike[str]] | None = None) -> fro
     return frozenset(load_public_key(Path(f)).key_id for f in files)
 
 
-def read_ledger(store: EvidenceStore, *, pinned: Iterable[str] = ()) -> tuple[Ledger, list[Any]]:
+def read_ledger(
+    store: EvidenceStore, *, pinned: Iterable[str] = (), working: Snapshot | None = None
+) -> tuple[Ledger, list[Any]]:
     """The store's ledger (its records are the evidence experiment's organization-level
-    ``configuration`` and ``configuration_approval`` records) and the read's own findings."""
+    ``configuration`` and ``configuration_approval`` records) and the read's own findings;
+    ``working`` (the working copy) saves parsing a recorded text of the same identity."""
     read = store.read(system=None, kinds=LEDGER_KINDS, include_org=True, experiment_ids=[])
     ledger_records = [r for r in read.records if r.kind in LEDGER_KINDS and r.system is None]
-    return resolve_ledger(ledger_records, pinned=pinned), list(read.findings)
+    known = (working,) if working is not None else ()
+    return resolve_ledger(ledger_records, pinned=pinned, known=known), list(read.findings)
 
 
 def configuration_state(

@@ -140,7 +140,9 @@ def judge(
         path = Path(config) if config is not None else default_config_path()
         working = snapshot_of(path)
         evidence_store = store or make_store(working.config)
-        ledger, read_findings = read_ledger(evidence_store, pinned=pinned_key_ids(trusted_keys))
+        ledger, read_findings = read_ledger(
+            evidence_store, pinned=pinned_key_ids(trusted_keys), working=working
+        )
         state = configuration_state(ledger, working, moment=moment, draft=draft)
         ledger_findings = [*read_findings, *ledger.findings]
         if state.draft or state.in_force is None:

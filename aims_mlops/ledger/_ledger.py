@@ -384,11 +384,17 @@ def _signer(
 
 
 def resolve_ledger(
-    records: Iterable[EvidenceRecord], *, pinned: Iterable[str] = ()
+    records: Iterable[EvidenceRecord],
+    *,
+    pinned: Iterable[str] = (),
+    known: Iterable[Snapshot] = (),
 ) -> Ledger:
     """The approved chain in ``records`` (see the module docstring); ``pinned`` are key ids the
-    root approval must be signed with (none: trust on first use)."""
+    root approval must be signed with (none: trust on first use). ``known`` snapshots (the
+    working copy) stand for an approval of their identity without parsing the recorded text
+    again: the approval binds the identity, and their content has it."""
     pins = frozenset(pinned)
+    by_known = {s.identity: s for s in known}
     configs: dict[str, EvidenceRecord] = {}
     by_identity: dict[str, EvidenceRecord] = {}
     approvals: list[EvidenceRecord] = []
@@ -412,6 +418,9 @@ def resolve_ledger(
         if record is None:
             findings.append(_finding(approval, WHY_APPROVAL_NO_CONFIG.format(config=config_id)))
             return None
+        same = by_known.get(str(approval.details.get("identity")))
+        if same is not None and record.details.get("identity") == same.identity:
+            return same
         if record.id not in snapshots:
             try:
                 snapshots[record.id] = snapshot_from_record(record)
