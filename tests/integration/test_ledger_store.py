@@ -351,3 +351,28 @@ def test_a_risk_acceptance_counts_only_signed_by_its_acceptor(workspace: Path) -
     assert "recorded the acceptance of risk R9 by Alice Chief on 2026-11-30" in out
     accepted, _ = acceptance()
     assert accepted == "accepted by Alice Chief on 2026-11-30"
+
+
+def test_capture_records_the_working_configuration_once(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aims_mlops
+    from aims_mlops.capture import make_store, reset_session
+
+    monkeypatch.setenv("AIMS_SIGNING_KEY", str(workspace / "keys" / "pipeline.key"))
+    config = workspace / "aims.yaml"
+    try:
+        aims_mlops.init(system="credit", config=config, autolog=False)
+        aims_mlops.init(system="credit", config=config, autolog=False)  # the same content
+        write_config(workspace, dpd=0.2)
+        aims_mlops.init(system="credit", config=config, autolog=False)  # another content
+    finally:
+        reset_session()
+    recorded = make_store(None).records(kinds=["configuration"])
+    assert len(recorded) == 2
+    pipeline = key(workspace, "pipeline").key_id
+    assert all(r.signature and r.signature.split(":")[1] == pipeline for r in recorded)
+    assert {r.details["identity"] for r in recorded} == {
+        snapshot_of(config).identity,
+        snapshot_of(write_config(workspace)).identity,
+    }

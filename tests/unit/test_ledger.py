@@ -254,3 +254,25 @@ def test_large_configuration_text_is_compressed(folder: Path) -> None:
     record = configuration_record(snap)
     assert "text_zlib" in record.details
     assert ledger.snapshot_from_record(record).identity == snap.identity
+
+
+def test_gate_trust_fails_unsigned_and_draft(folder: Path) -> None:
+    from types import SimpleNamespace
+
+    from aims_mlops.judgement._configuration import ConfigurationState
+    from aims_mlops.judgement._gate import FAILURE_UNSIGNED, gate_trust, trust_line
+
+    snap = snapshot_of(write(folder))
+    draft = ConfigurationState(draft=True, draft_reason="DRAFT: no approved configuration")
+    judged = SimpleNamespace(trust=snap.policy(), configuration=draft, records=())
+    data, failures = gate_trust(judged)
+    assert failures == ["configuration: DRAFT: no approved configuration"]
+    assert data["signed"] is True and data["approved_configuration"] is None
+    assert trust_line(data).endswith("configuration NOT APPROVED (draft); no unapproved changes")
+    unsigned = SimpleNamespace(trust=trust.NO_TRUST, configuration=None, records=())
+    data, failures = gate_trust(unsigned)
+    assert failures == [FAILURE_UNSIGNED.format(note=trust.NOTE_UNSIGNED)]
+    assert gate_trust(unsigned, allow_unsigned=True)[1] == []
+    assert trust_line(gate_trust(unsigned, allow_unsigned=True)[0]).startswith(
+        "trust: UNSIGNED (allowed by --allow-unsigned)"
+    )
