@@ -26,8 +26,9 @@ from aims_mlops.capture._context import (
     resolve_system,
 )
 from aims_mlops.capture._emit import capture, emit
+from aims_mlops.documents import read_document
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.evidence._documents import document_details
+from aims_mlops.evidence._documents import CHECK_SHA256, document_details
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
@@ -470,6 +471,12 @@ def attest(
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
     documented = document_details(document)  # a missing or unreadable file: DocumentError
+    if documented.get("document_check") == CHECK_SHA256:
+        # a document of the AIMS set: its header and the places still to complete are recorded,
+        # so the engine can refuse a template attested unfinished or by someone not its approver
+        read = read_document(documented["document"])
+        if read is not None:
+            documented["aims_document"] = read.facts()
     now = datetime.now(UTC)
     valid_until = (
         (now + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")

@@ -20,6 +20,7 @@ registry. Crosswalks to other frameworks (NIST AI RMF now) are data files, one p
 
 from aims_mlops.catalog._catalog import Catalog, CatalogEntry, load_catalog, parse_catalog
 from aims_mlops.catalog._crosswalk import Crosswalk, CrosswalkLink, Framework, FrameworkItem
+from aims_mlops.catalog._lifecycle import Lifecycle, Phase, load_lifecycle, parse_lifecycle
 from aims_mlops.catalog._rule import (
     CHECK_REQUIREMENTS,
     CONFIG_CHECKS,
@@ -41,7 +42,11 @@ __all__ = [
     "EvidenceRule",
     "Framework",
     "FrameworkItem",
+    "Lifecycle",
+    "Phase",
     "RulePart",
     "load_catalog",
+    "load_lifecycle",
     "parse_catalog",
+    "parse_lifecycle",
 ]

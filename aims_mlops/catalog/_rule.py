@@ -44,6 +44,12 @@ CONFIG_CHECKS: tuple[str, ...] = (
     "monitoring_declared",
     "log_retention_declared",
     "audit_programme",
+    "people_trained",
+    "policy_acknowledged",
+    "document_index",
+    "document_versions",
+    "improvements_verified",
+    "changes_approved",
 )
 
 #: Where a rule's freshness may come from instead of ``fresh_days``: an interval aims.yaml
@@ -52,10 +58,31 @@ CONFIG_CHECKS: tuple[str, ...] = (
 INTERVAL_SOURCES: tuple[str, ...] = ("audit_programme", "management_review")
 
 #: Checks the engine derives from its own verdicts (the risk evaluation), not from the text.
-DERIVED_CHECKS: frozenset[str] = frozenset({"risk_treatment", "nonconformities_raised"})
+DERIVED_CHECKS: frozenset[str] = frozenset(
+    {
+        "risk_treatment",
+        "nonconformities_raised",
+        "people_trained",
+        "policy_acknowledged",
+        "document_index",
+        "document_versions",
+        "improvements_verified",
+        "changes_approved",
+    }
+)
 
 #: What each check requires, in words (the part's ``requirement``).
 CHECK_REQUIREMENTS: dict[str, str] = {
+    "people_trained": "every person in aims.yaml people has current training on record",
+    "policy_acknowledged": (
+        "every person in aims.yaml people acknowledged the current approved AI policy"
+    ),
+    "document_index": "the index of attested documents, each with its current SHA-256",
+    "document_versions": (
+        "each attested document of the set carries a version, one content per version"
+    ),
+    "improvements_verified": "implemented improvements: corrective actions verified effective",
+    "changes_approved": "the approved configuration history (the change log of the AIMS)",
     "owner_named": "aims.yaml names the system's accountable owner",
     "scope_declared": "aims.yaml declares the AIMS scope and which systems are in it",
     "intended_use_declared": "aims.yaml declares the system's intended use",
@@ -124,6 +151,30 @@ _CHECK_ACTIONS: dict[str, str] = {
         "declare audit_programme (interval_days, scope) in aims.yaml and record an internal "
         'audit of its scope within the interval: `aims record internal-audit --auditor "<name>" '
         "--scope IDS --report REPORT`"
+    ),
+    "people_trained": (
+        'record each person\'s training: `aims record training --person "<name>" --topic '
+        '"<topic>" --date YYYY-MM-DD [--evidence FILE]`'
+    ),
+    "policy_acknowledged": (
+        "attest the AI policy (AIMS-05, `aims docs init`) and have each person acknowledge it: "
+        '`aims record acknowledgement --person "<name>" --document AIMS-05`'
+    ),
+    "document_index": (
+        "write the document set (`aims docs init`), complete and attest its documents "
+        "(`aims attest`): the index is generated from the attestations"
+    ),
+    "document_versions": (
+        "give each document of the set a version in its header and raise it on every change "
+        "before attesting again"
+    ),
+    "improvements_verified": (
+        "carry a corrective action through: `aims nc update` (action), then `aims nc verify` "
+        "(effectiveness)"
+    ),
+    "changes_approved": (
+        "approve each change of aims.yaml (the configuration history), or attest the log of "
+        "planned changes (AIMS-09)"
     ),
 }
 

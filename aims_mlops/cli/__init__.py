@@ -10,6 +10,7 @@ from aims_mlops.cli import (
     _euaiact,
     _gate,
     _keys,
+    _lifecycle,
     _record,
     _reports,
     _webhook,
@@ -22,6 +23,7 @@ _audit.register(cli)
 _gate.register(cli)
 _euaiact.register(cli)
 _record.register(cli)  # after _euaiact: it adds to the `record` group
+_lifecycle.register(cli)  # after _record: it adds to the `record` group
 _webhook.register(cli)
 _keys.register(cli)
 _config.register(cli)

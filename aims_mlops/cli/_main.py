@@ -17,6 +17,7 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
+from aims_mlops.engine._documents import document_problems
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -429,10 +430,12 @@ def attest_command(
     )
     scope = f"system {system}" if system else "the organization"
     signed = f"; signed with key {record.signature.split(':')[1]}" if record.signature else ""
-    click.echo(
-        f"recorded attestation {record.id} for {control} ({scope}) by {record.details['by']}"
-        f"{signed}"
-    )
+    by = record.details["by"]
+    click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}{signed}")
+    facts = record.details.get("aims_document")
+    if isinstance(facts, Mapping):
+        for problem in document_problems(facts, control=control, by=by):
+            click.echo(f"warning: {problem}: it does not count for {control}", err=True)
 
 
 def _default_config_exists() -> bool:
@@ -511,6 +514,7 @@ def summary_command(
         echo_configuration(result)  # the approved configuration the verdict used
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
+    _echo_pilot(result)
     echo_reperformance(result)
 
 
@@ -539,6 +543,16 @@ def status_command(
         echo_json(rows)
         return
     click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    _echo_pilot(judgement)
+
+
+def _echo_pilot(judgement: Any) -> None:
+    """The pilot scope, when one limits what was judged."""
+    from aims_mlops.reports._lifecycle import pilot_note
+
+    note = pilot_note(judgement)
+    if note:
+        click.echo(note)
 
 
 SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementation", "linked_risks"]

@@ -121,6 +121,7 @@ def readiness_command(
     prioritised remediation list with owners."""
     from aims_mlops.judgement import judge
     from aims_mlops.reports import readiness_report, readiness_text
+    from aims_mlops.reports._lifecycle import pilot_note
 
     judgement = judge(config=config, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
@@ -129,10 +130,14 @@ def readiness_command(
     report["as_of"] = judgement.as_of
     state = judgement.configuration
     report["configuration"] = state.to_dict() if state is not None else None
+    report["pilot"] = list(judgement.config.pilot)
+    note = pilot_note(judgement)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         echo_configuration(judgement)
+        if note:
+            click.echo(note)
         click.echo(readiness_text(report))
 
 

@@ -804,6 +804,14 @@ def monitoring_record(
                 {"check": "data_quality", "feature": None, "passed": False,
                  "reason": f"data quality of the current batch: {counted}"},
             )  # fmt: skip
+    if not checks:
+        # a clean batch says so in a check of its own: a record with no checks would hold
+        # nothing the monitoring entries (9.1, A.6.2.6) can count
+        checks.append(
+            {"check": "drift", "feature": None, "passed": True,
+             "reason": f"no drift in the {len(measured)} features checked"
+             + ("; data quality of the current batch met" if quality is not None else "")}
+        )  # fmt: skip
     details = _fit_details(base, [_feature_entry(m) for m in ordered], checks)
 
     digests = (reference_sha256, current_sha256)

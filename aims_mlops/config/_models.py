@@ -289,6 +289,8 @@ Text = Annotated[StrictStr, AfterValidator(_not_blank)]
 Slug = Annotated[StrictStr, AfterValidator(_slug)]
 """A system id: ``[a-z0-9][a-z0-9_-]*``."""
 Number = StrictFloat
+NonNegativeNumber = Annotated[StrictFloat, Field(ge=0)]
+"""A number >= 0 (an effort in person-days)."""
 
 
 def _control_id(value: Any) -> Any:
@@ -836,6 +838,29 @@ class SoaDecision(_Model):
         return self.systems is None or system_id in self.systems
 
 
+# --------------------------------------------------------------------------- pilot and lifecycle
+ERROR_PILOT_UNKNOWN = "names {system!r}, which is not a system of this file (known: {known})"
+ERROR_PILOT_OUT_OF_SCOPE = "names {system!r}, which is out of the AIMS scope: a pilot is in scope"
+
+
+class ScopeSettings(_Model):
+    """How far the AIMS reaches for now: ``pilot`` limits readiness (and every view of it) to
+    these in-scope systems; empty: every in-scope system."""
+
+    pilot: tuple[Slug, ...] = ()
+
+    _empty_lists = field_validator("pilot", mode="before")(_none_as_empty)
+
+
+class LifecycleSettings(_Model):
+    """The organization's own effort estimates (person-days per catalog entry), overriding the
+    catalog's ``lifecycle.yaml``."""
+
+    effort_days: dict[ControlId, NonNegativeNumber] = Field(default_factory=dict)
+
+    _empty = field_validator("effort_days", mode="before")(_none_as_empty_mapping)
+
+
 # --------------------------------------------------------------------------- the whole file
 class AimsConfig(_Model):
     """The whole ``aims.yaml``."""
@@ -858,6 +883,10 @@ class AimsConfig(_Model):
     #: catalog entry or group (``A.2``, ``9.3.1``) -> the people or roles who may attest or
     #: approve it (the most specific key wins; an entry no key covers: anyone)
     approvers: dict[ControlId, tuple[Text, ...]] = Field(default_factory=dict)
+    #: a pilot scope (``scope.pilot``): readiness limited to these systems, said everywhere
+    scope: ScopeSettings = Field(default_factory=ScopeSettings)
+    #: effort estimates overriding the catalog's lifecycle
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
 
     _empty_approvers = field_validator("approvers", mode="before")(_none_as_empty_mapping)
 
@@ -905,6 +934,19 @@ class AimsConfig(_Model):
     def in_scope_systems(self) -> tuple[SystemConfig, ...]:
         """The systems inside the AIMS scope, in declaration order."""
         return tuple(s for s in self.systems if s.in_scope)
+
+    @property
+    def pilot(self) -> tuple[str, ...]:
+        """The pilot's system ids (``scope.pilot``); empty when there is no pilot."""
+        return self.scope.pilot
+
+    @property
+    def assessed_systems(self) -> tuple[SystemConfig, ...]:
+        """What readiness covers: the pilot's systems when a pilot is declared, else every
+        in-scope system."""
+        if not self.scope.pilot:
+            return self.in_scope_systems
+        return tuple(s for s in self.in_scope_systems if s.id in self.scope.pilot)
 
     def system_for_experiment(self, name: str) -> str | None:
         """The id of the system bound to MLflow experiment ``name``, if any."""
@@ -1184,6 +1226,7 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     problems.extend(_approver_key_problems(data))
     problems.extend(_consistency_problems(data, known=known, declared=declared))
     problems.extend(people_problems(data))
+    problems.extend(_pilot_problems(data))
     return problems
 
 
@@ -1257,6 +1300,29 @@ def people_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
         for key, names in approvers.items():
             for position, value in enumerate(names if isinstance(names, list | tuple) else []):
                 check(("approvers", key, position), value, role_ok=True)
+    return problems
+
+
+def _pilot_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """``scope.pilot`` names in-scope systems of this file."""
+    scope = data.get("scope")
+    pilot = scope.get("pilot") if isinstance(scope, Mapping) else None
+    if not isinstance(pilot, list):
+        return []
+    systems = {
+        s.get("id"): s for _, s in _items(data, "systems") if isinstance(s.get("id"), str)
+    }
+    problems: list[tuple[Loc, str]] = []
+    for position, system_id in enumerate(pilot):
+        found = systems.get(system_id)
+        if found is None:
+            known = ", ".join(str(k) for k in systems) or "none"
+            message = ERROR_PILOT_UNKNOWN.format(system=system_id, known=known)
+        elif found.get("in_scope", True) is False:
+            message = ERROR_PILOT_OUT_OF_SCOPE.format(system=system_id)
+        else:
+            continue
+        problems.append((("scope", "pilot", position), message))
     return problems
 
 

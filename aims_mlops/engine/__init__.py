@@ -27,6 +27,13 @@ from aims_mlops.engine._engine import (
     status_rows,
     summary_dict,
 )
+from aims_mlops.engine._lifecycle import (
+    LifecycleView,
+    NextAction,
+    PhaseProgress,
+    lifecycle_text,
+    lifecycle_view,
+)
 from aims_mlops.engine._results import (
     FAILING,
     MISSING,
@@ -61,7 +68,10 @@ __all__ = [
     "ControlStatus",
     "CurrentModel",
     "Gap",
+    "LifecycleView",
+    "NextAction",
     "PartStatus",
+    "PhaseProgress",
     "Readiness",
     "RiskResult",
     "SoaEntry",
@@ -72,6 +82,8 @@ __all__ = [
     "evidence_digest",
     "is_duty",
     "iso_moment",
+    "lifecycle_text",
+    "lifecycle_view",
     "parse_as_of",
     "records_as_of",
     "risk_rows",

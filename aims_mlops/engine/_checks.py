@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import CatalogError
 from aims_mlops.catalog import CONFIG_CHECKS, DERIVED_CHECKS
+from aims_mlops.engine import _derived as derived
+from aims_mlops.engine._inventory import Inventory, undeclared_models
 from aims_mlops.engine._results import MISSING, SATISFIED, STALE, CurrentModel
 from aims_mlops.engine._status import FAILING, PathResult, record_label, worst
 from aims_mlops.evidence import EvidenceRecord, parse_timestamp
@@ -37,6 +39,16 @@ from aims_mlops.evidence import EvidenceRecord, parse_timestamp
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig, SystemConfig
 
+_DERIVED_FROM_RECORDS = frozenset(
+    {
+        "people_trained",
+        "policy_acknowledged",
+        "document_index",
+        "document_versions",
+        "improvements_verified",
+        "changes_approved",
+    }
+)
 ERROR_UNKNOWN_CONFIG_CHECK = "the engine implements no config check named {name!r}"
 
 
@@ -105,8 +117,10 @@ class ConfigChecker:
         now: datetime,
         current_models: Mapping[str, CurrentModel | None],
         records: Iterable[EvidenceRecord] = (),
+        inventory: Inventory | None = None,
     ) -> None:
         self.config = config
+        self.inventory = inventory
         self.digest = digest
         self.now = now
         self.current_models = current_models
@@ -289,6 +303,44 @@ class ConfigChecker:
 
     # -- organization-level --------------------------------------------------------------------
     def scope_declared(self) -> PathResult:
+        """The scope is declared, and (when the tracking server was listed) every registered
+        model there is declared by a system of aims.yaml, in scope or out of it with a reason."""
+        result = self._scope_text()
+        if self.inventory is None:
+            return result
+        undeclared = undeclared_models(self.config, self.inventory.registered_models)
+        if undeclared:
+            return PathResult(
+                FAILING,
+                (
+                    *result.reasons,
+                    "registered in the tracking server but declared by no system of aims.yaml: "
+                    + ", ".join(undeclared)
+                    + " (declare each as a system, in scope, or out of scope with its "
+                    "scope_reason; `aims inventory` lists them)",
+                ),
+                result.evidence,
+            )
+        if not self.inventory.complete:
+            return PathResult(
+                MISSING,
+                (
+                    *result.reasons,
+                    f"the tracking server's models could not all be listed: "
+                    f"{self.inventory.problem}",
+                ),
+                result.evidence,
+            )
+        if result.status == SATISFIED:
+            found = len(self.inventory.registered_models)
+            return PathResult(
+                SATISFIED,
+                (*result.reasons, f"all {found} registered models are declared"),
+                result.evidence,
+            )
+        return result
+
+    def _scope_text(self) -> PathResult:
         scope = self.config.organization.aims_scope
         in_scope = self.config.in_scope_systems
         out = [s for s in self.config.systems if not s.in_scope]
@@ -351,6 +403,21 @@ class ConfigChecker:
         )
         return PathResult(SATISFIED, (text,), evidence)
 
+    def from_records(self, name: str, fresh_days: int) -> PathResult:
+        """The documented information the tool holds itself (``engine/_derived.py``)."""
+        records, now = self.records, self.now
+        if name == "people_trained":
+            return derived.people_trained(self.config, records, now=now, fresh_days=fresh_days)
+        if name == "policy_acknowledged":
+            return derived.policy_acknowledged(self.config, records, now=now)
+        if name == "document_index":
+            return derived.document_index(records, now=now)
+        if name == "document_versions":
+            return derived.document_versions(records, now=now)
+        if name == "improvements_verified":
+            return derived.improvements_verified(records)
+        return derived.changes_approved(records)
+
     # -- dispatch ------------------------------------------------------------------------------
     def organization(self, name: str, fresh_days: int) -> PathResult:
         """An organization-scope check: per-system checks must hold for every in-scope system."""
@@ -358,7 +425,9 @@ class ConfigChecker:
             return self.scope_declared()
         if name == "soa_decided":
             return self.soa_decided()
-        systems = self.config.in_scope_systems
+        if name in _DERIVED_FROM_RECORDS:
+            return self.from_records(name, fresh_days)
+        systems = self.config.assessed_systems
         if not systems:
             return PathResult(MISSING, ("no system is in the AIMS scope",))
         results = [self.system(name, s, fresh_days) for s in systems]

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
 from aims_mlops.engine._checks import ConfigChecker, config_ref
+from aims_mlops.engine._documents import document_problems
+from aims_mlops.engine._inventory import Inventory
 from aims_mlops.engine._programme import (
     PROGRAMME_REF,
     approver_problem,
@@ -83,6 +85,7 @@ class _Evaluation:
         current_models: Mapping[str, CurrentModel | None],
         now: datetime,
         findings: Iterable[IntegrityFinding] = (),
+        inventory: Inventory | None = None,
     ) -> None:
         from aims_mlops.config import config_digest
 
@@ -104,6 +107,7 @@ class _Evaluation:
             now=self.now,
             current_models=current_models,
             records=self.records,
+            inventory=inventory,
         )
 
     # -- evidence scopes ---------------------------------------------------------------------
@@ -245,9 +249,15 @@ class _Evaluation:
         record = next((r for r in self.records if r.id == result.evidence[0]), None)
         by = str(record.details.get("by") or "") if record is not None else ""
         problem = approver_problem(self.config, entry.id, by)
-        if problem is None:
-            return result
-        return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
+        if problem is not None:
+            return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
+        facts = record.details.get("aims_document") if record is not None else None
+        if isinstance(facts, Mapping):
+            problems = document_problems(facts, control=entry.id, by=by)
+            if problems:
+                text = f"{result.reasons[0]}, but " + "; ".join(problems)
+                return PathResult(MISSING, (text,), result.evidence)
+        return result
 
     # -- nonconformities raised (10.2): the register covers what fails ---------------------
     def nonconformities_raised(self, system: str | None) -> PathResult:
@@ -279,9 +289,7 @@ class _Evaluation:
                     + " (`aims nonconformities` raises them)",
                 ),
             )
-        return PathResult(
-            SATISFIED, ("every failing entry has a nonconformity raised for it",), ()
-        )
+        return PathResult(SATISFIED, ("every failing entry has a nonconformity raised for it",), ())
 
     # -- risk treatment (8.3): the risk engine's own numbers --------------------------------
     def risk_treatment(self, system: str | None) -> PathResult:
@@ -435,7 +443,7 @@ def _urgent(risks: Iterable[RiskResult]) -> frozenset[str]:
 
 def _selected(config: AimsConfig, systems: Iterable[str] | None) -> list[SystemConfig]:
     if systems is None:
-        return list(config.in_scope_systems)
+        return list(config.assessed_systems)  # the pilot's systems when one is declared
     chosen = []
     for system_id in dict.fromkeys(systems):
         system = config.system(system_id)  # ConfigError for unknown ids
@@ -456,6 +464,7 @@ def assess(
     now: datetime,
     systems: Iterable[str] | None = None,
     findings: Iterable[IntegrityFinding] = (),
+    inventory: Inventory | None = None,
 ) -> Assessment:
     """Assess the in-scope systems (or the named ones) against catalog, risks and SoA.
 
@@ -463,10 +472,17 @@ def assess(
     the system's latest run). ``now`` is the moment of judgement (naive means UTC).
     ``findings``: stored records that failed verification (never in ``records``); every entry
     each speaks to is failing, naming it. ``ConfigError`` when ``systems`` names an unknown or
-    out-of-scope system.
+    out-of-scope system. ``inventory``: what the tracking server holds (None: not listed); an
+    undeclared registered model there fails 4.3, naming it.
     """
     evaluation = _Evaluation(
-        catalog, config, records, current_models=current_models, now=now, findings=findings
+        catalog,
+        config,
+        records,
+        current_models=current_models,
+        now=now,
+        findings=findings,
+        inventory=inventory,
     )
     chosen = _selected(config, systems)
     assessed = {s.id: evaluation.system(s.id) for s in chosen}

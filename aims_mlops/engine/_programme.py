@@ -103,7 +103,7 @@ def programme_part(
             ("no internal audit programme declared in aims.yaml (audit_programme)",),
         )
     interval = programme.interval_days
-    wanted = list(programme.scope) or [s.id for s in config.in_scope_systems]
+    wanted = list(programme.scope) or [s.id for s in config.assessed_systems]
     audits = sorted(
         (r for r in records if r.kind == INTERNAL_AUDIT and r.outcome != "error"),
         key=_audit_day,

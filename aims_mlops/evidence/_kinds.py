@@ -212,6 +212,26 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         requires=("auditor", "scope", "report_sha256"),
     ),
     EvidenceKind(
+        name="training",
+        producer="aims_mlops.reports.record_training",
+        description=(
+            "training a person of the AIMS received: who, on what topic, when, and the hashed "
+            "evidence (certificate, attendance list) when given"
+        ),
+        action='`aims record training --person "<name>" --topic "<topic>" --date YYYY-MM-DD`',
+        requires=("person", "topic", "date"),
+    ),
+    EvidenceKind(
+        name="acknowledgement",
+        producer="aims_mlops.reports.record_acknowledgement",
+        description=(
+            "a person's acknowledgement of a document of the AIMS (the AI policy): who, which "
+            "document, which version"
+        ),
+        action='`aims record acknowledgement --person "<name>" --document AIMS-05`',
+        requires=("person", "document"),
+    ),
+    EvidenceKind(
         name="management_review",
         producer="aims_mlops.record_management_review",
         description=(
@@ -263,7 +283,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "key the previously approved configuration trusts (the change log of 6.3)"
         ),
         action="`aims config approve --by NAME --key FILE`",
-        requires=("by", "configuration", "identity"),
+        role="bookkeeping",  # 6.3 derives the change log from them (changes_approved)
     ),
     EvidenceKind(
         name="risk_acceptance",

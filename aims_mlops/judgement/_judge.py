@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import make_store
+from aims_mlops.engine._inventory import Inventory
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, TrustPolicy
 from aims_mlops.judgement._configuration import ConfigurationState
+from aims_mlops.store._inventory import discover
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -63,10 +65,13 @@ class Judgement:
         from aims_mlops.judgement._integrity import integrity_summary
 
         return integrity_summary(self.trust, self.integrity_findings, system=system)
+
     #: the moment re-performed (``--as-of``), ISO 8601; None: judged now
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: what the tracking server holds (registered models, experiments with logged models)
+    inventory: Inventory | None = None
 
     @property
     def evidence_digest(self) -> str:
@@ -157,7 +162,7 @@ def judge(
             for link in ledger.links
             if until is None or link.approved_at <= until
         ]
-    wanted = list(systems) if systems is not None else [s.id for s in cfg.in_scope_systems]
+    wanted = list(systems) if systems is not None else [s.id for s in cfg.assessed_systems]
     approved_link = state.in_force if state is not None and not state.draft else None
     for system_id in wanted:
         if (
@@ -240,6 +245,11 @@ def judge(
     records, findings = _documents_rechecked(records, findings)
     records = [*rejudge(records, cfg), *approvals]
     findings = list(dict.fromkeys([*findings, *ledger_findings]))
+    # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
+    client = getattr(evidence_store, "client", None)
+    inventory = discover(client, experiments=False) if client is not None else None
+    if moment is not None and inventory is not None:
+        inventory = inventory.before(iso_moment(moment))
     assessment = assess(
         catalog,
         cfg,
@@ -248,6 +258,7 @@ def judge(
         now=now or datetime.now(UTC),
         systems=wanted,
         findings=findings,
+        inventory=inventory,
     )
     return Judgement(
         assessment=assessment,
@@ -263,6 +274,7 @@ def judge(
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
         configuration=state,
+        inventory=inventory,
     )
 
 

@@ -339,12 +339,18 @@ class Ledger:
         return self.configurations.get(snapshot.identity)
 
 
+#: The derived check that reads the approvals (the change log, 6.3 in the catalog).
+CHANGES_APPROVED_CHECK = "changes_approved"
+
+
 def change_controls() -> tuple[str, ...]:
-    """The entries the approved history is evidence for (the catalog says: planning of
-    changes)."""
+    """The entries the approved history is evidence for (the catalog says which: those whose
+    rule takes approvals as evidence or derives ``changes_approved`` from them)."""
     from aims_mlops.catalog import load_catalog
 
-    return load_catalog().controls_for_kind(KIND_APPROVAL)
+    catalog = load_catalog()
+    derived = tuple(e.id for e in catalog if CHANGES_APPROVED_CHECK in e.rule.config_checks)
+    return tuple(dict.fromkeys([*catalog.controls_for_kind(KIND_APPROVAL), *derived]))
 
 
 def _finding(record: EvidenceRecord, why: str) -> IntegrityFinding:

@@ -48,6 +48,7 @@ from aims_mlops.reports._html import render_html
 from aims_mlops.reports._markdown import render_markdown
 from aims_mlops.reports._oscal import assessment_results
 from aims_mlops.reports._pack import PackError, PackManifest, PackMember, build_pack, verify_pack
+from aims_mlops.reports._people import record_acknowledgement, record_training
 from aims_mlops.reports._readiness import readiness_report, readiness_text
 from aims_mlops.reports._records import (
     ProcessRecordError,
@@ -94,8 +95,10 @@ __all__ = [
     "read_register",
     "readiness_report",
     "readiness_text",
+    "record_acknowledgement",
     "record_internal_audit",
     "record_management_review",
+    "record_training",
     "register_rows",
     "render_annex_iv",
     "render_html",

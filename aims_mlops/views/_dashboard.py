@@ -28,6 +28,7 @@ from aims_mlops.presentation import (
     status_label,
     status_swatch,
 )
+from aims_mlops.reports._lifecycle import lifecycle_for, lifecycle_html
 from aims_mlops.views._model import (
     ALL,
     ControlRow,
@@ -63,8 +64,8 @@ ERROR_ATTEST_INCOMPLETE = "fill in who attests (by) and the document before subm
 MESSAGE_ATTESTED = "recorded attestation {record_id} for {control} by {by}; dashboard refreshed"
 
 ERROR_READ_ONLY = "this dashboard is read-only: record attestations with `aims attest` instead"
-TAB_TITLES = ("Risks", "Controls", "Evidence", "Gaps", "Attest")
-TAB_RISKS, TAB_CONTROLS, TAB_EVIDENCE, TAB_GAPS, TAB_ATTEST = range(5)
+TAB_TITLES = ("Risks", "Controls", "Evidence", "Gaps", "Lifecycle", "Attest")
+TAB_RISKS, TAB_CONTROLS, TAB_EVIDENCE, TAB_GAPS, TAB_LIFECYCLE, TAB_ATTEST = range(6)
 #: Record ids of a control shown as drill-down buttons (the rest are listed as text).
 MAX_EVIDENCE_BUTTONS = 10
 
@@ -391,7 +392,8 @@ class Dashboard:
             ]
         )
 
-        tabs = [risks_tab, controls_tab, evidence_tab, self.gaps, attest_tab]
+        self.lifecycle = widgets.HTML()  # the AIMS lifecycle: phases, progress, next actions
+        tabs = [risks_tab, controls_tab, evidence_tab, self.gaps, self.lifecycle, attest_tab]
         self.tabs = widgets.Tab(
             children=tabs[:-1] if self.read_only else tabs,
             titles=TAB_TITLES[:-1] if self.read_only else TAB_TITLES,
@@ -435,6 +437,7 @@ class Dashboard:
         self._render_kinds()
         self._show_evidence(0)
         self._render_gaps()
+        self.lifecycle.value = lifecycle_html(lifecycle_for(self.judgement))
         self._render_attest()
 
     def _render_risks(self) -> None:
@@ -805,7 +808,7 @@ def resolve_system(
     candidates = (
         list(assessed)
         if assessed is not None
-        else [s.id for s in config.in_scope_systems]
+        else [s.id for s in config.assessed_systems]
         if config is not None
         else []
     )

@@ -190,6 +190,14 @@ def test_dashboard_shows_the_engine_result(
     assert a54["how_to_close"].replace('"', "&quot;") in board.gaps.value
 
 
+def test_dashboard_has_a_lifecycle_tab(workspace: Path) -> None:
+    board = dashboard(config=workspace)
+    assert board.tabs.titles[4] == "Lifecycle"
+    page = board.lifecycle.value
+    assert "From start to certification" in page and "Leadership commitment and roles" in page
+    assert "Next actions" in page and "person-days" in page
+
+
 def test_filters_expand_and_drill_down(
     workspace: Path, evidence: dict[str, EvidenceRecord]
 ) -> None:
@@ -348,7 +356,8 @@ def test_read_only_portfolio_opens_dashboards_without_the_attestation_form(
     dashboard = board.select("credit")
     assert dashboard.read_only
     assert "Attest" not in dashboard.tabs.titles
-    assert len(dashboard.tabs.children) == len(dashboard.tabs.titles) == 4
+    assert len(dashboard.tabs.children) == len(dashboard.tabs.titles) == 5
+    assert "Lifecycle" in dashboard.tabs.titles
     before = len(get_session().store.records(system="credit"))
     with pytest.raises(aims_mlops.AimsError) as info:
         dashboard.submit_attestation()

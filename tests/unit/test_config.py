@@ -84,7 +84,8 @@ SYSTEM_KEYS = (
 )
 TOP_KEYS = (
     "version, organization, risk_criteria, store, capture, trust, people, systems, risks, "
-    "impact_assessments, risk_reviews, soa, audit_programme, management_review, approvers"
+    "impact_assessments, risk_reviews, soa, audit_programme, management_review, approvers, "
+    "scope, lifecycle"
 )
 
 

@@ -1,0 +1,177 @@
+"""From start to certification on the command line: ``aims lifecycle`` (phases, progress, next
+actions), ``aims inventory`` (what the tracking server holds, declared or not), ``aims docs
+init`` (the AIMS document set) and ``aims record training`` / ``acknowledgement``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from aims_mlops.cli._main import (
+    as_of_option,
+    config_option,
+    echo_json,
+    echo_reperformance,
+    format_option,
+    render_table,
+)
+
+INVENTORY_COLUMNS = ["kind", "name", "count", "declared", "system", "in_scope", "reason"]
+
+
+def _config_path(config: Path | None) -> Path:
+    from aims_mlops.config import default_config_path
+
+    return config if config is not None else default_config_path()
+
+
+@click.command("lifecycle")
+@config_option
+@format_option("text", "json")
+@as_of_option
+def lifecycle_command(config: Path | None, fmt: str, as_of: str | None) -> None:
+    """The AIMS lifecycle: per phase its progress, then the next actions by phase and owner,
+    each with its effort estimate."""
+    from aims_mlops.judgement import judge
+    from aims_mlops.reports._lifecycle import lifecycle_for, pilot_note
+
+    judgement = judge(config=config, as_of=as_of)
+    echo_reperformance(judgement)
+    view = lifecycle_for(judgement)
+    if fmt == "json":
+        echo_json(view.to_dict())
+        return
+    from aims_mlops.engine import lifecycle_text
+
+    note = pilot_note(judgement)
+    if note:
+        click.echo(note)
+    click.echo(lifecycle_text(view))
+
+
+@click.command("inventory")
+@config_option
+@format_option("table", "json")
+def inventory_command(config: Path | None, fmt: str) -> None:
+    """Every registered model and every experiment with logged models in the tracking server,
+    with the system of aims.yaml that declares it (or declared: false)."""
+    from aims_mlops.capture import make_store
+    from aims_mlops.config import load_config
+    from aims_mlops.engine._inventory import inventory_rows
+    from aims_mlops.store._inventory import discover
+
+    cfg = load_config(_config_path(config))
+    store = make_store(cfg)
+    found = discover(store.client, skip_experiments=(store.evidence_experiment,))
+    rows = [r.to_dict() for r in inventory_rows(cfg, found)]
+    if fmt == "json":
+        echo_json({"items": rows, "complete": found.complete, "problem": found.problem})
+        return
+    click.echo(
+        render_table(rows, INVENTORY_COLUMNS) if rows else "the tracking server holds no models"
+    )
+    undeclared = [r["name"] for r in rows if not r["declared"] and r["kind"] == "registered_model"]
+    if undeclared:
+        click.echo(
+            f"{len(undeclared)} registered model(s) declared by no system: {', '.join(undeclared)}"
+            " (clause 4.3 is not satisfied until aims.yaml declares each, in or out of scope)"
+        )
+    if not found.complete:
+        click.echo(f"warning: the listing is incomplete: {found.problem}", err=True)
+
+
+@click.group("docs")
+def docs_group() -> None:
+    """The AIMS document set (documented information)."""
+
+
+@docs_group.command("init")
+@config_option
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("aims-docs"),
+    show_default=True,
+    help="Folder to write the documents into (created when missing).",
+)
+@format_option("md", "docx")
+@click.option("--force", is_flag=True, help="Overwrite documents of the set already there.")
+def docs_init_command(config: Path | None, directory: Path, fmt: str, force: bool) -> None:
+    """Write the AIMS document set, pre-filled from aims.yaml, the evidence and the EU AI Act
+    classification, with [TO COMPLETE: ...] where a person must write."""
+    from aims_mlops.documents import write_documents
+    from aims_mlops.judgement import judge
+    from aims_mlops.reports._lifecycle import draft_document_set
+
+    judgement = judge(config=config)
+    drafts = draft_document_set(judgement)
+    paths = write_documents(drafts, directory, fmt=fmt, force=force)
+    marks = sum(d.open_marks for d in drafts)
+    click.echo(
+        f"wrote {len(paths)} documents to {directory} ({marks} places to complete); complete "
+        "each, set its approver, then `aims attest ENTRY --org --by APPROVER --document FILE`"
+    )
+
+
+@click.command("training")
+@config_option
+@click.option("--person", required=True, help="The person trained (listed in aims.yaml people).")
+@click.option("--topic", required=True, help="What the training covered.")
+@click.option("--date", "day", required=True, help="The day of the training (YYYY-MM-DD).")
+@click.option("--evidence", default=None, help="Certificate or attendance list (hashed, attached).")
+@click.option("--key", default=None, help="The person's private key file (signs the record).")
+def training_command(
+    config: Path | None, person: str, topic: str, day: str, evidence: str | None, key: str | None
+) -> None:
+    """Record a person's training (clause 7.2, competence)."""
+    from aims_mlops.reports import record_training
+
+    record = record_training(
+        person=person,
+        topic=topic,
+        date=day,
+        evidence=evidence,
+        key=key,
+        config=_config_path(config),
+    )
+    signed = " (signed)" if record.signature else ""
+    click.echo(
+        f"recorded training {record.id} of {record.details['person']}: "
+        f"{record.details['topic']} on {record.details['date']}{signed}"
+    )
+
+
+@click.command("acknowledgement")
+@config_option
+@click.option("--person", required=True, help="Who acknowledges (listed in aims.yaml people).")
+@click.option("--document", required=True, help="Document id of the set (AIMS-05) or its file.")
+@click.option("--key", default=None, help="The person's private key file (signs the record).")
+def acknowledgement_command(
+    config: Path | None, person: str, document: str, key: str | None
+) -> None:
+    """Record that a person acknowledged a document, the AI policy (clause 7.3, awareness)."""
+    from aims_mlops.reports import record_acknowledgement
+
+    record = record_acknowledgement(
+        person=person, document=document, key=key, config=_config_path(config)
+    )
+    signed = " (signed)" if record.signature else ""
+    click.echo(
+        f"recorded acknowledgement {record.id} of {record.details['document']} by "
+        f"{record.details['person']}{signed}"
+    )
+
+
+def register(group: click.Group) -> None:
+    """Add ``lifecycle``, ``inventory``, ``docs`` and the two ``record`` subcommands."""
+    group.add_command(lifecycle_command)
+    group.add_command(inventory_command)
+    group.add_command(docs_group)
+    record = group.commands.get("record")
+    if not isinstance(record, click.Group):
+        record = click.Group("record", help="Record events an AI management system must keep.")
+        group.add_command(record)
+    record.add_command(training_command)
+    record.add_command(acknowledgement_command)

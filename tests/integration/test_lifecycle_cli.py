@@ -1,0 +1,160 @@
+"""From start to certification over a real local MLflow store: the inventory finds an undeclared
+registered model and 4.3 fails naming it; the document set is written, attested and judged; the
+training and acknowledgement records and the derived entries come from records in the store."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aims_mlops.cli import cli
+from aims_mlops.evidence import generate_keys
+from aims_mlops.judgement import judge
+
+pytestmark = pytest.mark.slow
+
+SYSTEM = "income-classifier"
+PEOPLE = """
+people:
+  - {name: Dana Smith, roles: [top_management]}
+  - {name: Ali Khan, roles: [internal_auditor]}
+"""
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def verdict(entry: str) -> object:
+    return judge(config="aims.yaml").assessment.systems[SYSTEM].control(entry)
+
+
+def derived_part(entry: str) -> object:
+    return next(p for p in verdict(entry).parts if p.kind == "derived")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def workspace(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("AIMS_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("AIMS_CONFIG", raising=False)
+    code, _, err = invoke("init")
+    assert code == 0, err
+    config = tmp_path / "aims.yaml"
+    config.write_text(config.read_text() + PEOPLE)
+    return tmp_path
+
+
+def test_an_undeclared_registered_model_fails_scope_and_is_in_the_inventory(
+    workspace: Path,
+) -> None:
+    from mlflow import MlflowClient
+
+    MlflowClient().create_registered_model("shadow-scorer")
+    code, out, err = invoke("inventory", "--format", "json")
+    assert code == 0, err
+    items = {i["name"]: i for i in json.loads(out)["items"]}
+    assert items["shadow-scorer"]["declared"] is False
+    assert items["shadow-scorer"]["kind"] == "registered_model"
+    assert items[SYSTEM]["declared"] is True and items[SYSTEM]["system"] == SYSTEM
+    code, out, _ = invoke("inventory")
+    assert "declared by no system: shadow-scorer" in out
+
+    scope = verdict("4.3")
+    assert scope.status == "failing"  # type: ignore[attr-defined]
+    assert "shadow-scorer" in " ".join(scope.reasons)  # type: ignore[attr-defined]
+
+    code, out, _ = invoke("lifecycle", "--format", "json")
+    assert code == 0
+    view = json.loads(out)
+    assert any(a["entry"] == "4.3" for a in view["next"])
+
+    config = workspace / "aims.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "\nrisks:",
+            "\n  - id: shadow-scorer\n    name: Shadow scorer\n    owner: Dana Smith\n"
+            "    intended_use: an experiment of the data team\n    lifecycle_stage: design\n"
+            "    in_scope: false\n    scope_reason: a research prototype never used on customers\n"
+            "    mlflow: {registered_model: shadow-scorer}\n\nrisks:",
+            1,
+        )
+    )
+    assert verdict("4.3").status == "satisfied"  # type: ignore[attr-defined]
+    code, out, _ = invoke("inventory", "--format", "json")
+    items = {i["name"]: i for i in json.loads(out)["items"]}
+    assert items["shadow-scorer"] == {
+        "kind": "registered_model",
+        "name": "shadow-scorer",
+        "count": 0,
+        "declared": True,
+        "system": "shadow-scorer",
+        "in_scope": False,
+        "reason": "a research prototype never used on customers",
+    }
+
+
+def complete(path: Path) -> None:
+    path.write_text(re.sub(r"\[TO COMPLETE[^\]]*\]", "Written by the team.", path.read_text()))
+
+
+def test_documents_attested_and_records_judged_in_a_real_store(workspace: Path) -> None:
+    code, out, err = invoke("docs", "init", "--dir", "docs")
+    assert code == 0, err
+    assert "wrote 27 documents to docs" in out
+    policy = workspace / "docs" / "ai-policy.md"
+
+    code, _, err = invoke("attest", "5.2", "--org", "--by", "Dana Smith", "--document", str(policy))
+    assert code == 0, err
+    assert "AIMS-05 still holds" in err and "it does not count for 5.2" in err
+    assert verdict("5.2").status == "missing"  # type: ignore[attr-defined]
+
+    complete(policy)
+    code, _, err = invoke("attest", "5.2", "--org", "--by", "Ali Khan", "--document", str(policy))
+    assert "names Dana Smith as its approver, but Ali Khan attested it" in err
+    reasons = " ".join(verdict("5.2").reasons)  # type: ignore[attr-defined]
+    assert verdict("5.2").status == "missing" and "but Ali Khan attested it" in reasons  # type: ignore[attr-defined]
+
+    code, _, err = invoke("attest", "5.2", "--org", "--by", "Dana Smith", "--document", str(policy))
+    assert code == 0 and "warning" not in err
+    assert verdict("5.2").status == "satisfied"  # type: ignore[attr-defined]
+
+    # 7.5.1 and 7.5.3 derived from the attestations in the store
+    assert derived_part("7.5.1").status == "satisfied"  # type: ignore[attr-defined]
+    assert "AIMS-05 (5.2)" in derived_part("7.5.1").reasons[0]  # type: ignore[attr-defined]
+    assert derived_part("7.5.3").status == "satisfied"  # type: ignore[attr-defined]
+
+    # training (7.2) and acknowledgement (7.3), one person signing with her own key
+    key = generate_keys(workspace / "dana-keys")
+    assert key is not None
+    code, out, err = invoke(
+        "record", "training", "--person", "Dana Smith", "--topic", "ISO/IEC 42001",
+        "--date", "2026-11-01", "--key", str(workspace / "dana-keys" / "aims-signing.key"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "(signed)" in out
+    part = derived_part("7.2")
+    assert part.status == "missing" and "Ali Khan" in part.reasons[0]  # type: ignore[attr-defined]
+    code, _, err = invoke(
+        "record", "training", "--person", "Ali Khan", "--topic", "auditing", "--date", "2026-11-02"
+    )
+    assert code == 0, err
+    assert derived_part("7.2").status == "satisfied"  # type: ignore[attr-defined]
+
+    code, _, err = invoke(
+        "record", "acknowledgement", "--person", "Nobody", "--document", "AIMS-05"
+    )
+    assert code == 2 and "'Nobody' is not in aims.yaml people" in err and "Traceback" not in err
+    for person in ("Dana Smith", "Ali Khan"):
+        code, _, err = invoke(
+            "record", "acknowledgement", "--person", person, "--document", "AIMS-05"
+        )
+        assert code == 0, err
+    assert derived_part("7.3").status == "satisfied"  # type: ignore[attr-defined]
+
+    code, out, _ = invoke("lifecycle")
+    assert code == 0 and "Leadership commitment and roles" in out and "person-days" in out
