@@ -3,6 +3,7 @@ set (written, read back, judged when attested) and the records derived entries r
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,10 @@ people:
 
 
 def cfg(extra: str = "") -> AimsConfig:
-    return parse_config(example_config_text() + extra)
+    text = example_config_text()
+    if "people:" in extra:  # listed people: every owner must be one of them (issue 23)
+        text = re.sub(r"(\n\s*owner: ).*", r"\1Dana Smith", text)
+    return parse_config(text + extra)
 
 
 def ts(days: float) -> str:
