@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 class AimsError(Exception):
-    """Base class of every error aims_mlops raises on purpose (a user or data problem)."""
+    """Base class of every error aims_mlops raises on purpose (a user or data problem).
+
+    In IPython and Jupyter it shows as its message alone (``ConfigError: ...``), not a
+    traceback: it is something the user can fix, not a bug to debug.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of the traceback: the error's name and its message."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 class ConfigError(AimsError):

@@ -17,6 +17,7 @@ One helper per target, used by every writer of that format (stdlib only, cheap t
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,18 @@ from urllib.parse import urlsplit
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: URL schemes a link may carry; a reference without a scheme is relative and always allowed.
 LINK_SCHEMES = frozenset({"http", "https"})
+
+
+def html_code_spans(text: Any) -> str:
+    """``text`` escaped for HTML, its backtick-quoted parts (commands, calls) shown as code;
+    unbalanced backticks are shown as they are."""
+    parts = str("" if text is None else text).split("`")
+    if len(parts) % 2 == 0:
+        return escape("`".join(parts), quote=True)
+    return "".join(
+        f"<code>{escape(p, quote=True)}</code>" if i % 2 else escape(p, quote=True)
+        for i, p in enumerate(parts)
+    )
 
 
 def md_escape(value: Any, *, table: bool = True) -> str:

@@ -44,6 +44,14 @@ STEPS = (
     "attesting the sample AI policy",
     "judging the system and writing its HTML report",
 )
+#: The first step's text when the folder already holds a demo store, and with ``--fresh``.
+STEP_AGAIN = (
+    "setting up {workdir}: it already holds a demo store, so this run adds a new version of "
+    "the model to it (`aims demo --fresh` starts afresh)"
+)
+STEP_FRESH = "setting up {workdir} afresh: its previous store ({removed}) removed"
+#: What the demo writes into its folder's store (``--fresh`` removes these, nothing else).
+STORE_PARTS = ("mlflow.db", "mlruns", ".aims")
 #: Lines MLflow prints (not logs) when a model is registered: left out unless verbose.
 REGISTRY_NOTICES = (
     "Successfully registered model ",
@@ -150,6 +158,30 @@ def _library_chatter_hidden(hidden: bool) -> Iterator[None]:
         yield
 
 
+#: Advisory warnings MLflow gives about the example data, not problems with it: (message start,
+#: module the warning is issued from). A citation given as a dataset's source makes MLflow guess
+#: the source type; the Adult data's integer columns have no missing values.
+KNOWN_MLFLOW_WARNINGS = (
+    ("The specified dataset source can be interpreted in multiple ways", r"mlflow\.data\."),
+    ("Hint: Inferred schema contains integer column", r"mlflow\.types\."),
+)
+
+
+def quiet_mlflow() -> None:
+    """For the example notebooks: MLflow's logging at WARNING (its INFO lines about creating
+    tables and experiments are not the reader's business; a level already set in
+    ``$MLFLOW_LOGGING_LEVEL`` is kept), and :data:`KNOWN_MLFLOW_WARNINGS` filtered where they
+    are issued (every other warning still shows)."""
+    import logging
+    import warnings
+
+    level = os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow loads
+    if "mlflow" in sys.modules:  # already loaded: set the level it would have read
+        logging.getLogger("mlflow").setLevel(level.upper())
+    for message, module in KNOWN_MLFLOW_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning, module=module)
+
+
 def build_model(*, unfair: bool = False) -> Any:
     """A scikit-learn pipeline for the Adult data (``unfair`` predicts from ``sex`` alone)."""
     from sklearn.compose import ColumnTransformer
@@ -204,7 +236,7 @@ def train_and_capture(
     import aims_mlops as aims
     from aims_mlops.datasets import ADULT_ATTRIBUTION, load_adult
 
-    session = aims.init(system=SYSTEM, config=config_path, tracking_uri=tracking_uri)
+    session = aims.init(system=SYSTEM, config=config_path, tracking_uri=tracking_uri, quiet=True)
     binding = session.config.system(SYSTEM).mlflow if session.config is not None else None
     experiment = (binding.experiment if binding else None) or SYSTEM
     registered_model = (binding.registered_model if binding else None) or SYSTEM
@@ -235,7 +267,12 @@ def train_and_capture(
         model = build_model(unfair=unfair)
         model.fit(train[features], train["label"])
         mlflow.log_params(
-            {"model": "LogisticRegression", "C": 1.0, "max_iter": 500, "unfair": unfair}
+            {
+                "model": "LogisticRegression",
+                "C": 1.0,
+                "max_iter": 500,
+                "variant": "unfair-baseline" if unfair else "logreg",
+            }
         )
         scores = model.predict_proba(test[features])[:, 1]
         # the unfair baseline scores by sex alone; thresholding it at the base rate gives every
@@ -271,17 +308,40 @@ def train_and_capture(
     return run.info.run_id, version
 
 
+def prepare_workdir(workdir: Path, *, fresh: bool = False) -> str:
+    """Make ``workdir`` and say what this demo run will do there (the first step's text).
+
+    A folder that already holds a demo store gets a new model version in it; ``fresh`` removes
+    that store first (``mlflow.db``, ``mlruns/``, ``.aims/``: nothing else in the folder).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    present = [name for name in STORE_PARTS if (workdir / name).exists()]
+    if not present:
+        return STEPS[0].format(workdir=workdir)
+    if not fresh:
+        return STEP_AGAIN.format(workdir=workdir)
+    for name in present:
+        path = workdir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return STEP_FRESH.format(workdir=workdir, removed=", ".join(present))
+
+
 def run_demo(
     workdir: Path | str = "aims-demo",
     *,
     quiet: bool = False,
     verbose: bool = False,
     progress: bool = False,
+    fresh: bool = False,
 ) -> DemoResult:
     """Set up ``workdir`` (config, policy, store), train with capture, judge the system, write
     its HTML report into ``workdir`` and (unless ``quiet``) print :func:`closing_text`.
 
-    ``progress`` writes a line per step on stderr; ``verbose`` keeps MLflow's registry notices.
+    ``progress`` writes a line per step on stderr; ``verbose`` keeps MLflow's registry notices;
+    ``fresh`` removes a store an earlier demo left in ``workdir`` (else a new version is added).
     """
     import aims_mlops as aims
     from aims_mlops._files import write_atomically
@@ -293,8 +353,7 @@ def run_demo(
 
     workdir = Path(workdir).resolve()
     steps = Progress(enabled=progress and not quiet)
-    steps.step(STEPS[0].format(workdir=workdir))
-    workdir.mkdir(parents=True, exist_ok=True)
+    steps.step(prepare_workdir(workdir, fresh=fresh))
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     previous = Path.cwd()
     os.chdir(workdir)  # MLflow's local artifact root (./mlruns) is relative to the cwd

@@ -12,10 +12,12 @@ fi
 bash scripts/setup.sh
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 VERBOSE=()
+FRESH=()
 for arg in "$@"; do
   case "$arg" in
     -v|--verbose) VERBOSE=(-v) ;;
-    *) echo "demo.sh: unknown argument $arg (only -v/--verbose)" >&2; exit 2 ;;
+    --fresh) FRESH=(--fresh) ;;
+    *) echo "demo.sh: unknown argument $arg (only -v/--verbose and --fresh)" >&2; exit 2 ;;
   esac
 done
-exec .venv/bin/aims "${VERBOSE[@]}" demo --dir "${AIMS_DEMO_DIR:-aims-demo}"
+exec .venv/bin/aims "${VERBOSE[@]}" demo --dir "${AIMS_DEMO_DIR:-aims-demo}" "${FRESH[@]}"

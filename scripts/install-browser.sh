@@ -3,7 +3,7 @@
 # Needs root (or sudo); installs nothing from pip. Used locally and by CI.
 set -euo pipefail
 if [ -x /usr/bin/chromium ]; then
-  echo "chromium already installed: $(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)"
+  echo "chromium already installed: $(/usr/lib/chromium/chromium --version 2>/dev/null || echo /usr/bin/chromium)"
   exit 0
 fi
 SUDO=""
@@ -18,4 +18,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
-/usr/bin/chromium --version
+# the binary itself: Debian's wrapper script prints shell errors on some machines (its /dev/shm check)
+/usr/lib/chromium/chromium --version 2>/dev/null || /usr/bin/chromium --version 2>/dev/null

@@ -26,3 +26,8 @@ pip_quietly() {
 }
 pip_quietly install --quiet --upgrade pip
 pip_quietly install --quiet --no-warn-script-location -e "$TARGET"
+# JupyterLab in .venv saves the widgets' state with each notebook, so a saved or exported notebook
+# shows its dashboards (JupyterLab's default saves none: the dashboard is blank in an export)
+if .venv/bin/python -c "import jupyterlab" 2>/dev/null; then
+  .venv/bin/python scripts/lab_settings.py .venv/share/jupyter/lab/settings/overrides.json
+fi

@@ -19,7 +19,11 @@ export AIMS_NOTEBOOK_WORKDIR
 unset AIMS_CONFIG AIMS_SYSTEM MLFLOW_TRACKING_URI
 PORT="${AIMS_VOILA_PORT:-8866}"
 echo "compliance dashboard: http://127.0.0.1:${PORT}/   (evidence: ${AIMS_NOTEBOOK_WORKDIR}; Ctrl-C stops)"
+# scripts/voila.json: jupyter_server pings websockets every 30,000 ms and tornado reads its default
+# timeout (3 pings) as longer than that interval and warns on every start: the timeout is set to
+# the interval
 exec .venv/bin/voila notebooks/03_compliance_review.ipynb \
+  --Voila.config_file_paths="$PWD/scripts" \
   --no-browser \
   --Voila.ip=127.0.0.1 \
   --port="$PORT" \

@@ -27,6 +27,23 @@ os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ADULT_DIR = REPO_ROOT / "aims_mlops" / "data"
+#: What a test that forgets its temporary folder leaves in the checkout (MLflow writes ./mlruns
+#: and ./mlflow.db in the working directory; capture spools into ./.aims).
+LITTER = ("mlruns", "mlflow.db", ".aims", "aims.yaml", "aims-demo", "spark-warehouse")
+ERROR_LITTER = (
+    "this test left {names} in the repository root {root}: work in tmp_path "
+    "(monkeypatch.chdir(tmp_path), or give MLflow an artifact location there)"
+)
+
+
+@pytest.fixture(autouse=True)
+def _working_tree_left_clean() -> Iterator[None]:
+    """Fail the test that leaves files in the checkout (they would end up in git status)."""
+    before = {name for name in LITTER if (REPO_ROOT / name).exists()}
+    yield
+    left = sorted(name for name in LITTER if (REPO_ROOT / name).exists() and name not in before)
+    if left:
+        pytest.fail(ERROR_LITTER.format(names=", ".join(left), root=REPO_ROOT), pytrace=False)
 
 
 def free_port() -> int:

@@ -8,13 +8,14 @@ replaces or changes the session, except :func:`init`, which binds it.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops._errors import AimsError, AimsWarning
+from aims_mlops._errors import AimsError, AimsWarning, ConfigError
 from aims_mlops.capture._acts import act_context
 from aims_mlops.capture._configuration import record_configuration
 from aims_mlops.capture._context import (
@@ -56,6 +57,14 @@ WARNING_NO_EXPERIMENT = (
     "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
     "aims_mlops.init(system=...) or $AIMS_SYSTEM"
 )
+WARNING_NO_CONFIG = (
+    "aims_mlops: no aims.yaml at {path} (init looked at config=..., then $AIMS_CONFIG, then "
+    "./aims.yaml in {cwd}); without it nothing has thresholds or expectations and checks record "
+    "outcome 'info': run `aims init` there to write one, or pass config=PATH"
+)
+BOUND_LINE = "aims_mlops: system {system} · config {config} · tracking store {store}"
+NO_SYSTEM_BOUND = "none bound (pass system=... or set $AIMS_SYSTEM)"
+NO_CONFIG_BOUND = "none (no aims.yaml found)"
 WARNING_NOT_MIRRORED = (
     "aims_mlops: the evidence metrics were not mirrored as metrics of run {run_id} ({error}); "
     "the evidence record holds them"
@@ -72,14 +81,17 @@ def init(
     include_values: bool | None = None,
     tracking_uri: str | None = None,
     record_config: bool = True,
+    quiet: bool = False,
 ) -> Session:
     """Bind this process to an AI system and turn capture on.
 
     ``config`` is the path of ``aims.yaml`` (default ``$AIMS_CONFIG`` or ``./aims.yaml``; a missing
-    default file is allowed, a malformed one raises :class:`ConfigError`). ``strict=True`` makes a
-    failing collector raise instead of recording an ``error`` record. The configuration's
-    content is recorded in the store before capture uses it (``record_config``; it counts for
-    verdicts once approved: ``aims config approve``).
+    default file warns, naming where it looked, and raises :class:`ConfigError` in strict mode; a
+    malformed one raises). ``strict=True`` makes a failing collector raise instead of recording
+    an ``error`` record. Says on stderr, in one line, which system, ``aims.yaml`` and tracking
+    store it bound (``quiet=True``: nothing). The configuration's content is recorded in the
+    store before capture uses it (``record_config``; it counts for verdicts once approved:
+    ``aims config approve``).
     """
     from aims_mlops.config import default_config_path, load_config
 
@@ -87,6 +99,11 @@ def init(
     loaded: AimsConfig | None = None
     if config is not None or path.is_file():
         loaded = load_config(path)
+    else:
+        message = WARNING_NO_CONFIG.format(path=path.absolute(), cwd=Path.cwd())
+        if strict:
+            raise ConfigError([message])
+        warnings.warn(message, AimsWarning, stacklevel=2)
     if system is not None and loaded is not None:
         loaded.system(system)  # an unknown id raises ConfigError listing the known ones
     capture_settings = loaded.capture if loaded is not None else None
@@ -107,7 +124,26 @@ def init(
         record_configuration(session.context(), path)
     if autolog:
         _enable_autolog(strict=None)
+    if not quiet:
+        print(binding_line(session), file=sys.stderr)
     return session
+
+
+def binding_line(session: Session) -> str:
+    """``aims_mlops: system X · config /abs/aims.yaml · tracking store URI``: what is bound."""
+    return BOUND_LINE.format(
+        system=session.system or NO_SYSTEM_BOUND,
+        config=session.config_path.absolute() if session.config_path else NO_CONFIG_BOUND,
+        store=_readable_uri(session.store.tracking_uri),
+    )
+
+
+def _readable_uri(uri: str) -> str:
+    """A relative ``sqlite:///file`` store with the folder it resolves in (others unchanged)."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        return f"{prefix}{Path(uri[len(prefix) :]).absolute()}"
+    return uri
 
 
 def autolog(*, disable: bool = False, strict: bool | None = None) -> None:

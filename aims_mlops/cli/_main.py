@@ -717,13 +717,18 @@ def verify_command(
     show_default=True,
     help="Folder for the local MLflow store, aims.yaml and the sample policy.",
 )
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Remove the store an earlier demo left in the folder (else it gets a new model version).",
+)
 @click.pass_context
-def demo_command(ctx: click.Context, workdir: Path) -> None:
+def demo_command(ctx: click.Context, workdir: Path, fresh: bool) -> None:
     """Train on the bundled Adult data with capture on, write an HTML report and show where the
     system stands (steps on stderr, one screen on stdout; ``aims summary`` lists everything)."""
     from aims_mlops.demo import run_demo
 
-    run_demo(workdir, verbose=bool((ctx.obj or {}).get("verbose")), progress=True)
+    run_demo(workdir, verbose=bool((ctx.obj or {}).get("verbose")), progress=True, fresh=fresh)
 
 
 def main() -> None:

@@ -38,6 +38,10 @@ COLLECTOR = "aims_mlops.lineage"
 #: Run tag prefix under which our full-content SHA-256 of a logged dataset is kept, keyed by
 #: MLflow's own (partial) digest: ``aims.dataset_sha256.<mlflow digest> = <sha256>``.
 DATASET_SHA256_TAG_PREFIX = TAG_DATASET_SHA256_PREFIX
+#: Where a ``lineage.params`` record's parameters come from (``params_source``).
+PARAMS_FROM_RUN = "run"
+PARAMS_FROM_LOGGED_MODEL = "logged model {model_id} (the params MLflow keeps with it)"
+PARAMS_FROM_SKLEARN = "logged model {model_id} (scikit-learn get_params)"
 #: Longest parameter value kept in evidence (longer values are cut; the full set is hashed).
 MAX_PARAM_VALUE_CHARS = 250
 #: Details are kept well under the record's size limit by dropping the longest lists first.
@@ -147,6 +151,7 @@ class _RunLineage:
         self.full_hashes: dict[str, str] = hashes
         self.dataset_inputs = list(run.inputs.dataset_inputs) if run.inputs else []
         self.models: list[dict[str, Any]] = []
+        self.logged: list[Any] = []
         self.versions: list[Any] = []
         self.model_error: Exception | None = None
         try:
@@ -267,9 +272,35 @@ class _RunLineage:
         }
         return self.record("lineage.code", details)
 
+    def _params_from_models(self) -> tuple[dict[str, str], str | None, str | None]:
+        """When the run logged no parameters: those of a model it logged, with where they came
+        from: what MLflow keeps with the logged model (``log_model(params=...)``), else a
+        scikit-learn model's ``get_params()``. Also the error that kept them out, if any."""
+        for model in self.logged:
+            kept = getattr(model, "params", None) or {}
+            if kept:
+                source = PARAMS_FROM_LOGGED_MODEL.format(model_id=model.model_id)
+                return {str(k): str(v) for k, v in kept.items()}, source, None
+        error: str | None = None
+        for model, facts in zip(self.logged, self.models, strict=False):
+            if "sklearn" not in (facts.get("flavors") or ()):
+                continue
+            try:
+                found = sklearn_params(model.model_uri)
+            except Exception as exc:  # kept in the record: why the parameters are not there
+                error = f"{type(exc).__name__}: {exc}"[:MAX_PARAM_VALUE_CHARS]
+                continue
+            if found:
+                return found, PARAMS_FROM_SKLEARN.format(model_id=model.model_id), None
+        return {}, None, error
+
     def params(self) -> EvidenceRecord:
         info = self.run.info
         all_params = dict(self.run.data.params)
+        source: str | None = PARAMS_FROM_RUN if all_params else None
+        model_error: str | None = None
+        if not all_params:
+            all_params, source, model_error = self._params_from_models()
         kept: dict[str, str] = {}
         budget = _DETAILS_BUDGET // 2
         used = 0
@@ -289,6 +320,8 @@ class _RunLineage:
                 non_finite.append(name)
         details = {
             "params": kept,
+            # where the parameters come from: the run, or a model it logged (the run had none)
+            "params_source": source,
             "params_total": len(all_params),
             "params_omitted": len(all_params) - len(kept),
             "params_sha256": _sha256_json(all_params),
@@ -301,6 +334,8 @@ class _RunLineage:
             "parent_run_id": self.tags.get("mlflow.parentRunId"),
             "user": self.tags.get("mlflow.user") or info.user_id or None,
         }
+        if model_error is not None:
+            details["params_from_model_error"] = model_error
         return self.record("lineage.params", details, metrics)
 
     def environment(self) -> EvidenceRecord:
@@ -323,6 +358,7 @@ class _RunLineage:
             filter_string=f"source_run_id='{self.run_id}'",
             max_results=_MAX_LOGGED_MODELS,
         )
+        self.logged = list(logged)
         models = [
             {
                 "model_id": model.model_id,
@@ -360,6 +396,20 @@ class _RunLineage:
             {"logged_models": models, "registered_versions": registered},
             {"logged_models": len(models), "registered_versions": len(registered)},
         )
+
+
+def sklearn_params(model_uri: str) -> dict[str, str]:
+    """A logged scikit-learn model's ``get_params(deep=True)``, the plain values as MLflow logs
+    parameters (``str(value)``); nested estimators are left out (their own values are in)."""
+    import mlflow.sklearn
+
+    model = mlflow.sklearn.load_model(model_uri)
+    params = model.get_params(deep=True) if hasattr(model, "get_params") else {}
+    return {
+        str(name): str(value)
+        for name, value in params.items()
+        if value is None or isinstance(value, str | int | float | bool)
+    }
 
 
 def _model_id_from_source(source: str | None) -> str | None:

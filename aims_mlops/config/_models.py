@@ -130,6 +130,10 @@ ERROR_DUPLICATE_RISK = "duplicate risk id {id!r} (first declared at risks[{first
 ERROR_RISK_SYSTEM = "risk names unknown system {system!r}; {known}"
 ERROR_ASSESSMENT_SYSTEM = "impact assessment for unknown system {system!r}; {known}"
 ERROR_SOA_SYSTEM = "SoA decision names unknown system {system!r}; {known}"
+ERROR_AUDIT_SCOPE_ITEM = (
+    "audit programme scope names {item!r}, neither a declared system nor a catalog entry or "
+    "group{hint}; {known}"
+)
 ERROR_UNKNOWN_CONTROL = "{control!r} is not a clause or control id of the catalog{hint}"
 ERROR_UNKNOWN_APPROVER_KEY = (
     "{key!r} covers no entry of the catalog (an approvers key is an entry or a group){hint}"
@@ -1224,6 +1228,7 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
                 )
                 break
     problems.extend(_approver_key_problems(data))
+    problems.extend(_audit_scope_problems(data, system_ids))
     problems.extend(_consistency_problems(data, known=known, declared=declared))
     problems.extend(people_problems(data))
     problems.extend(_pilot_problems(data))
@@ -1347,6 +1352,37 @@ def _approver_key_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         problems.append(
             (("approvers", key), ERROR_UNKNOWN_APPROVER_KEY.format(key=covered, hint=hint))
+        )
+    return problems
+
+
+def _audit_scope_problems(data: Mapping[str, Any], system_ids: list[str]) -> list[tuple[Loc, str]]:
+    """``audit_programme.scope`` items that are neither a declared system nor cover a catalog
+    entry (an entry, a group or a prefix, as the programme's ``covers`` reads them): a typo
+    there would leave the audit programme covering nothing it meant."""
+    programme = data.get("audit_programme")
+    scope = programme.get("scope") if isinstance(programme, Mapping) else None
+    if not isinstance(scope, list | tuple):
+        return []
+    from aims_mlops.catalog import load_catalog
+
+    entries = load_catalog().entries
+    ids = [entry.id for entry in entries]
+    groups = {entry.group for entry in entries}
+    problems: list[tuple[Loc, str]] = []
+    for position, raw in enumerate(scope):
+        item = _control_id(raw)
+        if not isinstance(item, str) or item in system_ids or item in groups:
+            continue
+        if any(i == item or i.startswith(f"{item}.") for i in ids):
+            continue
+        near = difflib.get_close_matches(item, [*system_ids, *ids], n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        problems.append(
+            (
+                ("audit_programme", "scope", position),
+                ERROR_AUDIT_SCOPE_ITEM.format(item=item, hint=hint, known=_known(system_ids)),
+            )
         )
     return problems
 

@@ -353,6 +353,14 @@ def lacking(record: EvidenceRecord) -> list[str]:
     return [r for r in kinds.get(kind).requires if not holds(record.details, r)]
 
 
+def how_to_hold(record: EvidenceRecord) -> str:
+    """What a user logs so that a record of this kind holds what the kind requires ("" if the
+    kind does not say)."""
+    kinds = load_kinds()
+    kind = record_kind(record)
+    return kinds.get(kind).how_to_hold if kind in kinds else ""
+
+
 def _requirement_text(requirement: str) -> str:
     return " or ".join(part.strip() for part in requirement.split("|"))
 
@@ -464,6 +472,8 @@ def _kind_verdict(
             missing = lacking(record) + [h for h in holding if not holds(record.details, h)]
             if missing:
                 needs = "; ".join(_requirement_text(m) for m in missing)
+                hint = how_to_hold(record)
+                needs += f": {hint}" if hint else ""
                 return (
                     MISSING,
                     [f"{record_label(record)} does not hold what the control needs: {needs}"],

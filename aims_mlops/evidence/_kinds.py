@@ -53,7 +53,8 @@ class EvidenceKind:
     call or command a user runs to produce it (the catalog builds "how to close a gap" from it).
     ``requires`` is what a record must hold in its ``details`` to count as evidence at all: each
     item a path (``git.commit``; ``datasets[*].sha256``: in every element) or alternatives
-    separated by ``|``; a path holds when its values are present and not empty.
+    separated by ``|``; a path holds when its values are present and not empty. ``how_to_hold``
+    says what a user logs so that a record holds it (the engine adds it to the reason).
     """
 
     name: str
@@ -62,6 +63,7 @@ class EvidenceKind:
     action: str
     role: KindRole = "evidence"
     requires: tuple[str, ...] = ()
+    how_to_hold: str = ""
     source: str = "aims_mlops"
 
     def __post_init__(self) -> None:
@@ -91,6 +93,11 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         description="the run's training parameters",
         action=_AUTOLOG,
         requires=("params",),
+        how_to_hold=(
+            "log the training parameters in the run, mlflow.log_params({...}) or a flavour's "
+            "autolog (mlflow.sklearn.autolog()), or log the model with mlflow.sklearn.log_model "
+            "(its get_params() are taken when the run logged none) or log_model(params={...})"
+        ),
     ),
     EvidenceKind(
         name="lineage.environment",

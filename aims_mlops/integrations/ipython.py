@@ -89,7 +89,9 @@ def _bind(system: str | None) -> None:
 
     session = capture.get_session()
     config = session.config_path if session.config is not None else None
-    aims_mlops.init(system=system, config=config, autolog=True)
+    # the binding line only when it changes (``%load_ext`` already said it for this system)
+    unchanged = session.system == system and session.config is not None
+    aims_mlops.init(system=system, config=config, autolog=True, quiet=unchanged)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -34,6 +34,7 @@ from aims_mlops.presentation._style import (
 )
 from aims_mlops.presentation._text import (
     LISTING_GAPS,
+    NO_CURRENT_MODEL,
     SUMMARY_GAPS,
     gap_lines,
     listing_text,
@@ -53,6 +54,7 @@ __all__ = [
     "HEAT_BANDS",
     "HIGH",
     "LISTING_GAPS",
+    "NO_CURRENT_MODEL",
     "OUTCOME_COLOURS",
     "SCORE_FAIR",
     "SCORE_GOOD",

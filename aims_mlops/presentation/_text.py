@@ -21,9 +21,18 @@ LISTING_GAPS = 15
 MORE_GAPS = "  … and {more} more (--format json lists all)"
 
 
+#: The model label of a system with no current model: what it means and how to get one.
+NO_CURRENT_MODEL = (
+    "no current model: give a registered version the production alias (systems[].mlflow.alias "
+    "in aims.yaml), e.g. aims gate {system} --model-version N --promote once the gate passes"
+)
+
+
 def model_label(sa: SystemAssessment) -> str:
-    """``credit-model version 3``, or ``no current model``."""
-    return sa.model.describe() if sa.model is not None else "no current model"
+    """``credit-model version 3``, or :data:`NO_CURRENT_MODEL` (how to get one)."""
+    if sa.model is None:
+        return NO_CURRENT_MODEL.format(system=sa.system)
+    return sa.model.describe()
 
 
 def risk_movement(risk: RiskResult) -> str:

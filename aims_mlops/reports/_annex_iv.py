@@ -27,6 +27,8 @@ from typing import Any
 from aims_mlops._escape import md_escape
 from aims_mlops._files import write_atomically
 from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.presentation import percent
+from aims_mlops.reports._html import inline_code
 
 FRAMEWORK = "eu-ai-act"
 COMPLETE, PARTIAL, MISSING = "complete", "partial", "missing"
@@ -409,7 +411,7 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
                 "id": r.id,
                 "kind": r.kind,
                 "date": r.collected_at,
-                "summary": r.details.get("summary") or r.outcome,
+                "summary": _change_summary(r),
             }
             for r in sorted(mine, key=lambda r: r.collected_at)
             if r.kind in ("lineage.model", "deployment", "system_card")
@@ -420,7 +422,7 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
     # 7 standards applied
     s = section(specs["standards"])
     s.fact("standards and specifications applied", [STANDARD_APPLIED])
-    s.fact("conformity score against ISO/IEC 42001", assessment.score)
+    s.fact("conformity score against ISO/IEC 42001", percent(assessment.score))
     s.need(
         False,
         "the harmonised standards published in the Official Journal (or the common "
@@ -496,16 +498,50 @@ def annex_iv(judgement: Any, system: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------- rendering
+#: How a value reads in the dossier: booleans as words, counts with thousands separators, an
+#: absent value as a dash (a mapping leaves its absent entries out).
+YES, NO, ABSENT = "yes", "no", "—"
+#: A fact with no value says so in words.
+NONE_RECORDED = "none recorded"
+
+
 def _cell(value: Any) -> str:
     if value is None:
-        return "—"
+        return ABSENT
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) or "—"
+        kept = [(k, v) for k, v in value.items() if v is not None]
+        return ", ".join(f"{k}: {_cell(v)}" for k, v in kept) or ABSENT
     if isinstance(value, list | tuple):
-        return ", ".join(_cell(v) for v in value) or "—"
+        return ", ".join(_cell(v) for v in value) or ABSENT
     return str(value)
+
+
+def _change_summary(record: EvidenceRecord) -> str:
+    """What a recorded change was, in words (its ``summary`` when it has one)."""
+    details = record.details
+    if details.get("summary"):
+        return str(details["summary"])
+    if record.kind == "lineage.model":
+        versions = details.get("registered_versions") or []
+        named = [f"{v.get('name')} version {v.get('version')}" for v in versions]
+        if named:
+            return "registered " + ", ".join(named)
+        return f"logged {len(details.get('logged_models') or [])} model(s), none registered"
+    if record.kind == "deployment":
+        alias = details.get("alias")
+        version = record.subject.model_version
+        verdict = "passed" if record.outcome == "pass" else "blocked"
+        action = details.get("action") or "deployment"
+        return f"gate {verdict}: {action} of version {version} to {alias}"
+    if record.kind == "system_card":
+        return f"system card for {details.get('model') or 'no model version'}"
+    return f"{record.kind} ({record.outcome})"
 
 
 def render_markdown(dossier: Mapping[str, Any]) -> str:
@@ -561,7 +597,12 @@ h3 { font-size: 14px; margin: 14px 0 6px; }
 section { border: 1px solid #dde3e9; border-radius: 6px; padding: 14px 20px; margin: 16px 0; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid #dde3e9;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
+table.facts th { width: 200px; } table.facts td { overflow-wrap: anywhere; }
+td.hash { word-break: break-all; font-family: "DejaVu Sans Mono", Menlo, monospace;
+  font-size: 11px; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+code { font-family: "DejaVu Sans Mono", Menlo, monospace; font-size: 12px; }
 th { background: #eef2f6; font-size: 12px; color: #5f6b78; }
 .chip { display: inline-block; padding: 1px 9px; border-radius: 10px; color: #fff;
   font-size: 12px; font-weight: bold; }
@@ -589,6 +630,29 @@ def _e(value: Any) -> str:
     return escape(_cell(value), quote=True)
 
 
+#: Table columns whose values are long identifiers (hashes, record ids): they may break anywhere,
+#: so the columns of words beside them keep their words whole.
+HASH_COLUMNS = frozenset({"id", "sha256", "content_hash"})
+
+
+def _heading(column: str) -> str:
+    return column.replace("_", " ")
+
+
+def _td(column: str, value: Any) -> str:
+    if column in HASH_COLUMNS and len(_cell(value)) >= 16:  # a record id or hash, not "R1"
+        return f'<td class="hash">{_e(value)}</td>'
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f'<td class="num">{_e(value)}</td>'
+    return f"<td>{_e(value)}</td>"
+
+
+def _fact(value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return f'<span class="muted">{NONE_RECORDED}</span>'
+    return inline_code(_cell(value))
+
+
 def render_html(dossier: Mapping[str, Any]) -> str:
     """The dossier as one self-contained, printable HTML document (no scripts, no assets)."""
     model = dossier.get("model") or {}
@@ -611,23 +675,25 @@ def render_html(dossier: Mapping[str, Any]) -> str:
             f'<span class="chip {_e(sec["status"])}">{_e(sec["status"])}</span></h2>'
         )
         if sec["facts"]:
-            parts.append("<table>")
-            parts += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in sec["facts"].items()]
+            parts.append('<table class="facts">')
+            parts += [
+                f"<tr><th>{_e(k)}</th><td>{_fact(v)}</td></tr>" for k, v in sec["facts"].items()
+            ]
             parts.append("</table>")
         for name, table in sec["tables"].items():
             parts.append(f"<h3>{_e(name[0].upper() + name[1:])}</h3>")
             if not table["rows"]:
-                parts.append('<p class="muted">none recorded</p>')
+                parts.append(f'<p class="muted">{NONE_RECORDED}</p>')
                 continue
-            head = "".join(f"<th>{_e(c)}</th>" for c in table["columns"])
+            head = "".join(f"<th>{_e(_heading(c))}</th>" for c in table["columns"])
             body = "".join(
-                "<tr>" + "".join(f"<td>{_e(row.get(c))}</td>" for c in table["columns"]) + "</tr>"
+                "<tr>" + "".join(_td(c, row.get(c)) for c in table["columns"]) + "</tr>"
                 for row in table["rows"]
             )
             parts.append(f"<table><tr>{head}</tr>{body}</table>")
         if sec["missing"]:
             parts.append('<h3>Missing</h3><ul class="missing-list">')
-            parts += [f"<li>{_e(m)}</li>" for m in sec["missing"]]
+            parts += [f"<li>{inline_code(_cell(m))}</li>" for m in sec["missing"]]
             parts.append("</ul>")
         if sec["evidence"]:
             ids = " ".join(f'<span class="ev">{_e(e)}</span>' for e in sec["evidence"])

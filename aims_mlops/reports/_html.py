@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from aims_mlops._escape import html_code_spans
 from aims_mlops.presentation import (
     GOOD,
     OUTCOME_COLOURS,
@@ -62,7 +63,8 @@ section { background:#fff; border:1px solid var(--line); border-radius:6px; padd
 h2 { margin: 0 0 12px; font-size: 19px; color: var(--accent); }
 h3 { margin: 18px 0 8px; font-size: 15px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
-table.controls, table.gaps { table-layout: fixed; }
+table.controls, table.gaps, table.dq { table-layout: fixed; }
+table.dq td { overflow-wrap: anywhere; } table.dq td:first-child { white-space: normal; }
 td { overflow-wrap: break-word; }
 td:first-child { white-space: nowrap; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px;
@@ -109,6 +111,17 @@ footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
     page-break-before: always; }
   section#system-card { break-before: auto; page-break-before: auto; }
   tr, .chart { break-inside: avoid; page-break-inside: avoid; }
+  table { font-size: 10px; } th { font-size: 9px; letter-spacing: 0; } th, td { padding: 3px 4px; }
+  .ev { font-size: 9px; white-space: normal; overflow-wrap: anywhere; }
+  table.risks td:nth-child(7), table.risks td:nth-child(8) { overflow-wrap: anywhere; }
+  table.controls { table-layout: auto; }
+  table.gaps th:nth-child(1) { width: 22px !important; }
+  table.gaps th:nth-child(2) { width: 84px !important; }
+  table.gaps th:nth-child(3) { width: 15%; } table.gaps th:nth-child(5) { width: 18%; }
+  table.gaps th:nth-child(4) { width: 72px !important; }
+  table.gaps th:nth-child(6) { width: 28% !important; }
+  table.appendix td.hash { width: auto; max-width: none; }
+  table.appendix td:first-child { white-space: normal; word-break: break-all; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -133,10 +146,7 @@ def _e(value: object) -> str:
 
 def inline_code(text: str) -> str:
     """Escape ``text``, showing its backtick-quoted parts (commands, calls) as code."""
-    parts = text.split("`")
-    if len(parts) % 2 == 0:  # unbalanced: show as is
-        return _e(text)
-    return "".join(f"<code>{_e(p)}</code>" if i % 2 else _e(p) for i, p in enumerate(parts))
+    return html_code_spans(text)
 
 
 def status_chip(status: str) -> str:
@@ -191,10 +201,15 @@ class _Refs:
         return '<span class="evs">' + " ".join(parts) + "</span>"
 
 
+def _breakable(text: object) -> str:
+    """Escaped, with a line-break opportunity after each underscore (expectation names)."""
+    return _e(text).replace("_", "_<wbr>")
+
+
 def _reasons(reasons: Sequence[str]) -> str:
     if not reasons:
         return ""
-    return '<ul class="reasons">' + "".join(f"<li>{_e(r)}</li>" for r in reasons) + "</ul>"
+    return '<ul class="reasons">' + "".join(f"<li>{inline_code(r)}</li>" for r in reasons) + "</ul>"
 
 
 def _kv_table(rows: Sequence[tuple[str, str]], *, cls: str = "card") -> str:
@@ -453,21 +468,26 @@ def _data_quality_table(view: DataQualityView, refs: _Refs) -> str:
         "<p class='muted'>"
         + (f"digest <code>{_e(view.dataset_digest[:16])}</code> · " if view.dataset_digest else "")
         + f"{len(view.checks)} checks"
-        + (f", {view.success_percent:.1f}% passed" if view.success_percent is not None else "")
+        + (
+            f", {percent(view.success_percent / 100)} passed"
+            if view.success_percent is not None
+            else ""
+        )
         + (f"; {view.omitted} passing checks not kept in the record" if view.omitted else "")
         + "</p>",
-        '<table class="dq"><tr><th>expectation</th><th>target</th><th>result</th>'
-        '<th class="num">unexpected</th><th class="num">unexpected %</th><th>reason</th></tr>',
+        '<table class="dq"><tr><th style="width:25%">expectation</th><th style="width:20%">'
+        'target</th><th style="width:76px">result</th><th class="num" style="width:112px">'
+        'unexpected</th><th class="num" style="width:120px">unexpected %</th><th>reason</th></tr>',
     ]
     for check in view.checks:
         result = "pass" if check.success else ("fail" if check.success is False else "error")
         pct = check.unexpected_percent
         out.append(
-            f'<tr class="check" data-success="{_e(check.success)}"><td><code>{_e(check.type)}'
-            f"</code></td><td>{_e(check.target)}</td><td>{outcome_chip(result)}</td>"
+            f'<tr class="check" data-success="{_e(check.success)}">'
+            f"<td><code>{_breakable(check.type)}</code></td><td>{_e(check.target)}</td><td>{outcome_chip(result)}</td>"
             f'<td class="num">{_e(fmt_number(check.unexpected_count))}</td>'
             f'<td class="num">{_e("n/a" if pct is None else f"{pct:.2f}")}</td>'
-            f"<td>{_e(check.reason)}</td></tr>"
+            f"<td>{_breakable(check.reason)}</td></tr>"
         )
     out.append("</table>")
     return "".join(out)
@@ -610,7 +630,7 @@ def _gaps(c: ReportContent) -> str:
     out.append(
         f"<p>{len(c.gaps)} applicable entries are not satisfied, most urgent first (failing, "
         "treating a risk above appetite, stale, missing).</p>"
-        '<table class="gaps"><tr><th style="width:34px">#</th><th style="width:90px">id</th>'
+        '<table class="gaps"><tr><th style="width:34px">#</th><th style="width:116px">id</th>'
         '<th>title</th><th style="width:90px">status</th><th>owner</th>'
         "<th style='width:26%'>how to close</th><th style='width:24%'>why</th></tr>"
     )
@@ -651,7 +671,8 @@ def _appendix(c: ReportContent) -> str:
         out.append(
             f'<tr id="{_e(anchor(r.id))}" class="record" data-record="{_e(r.id)}">'
             f'<td class="mono">{_e(r.id)}</td><td>{_e(kind)}</td>'
-            f'<td class="mono when">{_e(r.collected_at)}</td><td>{outcome_chip(r.outcome)}</td>'
+            f'<td class="mono when">{_e(r.collected_at.replace("T", " "))}</td>'
+            f"<td>{outcome_chip(r.outcome)}</td>"
             f"<td>{_e(', '.join(about))}</td><td>{_e(', '.join(r.controls))}</td>"
             f'<td class="mono hash">{_e(r.content_hash)}</td></tr>'
         )

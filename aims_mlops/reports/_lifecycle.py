@@ -7,6 +7,7 @@ import html
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops._escape import html_code_spans
 from aims_mlops.catalog import load_lifecycle
 from aims_mlops.documents import DraftDocument, draft_documents, find_suppliers, load_documents
 from aims_mlops.engine import LifecycleView, lifecycle_view
@@ -74,7 +75,7 @@ def lifecycle_html(view: LifecycleView, *, limit: int = 20) -> str:
         "<tr>"
         f"<td>{esc(a.entry)}</td><td>{esc(a.system or 'organization')}</td>"
         f"<td>{esc(a.owner)}</td><td>{a.effort_days:g}</td>"
-        f"<td>{esc(a.action.splitlines()[0] if a.action else '')}</td>"
+        f"<td>{html_code_spans(a.action.splitlines()[0] if a.action else '')}</td>"
         "</tr>"
         for a in view.next[:limit]
     ]

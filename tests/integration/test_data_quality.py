@@ -406,7 +406,8 @@ def test_checkpoint_action_without_a_sink_stores_through_capture(
     from aims_mlops.integrations.gx_action import AimsEvidenceAction
     from aims_mlops.store import EvidenceStore
 
-    aims_mlops.init(tracking_uri=isolated_mlflow, autolog=False)
+    with pytest.warns(aims_mlops.AimsWarning, match="no aims.yaml"):
+        aims_mlops.init(tracking_uri=isolated_mlflow, autolog=False)
     try:
         with mlflow.start_run() as run:
             result = _checkpoint(

@@ -411,3 +411,33 @@ def test_lineage_against_a_tracking_server(
     [logged] = records["lineage.model"].details["logged_models"]
     assert "sklearn" in logged["flavors"]
     assert records["lineage.model"].subject.model_name is None  # logged, not registered
+
+
+def test_params_come_from_the_logged_model_when_the_run_logged_none(
+    autolog: str, adult: Any
+) -> None:
+    """MLflow's wine example and many scripts log no parameters; the sklearn model they log
+    holds them. Those are taken (and say where from); with no model the record stays empty."""
+    import mlflow
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    mlflow.set_experiment("params-from-model")
+    train = adult.iloc[:2_000]
+    with mlflow.start_run() as run:
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=0.25, max_iter=200))
+        model.fit(train[FEATURES], train["label"])
+        mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"])
+    params = by_kind(evidence_on_run(run.info.run_id))["lineage.params"]
+    assert params.details["params"]["logisticregression__C"] == "0.25"
+    assert params.details["params"]["logisticregression__max_iter"] == "200"
+    assert "standardscaler" not in params.details["params"]  # estimators themselves left out
+    source = params.details["params_source"]
+    assert source.startswith("logged model m-") and source.endswith("(scikit-learn get_params)")
+    assert params.details["params_total"] == len(params.details["params"])
+
+    with mlflow.start_run() as bare:
+        mlflow.log_metric("rmse", 0.5)
+    empty = by_kind(evidence_on_run(bare.info.run_id))["lineage.params"]
+    assert empty.details["params"] == {} and empty.details["params_source"] is None

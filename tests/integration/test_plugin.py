@@ -89,7 +89,8 @@ def test_session_system_wins_over_the_environment(
     import mlflow
 
     monkeypatch.setenv("AIMS_SYSTEM", "from-env")
-    aims_mlops.init(system="from-init", autolog=False)
+    with pytest.warns(aims_mlops.AimsWarning, match="no aims.yaml"):
+        aims_mlops.init(system="from-init", autolog=False)
     mlflow.set_experiment("plugin-session")
     assert _run_tags()["aims.system"] == "from-init"
 

@@ -32,8 +32,11 @@ BROWSER_TIMEOUT_S = 90
 
 
 def find_browser() -> str | None:
-    if Path("/usr/bin/chromium").is_file():
-        return "/usr/bin/chromium"
+    # the binary Debian's wrapper (/usr/bin/chromium) starts: the wrapper's /dev/shm check prints
+    # shell errors on some machines
+    for path in ("/usr/lib/chromium/chromium", "/usr/bin/chromium"):
+        if Path(path).is_file():
+            return path
     for name in BROWSERS:
         found = shutil.which(name)
         if found:
@@ -54,7 +57,7 @@ def browser() -> str:
 def screenshot(browser: str, page: Path, png: Path, profile: Path, *, height: int) -> None:
     png.unlink(missing_ok=True)
     command = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu",
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
         f"--screenshot={png}", f"--window-size=1280,{height}", page.resolve().as_uri(),

@@ -63,6 +63,12 @@ def _both(config: Path, uri: str, tmp: Path, system: str) -> tuple[Any, Any, int
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
     tmp = tmp_path_factory.mktemp("scaled-reads")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp)  # the experiments' artifact roots (./mlruns) land there, not the checkout
+        return _history(tmp)
+
+
+def _history(tmp: Path) -> tuple[str, Path, Path]:
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     generate_history(
         tracking_uri=uri, out=tmp / "gen", runs=SMALL_RUNS, records=SMALL_RUNS * 5, names=["small"]

@@ -50,9 +50,10 @@ def bound(isolated_mlflow: str, tmp_path: Path) -> Iterator[Bound]:
     client.set_terminated(run_id)
     client.create_registered_model(MODEL)
     version = client.create_model_version(MODEL, source=f"runs:/{run_id}/model", run_id=run_id)
-    session = aims_mlops.init(
-        system="bound-system", tracking_uri=isolated_mlflow, include_values=True, autolog=False
-    )
+    with pytest.warns(aims_mlops.AimsWarning, match="no aims.yaml"):
+        session = aims_mlops.init(
+            system="bound-system", tracking_uri=isolated_mlflow, include_values=True, autolog=False
+        )
     yield Bound(
         session=session,
         session_uri=isolated_mlflow,

@@ -226,7 +226,8 @@ def test_public_assess_fairness_takes_both_forms(
 ) -> None:
     import aims_mlops
 
-    aims_mlops.init(system="adult-income", tracking_uri=isolated_mlflow, autolog=False)
+    with pytest.warns(aims_mlops.AimsWarning, match="no aims.yaml"):
+        aims_mlops.init(system="adult-income", tracking_uri=isolated_mlflow, autolog=False)
     on_spark = aims_mlops.assess_fairness(
         adult_spark, y_true="label", y_pred="prediction", sensitive_features=["sex"]
     )
@@ -327,7 +328,8 @@ def test_public_monitor_on_spark(
 ) -> None:
     import aims_mlops
 
-    aims_mlops.init(system="adult-income", tracking_uri=isolated_mlflow, autolog=False)
+    with pytest.warns(aims_mlops.AimsWarning, match="no aims.yaml"):
+        aims_mlops.init(system="adult-income", tracking_uri=isolated_mlflow, autolog=False)
     record = aims_mlops.monitor(
         spark.createDataFrame(batches["drifted"]), batches["reference"], model_version="3"
     )

@@ -396,8 +396,12 @@ def test_a_non_loopback_bind_is_warned_about(
     assert err.count("warning:") == 1  # none for the loopback bind
 
 
-def test_only_a_trusted_promotion_record_spares_an_alias_move_its_gate(tmp_path: Path) -> None:
+def test_only_a_trusted_promotion_record_spares_an_alias_move_its_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import UTC, datetime, timedelta
+
+    monkeypatch.chdir(tmp_path)  # the store's artifacts (./mlruns) stay out of the checkout
 
     from aims_mlops.integrations.webhook import AliasEvent
     from aims_mlops.store import EvidenceStore

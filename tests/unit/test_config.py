@@ -695,6 +695,16 @@ RULE_CASES = [
     ),
     pytest.param(
         SOA_LINE,
+        SOA_LINE + "audit_programme: {scope: [scorer, A.6, '9', 9.1, scorr]}\n",
+        [
+            "aims.yaml:35: audit_programme.scope[4]: audit programme scope names 'scorr', "
+            "neither a declared system nor a catalog entry or group (did you mean scorer?); "
+            "declared systems: scorer"
+        ],
+        id="audit-scope-unknown-system",
+    ),
+    pytest.param(
+        SOA_LINE,
         "  - {control: A.10.4, applicable: true, systems: []}\n",
         [
             "aims.yaml:34: soa[0].systems: must name at least one system; omit 'systems' for a "

@@ -71,7 +71,8 @@ def test_summary_text_lists_the_first_gaps_with_owners(sa: SystemAssessment) -> 
     lines = text.splitlines()
     assert lines[0] == f"{sa.name} ({sa.system})"
     assert lines[1] == f"owner: {sa.owner}"
-    assert lines[2] == "model: no current model"
+    assert lines[2] == "model: " + p.NO_CURRENT_MODEL.format(system=sa.system)
+    assert "--promote" in lines[2]
     assert lines[3].startswith(f"conformity: {p.percent(sa.score)} (")
     counts = sa.counts()
     assert lines[4] == "status: " + " · ".join(

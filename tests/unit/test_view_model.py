@@ -18,6 +18,7 @@ from aims_mlops.catalog import load_catalog
 from aims_mlops.config import parse_config
 from aims_mlops.engine import Assessment, assess
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.presentation import NO_CURRENT_MODEL
 from aims_mlops.views import PAGE_SIZE, dashboard_model, portfolio_model
 from aims_mlops.views._model import (
     ERROR_SYSTEM_NOT_ASSESSED,
@@ -162,7 +163,8 @@ def test_header_reads_the_engine_result(model: DashboardModel, assessment: Asses
     satisfied = applicable.count("satisfied")
     assert model.name == "Credit scoring"
     assert model.owner == "Alice"
-    assert model.model_label == "no current model"
+    assert model.model_label == NO_CURRENT_MODEL.format(system="credit")
+    assert "--promote" in model.model_label
     assert model.applicable == len(applicable)
     assert model.score_text == f"{round(satisfied / len(applicable), 4) * 100:.1f} %"
     assert model.counts == {
