@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError, AimsWarning, ConfigError
 from aims_mlops.capture._acts import act_context
-from aims_mlops.capture._configuration import record_configuration
 from aims_mlops.capture._context import (
     ENV_SYSTEM,
     CaptureContext,
@@ -80,7 +79,6 @@ def init(
     autolog: bool = True,
     include_values: bool | None = None,
     tracking_uri: str | None = None,
-    record_config: bool = True,
     quiet: bool = False,
 ) -> Session:
     """Bind this process to an AI system and turn capture on.
@@ -90,8 +88,8 @@ def init(
     malformed one raises). ``strict=True`` makes a failing collector raise instead of recording
     an ``error`` record. Says on stderr, in one line, which system, ``aims.yaml`` and tracking
     store it bound (``quiet=True``: nothing). The configuration's content is recorded in the
-    store before capture uses it (``record_config``; it counts for verdicts once approved:
-    ``aims config approve``).
+    store before the first capture uses it (it counts for verdicts once approved: ``aims config
+    approve``).
     """
     from aims_mlops.config import default_config_path, load_config
 
@@ -120,8 +118,6 @@ def init(
         tracking_uri=tracking_uri,
     )
     bind_session(session)
-    if loaded is not None and record_config:
-        record_configuration(session.context(), path)
     if autolog:
         _enable_autolog(strict=None)
     if not quiet:

@@ -2,8 +2,9 @@
 
 :func:`record_configuration` writes the working copy's ``configuration`` record (its text and the
 public keys it names, signed with the pipeline key) unless the store already holds that content.
-``aims_mlops.init`` calls it once per session; ``aims config approve`` records what it approves.
-What the record is worth for verdicts is decided by approvals (:mod:`aims_mlops.ledger`).
+A session does it once, when it first gives a capture context (:meth:`Session.context`);
+``aims config approve`` records what it approves. What the record is worth for verdicts is
+decided by approvals (:mod:`aims_mlops.ledger`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import warnings
 from typing import TYPE_CHECKING
 
 from aims_mlops._errors import AimsError, AimsWarning
-from aims_mlops.capture._emit import emit
 from aims_mlops.ledger import KIND_CONFIGURATION, configuration_record, snapshot_of
 
 if TYPE_CHECKING:
-    from aims_mlops.capture._context import CaptureContext
-    from aims_mlops.evidence import EvidenceRecord
+    from aims_mlops.evidence import EvidenceRecord, SigningKey
+    from aims_mlops.store import EvidenceStore
 
 WARNING_NOT_RECORDED = (
     "aims_mlops: the configuration {path} could not be recorded in the store ({error}); "
@@ -27,13 +27,18 @@ WARNING_NOT_RECORDED = (
 
 
 def record_configuration(
-    context: CaptureContext, config_path: str | os.PathLike[str]
+    store: EvidenceStore,
+    config_path: str | os.PathLike[str],
+    *,
+    key: SigningKey | None,
+    strict: bool = False,
 ) -> EvidenceRecord | None:
-    """Record the content of ``config_path`` through ``context`` unless the store holds it;
-    the record written, or None. Never breaks a run: a failure warns (raises when strict)."""
+    """Record the content of ``config_path`` (signed with ``key``) unless the store holds it;
+    the record written (or spooled), or None. Never breaks a run: a failure warns (raises when
+    ``strict``)."""
     try:
         working = snapshot_of(config_path)
-        read = context.store.read(
+        read = store.read(
             system=None, kinds=[KIND_CONFIGURATION], include_org=True, experiment_ids=[]
         )
         identity = working.identity
@@ -42,9 +47,12 @@ def record_configuration(
             for r in read.records
         ):
             return None
-        return emit(context.with_system(None), configuration_record(working))
+        record = configuration_record(working)
+        record = record.signed(key) if key is not None else record
+        store.write(record)  # an unreachable store spools it
+        return record
     except AimsError as exc:
-        if context.strict:
+        if strict:
             raise
         warnings.warn(
             AimsWarning(WARNING_NOT_RECORDED.format(path=config_path, error=exc)), stacklevel=3

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsWarning, ConfigError
+from aims_mlops.capture._configuration import record_configuration
 from aims_mlops.evidence import SigningKeyError
 from aims_mlops.evidence._signing import pipeline_key
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
-    from aims_mlops.evidence import SigningKey
+    from aims_mlops.evidence import EvidenceRecord, SigningKey
     from aims_mlops.store import EvidenceStore
 
 ENV_SYSTEM = "AIMS_SYSTEM"
@@ -205,6 +206,20 @@ class Session:
     def config_digest(self) -> str | None:
         return _digest(self.config)
 
+    @cached_property
+    def recorded_configuration(self) -> EvidenceRecord | None:
+        """The working copy's ``configuration`` record, written once per session before its
+        first capture (None: already in the store, no aims.yaml, or it could not be written)."""
+        if self.config_path is None or self.config is None:
+            return None
+        try:
+            key = run_signing_key(strict=self.strict, config_path=self.config_path)
+        except SigningKeyError:
+            key = None
+        return record_configuration(
+            self.store, self.config_path, key=key, strict=self.strict
+        )
+
     def system_config(self, system: str | None) -> Any:
         return _system_config(self.config, system)
 
@@ -222,6 +237,7 @@ class Session:
         strict; ``key_required`` (a person's act: an attestation, an incident) raises instead.
         """
         strict = self.strict if strict is None else strict
+        _ = self.recorded_configuration  # aims.yaml is recorded before capture uses it
         return CaptureContext(
             store=self.store,
             system=system if system is not None else self.system,

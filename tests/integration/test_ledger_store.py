@@ -362,10 +362,11 @@ def test_capture_records_the_working_configuration_once(
     monkeypatch.setenv("AIMS_SIGNING_KEY", str(workspace / "keys" / "pipeline.key"))
     config = workspace / "aims.yaml"
     try:
-        aims_mlops.init(system="credit", config=config, autolog=False)
-        aims_mlops.init(system="credit", config=config, autolog=False)  # the same content
+        # a session records its aims.yaml before its first capture (when it gives a context)
+        aims_mlops.init(system="credit", config=config, autolog=False).context()
+        aims_mlops.init(system="credit", config=config, autolog=False).context()  # same content
         write_config(workspace, dpd=0.2)
-        aims_mlops.init(system="credit", config=config, autolog=False)  # another content
+        aims_mlops.init(system="credit", config=config, autolog=False).context()  # another
     finally:
         reset_session()
     recorded = make_store(None).records(kinds=["configuration"])
