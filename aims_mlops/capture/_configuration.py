@@ -13,7 +13,7 @@ import os
 import warnings
 from typing import TYPE_CHECKING
 
-from aims_mlops._errors import AimsError, AimsWarning
+from aims_mlops._errors import AimsError, AimsWarning, StoreError
 from aims_mlops.ledger import KIND_CONFIGURATION, configuration_record, snapshot_of
 
 if TYPE_CHECKING:
@@ -24,6 +24,22 @@ WARNING_NOT_RECORDED = (
     "aims_mlops: the configuration {path} could not be recorded in the store ({error}); "
     "capture goes on, and `aims config approve` records it"
 )
+
+
+def _recorded(store: EvidenceStore, identity: str) -> bool:
+    """Whether the store holds a configuration record of ``identity``; False when it cannot be
+    read (an unreachable store: the record is spooled, and a second copy of the same content
+    is harmless: the ledger keys contents by identity)."""
+    try:
+        read = store.read(
+            system=None, kinds=[KIND_CONFIGURATION], include_org=True, experiment_ids=[]
+        )
+    except StoreError:
+        return False
+    return any(
+        r.kind == KIND_CONFIGURATION and r.details.get("identity") == identity
+        for r in read.records
+    )
 
 
 def record_configuration(
@@ -38,14 +54,7 @@ def record_configuration(
     ``strict``)."""
     try:
         working = snapshot_of(config_path)
-        read = store.read(
-            system=None, kinds=[KIND_CONFIGURATION], include_org=True, experiment_ids=[]
-        )
-        identity = working.identity
-        if any(
-            r.kind == KIND_CONFIGURATION and r.details.get("identity") == identity
-            for r in read.records
-        ):
+        if _recorded(store, working.identity):
             return None
         record = configuration_record(working)
         record = record.signed(key) if key is not None else record
