@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from _timing import load_line, spread
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -122,12 +123,10 @@ def main() -> None:
     page_time = time.perf_counter() - start
 
     print(f"records: {len(records)} ({board.model.evidence_count()} shown for {SYSTEM})")
-    print(f"judge (pure engine): median {statistics.median(judge_times):.3f} s")
+    print(load_line())
+    print(f"judge (pure engine): {spread(judge_times)}")
     print(f"ipywidgets import:   {import_time:.3f} s (once per process)")
-    print(
-        f"dashboard build:     median {statistics.median(build_times):.3f} s "
-        f"(min {min(build_times):.3f}, max {max(build_times):.3f}; target < 0.5 s)"
-    )
+    print(f"dashboard build:     {spread(build_times)}; target < 0.5 s")
     print(f"open section A.6:    {open_time:.3f} s; next evidence page: {page_time:.3f} s")
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from _timing import ratio, report
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
@@ -73,14 +74,10 @@ def main() -> None:
         start = time.perf_counter()
         record = aims.assess_genai(assistant, data, name=f"bench-{repeat}", seed=repeat)
         ours_times.append(time.perf_counter() - start)
-    bare, ours = statistics.median(bare_times), statistics.median(ours_times)
     print(f"rows: {args.rows} user + 30 attacks, repeats: {args.repeat}, outcome: {record.outcome}")
-    for label, median, runs in (
-        ("bare mlflow.genai.evaluate", bare, bare_times),
-        ("assess_genai", ours, ours_times),
-    ):
-        print(f"{label:<27} {median:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in runs)})")
-    print(f"ratio assess_genai / bare: {ours / bare:.3f}x (target <= 1.10x)")
+    report({"bare mlflow.genai.evaluate": bare_times, "assess_genai": ours_times},
+           baseline="bare mlflow.genai.evaluate")  # fmt: skip
+    print(f"target: assess_genai <= 1.10x of bare ({ratio(ours_times, bare_times)})")
 
     outputs = [
         f"Order {i}: shipped to jane.doe{i}@example.com, call +44 20 7946 {i % 10000:04d}."

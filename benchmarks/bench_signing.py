@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _timing import alternate, report
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
@@ -127,16 +128,11 @@ def _store(folder: Path, stored: int, *, signed: bool) -> None:
     )
 
 
-def _judge_seconds(folder: Path, repeat: int) -> float:
+def _judge(folder: Path) -> None:
     from aims_mlops.judgement import judge
 
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = judge(config=folder / "aims.yaml", systems=[SYSTEM])
-        times.append(time.perf_counter() - start)
-        assert not result.integrity_findings, result.integrity_findings[:3]
-    return statistics.median(times)
+    result = judge(config=folder / "aims.yaml", systems=[SYSTEM])
+    assert not result.integrity_findings, result.integrity_findings[:3]
 
 
 def _cli_seconds(folder: Path) -> float:
@@ -156,17 +152,21 @@ def summary_ratio(stored: int, repeat: int) -> None:
         unsigned, signed = Path(tmp) / "unsigned", Path(tmp) / "signed"
         _store(unsigned, stored, signed=False)
         _store(signed, stored, signed=True)
-        _judge_seconds(unsigned, 1)  # warm up
-        plain = _judge_seconds(unsigned, repeat)
-        checked = _judge_seconds(signed, repeat)
-        cli_plain, cli_signed = _cli_seconds(unsigned), _cli_seconds(signed)
-    print(f"aims summary over {stored} stored records (seconds)")
-    print(f"  judgement, unsigned, no trust   {plain:6.3f}")
-    print(f"  judgement, signed, trusted key  {checked:6.3f}   ratio {checked / plain:.3f}")
-    print(f"  CLI, unsigned                   {cli_plain:6.3f}")
-    print(
-        f"  CLI, signed                     {cli_signed:6.3f}   ratio {cli_signed / cli_plain:.3f}"
-    )
+        _judge(unsigned), _judge(signed)  # warm up
+        judged = alternate(
+            {
+                "judgement, unsigned, no trust": lambda: _judge(unsigned),
+                "judgement, signed, trusted key": lambda: _judge(signed),
+            },
+            repeat=repeat,
+        )
+        cli: dict[str, list[float]] = {"CLI, unsigned": [], "CLI, signed": []}
+        for _ in range(repeat):  # alternating
+            cli["CLI, unsigned"].append(_cli_seconds(unsigned))
+            cli["CLI, signed"].append(_cli_seconds(signed))
+    print(f"aims summary over {stored} stored records")
+    report(judged, baseline="judgement, unsigned, no trust")
+    report(cli, baseline="CLI, unsigned")
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ import os
 import time
 from typing import Any
 
+from _timing import load_line, median
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 SENSITIVE = ["sex", "race"]
@@ -75,10 +77,32 @@ def pandas_frame(rows: int, seed: int = 0) -> Any:
     )
 
 
-def timed(function: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return time.perf_counter() - start, result
+#: Runs per measurement (``--repeat``); each figure is their median, printed with its min-max.
+REPEAT = [3]
+
+
+class Timing(float):
+    """A median of seconds that remembers the range of its runs."""
+
+    span: str = "?"
+
+
+def timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Timing, Any]:
+    """The median seconds of ``REPEAT`` runs (with their min-max) and the last result."""
+    times = []
+    result = None
+    for _ in range(REPEAT[0]):
+        start = time.perf_counter()
+        result = function(*args, **kwargs)
+        times.append(time.perf_counter() - start)
+    seconds = Timing(median(times))
+    seconds.span = f"{min(times):.2f}-{max(times):.2f}"
+    return seconds, result
+
+
+def shown(seconds: float) -> str:
+    """``1.23 s (1.10-1.40)``: a median from :func:`timed` with its range."""
+    return f"{seconds:6.2f} s ({getattr(seconds, 'span', '?')})"
 
 
 def main() -> None:
@@ -86,7 +110,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,3000000,10000000")
     parser.add_argument("--pandas-sizes", default="1000000,10000000")
     parser.add_argument("--driver-memory", default="3g")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    REPEAT[0] = args.repeat
+    print(load_line())
     sizes = [int(s) for s in args.sizes.split(",")]
     pandas_sizes = [int(s) for s in args.pandas_sizes.split(",")]
 
@@ -127,16 +154,16 @@ def main() -> None:
     small = spark_frame(spark, 10_000)
     fairness_spark(small), quality(small), quality(small.toPandas())
 
-    results: dict[tuple[str, str, int], float] = {}
+    results: dict[tuple[str, str, int], Timing] = {}
     for rows in sizes:
         frame = spark_frame(spark, rows)
         results["spark", "fairness", rows], spark_fair = timed(fairness_spark, frame)
         results["spark", "check_data", rows], spark_quality = timed(quality, frame)
         results["spark", "digest", rows], _ = timed(dataset_digest, frame)
         print(
-            f"spark  {rows:>11,} rows: fairness {results['spark', 'fairness', rows]:6.2f} s  "
-            f"check_data {results['spark', 'check_data', rows]:6.2f} s  "
-            f"row-set digest {results['spark', 'digest', rows]:6.2f} s"
+            f"spark  {rows:>11,} rows: fairness {shown(results['spark', 'fairness', rows])}  "
+            f"check_data {shown(results['spark', 'check_data', rows])}  "
+            f"row-set digest {shown(results['spark', 'digest', rows])}"
         )
         if rows == min(sizes):  # the same rows on pandas: the numbers must agree
             same = frame.toPandas()
@@ -155,13 +182,14 @@ def main() -> None:
         results["pandas", "check_data", rows], _ = timed(quality, frame)
         results["pandas", "digest", rows], _ = timed(dataset_digest, frame)
         print(
-            f"pandas {rows:>11,} rows: fairness {results['pandas', 'fairness', rows]:6.2f} s  "
-            f"check_data {results['pandas', 'check_data', rows]:6.2f} s  "
-            f"ordered digest {results['pandas', 'digest', rows]:6.2f} s"
+            f"pandas {rows:>11,} rows: fairness {shown(results['pandas', 'fairness', rows])}  "
+            f"check_data {shown(results['pandas', 'check_data', rows])}  "
+            f"ordered digest {shown(results['pandas', 'digest', rows])}"
         )
         del frame
 
-    print("\nratios (Spark local[2] time / pandas time, same size):")
+    print(load_line())
+    print("\nratios of medians (Spark local[2] time / pandas time, same size):")
     for rows in sorted(set(sizes) & set(pandas_sizes)):
         parts = [
             f"{what} {results['spark', what, rows] / results['pandas', what, rows]:5.1f}x"

@@ -9,7 +9,8 @@ directly. Histories come from ``benchmarks/generate_history.py`` (5 records per 
   5,000 records) is the target case: ``aims summary`` < 2 s and < 1.5x the raw search;
 - portfolio: 100 systems of 10 runs each in the same store: ``aims status`` < 10 s.
 
-Each timing is the median of ``--repeat`` calls after one warm-up (the CLI builds a new store per
+Each timing is the median of ``--repeat`` calls after one warm-up (``aims summary`` and the raw
+search take turns, and their min-max is given too) (the CLI builds a new store per
 call, as a user's command does). Phases of one summary (current model, records, engine) show
 where the time goes. ``aims summary``/``aims status`` use the scaled read
 (``EvidenceStore.records_for``); ``full_history_s`` times ``judge(full_history=True)``, which reads
@@ -22,6 +23,7 @@ Run: ``MLFLOW_DISABLE_TELEMETRY=true python benchmarks/bench_summary.py [--growt
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -38,6 +40,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._timing import alternate, median
 from benchmarks.generate_history import config_text, generate_history
 
 RECORDS_PER_RUN = 5
@@ -55,6 +58,10 @@ class Results:
     def add(self, **row: Any) -> None:
         self.rows.append(row)
         print(json.dumps(row), flush=True)
+
+
+def spread_of(times: Sequence[float]) -> tuple[float, float]:
+    return min(times), max(times)
 
 
 def median_seconds(fn: Callable[[], Any], repeat: int) -> float:
@@ -217,13 +224,13 @@ def measure(
     with tracking_env(uri, workdir):
         for n in growth:
             system = f"g{n}"
-            summary = median_seconds(
-                lambda system=system: cli_call(
-                    ["summary", system, "--config", str(growth_config), "--format", "json"]
-                ),
-                repeat,
+            cli_summary = functools.partial(
+                cli_call, ["summary", system, "--config", str(growth_config), "--format", "json"]
             )
-            raw = median_seconds(lambda system=system: raw_search(uri, system), repeat)
+            search = functools.partial(raw_search, uri, system)
+            cli_summary(), search()  # warm-up: imports, connections, server caches
+            paired = alternate({"summary": cli_summary, "raw": search}, repeat=repeat)
+            summary, raw = median(paired["summary"]), median(paired["raw"])
             full = median_seconds(
                 lambda system=system: full_summary(uri, growth_config, system), repeat
             )
@@ -237,7 +244,9 @@ def measure(
                 "runs": n,
                 "records": n * RECORDS_PER_RUN,
                 "summary_s": round(summary, 3),
+                "summary_min_max_s": [round(t, 3) for t in spread_of(paired["summary"])],
                 "raw_search_s": round(raw, 3),
+                "raw_search_min_max_s": [round(t, 3) for t in spread_of(paired["raw"])],
                 "ratio": round(summary / raw, 2),
                 "full_history_s": round(full, 3),
                 "full_history_ratio": round(full / raw, 2),

@@ -1,9 +1,10 @@
-"""Spark fixtures: one local ``local[2]`` SparkSession per test module.
+"""Spark fixtures: one local ``local[2]`` SparkSession for the whole test session.
 
 The session is small (shuffle partitions 4, no UI, no console progress bar, 1 GB driver) and
-stopped at the end of the module; PySpark keeps its JVM for the process, so only the first
-module pays the JVM's start. Tests using it skip when pyspark or Java is missing, unless ``$CI``
-is set (CI installs both: ``scripts/setup.sh test`` and ``scripts/java.sh``).
+stopped when the test session ends: starting the JVM and the session costs about a minute on a
+busy 2-core machine (the largest setup in the slow tier), so every module shares the one.
+Tests using it skip when pyspark or Java is missing, unless ``$CI`` is set (CI installs both:
+``scripts/setup.sh test`` and ``scripts/java.sh``).
 
 ``tests/conftest.py`` imports the fixture; a test asks for ``spark`` by name.
 """
@@ -63,9 +64,10 @@ def start_session(app_name: str = "aims-tests", conf: dict[str, str] | None = No
     return session
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """One local SparkSession for the test module, stopped at its end."""
+    """One local SparkSession for the test session, stopped at its end (tests must not stop it
+    or change its configuration)."""
     session = start_session()
     yield session
     session.stop()

@@ -28,12 +28,18 @@ from aims_mlops.capture._context import (
 from aims_mlops.capture._emit import capture, emit
 from aims_mlops.documents import read_document
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.evidence._documents import CHECK_SHA256, document_details
+from aims_mlops.evidence._documents import (
+    CHECK_SHA256,
+    DEFAULT_MIN_DOCUMENT_BYTES,
+    DocumentScope,
+    document_details,
+)
 from aims_mlops.store._contract import METRIC_PREFIX_DATA_QUALITY, METRIC_PREFIX_FAIRNESS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from aims_mlops.catalog import CatalogEntry
     from aims_mlops.config import AimsConfig
     from aims_mlops.evidence import SigningKey
 
@@ -45,12 +51,17 @@ ERROR_ATTEST_SCOPE = (
     "attest to {control} either for one system (system=...) or for the organization (org=True), "
     "not both"
 )
+ERROR_NOT_AUTHORISED = "{problem} (approvers and people: in aims.yaml)"
+ERROR_FAIRNESS_WEIGHTS_FORM = (
+    "sample_weight goes with the arrays form: assess_fairness(y_true, y_pred, "
+    "sensitive_features, sample_weight=weights)"
+)
 ERROR_BLANK = "{field} must not be blank"
 ERROR_NO_METRICS = "validate_performance() needs metrics=... or an active MLflow run"
 ERROR_FAIRNESS_FORM = (
     "assess_fairness takes either arrays, assess_fairness(y_true, y_pred, sensitive_features), "
-    "or a DataFrame and column names, assess_fairness(df, y_true=\"label\", "
-    "y_pred=\"prediction\", sensitive_features=[\"sex\"])"
+    'or a DataFrame and column names, assess_fairness(df, y_true="label", '
+    'y_pred="prediction", sensitive_features=["sex"])'
 )
 WARNING_NO_EXPERIMENT = (
     "aims_mlops: the active run's experiment could not be read ({error}); bind a system with "
@@ -236,7 +247,8 @@ def check_data(
     run = _active_run_id(run_id)
     if expectations is None:
         system_config = context.system_config()
-        declared = system_config.data_quality.expectations if system_config is not None else ()
+        quality = system_config.data_quality if system_config is not None else None
+        declared = quality.expectations if quality is not None else ()
         expectations = list(declared)
 
     def produce() -> EvidenceRecord:
@@ -272,6 +284,7 @@ def assess_fairness(
     pos_label: Any = 1,
     include_values: bool | None = None,
     allow_identifiers: bool = False,
+    sample_weight: Any = None,
 ) -> EvidenceRecord:
     """Measure group fairness and record ``fairness`` evidence, judged against the thresholds.
 
@@ -284,22 +297,32 @@ def assess_fairness(
       y_pred="prediction", sensitive_features=["sex", "race"])`` (default: the system's
       ``sensitive_features``). On Spark the group table is one distributed aggregation.
 
-    Metrics use fairlearn's names and definitions and equal its results. Group names are
+    Metrics use fairlearn's names and definitions and equal its results (``sample_weight``, in
+    the arrays form: fairlearn's weighted numbers). A measurement that proves nothing (a ratio
+    0/0, a group the model never selects) fails the record with its reason, unless
+    ``capture.fairness_undefined: warn``. Multiclass labels are refused: assess one class
+    against the rest. Group names are
     stored, so a sensitive feature that looks like an identifier (more than
     ``capture.max_categories`` distinct values, default 50, or near-unique) is refused unless
     ``allow_identifiers=True`` or ``include_values=True``.
     """
     from aims_mlops.collectors._fairness import fairness_record, select_sensitive
-    from aims_mlops.collectors._identifiers import max_categories_of
+    from aims_mlops.collectors._identifiers import max_categories_of, min_group_size_of
 
     frame_form = isinstance(y_true, str)
     if frame_form and not isinstance(y_pred, str):
         raise AimsError(ERROR_FAIRNESS_FORM)
     if not frame_form and y_true is not None and data is not None:
         raise AimsError(ERROR_FAIRNESS_FORM)
+    if frame_form and sample_weight is not None:
+        raise AimsError(ERROR_FAIRNESS_WEIGHTS_FORM)
     context = get_session().context(system=_system(system), include_values=include_values)
     allow = allow_identifiers or context.include_values
     max_categories = max_categories_of(context.config)
+    on_undefined = (
+        context.config.capture.fairness_undefined if context.config is not None else "fail"
+    )
+    min_group_size = min_group_size_of(context.config)
     run = _active_run_id(run_id)
     limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
@@ -317,6 +340,7 @@ def assess_fairness(
                 system=context.system, thresholds=limits, subject=Subject(run_id=run),
                 config_digest=context.config_digest, pos_label=pos_label,
                 allow_identifiers=allow, max_categories=max_categories,
+                min_group_size=min_group_size,
             )  # fmt: skip
         else:
             if hasattr(features, "columns") and configured:
@@ -332,6 +356,9 @@ def assess_fairness(
                 pos_label=pos_label,
                 allow_identifiers=allow,
                 max_categories=max_categories,
+                sample_weight=sample_weight,
+                on_undefined=on_undefined,
+                min_group_size=min_group_size,
             )
         tables["group_table"] = result.table
         return result.record
@@ -463,6 +490,13 @@ def monitor(
     return capture(context, "monitoring", produce=produce)
 
 
+def default_statement(by: str, entry: CatalogEntry, document: str) -> str:
+    """What an attestation shows when its author gave no statement: the document the catalog
+    asks for, for this entry."""
+    wanted = entry.rule.attestation or "the documented information"
+    return f"{by} attests that {document} is the {wanted} that {entry.id} ({entry.title}) asks for"
+
+
 def attest(
     control: str,
     *,
@@ -500,9 +534,32 @@ def attest(
             raise AimsError(ERROR_BLANK.format(field=field_name))
     name, context = act_context(config, by=by.strip(), key=key, system=system)
     by = name or by
+    config_path = Path(config) if config is not None else get_session().config_path
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
-    documented = document_details(document)  # a missing or unreadable file: DocumentError
+    if context.config is not None:
+        from aims_mlops.engine._programme import approver_problem
+
+        # checked at the act (and again at judgement): approvers and the entry's authority role
+        problem = approver_problem(
+            context.config, control, by.strip(), role=catalog.get(control).authority
+        )
+        if problem is not None:
+            raise AimsError(ERROR_NOT_AUTHORISED.format(problem=problem))
+    minimum = (
+        context.config.capture.min_document_bytes
+        if context.config is not None
+        else DEFAULT_MIN_DOCUMENT_BYTES
+    )
+    scope = (
+        DocumentScope.of(config_path.parent, context.config.documents.roots)
+        if context.config is not None and config_path is not None
+        else None
+    )
+    # missing, unreadable, a private key, outside aims.yaml's folder and roots, empty,
+    # token-sized or an unfinished template, or a URL on a placeholder or local host:
+    # DocumentError
+    documented = document_details(document, scope=scope, min_bytes=minimum)
     if documented.get("document_check") == CHECK_SHA256:
         # a document of the AIMS set: its header and the places still to complete are recorded,
         # so the engine can refuse a template attested unfinished or by someone not its approver
@@ -525,8 +582,8 @@ def attest(
             "by": by.strip(),
             "acted_by": by.strip(),
             **documented,
-            "statement": statement
-            or f"{by.strip()} attests to {control}: {catalog.get(control).title}",
+            "statement": (statement or "").strip()
+            or default_statement(by.strip(), catalog.get(control), documented["document"]),
             "valid_days": valid_days,
         },
         valid_until=valid_until,

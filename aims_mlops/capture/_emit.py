@@ -21,6 +21,10 @@ from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.store._spool import SpoolError
 
 ERROR_KIND = "error"
+WARNING_CHECKPOINT_FAILED = (
+    "aims_mlops: the evidence is stored, but no checkpoint was written ({error}); "
+    "`aims checkpoint` lists it later"
+)
 WARNING_CAPTURE_FAILED = (
     "aims_mlops: {kind} capture failed ({error}); recorded as error record {record_id}. "
     "The run goes on; pass strict=True to aims_mlops.init() to raise instead."
@@ -89,7 +93,10 @@ def _note_spooled(results: Iterable[Any], context: CaptureContext) -> None:
 
 
 def _sign(context: CaptureContext, record: EvidenceRecord) -> EvidenceRecord:
+    """The record naming its store (:meth:`EvidenceStore.stamp`), signed with the context's key."""
     key = context.signing_key
+    if record.signature is None:
+        record = context.store.stamp(record)
     return record.signed(key) if key is not None and record.signature is None else record
 
 
@@ -160,6 +167,7 @@ def emit(
         _keep_in_spool(context, record, exc, run_id=run_id, artifacts=artifacts)
         return record
     _note_spooled([result], context)
+    _checkpoint(context, [record], [result])
     return record
 
 
@@ -179,7 +187,29 @@ def emit_many(
             _keep_in_spool(context, record, exc, run_id=run_id, artifacts=None)
         return batch
     _note_spooled(results, context)
+    _checkpoint(context, batch, results)
     return batch
+
+
+def _checkpoint(
+    context: CaptureContext, records: list[EvidenceRecord], results: Iterable[Any]
+) -> None:
+    """Append the records just stored to a new checkpoint (best effort: a checkpoint that cannot
+    be written is a warning; the records are stored and the next checkpoint lists them)."""
+    stored = [
+        (record, result.run_id)
+        for record, result in zip(records, results, strict=False)
+        if not getattr(result, "spooled", True) and getattr(result, "run_id", None)
+    ]
+    checkpoint = getattr(context.store, "checkpoint", None)
+    if not stored or checkpoint is None:
+        return
+    try:
+        checkpoint(key=context.signing_key, added=stored)
+    except (AimsError, OSError) as exc:
+        warnings.warn(
+            AimsWarning(WARNING_CHECKPOINT_FAILED.format(error=_one_line(exc))), stacklevel=3
+        )
 
 
 def error_record(

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from aims_mlops._errors import CatalogError
+from aims_mlops._yaml import safe_load
 from aims_mlops.catalog._crosswalk import ERROR_UNKNOWN_FRAMEWORK, Crosswalk, load_crosswalks
 from aims_mlops.catalog._rule import (
     ERROR_BAD_FIELD,
@@ -54,10 +55,18 @@ _ENTRY_FIELDS = (
     "not_excludable",
     "blocks_certification",
     "not_excludable_when",
+    "authority",
 )
 #: Conditions a catalog entry may name under ``not_excludable_when``: while one holds for a
 #: system, the SoA cannot exclude the entry for it (``aims validate`` reports the exclusion).
-EXCLUSION_CONDITIONS: tuple[str, ...] = ("external_model_supplier",)
+EXCLUSION_CONDITIONS: tuple[str, ...] = (
+    "external_model_supplier",
+    # an in-scope high-risk system the organization provides: EU AI Act Art. 73 binds it to
+    # report serious incidents externally
+    "eu_ai_act_incident_reporting",
+    # the evidence's lineage shows data or models from a third party (judged by the engine)
+    "third_party_lineage",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +87,9 @@ class CatalogEntry:
     blocks_certification: str | None = None
     #: conditions of :data:`EXCLUSION_CONDITIONS` under which the SoA may not exclude the entry
     not_excludable_when: tuple[str, ...] = ()
+    #: the role (aims.yaml ``people:``) whoever attests, approves, chairs or accepts for this
+    #: entry must hold, checked at the act and again at judgement (None: no role needed)
+    authority: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -94,6 +106,8 @@ class CatalogEntry:
         }
         if self.not_excludable_when:
             data["not_excludable_when"] = list(self.not_excludable_when)
+        if self.authority:
+            data["authority"] = self.authority
         return data
 
 
@@ -307,6 +321,7 @@ def _parse_entry(
         not_excludable=text_field(entry_id, raw, "not_excludable"),
         blocks_certification=text_field(entry_id, raw, "blocks_certification"),
         not_excludable_when=conditions,
+        authority=text_field(entry_id, raw, "authority"),
     )
 
 
@@ -324,7 +339,7 @@ def parse_catalog(
     crosswalk files shipped in the package against the entries."""
     registry = kinds if kinds is not None else load_kinds()
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(ERROR_MALFORMED.format(source=source, problem=exc)) from exc
     if not isinstance(data, Mapping):

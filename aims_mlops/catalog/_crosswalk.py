@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from aims_mlops._errors import CatalogError
+from aims_mlops._yaml import safe_load
 
 ERROR_CROSSWALK_MALFORMED = "{source}: not a crosswalk document: {problem}"
 ERROR_VOCABULARY_MALFORMED = "{source}: not a framework vocabulary: {problem}"
@@ -111,7 +112,7 @@ class Crosswalk:
 
 def _load_yaml(text: str, *, source: str, error: str) -> Mapping[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(error.format(source=source, problem=exc)) from exc
     if not isinstance(data, Mapping):
@@ -190,7 +191,25 @@ def parse_crosswalk(
     kinds: Collection[str],
 ) -> Crosswalk:
     """A crosswalk from YAML text, checked against its framework's vocabulary and the catalog."""
-    data = _load_yaml(text, source=source, error=ERROR_CROSSWALK_MALFORMED)
+    return _crosswalk_from_data(
+        _load_yaml(text, source=source, error=ERROR_CROSSWALK_MALFORMED),
+        source=source,
+        framework=framework,
+        catalog_ids=catalog_ids,
+        control_ids=control_ids,
+        kinds=kinds,
+    )
+
+
+def _crosswalk_from_data(
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    framework: Framework,
+    catalog_ids: Collection[str],
+    control_ids: Collection[str],
+    kinds: Collection[str],
+) -> Crosswalk:
 
     def bad(problem: str) -> CatalogError:
         return CatalogError(ERROR_CROSSWALK_MALFORMED.format(source=source, problem=problem))
@@ -263,10 +282,10 @@ def load_crosswalks(
         if not resource.name.endswith(".yaml"):
             continue
         source = f"crosswalks/{resource.name}"
-        text = resource.read_text(encoding="utf-8")
-        framework_id = _load_yaml(text, source=source, error=ERROR_CROSSWALK_MALFORMED).get(
-            "framework"
+        data = _load_yaml(
+            resource.read_text(encoding="utf-8"), source=source, error=ERROR_CROSSWALK_MALFORMED
         )
+        framework_id = data.get("framework")
         vocabulary = package.joinpath("frameworks").joinpath(f"{framework_id}.yaml")
         if not isinstance(framework_id, str) or not vocabulary.is_file():
             raise CatalogError(
@@ -279,8 +298,8 @@ def load_crosswalks(
         framework = parse_vocabulary(
             vocabulary.read_text(encoding="utf-8"), source=f"frameworks/{framework_id}.yaml"
         )
-        crosswalks[framework.id] = parse_crosswalk(
-            text,
+        crosswalks[framework.id] = _crosswalk_from_data(
+            data,
             source=source,
             framework=framework,
             catalog_ids=catalog_ids,

@@ -9,9 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from aims_mlops._errors import CatalogError
+from aims_mlops._yaml import safe_load
 from aims_mlops.catalog._catalog import Catalog, load_catalog
 
 LIFECYCLE_RESOURCE = "lifecycle.yaml"
@@ -70,7 +69,7 @@ def _effort(source: str, phase: str, entry_id: str, value: Any) -> float:
 def parse_lifecycle(text: str, catalog: Catalog, *, source: str = LIFECYCLE_RESOURCE) -> Lifecycle:
     """Parse and check a lifecycle document against ``catalog``: every entry in exactly one
     phase, no unknown id, efforts numbers of days."""
-    data = yaml.safe_load(text)
+    data = safe_load(text)
     if not isinstance(data, dict) or not isinstance(data.get("phases"), list):
         raise CatalogError(
             ERROR_LIFECYCLE_MALFORMED.format(source=source, problem="no list under 'phases'")

@@ -225,6 +225,9 @@ class RulePart:
     entries: tuple[str, ...] = ()  # derived from these catalog entries
     options: tuple[RulePart, ...] = ()  # any_of
     holding: tuple[str, ...] = ()  # evidence: what the record must hold for this part too
+    #: evidence: the assessment was done (a current record, whatever its result: the result is
+    #: judged by the entries that verify it)
+    done: bool = False
 
     @property
     def json_kind(self) -> str:
@@ -239,6 +242,8 @@ class RulePart:
             return CHECK_REQUIREMENTS[str(self.check)]
         if self.kind == "evidence":
             held = f" holding {', '.join(self.holding)}" if self.holding else ""
+            if self.done:
+                return f"a current {' or '.join(self.kinds)} record{held} (the assessment done)"
             return f"a current passing {' or '.join(self.kinds)} record{held}"
         if self.kind == "attestation":
             return f"an attestation of {self.document}"
@@ -256,9 +261,12 @@ class RulePart:
         if self.kind == "declared":
             return {self.json_kind: self.check}
         if self.kind == "evidence":
+            data: dict[str, Any] = {"evidence": list(self.kinds)}
             if self.holding:
-                return {"evidence": list(self.kinds), "holding": list(self.holding)}
-            return {"evidence": list(self.kinds)}
+                data["holding"] = list(self.holding)
+            if self.done:
+                data["done"] = True
+            return data
         if self.kind == "attestation":
             return {"attestation": self.document}
         if self.kind == "derived":
@@ -398,10 +406,17 @@ class _PartParser:
         return RulePart(kind="derived", entries=tuple(value))
 
     def part(self, raw: Any) -> RulePart:
-        if isinstance(raw, Mapping) and set(raw) == {"evidence", "holding"}:
+        if isinstance(raw, Mapping) and "evidence" in raw and set(raw) - {"evidence"} and (
+            set(raw) <= {"evidence", "holding", "done"}
+        ):
             base = self.evidence(raw["evidence"])
-            holding = _strings(self.entry_id, "holding", raw["holding"])
-            return RulePart(kind="evidence", kinds=base.kinds, holding=holding)
+            holding = (
+                _strings(self.entry_id, "holding", raw["holding"]) if "holding" in raw else ()
+            )
+            done = raw.get("done", False)
+            if not isinstance(done, bool):
+                raise _bad(self.entry_id, "done", "true or false", done)
+            return RulePart(kind="evidence", kinds=base.kinds, holding=holding, done=done)
         if not isinstance(raw, Mapping) or len(raw) != 1:
             raise CatalogError(ERROR_BAD_PART.format(id=self.entry_id, value=raw))
         ((key, value),) = raw.items()

@@ -10,6 +10,7 @@ from aims_mlops.cli import (
     _euaiact,
     _gate,
     _keys,
+    _ledger,
     _lifecycle,
     _record,
     _reports,
@@ -27,5 +28,6 @@ _lifecycle.register(cli)  # after _record: it adds to the `record` group
 _webhook.register(cli)
 _keys.register(cli)
 _config.register(cli)
+_ledger.register(cli)
 
 __all__ = ["cli", "main", "webhook_command"]

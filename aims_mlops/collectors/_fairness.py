@@ -37,7 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES, refuse_identifier
+from aims_mlops.collectors._identifiers import (
+    DEFAULT_MAX_CATEGORIES,
+    DEFAULT_MIN_GROUP_SIZE,
+    hashed_label,
+    refuse_identifier,
+)
 from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
@@ -54,6 +59,9 @@ if TYPE_CHECKING:
 KIND = "fairness"
 COLLECTOR = "aims_mlops.fairness"
 
+#: Up to this many combinations of sensitive values, the groups are counted with one bincount
+#: over every combination (beyond it, and beyond the number of rows, codes are compacted first).
+_DIRECT_GROUPS = 1 << 20
 #: Groups with fewer rows than this are flagged in the record's warnings.
 SMALL_GROUP_ROWS = 30
 #: At most this many groups (the largest) are listed in a record's details.
@@ -75,6 +83,19 @@ ERROR_NOT_BINARY = (
     "fairness metrics need binary labels containing pos_label={pos_label!r}; "
     "y_true and y_pred together hold {values}"
 )
+ERROR_MULTICLASS = (
+    "fairness metrics here are for binary decisions, but y_true and y_pred hold {count} distinct "
+    "labels ({values}): assess one class against the rest (y == label for each class you need) "
+    "or pass the binary decision the system takes"
+)
+ERROR_SAMPLE_WEIGHT = (
+    "sample_weight must hold one finite, non-negative number per row ({rows} rows); got {got}"
+)
+#: the check a record adds when a disparity cannot be measured: ratios 0/0, or a group the model
+#: never selects (every difference can read 0 while the model decides nothing)
+UNDEFINED_CHECK = "defined"
+#: what an undefined or degenerate measurement does to the outcome (``capture.fairness_undefined``)
+UNDEFINED_MODES = ("fail", "warn")
 ERROR_MISSING_LABELS = "{which} contains {count} missing values: labels must all be present"
 ERROR_EMPTY = "no rows to assess: y_true, y_pred and the sensitive features are empty"
 ERROR_MISSING_GROUP_VALUES = (
@@ -210,31 +231,77 @@ def _binary(y_true: Any, y_pred: Any, pos_label: Any) -> tuple[np.ndarray, np.nd
         if missing.any():
             raise DataError(ERROR_MISSING_LABELS.format(which=which, count=int(missing.sum())))
         arrays.append(array)
-        for value in pd.unique(array):
+        for value in _distinct(array):
             plain = value.item() if hasattr(value, "item") else value
             if plain not in seen:
                 seen.append(plain)
-    if len(seen) > 2 or (len(seen) == 2 and pos_label not in seen):
-        shown = ", ".join(repr(v) for v in sorted(seen[:10], key=repr))
-        more = f" and {len(seen) - 10} more" if len(seen) > 10 else ""
+    shown = ", ".join(repr(v) for v in sorted(seen[:10], key=repr))
+    more = f" and {len(seen) - 10} more" if len(seen) > 10 else ""
+    if len(seen) > 2:
+        raise DataError(ERROR_MULTICLASS.format(count=len(seen), values=shown + more))
+    if len(seen) == 2 and pos_label not in seen:
         raise DataError(ERROR_NOT_BINARY.format(pos_label=pos_label, values=shown + more))
     return tuple((array == pos_label).astype("int8") for array in arrays)  # type: ignore[return-value]
 
 
-def _factorize(values: Any) -> tuple[np.ndarray, Any]:
+def _distinct(array: np.ndarray) -> Any:
+    """The distinct values of a label array; for numbers, two reductions and one comparison
+    show that at most two values occur (the usual 0/1 labels) without hashing every row."""
     import pandas as pd
 
+    if array.size and array.dtype.kind in "biuf":
+        low, high = array.min(), array.max()
+        if low == high:
+            return [low]
+        if ((array == low) | (array == high)).all():
+            return [low, high]
+    return pd.unique(array)
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values, sort=True)``, twice as fast: factorize in order of appearance, then
+    sort only the (few) distinct values and renumber the codes (missing values stay -1)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, sort=False)
     try:
-        return pd.factorize(values, sort=True)
+        rank, ordered = pd.factorize(uniques, sort=True)
     except TypeError:  # values of mixed, unorderable types: keep order of appearance
-        return pd.factorize(values, sort=False)
+        return codes, uniques
+    return np.append(rank, -1)[codes], ordered  # code -1 takes the appended -1
 
 
 # -- the table ---------------------------------------------------------------------------------
+def _weights(sample_weight: Any, n: int) -> np.ndarray | None:
+    import numpy as np
+
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.asarray(_labels(sample_weight), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            ERROR_SAMPLE_WEIGHT.format(rows=n, got=type(sample_weight).__name__)
+        ) from exc
+    if weights.shape != (n,) or not np.isfinite(weights).all() or (weights < 0).any():
+        got = f"{weights.size} values" if weights.shape != (n,) else "negative or non-finite values"
+        raise DataError(ERROR_SAMPLE_WEIGHT.format(rows=n, got=got))
+    return weights
+
+
 def group_table(
-    y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: Any = 1
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    *,
+    pos_label: Any = 1,
+    sample_weight: Any = None,
 ) -> pd.DataFrame:
     """One row per (intersectional) group, indexed by the group key: counts and rates.
+
+    With ``sample_weight`` the confusion cells (so every rate and disparity) are weighted sums,
+    as fairlearn computes them with ``sample_weight``; ``count`` stays the number of rows.
 
     Columns: see :data:`TABLE_COLUMNS`. ``positives``/``negatives`` count actual positives and
     negatives, ``base_rate`` is ``positives / count``; rates with an empty denominator are 0, as in
@@ -253,45 +320,69 @@ def group_table(
             )
     if n == 0:
         raise DataError(ERROR_EMPTY)
+    weights = _weights(sample_weight, n)
 
-    # Group codes: factorize each column, then fold the columns together pairwise (mixed radix
-    # followed by re-factorizing, so codes stay compact); ``keys`` maps a code to its per-column
-    # codes, in lexicographic order of the sorted column values.
-    codes = np.zeros(n, dtype=np.int64)
-    keys = np.zeros((1, 0), dtype=np.int64)
-    uniques_per_column = []
+    # Group codes: factorize each column; the group is the mixed-radix number of its columns'
+    # codes (first column most significant: lexicographic order of the sorted column values).
+    factorized = []
     for name, values in columns:
         col_codes, uniques = _factorize(values)
         missing = int((col_codes < 0).sum())
         if missing:
             raise DataError(ERROR_MISSING_GROUP_VALUES.format(name=name, count=missing))
-        uniques_per_column.append(uniques)
-        radix = len(uniques)
-        combined = codes * radix + col_codes
-        codes, present = pd.factorize(combined, sort=True)
-        keys = np.column_stack([keys[present // radix], present % radix])
-    n_groups = len(keys)
-
-    # cell: 0 = TN, 1 = FP, 2 = FN, 3 = TP
-    cells = np.bincount(codes * 4 + (2 * t + p), minlength=4 * n_groups).reshape(n_groups, 4)
+        factorized.append((col_codes, uniques))
+    uniques_per_column = [uniques for _, uniques in factorized]
+    radices = [len(uniques) for uniques in uniques_per_column]
+    cell = 2 * t + p  # 0 = TN, 1 = FP, 2 = FN, 3 = TP
+    if math.prod(radices) <= max(_DIRECT_GROUPS, n):
+        # one bincount over every combination, then keep the combinations that occur
+        codes = factorized[0][0].astype(np.int64)
+        for (col_codes, _), radix in zip(factorized[1:], radices[1:], strict=True):
+            codes = codes * radix + col_codes
+        combos = math.prod(radices)
+        everything = np.bincount(codes * 4 + cell, weights=weights, minlength=4 * combos)
+        everything = everything.reshape(-1, 4)
+        counted = np.bincount(codes, minlength=combos)  # rows, whatever their weights
+        present = np.flatnonzero(counted)
+        cells = everything[present]
+        rows = None if weights is None else counted[present]
+        keys = np.column_stack(np.unravel_index(present, radices))
+    else:
+        # too many combinations to count them all: fold the columns pairwise (mixed radix
+        # followed by re-factorizing, so codes stay compact); ``keys`` maps a code to its
+        # per-column codes
+        codes = np.zeros(n, dtype=np.int64)
+        keys = np.zeros((1, 0), dtype=np.int64)
+        for col_codes, uniques in factorized:
+            radix = len(uniques)
+            codes, present = pd.factorize(codes * radix + col_codes, sort=True)
+            keys = np.column_stack([keys[present // radix], present % radix])
+        n_groups = len(keys)
+        cells = np.bincount(codes * 4 + cell, weights=weights, minlength=4 * n_groups)
+        cells = cells.reshape(n_groups, 4)
+        rows = None if weights is None else np.bincount(codes, minlength=n_groups)
     names = [name for name, _ in columns]
     levels = [uniques_per_column[j].take(keys[:, j]) for j in range(len(columns))]
     if len(levels) == 1:
         index = pd.Index(levels[0], name=names[0])
     else:
         index = pd.MultiIndex.from_arrays(levels, names=names)
-    return table_from_cells(cells, index)
+    return table_from_cells(cells, index, rows=rows)
 
 
-def table_from_cells(cells: np.ndarray, index: pd.Index) -> pd.DataFrame:
+def table_from_cells(
+    cells: np.ndarray, index: pd.Index, *, rows: np.ndarray | None = None
+) -> pd.DataFrame:
     """The :func:`group_table` of per-group confusion cells (columns TN, FP, FN, TP; one row
-    per group of ``index``): the one place the rates are computed, for every engine."""
+    per group of ``index``): the one place the rates are computed, for every engine. ``rows``:
+    the rows per group when the cells are weighted sums (default: the cells' sums)."""
     import numpy as np
     import pandas as pd
 
     tn, fp, fn, tp = (cells[:, i] for i in range(4))
-    count = cells.sum(axis=1)
-    n = int(count.sum())
+    weight = cells.sum(axis=1)
+    count = weight if rows is None else rows
+    n = count.sum()
     positives = tp + fn
     negatives = tn + fp
 
@@ -305,9 +396,9 @@ def table_from_cells(cells: np.ndarray, index: pd.Index) -> pd.DataFrame:
         "share": count / n,
         "positives": positives,
         "negatives": negatives,
-        "base_rate": positives / count,
-        "selection_rate": (tp + fp) / count,
-        "accuracy": (tp + tn) / count,
+        "base_rate": rate(positives, weight),
+        "selection_rate": rate(tp + fp, weight),
+        "accuracy": rate(tp + tn, weight),
         "true_positive_rate": rate(tp, positives),
         "false_positive_rate": rate(fp, negatives),
         "false_negative_rate": rate(fn, positives),
@@ -340,10 +431,11 @@ def disparities(table: pd.DataFrame) -> dict[str, float]:
     fpr = table["false_positive_rate"].to_numpy(dtype=float)
     accuracy = table["accuracy"].to_numpy(dtype=float)
     tpr_ratio, fpr_ratio = _ratio(tpr), _ratio(fpr)
-    total = int(table["count"].sum())
-    tp, fp, tn = (
-        int(table[c].sum()) for c in ("true_positives", "false_positives", "true_negatives")
+    tp, fp, fn, tn = (
+        float(table[c].sum())
+        for c in ("true_positives", "false_positives", "false_negatives", "true_negatives")
     )
+    total = tp + fp + fn + tn  # the rows, or their total weight
     return {
         "demographic_parity_difference": _difference(selection),
         "demographic_parity_ratio": _ratio(selection),
@@ -359,6 +451,26 @@ def disparities(table: pd.DataFrame) -> dict[str, float]:
 
 
 # -- the record --------------------------------------------------------------------------------
+def _degenerate(table: pd.DataFrame, undefined: Sequence[str]) -> list[str]:
+    """Why the measurement proves nothing: ratios that are 0/0, groups the model never selects
+    (a model that never predicts the positive class has every difference 0)."""
+    found = []
+    if undefined:
+        found.append("undefined, the largest group rate being 0: " + ", ".join(undefined))
+    names = list(table.index.names)
+    never = [
+        _group_label(names, key)
+        for key, rate in zip(table.index, table["selection_rate"].to_numpy(), strict=True)
+        if rate == 0
+    ]
+    if never:
+        found.append(
+            f"{len(never)} group(s) receive no positive prediction, so their differences say "
+            f"nothing about fairness: {_named(never)}"
+        )
+    return found
+
+
 def _json_value(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):
         value = value.item()
@@ -379,6 +491,31 @@ def _named(labels: list[str]) -> str:
     shown = "; ".join(labels[:_MAX_NAMED_IN_WARNING])
     rest = len(labels) - _MAX_NAMED_IN_WARNING
     return shown + (f"; and {rest} more" if rest > 0 else "")
+
+
+def hash_small_groups(table: pd.DataFrame, min_group_size: int) -> tuple[pd.DataFrame, int]:
+    """``table`` with every label of each group of fewer than ``min_group_size`` rows replaced
+    by its :func:`~aims_mlops.collectors._identifiers.hashed_label`, and how many groups that
+    was (the rows and rates are unchanged)."""
+    import pandas as pd
+
+    small = (table["count"].to_numpy() < min_group_size).tolist()
+    if not any(small):
+        return table, 0
+    keys = [key if isinstance(key, tuple) else (key,) for key in table.index]
+    relabeled = [
+        tuple(hashed_label(_json_value(part)) for part in key) if hide else key
+        for key, hide in zip(keys, small, strict=True)
+    ]
+    names = list(table.index.names)
+    index = (
+        pd.MultiIndex.from_tuples(relabeled, names=names)
+        if len(names) > 1
+        else pd.Index([key[0] for key in relabeled], name=names[0], dtype=object)
+    )
+    result = table.copy()
+    result.index = index
+    return result, sum(small)
 
 
 def _table_rows(table: pd.DataFrame, limit: int) -> list[list[Any]]:
@@ -405,21 +542,33 @@ def fairness_record(
     pos_label: Any = 1,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    sample_weight: Any = None,
+    on_undefined: str = "fail",
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """Measure group fairness of binary predictions and build a ``fairness`` evidence record.
+
+    ``sample_weight`` weighs each row (fairlearn's weighted numbers). A measurement that proves
+    nothing (a ratio 0/0, or a group the model never selects) fails the record with a reason
+    (``on_undefined="warn"``: only a warning).
 
     ``thresholds`` maps metric names (fairlearn's, e.g. ``demographic_parity_difference``) to
     ``{"min": x}`` / ``{"max": y}``; outcome is ``pass``/``fail`` against them, ``info`` without.
     Details hold aggregate statistics only: the 200 largest groups' counts and rates, never rows.
     A sensitive feature that looks like an identifier (more than ``max_categories`` values, or
     near-unique: :mod:`aims_mlops.collectors._identifiers`) is refused with a :class:`DataError`,
-    since its values would be the group names, unless ``allow_identifiers``.
+    since its values would be the group names, unless ``allow_identifiers``. A group with fewer
+    than ``min_group_size`` rows is stored under hashed labels (``sha256:<12 hex>``) in the
+    record and the returned table; the disparities use every row.
     """
-    table = group_table(y_true, y_pred, sensitive_features, pos_label=pos_label)
+    table = group_table(
+        y_true, y_pred, sensitive_features, pos_label=pos_label, sample_weight=sample_weight
+    )
     return fairness_record_from_table(
         table, system=system, thresholds=thresholds, subject=subject,
         config_digest=config_digest, pos_label=pos_label, allow_identifiers=allow_identifiers,
-        max_categories=max_categories,
+        max_categories=max_categories, on_undefined=on_undefined,
+        weighted=sample_weight is not None, min_group_size=min_group_size,
     )  # fmt: skip
 
 
@@ -433,6 +582,9 @@ def fairness_record_from_table(
     pos_label: Any = 1,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    on_undefined: str = "fail",
+    weighted: bool = False,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
     one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``; refuses
@@ -443,8 +595,14 @@ def fairness_record_from_table(
         for level, name in enumerate(names):
             distinct = table.index.get_level_values(level).nunique()
             refuse_identifier(name, int(distinct), rows, max_categories=max_categories)
-    values = disparities(table)
+    values = disparities(table)  # every row and group, before any label is hashed
+    table, hashed = hash_small_groups(table, min_group_size)
     warnings: list[str] = []
+    if hashed:
+        warnings.append(
+            f"{hashed} group(s) have fewer than {min_group_size} rows (capture.min_group_size): "
+            "their labels are hashed (sha256:<12 hex>), their rows still count in every metric"
+        )
 
     undefined = [name for name, value in values.items() if not math.isfinite(value)]
     if undefined:
@@ -458,6 +616,20 @@ def fairness_record_from_table(
         outcome = "info"
     else:
         outcome = "pass" if all(check.passed for check in checks) else "fail"
+    degenerate = _degenerate(table, undefined)
+    check_dicts = [check.to_dict() for check in checks]
+    if degenerate and on_undefined == "fail":
+        outcome = "fail"
+        check_dicts.insert(
+            0, {
+                "check": UNDEFINED_CHECK,
+                "metric": None,
+                "passed": False,
+                "reason": "; ".join(degenerate),
+            }
+        )
+    elif degenerate:
+        warnings.append("; ".join(degenerate))
 
     labels = [_group_label(names, key) for key in table.index]
     counts = table["count"].to_numpy()
@@ -495,10 +667,13 @@ def fairness_record_from_table(
         "groups_shown": shown,
         "group_table_columns": [*(str(n) for n in names), *RECORD_TABLE_COLUMNS],
         "group_table": rows,
-        "checks": [check.to_dict() for check in checks],
-        "reasons": [check.reason for check in checks if not check.passed],
+        "checks": check_dicts,
+        "reasons": [c["reason"] for c in check_dicts if not c["passed"]],
+        "weighted": weighted,
         "min_group_size": int(counts.min()),
         "small_group_rows": SMALL_GROUP_ROWS,
+        "hashed_groups": hashed,
+        "hashed_below_rows": min_group_size,
         "definitions": "fairlearn 0.15: method='between_groups', agg='worst_case'",
         "warnings": warnings,
     }

@@ -16,7 +16,7 @@ from aims_mlops.collectors._fairness import (
     fairness_record_from_table,
     select_sensitive,
 )
-from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES
+from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES, DEFAULT_MIN_GROUP_SIZE
 from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.evidence import Subject
 
@@ -40,6 +40,7 @@ def frame_fairness_record(
     pos_label: Any = 1,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """The ``fairness`` record of the named columns of a pandas or Spark DataFrame (identifier-
     like sensitive features refused as :func:`fairness_record` refuses them)."""
@@ -57,6 +58,7 @@ def frame_fairness_record(
             table, system=system, thresholds=thresholds, subject=subject,
             config_digest=config_digest, pos_label=pos_label,
             allow_identifiers=allow_identifiers, max_categories=max_categories,
+            min_group_size=min_group_size,
         )  # fmt: skip
     import pandas as pd
 
@@ -70,6 +72,7 @@ def frame_fairness_record(
         frame[y_true], frame[y_pred], select_sensitive(frame, names), system=system,
         thresholds=thresholds, subject=subject, config_digest=config_digest, pos_label=pos_label,
         allow_identifiers=allow_identifiers, max_categories=max_categories,
+        min_group_size=min_group_size,
     )  # fmt: skip
 
 

@@ -28,6 +28,9 @@ DEFAULT_MAX_CATEGORIES = 50
 NEAR_UNIQUE_SHARE = 0.9
 #: ... but only with more distinct values than this (two groups in two rows are not identifiers).
 NEAR_UNIQUE_MIN_DISTINCT = 10
+#: A group with fewer rows than this is stored under hashed labels (a value held by a handful
+#: of rows may identify them: a name typed into a category column).
+DEFAULT_MIN_GROUP_SIZE = 10
 #: Prefix of a hashed category label.
 HASHED_LABEL_PREFIX = "sha256:"
 
@@ -71,3 +74,10 @@ def max_categories_of(config: Any) -> int:
     capture = getattr(config, "capture", None)
     value = getattr(capture, "max_categories", None)
     return int(value) if isinstance(value, int) else DEFAULT_MAX_CATEGORIES
+
+
+def min_group_size_of(config: Any) -> int:
+    """``capture.min_group_size`` of an aims.yaml config (the default without one)."""
+    capture = getattr(config, "capture", None)
+    value = getattr(capture, "min_group_size", None)
+    return int(value) if isinstance(value, int) else DEFAULT_MIN_GROUP_SIZE

@@ -766,11 +766,11 @@ def monitoring_record(
         metrics["min_p_value"] = min(p_values)
 
     ordered = sorted(measured, key=_severity)
+    # every check that ran, failed ones first: a clean batch shows what it checked and passed
     checks: list[dict[str, Any]] = [
-        {"check": "drift", "feature": _name(m.drift.feature), "passed": False,
+        {"check": "drift", "feature": _name(m.drift.feature), "passed": not m.drift.drifted,
          "reason": m.drift.reason}
         for m in ordered
-        if m.drift.drifted
     ]  # fmt: skip
     base: dict[str, Any] = {
         "thresholds": {**limits, "psi_bins": 10},
@@ -786,6 +786,11 @@ def monitoring_record(
         "identifier_columns_skipped": [_name(c) for c in identifiers[:_MAX_LISTED_COLUMNS]],
         "category_labels": "values" if include_values else "sha256",
     }
+    if quality is not None and quality["success"]:
+        checks.append(
+            {"check": "data_quality", "feature": None, "passed": True,
+             "reason": "data quality of the current batch: every expectation passed"}
+        )  # fmt: skip
     if quality is not None:
         base["data_quality"] = quality
         percent = quality["statistics"].get("success_percent")
@@ -804,9 +809,9 @@ def monitoring_record(
                 {"check": "data_quality", "feature": None, "passed": False,
                  "reason": f"data quality of the current batch: {counted}"},
             )  # fmt: skip
-    if not checks:
-        # a clean batch says so in a check of its own: a record with no checks would hold
-        # nothing the monitoring entries (9.1, A.6.2.6) can count
+    if not checks and measured:
+        # every check that ran is listed above; this only guards a batch whose checks were all
+        # left out: a record with no checks holds nothing the monitoring entries can count
         checks.append(
             {"check": "drift", "feature": None, "passed": True,
              "reason": f"no drift in the {len(measured)} features checked"

@@ -148,6 +148,11 @@ ERROR_SUPPLIER_EXCLUDED = (
     "{control!r} cannot be excluded: system {system!r} uses an external foundation model "
     "({provider} {model}); its supplier must be managed (declare applicable: true)"
 )
+ERROR_INCIDENT_REPORTING_EXCLUDED = (
+    "{control!r} cannot be excluded: system {system!r} is a high-risk AI system the organization "
+    "provides, and EU AI Act Art. 73 binds it to report serious incidents externally (declare "
+    "applicable: true)"
+)
 ERROR_FOUNDATION_MODEL_VERSION = (
     "name the model's version or snapshot_date: an unpinned external model cannot be traced to "
     "what was evaluated"
@@ -215,6 +220,9 @@ Treatment = Literal["mitigate", "accept", "transfer", "avoid"]
 Reassess = Literal["new_version", "interval"]
 #: lifecycle stages in which a new production version makes reassessment due by default
 LIVE_STAGES: frozenset[str] = frozenset({"deployment", "operation"})
+#: the stages in which a new model version makes the impact assessment and risk review due: from
+#: validation on (a validated version is the one about to be released)
+TRIGGER_STAGES: frozenset[str] = frozenset({"validation", "deployment", "operation"})
 EuAiActRole = Literal["provider", "deployer", "importer", "distributor"]
 EuAiActRiskClass = Literal["prohibited", "high", "limited", "minimal"]
 ANNEX_III_PATTERN = re.compile(r"^[1-8](\([a-e]\))?$")
@@ -422,6 +430,24 @@ class CaptureSettings(_Model):
     include_values: StrictBool = False
     #: a sensitive feature or monitored column with more distinct values looks like an identifier
     max_categories: int = Field(default=50, ge=1, strict=True)
+    #: the smallest document an attestation may name, in bytes (an empty or token file is refused)
+    min_document_bytes: int = Field(default=100, ge=1, strict=True)
+    #: a fairness measurement that proves nothing (a ratio 0/0, a group never selected): fail
+    #: the record with the reason, or only warn
+    fairness_undefined: Literal["fail", "warn"] = "fail"
+    #: a fairness group with fewer rows is stored under a hashed label (``sha256:<12 hex>``):
+    #: a value held by a handful of rows may identify them
+    min_group_size: int = Field(default=10, ge=1, strict=True)
+
+
+class DocumentSettings(_Model):
+    """Where attested documents may be read besides the folder of aims.yaml: ``roots``, folders
+    relative to aims.yaml or absolute. A record naming a document elsewhere is a finding; its
+    file is never read."""
+
+    roots: tuple[Text, ...] = ()
+
+    _empty_list = field_validator("roots", mode="before")(_none_as_empty)
 
 
 # --------------------------------------------------------------------------- people
@@ -674,10 +700,10 @@ class SystemConfig(_Model):
     @property
     def reassess_on_new_version(self) -> bool:
         """Whether a new production version makes the impact assessment and the risk review due
-        (``reassess_on``; default: yes for systems in deployment or operation)."""
+        (``reassess_on``; default: yes from validation on)."""
         if self.reassess_on is not None:
             return self.reassess_on == "new_version"
-        return self.lifecycle_stage in LIVE_STAGES
+        return self.lifecycle_stage in TRIGGER_STAGES
 
     def fairness_bounds(self) -> dict[str, dict[str, float | None]]:
         return {metric: t.as_bound() for metric, t in self.fairness.items()}
@@ -875,6 +901,7 @@ class AimsConfig(_Model):
     store: StoreSettings = Field(default_factory=StoreSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     #: the people who act in the AIMS, with their roles and public keys
     people: tuple[Person, ...] = ()
     systems: tuple[SystemConfig, ...] = ()
@@ -1046,13 +1073,30 @@ def _items(data: Mapping[str, Any], key: str) -> Iterator[tuple[int, Mapping[str
                 yield index, item
 
 
-def _supplier_bound_controls() -> tuple[str, ...]:
-    """Catalog entries the SoA may not exclude for a system with an external model supplier."""
+def _supplier_bound_controls(condition: str = "external_model_supplier") -> tuple[str, ...]:
+    """Catalog entries the SoA may not exclude while ``condition`` holds for a system (default:
+    an external model supplier)."""
     from aims_mlops.catalog import load_catalog
 
-    return tuple(
-        e.id for e in load_catalog().entries if "external_model_supplier" in e.not_excludable_when
-    )
+    return tuple(e.id for e in load_catalog().entries if condition in e.not_excludable_when)
+
+
+def _incident_reporters(data: Mapping[str, Any]) -> list[str]:
+    """The in-scope systems the EU AI Act binds to report serious incidents (Art. 73): high-risk
+    systems the organization provides."""
+    found = []
+    for _, system in _items(data, "systems"):
+        eu = system.get("eu_ai_act")
+        sid = system.get("id")
+        if (
+            isinstance(eu, Mapping)
+            and isinstance(sid, str)
+            and system.get("in_scope", True) is not False
+            and eu.get("risk_class") == "high"
+            and eu.get("role") == "provider"
+        ):
+            found.append(sid)
+    return found
 
 
 def _external_suppliers(data: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
@@ -1175,9 +1219,21 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
 
     suppliers = _external_suppliers(data)
     supplier_bound = _supplier_bound_controls() if suppliers else ()
+    reporters = _incident_reporters(data)
+    reporting_bound = _supplier_bound_controls("eu_ai_act_incident_reporting") if reporters else ()
     decided: dict[tuple[str, str | None], int] = {}
     for index, decision in _items(data, "soa"):
         control = _control_id(decision.get("control"))
+        if decision.get("applicable") is False and control in reporting_bound:
+            covered = decision.get("systems")
+            targets = covered if isinstance(covered, list | tuple) else reporters
+            for system in (t for t in targets if t in reporters):
+                problems.append(
+                    (
+                        ("soa", index, "applicable"),
+                        ERROR_INCIDENT_REPORTING_EXCLUDED.format(control=control, system=system),
+                    )
+                )
         if decision.get("applicable") is False and control in supplier_bound:
             covered = decision.get("systems")
             targets = covered if isinstance(covered, list | tuple) else list(suppliers)

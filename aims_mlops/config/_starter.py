@@ -8,6 +8,7 @@ under ``.aims/keys/`` beside aims.yaml (private keys mode 0600, a ``.gitignore``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +37,30 @@ class Starter:
     approver_key: Path | None = None
 
 
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _with_people_keys(text: str) -> str:
+    """Each ``people:`` entry (``  - name: X``) given ``public_keys: [.aims/keys/<x>.pub]``."""
+    out: list[str] = []
+    inside = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("people:"):
+            inside = True
+        elif inside and line.strip() and not line.startswith((" ", "#")):
+            inside = False
+        out.append(line)
+        found = re.match(r"^  - name: (.+?)\s*$", line) if inside else None
+        if found:
+            key = f"{KEYS_DIR}/{_slug(found.group(1))}.pub"
+            out.append(f"    public_keys: [{key}]\n")
+    return "".join(out)
+
+
 def starter_text(text: str | None = None) -> str:
-    """The example (or ``text``) with the blocks between the key markers uncommented."""
+    """The example (or ``text``) with the blocks between the key markers uncommented and a
+    key for every person."""
     lines = (text if text is not None else example_config_text()).splitlines(keepends=True)
     out: list[str] = []
     inside = False
@@ -58,7 +81,7 @@ def starter_text(text: str | None = None) -> str:
                 out.append(line)
         else:
             out.append(line)
-    return "".join(out)
+    return _with_people_keys("".join(out))
 
 
 def private_key_path(public: Path) -> Path:

@@ -7,9 +7,8 @@ import functools
 import importlib.resources
 from dataclasses import dataclass
 
-import yaml
-
 from aims_mlops._errors import CatalogError
+from aims_mlops._yaml import safe_load
 from aims_mlops.catalog import Catalog, load_catalog
 
 DOCUMENTS_RESOURCE = "documents.yaml"
@@ -48,7 +47,7 @@ def parse_documents(
     text: str, catalog: Catalog, *, source: str = DOCUMENTS_RESOURCE
 ) -> tuple[DocumentSpec, ...]:
     """Parse the document set and check it: known entries, every attestation part served."""
-    data = yaml.safe_load(text)
+    data = safe_load(text)
     if not isinstance(data, dict) or not isinstance(data.get("documents"), list):
         raise CatalogError(
             ERROR_DOCUMENTS_MALFORMED.format(source=source, problem="no list under 'documents'")

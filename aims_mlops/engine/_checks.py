@@ -11,8 +11,9 @@ Evidence ids of declarations are ``config:<digest[:12]>#<path>`` (for example
   than the rule's ``fresh_days``; for a system that reassesses on a new version
   (``reassess_on: new_version``, the default in deployment and operation) it must also be about
   the version in production: its ``model_version`` equals the current one, or, when it names
-  none, it is dated on or after the day the current version was registered. Otherwise stale,
-  naming the version.
+  none, it is dated after the day the current version was registered (a day cannot show it came
+  after a registration that same day). Otherwise stale, naming the version. Declarations dated
+  after the moment judged (``--as-of``) are ignored.
 - ``risk_register``: at least one risk is registered for the system.
 - ``scope_declared``: the AIMS scope and at least one in-scope system.
 - ``soa_decided``: the Statement of Applicability has decisions, and no exclusion is contradicted
@@ -92,12 +93,21 @@ def version_trigger(
             f"is now {current.version}: reassess it (reassess_on: new_version)"
         )
     if current.registered_at is not None:
-        registered = parse_timestamp(current.registered_at).date()
-        if on >= registered:
+        registered = parse_timestamp(current.registered_at)
+        # a declaration dated by day counts only for versions registered before that day: on
+        # the day itself it cannot be told whether it came before or after the registration
+        if on > registered.date():
             return None
+        if on == registered.date():
+            return (
+                f"{what} of {on.isoformat()} is dated the day {current.describe()} was "
+                f"registered ({current.registered_at}); a day cannot show it came after the "
+                "registration: name its model_version (reassess_on: new_version)"
+            )
         return (
             f"{what} of {on.isoformat()} predates {current.describe()}, registered on "
-            f"{registered.isoformat()}: reassess it for that version (reassess_on: new_version)"
+            f"{registered.date().isoformat()}: reassess it for that version "
+            "(reassess_on: new_version)"
         )
     return (
         f"{what} names no model_version, so it cannot be shown to cover {current.describe()} "
@@ -218,7 +228,13 @@ class ConfigChecker:
         return PathResult(SATISFIED, (f"{head} ({age} days old{version})",), (ref,))
 
     def impact_assessment(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        assessment = self.config.impact_assessment_for(system.id)
+        # re-performed as of a past moment, a declaration dated after it does not exist yet
+        found = [
+            a
+            for a in self.config.impact_assessments
+            if a.system == system.id and a.assessed_on <= self.now.date()
+        ]
+        assessment = max(found, key=lambda a: a.assessed_on) if found else None
         if assessment is None:
             return PathResult(
                 MISSING, (f"no impact assessment declared for {system.id} (impact_assessments)",)
@@ -239,7 +255,12 @@ class ConfigChecker:
         )
 
     def risk_review(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        review = self.config.risk_review_for(system.id)
+        found = [
+            r
+            for r in self.config.risk_reviews
+            if r.system == system.id and r.reviewed_on <= self.now.date()
+        ]
+        review = max(found, key=lambda r: r.reviewed_on) if found else None
         if review is None:
             return PathResult(
                 MISSING, (f"no review of the risks of {system.id} recorded (risk_reviews)",)

@@ -9,7 +9,9 @@ and ``_readiness`` for the rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -24,12 +26,20 @@ from aims_mlops.engine._programme import (
     coverage_part,
     programme_part,
 )
-from aims_mlops.engine._readiness import NO_OWNER, gap_for, prioritise, ratio, readiness
+from aims_mlops.engine._readiness import (
+    NO_OWNER,
+    gap_for,
+    id_key,
+    prioritise,
+    ratio,
+    readiness,
+)
 from aims_mlops.engine._results import (
     FAILING,
     MISSING,
     NOT_APPLICABLE,
     SATISFIED,
+    STALE,
     Assessment,
     Blocker,
     ControlStatus,
@@ -52,8 +62,10 @@ from aims_mlops.engine._status import (
     fresh_days_for,
     not_applicable,
     record_label,
+    short_id,
 )
-from aims_mlops.evidence import EvidenceRecord, IntegrityFinding
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, load_kinds
+from aims_mlops.evidence._documents import substance_problem
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog, CatalogEntry, RulePart
@@ -63,6 +75,13 @@ ERROR_OUT_OF_SCOPE = (
     "system {system!r} is outside the AIMS scope ({reason}); out-of-scope systems are not assessed"
 )
 DEFAULT_INDICATOR_FRESH_DAYS = 365
+#: the action of an entry whose captured evidence fails: what to change, not "run it again"
+ACTION_CHANGE = (
+    "change what the failing result measures: the model (retrain, reweigh, adjust its "
+    "decision threshold), its data, or a treatment of the risk; or keep the risk above the "
+    "appetite with an approved acceptance (risks[].acceptance, by top management, with its "
+    "document); then capture the evidence on the new version: {actions}"
+)
 
 
 def _aware(now: datetime) -> datetime:
@@ -101,6 +120,7 @@ class _Evaluation:
         self._scopes: dict[str | None, Scope] = {}
         self._raw: dict[tuple[str | None, str], ControlStatus] = {}
         self._risks: dict[tuple[str | None, str], RiskResult] = {}
+        self._by_id: dict[str, EvidenceRecord] | None = None
         self.checker = ConfigChecker(
             config,
             digest=self.digest,
@@ -136,10 +156,28 @@ class _Evaluation:
         if entry.kind == "control":
             decision = self.config.soa_decision(entry.id, system)
             if decision is not None and not decision.applicable:
-                return not_applicable(
-                    entry, owner=owner, justification=decision.justification or ""
-                )
+                refused = self.exclusion_refused(entry, key)
+                if refused is None:
+                    return not_applicable(
+                        entry, owner=owner, justification=decision.justification or ""
+                    )
+                judged = self._judged(key, entry)
+                return replace(judged, reasons=(refused, *judged.reasons))
         return self._judged(key, entry)
+
+    def exclusion_refused(self, entry: CatalogEntry, system: str | None) -> str | None:
+        """Why the SoA's exclusion of ``entry`` cannot stand given the evidence (the catalog's
+        ``not_excludable_when: [third_party_lineage]``), or None."""
+        if "third_party_lineage" not in entry.not_excludable_when:
+            return None
+        systems = [system] if system is not None else list(self.in_scope)
+        found = third_party_lineage(r for s in systems for r in self.scope(s).records)
+        if not found:
+            return None
+        return (
+            f"the Statement of Applicability excludes {entry.id}, but the lineage shows "
+            f"third-party data or models: {'; '.join(found[:3])}"
+        )
 
     def _judged(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
         cache_key = (system, entry.id)
@@ -150,11 +188,27 @@ class _Evaluation:
     def _judge(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
         scope = self.scope(system)
         parts = [(part, self._part(system, entry, part, scope)) for part in entry.rule.parts]
-        return combine(
+        verdict = combine(
             entry=entry,
             owner=self.owner(system),
             parts=parts,
             findings=self.findings_for(system, entry),
+        )
+        failing = [
+            part
+            for part, result in parts
+            if result.status == FAILING and part.kind in ("evidence", "any_of")
+        ]
+        if verdict.status == FAILING and failing and not verdict.how_to_close.startswith("change"):
+            # the same collector run again on the same model gives the same answer
+            verdict = replace(
+                verdict, how_to_close=ACTION_CHANGE.format(actions=verdict.how_to_close)
+            )
+        if system is None:
+            return verdict
+        config = self.in_scope[system]
+        return replace(
+            verdict, how_to_close=action_for(verdict.how_to_close, system, config.genai is not None)
         )
 
     def findings_for(self, system: str | None, entry: CatalogEntry) -> list[IntegrityFinding]:
@@ -182,7 +236,9 @@ class _Evaluation:
                 fresh=self.fresh_days(entry, scope),
                 holding=part.holding,
             )
-            return self.with_coverage(system, entry, part, result)
+            if part.done:
+                result = self.done(result)
+            return self.approved(entry, self.with_coverage(system, entry, part, result))
         if part.kind == "attestation":
             return self.approved(
                 entry, attestation_part(entry, str(part.document), scope, now=self.now)
@@ -243,21 +299,68 @@ class _Evaluation:
         )
 
     def approved(self, entry: CatalogEntry, result: PathResult) -> PathResult:
-        """An attestation counts only when its author may attest the entry (``approvers``)."""
+        """A person's act counts only when its actor (an attestation's ``by``, a review's
+        ``chair``: the kind's ``actor``) may act for the entry: ``approvers`` lists them and
+        they hold the entry's ``authority`` role in ``people:`` (checked again here, whatever
+        was checked when the act was recorded)."""
         if result.status != SATISFIED or not result.evidence:
             return result
-        record = next((r for r in self.records if r.id == result.evidence[0]), None)
-        by = str(record.details.get("by") or "") if record is not None else ""
-        problem = approver_problem(self.config, entry.id, by)
-        if problem is not None:
-            return PathResult(MISSING, (f"{result.reasons[0]}, but {problem}",), result.evidence)
-        facts = record.details.get("aims_document") if record is not None else None
-        if isinstance(facts, Mapping):
-            problems = document_problems(facts, control=entry.id, by=by)
-            if problems:
-                text = f"{result.reasons[0]}, but " + "; ".join(problems)
-                return PathResult(MISSING, (text,), result.evidence)
-        return result
+        kinds = load_kinds()
+        by_id = self.records_by_id
+        problems = []
+        for ident in result.evidence:
+            record = by_id.get(ident)
+            if record is None or record.kind not in kinds:
+                continue
+            if record.kind == "attestation":
+                empty = substance_problem(
+                    record.details, min_bytes=self.config.capture.min_document_bytes
+                )
+                if empty is not None:
+                    problems.append(f"the attestation shows nothing: {empty}")
+                # a document of the AIMS set: unfinished, or attested by another than its approver
+                facts = record.details.get("aims_document")
+                if isinstance(facts, Mapping):
+                    by = str(record.details.get("by") or "")
+                    problems.extend(document_problems(facts, control=entry.id, by=by))
+            field = kinds.get(record.kind).actor
+            if field is None:
+                continue
+            actor = str(record.details.get(field) or "")
+            problem = approver_problem(self.config, entry.id, actor, role=entry.authority)
+            if problem is not None:
+                problems.append(problem)
+        if not problems:
+            return result
+        return PathResult(
+            MISSING, (f"{result.reasons[0]}, but {'; '.join(problems)}",), result.evidence
+        )
+
+    def done(self, result: PathResult) -> PathResult:
+        """An assessment part (``done``): a current record whose result fails still shows the
+        assessment was done; its result is judged by the entries that verify it."""
+        records = [self.records_by_id.get(e) for e in result.evidence]
+        if result.status != FAILING or not records:
+            return result
+        if not all(r is not None and r.outcome == "fail" for r in records):
+            return result  # failing for another reason (a record that failed verification)
+        labels = ", ".join(record_label(r) for r in records if r is not None)
+        return PathResult(
+            SATISFIED,
+            (
+                f"assessment done: {labels}; its result fails ({'; '.join(result.reasons)}), "
+                "judged under verification and risk treatment",
+            ),
+            result.evidence,
+            evidenced=True,
+            result_fails=True,
+        )
+
+    @property
+    def records_by_id(self) -> dict[str, EvidenceRecord]:
+        if self._by_id is None:
+            self._by_id = {r.id: r for r in self.records}
+        return self._by_id
 
     # -- nonconformities raised (10.2): the register covers what fails ---------------------
     def nonconformities_raised(self, system: str | None) -> PathResult:
@@ -371,6 +474,7 @@ class _Evaluation:
                 control_statuses=lambda control: self.controls_for(risk.system, control),
                 owner=owner,
                 approval_entries=self.treatment_entries,
+                approval_roles={e: self.catalog.get(e).authority for e in self.treatment_entries},
             )
         return self._risks[key]
 
@@ -423,6 +527,44 @@ class _Evaluation:
         )
 
 
+_EXTERNAL_SOURCE = re.compile(r"\b(?:https?|s3|gs|hf|abfss?|wasbs?)://|\bdoi\.org/", re.I)
+
+
+def third_party_lineage(records: Iterable[EvidenceRecord]) -> list[str]:
+    """The datasets (``lineage.datasets``) whose source is outside the organization: a URL, a
+    bucket or a DOI; and external models a ``lineage.model`` record names."""
+    found: list[str] = []
+    for record in records:
+        if record.kind == "lineage.datasets":
+            for dataset in record.details.get("datasets") or ():
+                if not isinstance(dataset, Mapping):
+                    continue
+                source = dataset.get("source")
+                uri = source.get("uri") if isinstance(source, Mapping) else source
+                if uri and _EXTERNAL_SOURCE.search(str(uri)):
+                    found.append(f"dataset {dataset.get('name')} from {str(uri)[:120]}")
+        elif record.kind == "lineage.model" and record.details.get("external"):
+            found.append(f"model {record.details.get('model') or record.subject.model_name}")
+    return list(dict.fromkeys(found))
+
+
+_SYSTEM_PLACEHOLDER = re.compile(r"\bSYSTEM\b")
+
+
+def action_for(text: str, system: str, genai: bool) -> str:
+    """A gap's action for ``system``: its id filled in for the ``SYSTEM`` placeholder, and for a
+    tabular system (``genai`` False) no alternative that only a GenAI system can take."""
+    if not genai:
+        kinds = load_kinds()
+        genai_actions = [kinds.get(k).action for k in kinds.names if kinds.get(k).genai_only]
+        for clause in text.split("; and "):
+            options = clause.split(" or ")
+            kept = [o for o in options if not any(a in o for a in genai_actions)]
+            if kept and len(kept) != len(options):
+                text = text.replace(clause, " or ".join(kept))
+    return _SYSTEM_PLACEHOLDER.sub(system, text)
+
+
 def _findings_by_entry(
     catalog: Catalog, findings: Iterable[IntegrityFinding]
 ) -> dict[str, list[IntegrityFinding]]:
@@ -464,6 +606,8 @@ def assess(
     now: datetime,
     systems: Iterable[str] | None = None,
     findings: Iterable[IntegrityFinding] = (),
+    unsigned: str | None = None,
+    unapproved_changes: Iterable[str] = (),
     inventory: Inventory | None = None,
 ) -> Assessment:
     """Assess the in-scope systems (or the named ones) against catalog, risks and SoA.
@@ -471,9 +615,12 @@ def assess(
     ``current_models`` maps a system id to the model version it uses (missing or None: judge by
     the system's latest run). ``now`` is the moment of judgement (naive means UTC).
     ``findings``: stored records that failed verification (never in ``records``); every entry
-    each speaks to is failing, naming it. ``ConfigError`` when ``systems`` names an unknown or
-    out-of-scope system. ``inventory``: what the tracking server holds (None: not listed); an
-    undeclared registered model there fails 4.3, naming it.
+    each speaks to is failing, naming it. ``unsigned``: why the evidence is unsigned (no trusted
+    keys), None when signatures are checked. ``unapproved_changes``: the configuration changes
+    no authorised person approved (the configuration ledger's findings, one text each). Each of
+    these blocks readiness. ``ConfigError`` when ``systems`` names an unknown or out-of-scope
+    system. ``inventory``: what the tracking server holds (None: not listed); an undeclared
+    registered model there fails 4.3, naming it.
     """
     evaluation = _Evaluation(
         catalog,
@@ -521,6 +668,11 @@ def assess(
     ]
     unique = {(system, v.id): v for system, v in verdicts}
     risks = {(r.system, r.id): r for sa in assessed.values() for r in sa.risks}
+    out_of_scope = tuple(
+        evaluation.out_of_scope_risk(r)
+        for r in config.risks
+        if r.system is not None and r.system not in evaluation.in_scope
+    )
     return Assessment(
         systems=MappingProxyType(assessed),
         soa=tuple(soa),
@@ -530,7 +682,16 @@ def assess(
             groups=catalog.groups(),
             gaps=gaps,
             urgent=urgent,
-            blockers=_blockers(catalog, unique, risks.values()),
+            blockers=_blockers(
+                catalog,
+                unique,
+                risks.values(),
+                out_of_scope_risks=out_of_scope,
+                findings=evaluation.findings,
+                unsigned=unsigned,
+                unapproved_changes=unapproved_changes,
+            ),
+            basis=MappingProxyType(basis_counts(unique.values(), evaluation.records)),
             excluded=sum(1 for v in unique.values() if v.status == NOT_APPLICABLE),
             findings=tuple(
                 Blocker(
@@ -547,11 +708,7 @@ def assess(
         ),
         config_digest=evaluation.digest,
         evaluated_at=_iso(evaluation.now),
-        out_of_scope_risks=tuple(
-            evaluation.out_of_scope_risk(r)
-            for r in config.risks
-            if r.system is not None and r.system not in evaluation.in_scope
-        ),
+        out_of_scope_risks=out_of_scope,
         integrity_findings=evaluation.findings,
     )
 
@@ -571,37 +728,139 @@ def _why_untreated(risk: RiskResult) -> str:
     )
 
 
+#: the order blockers are listed in: what evidence contradicts first, then what is out of date,
+#: then what is absent
+_BLOCKER_RANK = {FAILING: 0, STALE: 1, MISSING: 2}
+BLOCKER_UNSIGNED = "{note}"  # the trust policy's note: "evidence is unsigned: ..."
+BLOCKER_UNVERIFIABLE = "a stored record failed verification: {reason}"
+BLOCKER_UNAPPROVED_CHANGE = "configuration change not approved: {change}"
+BLOCKER_RISK = (
+    "risk {id} stays above the appetite ({residual} > {appetite}) without an approved acceptance"
+)
+BLOCKER_OUT_OF_SCOPE_RISK = (
+    "risk {id} of {system}, a system outside the AIMS scope, is above the appetite ({residual} > "
+    "{appetite}) without an approved acceptance: bring the system into scope or accept the risk"
+)
+
+
 def _blockers(
     catalog: Catalog,
     verdicts: Mapping[tuple[str | None, str], ControlStatus],
     risks: Iterable[RiskResult],
+    *,
+    out_of_scope_risks: Iterable[RiskResult] = (),
+    findings: Iterable[IntegrityFinding] = (),
+    unsigned: str | None = None,
+    unapproved_changes: Iterable[str] = (),
 ) -> tuple[Blocker, ...]:
-    """What stops a certification audit whatever the percentage: entries the catalog marks as
-    needed before any audit (an internal audit, a management review) that are not satisfied,
-    failing entries, and risks above the appetite that no named approver accepted."""
+    """What stops a certification audit: every applicable entry that is not satisfied (failing,
+    stale or missing, with its owner; the catalog's ``blocks_certification`` text where it says
+    why), every risk above the appetite that no authorised approver accepted (out-of-scope
+    systems' included), every record that failed verification, unsigned evidence, and every
+    configuration change not approved."""
     blockers: list[Blocker] = []
-    for (system, entry_id), verdict in verdicts.items():
+    open_entries = sorted(
+        (
+            (key, verdict)
+            for key, verdict in verdicts.items()
+            if verdict.status not in (SATISFIED, NOT_APPLICABLE)
+        ),
+        key=lambda kv: (_BLOCKER_RANK.get(kv[1].status, 3), id_key(kv[0][1]), kv[0][0] or ""),
+    )
+    for (system, entry_id), verdict in open_entries:
         needed = catalog.get(entry_id).blocks_certification
-        if needed and verdict.status not in (SATISFIED, NOT_APPLICABLE):
-            blockers.append(
-                Blocker(id=entry_id, system=system, reason=f"{needed} ({verdict.status})")
+        first = verdict.reasons[0] if verdict.reasons else verdict.status
+        reason = f"{needed} ({verdict.status})" if needed else f"{verdict.status}: {first}"
+        blockers.append(
+            Blocker(
+                id=entry_id,
+                system=system,
+                reason=reason,
+                owner=verdict.owner,
+                status=verdict.status,
             )
-        elif verdict.status == FAILING:
-            first = verdict.reasons[0] if verdict.reasons else "failing"
-            blockers.append(Blocker(id=entry_id, system=system, reason=f"failing: {first}"))
+        )
     for risk in risks:
         if risk.unresolved:
             blockers.append(
                 Blocker(
                     id=risk.id,
                     system=risk.system,
-                    reason=(
-                        f"risk {risk.id} stays above the appetite ({risk.residual} > "
-                        f"{risk.appetite}) without an approved acceptance"
+                    reason=BLOCKER_RISK.format(
+                        id=risk.id, residual=risk.residual, appetite=risk.appetite
                     ),
+                    owner=risk.owner,
+                    status="risk",
                 )
             )
-    return tuple(blockers)
+    for risk in out_of_scope_risks:
+        if risk.unresolved:
+            blockers.append(
+                Blocker(
+                    id=risk.id,
+                    system=risk.system,
+                    reason=BLOCKER_OUT_OF_SCOPE_RISK.format(
+                        id=risk.id,
+                        system=risk.system,
+                        residual=risk.residual,
+                        appetite=risk.appetite,
+                    ),
+                    owner=risk.owner,
+                    status="out_of_scope_risk",
+                )
+            )
+    for finding in findings:
+        blockers.append(
+            Blocker(
+                id=short_id(finding.record_id),
+                system=finding.system,
+                reason=BLOCKER_UNVERIFIABLE.format(reason=finding.reason),
+                status="unverifiable",
+            )
+        )
+    if unsigned is not None:
+        blockers.append(
+            Blocker(
+                id="integrity", reason=BLOCKER_UNSIGNED.format(note=unsigned), status="unsigned"
+            )
+        )
+    for change in unapproved_changes:
+        blockers.append(
+            Blocker(
+                id="aims.yaml",
+                reason=BLOCKER_UNAPPROVED_CHANGE.format(change=change),
+                status="unapproved_change",
+            )
+        )
+    # what evidence contradicts and what the integrity of the evidence puts in doubt first, then
+    # what is out of date, then what is absent
+    order = {FAILING: 0, STALE: 2, MISSING: 3}
+    return tuple(sorted(blockers, key=lambda b: order.get(b.status, 1)))
+
+
+CAPTURED = "captured"
+ATTESTATION_ONLY = "attestation_only"
+DECLARATION_ONLY = "declaration_only"
+
+
+def basis_counts(
+    verdicts: Iterable[ControlStatus], records: Iterable[EvidenceRecord]
+) -> dict[str, int]:
+    """The satisfied entries by what they rest on: a captured record (any record that is not a
+    person's attestation), attestations only, or aims.yaml declarations only."""
+    kinds = {r.id: r.kind for r in records}
+    counts = {CAPTURED: 0, ATTESTATION_ONLY: 0, DECLARATION_ONLY: 0}
+    for verdict in verdicts:
+        if verdict.status != SATISFIED:
+            continue
+        behind = [kinds[e] for e in verdict.evidence if e in kinds]
+        if any(kind != "attestation" for kind in behind):
+            counts[CAPTURED] += 1
+        elif behind:
+            counts[ATTESTATION_ONLY] += 1
+        else:
+            counts[DECLARATION_ONLY] += 1
+    return counts
 
 
 def assess_system(

@@ -20,15 +20,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from aims_mlops.config._models import ROLE_INTERNAL_AUDITOR
 from aims_mlops.engine._results import FAILING, MISSING, SATISFIED, STALE
 from aims_mlops.engine._status import PathResult, record_kind, short_id
-from aims_mlops.evidence import EvidenceRecord, parse_timestamp
+from aims_mlops.evidence import EvidenceRecord, load_kinds, parse_timestamp
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
     from aims_mlops.config import AimsConfig
 
 INTERNAL_AUDIT = "internal_audit"
+ERROR_NO_ROLE = "{name} does not hold the {role} role in aims.yaml people: ({holders})"
 PROGRAMME_REF = "audit_programme"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -70,16 +72,83 @@ def owners_of(config: AimsConfig, catalog: Catalog, item: str) -> list[str]:
     return [o for o in dict.fromkeys(owners) if o]
 
 
+#: the clauses every audit cycle covers when the programme names no scope (with every system)
+DEFAULT_AUDIT_CLAUSES: tuple[str, ...] = ("4", "5", "6", "7", "8", "9", "10")
+
+
+def default_scope(config: AimsConfig) -> list[str]:
+    """The items an audit cycle must cover: the programme's ``scope``, else clauses 4-10 and
+    every assessed system (the in-scope ones, or the pilot's)."""
+    programme = config.audit_programme
+    if programme is not None and programme.scope:
+        return list(programme.scope)
+    return [*DEFAULT_AUDIT_CLAUSES, *(s.id for s in config.assessed_systems)]
+
+
+def _touches(item: str, system: str | None, controls: Iterable[str]) -> bool:
+    """Whether an act about ``system`` and ``controls`` falls under scope item ``item``."""
+    return (system is not None and item == system) or any(covers(item, c) for c in controls)
+
+
+def involvements(
+    config: AimsConfig,
+    catalog: Catalog,
+    person: str,
+    item: str,
+    records: Iterable[EvidenceRecord] = (),
+) -> list[str]:
+    """What ``person`` did or owns within scope item ``item`` (an auditor of it must have done
+    nothing of it): owns it (a system, an entry, organization-level entries included), owns or
+    accepted one of its risks, attested one of its entries, chaired a review it covers."""
+    owners = owners_of(config, catalog, item)
+    found = [f"owns {item} ({o})" for o in owners if same_person(person, o)]
+    treatment = [e.id for e in catalog.entries if "risk_treatment" in e.rule.config_checks]
+    for risk in config.risks:
+        if not _touches(item, risk.system, treatment):
+            continue
+        if risk.owner and same_person(person, risk.owner):
+            found.append(f"owns risk {risk.id}")
+        if risk.acceptance is not None and same_person(person, risk.acceptance.by):
+            found.append(f"accepted risk {risk.id}")
+    kinds = load_kinds()
+    for record in records:
+        field = kinds.get(record.kind).actor if record.kind in kinds else None
+        if field is None or record.kind == INTERNAL_AUDIT:
+            continue
+        actor = str(record.details.get(field) or "")
+        controls = record.controls or catalog.controls_for_kind(record.kind)
+        if actor and same_person(person, actor) and _touches(item, record.system, controls):
+            found.append(f"{record.kind.replace('_', ' ')} {short_id(record.id)} is theirs")
+    return list(dict.fromkeys(found))
+
+
 def conflicts(
-    config: AimsConfig, catalog: Catalog, auditor: str, scope: Iterable[str]
+    config: AimsConfig,
+    catalog: Catalog,
+    auditor: str,
+    scope: Iterable[str],
+    records: Iterable[EvidenceRecord] = (),
 ) -> list[tuple[str, str]]:
-    """``(item, owner)`` for every item of ``scope`` that ``auditor`` owns."""
+    """``(item, what)`` for every item of ``scope`` the auditor owns, attested, accepted or
+    approved."""
+    listed = list(records)
     return [
-        (item, owner)
+        (item, what)
         for item in scope
-        for owner in owners_of(config, catalog, item)
-        if same_person(auditor, owner)
+        for what in involvements(config, catalog, auditor, item, listed)
     ]
+
+
+def auditor_problem(config: AimsConfig, auditor: str) -> str | None:
+    """Why ``auditor`` may not audit at all: the programme names its auditors and not them, or
+    ``people:`` names internal auditors and they are not one (None: they may)."""
+    programme = config.audit_programme
+    allowed = programme.auditors if programme is not None else ()
+    if allowed and not any(same_person(auditor, a) for a in allowed):
+        return f"the programme names its auditors ({', '.join(allowed)})"
+    if config.people_with_role(ROLE_INTERNAL_AUDITOR) and not allowed:
+        return role_problem(config, auditor, ROLE_INTERNAL_AUDITOR)
+    return None
 
 
 def _audit_day(record: EvidenceRecord) -> datetime:
@@ -103,7 +172,7 @@ def programme_part(
             ("no internal audit programme declared in aims.yaml (audit_programme)",),
         )
     interval = programme.interval_days
-    wanted = list(programme.scope) or [s.id for s in config.assessed_systems]
+    wanted = default_scope(config)
     audits = sorted(
         (r for r in records if r.kind == INTERNAL_AUDIT and r.outcome != "error"),
         key=_audit_day,
@@ -114,17 +183,15 @@ def programme_part(
     problems: list[str] = []
     for audit in recent:
         auditor = str(audit.details.get("auditor") or "")
-        for item, owner in conflicts(config, catalog, auditor, audit.details.get("scope") or ()):
+        scope = audit.details.get("scope") or ()
+        for _item, what in conflicts(config, catalog, auditor, scope, records):
             problems.append(
                 f"internal audit {short_id(audit.id)} by {auditor} is not independent: "
-                f"{auditor} owns {item} ({owner})"
+                f"{auditor} {what}"
             )
-        allowed = programme.auditors
-        if allowed and not any(same_person(auditor, a) for a in allowed):
-            problems.append(
-                f"internal audit {short_id(audit.id)} by {auditor}: the programme names its "
-                f"auditors ({', '.join(allowed)})"
-            )
+        problem = auditor_problem(config, auditor)
+        if problem is not None:
+            problems.append(f"internal audit {short_id(audit.id)} by {auditor}: {problem}")
     evidence = (ref, *(a.id for a in recent))
     if problems:
         return PathResult(FAILING, tuple(problems), evidence)
@@ -153,12 +220,40 @@ def programme_part(
 
 
 # ----------------------------------------------------------------------------- approvers
-def approver_problem(config: AimsConfig, entry_id: str, by: str) -> str | None:
-    """Why ``by`` may not attest or approve ``entry_id`` (None: ``approvers`` lets them)."""
-    allowed = config.approvers_for(entry_id)
-    if allowed is None or any(same_person(by, a) for a in allowed):
+def holds_role(config: AimsConfig, name: str, role: str) -> bool:
+    """Whether ``name`` is a person of ``people:`` who holds ``role``."""
+    return any(same_person(name, p.name) for p in config.people_with_role(role))
+
+
+def role_problem(config: AimsConfig, name: str, role: str) -> str | None:
+    """Why ``name`` lacks the authority of ``role`` (None: a person of ``people:`` holds it)."""
+    if holds_role(config, name, role):
         return None
-    return f"{by} may not attest or approve {entry_id}: approvers are {', '.join(allowed)}"
+    holders = ", ".join(p.name for p in config.people_with_role(role))
+    return ERROR_NO_ROLE.format(
+        name=name, role=role, holders=f"held by {holders}" if holders else "no one holds it"
+    )
+
+
+def _allowed(config: AimsConfig, by: str, approver: str) -> bool:
+    """``approver`` (a name, or a role of ``people:``) covers ``by``."""
+    return same_person(by, approver) or holds_role(config, by, approver)
+
+
+def approver_problem(
+    config: AimsConfig, entry_id: str, by: str, *, role: str | None = None
+) -> str | None:
+    """Why ``by`` may not attest or approve ``entry_id`` (None: may): ``approvers`` (names or
+    roles) must list them, and with ``role`` (the catalog entry's ``authority``) they must hold
+    that role in ``people:``."""
+    allowed = config.approvers_for(entry_id)
+    if allowed is not None and not any(_allowed(config, by, a) for a in allowed):
+        return f"{by} may not attest or approve {entry_id}: approvers are {', '.join(allowed)}"
+    if role is not None:
+        problem = role_problem(config, by, role)
+        if problem is not None:
+            return f"{by} may not attest or approve {entry_id}: {problem}"
+    return None
 
 
 # ------------------------------------------------------------------------------- coverage

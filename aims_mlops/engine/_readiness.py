@@ -94,6 +94,7 @@ def readiness(
     blockers: Iterable[Blocker] = (),
     excluded: int = 0,
     findings: Iterable[Blocker] = (),
+    basis: Mapping[str, int] | None = None,
 ) -> Readiness:
     """Readiness from ``(group, status)`` pairs (organization entries once) and system scores."""
     pair_list = list(pairs)
@@ -106,4 +107,5 @@ def readiness(
         blockers=tuple(blockers),
         excluded=excluded,
         findings=tuple(findings),
+        basis=MappingProxyType(dict(basis or {})),
     )

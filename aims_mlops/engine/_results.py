@@ -81,6 +81,8 @@ class PartStatus:
     evidence: tuple[str, ...]
     #: satisfied by captured evidence or an attestation, not by aims.yaml text alone
     evidenced: bool = False
+    #: the assessment was done but its result fails (it treats no risk)
+    result_fails: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -112,6 +114,11 @@ class ControlStatus:
         """Satisfied, and resting on captured evidence or an attestation in at least one part
         (a control met by aims.yaml text alone does not show that it works)."""
         return self.status == SATISFIED and any(p.evidenced for p in self.parts)
+
+    @property
+    def result_fails(self) -> bool:
+        """Satisfied as an assessment done whose result fails: it shows no risk treated."""
+        return any(p.result_fails for p in self.parts)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -286,9 +293,21 @@ class Blocker:
     id: str
     reason: str
     system: str | None = None
+    #: who must act (an entry's or a risk's owner; None: nobody declared)
+    owner: str | None = None
+    #: what blocks: an entry's status (``failing``, ``stale``, ``missing``), or ``risk``,
+    #: ``out_of_scope_risk``, ``unverifiable``, ``unsigned``, ``unapproved_change``,
+    #: ``contradiction``
+    status: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "reason": self.reason, "system": self.system}
+        return {
+            "id": self.id,
+            "reason": self.reason,
+            "system": self.system,
+            "owner": self.owner,
+            "status": self.status,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,9 +322,15 @@ class Readiness:
     blockers: tuple[Blocker, ...] = ()
     excluded: int = 0
     findings: tuple[Blocker, ...] = ()
+    #: satisfied entries by what they rest on: ``captured`` (at least one captured record),
+    #: ``attestation_only`` (a person's word and a document, nothing captured),
+    #: ``declaration_only`` (aims.yaml text alone)
+    basis: Mapping[str, int] = field(default_factory=_empty_mapping)  # type: ignore[arg-type]
 
     @property
     def ready(self) -> bool:
+        """Ready only with no blocker: every applicable entry satisfied, every risk within the
+        appetite or accepted, every record verified and signed, the configuration approved."""
         return not self.blockers
 
 

@@ -11,15 +11,16 @@
   not show that it works). ``transfer`` and ``avoid`` lower it only through a named treating
   control so evidenced (the attested contract or decision); ``accept`` keeps the inherent risk.
   Otherwise residual = inherent, and the reason names the controls that fall short. With an
-  indicator, the residual likelihood is ``min(declared residual likelihood, indicator
-  likelihood)`` when the controls are satisfied.
+  indicator, the residual likelihood is never below the measured indicator's level: ``max(declared
+  residual likelihood, indicator likelihood)`` when the controls are satisfied (the reason says
+  which one set it).
 - ``above_appetite`` = residual > appetite; a risk above the appetite is ``unresolved`` unless it
   is accepted with ``acceptance: {by, on}`` (not expired: ``until``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,10 @@ RISK_ACCEPTANCE = "risk_acceptance"
 WHY_ACCEPTANCE_UNSIGNED = (
     "its acceptance by {by} on {on} is not signed by {by} (`aims risk accept {risk} --key FILE`)"
 )
+ACCEPTANCE_NO_DOCUMENT = (
+    "its acceptance by {by} names no document (risks[].acceptance.document): an acceptance above "
+    "the appetite is a documented decision"
+)
 
 
 def acceptance_text(
@@ -74,12 +79,14 @@ def acceptance_text(
     config: AimsConfig | None = None,
     approval_entries: Sequence[str] = (),
     records: Sequence[EvidenceRecord] = (),
+    roles: Mapping[str, str | None] | None = None,
 ) -> tuple[str | None, str | None]:
     """(acceptance, problem): "by NAME on DATE" for a valid acceptance, else why not. With
     ``config``, the approver must be one ``approvers`` allows for each of ``approval_entries``
-    (the entries that judge the risk treatment); once ``people:`` list keys, the acceptance must
-    also be signed by the person it names (a ``risk_acceptance`` record among ``records``: the
-    screen let through only records signed by the person they name)."""
+    (the entries that judge the risk treatment) and hold the role ``roles`` gives the entry (the
+    catalog's ``authority``), and the acceptance must name its document; once ``people:`` list
+    keys, it must also be signed by the person it names (a ``risk_acceptance`` record among
+    ``records``)."""
     if risk.treatment != "accept":
         return None, None
     acceptance = risk.acceptance
@@ -89,9 +96,12 @@ def acceptance_text(
         from aims_mlops.engine._programme import approver_problem
 
         for entry in approval_entries:
-            problem = approver_problem(config, entry, acceptance.by)
+            role = (roles or {}).get(entry)
+            problem = approver_problem(config, entry, acceptance.by, role=role)
             if problem is not None:
                 return None, f"its acceptance does not count: {problem}"
+        if not (acceptance.document or "").strip():
+            return None, ACCEPTANCE_NO_DOCUMENT.format(by=acceptance.by)
     if config is not None and any(p.public_keys for p in config.people):
         signed = [
             r
@@ -125,6 +135,7 @@ def evaluate_risk(
     owner: str,
     out_of_scope: bool = False,
     approval_entries: Sequence[str] = (),
+    approval_roles: Mapping[str, str | None] | None = None,
 ) -> RiskResult:
     """Evaluate one risk. ``control_statuses(id)`` gives the verdicts the risk depends on;
     an acceptance counts only by someone ``approvers`` allows for ``approval_entries``."""
@@ -196,6 +207,8 @@ def evaluate_risk(
         bad = sorted({s.status for s in statuses if s.status != SATISFIED})
         if bad:
             unsatisfied.append(f"{control} ({', '.join(bad)})")
+        elif any(s.result_fails for s in statuses):
+            unsatisfied.append(f"{control} (assessment done, its result fails)")
         elif not all(s.evidenced for s in statuses):
             unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
     acceptance, acceptance_problem = acceptance_text(
@@ -203,6 +216,7 @@ def evaluate_risk(
         now=now,
         config=config,
         approval_entries=approval_entries,
+        roles=approval_roles,
         records=scope.records,
     )
     if risk.treatment == "accept":
@@ -221,13 +235,22 @@ def evaluate_risk(
     residual_impact = risk.impact
     if controls_ok and risk.residual is not None:
         residual_likelihood = risk.residual.likelihood
-        if indicator_level is not None:
-            residual_likelihood = min(risk.residual.likelihood, indicator_level)
+        which = f"the declared residual likelihood {risk.residual.likelihood}"
+        if indicator_level is not None and indicator_level > risk.residual.likelihood:
+            # treatment on paper never beats the measurement: the indicator still says this
+            residual_likelihood = indicator_level
+            which = (
+                f"the measured indicator's likelihood {indicator_level} (the declared residual "
+                f"likelihood {risk.residual.likelihood} is below what "
+                f"{risk.indicator.metric if risk.indicator else 'the indicator'} measures)"
+            )
+        elif indicator_level is not None:
+            which += f" (the measured indicator gives {indicator_level})"
         residual_impact = risk.residual.impact
         what = f"treating controls {', '.join(risk.controls)} are satisfied by evidence"
         reasons.append(
             f"{what}: residual {residual_likelihood} × {residual_impact} = "
-            f"{residual_likelihood * residual_impact}"
+            f"{residual_likelihood * residual_impact}, likelihood from {which}"
         )
     elif controls_ok:
         reasons.append("no residual risk declared: residual = inherent")

@@ -115,6 +115,8 @@ class PathResult:
     evidence: tuple[str, ...] = ()
     #: satisfied by captured evidence or an attestation (not by aims.yaml text alone)
     evidenced: bool = False
+    #: satisfied because an assessment was done, though its result fails (``done`` parts)
+    result_fails: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,11 +336,23 @@ def _resolve(value: Any, path: Sequence[str]) -> list[Any] | None:
     return found
 
 
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
+
+
 def holds(details: Mapping[str, Any], requirement: str) -> bool:
     """Whether ``details`` holds one of the ``|``-separated paths of ``requirement``, every value
-    present and not empty."""
+    present and not empty (``path>=a,b``: the list at ``path`` holds each of ``a``, ``b``)."""
     for alternative in requirement.split("|"):
-        values = _resolve(details, alternative.strip().split("."))
+        path, _, wanted = alternative.partition(">=")
+        values = _resolve(details, path.strip().split("."))
+        if wanted:  # ``path>=a,b``: the list at path holds every one of a, b
+            held = {str(v) for value in values or () for v in _flat(value)}
+            if all(w.strip() in held for w in wanted.split(",")):
+                return True
+            continue
         if values and all(_present(v) for v in values):
             return True
     return False
@@ -441,6 +455,10 @@ def _duty_verdict(
     ]
     if closed:
         return SATISFIED, reasons, closed[-1][0].id
+    kinds = load_kinds()
+    if still_open and kind in kinds and kinds.get(kind).open_within_deadline_counts:
+        # raised and none past its deadline: the process is working, nothing is overdue
+        return SATISFIED, reasons, still_open[-1].id
     return MISSING, reasons, (still_open[-1].id if still_open else None)
 
 
@@ -675,6 +693,7 @@ def combine(
             reasons=result.reasons,
             evidence=result.evidence,
             evidenced=result.evidenced and result.status == SATISFIED,
+            result_fails=result.result_fails,
         )
         for part, result in parts
     )

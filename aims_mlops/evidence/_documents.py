@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,19 @@ ERROR_DOCUMENT_MISSING = (
 )
 ERROR_DOCUMENT_NOT_FILE = "document {path} is not a regular file (a directory?): name the file"
 ERROR_DOCUMENT_UNREADABLE = "document {path} cannot be read: {error}"
+ERROR_DOCUMENT_PRIVATE_KEY = (
+    "document {path} holds a private key: a key is never attested, hashed or packed"
+)
+ERROR_DOCUMENT_OUTSIDE = (
+    "document {path} lies outside {roots}: move it under the folder of aims.yaml or declare "
+    "its folder in aims.yaml documents.roots"
+)
+#: Why a recorded document is not read (the attestation is then a finding).
+WHY_DOCUMENT_OUTSIDE = (
+    "is not read: it lies outside the folder of aims.yaml and every documents.roots folder "
+    "({roots})"
+)
+WHY_DOCUMENT_PRIVATE_KEY = "is not read: it holds a private key"
 
 NOTE_NOT_VERIFIABLE = (
     "attestation {id} ({controls}): document {document} is a URL, not verifiable by hash"
@@ -46,9 +59,37 @@ PROBLEM_DOCUMENT_VANISHED = (
     "{expected:.12})"
 )
 PROBLEM_DOCUMENT_UNREADABLE = "attestation {id} ({controls}): document {document} {why}"
+ERROR_DOCUMENT_EMPTY = "document {path} is empty: attest the document itself, not a placeholder"
+ERROR_DOCUMENT_TOO_SMALL = (
+    "document {path} holds {size} bytes, below the {minimum} an attested document needs "
+    "(capture.min_document_bytes): attest the document itself"
+)
+ERROR_DOCUMENT_TEMPLATE = (
+    "document {path} still holds the template placeholder {marker!r}: complete it before "
+    "attesting it"
+)
+ERROR_DOCUMENT_HOST = (
+    "document {url} is on {host}, a placeholder or local host no auditor can open: give the "
+    "address where the document is published"
+)
+#: the smallest attested document, in bytes, unless ``capture.min_document_bytes`` says otherwise
+DEFAULT_MIN_DOCUMENT_BYTES = 100
+#: SHA-256 of no bytes at all: an attestation of an empty file proves nothing
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+#: markers a generated template leaves where its reader must fill something in (``aims docs
+#: init`` writes ``TODO:``); any of them left in a document refuses its attestation
+TEMPLATE_MARKERS: tuple[str, ...] = ("TODO:", "{{", "<fill in", "[fill in", "lorem ipsum")
+#: host names reserved for examples and tests (RFC 2606 / 6761) or naming this machine
+PLACEHOLDER_HOSTS = frozenset({"example.com", "example.net", "example.org", "localhost"})
+PLACEHOLDER_SUFFIXES = (".example", ".invalid", ".localhost", ".local", ".example.com",
+                        ".example.net", ".example.org")  # fmt: skip
 
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 _CHUNK = 1 << 20
+#: PEM, OpenSSH and PuTTY private keys, encrypted or not.
+_PRIVATE_KEY_RE = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File-")
+#: A DER private key is small: larger files are not tried as one.
+_DER_KEY_MAX_BYTES = 16_384
 
 
 class DocumentError(AimsError):
@@ -66,6 +107,53 @@ def _local_path(document: str) -> Path:
     return Path(document).expanduser()
 
 
+@dataclass(frozen=True)
+class DocumentScope:
+    """Where attested documents may be read: the folder of aims.yaml and the folders its
+    ``documents.roots`` declare (resolved). A path outside them is never read, whatever a
+    record says."""
+
+    roots: tuple[Path, ...]
+
+    @classmethod
+    def of(cls, base_dir: str | os.PathLike[str], declared: Sequence[str] = ()) -> DocumentScope:
+        """The folder of aims.yaml (``base_dir``) and the ``declared`` roots (relative to it)."""
+        base = Path(base_dir).resolve()
+        return cls(roots=(base, *((base / Path(r).expanduser()).resolve() for r in declared)))
+
+    def allows(self, path: Path) -> bool:
+        """Whether ``path`` (symbolic links followed) lies under one of the roots."""
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):
+            return False
+        return any(resolved.is_relative_to(root) for root in self.roots)
+
+    def shown(self) -> str:
+        return ", ".join(str(r) for r in self.roots)
+
+
+def holds_private_key(path: Path) -> bool:
+    """Whether the file parses as a private key (PEM, OpenSSH, PuTTY, or DER PKCS#8 / PKCS#1 /
+    SEC1); ``OSError`` when it cannot be read."""
+    with path.open("rb") as handle:
+        head = handle.read(_DER_KEY_MAX_BYTES + 1)
+    if _PRIVATE_KEY_RE.search(head):
+        return True
+    if len(head) > _DER_KEY_MAX_BYTES or not head.startswith(b"\x30"):  # DER: a SEQUENCE
+        return False
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        serialization.load_der_private_key(head, password=None)
+    except TypeError:  # encrypted: a key all the same
+        return True
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read in chunks (``OSError`` when it cannot be read)."""
     digest = hashlib.sha256()
@@ -75,37 +163,117 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def document_details(document: str) -> dict[str, Any]:
-    """The ``document``, ``document_sha256`` and ``document_check`` details of an attestation.
+def placeholder_host(url: str) -> str | None:
+    """The host of ``url`` when it is a placeholder (``example.com``, ``*.invalid``) or local
+    (``localhost``, a loopback, private or link-local address, a name with no dot), else None."""
+    import ipaddress
 
-    A URL: kept as given, no hash, marked not verifiable by hash. Anything else is a local path
-    that must be a readable regular file (:class:`DocumentError` otherwise): its absolute path
-    and its SHA-256.
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").casefold()
+    except ValueError:
+        return url
+    if not host:
+        return "(no host)"
+    if host in PLACEHOLDER_HOSTS or host.endswith(PLACEHOLDER_SUFFIXES):
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None if "." in host else host
+    if address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified:
+        return host
+    return None
+
+
+def template_marker(path: Path, *, limit: int = _CHUNK) -> str | None:
+    """The first template placeholder still in the first ``limit`` bytes of ``path``."""
+    with path.open("rb") as handle:
+        head = handle.read(limit).decode("utf-8", errors="replace").casefold()
+    return next((m for m in TEMPLATE_MARKERS if m.casefold() in head), None)
+
+
+def document_details(
+    document: str,
+    *,
+    scope: DocumentScope | None = None,
+    min_bytes: int = DEFAULT_MIN_DOCUMENT_BYTES,
+) -> dict[str, Any]:
+    """The ``document``, ``document_sha256``, ``document_bytes`` and ``document_check`` details
+    of an attestation.
+
+    A URL: kept as given, no hash, marked not verifiable by hash; refused on a placeholder or
+    local host. Anything else is a local path that must be a readable regular file, not a
+    private key, (given a ``scope``) under one of its roots, and with substance: not empty, at
+    least ``min_bytes``, no template placeholder left (:class:`DocumentError` otherwise): its
+    absolute path, size and SHA-256.
     """
     text = document.strip()
     if is_url(text):
+        host = placeholder_host(text)
+        if host is not None:
+            raise DocumentError(ERROR_DOCUMENT_HOST.format(url=text, host=host))
         return {"document": text, "document_sha256": None, "document_check": CHECK_NOT_VERIFIABLE}
     path = _local_path(text)
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop, say
         raise DocumentError(ERROR_DOCUMENT_UNREADABLE.format(path=path, error=exc)) from exc
+    if scope is not None and not scope.allows(resolved):
+        raise DocumentError(ERROR_DOCUMENT_OUTSIDE.format(path=path, roots=scope.shown()))
     if not resolved.exists():
         raise DocumentError(ERROR_DOCUMENT_MISSING.format(path=path))
     if not resolved.is_file():
         raise DocumentError(ERROR_DOCUMENT_NOT_FILE.format(path=path))
     try:
+        if holds_private_key(resolved):
+            raise DocumentError(ERROR_DOCUMENT_PRIVATE_KEY.format(path=path))
+        size = resolved.stat().st_size
         digest = file_sha256(resolved)
+        marker = template_marker(resolved) if size else None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise DocumentError(ERROR_DOCUMENT_UNREADABLE.format(path=path, error=reason)) from exc
-    return {"document": str(resolved), "document_sha256": digest, "document_check": CHECK_SHA256}
+    if size == 0:
+        raise DocumentError(ERROR_DOCUMENT_EMPTY.format(path=path))
+    if size < min_bytes:
+        raise DocumentError(
+            ERROR_DOCUMENT_TOO_SMALL.format(path=path, size=size, minimum=min_bytes)
+        )
+    if marker is not None:
+        raise DocumentError(ERROR_DOCUMENT_TEMPLATE.format(path=path, marker=marker))
+    return {
+        "document": str(resolved),
+        "document_sha256": digest,
+        "document_bytes": size,
+        "document_check": CHECK_SHA256,
+    }
+
+
+def substance_problem(details: Any, *, min_bytes: int = DEFAULT_MIN_DOCUMENT_BYTES) -> str | None:
+    """Why an attestation's recorded document shows nothing (judged again at judgement, since a
+    record can be written without :func:`document_details`): an empty file, fewer than
+    ``min_bytes``, a placeholder or local URL host; None when it may count."""
+    document = str(details.get("document") or "")
+    if not document.strip():
+        return "it names no document"
+    if is_url(document):
+        host = placeholder_host(document)
+        return (
+            f"its document {document} is on {host}, a placeholder or local host" if host else None
+        )
+    if details.get("document_sha256") == EMPTY_SHA256:
+        return f"its document {document} is empty"
+    size = details.get("document_bytes")
+    if isinstance(size, int) and size < min_bytes:
+        return f"its document {document} holds {size} bytes, below {min_bytes}"
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
 class DocumentFinding:
     """One attestation whose document no longer matches (``changed``, ``vanished``,
-    ``unreadable``) or cannot be checked (``not_verifiable``: a URL; a note, not a fault)."""
+    ``unreadable``), may not be read (``outside`` the document roots, a ``private_key``) or
+    cannot be checked (``not_verifiable``: a URL; a note, not a fault)."""
 
     record_id: str
     controls: tuple[str, ...]
@@ -146,9 +314,10 @@ def current_attestations(
     return [r for r in newest.values() if not _expired(r, moment)]
 
 
-def check_document(record: EvidenceRecord) -> DocumentFinding | None:
+def check_document(record: EvidenceRecord, *, scope: DocumentScope) -> DocumentFinding | None:
     """Re-check one attestation's document: None when it still matches (or there is nothing to
-    check: no document recorded)."""
+    check: no document recorded). A path outside ``scope`` or a file holding a private key is
+    never read: a finding naming why."""
     details = record.details
     document = str(details.get("document") or "")
     expected = details.get("document_sha256")
@@ -172,11 +341,19 @@ def check_document(record: EvidenceRecord) -> DocumentFinding | None:
         why = "was never hashed (it did not exist or was not a file when attested)"
         return finding("unreadable", PROBLEM_DOCUMENT_UNREADABLE.format(**fields, why=why))
     path = Path(document)
+    if not scope.allows(path):
+        why = WHY_DOCUMENT_OUTSIDE.format(roots=scope.shown())
+        return finding("outside", PROBLEM_DOCUMENT_UNREADABLE.format(**fields, why=why))
     if not path.exists():
         return finding("vanished", PROBLEM_DOCUMENT_VANISHED.format(**fields, expected=expected))
     try:
         if not path.is_file():
             raise IsADirectoryError(os.strerror(21))
+        if holds_private_key(path):
+            return finding(
+                "private_key",
+                PROBLEM_DOCUMENT_UNREADABLE.format(**fields, why=WHY_DOCUMENT_PRIVATE_KEY),
+            )
         actual = file_sha256(path)
     except OSError as exc:
         why = f"cannot be read ({exc.strerror or type(exc).__name__})"
@@ -190,9 +367,9 @@ def check_document(record: EvidenceRecord) -> DocumentFinding | None:
 
 
 def document_findings(
-    records: Iterable[EvidenceRecord], *, now: datetime | None = None
+    records: Iterable[EvidenceRecord], *, scope: DocumentScope, now: datetime | None = None
 ) -> list[DocumentFinding]:
     """Every current attestation whose document changed, vanished, cannot be read, or is a URL
     (the last as a note: :attr:`DocumentFinding.is_problem` is False), in record-id order."""
-    found = [check_document(r) for r in current_attestations(records, now=now)]
+    found = [check_document(r, scope=scope) for r in current_attestations(records, now=now)]
     return sorted((f for f in found if f is not None), key=lambda f: f.record_id)

@@ -55,6 +55,8 @@ class EvidenceKind:
     item a path (``git.commit``; ``datasets[*].sha256``: in every element) or alternatives
     separated by ``|``; a path holds when its values are present and not empty. ``how_to_hold``
     says what a user logs so that a record holds it (the engine adds it to the reason).
+    ``actor`` is the ``details`` field naming the person whose act the record is (``by``,
+    ``chair``, ``auditor``): the person whose role and independence the engine checks.
     """
 
     name: str
@@ -65,6 +67,13 @@ class EvidenceKind:
     requires: tuple[str, ...] = ()
     how_to_hold: str = ""
     source: str = "aims_mlops"
+    actor: str | None = None
+    #: a duty kind whose open records within their deadlines satisfy the rule (a raised
+    #: nonconformity being worked on); False: only a discharged duty does (an incident reported)
+    open_within_deadline_counts: bool = False
+    #: produced only for a GenAI system (``systems[].genai``): its action is never suggested to
+    #: a tabular one
+    genai_only: bool = False
 
     def __post_init__(self) -> None:
         if not _KIND_NAME.match(self.name):
@@ -169,6 +178,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "the declared genai thresholds (rates and counts only)"
         ),
         action='`aims_mlops.assess_genai(predict_fn, data, name="eval")`',
+        genai_only=True,
     ),
     EvidenceKind(
         name="monitoring.traces",
@@ -178,6 +188,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "error share, personal data in outputs, latency percentiles, declared retention"
         ),
         action='`aims_mlops.monitor_traces("SYSTEM", since="30d")`',
+        genai_only=True,
     ),
     EvidenceKind(
         name="deployment",
@@ -217,6 +228,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "REPORT.pdf [--findings FINDINGS.yaml]`"
         ),
         requires=("auditor", "scope", "report_sha256"),
+        actor="auditor",
     ),
     EvidenceKind(
         name="training",
@@ -250,6 +262,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "--decisions DECISIONS.yaml`"
         ),
         requires=("chair", "minutes_sha256"),
+        actor="chair",
     ),
     EvidenceKind(
         name="nonconformity",
@@ -264,6 +277,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "--note ...`"
         ),
         role="duty",
+        open_within_deadline_counts=True,
     ),
     EvidenceKind(
         name="attestation",
@@ -271,6 +285,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         description="a named person vouches for a document that no run can show",
         action='`aims attest CONTROL --by "<name>" --document <url-or-path>`',
         role="attestation",
+        actor="by",
     ),
     EvidenceKind(
         name="configuration",

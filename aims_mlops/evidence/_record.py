@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import EvidenceError
+from aims_mlops._json import JsonLimitError, loads_bounded
 
 if TYPE_CHECKING:
     from aims_mlops.evidence._signing import PublicKey, SigningKey
@@ -142,13 +143,16 @@ class EvidenceRecord:
     config_digest: str | None = None
     valid_until: str | None = None
     schema_version: int = SCHEMA_VERSION
+    #: the id of the store the record was written for (None: written before stores had ids)
+    store_id: str | None = None
     content_hash: str = ""
     signature: str | None = None
 
     # -- serialization -------------------------------------------------------------------------
     def content(self) -> dict[str, Any]:
-        """Everything the content hash covers, as plain JSON-ready data."""
-        return {
+        """Everything the content hash covers, as plain JSON-ready data (``store_id`` only when
+        set, so records written before stores had ids keep their hash)."""
+        content = {
             "schema_version": self.schema_version,
             "id": self.id,
             "kind": self.kind,
@@ -163,6 +167,9 @@ class EvidenceRecord:
             "config_digest": self.config_digest,
             "valid_until": self.valid_until,
         }
+        if self.store_id is not None:
+            content["store_id"] = self.store_id
+        return content
 
     def to_dict(self) -> dict[str, Any]:
         data = self.content()
@@ -193,6 +200,7 @@ class EvidenceRecord:
                 config_digest=data.get("config_digest"),
                 valid_until=data.get("valid_until"),
                 schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
+                store_id=data.get("store_id"),
                 content_hash=str(data.get("content_hash") or ""),
                 signature=data.get("signature"),
             )
@@ -204,8 +212,10 @@ class EvidenceRecord:
         """Parse a record; with ``verify``, raise :class:`EvidenceError` when it was altered
         (signatures are not checked: :meth:`verify` with a key does that)."""
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = loads_bounded(text, what="the evidence record")
+        except JsonLimitError as exc:
+            raise EvidenceError(f"evidence record refused: {exc}") from exc
+        except ValueError as exc:  # JSONDecodeError
             raise EvidenceError(f"evidence record is not valid JSON: {exc}") from exc
         record = cls.from_dict(data)
         if verify and not record.is_intact(stored=data):
@@ -283,7 +293,11 @@ _HASHED_FIELDS = frozenset(
 def _raw_hash_matches(data: Mapping[str, Any]) -> bool:
     """True when ``data`` (parsed record JSON) holds exactly the hashed fields and their
     canonical JSON hashes to its ``content_hash``. False means "check the slow way"."""
-    if not isinstance(data, Mapping) or set(data) - _UNHASHED_FIELDS != _HASHED_FIELDS:
+    if not isinstance(data, Mapping) or set(data) - _UNHASHED_FIELDS - {"store_id"} != (
+        _HASHED_FIELDS
+    ):
+        return False
+    if "store_id" in data and data["store_id"] is None:
         return False
     expected = data.get("content_hash")
     if not isinstance(expected, str) or not expected:
@@ -315,6 +329,7 @@ def new_record(
     collected_at: str | None = None,
     record_id: str | None = None,
     signing_key: SigningKey | None = None,
+    store_id: str | None = None,
 ) -> EvidenceRecord:
     """Validate and build a hashed (and, given a key, signed) evidence record."""
     if outcome not in OUTCOMES:
@@ -348,6 +363,7 @@ def new_record(
         controls=tuple(sorted(set(controls))),
         config_digest=config_digest,
         valid_until=valid_until,
+        store_id=store_id,
     )
     record = replace(record, content_hash=record.compute_hash())
     return record.signed(signing_key) if signing_key is not None else record

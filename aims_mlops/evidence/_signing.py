@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,10 @@ ERROR_NOT_A_PRIVATE_KEY = (
 ERROR_NOT_A_PUBLIC_KEY = (
     "public key {path}: not an Ed25519 public key in PEM or OpenSSH format (the "
     "aims-signing.pub that `aims keys generate` writes, or an ssh-ed25519 .pub line)"
+)
+ERROR_KEY_PERMISSIONS = (
+    "{what} {path} is readable by {who} (mode {mode:o}): a private key must be its owner's "
+    "alone; run `chmod 600 {path}`"
 )
 ERROR_KEY_EXISTS = "{path} already exists; pass --force to overwrite it"
 #: How the error messages name the file of ``$AIMS_SIGNING_KEY``.
@@ -148,6 +153,22 @@ _OPENSSH_PRIVATE = b"-----BEGIN OPENSSH PRIVATE KEY-----"
 _OPENSSH_PUBLIC = b"ssh-ed25519 "
 
 
+def _check_private_mode(file: Path, what: str) -> None:
+    """Refuse a private key file that group or others may read or write (as ssh does)."""
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(file.stat().st_mode)
+    if mode & 0o077:
+        who = (
+            "group and others"
+            if mode & 0o070 and mode & 0o007
+            else ("its group" if mode & 0o070 else "others")
+        )
+        raise SigningKeyError(
+            ERROR_KEY_PERMISSIONS.format(what=what, path=file, who=who, mode=mode)
+        )
+
+
 def load_signing_key(path: str | os.PathLike[str], *, what: str = WHAT_PRIVATE_KEY) -> SigningKey:
     """The private key in the file ``path`` (PKCS#8 PEM, or an unencrypted OpenSSH ed25519 key
     as ``ssh-keygen`` writes it); :class:`SigningKeyError` otherwise."""
@@ -165,6 +186,7 @@ def load_signing_key(path: str | os.PathLike[str], *, what: str = WHAT_PRIVATE_K
         raise SigningKeyError(ERROR_NOT_A_PRIVATE_KEY.format(what=what, path=file)) from exc
     if not isinstance(private, Ed25519PrivateKey):
         raise SigningKeyError(ERROR_NOT_A_PRIVATE_KEY.format(what=what, path=file))
+    _check_private_mode(file, what)
     return SigningKey(key_id=key_id_of(_raw_public(private)), private=private, source=str(file))
 
 

@@ -292,6 +292,7 @@ def malformation(record: EvidenceRecord, *, kinds: KindRegistry | None = None) -
         ("kind", record.kind, False),
         ("system", record.system, True),
         ("config_digest", record.config_digest, True),
+        ("store_id", record.store_id, True),
         ("subject.run_id", record.subject.run_id, True),
         ("subject.experiment_id", record.subject.experiment_id, True),
         ("subject.model_name", record.subject.model_name, True),

@@ -2,11 +2,21 @@
 
 Pure functions of text; nothing here talks to MLflow, and nothing downloads a model or a list:
 
-- **Personal data**: presidio-analyzer's *pattern* recognizers (e-mail, phone number, credit
-  card, IBAN, IP address), each used on its own (never presidio's ``AnalyzerEngine``, which
-  loads a spaCy model). Presidio validates an e-mail's domain with ``tldextract``, which fetches
-  the Public Suffix List from the internet on first use; :class:`_OfflineEmailRecognizer` uses
-  the snapshot bundled with ``tldextract`` instead.
+- **Personal data**: presidio-analyzer's recognizers, each used on its own, without a spaCy
+  model: no trustworthy English spaCy model installs from the package index (explosion
+  publishes ``en_core_web_*`` as GitHub release files; the PyPI uploads under those names are
+  re-uploads by unknown accounts, one a ``999.9.9`` placeholder, a supply-chain risk), so
+  presidio's ``AnalyzerEngine`` with its spaCy ``PERSON``/``LOCATION`` recognizer is not used.
+  Instead: presidio's pattern recognizers (e-mail, phone number, credit card, IBAN, IP address,
+  US SSN, US passport, UK national insurance number), presidio's context words applied without
+  NLP (a weak pattern counts when one of its recognizer's context words stands shortly before
+  it: presidio's own rule, on plain words), and two pattern recognizers of ours: ``PERSON`` (a
+  title, an introduction such as "my name is", or a common first name, followed by capitalised
+  names) and ``STREET_ADDRESS`` (a house number, capitalised words and a street type).
+  Overlapping findings are merged under the most specific label (:data:`ENTITY_PRIORITY`: an
+  SSN is never called a phone number). Presidio validates an e-mail's domain with
+  ``tldextract``, which fetches the Public Suffix List on first use;
+  :class:`_OfflineEmailRecognizer` uses the snapshot bundled with ``tldextract`` instead.
 - **Toxicity**: alt-profanity-check, a linear SVM over a bag of words shipped inside the package
   (no download, about 0.01 ms per text in a batch). It flags profanity and insults, not subtler
   harms; :data:`TOXICITY_THRESHOLD` is its probability cut-off.
@@ -32,16 +42,55 @@ ERROR_MISSING_EXTRA = (
     "{feature} needs the optional package {package!r}: pip install 'aims-mlops[genai]'"
 )
 
-#: presidio entity names found by :func:`find_pii`.
-PII_ENTITIES: tuple[str, ...] = (
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
+#: Entity names found by :func:`find_pii`, the most specific first: where findings overlap,
+#: the merged span takes the label that comes first here.
+ENTITY_PRIORITY: tuple[str, ...] = (
+    "US_SSN",
     "CREDIT_CARD",
     "IBAN_CODE",
+    "US_PASSPORT",
+    "UK_NINO",
+    "EMAIL_ADDRESS",
     "IP_ADDRESS",
+    "STREET_ADDRESS",
+    "PERSON",
+    "PHONE_NUMBER",
 )
+#: presidio entity names found by :func:`find_pii`.
+PII_ENTITIES: tuple[str, ...] = ENTITY_PRIORITY
 #: A presidio pattern match at or above this score counts as personal data.
 PII_MIN_SCORE = 0.4
+#: A weak match gains this much (and at least :data:`PII_MIN_SCORE`) when a context word of its
+#: recognizer stands before it (presidio's ``context_similarity_factor``) ...
+CONTEXT_BOOST = 0.35
+#: ... within this many characters before the match.
+CONTEXT_WINDOW_CHARS = 40
+#: Common first names (a few hundred, several languages) that start a ``PERSON`` match when a
+#: capitalised surname follows. A list, not a model: names outside it are found only after a
+#: title or an introduction.
+FIRST_NAMES: frozenset[str] = frozenset(
+    """
+    Aaron Abdul Adam Adrian Ahmed Aisha Alan Albert Alejandro Alex Alexander Alexandra Ali Alice
+    Alicia Amanda Amelia Amy Ana Andrea Andrew Angela Anna Anne Anthony Antonio Arjun Ashley
+    Barbara Ben Benjamin Beth Betty Bob Brandon Brian Carlos Carmen Carol Caroline Catherine
+    Charles Charlotte Chen Chloe Chris Christian Christina Christine Christopher Claire Daniel
+    David Deborah Dennis Diana Diego Donald Donna Dorothy Dylan Edward Elena Elizabeth Ella Emily
+    Emma Eric Ethan Eva Fatima Fernando Frank Gabriel Gary George Grace Hannah Hans Harry Helen
+    Henry Hiroshi Ian Isabella Jack Jacob James Jane Janet Jason Javier Jennifer Jessica Joan
+    John Jonathan Jorge Jose Joseph Joshua Juan Julia Julie Justin Karen Katherine Kathleen
+    Kevin Kim Laura Lauren Linda Lisa Liam Lucas Lucy Luis Maria Mark Martha Mary Matthew Mei
+    Melissa Michael Michelle Mohammed Muhammad Nancy Natalie Nicholas Nicole Noah Oliver Olivia
+    Omar Pablo Patricia Patrick Paul Pedro Peter Priya Rachel Rahul Raj Rebecca Richard Robert
+    Ronald Rose Ryan Samantha Samuel Sandra Sara Sarah Scott Sean Sharon Sophia Sophie Stephanie
+    Stephen Steven Susan Thomas Timothy Tom Tyler Victoria Wei William Yuki Zoe
+    """.split()  # noqa: SIM905 - a word list reads best as text
+)
+_WARM_UP_TEXT = "Mr. Alan Smith, 1 High Street, alan@example.com, 212-555-0188, SSN 536-22-1234"
+_NAME = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
+_STREET_TYPES = (
+    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
+    "Terrace|Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Row|Gardens|Grove|Hill"
+)
 #: alt-profanity-check probability at or above which a text counts as toxic.
 TOXICITY_THRESHOLD = 0.5
 
@@ -115,7 +164,50 @@ def _recognizers() -> tuple[Any, ...]:
     except ImportError as exc:
         raise _missing("personal-data detection", "presidio-analyzer") from exc
 
+    from presidio_analyzer import Pattern, PatternRecognizer
+    from presidio_analyzer.predefined_recognizers import (
+        UkNinoRecognizer,
+        UsPassportRecognizer,
+        UsSsnRecognizer,
+    )
+
     offline = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    introduced = (
+        r"(?<=(?i:\bmy name is|\bname is|\bname:|\bnamed|\bcalled|\bI am|\bI'm|\bthis is|"
+        r"\bpatient|\bcustomer|\bclient|\bemployee|\bcontact|\bsigned|\bdear|\bfrom|\bby)"
+        r"\s{1,3})"
+    )
+    person = PatternRecognizer(
+        supported_entity="PERSON",
+        name="AimsPersonRecognizer",
+        patterns=[
+            Pattern(
+                "title and name",
+                rf"(?<=\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s{{1,3}}){_NAME}"
+                rf"(?:\s{_NAME}){{0,2}}\b",
+                0.6,
+            ),
+            Pattern("introduced name", rf"{introduced}{_NAME}(?:\s{_NAME}){{1,2}}\b", 0.6),
+            Pattern(
+                "first name and surname",
+                rf"\b(?:{'|'.join(sorted(FIRST_NAMES))})\s{_NAME}(?:\s{_NAME})?\b",
+                0.5,
+            ),
+        ],
+        global_regex_flags=0,  # capitals matter: "Will Road" is not "will road"
+    )
+    address = PatternRecognizer(
+        supported_entity="STREET_ADDRESS",
+        name="AimsStreetAddressRecognizer",
+        patterns=[
+            Pattern(
+                "number, name and street type",
+                rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:{_NAME}\s){{1,3}}(?:{_STREET_TYPES})\b\.?",
+                0.6,
+            )
+        ],
+        global_regex_flags=0,
+    )
 
     class _OfflineEmailRecognizer(EmailRecognizer):  # type: ignore[misc]
         """presidio's e-mail recognizer, validating domains with the bundled suffix list."""
@@ -123,13 +215,25 @@ def _recognizers() -> tuple[Any, ...]:
         def validate_result(self, pattern_text: str) -> bool:
             return offline(pattern_text).fqdn != ""
 
-    return (
+    recognizers = (
         _OfflineEmailRecognizer(),
         PhoneRecognizer(),
         CreditCardRecognizer(),
         IbanRecognizer(),
         IpRecognizer(),
+        UsSsnRecognizer(),
+        UsPassportRecognizer(),
+        UkNinoRecognizer(),
+        person,
+        address,
     )
+    # compile every pattern now, in this thread: presidio compiles on first use, and MLflow's
+    # scoring threads would otherwise all compile the same patterns at once
+    for recognizer in recognizers:
+        recognizer.analyze(
+            _WARM_UP_TEXT, entities=recognizer.supported_entities, nlp_artifacts=None
+        )
+    return recognizers
 
 
 def load_detectors() -> None:
@@ -138,23 +242,36 @@ def load_detectors() -> None:
     _profanity()
 
 
+def _has_context(text: str, start: int, words: Sequence[str]) -> bool:
+    """Whether one of ``words`` ends shortly before ``start`` (presidio's context words, matched
+    as whole words, case-insensitively, without an NLP model)."""
+    before = text[max(0, start - CONTEXT_WINDOW_CHARS) : start].lower()
+    return any(re.search(rf"\b{re.escape(word.lower())}\b", before) for word in words)
+
+
 def find_pii(text: str) -> list[PiiFinding]:
-    """The personal data in ``text`` (see :data:`PII_ENTITIES`), in order, overlaps merged."""
+    """The personal data in ``text`` (see :data:`PII_ENTITIES`), in order; overlapping findings
+    are merged under the most specific label (:data:`ENTITY_PRIORITY`)."""
     if not text:
         return []
     found: list[PiiFinding] = []
     for recognizer in _recognizers():
         entities = [e for e in recognizer.supported_entities if e in PII_ENTITIES]
+        context = list(getattr(recognizer, "context", None) or ())
         for result in recognizer.analyze(text, entities=entities, nlp_artifacts=None) or ():
-            if result.score >= PII_MIN_SCORE:
+            score = result.score
+            if score < PII_MIN_SCORE and context and _has_context(text, result.start, context):
+                score = max(score + CONTEXT_BOOST, PII_MIN_SCORE)  # presidio's rule
+            if score >= PII_MIN_SCORE:
                 found.append(PiiFinding(result.entity_type, result.start, result.end))
-    found.sort(key=lambda f: (f.start, -f.end))
+    rank = {entity: n for n, entity in enumerate(ENTITY_PRIORITY)}
+    found.sort(key=lambda f: (f.start, -f.end, rank.get(f.entity, len(rank))))
     merged: list[PiiFinding] = []
     for finding in found:
         if merged and finding.start < merged[-1].end:
             last = merged[-1]
-            if finding.end > last.end:
-                merged[-1] = PiiFinding(last.entity, last.start, finding.end)
+            entity = min((last.entity, finding.entity), key=lambda e: rank.get(e, len(rank)))
+            merged[-1] = PiiFinding(entity, last.start, max(last.end, finding.end))
             continue
         merged.append(finding)
     return merged

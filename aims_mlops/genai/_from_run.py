@@ -20,11 +20,9 @@ from aims_mlops.genai import _bridge
 from aims_mlops.genai._assess import ASSESSED_TAG, KIND, RowVerdict, genai_record
 from aims_mlops.genai._red_team import DATA_CATEGORY
 from aims_mlops.genai._scorers import ATTACK_TAG, CATEGORY_TAG, SCORER_NAMES
-from aims_mlops.store._contract import TAG_SYSTEM
+from aims_mlops.store._contract import GENAI_EVALUATE, RUN_TYPE_TAG, TAG_SYSTEM
 
 #: MLflow's run-type tag and the value ``mlflow.genai.evaluate`` sets.
-RUN_TYPE_TAG = "mlflow.runType"
-GENAI_EVALUATE = "genai_evaluate"
 
 WARNING_FROM_RUN_FAILED = (
     "aims_mlops: GenAI evidence of evaluation run {run_id} could not be collected ({error}); "
@@ -88,13 +86,16 @@ def genai_evaluation_from_run(
     return _bridge.capture(KIND, system=system_id, produce=produce, run_id=run_id)
 
 
-def collect_ended_run(client: Any, run_id: str, *, strict: bool) -> EvidenceRecord | None:
+def collect_ended_run(
+    client: Any, run_id: str, *, strict: bool, run: Any = None
+) -> EvidenceRecord | None:
     """Autolog's hook: a ended ``mlflow.genai.evaluate`` run that used our scorers (and that
-    :func:`assess_genai` did not record itself) becomes ``genai_evaluation`` evidence."""
+    :func:`assess_genai` did not record itself) becomes ``genai_evaluation`` evidence. ``run``:
+    the ended run when the caller fetched it already."""
     from aims_mlops import capture as _capture
 
     try:
-        run = client.get_run(run_id)
+        run = run if run is not None else client.get_run(run_id)
         tags = run.data.tags
         if tags.get(RUN_TYPE_TAG) != GENAI_EVALUATE or tags.get(ASSESSED_TAG):
             return None

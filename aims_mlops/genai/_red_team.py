@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops._yaml import safe_load
 
 ERROR_UNKNOWN_CATEGORY = "unknown red-team category {category!r}; known: {known}"
 
@@ -40,10 +41,8 @@ class Attack:
 
 @functools.cache
 def _suite() -> dict[str, Any]:
-    import yaml
-
     text = resources.files("aims_mlops.genai").joinpath("red_team.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 def categories() -> dict[str, str]:

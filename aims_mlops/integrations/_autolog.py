@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsWarning, CaptureError
-from aims_mlops.store._contract import TAG_KIND, TAG_SYSTEM
+from aims_mlops.store._contract import GENAI_EVALUATE, RUN_TYPE_TAG, TAG_KIND, TAG_SYSTEM
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -131,18 +131,29 @@ def _wrap_set_terminated(original: Callable[..., Any]) -> Callable[..., Any]:
         result = original(self, run_id, status, end_time)
         with _reentry_guard() as outermost:
             if outermost:
-                collect_run_lineage(self, run_id)
-                _collect_genai_evaluation(self, run_id)
+                run = _ended_run(self, run_id)
+                collect_run_lineage(self, run_id, run=run)
+                if run is not None and run.data.tags.get(RUN_TYPE_TAG) == GENAI_EVALUATE:
+                    _collect_genai_evaluation(self, run_id, run)
         return result
 
     return set_terminated
 
 
-def _collect_genai_evaluation(client: MlflowClient, run_id: str) -> None:
+def _ended_run(client: MlflowClient, run_id: str) -> Any:
+    """The ended run, fetched once for every collector of the run's end (None when it cannot
+    be read: each collector then fetches it itself and reports the failure as it does)."""
+    try:
+        return client.get_run(run_id)
+    except Exception:  # not lost: collect_run_lineage fetches it again and reports the error
+        return None
+
+
+def _collect_genai_evaluation(client: MlflowClient, run_id: str, run: Any) -> None:
     """An ``mlflow.genai.evaluate`` run scored with aims_mlops scorers: its GenAI evidence."""
     from aims_mlops.genai._from_run import collect_ended_run
 
-    collect_ended_run(client, run_id, strict=_session_strict())
+    collect_ended_run(client, run_id, strict=_session_strict(), run=run)
 
 
 def _experiment_name(client: MlflowClient, experiment_id: str) -> str | None:
@@ -155,8 +166,9 @@ def _experiment_name(client: MlflowClient, experiment_id: str) -> str | None:
     return _experiment_names[key]
 
 
-def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
+def collect_run_lineage(client: MlflowClient, run_id: str, *, run: Any = None) -> list[Any]:
     """Collect and store the lineage records of an ended run (nothing when no system resolves).
+    ``run``: the ended run when the caller fetched it already.
 
     Returns the stored records (``error`` records included). Never raises unless strict.
     """
@@ -165,7 +177,7 @@ def collect_run_lineage(client: MlflowClient, run_id: str) -> list[Any]:
     from aims_mlops.collectors._notebook import notebook_tasks
 
     try:
-        run = client.get_run(run_id)
+        run = run if run is not None else client.get_run(run_id)
         tags = run.data.tags
         if _EVIDENCE_RUN_TAG in tags:
             return []

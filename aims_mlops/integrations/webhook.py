@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import heapq
 import hmac
 import ipaddress
 import json
@@ -80,6 +81,12 @@ REMEMBER_SECONDS = 2 * TIMESTAMP_TOLERANCE_SECONDS
 DEFAULT_DELIVERIES_FILE = ".aims/webhook-deliveries.jsonl"
 #: Socket timeout of every connection (an idle or stalled client is dropped after it).
 REQUEST_TIMEOUT_SECONDS = 10.0
+#: Overall time a connection may take from its accept to the end of its request (headers and
+#: body, however slowly they trickle in): past it the connection is closed.
+CONNECTION_DEADLINE_SECONDS = 15.0
+#: Connections one client address may hold at once (beyond: 503). Behind a reverse proxy every
+#: connection comes from the proxy's address: raise it there.
+DEFAULT_CONNECTIONS_PER_ADDRESS = 4
 #: Threads serving HTTP requests, and connections that may wait for one; beyond: 503.
 DEFAULT_HTTP_WORKERS = 8
 DEFAULT_HTTP_QUEUE = 16
@@ -101,6 +108,11 @@ ERROR_NO_SECRET = (
     "the webhook secret environment variable {name} is not set: set it to the secret given to "
     "MlflowClient().create_webhook(..., secret=...)"
 )
+ERROR_UNSIGNED_RECEIVER = (
+    "{path} requires signed evidence (trust.public_keys) but ${env} names no signing key: the "
+    "receiver's deployment records would be unsigned and fail every later gate; set ${env} to "
+    "the pipeline's private key file"
+)
 ERROR_REGISTER_FAILED = (
     "MLflow refused the webhook {url}: {error} (a tracking server accepts only https URLs on "
     "public addresses unless started with MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https and "
@@ -117,6 +129,7 @@ PROBLEM_BAD_JSON = "body is not a JSON object: {error}"
 PROBLEM_TOO_LARGE = "body larger than {limit} bytes"
 PROBLEM_TOO_DEEP = "nested too deeply"
 PROBLEM_BUSY = "too many connections: try again later"
+PROBLEM_BUSY_ADDRESS = "too many connections from your address: try again later"
 WARNING_DELIVERIES_UNREADABLE = "could not read the delivery ids in {path}: {error}"
 WARNING_DELIVERIES_UNWRITABLE = (
     "could not record delivery {delivery_id} in {path} ({error}): a replay after a restart "
@@ -203,6 +216,7 @@ class WebhookReceiver:
         self.min_score = min_score
         self.block_on_risk = block_on_risk
         self._config = self._load_config()
+        self._check_signing_key()
         self._store = store
         self._tracking_uri = tracking_uri
         self.settle_seconds = settle_seconds
@@ -272,6 +286,20 @@ class WebhookReceiver:
         from aims_mlops.config import load_config
 
         return load_config(self.config_path)
+
+    def _check_signing_key(self) -> None:
+        """A store that requires signatures needs a usable key before the first delivery: an
+        unusable one raises :class:`~aims_mlops.evidence.SigningKeyError`, none a
+        :class:`WebhookError`."""
+        if not self._config.trust.requires_signatures:
+            return
+        from aims_mlops.capture._context import signing_key
+        from aims_mlops.evidence import ENV_SIGNING_KEY
+
+        if signing_key() is None:
+            raise WebhookError(
+                ERROR_UNSIGNED_RECEIVER.format(path=self.config_path, env=ENV_SIGNING_KEY)
+            )
 
     @property
     def store(self) -> EvidenceStore:
@@ -494,6 +522,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, {"status": "not found"})
 
     def do_POST(self) -> None:
+        if self.server.has_expired(self.connection):  # cut short at its deadline: not handled
+            self.close_connection = True
+            return
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -512,8 +543,8 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
 
-def _busy_reply() -> bytes:
-    body = json.dumps({"status": "refused", "reason": PROBLEM_BUSY}).encode("utf-8")
+def _busy_reply(reason: str = PROBLEM_BUSY) -> bytes:
+    body = json.dumps({"status": "refused", "reason": reason}).encode("utf-8")
     head = (
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
@@ -523,7 +554,9 @@ def _busy_reply() -> bytes:
 
 class _Server(HTTPServer):
     """An HTTP server whose connections are served by a fixed pool of threads: at most
-    ``workers`` at once and ``queue`` waiting; any further connection gets 503 and is closed."""
+    ``workers`` at once and ``queue`` waiting, at most ``per_address`` from one client address;
+    any further connection gets 503 and is closed. Each connection is closed ``deadline``
+    seconds after its accept, however slowly its request trickles in."""
 
     #: the listen backlog: connections the kernel holds until accepted (then served or refused)
     request_queue_size = 128
@@ -536,44 +569,139 @@ class _Server(HTTPServer):
         workers: int = DEFAULT_HTTP_WORKERS,
         queue: int = DEFAULT_HTTP_QUEUE,
         request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+        deadline: float = CONNECTION_DEADLINE_SECONDS,
+        per_address: int = DEFAULT_CONNECTIONS_PER_ADDRESS,
     ) -> None:
         super().__init__(address, _Handler)
         self.receiver = receiver
         self.request_timeout = request_timeout
+        self.deadline = deadline
+        self.per_address = per_address
         self.refused_busy = 0
+        self.expired = 0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aims-webhook")
         self._slots = threading.BoundedSemaphore(workers + queue)
+        self._by_address: dict[str, int] = {}
+        self._address_lock = threading.Lock()
+        self._expired: set[int] = set()  # ids of the sockets whose deadline passed
+        # one watchdog thread closes connections at their deadline (a heap of deadlines)
+        self._watch = threading.Condition()
+        self._deadlines: list[tuple[float, int, Any]] = []
+        self._active: set[int] = set()
+        self._stopping = False
+        self._watchdog = threading.Thread(
+            target=self._watch_deadlines, name="aims-webhook-deadlines", daemon=True
+        )
+        self._watchdog.start()
+
+    def _watch_deadlines(self) -> None:
+        with self._watch:
+            while not self._stopping:
+                if not self._deadlines:
+                    self._watch.wait()
+                    continue
+                due, key, request = self._deadlines[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._watch.wait(wait)
+                    continue
+                heapq.heappop(self._deadlines)
+                if key in self._active:
+                    self._expire(request)
+
+    def _take_address(self, host: str) -> bool:
+        with self._address_lock:
+            held = self._by_address.get(host, 0)
+            if held >= self.per_address:
+                return False
+            self._by_address[host] = held + 1
+            return True
+
+    def _give_address(self, host: str) -> None:
+        with self._address_lock:
+            held = self._by_address.get(host, 1) - 1
+            if held > 0:
+                self._by_address[host] = held
+            else:
+                self._by_address.pop(host, None)
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        host = str(client_address[0]) if client_address else ""
+        if not self._take_address(host):
+            self.refused_busy += 1
+            self._refuse_busy(request, PROBLEM_BUSY_ADDRESS)
+            return
         if not self._slots.acquire(blocking=False):
+            self._give_address(host)
             self.refused_busy += 1
             self._refuse_busy(request)
             return
+        # the deadline runs from the accept, while the connection waits for a thread too
+        with self._watch:
+            self._active.add(id(request))
+            entry = (time.monotonic() + self.deadline, id(request), request)
+            heapq.heappush(self._deadlines, entry)
+            self._watch.notify()
         try:
-            self._pool.submit(self._serve_one, request, client_address)
+            self._pool.submit(self._serve_one, request, client_address, host)
         except RuntimeError:  # the pool is shut down: the server is stopping
-            self._slots.release()
+            self._finished(request, host)
             self.shutdown_request(request)
 
-    def _serve_one(self, request: Any, client_address: Any) -> None:
+    def _finished(self, request: Any, host: str) -> None:
+        with self._watch:
+            self._active.discard(id(request))
+        self._slots.release()
+        self._give_address(host)
+        with self._address_lock:
+            self._expired.discard(id(request))
+
+    def _expire(self, request: socket.socket) -> None:
+        """The connection's deadline passed: end its reads (the handler then finishes)."""
+        with self._address_lock:
+            self.expired += 1
+            self._expired.add(id(request))
+        with contextlib.suppress(OSError):
+            request.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone before its reply (a slow or cut-off connection) is one log line; any
+        other error is logged with its traceback. The server keeps serving either way."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            logger.info("connection from %s ended early: %s", client_address, error)
+            return
+        logger.exception("error while serving %s", client_address)
+
+    def has_expired(self, request: Any) -> bool:
+        """Whether ``request``'s deadline passed (what was read of it is cut short: unused)."""
+        with self._address_lock:
+            return id(request) in self._expired
+
+    def _serve_one(self, request: Any, client_address: Any, host: str) -> None:
         try:
             self.finish_request(request, client_address)
         except Exception:
             self.handle_error(request, client_address)  # logs it; the server keeps serving
         finally:
             self.shutdown_request(request)
-            self._slots.release()
+            self._finished(request, host)
 
-    def _refuse_busy(self, request: socket.socket) -> None:
+    def _refuse_busy(self, request: socket.socket, reason: str = PROBLEM_BUSY) -> None:
         try:
             request.settimeout(1.0)
-            request.sendall(_busy_reply())
+            request.sendall(_busy_reply(reason))
         except OSError as exc:  # the client is gone already
             logger.info("could not send 503 to a client over the limit: %s", exc)
         finally:
             self.shutdown_request(request)
 
     def server_close(self) -> None:
+        with self._watch:
+            self._stopping = True
+            self._watch.notify()
         super().server_close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -586,11 +714,20 @@ def make_server(
     workers: int = DEFAULT_HTTP_WORKERS,
     queue: int = DEFAULT_HTTP_QUEUE,
     request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+    deadline: float = CONNECTION_DEADLINE_SECONDS,
+    per_address: int = DEFAULT_CONNECTIONS_PER_ADDRESS,
 ) -> HTTPServer:
     """An HTTP server (not started) that hands every POST to ``receiver``, with a bounded pool
-    of request threads and a socket timeout per connection."""
+    of request threads, a socket timeout and an overall deadline per connection, and a limit of
+    connections per client address."""
     return _Server(
-        (host, port), receiver, workers=workers, queue=queue, request_timeout=request_timeout
+        (host, port),
+        receiver,
+        workers=workers,
+        queue=queue,
+        request_timeout=request_timeout,
+        deadline=deadline,
+        per_address=per_address,
     )
 
 
@@ -608,11 +745,17 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def serve(receiver: WebhookReceiver, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+def serve(
+    receiver: WebhookReceiver,
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    per_address: int = DEFAULT_CONNECTIONS_PER_ADDRESS,
+) -> None:
     """Serve ``receiver`` until interrupted (SIGINT or SIGTERM), then finish its queued runs."""
     import sys
 
-    server = make_server(receiver, host=host, port=port)
+    server = make_server(receiver, host=host, port=port, per_address=per_address)
     bound_host, bound_port = server.server_address[:2]
     if not is_loopback(host):
         print(WARNING_NOT_LOOPBACK.format(host=host), file=sys.stderr, flush=True)

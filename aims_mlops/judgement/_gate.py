@@ -142,6 +142,22 @@ def verification_controls(system: SystemConfig) -> tuple[str, ...]:
     return tuple(e.id for e in catalog.entries if e.id in wanted)
 
 
+def risk_entries(by_id: Mapping[str, Any]) -> frozenset[str]:
+    """The entries that fail only because risks are above the appetite: the risk-treatment
+    entries (the catalog's ``risk_treatment`` check) and the entries derived from them that no
+    other part makes failing. ``--allow-risk`` allows these with the risks."""
+    from aims_mlops.catalog import load_catalog
+
+    catalog = load_catalog()
+    found = {e.id for e in catalog.entries if "risk_treatment" in e.rule.config_checks}
+    for entry in catalog.entries:
+        children = entry.rule.derived_from
+        failing = [c for c in children if c in by_id and by_id[c].status == "failing"]
+        if children and failing and set(failing) <= found:
+            found.add(entry.id)
+    return frozenset(found)
+
+
 def _control_failure(status: Any) -> str:
     reason = status.reasons[0] if status.reasons else status.title
     return f"{status.id} {status.status}: {reason}"
@@ -179,7 +195,12 @@ def evaluate_gate(
         checked = required
     else:
         checked = tuple(i for i in by_id if i not in own)
-        failures.extend(_control_failure(by_id[i]) for i in checked if by_id[i].status == "failing")
+        allowed = () if block_on_risk else risk_entries(by_id)
+        failures.extend(
+            _control_failure(by_id[i])
+            for i in checked
+            if by_id[i].status == "failing" and i not in allowed
+        )
         model = system_assessment.model
         about = f" for {model.describe()}" if model is not None else ""
         for control_id in verification:

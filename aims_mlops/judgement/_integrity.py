@@ -22,6 +22,7 @@ from aims_mlops.evidence import (
     finding_for,
     load_kinds,
 )
+from aims_mlops.evidence._documents import DocumentScope
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
@@ -36,6 +37,12 @@ def trust_policy(config: AimsConfig, config_path: str | Path) -> TrustPolicy:
 
     base = Path(config_path).parent
     return policy_for(config, lambda path: load_public_key(resolve_key_path(path, base)))
+
+
+def document_scope(config: AimsConfig, config_path: str | Path) -> DocumentScope:
+    """Where ``config``'s attested documents may be read: the folder of ``config_path`` and its
+    ``documents.roots``."""
+    return DocumentScope.of(Path(config_path).parent, config.documents.roots)
 
 
 def screen(

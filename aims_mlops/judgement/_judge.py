@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
     from aims_mlops.engine import Assessment, CurrentModel
     from aims_mlops.evidence import EvidenceRecord
+    from aims_mlops.evidence._documents import DocumentScope
+    from aims_mlops.judgement._ledger import LedgerSummary
     from aims_mlops.store import EvidenceStore, ReadResult
 
 
@@ -70,6 +72,8 @@ class Judgement:
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: the store's id and the checkpoint the records were held to (None: not checked)
+    ledger: LedgerSummary | None = None
     #: what the tracking server holds (registered models, experiments with logged models)
     inventory: Inventory | None = None
 
@@ -130,7 +134,8 @@ def judge(
         rejudge,
         without_ledger_records,
     )
-    from aims_mlops.judgement._integrity import screen, trust_policy
+    from aims_mlops.judgement._integrity import document_scope, screen, trust_policy
+    from aims_mlops.judgement._ledger import ledger_screen, read_scope
     from aims_mlops.ledger import snapshot_of
 
     moment = parse_as_of(as_of) if as_of is not None else None
@@ -145,11 +150,11 @@ def judge(
         path = Path(config) if config is not None else default_config_path()
         working = snapshot_of(path)
         evidence_store = store or make_store(working.config)
-        ledger, read_findings = read_ledger(
+        config_ledger, config_read_findings = read_ledger(
             evidence_store, pinned=pinned_key_ids(trusted_keys), working=working
         )
-        state = configuration_state(ledger, working, moment=moment, draft=draft)
-        ledger_findings = [*read_findings, *ledger.findings]
+        state = configuration_state(config_ledger, working, moment=moment, draft=draft)
+        ledger_findings = [*config_read_findings, *config_ledger.findings]
         if state.draft or state.in_force is None:
             cfg = working.config
             approved_policy = working.policy()
@@ -159,7 +164,7 @@ def judge(
         until = moment
         approvals = [
             link.approval
-            for link in ledger.links
+            for link in config_ledger.links
             if until is None or link.approved_at <= until
         ]
     wanted = list(systems) if systems is not None else [s.id for s in cfg.assessed_systems]
@@ -232,6 +237,13 @@ def judge(
         run_ids.update({k: v for k, v in read.run_ids.items() if k not in run_ids})
         read_findings.extend(read.findings)
         problems.extend(read.problems)
+    scope = read_scope(
+        reads,
+        records,
+        read_findings,
+        systems=wanted,
+        current_runs=[m.run_id for m in current.values() if m is not None and m.run_id],
+    )
     if moment is not None:
         records = list(records_as_of(records, moment))
     records, read_findings = without_ledger_records(records, read_findings)
@@ -242,7 +254,10 @@ def judge(
         run_ids=run_ids,
         findings=read_findings,
     )
-    records, findings = _documents_rechecked(records, findings)
+    records, findings = _documents_rechecked(records, findings, document_scope(cfg, path))
+    records, findings, ledger = ledger_screen(
+        evidence_store, records, findings, trust=policy, run_ids=run_ids, scope=scope
+    )
     records = [*rejudge(records, cfg), *approvals]
     findings = list(dict.fromkeys([*findings, *ledger_findings]))
     # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
@@ -258,6 +273,7 @@ def judge(
         now=now or datetime.now(UTC),
         systems=wanted,
         findings=findings,
+        unsigned=None if policy.configured else policy.note(),
         inventory=inventory,
     )
     return Judgement(
@@ -274,18 +290,19 @@ def judge(
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
         configuration=state,
+        ledger=ledger,
         inventory=inventory,
     )
 
 
 def _documents_rechecked(
-    records: list[EvidenceRecord], findings: list[IntegrityFinding]
+    records: list[EvidenceRecord], findings: list[IntegrityFinding], scope: DocumentScope
 ) -> tuple[list[EvidenceRecord], list[IntegrityFinding]]:
     """An attestation whose local document changed, vanished or cannot be read is no longer
     evidence: it becomes a finding (the entries it speaks to fail, naming the document)."""
     from aims_mlops.evidence._documents import document_findings
 
-    broken = {f.record_id: f for f in document_findings(records) if f.is_problem}
+    broken = {f.record_id: f for f in document_findings(records, scope=scope) if f.is_problem}
     if not broken:
         return records, findings
     by_id = {r.id: r for r in records}
@@ -343,6 +360,7 @@ def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
         judgement.configuration.to_dict() if judgement.configuration is not None else None
     )
     data["draft"] = bool(judgement.configuration and judgement.configuration.draft)
+    data["ledger"] = judgement.ledger.to_dict() if judgement.ledger is not None else None
     return data
 
 

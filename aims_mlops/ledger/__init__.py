@@ -1,9 +1,51 @@
-"""The configuration ledger: aims.yaml counts for verdicts once approved, and trust is anchored
-in the chain of approvals (the old approved configuration signs for the new), not in the file.
+"""The ledger: signed checkpoints that make the store append-only in effect, and store ids.
 
-Pure (config + evidence). See :mod:`aims_mlops.ledger._ledger`.
+A checkpoint lists every record in the store (id and content hash, in the order they were
+checkpointed) under an RFC 6962 Merkle root, names the previous checkpoint by hash and is
+signed with the pipeline key: any two heads can be proven consistent (the later extends the
+earlier), and a record listed in a checkpoint that is later gone, altered or only in a deleted
+run is a finding. Each store has an id that every record names in its signed content, so a
+genuine record copied from another store is a finding too.
+
+Pure (hashlib and the evidence model only); the store side is :mod:`aims_mlops.store._ledger`.
+
+The configuration ledger (:mod:`aims_mlops.ledger._ledger`): every content of aims.yaml recorded
+with its key material, and the chain of approvals (the previous approved configuration signs for
+the next, as TUF's root does) that decides which configuration counts for verdicts.
 """
 
+from aims_mlops.ledger._checkpoint import (
+    CHECKPOINT_KIND,
+    WHY_ALTERED,
+    WHY_BROKEN_LINK,
+    WHY_DELETED_RUN,
+    WHY_ENTRIES_ALTERED,
+    WHY_GONE,
+    WHY_HEAD_DIFFERS,
+    WHY_HEAD_MISSING,
+    WHY_INCONSISTENT,
+    WHY_SEQUENCE_GAP,
+    ChainProblem,
+    Checkpoint,
+    Copy,
+    Entry,
+    LedgerError,
+    Scope,
+    check_chain,
+    check_entries,
+    check_head,
+    check_scoped,
+    entries_bytes,
+    next_checkpoint,
+    parse_entries,
+    tag_sha256,
+)
+from aims_mlops.ledger._identity import (
+    WHY_NO_STORE,
+    WHY_OTHER_STORE,
+    WHY_STORE_HAS_NO_ID,
+    store_problem,
+)
 from aims_mlops.ledger._ledger import (
     KIND_APPROVAL,
     KIND_CONFIGURATION,
@@ -20,20 +62,66 @@ from aims_mlops.ledger._ledger import (
     snapshot_from_record,
     snapshot_of,
 )
+from aims_mlops.ledger._merkle import (
+    EMPTY_ROOT,
+    Frontier,
+    consistency_proof,
+    leaf_hash,
+    node_hash,
+    prefix_roots,
+    tree_root,
+    verify_consistency,
+)
 
 __all__ = [
+    "CHECKPOINT_KIND",
+    "EMPTY_ROOT",
     "KIND_APPROVAL",
     "KIND_CONFIGURATION",
     "LEDGER_KINDS",
+    "WHY_ALTERED",
+    "WHY_BROKEN_LINK",
+    "WHY_DELETED_RUN",
+    "WHY_ENTRIES_ALTERED",
+    "WHY_GONE",
+    "WHY_HEAD_DIFFERS",
+    "WHY_HEAD_MISSING",
+    "WHY_INCONSISTENT",
+    "WHY_NO_STORE",
+    "WHY_OTHER_STORE",
+    "WHY_SEQUENCE_GAP",
+    "WHY_STORE_HAS_NO_ID",
+    "ChainProblem",
+    "Checkpoint",
+    "Copy",
+    "Entry",
+    "Frontier",
     "Ledger",
+    "LedgerError",
     "Link",
+    "Scope",
     "Snapshot",
     "approval_record",
     "change_controls",
+    "check_chain",
+    "check_entries",
+    "check_head",
+    "check_scoped",
     "configuration_record",
+    "consistency_proof",
+    "entries_bytes",
     "key_paths",
+    "leaf_hash",
+    "next_checkpoint",
+    "node_hash",
+    "parse_entries",
     "policy_for",
+    "prefix_roots",
     "resolve_ledger",
     "snapshot_from_record",
     "snapshot_of",
+    "store_problem",
+    "tag_sha256",
+    "tree_root",
+    "verify_consistency",
 ]

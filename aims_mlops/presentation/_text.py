@@ -75,8 +75,9 @@ def risks_above_lines(sa: SystemAssessment, *, appetite: int) -> list[str]:
     """The risks above the appetite, one line each (or ``none``)."""
     above = sa.risks_above_appetite
     if not above:
-        return [f"risks above appetite {appetite}: none"]
-    return [f"risks above appetite {appetite}:"] + [
+        return [f"no risk above the appetite ({appetite})"]
+    count = f"{len(above)} risk{'s' if len(above) != 1 else ''}"
+    return [f"{count} above the appetite ({appetite}):"] + [
         f"  {r.id} {r.category}: {risk_movement(r)}" for r in above
     ]
 

@@ -209,7 +209,12 @@ def audit_plan(
                 "declarations": sorted(e for e in cited if not is_record_id(e)),
                 "population": len(pool),
                 "sample": [
-                    {**_brief(records[rid]), "cited_by_verdict": rid in cited} for rid in sample
+                    {
+                        **_brief(records[rid]),
+                        "cited_by_verdict": rid in cited,
+                        **_attested_document(records[rid]),
+                    }
+                    for rid in sample
                 ],
                 "conclusion": None,
             }
@@ -232,6 +237,20 @@ def audit_plan(
         "sample_size": sample_size,
         "seed": seed,
         "items": items,
+    }
+
+
+def _attested_document(record: EvidenceRecord) -> dict[str, Any]:
+    """For a sampled attestation, the document the auditor must read: where it is, its content
+    hash (to compare with what they are shown), who attested it and what it is said to show."""
+    if record.kind != "attestation":
+        return {}
+    details = record.details
+    return {
+        "document": details.get("document"),
+        "document_sha256": details.get("document_sha256"),
+        "attested_by": details.get("by"),
+        "statement": details.get("statement"),
     }
 
 
@@ -265,6 +284,14 @@ def audit_plan_markdown(plan: Mapping[str, Any]) -> str:
                 f"- [ ] `{e(s['id'])}` {e(s['kind'])} ({e(s['system'] or ORGANIZATION)}, "
                 f"{e(s['collected_at'])}, {e(s['outcome'])}) sha256 `{e(s['content_hash'])}`"
                 + ("" if s["cited_by_verdict"] else " (not cited by the verdict)")
+                + (
+                    f"\n  - [ ] read the document {e(str(s['document']))} (sha256 "
+                    f"`{e(str(s['document_sha256'] or 'not verifiable by hash: a URL'))}`), "
+                    f"attested by {e(str(s['attested_by']))}: does it show "
+                    f"{e(str(s['statement']))}?"
+                    if s.get("document")
+                    else ""
+                )
                 for s in item["sample"]
             ]
         lines += ["", "Conclusion: ______"]
@@ -621,7 +648,83 @@ def review_pack(
             ],
         },
         "opportunities": _opportunities(judgement, index, now),
+        "context": _context(judgement, records, start, last_review),
+        "monitoring": _monitoring(records, systems),
+        "audits": _audits(records, start),
     }
+
+
+#: the catalog group whose documents describe the organization's context and interested parties
+CONTEXT_GROUP = "4"
+#: the kinds whose records are monitoring results
+MONITORING_KINDS = ("monitoring", "monitoring.traces")
+
+
+def _context(
+    judgement: PackJudgement,
+    records: Iterable[EvidenceRecord],
+    start: datetime,
+    last_review: EvidenceRecord | None,
+) -> dict[str, Any]:
+    """Changes in external and internal issues and in interested parties (9.3.2 b, c): the
+    attested context documents (clause 4) with whether each changed since ``start``, and whether
+    aims.yaml changed since the last review."""
+    catalog = judgement.catalog
+    ids = {e.id for e in catalog.entries if e.group == CONTEXT_GROUP}
+    documents = []
+    for entry_id in sorted(ids):
+        attested = [r for r in records if r.kind == "attestation" and entry_id in r.controls]
+        latest = max(attested, key=lambda r: (r.collected_at, r.id)) if attested else None
+        documents.append(
+            {
+                "entry": entry_id,
+                "title": catalog.get(entry_id).title,
+                "attestation": latest.id if latest else None,
+                "document": latest.details.get("document") if latest else None,
+                "document_sha256": latest.details.get("document_sha256") if latest else None,
+                "changed_since": bool(latest and latest.collected > start),
+            }
+        )
+    previous = last_review.config_digest if last_review is not None else None
+    current = judgement.assessment.config_digest
+    return {
+        "documents": documents,
+        "configuration": {
+            "digest": current,
+            "at_last_review": previous,
+            "changed": previous is not None and previous != current,
+        },
+    }
+
+
+def _monitoring(records: Iterable[EvidenceRecord], systems: Iterable[str]) -> dict[str, Any]:
+    """The latest monitoring result of each system (9.3.2 d: monitoring results)."""
+    listed = [r for r in records if r.kind in MONITORING_KINDS]
+    found: dict[str, Any] = {}
+    for system in systems:
+        own = [r for r in listed if r.system == system]
+        latest = max(own, key=lambda r: (r.collected_at, r.id)) if own else None
+        found[system] = (
+            None
+            if latest is None
+            else {**_brief(latest), "metrics": dict(latest.metrics), "batches": len(own)}
+        )
+    return found
+
+
+def _audits(records: Iterable[EvidenceRecord], start: datetime) -> list[dict[str, Any]]:
+    """The internal audits since ``start`` with their findings (9.3.2 d: audit results)."""
+    return [
+        {
+            **_brief(r),
+            "auditor": r.details.get("auditor"),
+            "scope": list(r.details.get("scope") or ()),
+            "audited_on": r.details.get("audited_on"),
+            "findings": len(r.details.get("findings") or ()),
+        }
+        for r in sorted(records, key=lambda r: (r.collected_at, r.id))
+        if r.kind == "internal_audit" and r.collected > start
+    ]
 
 
 def _fmt(value: Any) -> str:
@@ -689,6 +792,40 @@ def review_pack_markdown(pack: Mapping[str, Any]) -> str:
         + (f", reported {e(i['reported_on'])}" if i["reported_on"] else "")
         for i in incidents
     ] or ["- none recorded"]
+    context = pack.get("context") or {"documents": [], "configuration": {}}
+    lines += ["", "## Changes in context and interested parties", ""]
+    lines += [
+        f"- {e(d['entry'])} {e(d['title'])}: "
+        + (
+            f"{e(d['document'])} (attestation {e(d['attestation'][:8])}"
+            f"{', changed since the last review' if d['changed_since'] else ''})"
+            if d["attestation"]
+            else "no attested document"
+        )
+        for d in context["documents"]
+    ] or ["- none"]
+    configuration = context.get("configuration") or {}
+    lines.append(
+        f"- aims.yaml {e(str(configuration.get('digest', ''))[:12])}: "
+        + ("changed since the last review" if configuration.get("changed") else "unchanged")
+    )
+    lines += ["", "## Monitoring results", ""]
+    lines += [
+        f"- {e(system)}: "
+        + (
+            f"latest {e(m['collected_at'])} {e(m['outcome'])} ({m['batches']} batches)"
+            if m
+            else "no monitoring recorded"
+        )
+        for system, m in (pack.get("monitoring") or {}).items()
+    ] or ["- none"]
+    audits = pack.get("audits") or []
+    lines += ["", f"## Internal audit results ({len(audits)})", ""]
+    lines += [
+        f"- {e(a['id'][:8])} by {e(a['auditor'])} on {e(a['audited_on'])} over "
+        f"{e(', '.join(a['scope']))}: {a['findings']} findings"
+        for a in audits
+    ] or ["- none since the last review"]
     lines += ["", "## Opportunities for improvement", ""]
     lines += [
         f"- {e(o['type'])}: {e(o['title'])} ({e(o['system'] or ORGANIZATION)}): {e(o['detail'])}"

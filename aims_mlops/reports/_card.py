@@ -50,8 +50,11 @@ def system_card_record(
     fmt: str,
     location: str | None = None,
     model_version: str | None = None,
+    delivered_with: str | None = None,
 ) -> EvidenceRecord:
-    """The ``system_card`` record of a rendered report of ``system`` (about its current model)."""
+    """The ``system_card`` record of a rendered report of ``system`` (about its current model).
+    ``delivered_with``: where its users get it (``models:/NAME/VERSION`` when it is logged with
+    the registered model version); None: a file only, not delivered (A.8.2 stays open)."""
     from aims_mlops.config import config_digest
 
     content = gather(judgement, system, model_version=model_version)
@@ -83,6 +86,7 @@ def system_card_record(
         details={
             "format": fmt,
             "document": location,
+            "delivered_with": delivered_with,
             "document_sha256": hashlib.sha256(document).hexdigest(),
             "document_bytes": len(document),
             "model": model.describe() if model else None,

@@ -5,10 +5,12 @@ Members (in this order, paths sorted within a section, ``manifest.json`` last):
 record's canonical JSON), ``documents/<sha256>-<name>`` (each local document of a current
 attestation, byte for byte, when it still has the hash it was attested with) and
 ``documents.json`` (every attested document: included, changed, vanished, or a URL not verifiable
-by hash), ``reports/<system>.html`` and ``.md``, ``risks.json``, ``soa.csv``,
-``soa.json``, ``summary/<system>.json`` and ``manifest.json``. The manifest lists every other
-member with its SHA-256 and size; ``manifest_sha256`` is the SHA-256 of the manifest's canonical
-JSON without that field and the signature; ``signature`` is the Ed25519 signature of
+by hash), ``reports/<system>.html`` and ``.md``,
+``ledger/checkpoint.json`` (the store's head checkpoint, when there is one), ``risks.json``,
+``soa.csv``, ``soa.json``, ``summary/<system>.json`` and ``manifest.json``. The manifest lists
+every other member with its SHA-256 and size; ``manifest_sha256`` is the SHA-256 of the
+manifest's canonical JSON without that field and the signature; ``signature`` is the Ed25519
+signature of
 ``manifest_sha256`` (``ed25519:<key id>:<base64>``) with the private key ``$AIMS_SIGNING_KEY``
 names (null when no key is configured). An auditor checks it with the public key only.
 
@@ -38,8 +40,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aims_mlops._errors import AimsError, EvidenceError
 from aims_mlops._escape import spreadsheet_cell
+from aims_mlops._json import loads_bounded
 from aims_mlops.evidence import EvidenceRecord, PublicKey, TrustPolicy, canonical_json
-from aims_mlops.evidence._documents import check_document, current_attestations
+from aims_mlops.evidence._documents import DocumentScope, check_document, current_attestations
 
 if TYPE_CHECKING:
     from aims_mlops.catalog import Catalog
@@ -49,6 +52,8 @@ if TYPE_CHECKING:
 
 PACK_FORMAT = "aims-audit-pack/1"
 MANIFEST_NAME = "manifest.json"
+#: The store's head checkpoint when the pack was built (``aims verify --head`` takes it).
+LEDGER_HEAD_MEMBER = "ledger/checkpoint.json"
 CONFIG_MEMBER = "config/aims.yaml"
 #: Which configuration the pack was judged with (approved or draft), the unapproved changes and
 #: the approval chain's root key (what an auditor pins with ``--trusted-key``).
@@ -95,6 +100,15 @@ PROBLEM_MANIFEST_HASH = (
     "altered: manifest.json (content sha256 {actual} expected manifest_sha256 {expected})"
 )
 PROBLEM_NO_SIGNATURE = "unsigned: manifest.json has no signature, but a key was given"
+PROBLEM_PACK_KEYS_UNSIGNED = (
+    "unsigned: the pack's config/aims.yaml lists trusted keys ({keys}) but manifest.json has no "
+    "signature"
+)
+PROBLEM_PACK_KEYS_UNREADABLE = (
+    "cannot check the signature: the pack's config/aims.yaml lists trusted keys ({keys}), none "
+    "of which could be read next to the pack or in the working folder ({error}); verify with "
+    "--public-key"
+)
 PROBLEM_BAD_SIGNATURE = "bad signature: manifest.json signature does not verify with the key"
 PROBLEM_UNKNOWN_KEY = (
     "bad signature: manifest.json is signed by key {key_id}, not by one of the keys given"
@@ -322,7 +336,7 @@ def _read_document(path: Path, expected: str) -> bytes:
 
 
 def attested_documents(
-    records: Iterable[EvidenceRecord],
+    records: Iterable[EvidenceRecord], *, scope: DocumentScope
 ) -> tuple[dict[str, tuple[Path, str]], list[dict[str, Any]]]:
     """The document members of a pack (member -> (file, sha256)) and the ``documents.json``
     index: one entry per current attestation with a document, saying what became of it."""
@@ -337,7 +351,7 @@ def attested_documents(
             "document": document,
             "sha256": expected,
         }
-        finding = check_document(record)
+        finding = check_document(record, scope=scope)
         if finding is None and isinstance(expected, str) and expected:
             member = _document_member(expected, document)
             members.setdefault(member, (Path(document), expected))
@@ -364,7 +378,8 @@ def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[
         producers.append(
             (f"{RECORDS_DIR}{record.id}.json", lambda r=record: r.to_json().encode("utf-8"))
         )
-    documents, index = attested_documents(pack_records(judgement.records, systems))
+    scope = DocumentScope.of(judgement.config_path.parent, judgement.config.documents.roots)
+    documents, index = attested_documents(pack_records(judgement.records, systems), scope=scope)
     for member in sorted(documents):
         path, expected = documents[member]
         producers.append((member, lambda p=path, e=expected: _read_document(p, e)))
@@ -379,6 +394,10 @@ def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[
                 lambda s=system: render_markdown(judgement, s).encode("utf-8"),
             )
         )
+    ledger = getattr(judgement, "ledger", None)
+    head = ledger.head if ledger is not None else None
+    if head is not None:  # what an auditor keeps for `aims verify --head`
+        producers.append((LEDGER_HEAD_MEMBER, lambda: head.to_json().encode("utf-8")))
     producers.append(("risks.json", lambda: json_bytes(risk_rows(assessment))))
     producers.append(("soa.csv", lambda: _soa_csv(soa_rows(assessment))))
     producers.append(("soa.json", lambda: json_bytes(soa_rows(assessment))))
@@ -590,11 +609,9 @@ def _load_manifest(
     if data is None:
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error=error)
     try:
-        manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = loads_bounded(data, what="the manifest", max_chars=MAX_MEMBER_BYTES)
+    except ValueError as exc:  # not JSON, not UTF-8, or beyond the size and depth limits
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error=exc)
-    except RecursionError:
-        return None, PROBLEM_BAD_MANIFEST.format(path=path, error="nested too deeply")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), dict):
         return None, PROBLEM_BAD_MANIFEST.format(path=path, error="no members listed")
     if manifest.get("format") != PACK_FORMAT:
@@ -626,6 +643,47 @@ def _check_manifest(manifest: Mapping[str, Any], trust: TrustPolicy) -> list[str
     return problems
 
 
+def _pack_config_trust(
+    archive: zipfile.ZipFile, pack: Path, budget: _Budget, manifest: Mapping[str, Any]
+) -> tuple[TrustPolicy, str]:
+    """The trust a pack's own ``config/aims.yaml`` declares, when no key was given: a pack whose
+    configuration lists trusted keys must carry a manifest signed by one of them (the key
+    files are looked up next to the pack, then in the working folder). (policy, problem)."""
+    from aims_mlops._errors import ConfigError
+    from aims_mlops.config import parse_config
+    from aims_mlops.evidence import SigningKeyError
+
+    if CONFIG_MEMBER not in archive.namelist() or CONFIG_MEMBER not in manifest["members"]:
+        return TrustPolicy(), ""
+    try:
+        data, _ = _read_member(archive, CONFIG_MEMBER, budget)
+        config = (
+            parse_config(data.decode("utf-8"), source=CONFIG_MEMBER, check_key_files=False)
+            if data
+            else None
+        )
+    except (_Oversized, ConfigError, UnicodeDecodeError):
+        return TrustPolicy(), ""  # the member's own check names what is wrong with it
+    if config is None or not config.trust.public_keys:
+        return TrustPolicy(), ""
+    listed = ", ".join(config.trust.public_keys)
+    if not manifest.get("signature"):
+        return TrustPolicy(), PROBLEM_PACK_KEYS_UNSIGNED.format(keys=listed)
+    error: Exception | None = None
+    for base_dir in dict.fromkeys((pack.resolve().parent, Path.cwd().resolve())):
+        try:
+            policy = TrustPolicy.from_files(
+                config.trust.public_keys,
+                base_dir=base_dir,
+                require_signatures=config.trust.require_signatures,
+            )
+        except SigningKeyError as exc:
+            error = exc
+            continue
+        return policy, ""
+    return TrustPolicy(), PROBLEM_PACK_KEYS_UNREADABLE.format(keys=listed, error=error)
+
+
 def verify_pack(
     path: str | os.PathLike[str], *, key: TrustPolicy | PublicKey | None = None
 ) -> list[str]:
@@ -655,7 +713,12 @@ def verify_pack(
         manifest, problem = _load_manifest(archive, pack, budget)
         if manifest is None:
             return [problem]
-        problems = _check_manifest(manifest, trust)
+        problems: list[str] = []
+        if not trust.configured:
+            trust, problem = _pack_config_trust(archive, pack, budget, manifest)
+            if problem:
+                problems.append(problem)
+        problems.extend(_check_manifest(manifest, trust))
         names = archive.namelist()
         counts = Counter(names)
         problems.extend(

@@ -222,8 +222,11 @@ def readiness_report(
     Keys: ``evaluated_at``, ``organization``, ``overall``, ``applicable``, ``satisfied``,
     ``counts``, ``per_system``, ``clauses`` and ``annex_a`` (per group: ``share_satisfied``,
     ``applicable``, ``satisfied``, ``counts`` by status), ``freshness``, ``remediation``,
-    ``gaps_by_owner``, ``ready`` (no blockers), ``blockers`` (``id``, ``reason``, ``system``:
-    what stops a certification audit whatever the percentage), ``excluded`` (entries excluded
+    ``gaps_by_owner``, ``ready`` (no blockers), ``blockers`` (``id``, ``reason``, ``system``,
+    ``owner``, ``status``: every applicable entry not satisfied, unaccepted risks above the
+    appetite, records that fail verification, unsigned evidence, unapproved configuration
+    changes), ``basis`` (satisfied entries resting on ``captured`` evidence, on
+    ``attestation_only``, on ``declaration_only``), ``excluded`` (entries excluded
     in the Statement of Applicability, shown next to the share) and ``findings`` (exclusions
     contradicted by evidence).
     """
@@ -244,6 +247,7 @@ def readiness_report(
         "blockers": [b.to_dict() for b in readiness.blockers],
         "excluded": readiness.excluded,
         "findings": [f.to_dict() for f in readiness.findings],
+        "basis": dict(readiness.basis),
         "overall": assessment.readiness.overall,
         "applicable": applicable,
         "satisfied": totals["satisfied"],
@@ -286,9 +290,17 @@ def readiness_text(report: Mapping[str, Any], *, limit: int = 25) -> str:
         f"{report['applicable']} applicable entries; {report['excluded']} excluded in the "
         "Statement of Applicability)",
     ]
+    basis = report.get("basis") or {}
+    if basis:
+        lines.append(
+            f"Satisfied entries rest on: captured evidence {basis.get('captured', 0)}, "
+            f"attestations only {basis.get('attestation_only', 0)}, aims.yaml declarations "
+            f"only {basis.get('declaration_only', 0)}"
+        )
     for blocker in report["blockers"][:limit]:
         where = f" {blocker['system']}" if blocker["system"] else ""
-        lines.append(f"  blocker {blocker['id']}{where}: {blocker['reason']}")
+        owner = f" — owner {blocker['owner']}" if blocker.get("owner") else ""
+        lines.append(f"  blocker {blocker['id']}{where}: {blocker['reason']}{owner}")
     if len(report["blockers"]) > limit:
         lines.append(f"  … and {len(report['blockers']) - limit} more blockers")
     for finding in report["findings"]:

@@ -41,9 +41,12 @@ REVIEW_COLLECTOR = "aims_mlops.record_management_review"
 REVIEW_INPUTS = (
     "actions",
     "changes",
+    "context",
     "trends",
     "incidents",
     "nonconformities",
+    "monitoring",
+    "audits",
     "opportunities",
     "readiness",
     "systems",
@@ -52,12 +55,10 @@ REVIEW_INPUTS = (
 DUMMY_TEXTS = frozenset({"-", "--", ".", "n/a", "na", "none", "null", "tbd", "todo", "x", "xxx"})
 
 ERROR_NOT_INDEPENDENT = (
-    "{auditor} may not audit {item}: {auditor} owns it ({owner}); an internal audit needs an "
-    "auditor independent of what is audited"
+    "{auditor} may not audit {item}: {auditor} {what}; an internal audit needs an auditor "
+    "independent of what is audited"
 )
-ERROR_NOT_IN_PROGRAMME = (
-    "{auditor} is not an auditor of the audit programme (audit_programme.auditors: {allowed})"
-)
+ERROR_NOT_AN_AUDITOR = "{auditor} may not perform internal audits: {problem}"
 ERROR_UNKNOWN_SCOPE = (
     "--scope {item!r} is neither a system of aims.yaml ({systems}) nor a catalog entry or group"
 )
@@ -65,6 +66,11 @@ ERROR_EMPTY_SCOPE = "--scope names nothing: give systems and/or catalog entries,
 ERROR_NO_FILE = "{option} {path}: no such file (give the document itself: it is hashed)"
 ERROR_BLANK_FILE = "{option} {path} is empty or a placeholder: give the real document"
 ERROR_BLANK_NAME = "{option} must name a person or role"
+ERROR_SMALL_FILE = (
+    "{option} {path} holds {size} bytes, below the {minimum} a record of the AIMS needs "
+    "(capture.min_document_bytes): give the real document"
+)
+ERROR_TEMPLATE_FILE = "{option} {path} still holds the template placeholder {marker!r}"
 ERROR_BAD_LIST = (
     "{path}: {option} must be a YAML or JSON list of mappings each with {key!r}; {problem}"
 )
@@ -108,16 +114,32 @@ def is_placeholder(text: str) -> bool:
     return " ".join(text.split()).casefold() in DUMMY_TEXTS or not text.strip()
 
 
-def document_bytes(path: str | os.PathLike[str], *, option: str) -> tuple[Path, bytes]:
-    """The bytes of a document that must exist and say something."""
+def document_bytes(
+    path: str | os.PathLike[str], *, option: str, min_bytes: int = 1
+) -> tuple[Path, bytes]:
+    """The bytes of a document that must exist and say something: not a placeholder, at least
+    ``min_bytes`` (``capture.min_document_bytes`` for a report or minutes), no template
+    placeholder left."""
+    from aims_mlops.evidence._documents import TEMPLATE_MARKERS
+
     if is_placeholder(str(path)):
         raise ProcessRecordError(ERROR_BLANK_FILE.format(option=option, path=path))
     file = Path(path)
     if not file.is_file():
         raise ProcessRecordError(ERROR_NO_FILE.format(option=option, path=path))
     data = file.read_bytes()
-    if is_placeholder(data.decode("utf-8", errors="replace")):
+    text = data.decode("utf-8", errors="replace")
+    if is_placeholder(text):
         raise ProcessRecordError(ERROR_BLANK_FILE.format(option=option, path=path))
+    if len(data) < min_bytes:
+        raise ProcessRecordError(
+            ERROR_SMALL_FILE.format(option=option, path=path, size=len(data), minimum=min_bytes)
+        )
+    marker = next((m for m in TEMPLATE_MARKERS if m.casefold() in text.casefold()), None)
+    if min_bytes > 1 and marker is not None:
+        raise ProcessRecordError(
+            ERROR_TEMPLATE_FILE.format(option=option, path=path, marker=marker)
+        )
     return file, data
 
 
@@ -206,10 +228,16 @@ def _iso(moment: dt.datetime) -> str:
 
 
 # ------------------------------------------------------------------------- internal audit
-def check_scope(config: AimsConfig, auditor: str, scope: Sequence[str]) -> list[str]:
-    """The scope as given, refused when an item is unknown or owned by ``auditor``."""
+def check_scope(
+    config: AimsConfig,
+    auditor: str,
+    scope: Sequence[str],
+    records: Iterable[EvidenceRecord] = (),
+) -> list[str]:
+    """The scope as given, refused when an item is unknown, or ``auditor`` owns, attested,
+    accepted or approved something of it (``records``: the acts on record), or may not audit."""
     from aims_mlops.catalog import load_catalog
-    from aims_mlops.engine._programme import conflicts, covers, same_person
+    from aims_mlops.engine._programme import auditor_problem, conflicts, covers
 
     catalog = load_catalog()
     items = [s.strip() for s in scope if s.strip()]
@@ -223,18 +251,15 @@ def check_scope(config: AimsConfig, auditor: str, scope: Sequence[str]) -> list[
             raise ProcessRecordError(
                 ERROR_UNKNOWN_SCOPE.format(item=item, systems=", ".join(sorted(systems)))
             )
-    found = conflicts(config, catalog, auditor, items)
+    found = conflicts(config, catalog, auditor, items, records)
     if found:
-        item, owner = found[0]
+        item, what = found[0]
         raise ProcessRecordError(
-            ERROR_NOT_INDEPENDENT.format(auditor=auditor, item=item, owner=owner)
+            ERROR_NOT_INDEPENDENT.format(auditor=auditor, item=item, what=what)
         )
-    programme = config.audit_programme
-    allowed = programme.auditors if programme is not None else ()
-    if allowed and not any(same_person(auditor, a) for a in allowed):
-        raise ProcessRecordError(
-            ERROR_NOT_IN_PROGRAMME.format(auditor=auditor, allowed=", ".join(allowed))
-        )
+    problem = auditor_problem(config, auditor)
+    if problem is not None:
+        raise ProcessRecordError(ERROR_NOT_AN_AUDITOR.format(auditor=auditor, problem=problem))
     return items
 
 
@@ -310,6 +335,7 @@ def record_internal_audit(
 ) -> RecordedAudit:
     """Record an internal audit (clause 9.2) and open a nonconformity per finding. The audit
     is the auditor's act, signed with their own ``key`` (default ``$AIMS_PERSON_KEY``)."""
+    from aims_mlops.capture import make_store
     from aims_mlops.config import config_digest
     from aims_mlops.reports._register import opening_record
 
@@ -318,8 +344,10 @@ def record_internal_audit(
     who = _name(auditor, "--auditor")
     named, signing = _act_key(cfg, cfg_path, who, key)
     who = named or who
-    items = check_scope(cfg, who, scope)
-    path, data = document_bytes(report, option="--report")
+    evidence_store = store or make_store(cfg)
+    acts = evidence_store.records(kinds=["attestation", REVIEW_KIND])
+    items = check_scope(cfg, who, scope, acts)
+    path, data = document_bytes(report, option="--report", min_bytes=cfg.capture.min_document_bytes)
     listed = read_items(findings, option="--findings", key="statement")
     record = internal_audit_record(
         auditor=who,
@@ -333,14 +361,14 @@ def record_internal_audit(
     )
     stored = _emit(
         cfg,
-        store,
+        evidence_store,
         record,
         {f"internal_audit/{path.name}": data},
         key=signing,
         config_path=cfg_path,
     )
     opened = tuple(
-        _emit(cfg, store, opening_record(c, now=moment, config_digest=config_digest(cfg)))
+        _emit(cfg, evidence_store, opening_record(c, now=moment, config_digest=config_digest(cfg)))
         for c in finding_candidates(stored, cfg, listed)
     )
     return RecordedAudit(record=stored, nonconformities=opened)
@@ -418,11 +446,16 @@ def record_management_review(
     who = _name(chair, "--chair")
     named, signing = _act_key(cfg, path, who, key)
     who = named or who
+    from aims_mlops.catalog import load_catalog
+
+    catalog = load_catalog()
     for entry in _controls(REVIEW_KIND):
-        problem = approver_problem(cfg, entry, who)
+        problem = approver_problem(cfg, entry, who, role=catalog.get(entry).authority)
         if problem is not None:
             raise ProcessRecordError(ERROR_NOT_APPROVER.format(problem=problem))
-    minutes_path, data = document_bytes(minutes, option="--minutes")
+    minutes_path, data = document_bytes(
+        minutes, option="--minutes", min_bytes=cfg.capture.min_document_bytes
+    )
     listed = read_items(decisions, option="--decisions", key="decision")
     # from a file: judged with the approved configuration (the ledger), as every verdict is
     judgement = judge(config=_judged(config, cfg, path), store=store, now=moment)

@@ -16,18 +16,22 @@ Layout in MLflow:
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aims_mlops._errors import EvidenceError, StoreError
+from aims_mlops._json import MAX_RECORD_CHARS, JsonLimitError, loads_bounded
 from aims_mlops.evidence import EvidenceRecord, canonical_json
 
 # -- tag names ------------------------------------------------------------------------------------
 #: The AI system a run belongs to (set by the run-context plugin and by every evidence write).
 TAG_SYSTEM = "aims.system"
+#: MLflow's own tag for the kind of run, and its value on ``mlflow.genai.evaluate`` runs.
+RUN_TYPE_TAG = "mlflow.runType"
+GENAI_EVALUATE = "genai_evaluate"
 #: ``organization`` on runs holding organization-level records.
 TAG_SCOPE = "aims.scope"
 #: The record kind, on the evidence experiment's own runs (marks a run as ours, not training).
@@ -60,16 +64,34 @@ EXTRA_ARTIFACT_DIR = f"{ARTIFACT_ROOT}/artifacts"
 
 #: Largest record JSON stored whole in its tag (MLflow 3 allows 8,000 characters per tag value).
 MAX_TAG_JSON_CHARS = 7_000
+#: Longest evidence tag value parsed (MLflow stores at most 8,000 characters; a store written
+#: behind MLflow's back may hold more): a longer one is a finding, unparsed.
+MAX_TAG_CHARS = 65_536
+#: Largest record artifact read, in bytes: a larger one is a finding, never read whole.
+MAX_ARTIFACT_BYTES = MAX_RECORD_CHARS
 #: The keys of a pointer tag (the record is in its artifact).
 POINTER_KEYS = frozenset({"id", "content_hash", "artifact"})
 
 ERROR_BAD_ARTIFACT_NAME = "artifact name {name!r} must be a relative path without '..'"
+ERROR_UNSAFE_KIND = (
+    "record {id}: kind {kind!r} cannot name a folder (lowercase words joined by '.' or '_')"
+)
+ERROR_UNSAFE_ID = "record id {id!r} cannot name a file (letters, digits, '_', '-', '.')"
+ERROR_PATH_OUTSIDE = "record {id}: path {path!r} resolves outside {root}"
+
+#: What a record id and kind must look like to become part of a path (no separator, no '..').
+SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+SAFE_KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 PROBLEM_NOT_JSON = "record {id} on run {run_id}: the evidence tag is not valid JSON ({error})"
 PROBLEM_MALFORMED = "record {id} on run {run_id}: the evidence tag holds no valid record ({error})"
 PROBLEM_ID_MISMATCH = "record {id} on run {run_id}: the evidence tag holds record {other}"
 PROBLEM_ALTERED = (
     "record {id} on run {run_id}: content hash does not match the content: the {where} was altered"
+)
+PROBLEM_REFUSED = "record {id} on run {run_id}: the {part} is refused as evidence: {error}"
+PROBLEM_UNSAFE_ID = (
+    "record {id} on run {run_id}: its id cannot name a file (letters, digits, '_', '-', '.')"
 )
 PROBLEM_ARTIFACT_MISSING = "record {id} on run {run_id}: artifact {path} is missing"
 PROBLEM_ARTIFACT_DIFFERS = "record {id} on run {run_id}: artifact {path} differs from the tag"
@@ -78,8 +100,20 @@ PROBLEM_ARTIFACT_UNREADABLE = (
 )
 
 #: Reads one artifact of the run (a path such as ``aims/evidence/<kind>/<id>.json``); None when
-#: it does not exist.
+#: it does not exist; :class:`ArtifactTooLarge` when it holds more than
+#: :data:`MAX_ARTIFACT_BYTES` (it is then never read whole).
 ArtifactFetcher = Callable[[str], bytes | None]
+
+ERROR_ARTIFACT_TOO_LARGE = "artifact {path} is {size} bytes, more than the {limit} a record may be"
+
+
+class ArtifactTooLarge(StoreError):
+    """A record artifact larger than :data:`MAX_ARTIFACT_BYTES` (refused unread)."""
+
+    def __init__(self, *, path: str, size: int) -> None:
+        super().__init__(
+            ERROR_ARTIFACT_TOO_LARGE.format(path=path, size=size, limit=MAX_ARTIFACT_BYTES)
+        )
 
 
 # -- names and paths ------------------------------------------------------------------------------
@@ -104,9 +138,30 @@ def dataset_sha256_tag(mlflow_digest: str) -> str:
     return f"{TAG_DATASET_SHA256_PREFIX}{mlflow_digest}"
 
 
+def safe_record_id(record_id: str) -> str:
+    """``record_id`` when it can name a file (:class:`StoreError` otherwise)."""
+    if not isinstance(record_id, str) or not SAFE_ID_RE.match(record_id):
+        raise StoreError(ERROR_UNSAFE_ID.format(id=record_id))
+    return record_id
+
+
 def artifact_path(record: EvidenceRecord) -> str:
-    """Where a record's JSON lives among its run's artifacts."""
+    """Where a record's JSON lives among its run's artifacts; :class:`StoreError` when its id or
+    kind could not name a path without leaving that folder (``../``, a separator)."""
+    safe_record_id(record.id)
+    if not isinstance(record.kind, str) or not SAFE_KIND_RE.match(record.kind):
+        raise StoreError(ERROR_UNSAFE_KIND.format(id=record.id, kind=record.kind))
     return f"{EVIDENCE_ARTIFACT_DIR}/{record.kind}/{record.id}.json"
+
+
+def contained(root: Path, relative: str, *, record_id: str) -> Path:
+    """``root / relative``, resolved, when it lies inside ``root``; :class:`StoreError` when it
+    does not (``..``, an absolute path, a symbolic link leading out)."""
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base) or target == base:
+        raise StoreError(ERROR_PATH_OUTSIDE.format(id=record_id, path=relative, root=base))
+    return target
 
 
 def safe_artifact_name(name: str) -> str:
@@ -242,13 +297,29 @@ class StoredRecord:
 
 def _decode(
     text: bytes | str, problem: str, where: Mapping[str, str], path: str | None
-) -> tuple[Any, str | None]:
-    """(parsed JSON, None) or (None, the problem text)."""
+) -> tuple[Any, str | None, Any]:
+    """(parsed JSON, None, None) or (None, the problem text, the pruned data of JSON refused for
+    nesting too deep, or None). Bounded: never longer than the tag or artifact caps, never
+    deeper than :data:`aims_mlops._json.MAX_JSON_DEPTH`."""
+    part = "evidence tag" if path is None else f"artifact {path}"
+    limit = MAX_TAG_CHARS if path is None else MAX_ARTIFACT_BYTES
     try:
-        raw = text.decode("utf-8") if isinstance(text, bytes) else text
-        return json.loads(raw), None
+        return loads_bounded(text, what=f"the {part}", max_chars=limit), None, None
+    except JsonLimitError as exc:
+        return None, PROBLEM_REFUSED.format(part=part, error=exc, **where), exc.pruned
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return None, problem.format(error=exc, path=path, **where)
+        return None, problem.format(error=exc, path=path, **where), None
+
+
+def _salvage(pruned: Any) -> EvidenceRecord | None:
+    """What a refused record claims (kind, system, controls), so its finding names the entries
+    it speaks to; never evidence."""
+    if not isinstance(pruned, Mapping):
+        return None
+    try:
+        return EvidenceRecord.from_dict(pruned)
+    except (EvidenceError, AttributeError, OverflowError):
+        return None
 
 
 def _record_problems(
@@ -276,22 +347,30 @@ def parse_stored(
     (to read the artifact it names). Every problem found is listed; ``record`` is set only when
     there is none."""
     where = {"id": record_id, "run_id": run_id}
-    data, problem = _decode(value, PROBLEM_NOT_JSON, where, None)
+    if not SAFE_ID_RE.match(record_id):
+        return StoredRecord(
+            record_id, run_id, None, None, False, (PROBLEM_UNSAFE_ID.format(**where),)
+        )
+    data, problem, pruned = _decode(value, PROBLEM_NOT_JSON, where, None)
     if problem is not None:
-        return StoredRecord(record_id, run_id, None, None, False, (problem,))
+        return StoredRecord(record_id, run_id, None, _salvage(pruned), False, (problem,))
     pointer = is_pointer(data)
     part, shown, pointed_hash = "tag", "", None
     if pointer:
         target = pointer_target(data)
-        text = fetch(target) if target is not None else None
         shown = target or str(data["artifact"])
+        try:
+            text = fetch(target) if target is not None else None
+        except ArtifactTooLarge as exc:
+            problem = PROBLEM_REFUSED.format(part=f"artifact {shown}", error=exc, **where)
+            return StoredRecord(record_id, run_id, None, None, True, (problem,))
         if text is None:
             problem = PROBLEM_ARTIFACT_MISSING.format(path=shown, **where)
             return StoredRecord(record_id, run_id, None, None, True, (problem,))
         pointed_hash = data["content_hash"]
-        data, problem = _decode(text, PROBLEM_ARTIFACT_UNREADABLE, where, shown)
+        data, problem, pruned = _decode(text, PROBLEM_ARTIFACT_UNREADABLE, where, shown)
         if problem is not None:
-            return StoredRecord(record_id, run_id, None, None, True, (problem,))
+            return StoredRecord(record_id, run_id, None, _salvage(pruned), True, (problem,))
         part = "artifact"
     try:
         decoded = EvidenceRecord.from_dict(data)

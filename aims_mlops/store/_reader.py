@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from aims_mlops._errors import StoreError
 from aims_mlops.evidence import EvidenceRecord, IntegrityFinding
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
@@ -37,6 +38,16 @@ PROBLEM_DUPLICATE = "record {id} on run {run_id}: also stored on run {other_run_
 
 
 @dataclass(frozen=True)
+class RunSeen:
+    """A run a read looked at: when it started (ms), its system tag, and whether it is one of the
+    evidence experiment's own runs (tag ``aims.kind``) rather than a training run."""
+
+    start_ms: int
+    system: str | None
+    own: bool
+
+
+@dataclass(frozen=True)
 class ReadResult:
     """What a read fetched: intact records (oldest first) and the problems met, each naming the
     record id and run id (altered, unreadable or duplicated records); ``findings`` are those
@@ -46,6 +57,8 @@ class ReadResult:
     problems: tuple[str, ...]
     findings: tuple[IntegrityFinding, ...] = ()
     run_ids: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: every run the read looked at (the ledger's scope)
+    runs_read: Mapping[str, RunSeen] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,44 @@ class _Collection:
         self.found: dict[str, tuple[EvidenceRecord, str]] = {}
         self.problems: list[str] = []
         self.findings: list[IntegrityFinding] = []
+        self._listed: dict[tuple[str, str], frozenset[str]] = {}  # (run, folder) -> files
+        self.runs: dict[str, RunSeen] = {}
+
+    def _artifact_problem(self, stored: contract.StoredRecord) -> str | None:
+        """A record held inline in its tag must have its artifact too (the writer stores the
+        artifact first): a tag alone was not written by us. (Its content is compared by
+        ``aims verify``; the read checks presence, one listing per run and kind.)"""
+        record = stored.record
+        if record is None or stored.pointer:
+            return None
+        where = {"id": stored.record_id, "run_id": stored.run_id}
+        try:
+            path = contract.artifact_path(record)
+        except StoreError as exc:
+            return contract.PROBLEM_REFUSED.format(part="artifact path", error=exc, **where)
+        folder = path.rsplit("/", 1)[0]
+        key = (stored.run_id, folder)
+        if key not in self._listed:
+            self._listed[key] = search.list_files(self._reader.conn, stored.run_id, folder)
+        if path in self._listed[key]:
+            return None
+        return contract.PROBLEM_ARTIFACT_MISSING.format(path=path, **where)
+
+    def _list_folders(self, run_id: str, stored: list[contract.StoredRecord]) -> None:
+        """List, a few at a time, the artifact folders the run's inline records live in."""
+        folders: set[str] = set()
+        for item in stored:
+            if item.record is None or item.pointer:
+                continue
+            try:
+                folders.add(contract.artifact_path(item.record).rsplit("/", 1)[0])
+            except StoreError:
+                continue  # named by _artifact_problem
+        wanted = sorted(f for f in folders if (run_id, f) not in self._listed)
+        listings = parallel(
+            lambda folder: search.list_files(self._reader.conn, run_id, folder), wanted
+        )
+        self._listed.update(((run_id, f), files) for f, files in zip(wanted, listings, strict=True))
 
     def _finding(
         self, run: Run, stored: contract.StoredRecord, keep: _Filter, problems: Iterable[str]
@@ -116,13 +167,32 @@ class _Collection:
         """Add the run's intact records ``keep`` accepts; a second, different copy of an id is a
         problem. Returns the records added."""
         run_id = run.info.run_id
+        tags = run.data.tags
+        self.runs[run_id] = RunSeen(
+            start_ms=int(run.info.start_time or 0),
+            system=tags.get(contract.TAG_SYSTEM),
+            own=contract.TAG_KIND in tags,
+        )
         added: list[EvidenceRecord] = []
-        for record_id, value in contract.evidence_tags(run.data.tags).items():
-            stored = self._reader.parse(run_id, record_id, value)
+        parsed = [
+            self._reader.parse(run_id, record_id, value)
+            for record_id, value in contract.evidence_tags(run.data.tags).items()
+        ]
+        kept = [s for s in parsed if s.record is not None and keep.accepts(s.record)]
+        self._list_folders(run_id, kept)
+        for stored in parsed:
             record = stored.record
             if stored.problems:
                 self.problems.extend(stored.problems)
                 self._finding(run, stored, keep, stored.problems)
+            elif (
+                record is not None
+                and keep.accepts(record)
+                and (missing := self._artifact_problem(stored)) is not None
+            ):
+                self.problems.append(missing)
+                self._finding(run, stored, keep, [missing])
+                continue
             if record is None or not keep.accepts(record):
                 continue
             earlier = self.found.get(record.id)
@@ -147,6 +217,7 @@ class _Collection:
             problems=tuple(dict.fromkeys(self.problems)),
             findings=tuple(dict.fromkeys(self.findings)),
             run_ids=MappingProxyType({r.id: run_id for r, run_id in found}),
+            runs_read=MappingProxyType(dict(self.runs)),
         )
 
 

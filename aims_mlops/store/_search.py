@@ -173,8 +173,53 @@ def download(conn: Connection, run_id: str, path: str, destination: str) -> Path
     return local if local.exists() else None
 
 
+def _listed_size(conn: Connection, run_id: str, path: str) -> int | None:
+    """The size MLflow lists for one artifact file; None when it lists none."""
+    from mlflow.exceptions import MlflowException
+
+    parent = path.rsplit("/", 1)[0] if "/" in path else None
+    try:
+        listed = conn.client.list_artifacts(run_id, parent)
+    except (MlflowException, OSError) as exc:
+        if classify_failure(exc) == "unreachable":
+            raise
+        return None
+    return next((f.file_size for f in listed if f.path == path and not f.is_dir), None)
+
+
+def list_files(conn: Connection, run_id: str, folder: str) -> frozenset[str]:
+    """The artifact files directly in ``folder`` of a run (their full paths); empty when the
+    folder does not exist (an unreachable store still raises)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        listed = conn.client.list_artifacts(run_id, folder)
+    except (MlflowException, OSError) as exc:
+        if classify_failure(exc) == "unreachable":
+            raise
+        return frozenset()
+    return frozenset(f.path for f in listed if not f.is_dir)
+
+
+def read_capped(file: Path, *, shown: str, max_bytes: int = contract.MAX_ARTIFACT_BYTES) -> bytes:
+    """The bytes of a local file of at most ``max_bytes`` (:class:`contract.ArtifactTooLarge`
+    otherwise; a larger file is never read whole)."""
+    with file.open("rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise contract.ArtifactTooLarge(path=shown, size=file.stat().st_size)
+    return data
+
+
 def fetch_artifact(conn: Connection, run_id: str, path: str) -> bytes | None:
-    """The bytes of one artifact file of a run; None when it is missing or not a file."""
+    """The bytes of one artifact file of a run; None when it is missing or not a file;
+    :class:`contract.ArtifactTooLarge` (not downloaded when MLflow lists its size) when it holds
+    more than :data:`contract.MAX_ARTIFACT_BYTES`."""
+    size = _listed_size(conn, run_id, path)
+    if size is not None and size > contract.MAX_ARTIFACT_BYTES:
+        raise contract.ArtifactTooLarge(path=path, size=size)
     with tempfile.TemporaryDirectory(prefix="aims-read-") as tmp:
         local = download(conn, run_id, path, tmp)
-        return local.read_bytes() if local is not None and local.is_file() else None
+        if local is None or not local.is_file():
+            return None
+        return read_capped(local, shown=path)

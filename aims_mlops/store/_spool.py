@@ -28,7 +28,9 @@ from types import MappingProxyType
 from typing import Any
 
 from aims_mlops._errors import EvidenceError, StoreError
-from aims_mlops.evidence import EvidenceRecord
+from aims_mlops._json import loads_bounded
+from aims_mlops.evidence import EvidenceRecord, load_kinds
+from aims_mlops.store import _contract as contract
 
 #: A claim older than this (seconds since it was taken) may be taken over by another uploader.
 STALE_CLAIM_SECONDS = 600.0
@@ -45,9 +47,15 @@ _TEMP_PREFIX = ".tmp-"
 _PART_SUFFIX = ".part"
 _PART_RE = re.compile(r"^\.tmp-(?:(?P<pid>\d+)-)?.*\.part$")
 _CLAIMED_RE = re.compile(r"^(?P<base>.+\.json)\.claimed-(?P<pid>\d+)$")
-_SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SAFE_ID_RE = contract.SAFE_ID_RE
+
+#: Largest spool file read (a record with its artifacts, base64): a bigger one is refused unread.
+MAX_SPOOL_FILE_BYTES = 64 * 1024 * 1024
 
 ERROR_SPOOL_CORRUPT = "spool file {path} is unreadable, left in place for inspection: {error}"
+ERROR_SPOOL_REFUSED = "record {id}: spool file {path} refused, left in place for inspection: {why}"
+WHY_SPOOL_UNKNOWN_KIND = "kind {kind!r} is not a registered kind of evidence"
+WHY_SPOOL_TOO_LARGE = "the file is {size} bytes, more than the {limit} a spool file may hold"
 ERROR_SPOOL_UNSAFE_ID = "record id {id!r} cannot name a spool file (letters, digits, '_', '-', '.')"
 ERROR_SPOOL_WRITE = "could not write record {id} to the spool directory {directory}: {error}"
 
@@ -246,9 +254,20 @@ class Spool:
 
     # -- reading -------------------------------------------------------------------------------
     def load(self, path: Path) -> SpoolEntry:
-        """Read a spool file; :class:`SpoolError` when it is unreadable or the record altered."""
+        """Read a spool file; :class:`SpoolError` when it is unreadable, the record altered, or
+        it could lead a write astray (the spool is untrusted input: anyone who can drop a file
+        here must not choose where ``aims sync`` writes). Refused: a kind that is not
+        registered, a record id or artifact name that is not a safe name, a file over
+        :data:`MAX_SPOOL_FILE_BYTES` or nested too deep."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            size = path.stat().st_size
+            if size > MAX_SPOOL_FILE_BYTES:
+                raise ValueError(WHY_SPOOL_TOO_LARGE.format(size=size, limit=MAX_SPOOL_FILE_BYTES))
+            data = loads_bounded(
+                path.read_text(encoding="utf-8"),
+                what="the spool file",
+                max_chars=MAX_SPOOL_FILE_BYTES,
+            )
             if not isinstance(data, dict):
                 raise ValueError("the file does not hold a JSON object")
             record = EvidenceRecord.from_dict(data["record"])
@@ -273,6 +292,22 @@ class Spool:
             EvidenceError,
         ) as exc:
             raise SpoolError(ERROR_SPOOL_CORRUPT.format(path=path, error=exc)) from exc
+        why = _refusal(record, artifacts)
+        if why is not None:
+            raise SpoolError(ERROR_SPOOL_REFUSED.format(id=record.id, path=path, why=why))
         return SpoolEntry(
             record=record, run_id=run_id, artifacts=MappingProxyType(artifacts), path=path
         )
+
+
+def _refusal(record: EvidenceRecord, artifacts: Mapping[str, bytes]) -> str | None:
+    """Why an intact spooled record must not be uploaded; None when it may."""
+    if record.kind not in load_kinds():
+        return WHY_SPOOL_UNKNOWN_KIND.format(kind=record.kind)
+    try:
+        contract.artifact_path(record)
+        for name in artifacts:
+            contract.safe_artifact_name(name)
+    except StoreError as exc:
+        return str(exc)
+    return None

@@ -10,13 +10,17 @@ MLflow client, the evidence experiment's id and a cache of records already parse
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy
-from aims_mlops.store._connection import Connection
+from aims_mlops._errors import StoreError
+from aims_mlops.evidence import NO_TRUST, EvidenceRecord, SigningKey, TrustPolicy
+from aims_mlops.ledger import Scope
+from aims_mlops.store import _ledger as ledger
+from aims_mlops.store._connection import Connection, Unavailable
 from aims_mlops.store._reader import LOOKBACK_RUNS, Reader, ReadResult
 from aims_mlops.store._registry import DEFAULT_ALIAS, CurrentModels, Registry
 from aims_mlops.store._spool import Spool
@@ -27,9 +31,12 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
     from aims_mlops.engine import CurrentModel
+    from aims_mlops.evidence._documents import DocumentScope
 
 DEFAULT_EVIDENCE_EXPERIMENT = "aims-evidence"
 DEFAULT_SPOOL_DIR = ".aims/spool"
+#: The last store id seen, kept in the spool folder (records spooled offline still name it).
+STORE_ID_FILE = "store-id"
 
 
 class EvidenceStore:
@@ -51,6 +58,7 @@ class EvidenceStore:
         )
         self._reader = Reader(self._conn, evidence_experiment=evidence_experiment)
         self._registry = Registry(self._conn)
+        self._identity: ledger.StoreIdentity | None = None
 
     def __repr__(self) -> str:
         return (
@@ -266,6 +274,80 @@ class EvidenceStore:
         they are not fetched again."""
         return self._registry.current_models(bindings)
 
+    # -- the ledger ------------------------------------------------------------------------------
+    def identity(self) -> ledger.StoreIdentity | None:
+        """The store's id and its creation time, read (never created); None: it has none yet."""
+        if self._identity is None:
+            with self._conn.reading():
+                self._identity = ledger.identity(self._conn, self._evidence_experiment)
+        return self._identity
+
+    def stamp(self, record: EvidenceRecord) -> EvidenceRecord:
+        """``record`` naming this store (its id created on first use; the last id seen is kept
+        in the spool folder for when the store is unreachable). Signed records are left as
+        they are (the caller stamps before signing)."""
+        return ledger.stamped(record, self._known_store_id())
+
+    def _known_store_id(self) -> str | None:
+        where = f"{self.tracking_uri}\n{self._evidence_experiment}".encode()
+        cache = self._spool.directory / f"{STORE_ID_FILE}-{hashlib.sha256(where).hexdigest()[:16]}"
+        if self._identity is None:
+            try:
+                with self._conn.reading():
+                    self._identity = ledger.ensure_identity(
+                        self._conn, self._evidence_experiment
+                    )
+            except (Unavailable, StoreError, OSError):
+                try:
+                    return cache.read_text(encoding="utf-8").strip() or None
+                except OSError:
+                    return None
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                cache.write_text(self._identity.store_id, encoding="utf-8")
+            except OSError:
+                pass  # the cache only helps while offline; the record still names its store
+        return self._identity.store_id
+
+    def checkpoint(
+        self,
+        *,
+        key: SigningKey | None,
+        trust: TrustPolicy = NO_TRUST,
+        force: bool = False,
+        added: Iterable[tuple[EvidenceRecord, str]] | None = None,
+    ) -> ledger.CheckpointResult:
+        """Write the next checkpoint when records were added since the last (``force``: even
+        when not), signed with ``key``: every record not yet listed is appended (``added``:
+        only these records just written, with their runs; the store is not listed)."""
+        return ledger.write_checkpoint(
+            self._conn,
+            self._evidence_experiment,
+            key=key,
+            trust=trust,
+            force=force,
+            added=None if added is None else list(added),
+        )
+
+    def verify_ledger(
+        self,
+        *,
+        trust: TrustPolicy = NO_TRUST,
+        kept_heads: Iterable[EvidenceRecord] = (),
+        scope: Scope | None = None,
+    ) -> ledger.LedgerReport:
+        """The whole checkpoint chain and every listed record checked against the store as it
+        is (deleted runs read too; ``kept_heads`` must still be in the chain). With ``scope``
+        (what a verdict read): the newest checkpoints and the records of the judged systems
+        only, at a cost that does not grow with the history."""
+        if scope is not None and not tuple(kept_heads):
+            return ledger.verify_scoped(
+                self._conn, self._evidence_experiment, trust=trust, scope=scope
+            )
+        return ledger.verify_ledger(
+            self._conn, self._evidence_experiment, trust=trust, kept_heads=tuple(kept_heads)
+        )
+
     # -- verifying -----------------------------------------------------------------------------
     def verify(
         self,
@@ -273,16 +355,22 @@ class EvidenceStore:
         system: str | None = None,
         experiment_ids: Iterable[str] | None = None,
         trust: TrustPolicy = NO_TRUST,
+        documents: DocumentScope | None = None,
     ) -> VerifyReport:
         """Check every stored record of ``system`` (all when None) and the organization: tag
-        hash, artifact present and equal to the tag, and the trust check
+        hash, artifact present and equal to the tag, the trust check
         (:func:`aims_mlops.evidence.check_record`: signatures with ``trust``'s public keys, a
-        well-formed record of a known kind, not from the future, on its own run). Downloads
+        well-formed record of a known kind, not from the future, on its own run) and that it
+        belongs to this store (:func:`aims_mlops.ledger.store_problem`). Downloads
         every evidence artifact (slow by design)."""
+        ours = self.identity()
         return verify_store(
             self._conn,
             evidence_experiment=self._evidence_experiment,
             system=system,
             experiment_ids=experiment_ids,
             trust=trust,
+            documents=documents,
+            store_id=ours.store_id if ours is not None else None,
+            store_created_at=ours.created_at if ours is not None else None,
         )

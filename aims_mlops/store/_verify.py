@@ -10,6 +10,7 @@ Slow by design: it downloads every run's ``aims/evidence`` folder.
 
 from __future__ import annotations
 
+import glob
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aims_mlops._errors import EvidenceError
+from aims_mlops._errors import EvidenceError, StoreError
 from aims_mlops.evidence import NO_TRUST, EvidenceRecord, TrustPolicy, check_record, load_kinds
-from aims_mlops.evidence._documents import document_findings
+from aims_mlops.evidence._documents import DocumentScope, document_findings
+from aims_mlops.ledger import store_problem
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _search as search
 from aims_mlops.store._connection import Connection
@@ -54,16 +56,19 @@ class _Downloaded:
         if self.root is None or not path.startswith(prefix):
             return None
         relative = path[len(prefix) :]
-        file = self.root / relative
-        if ".." in Path(relative).parts or not file.is_file():
+        try:
+            file = contract.contained(self.root, relative, record_id=path)
+        except StoreError:
             return None
-        return file.read_bytes()
+        if not file.is_file():
+            return None
+        return search.read_capped(file, shown=path)
 
     def find(self, record_id: str) -> str | None:
         """The artifact path of ``record_id`` under any kind folder (the tag named no kind)."""
-        if self.root is None:
+        if self.root is None or not contract.SAFE_ID_RE.match(record_id):
             return None
-        matches = sorted(self.root.glob(f"*/{record_id}.json"))
+        matches = sorted(self.root.glob(f"*/{glob.escape(record_id)}.json"))
         if not matches:
             return None
         return f"{contract.EVIDENCE_ARTIFACT_DIR}/{matches[0].relative_to(self.root).as_posix()}"
@@ -74,9 +79,19 @@ def _artifact_problems(stored: contract.StoredRecord, folder: _Downloaded) -> li
     missing, unreadable, or not equal to the tag."""
     where = {"id": stored.record_id, "run_id": stored.run_id}
     decoded = stored.decoded
-    path = contract.artifact_path(decoded) if decoded is not None else folder.find(stored.record_id)
+    try:
+        path = (
+            contract.artifact_path(decoded)
+            if decoded is not None
+            else folder.find(stored.record_id)
+        )
+    except StoreError as exc:  # a kind or id that would lead out of the folder: never read
+        return [contract.PROBLEM_REFUSED.format(part="artifact path", error=exc, **where)]
     shown = path or f"{contract.EVIDENCE_ARTIFACT_DIR}/<kind>/{stored.record_id}.json"
-    data = folder.fetch(path) if path is not None else None
+    try:
+        data = folder.fetch(path) if path is not None else None
+    except contract.ArtifactTooLarge as exc:
+        return [contract.PROBLEM_REFUSED.format(part=f"artifact {shown}", error=exc, **where)]
     if data is None:
         return [contract.PROBLEM_ARTIFACT_MISSING.format(path=shown, **where)]
     try:
@@ -98,6 +113,9 @@ class _Check:
 
     trust: TrustPolicy
     clock: datetime
+    #: this store's id and when it got it (None: it has none): records of another store fail
+    store_id: str | None = None
+    store_created_at: str | None = None
 
 
 def verify_tag(
@@ -124,6 +142,10 @@ def verify_tag(
             clock=check.clock,
             run_id=run_id,
         )
+        if why is None:
+            why = store_problem(
+                stored.record, store_id=check.store_id, created_at=check.store_created_at
+            )
         if why is not None:
             problems.append(PROBLEM_UNTRUSTED.format(id=record_id, run_id=run_id, why=why))
     if not stored.pointer:  # a pointer's artifact was read and checked by the parse
@@ -164,12 +186,20 @@ def verify_store(
     experiment_ids: Iterable[str] | None = None,
     trust: TrustPolicy = NO_TRUST,
     clock: datetime | None = None,
+    documents: DocumentScope | None = None,
+    store_id: str | None = None,
+    store_created_at: str | None = None,
 ) -> VerifyReport:
     """Check every stored record of ``system`` (all when None) and the organization: the parse
     (hash, id), the trust check (signatures with ``trust``'s public keys) and the artifact;
     then the documents of the current intact attestations (changed or vanished: a problem; a
     URL: a note)."""
-    check = _Check(trust=trust, clock=clock or datetime.now(UTC))
+    check = _Check(
+        trust=trust,
+        clock=clock or datetime.now(UTC),
+        store_id=store_id,
+        store_created_at=store_created_at,
+    )
     problems: list[str] = []
     attestations: list[EvidenceRecord] = []
     checked = intact = 0
@@ -188,9 +218,11 @@ def verify_store(
             checked += run_checked
             intact += run_intact
             problems.extend(run_problems)
-    documents = document_findings(attestations)
-    problems.extend(f.message for f in documents if f.is_problem)
-    notes = tuple(f.message for f in documents if not f.is_problem)
+    # documents are read only under aims.yaml's folder and roots (default: the working folder)
+    scope = documents if documents is not None else DocumentScope.of(Path.cwd())
+    documents_found = document_findings(attestations, scope=scope)
+    problems.extend(f.message for f in documents_found if f.is_problem)
+    notes = tuple(f.message for f in documents_found if not f.is_problem)
     return VerifyReport(
         checked=checked, intact=intact, problems=tuple(problems), trust=trust, notes=notes
     )

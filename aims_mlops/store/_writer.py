@@ -77,6 +77,7 @@ class Writer:
     ) -> WriteResult:
         """Store one record (on ``run_id``, else in its own run); spool it when unreachable."""
         record.verify()
+        contract.artifact_path(record)  # a kind or id that cannot name a path is refused
         extra = checked_artifacts(artifacts)
         try:
             stored_on = self.store_now(record, run_id=run_id, artifacts=extra)
@@ -92,6 +93,7 @@ class Writer:
         batch = list(records)
         for record in batch:
             record.verify()
+            contract.artifact_path(record)
         if run_id is None:
             return [self.write(record) for record in batch]
         if not batch:
@@ -127,6 +129,8 @@ class Writer:
         self, record: EvidenceRecord, *, run_id: str | None, artifacts: Mapping[str, bytes]
     ) -> str:
         """Write one record now (no spool); returns the run it is stored on."""
+        # the spool is untrusted input: its artifacts are checked here as a direct write's are
+        artifacts = checked_artifacts(artifacts)
         self._conn.probe()
         if run_id is not None:
             self._write_run_level(run_id, [record], artifacts)
@@ -139,11 +143,15 @@ class Writer:
         with tempfile.TemporaryDirectory(prefix="aims-evidence-") as tmp:
             root = Path(tmp)
             for record in records:
-                target = root / contract.artifact_path(record)
+                target = contract.contained(
+                    root, contract.artifact_path(record), record_id=record.id
+                )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(record.to_json(), encoding="utf-8")
             for name, data in artifacts.items():
-                target = root / contract.extra_artifact_path(name)
+                target = contract.contained(
+                    root, contract.extra_artifact_path(name), record_id=records[0].id
+                )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
             local = str(root / contract.ARTIFACT_ROOT)

@@ -14,6 +14,13 @@ from aims_mlops.cli import cli
 from aims_mlops.cli._audit import ERROR_SYSTEM_OR_ALL
 from aims_mlops.config import example_config_text
 
+#: an attested document with substance (at least capture.min_document_bytes)
+POLICY_TEXT = (
+    "Our AI policy."
+    " Example Lending Ltd develops and uses AI only where its benefits outweigh its risks;"
+    " every system has an owner, a risk assessment and a review."
+)
+
 pytestmark = pytest.mark.slow
 
 SYSTEM = "income-classifier"
@@ -31,9 +38,9 @@ def workspace(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     # the example as written before `aims init` generated keys (no people: names are typed)
     (tmp_path / "aims.yaml").write_text(example_config_text())
     policy = tmp_path / "policy.md"
-    policy.write_text("our AI policy")
+    policy.write_text(POLICY_TEXT)
     code, _, err = invoke(
-        "attest", "A.2.2", "--org", "--by", "Dana Smith", "--document", str(policy),
+        "attest", "A.2.2", "--org", "--by", "Chief Executive", "--document", str(policy),
         "--valid-days", "365",
     )  # fmt: skip
     assert code == 0, err
@@ -122,25 +129,27 @@ def test_reperformance_audit_review_and_corrective_action(workspace: Path) -> No
     assert code == 2 and "is not a date or timestamp" in err
 
     report = workspace / "audit.md"
-    report.write_text("internal audit report")
+    report.write_text("internal audit report: " + POLICY_TEXT)
     owner = "Head of Credit Modelling"
     code, _, err = invoke(
         "record", "internal-audit", "--auditor", owner, "--scope", SYSTEM, "--report", str(report)
     )
     assert code == 2 and "Traceback" not in err
     full = "Head of Credit Modelling (credit-models@example-lending.test)"
-    expected = ERROR_NOT_INDEPENDENT.format(auditor=owner, item=SYSTEM, owner=full)
+    expected = ERROR_NOT_INDEPENDENT.format(
+        auditor=owner, item=SYSTEM, what=f"owns {SYSTEM} ({full})"
+    )
     assert err.strip() == f"error: {expected}"
     findings = workspace / "findings.yaml"
     findings.write_text("- statement: the fairness review is not minuted\n  entry: A.5.4\n")
     code, out, err = invoke(
-        "record", "internal-audit", "--auditor", "Ines Auditor", "--scope", SYSTEM,
-        "--report", str(report), "--findings", str(findings),
+        "record", "internal-audit", "--auditor", "Head of Internal Audit",
+        "--scope", f"4,5,6,7,8,9,10,{SYSTEM}", "--report", str(report), "--findings", str(findings),
     )  # fmt: skip
     assert code == 0, err
     assert "1 nonconformities opened" in out
     minutes = workspace / "minutes.md"
-    minutes.write_text("we reviewed the AIMS")
+    minutes.write_text("we reviewed the AIMS: " + POLICY_TEXT)
     decisions = workspace / "decisions.yaml"
     decisions.write_text("- decision: fund the fairness work\n")
     code, _, err = invoke(

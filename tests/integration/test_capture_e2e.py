@@ -64,9 +64,11 @@ def test_capture_into_local_sqlite_store(tmp_path: Path, monkeypatch: pytest.Mon
     summary = summary_json(config, monkeypatch, uri)
     by_id = assert_captured(summary, version)
     assert summary["model"]["run_id"] == run_id
-    # the real logistic regression selects men about 0.29 more often than women: A.5.4 fails
-    assert by_id["A.5.4"]["status"] == "failing"
-    assert "demographic_parity_difference" in by_id["A.5.4"]["reasons"][0]
+    # the real logistic regression selects men about 0.29 more often than women: the assessment
+    # was done (A.5.4) and its result fails verification (A.6.2.4)
+    assert by_id["A.5.4"]["status"] == "satisfied"
+    assert by_id["A.6.2.4"]["status"] == "failing"
+    assert "demographic_parity_difference" in " ".join(by_id["A.6.2.4"]["reasons"])
 
 
 def test_capture_through_a_tracking_server_and_unfair_model(
@@ -83,10 +85,13 @@ def test_capture_through_a_tracking_server_and_unfair_model(
     _, version = train(mlflow_server.uri, config, unfair=True)
     summary = summary_json(config, monkeypatch, mlflow_server.uri)
     by_id = assert_captured(summary, version)
-    fairness = by_id["A.5.4"]
-    assert fairness["status"] == "failing"
+    verification = by_id["A.6.2.4"]
+    assert verification["status"] == "failing"
     # predicting from sex alone: every man above the threshold, no woman; a disparity of 1
-    assert "demographic_parity_difference = 1 is above the maximum 0.1" in fairness["reasons"][0]
+    assert any(
+        "demographic_parity_difference = 1 is above the maximum 0.1" in reason
+        for reason in verification["reasons"]
+    )
 
 
 def test_server_stopped_mid_pipeline_spools_then_syncs_exactly_once(

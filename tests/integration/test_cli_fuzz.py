@@ -5,6 +5,8 @@ The records' own fuzz test is elsewhere; this one is about what a person types (
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -52,6 +54,19 @@ def _files(folder: Path) -> dict[str, Path]:
         archive.writestr("manifest.json", "{}")
         archive.writestr("../../etc/cron.d/x", "* * * * * root true")
     made["evil.zip"] = evil
+    for name, manifest in (  # issue 21: deep and oversized JSON inside a pack
+        ("deep-manifest.zip", b"[" * 200_000 + b"]" * 200_000),
+        ("deep-member.zip", None),
+    ):
+        pack = folder / name
+        with zipfile.ZipFile(pack, "w", zipfile.ZIP_DEFLATED) as archive:
+            member = b'{"id": "r1", "details": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+            body = {"format": "aims-audit-pack/1", "members": {
+                "records/r1.json": {"sha256": hashlib.sha256(member).hexdigest(),
+                                    "size": len(member)}}}  # fmt: skip
+            archive.writestr("manifest.json", manifest or json.dumps(body).encode())
+            archive.writestr("records/r1.json", member)
+        made[name] = pack
     folder_as_file = folder / "a-folder.yaml"
     folder_as_file.mkdir()
     made["a-folder.yaml"] = folder_as_file
@@ -123,6 +138,8 @@ def _cases(f: dict[str, Path], tmp: Path) -> list[list[str]]:
         ["verify", str(f["not-a-zip.zip"])],
         ["verify", str(f["random.zip"])],
         ["verify", str(f["evil.zip"])],
+        ["verify", str(f["deep-manifest.zip"])],
+        ["verify", str(f["deep-member.zip"])],
         ["verify", str(f["garbage.yaml"])],
     ]
 

@@ -435,3 +435,99 @@ def test_the_cached_context_does_not_keep_the_callers_frame(adult: pd.DataFrame)
     del frame
     gc.collect()
     assert alive() is None
+
+
+def test_an_empty_suite_is_summarized_as_great_expectations_would_without_importing_it() -> None:
+    from aims_mlops.collectors._data_quality import (
+        EMPTY_SUITE_SUMMARY,
+        summarize_validation,
+        validate_frame,
+    )
+
+    frame = pd.DataFrame({"age": [30, 40]})
+    assert summarize_validation(validate_frame(frame, []), order=[]) == EMPTY_SUITE_SUMMARY
+    script = textwrap.dedent(
+        """
+        import sys
+        import pandas as pd
+        from aims_mlops.collectors._data_quality import data_quality_record
+        record = data_quality_record(pd.DataFrame({"age": [30, 40]}), [], name="t", system=None)
+        print(record.outcome, record.details["great_expectations_version"] != "",
+              "great_expectations" in sys.modules)
+        """
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert completed.stdout.split() == ["info", "True", "False"]
+
+
+def test_check_data_for_a_system_that_declares_no_expectations_records_that_nothing_was_checked(
+    isolated_mlflow: str, tmp_path: Path
+) -> None:
+    import aims_mlops as aims
+
+    config = tmp_path / "aims.yaml"
+    config.write_text(
+        textwrap.dedent(
+            """\
+            version: 1
+            organization: {name: Org, aims_scope: One model, policy_owner: Head of Data}
+            systems:
+              - id: plain
+                name: Plain
+                owner: Head of Data
+                intended_use: A system with no data_quality section.
+                lifecycle_stage: development
+            """
+        ),
+        encoding="utf-8",
+    )
+    aims.init(system="plain", config=config, autolog=False)
+    record = aims.check_data(pd.DataFrame({"age": [30, 40]}), name="training")
+    assert record.outcome == "info"
+    assert record.details["note"] == "no expectations were given: nothing was checked"
+
+
+def test_the_shipped_expectation_argument_table_is_the_installed_great_expectations_one() -> None:
+    from aims_mlops.collectors import _expectation_args
+
+    shipped = json.loads(
+        (Path(_expectation_args.__file__).parent / _expectation_args.TABLE_RESOURCE).read_text()
+    )
+    built = json.loads(json.dumps(_expectation_args.build_table(), default=str))
+    assert shipped == built, (
+        "regenerate: python -m aims_mlops.collectors._expectation_args > "
+        "aims_mlops/collectors/expectation_arguments.json"
+    )
+
+
+#: Argument values the property test draws from: plain, odd, out of range, wrongly typed.
+_POOL: list[Any] = [
+    None, "", "age", "2024-01-01", 0, 1, -1, 0.5, 0.955, 0.95, 1.5, 1e300, True, False,
+    [], ["a"], ["Male", "Female"], [1, 2.5], [""], [None], {}, {"$PARAMETER": "x"}, "^a+$",
+]  # fmt: skip
+
+
+def test_every_declaration_the_table_calls_valid_great_expectations_accepts() -> None:
+    """The table may only save time: whatever ``surely_valid`` accepts, GE's class accepts."""
+    import random
+
+    from aims_mlops.collectors._data_quality import _expectation_class
+    from aims_mlops.collectors._expectation_args import _table, surely_valid
+
+    table = _table()
+    assert table is not None, "the shipped table is for another Great Expectations version"
+    rng = random.Random(42)
+    accepted = 0
+    for type_name, entry in table["types"].items():
+        cls = _expectation_class(type_name)
+        fields = sorted(entry["fields"])
+        required = [f for f in fields if entry["fields"][f]["required"]]
+        for _ in range(150):
+            chosen = set(required) | set(rng.sample(fields, k=rng.randint(0, 3)))
+            kwargs = {name: rng.choice(_POOL) for name in sorted(chosen)}
+            if surely_valid(type_name, kwargs):
+                accepted += 1
+                cls(**kwargs)  # raises if the table were wrong
+    assert accepted > 200  # the fast path is taken for plain declarations

@@ -12,6 +12,13 @@ from aims_mlops.cli import cli
 from aims_mlops.config import example_config_text
 from aims_mlops.evidence._documents import ERROR_DOCUMENT_MISSING, ERROR_DOCUMENT_NOT_FILE
 
+#: an attested document with substance (at least capture.min_document_bytes)
+POLICY_TEXT = (
+    "Our AI policy."
+    " Example Lending Ltd develops and uses AI only where its benefits outweigh its risks;"
+    " every system has an owner, a risk assessment and a review."
+)
+
 pytestmark = pytest.mark.slow
 
 
@@ -29,7 +36,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 def attest(document: str, control: str = "A.2.2") -> tuple[int, str, str]:
-    return invoke("attest", control, "--org", "--by", "Dana Smith", "--document", document)
+    return invoke("attest", control, "--org", "--by", "Chief Executive", "--document", document)
 
 
 def test_a_typo_or_a_directory_is_refused_in_one_line(workspace: Path) -> None:
@@ -46,25 +53,25 @@ def test_a_typo_or_a_directory_is_refused_in_one_line(workspace: Path) -> None:
 
 def test_verify_names_a_changed_then_a_vanished_document(workspace: Path) -> None:
     policy = workspace / "policy.md"
-    policy.write_text("our AI policy")
+    policy.write_text(POLICY_TEXT)
     code, out, err = attest(str(policy))
     assert code == 0, err
     record_id = out.split()[2]
-    code, out, _ = attest("https://intranet.example/objectives", "A.2.3")
+    code, out, _ = attest("https://intranet.acme-lending.com/objectives", "A.2.3")
     assert code == 0
     code, out, err = invoke("verify")
     assert code == 0, err
-    assert "not verifiable by hash" in out and "https://intranet.example/objectives" in out
+    assert "not verifiable by hash" in out and "https://intranet.acme-lending.com/objectives" in out
     assert "checked 2 records: 2 intact, 0 problems" in out
 
     code, _, err = invoke("audit-pack", "--all", "-o", "pack.zip")
     assert code == 0, err
     with zipfile.ZipFile(workspace / "pack.zip") as archive:
         documents = [n for n in archive.namelist() if n.startswith("documents/")]
-        assert [archive.read(n) for n in documents] == [b"our AI policy"]
+        assert [archive.read(n) for n in documents] == [POLICY_TEXT.encode()]
     assert invoke("verify", "pack.zip")[0] == 0
 
-    policy.write_text("our AI policy, quietly edited")
+    policy.write_text(POLICY_TEXT + " quietly edited")
     code, out, err = invoke("verify")
     assert code == 1
     [line] = err.splitlines()
@@ -81,14 +88,14 @@ def test_an_edited_document_is_no_longer_evidence(workspace: Path) -> None:
     import json
 
     policy = workspace / "policy.md"
-    policy.write_text("Our AI policy, approved by the board.\n", encoding="utf-8")
+    policy.write_text(POLICY_TEXT + " Approved by the board.\n", encoding="utf-8")
     assert attest(str(policy))[0] == 0
     code, out, _ = invoke("summary", "income-classifier", "--format", "json")
     assert code == 0
     before = {c["id"]: c for c in json.loads(out)["controls"]}["A.2.2"]
     assert before["status"] == "satisfied"
 
-    policy.write_text("Our AI policy, quietly rewritten.\n", encoding="utf-8")
+    policy.write_text(POLICY_TEXT + " Quietly rewritten.\n", encoding="utf-8")
     code, out, _ = invoke("summary", "income-classifier", "--format", "json")
     after = {c["id"]: c for c in json.loads(out)["controls"]}["A.2.2"]
     assert after["status"] == "failing"

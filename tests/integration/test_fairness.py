@@ -131,7 +131,9 @@ def test_unfair_predictor_fails_with_a_reason(adult: dict[str, Any]) -> None:
     assert expected == 1.0
     assert record.outcome == "fail"
     assert record.metrics["demographic_parity_difference"] == expected
-    assert list(record.details["reasons"]) == [
+    # no woman is selected: the record says so, then the threshold it breaks
+    assert "receive no positive prediction" in record.details["reasons"][0]
+    assert list(record.details["reasons"])[1:] == [
         "demographic_parity_difference = 1 is above the maximum 0.1"
     ]
     fair = fairness_record(
@@ -184,3 +186,32 @@ def test_a_million_rows_in_under_a_second(adult: dict[str, Any]) -> None:
     elapsed = time.perf_counter() - start
     assert result.record.details["rows"] == 1_000_000
     assert elapsed < 1.0, f"fairness_record took {elapsed:.2f} s on 1,000,000 rows"
+
+
+def test_sample_weight_equals_fairlearns_weighted_numbers() -> None:
+    """Issue 24 finding 8: fairlearn's weighted numbers differ from the unweighted ones on all
+    six disparity metrics; ours equal fairlearn's with the same weights."""
+    from fairlearn import metrics as flm
+
+    from aims_mlops.collectors._fairness import disparities
+
+    rng = np.random.default_rng(7)
+    n = 4000
+    sex = rng.choice(["F", "M"], size=n)
+    y_true = rng.integers(0, 2, size=n)
+    y_pred = np.where(sex == "M", rng.random(n) < 0.6, rng.random(n) < 0.35).astype(int)
+    weights = rng.uniform(0.1, 5.0, size=n)
+    ours = disparities(group_table(y_true, y_pred, sex, sample_weight=weights))
+    theirs = {
+        "demographic_parity_difference": flm.demographic_parity_difference,
+        "demographic_parity_ratio": flm.demographic_parity_ratio,
+        "equalized_odds_difference": flm.equalized_odds_difference,
+        "equalized_odds_ratio": flm.equalized_odds_ratio,
+        "equal_opportunity_difference": flm.equal_opportunity_difference,
+        "equal_opportunity_ratio": flm.equal_opportunity_ratio,
+    }
+    unweighted = disparities(group_table(y_true, y_pred, sex))
+    for name, metric in theirs.items():
+        expected = metric(y_true, y_pred, sensitive_features=sex, sample_weight=weights)
+        assert ours[name] == pytest.approx(expected, abs=1e-12), name
+        assert unweighted[name] != pytest.approx(expected, abs=1e-6), name

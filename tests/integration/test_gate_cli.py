@@ -117,8 +117,9 @@ def test_failing_fairness_fails_then_passing_evidence_promotes(
     lines = out.splitlines()
     assert lines[0] == f"FAIL credit ({MODEL} version {ws['version']}): {len(lines) - 2} failures"
     assert lines[1].startswith("trust: signed (keys ")  # the gate's line on trust
-    a54 = [line for line in lines if line.startswith("A.5.4 failing: ")]
-    assert len(a54) == 1 and failing.id[:8] in a54[0] and "0.19" in a54[0]
+    # the failing result fails verification (A.6.2.4); A.5.4 says the assessment was done
+    a624 = [line for line in lines if line.startswith("A.6.2.4 failing: ")]
+    assert len(a624) == 1 and failing.id[:8] in a624[0] and "0.19" in a624[0]
     assert "risk R1 (bias): residual score 12 is above the appetite 6" in lines
 
     # a blocked promotion is evidence too, and the alias stays where it was (nowhere)

@@ -12,6 +12,13 @@ from aims_mlops.config import example_config_text
 from aims_mlops.store._connection import Unavailable
 from aims_mlops.store._writer import Writer
 
+#: an attested document with substance (at least capture.min_document_bytes)
+POLICY_TEXT = (
+    "Our AI policy."
+    " Example Lending Ltd develops and uses AI only where its benefits outweigh its risks;"
+    " every system has an owner, a risk assessment and a review."
+)
+
 pytestmark = pytest.mark.slow
 
 
@@ -27,7 +34,7 @@ def workspace(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         raise Unavailable("the tracking store is unreachable (test)")
 
     monkeypatch.setattr(Writer, "store_now", unreachable)
-    (tmp_path / "policy.md").write_text("our AI policy")
+    (tmp_path / "policy.md").write_text(POLICY_TEXT)
     return tmp_path
 
 
@@ -45,7 +52,7 @@ def _one_error_line(err: str, kind: str) -> None:
 
 def test_attest_exits_non_zero_when_the_record_is_lost(workspace: Path) -> None:
     code, out, err = invoke(
-        "attest", "A.2.2", "--org", "--by", "Dana Smith", "--document", "policy.md"
+        "attest", "A.2.2", "--org", "--by", "Chief Executive", "--document", "policy.md"
     )
     assert code != 0
     assert "recorded" not in out

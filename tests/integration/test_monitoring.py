@@ -92,8 +92,9 @@ def test_older_applicants_drift_on_age(train: pd.DataFrame, test_split: pd.DataF
     assert psi > 0.2
     assert record.outcome == "fail"
     assert record.metrics["features_drifted"] == 1.0
-    (check,) = record.details["checks"]
-    assert check["feature"] == "age"
+    check, *passed = record.details["checks"]  # every check that ran, the failed one first
+    assert check["feature"] == "age" and check["passed"] is False
+    assert passed and all(c["passed"] for c in passed)
     assert check["reason"].startswith(f"age: PSI {psi:.3g} > 0.2 and KS p = ")
     age = record.details["features"][0]
     assert age["feature"] == "age"

@@ -118,3 +118,65 @@ def test_no_planted_name_or_address_is_anywhere_in_the_store(
     assert found == [], found[:20]
     print(f"searched {len(files)} files ({sum(p.stat().st_size for p in files)} bytes) for "
           f"{len(NAMES) + len(EMAILS)} planted values: none found")  # fmt: skip
+
+
+def test_a_name_typed_into_a_category_never_reaches_the_store_and_metrics_equal_fairlearn(
+    isolated_mlflow: str, tmp_path: Path
+) -> None:
+    """Issue 21, finding 4: one row's race is a name and an e-mail address; the race column
+    still looks like a category (4 values), so it is not refused as an identifier."""
+    import mlflow
+    from click.testing import CliRunner
+    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+
+    import aims_mlops as aims
+    from aims_mlops.cli import cli
+    from aims_mlops.config import example_config_text
+
+    (tmp_path / "aims.yaml").write_text(example_config_text())
+    system = "income-classifier"
+    aims.init(system=system, config=tmp_path / "aims.yaml", tracking_uri=isolated_mlflow)
+    rng = np.random.default_rng(7)
+    n = 3000
+    secret = "Quintessa Vandermolen <quintessa.vandermolen@mailbox.example>"
+    race = rng.choice(["White", "Black", "Asian"], n).astype(object)
+    race[17] = secret
+    features = pd.DataFrame({"sex": rng.choice(["Female", "Male"], n), "race": race})
+    y_true = rng.integers(0, 2, n)
+    y_pred = np.where(rng.random(n) < 0.8, y_true, 1 - y_true)
+    y_pred[17] = 1
+    mlflow.set_tracking_uri(isolated_mlflow)
+    mlflow.set_experiment("income")
+    with mlflow.start_run():
+        record = aims.assess_fairness(y_true, y_pred, features)
+    assert record.kind == "fairness", record.details
+    expected = {
+        "demographic_parity_difference": demographic_parity_difference(
+            y_true, y_pred, sensitive_features=features
+        ),
+        "equalized_odds_difference": equalized_odds_difference(
+            y_true, y_pred, sensitive_features=features
+        ),
+    }
+    for name, value in expected.items():
+        assert record.metrics[name] == pytest.approx(value, abs=1e-12), name
+    assert record.details["hashed_groups"] == 1 and record.details["hashed_below_rows"] == 10
+    assert any("1 group(s) have fewer than 10 rows" in w for w in record.details["warnings"])
+    assert any("sha256:" in str(row[0]) + str(row[1]) for row in record.details["group_table"])
+
+    result = CliRunner().invoke(
+        cli, ["report", system, "-o", str(tmp_path / "report.html"), "--config",
+              str(tmp_path / "aims.yaml")],
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "aims.yaml"]
+    assert any("group_table.csv" in p.name for p in files)
+    assert any(p.name == "report.html" for p in files)
+    pieces = ("Quintessa", "Vandermolen", "quintessa.vandermolen@mailbox.example")
+    found = [
+        f"{p.relative_to(tmp_path)}: {piece}"
+        for p in files
+        for piece in pieces
+        if piece.encode() in p.read_bytes()
+    ]
+    assert found == [], found

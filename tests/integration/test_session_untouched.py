@@ -78,14 +78,16 @@ def ids(uri: str) -> set[str]:
 
 def test_attest_with_a_config_leaves_the_bound_session_alone(bound: Bound) -> None:
     record = aims_mlops.attest(
-        "5.2", by="Dana Smith", document="https://example.org/policy", org=True,
+        "4.1", by="Chief Executive", document="https://intranet.acme-lending.com/policy", org=True,
         config=bound.other_config,
     )  # fmt: skip
     assert_untouched(bound)
     assert record.id in ids(bound.other_uri)
     assert record.id not in ids(bound.session_uri)
     # the session's own capture still goes where it was bound
-    own = aims_mlops.attest("5.2", by="Dana Smith", document="https://example.org/p2", org=True)
+    own = aims_mlops.attest(
+        "4.1", by="Chief Executive", document="https://intranet.acme-lending.com/p2", org=True
+    )
     assert own.id in ids(bound.session_uri)
 
 

@@ -263,10 +263,12 @@ def test_deleted_artifact_is_detected_by_verify(
             f"record {record.id} on run {run_id}: artifact "
             f"aims/evidence/fairness/{record.id}.json is missing"
         ) in report.problems
-    # the read path uses tags only: the small record is still readable; the pointer is not
+    # the read path too: a record without its artifact is a finding, inline or pointer
     read = local_store.read(system="s2")
-    assert [r.id for r in read.records] == [small.id]
-    assert any(big.id in p and "is missing" in p for p in read.problems)
+    assert [r.id for r in read.records] == []
+    for record in (small, big):
+        assert any(record.id in p and "is missing" in p for p in read.problems)
+    assert {f.record_id for f in read.findings} == {small.id, big.id}
 
 
 def test_altered_artifact_is_detected_by_verify(

@@ -71,9 +71,15 @@ def fairness(ws: dict, outcome: str, *, signed: bool, at: str | None = None) -> 
     )
 
 
-def set_tag(ws: dict, record: EvidenceRecord, run_id: str | None = None) -> None:
-    """What an attacker with write access does: one tag, no artifact."""
-    ws["client"].set_tag(run_id or ws["run_id"], contract.evidence_tag(record.id), record.to_json())
+def set_tag(
+    ws: dict, record: EvidenceRecord, run_id: str | None = None, *, artifact: bool = True
+) -> None:
+    """What an attacker with write access does: the tag, and the artifact the reader looks for
+    (a tag alone is a finding of its own: ``artifact=False``)."""
+    run = run_id or ws["run_id"]
+    if artifact:
+        ws["client"].log_text(run, record.to_json(), contract.artifact_path(record))
+    ws["client"].set_tag(run, contract.evidence_tag(record.id), record.to_json())
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -115,7 +121,6 @@ def test_forged_unsigned_and_tampered_signed_records_fail_under_trust(ws: dict) 
     assert code == 1
     assert f"record {forged.id} on run {ws['run_id']}: failed verification" in err
     assert f"record {tampered.id} on run {ws['run_id']}: failed verification" in err
-    assert "artifact" in err  # a hand-made tag has no artifact either
 
     code, out, _ = invoke("summary", "credit", "--format", "json")
     data = json.loads(out)

@@ -175,7 +175,7 @@ def test_dashboard_shows_the_engine_result(
     assert counts["failing"] >= 1
     assert "Credit scoring" in board.header.value and "Alice" in board.header.value
 
-    # heat map: A.5.4 fails, so R1 stays at 4x4 (inherent and residual); R2 at 1x5
+    # heat map: A.5.4's assessment shows a failing result, so R1 stays at 4x4; R2 at 1x5
     assert "○R1 ●R1" in board.heat_cells[(4, 4)].value
     assert "○R2 ●R2" in board.heat_cells[(1, 5)].value
     assert "R" not in board.heat_cells[(2, 3)].value.replace("<br>", "")
@@ -186,8 +186,8 @@ def test_dashboard_shows_the_engine_result(
     # gaps: owners and the exact action
     for gap in summary["gaps"][:5]:
         assert gap["owner"] in board.gaps.value
-    a54 = next(g for g in summary["gaps"] if g["control"] == "A.5.4")
-    assert a54["how_to_close"].replace('"', "&quot;") in board.gaps.value
+    a624 = next(g for g in summary["gaps"] if g["control"] == "A.6.2.4")
+    assert a624["how_to_close"].replace('"', "&quot;") in board.gaps.value
 
 
 def test_dashboard_has_a_lifecycle_tab(workspace: Path) -> None:
@@ -207,18 +207,18 @@ def test_filters_expand_and_drill_down(
 
     board.status_filter.value = "failing"
     titles = dict(zip([g.id for g in board.model.groups], board.accordion.titles, strict=True))
-    assert titles["A.5"].endswith(f"— {sum(1 for c in failing if c.startswith('A.5.'))} matching")
-    rows = board.open_group("A.5")
-    assert [r.row.control.id for r in rows] == [c for c in failing if c.startswith("A.5.")]
+    assert titles["A.6"].endswith(f"— {sum(1 for c in failing if c.startswith('A.6.'))} matching")
+    rows = board.open_group("A.6")
+    assert [r.row.control.id for r in rows] == [c for c in failing if c.startswith("A.6.")]
     assert all(r.row.control.status == "failing" for r in rows)
     assert board.tabs.selected_index == 1
 
-    row = next(r for r in rows if r.row.control.id == "A.5.4")
+    row = next(r for r in rows if r.row.control.id == "A.6.2.4")
     assert not row.expanded
     row.toggle.click()
     assert row.expanded and row.details is not None
     shown = row.details.children[0].value
-    reasons = next(c for c in summary["controls"] if c["id"] == "A.5.4")["reasons"]
+    reasons = next(c for c in summary["controls"] if c["id"] == "A.6.2.4")["reasons"]
     for reason in reasons:
         assert reason.replace("'", "&#x27;").replace('"', "&quot;") in shown
     assert evidence["fairness"].id in shown
@@ -274,7 +274,11 @@ def test_attestation_form_stores_and_refreshes(
     assert "fill in who attests" in board.attest_message.value
 
     document = tmp_path / "team.md"
-    document.write_text("Alice and Bob build and run the credit model.\n", encoding="utf-8")
+    document.write_text(
+        "Alice and Bob build and run the credit model; Alice is trained in fairness assessment,\n"
+        "Bob in production monitoring (training records kept by HR).\n",
+        encoding="utf-8",
+    )
     board.attest_control.value = "A.4.6"
     assert "people and competences" in board.attest_document_hint.value
     board.attest_by.value = "Alice"
@@ -306,8 +310,8 @@ def test_refresh_button_picks_up_new_evidence(
     before = aims_mlops.summary("credit", config=workspace)
     board = dashboard("credit", config=workspace)
     assert board.model.counts == before["counts"]
-    a54 = next(r.control for r in board.model.group("A.5").rows if r.control.id == "A.5.4")
-    assert a54.status == "failing"
+    a624 = next(r.control for r in board.model.group("A.6").rows if r.control.id == "A.6.2.4")
+    assert a624.status == "failing"
     emit(get_session().context(), fairness_record("pass", 0.02))  # fairness fixed
     board.refresh_button.click()
     after = aims_mlops.summary("credit", config=workspace)

@@ -66,6 +66,9 @@ class FakeStore:
         self.written.append((record, run_id, artifacts))
         return Written()
 
+    def stamp(self, record: EvidenceRecord) -> EvidenceRecord:
+        return record  # a store without an id: records name none
+
     def write_many(self, records: list[EvidenceRecord], *, run_id: str) -> list[Written]:
         return [self.write(record, run_id=run_id) for record in records]
 

@@ -215,7 +215,9 @@ def test_how_to_close_names_the_exact_action() -> None:
         'declare systems[].owner in aims.yaml; and `aims attest A.3.2 --system SYSTEM --by "<name>"'
         ' --document <url-or-path>` (RACI for the system)'
     )
-    assert c.get("A.9.4").rule.how_to_close == "declare systems[].intended_use in aims.yaml"
+    assert c.get("A.9.4").rule.how_to_close.startswith(
+        "declare systems[].intended_use in aims.yaml; and `aims_mlops.monitor(current_df, "
+    )
     assert c.get("A.4.3").rule.how_to_close == (
         "`aims_mlops.autolog()` then train inside `mlflow.start_run()`"
     )
@@ -280,11 +282,11 @@ def test_duplicate_id() -> None:
 
 def test_unknown_config_check() -> None:
     data = _raw()
-    _entry(data, "A.9.4")["evidence"]["config_check"] = "purpose_declared"
+    _entry(data, "8.4")["evidence"]["config_check"] = "purpose_declared"
     with pytest.raises(CatalogError) as err:
         _parse(data)
     assert str(err.value) == R.ERROR_UNKNOWN_CONFIG_CHECK.format(
-        id="A.9.4", name="purpose_declared", known=", ".join(CONFIG_CHECKS)
+        id="8.4", name="purpose_declared", known=", ".join(CONFIG_CHECKS)
     )
 
 

@@ -83,8 +83,8 @@ SYSTEM_KEYS = (
     "reassess_on, gate"
 )
 TOP_KEYS = (
-    "version, organization, risk_criteria, store, capture, trust, people, systems, risks, "
-    "impact_assessments, risk_reviews, soa, audit_programme, management_review, approvers, "
+    "version, organization, risk_criteria, store, capture, trust, documents, people, systems, "
+    "risks, impact_assessments, risk_reviews, soa, audit_programme, management_review, approvers, "
     "scope, lifecycle"
 )
 

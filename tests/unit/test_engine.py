@@ -168,7 +168,7 @@ def rec(
 
 
 def attest(control: str, *, system: str | None, days: float = 1, **kw: Any) -> EvidenceRecord:
-    details = {"by": "Dana", "document": "https://docs/x", "statement": "in place"}
+    details = {"by": "Dana", "document": "https://docs.acme-lending.com/x", "statement": "in place"}
     return rec("attestation", system=system, days=days, controls=(control,), details=details, **kw)
 
 
@@ -534,7 +534,9 @@ def test_config_checks(catalog: Catalog) -> None:
     assert credit.control("A.6.1.2").parts[0].status == "satisfied"
     assert credit.control("A.6.1.2").status == "missing"
     assert churn.control("A.6.1.2").status == "missing"
-    assert credit.control("A.9.4").status == "satisfied"
+    # the purpose is declared, but no operational evidence shows the system used for it
+    assert credit.control("A.9.4").parts[0].status == "satisfied"
+    assert credit.control("A.9.4").status == "missing"
     assert credit.control("4.3").status == "satisfied"
     assert credit.control("4.3").evidence[0] == prefix + "organization.aims_scope"
     # 6.1 rests on the risk assessment, treatment and impact assessment (8.2-8.4) and the SoA:
@@ -669,7 +671,10 @@ def test_scenario_gaps_prioritised_with_owners(scenario: Assessment) -> None:
         ("churn", "A.5.4", "missing", "Bob"),
     ]
     first = scenario.readiness.gaps[0]
-    assert first.how_to_close == "`aims_mlops.assess_fairness(y_true, y_pred, " + (
+    # a failing result: what to change, then the capture on the new version
+    assert first.how_to_close.startswith("change what the failing result measures: the model")
+    assert first.how_to_close.endswith(
+        "`aims_mlops.assess_fairness(y_true, y_pred, "
         'sensitive_features=X[["sex", "race"]])`'
     )
     assert first.reasons == scenario.systems["credit"].control("A.5.4").reasons
@@ -773,9 +778,11 @@ def test_indicator_overrides_likelihood_and_controls_reduce_residual(small: Cata
     risk = indicator_risk(small, dpd(0.08))  # 0.05 < 0.08 <= 0.1 -> likelihood 3
     assert risk.indicator_value == 0.08
     assert (risk.inherent_likelihood, risk.inherent) == (3, 12)
-    # A.5.4 satisfied: residual likelihood min(1, 3) = 1, impact 4
-    assert (risk.residual_likelihood, risk.residual_impact, risk.residual) == (1, 4, 4)
-    assert risk.inherent_above_appetite and not risk.above_appetite
+    # A.5.4 satisfied, but the residual likelihood is never below the measured one: max(1, 3)
+    assert (risk.residual_likelihood, risk.residual_impact, risk.residual) == (3, 4, 12)
+    assert risk.inherent_above_appetite and risk.above_appetite
+    low = indicator_risk(small, dpd(0.01))  # <= 0.02 -> likelihood 1: the declared 1 holds
+    assert (low.residual_likelihood, low.residual) == (1, 4) and not low.above_appetite
     assert risk.evidence == (risk.evidence[0],) and len(risk.evidence[0]) == 32
 
 

@@ -206,3 +206,25 @@ def test_gpu_facts_failing_nvidia_smi(tmp_path: Path, monkeypatch: pytest.Monkey
     _fake_nvidia_smi(tmp_path, "echo 'NVIDIA-SMI has failed' >&2; exit 9")
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     assert env.gpu_facts() is None
+
+
+def test_distribution_versions_read_from_folder_names_equal_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    # an .egg-info folder (as `pip install -e` leaves in a source tree) in the working directory
+    egg = tmp_path / "Some_Project.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: Some_Project\nVersion: 1.2.3\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", ["", *sys.path])
+    expected: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"] if dist.metadata is not None else None
+        if name:
+            expected.setdefault(env.normalize_name(name), dist.version)
+    found = env.distribution_versions()
+    assert found == expected
+    assert found["some-project"] == "1.2.3"
+    assert found["pyyaml"] == importlib.metadata.version("PyYAML")

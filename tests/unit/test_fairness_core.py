@@ -214,9 +214,12 @@ def test_empty_input() -> None:
 
 
 def test_not_binary() -> None:
+    """Multiclass labels: a clear error that says what to do instead."""
+    from aims_mlops.collectors._fairness import ERROR_MULTICLASS
+
     with pytest.raises(DataError) as info:
         group_table([0, 1, 2], [0, 1, 1], ["a", "b", "c"])
-    assert str(info.value) == ERROR_NOT_BINARY.format(pos_label=1, values="0, 1, 2")
+    assert str(info.value) == ERROR_MULTICLASS.format(count=3, values="0, 1, 2")
 
 
 def test_pos_label_absent_from_two_labels() -> None:
@@ -245,7 +248,7 @@ def test_record_without_thresholds_is_info_and_verifies() -> None:
     subject = Subject(run_id="r1", dataset_digests=("abc",))
     result = fairness_record(
         Y_TRUE, Y_PRED, pd.Series(SEX, name="sex"), system="credit", thresholds={},
-        subject=subject, config_digest="cfg",
+        subject=subject, config_digest="cfg", min_group_size=1,
     )  # fmt: skip
     assert isinstance(result, FairnessResult)
     record = result.record
@@ -302,10 +305,40 @@ def test_undefined_ratio_is_left_out_and_its_threshold_fails() -> None:
     assert "demographic_parity_ratio" not in record.metrics
     assert record.metrics["demographic_parity_difference"] == 0.0
     assert record.outcome == "fail"
-    assert list(record.details["reasons"]) == ["demographic_parity_ratio was not measured"]
+    assert list(record.details["reasons"])[1:] == ["demographic_parity_ratio was not measured"]
+    assert record.details["reasons"][0].startswith("undefined, the largest group rate being 0")
     assert any(
         "demographic_parity_ratio" in w and "not recorded" in w for w in record.details["warnings"]
     )
+
+
+def test_a_model_that_never_selects_anyone_fails_with_a_reason() -> None:
+    """Issue 24 finding 8: a model that never predicts the positive class has every difference
+    0, and would pass every difference threshold: the measurement proves nothing, so the record
+    fails saying why (or, configured to warn, passes with the warning)."""
+    limits = {"demographic_parity_difference": {"max": 0.1}}
+    record = fairness_record(Y_TRUE, [0] * 9, SEX, system="s", thresholds=limits).record
+    assert record.metrics["demographic_parity_difference"] == 0.0
+    assert record.outcome == "fail"
+    assert "receive no positive prediction" in record.details["reasons"][0]
+    warned = fairness_record(
+        Y_TRUE, [0] * 9, SEX, system="s", thresholds=limits, on_undefined="warn"
+    ).record
+    assert warned.outcome == "pass"
+    assert any("receive no positive prediction" in w for w in warned.details["warnings"])
+
+
+def test_sample_weight_weighs_the_rates() -> None:
+    """Weighted rates: a row of weight 2 counts as two rows; counts stay row counts."""
+    plain = group_table([1, 0, 1, 0], [1, 1, 0, 0], ["a", "a", "b", "b"])
+    doubled = group_table(
+        [1, 0, 1, 0, 0], [1, 1, 0, 0, 1], ["a", "a", "b", "b", "a"], sample_weight=[1, 1, 1, 1, 0]
+    )
+    assert list(doubled["selection_rate"]) == list(plain["selection_rate"])
+    weighted = group_table([1, 0], [1, 0], ["a", "a"], sample_weight=[3, 1])
+    assert weighted["selection_rate"].iloc[0] == 0.75 and weighted["count"].iloc[0] == 2
+    with pytest.raises(DataError):
+        group_table([1, 0], [1, 0], ["a", "a"], sample_weight=[1, -1])
 
 
 def test_details_hold_aggregates_never_rows() -> None:

@@ -205,7 +205,7 @@ def test_too_deep_a_nesting_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:  # deeper than Python's own recursion
         parse_config("version: " + "[" * 5000 + "]" * 5000 + "\n")
     assert caught.value.problems == [ERROR_TOO_DEEP.format(source="aims.yaml", line=1, limit=64)]
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < 60  # linear, not exponential: generous on a busy machine
 
 
 def test_an_oversized_aims_yaml_is_refused_unread(tmp_path: Path) -> None:
@@ -298,8 +298,8 @@ def test_soa_csv_and_xlsx_hold_no_live_formula(tmp_path: Path) -> None:
     sheet = load_workbook(path).active
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
-    values = {c.value for c in cells}
-    # XML turns a carriage return into a newline
+    # openpyxl's own XML reader turns a carriage return into a newline; with lxml it keeps it
+    values = {str(c.value).replace("\r", "\n") for c in cells}
     assert all("'" + p.replace("\r", "\n") in values for p in PAYLOADS)
 
 

@@ -1,278 +1,262 @@
-"""The configuration ledger (no MLflow): approvals form a chain in which the old approved
-configuration signs for the new; a trust or people change approved with a key the previous
-configuration does not trust is refused and changes nothing; people sign their own acts."""
+"""The ledger's pure core: the RFC 6962 tree, its compact frontier and consistency proofs, the
+checkpoint chain, the listed records checked against what the store holds, and store ids."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+import hashlib
+from dataclasses import replace
 
 import pytest
 
-from aims_mlops._errors import ConfigError
-from aims_mlops.config import parse_config
-from aims_mlops.config._diff import config_changes
-from aims_mlops.config._models import ERROR_NOT_A_PERSON, holds_role
-from aims_mlops.evidence import Subject, generate_keys, load_signing_key, new_record
-from aims_mlops.evidence import _trust as trust
-from aims_mlops.evidence._signing import generate_key_pair, load_public_key
-from aims_mlops.ledger import _ledger as ledger
+from aims_mlops.evidence import EvidenceRecord, new_record
 from aims_mlops.ledger import (
-    approval_record,
-    configuration_record,
-    resolve_ledger,
-    snapshot_of,
+    EMPTY_ROOT,
+    WHY_ALTERED,
+    WHY_BROKEN_LINK,
+    WHY_DELETED_RUN,
+    WHY_GONE,
+    WHY_HEAD_DIFFERS,
+    WHY_HEAD_MISSING,
+    WHY_INCONSISTENT,
+    WHY_NO_STORE,
+    WHY_OTHER_STORE,
+    WHY_SEQUENCE_GAP,
+    WHY_STORE_HAS_NO_ID,
+    Checkpoint,
+    Copy,
+    Entry,
+    Frontier,
+    LedgerError,
+    check_chain,
+    check_entries,
+    check_head,
+    consistency_proof,
+    entries_bytes,
+    leaf_hash,
+    next_checkpoint,
+    node_hash,
+    parse_entries,
+    store_problem,
+    tag_sha256,
+    tree_root,
+    verify_consistency,
 )
 
-T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
-BASE = """\
-version: 1
-organization: {{name: Ledger Ltd, aims_scope: Credit models, policy_owner: Alice Chief}}
-trust:
-  public_keys: [keys/pipeline.pub]
-people:
-  - {{name: Alice Chief, roles: [top_management], public_keys: [keys/alice.pub]}}
-  - {{name: Dana Smith, roles: [], public_keys: [keys/dana.pub]}}
-{extra_people}systems:
-  - id: credit
-    name: Credit model
-    owner: Dana Smith
-    intended_use: Score loan applicants for a human underwriter.
-    lifecycle_stage: validation
-    mlflow: {{registered_model: credit-model, alias: champion}}
-    sensitive_features: [sex]
-    fairness: {{demographic_parity_difference: {{max: {dpd}}}}}
-"""
+def leaves(n: int) -> list[bytes]:
+    return [leaf_hash(f"leaf {i}".encode()) for i in range(n)]
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    for name in ("pipeline", "alice", "dana", "mallory"):
-        generate_key_pair(tmp_path / "keys" / f"{name}.key", tmp_path / "keys" / f"{name}.pub")
-    return tmp_path
+def test_the_tree_is_rfc6962() -> None:
+    assert tree_root([]).hex() == EMPTY_ROOT == hashlib.sha256(b"").hexdigest()
+    a, b, c = leaves(3)
+    assert a == hashlib.sha256(b"\x00leaf 0").digest()
+    assert tree_root([a, b]) == hashlib.sha256(b"\x01" + a + b).digest()
+    assert tree_root([a, b, c]) == node_hash(node_hash(a, b), c)  # split at 2, not 1
 
 
-def write(folder: Path, *, dpd: float = 0.1, extra_people: str = "") -> Path:
-    path = folder / "aims.yaml"
-    path.write_text(BASE.format(dpd=dpd, extra_people=extra_people), encoding="utf-8")
-    return path
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 13, 64, 100])
+def test_the_frontier_grows_incrementally_to_the_same_root(n: int) -> None:
+    data = leaves(n)
+    frontier = Frontier()
+    for start in range(0, n, 3):
+        frontier = frontier.extended(data[start : start + 3])
+        assert frontier.root() == tree_root(data[: frontier.size])
+    assert len(frontier.nodes) == bin(n).count("1")  # compact: one node per set bit
+    again = Frontier.from_json(n, frontier.to_json())
+    assert again == frontier
+    with pytest.raises(ValueError):
+        Frontier.from_json(n + 1, frontier.to_json())
 
 
-def key(folder: Path, name: str):
-    return load_signing_key(folder / "keys" / f"{name}.key")
+def test_consistency_proofs_prove_prefixes_and_nothing_else() -> None:
+    for n in range(1, 34):
+        data = leaves(n)
+        new_root = tree_root(data)
+        for m in range(1, n + 1):
+            proof = consistency_proof(m, data)
+            assert verify_consistency(m, n, tree_root(data[:m]), new_root, proof)
+            if m < n:
+                other = tree_root([leaf_hash(b"forged"), *data[1:m]])
+                assert not verify_consistency(m, n, other, new_root, proof)
+                assert not verify_consistency(m, n, tree_root(data[:m]), other, proof)
 
 
-def approve(folder, snapshot, by, signer, previous, when):
-    config = configuration_record(snapshot, now=when)
-    approval = approval_record(
-        configuration=config, by=by, previous=previous, now=when + timedelta(seconds=1)
-    ).signed(key(folder, signer))
-    return config, approval
-
-
-def test_root_approval_is_trust_on_first_use_by_top_management(folder: Path) -> None:
-    snap = snapshot_of(write(folder))
-    config, approval = approve(folder, snap, "Alice Chief", "alice", None, T0)
-    result = resolve_ledger([config, approval])
-    assert result.findings == ()
-    assert result.head is not None and result.head.snapshot.identity == snap.identity
-    assert result.root_key == key(folder, "alice").key_id
-    # by someone without the role: refused
-    config2, by_dana = approve(folder, snap, "Dana Smith", "dana", None, T0)
-    refused = resolve_ledger([config2, by_dana])
-    assert refused.head is None
-    assert "does not list for Dana Smith with the role top_management" in refused.findings[0].why
-
-
-def test_pinned_root_key(folder: Path) -> None:
-    snap = snapshot_of(write(folder))
-    config, approval = approve(folder, snap, "Alice Chief", "alice", None, T0)
-    pinned = resolve_ledger([config, approval], pinned={key(folder, "mallory").key_id})
-    assert pinned.head is None
-    assert "not one of the pinned keys" in pinned.findings[0].why
-    ok = resolve_ledger([config, approval], pinned={key(folder, "alice").key_id})
-    assert ok.head is not None
-
-
-def test_people_change_approved_with_an_untrusted_key_is_refused(folder: Path) -> None:
-    first = snapshot_of(write(folder))
-    c1, a1 = approve(folder, first, "Alice Chief", "alice", None, T0)
-    chain = resolve_ledger([c1, a1])
-    # Mallory edits aims.yaml: adds herself as top management, loosens the threshold
-    mallory = (
-        "  - {name: Mallory, roles: [top_management], public_keys: [keys/mallory.pub]}\n"
-    )
-    second = snapshot_of(write(folder, dpd=0.3, extra_people=mallory))
-    c2, a2 = approve(folder, second, "Mallory", "mallory", chain.head, T0 + timedelta(days=1))
-    after = resolve_ledger([c1, a1, c2, a2])
-    assert after.head is not None and after.head.approval.id == a1.id  # no effect
-    assert len(after.findings) == 1
-    assert "previously approved configuration" in after.findings[0].why
-    assert after.findings[0].controls == ("6.3",)
-    # the same change approved by Alice (trusted by the previous configuration) takes effect
-    c3, a3 = approve(folder, second, "Alice Chief", "alice", chain.head, T0 + timedelta(days=2))
-    good = resolve_ledger([c1, a1, c3, a3])
-    assert good.head is not None and good.head.approval.id == a3.id
-    assert good.at(T0 + timedelta(hours=1)).approval.id == a1.id  # --as-of before the change
-    assert good.at(T0 - timedelta(days=1)) is None
-
-
-def test_altered_configuration_and_fork_are_findings(folder: Path) -> None:
-    snap = snapshot_of(write(folder))
-    c1, a1 = approve(folder, snap, "Alice Chief", "alice", None, T0)
-    chain = resolve_ledger([c1, a1])
-    second = snapshot_of(write(folder, dpd=0.2))
-    c2, a2 = approve(folder, second, "Alice Chief", "alice", chain.head, T0 + timedelta(days=1))
-    third = snapshot_of(write(folder, dpd=0.25))
-    c3, a3 = approve(folder, third, "Alice Chief", "alice", chain.head, T0 + timedelta(days=2))
-    forked = resolve_ledger([c1, a1, c2, a2, c3, a3])
-    assert forked.head.approval.id == a2.id
-    assert any("a fork" in f.why for f in forked.findings)
-    # a configuration record whose text was swapped (re-hashed) no longer matches its approval
-    altered_text = c2.details["text"].replace("0.2", "0.9")
-    forged = new_record(
-        kind="configuration",
-        system=None,
-        outcome="info",
-        collector="x",
-        details={**c2.details, "text": altered_text},
-        record_id=c2.id,
-        collected_at=c2.collected_at,
-    )
-    result = resolve_ledger([c1, a1, forged, a2])
-    assert result.head.approval.id == a1.id
-    assert "were altered" in result.findings[0].why
-
-
-def test_key_file_content_is_part_of_the_identity(folder: Path) -> None:
-    path = write(folder)
-    before = snapshot_of(path)
-    generate_key_pair(
-        folder / "keys" / "alice.key", folder / "keys" / "alice.pub", force=True
-    )
-    after = snapshot_of(path)
-    assert before.identity != after.identity
-    changes = config_changes(
-        before.config, after.config, old_keys=before.key_ids(), new_keys=after.key_ids()
-    )
-    assert changes == [
-        f"key file keys/alice.pub: key {before.keys['keys/alice.pub'].key_id} -> "
-        f"{after.keys['keys/alice.pub'].key_id}"
-    ]
-
-
-def test_config_changes_name_thresholds_and_people(folder: Path) -> None:
-    old = snapshot_of(write(folder)).config
-    extra = "  - {name: Bob, roles: [internal_auditor]}\n"
-    new = snapshot_of(write(folder, dpd=0.3, extra_people=extra)).config
-    changes = config_changes(old, new)
-    assert "people[Bob] added" in changes
-    assert (
-        "systems[credit].fairness.demographic_parity_difference.max: 0.1 -> 0.3" in changes
+def entry(i: int, *, kind: str = "fairness", system: str | None = "credit") -> Entry:
+    return Entry(
+        record_id=f"r{i}",
+        content_hash=hashlib.sha256(f"c{i}".encode()).hexdigest(),
+        run_id=f"run{i}",
+        kind=kind,
+        system=system,
+        controls=("A.5.4",),
+        checkpoint=0,
+        tag_sha256=tag_sha256(f"value {i}"),
     )
 
 
-def test_names_that_act_must_be_listed_people(folder: Path) -> None:
-    text = BASE.format(dpd=0.1, extra_people="").replace("owner: Dana Smith", "owner: Eve")
-    with pytest.raises(ConfigError) as caught:
-        parse_config(text, source=str(folder / "aims.yaml"))
-    message = str(caught.value)
-    assert "aims.yaml:11: systems[0].owner: " in message
-    assert ERROR_NOT_A_PERSON.format(name="Eve", known="Alice Chief, Dana Smith") in message
-    config = parse_config(BASE.format(dpd=0.1, extra_people=""), source=str(folder / "aims.yaml"))
-    assert holds_role(config, "Alice Chief", "top_management")
-    assert holds_role(config, "Alice Chief (CEO)", "top_management")
-    assert not holds_role(config, "Dana Smith", "top_management")
+def chain_of(*batches: list[Entry]) -> tuple[list[Checkpoint], tuple[Entry, ...]]:
+    chain: list[Checkpoint] = []
+    listed: tuple[Entry, ...] = ()
+    for batch in batches:
+        record, listed = next_checkpoint(chain[-1] if chain else None, listed, batch, store_id="s1")
+        chain.append(Checkpoint.of(record))
+    return chain, listed
 
 
-def _attestation(by: str):
+def test_checkpoints_chain_and_list_each_record_once() -> None:
+    chain, listed = chain_of([entry(1), entry(2)], [entry(2), entry(3)], [])
+    assert [c.sequence for c in chain] == [1, 2, 3]
+    assert [c.tree_size for c in chain] == [2, 3, 3]
+    assert [e.checkpoint for e in listed] == [1, 1, 2]  # first listed there
+    assert chain[1].previous == chain[0].record.content_hash and chain[0].previous is None
+    assert chain[2].root == tree_root([e.leaf() for e in listed]).hex()
+    assert chain[2].entries_sha256 == hashlib.sha256(entries_bytes(listed)).hexdigest()
+    assert parse_entries(entries_bytes(listed), sequence=3) == listed
+    assert check_chain(chain, listed) == []
+
+
+def test_a_rewritten_history_a_gap_and_a_broken_link_are_named() -> None:
+    chain, listed = chain_of([entry(1), entry(2)], [entry(3)], [entry(4)])
+    rewritten = (replace(listed[0], content_hash="0" * 64), *listed[1:])
+    (problem,) = check_chain(chain, rewritten)[:1]
+    assert problem.why == WHY_INCONSISTENT.format(n=1, root=chain[0].root, size=2)
+    (gap,) = check_chain([chain[0], chain[2]], listed)
+    assert gap.why == WHY_SEQUENCE_GAP.format(n=3, previous=1, missing="2")
+    forged, _ = next_checkpoint(chain[0], listed[:2], [entry(3)], store_id="s1")
+    forged_cp = Checkpoint.of(replace(forged, details={**forged.details, "previous": "f" * 64}))
+    (link,) = check_chain([chain[0], forged_cp], listed[:3])
+    assert link.why == WHY_BROKEN_LINK.format(
+        n=2, expected="f" * 64, m=1, actual=chain[0].record.content_hash
+    )
+
+
+def test_a_kept_head_must_still_be_in_the_chain() -> None:
+    chain, _ = chain_of([entry(1)], [entry(2)])
+    assert check_head(chain[1], chain) == []
+    (missing,) = check_head(chain[1], chain[:1])
+    assert missing.why == WHY_HEAD_MISSING.format(n=2, record_id=chain[1].record.id)
+    other, _ = chain_of([entry(7)], [entry(8)])
+    (differs,) = check_head(other[1], chain)
+    assert differs.why == WHY_HEAD_DIFFERS.format(n=2)
+
+
+def test_listed_records_gone_altered_or_in_a_deleted_run_are_findings() -> None:
+    _, listed = chain_of([entry(1), entry(2)], [entry(3), entry(4)])
+    copies = {
+        "r1": [Copy(run_id="run1", deleted=False, value="value 1")],  # unchanged
+        "r2": [Copy(run_id="run2", deleted=True, value="value 2")],  # run deleted
+        "r3": [Copy(run_id="run3", deleted=False, value='{"content_hash": "abc"}')],  # altered
+    }  # r4 gone
+    found = {f.record_id: f for f in check_entries(listed, copies)}
+    assert set(found) == {"r2", "r3", "r4"}
+    assert found["r2"].why == WHY_DELETED_RUN.format(n=1, run_id="run2")
+    assert found["r3"].why == WHY_ALTERED.format(n=2, expected=listed[2].content_hash, actual="abc")
+    assert found["r4"].why == WHY_GONE.format(n=2)
+    assert "removed after checkpoint 2" in found["r4"].reason
+    assert found["r4"].kind == "fairness" and found["r4"].controls == ("A.5.4",)
+    assert found["r4"].system == "credit"
+    # a copy re-serialized but with the listed content hash is still the record
+    same = f'{{"content_hash": "{listed[3].content_hash}"}}'
+    copies["r4"] = [Copy(run_id="elsewhere", deleted=False, value=same)]
+    assert "r4" not in {f.record_id for f in check_entries(listed, copies)}
+
+
+def test_a_checkpoint_record_is_checked_for_shape() -> None:
+    record = new_record(kind="fairness", system=None, outcome="info", collector="x")
+    with pytest.raises(LedgerError, match="not a checkpoint record"):
+        Checkpoint.of(record)
+    with pytest.raises(LedgerError, match="entry list is unreadable"):
+        parse_entries(b'{"format": "other"}', sequence=4)
+
+
+def stamped(store_id: str | None, at: str) -> EvidenceRecord:
     return new_record(
-        kind="attestation",
+        kind="monitoring",
         system="credit",
         outcome="pass",
-        collector="test",
-        subject=Subject(),
-        controls=["A.2.2"],
-        details={"by": by, "acted_by": by, "document": "https://x.test/p", "statement": "ok"},
+        collector="x",
+        collected_at=at,
+        store_id=store_id,
     )
 
 
-def test_the_pipeline_key_cannot_sign_a_persons_act(folder: Path) -> None:
-    policy = snapshot_of(write(folder)).policy()
-    pipeline, dana, alice = key(folder, "pipeline"), key(folder, "dana"), key(folder, "alice")
-    by_pipeline = _attestation("Dana Smith").signed(pipeline)
-    assert policy.signature_problem(by_pipeline) == trust.WHY_ACT_BY_PIPELINE.format(
-        person="Dana Smith", key_id=pipeline.key_id
+def test_records_name_their_store() -> None:
+    created = "2026-11-01T00:00:00Z"
+    own = stamped("prod", "2026-11-02T00:00:00Z")
+    assert own.to_dict()["store_id"] == "prod"
+    assert EvidenceRecord.from_json(own.to_json(), verify=True) == own
+    assert store_problem(own, store_id="prod", created_at=created) is None
+    assert store_problem(
+        stamped("staging", "2026-11-02T00:00:00Z"), store_id="prod", created_at=created
+    ) == WHY_OTHER_STORE.format(theirs="staging", ours="prod")
+    assert store_problem(own, store_id=None, created_at=None) == WHY_STORE_HAS_NO_ID.format(
+        theirs="prod"
     )
-    assert policy.signature_problem(_attestation("Dana Smith").signed(dana)) is None
-    assert policy.signature_problem(_attestation("Dana Smith").signed(alice)) == (
-        trust.WHY_ACT_OTHER_PERSON.format(
-            person="Dana Smith", key_id=alice.key_id, signer="Alice Chief"
-        )
+    # a record without a store id: written before the store had one (judged as before) ...
+    old = stamped(None, "2026-10-01T00:00:00Z")
+    assert "store_id" not in old.to_dict()  # and its hash is what it always was
+    assert store_problem(old, store_id="prod", created_at=created) is None
+    assert store_problem(old, store_id=None, created_at=None) is None
+    # ... or after it (copied from elsewhere)
+    late = stamped(None, "2026-11-03T00:00:00Z")
+    assert store_problem(late, store_id="prod", created_at=created) == WHY_NO_STORE.format(
+        when=late.collected_at, ours="prod", created=created
     )
-    assert policy.signature_problem(_attestation("Dana Smith")) == trust.WHY_ACT_UNSIGNED.format(
-        person="Dana Smith"
+
+
+def scoped_entry(i: int, run: str, at: str, *, own: bool = False, system: str = "credit") -> Entry:
+    return replace(entry(i, system=system), run_id=run, collected_at=at, own_run=own, checkpoint=3)
+
+
+def test_a_verdict_checks_what_it_read_and_looks_up_only_newer_unread_runs() -> None:
+    from aims_mlops.ledger import Scope, check_scoped
+
+    ms = 1_790_000_000_000  # 2026-09-21
+    later = "2026-10-01T00:00:00Z"
+    earlier = "2026-01-01T00:00:00Z"
+    present = scoped_entry(1, "read", later)
+    altered = scoped_entry(2, "read", later)
+    gone = scoped_entry(3, "read", later)
+    own_gone = scoped_entry(4, "own", earlier, own=True)
+    in_deleted = scoped_entry(5, "deleted", earlier)
+    old_unread = scoped_entry(6, "old", earlier)
+    new_unread = scoped_entry(7, "purged", later)
+    other_system = scoped_entry(8, "elsewhere", later, system="other")
+    broken = scoped_entry(9, "read", later)
+    scope = Scope(
+        present={present.record_id: present.content_hash, altered.record_id: "f" * 64},
+        broken=frozenset({broken.record_id}),
+        runs_read={"read": ("credit", ms, False), "current": ("credit", 0, False)},
+        deleted_runs=frozenset({"deleted"}),
+        systems=frozenset({"credit"}),
+        current_runs=frozenset({"current"}),  # an old current run sets no horizon
     )
-
-
-def test_openssh_keys_are_accepted(tmp_path: Path) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    private = Ed25519PrivateKey.generate()
-    (tmp_path / "id_ed25519").write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.NoEncryption(),
-        )
-    )
-    (tmp_path / "id_ed25519.pub").write_bytes(
-        private.public_key().public_bytes(
-            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-        )
-        + b" alice@laptop\n"
-    )
-    signing = load_signing_key(tmp_path / "id_ed25519")
-    public = load_public_key(tmp_path / "id_ed25519.pub")
-    assert signing.key_id == public.key_id
-    assert public.verify("abc", signing.sign("abc"))
-
-
-def test_generate_keys_keeps_its_file_names(tmp_path: Path) -> None:
-    generate_keys(tmp_path)
-    assert (tmp_path / "aims-signing.key").stat().st_mode & 0o777 == 0o600
-    assert (tmp_path / "aims-signing.pub").is_file()
-
-
-def test_large_configuration_text_is_compressed(folder: Path) -> None:
-    path = write(folder)
-    padding = "".join(f"# comment line {i} with some words to pad the file\n" for i in range(800))
-    path.write_text(path.read_text() + padding)
-    snap = snapshot_of(path)
-    record = configuration_record(snap)
-    assert "text_zlib" in record.details
-    assert ledger.snapshot_from_record(record).identity == snap.identity
-
-
-def test_gate_trust_fails_unsigned_and_draft(folder: Path) -> None:
-    from types import SimpleNamespace
-
-    from aims_mlops.judgement._configuration import ConfigurationState
-    from aims_mlops.judgement._gate import FAILURE_UNSIGNED, gate_trust, trust_line
-
-    snap = snapshot_of(write(folder))
-    draft = ConfigurationState(draft=True, draft_reason="DRAFT: no approved configuration")
-    judged = SimpleNamespace(trust=snap.policy(), configuration=draft, records=())
-    data, failures = gate_trust(judged)
-    assert failures == ["configuration: DRAFT: no approved configuration"]
-    assert data["signed"] is True and data["approved_configuration"] is None
-    assert trust_line(data).endswith("configuration NOT APPROVED (draft); no unapproved changes")
-    unsigned = SimpleNamespace(trust=trust.NO_TRUST, configuration=None, records=())
-    data, failures = gate_trust(unsigned)
-    assert failures == [FAILURE_UNSIGNED.format(note=trust.NOTE_UNSIGNED)]
-    assert gate_trust(unsigned, allow_unsigned=True)[1] == []
-    assert trust_line(gate_trust(unsigned, allow_unsigned=True)[0]).startswith(
-        "trust: UNSIGNED (allowed by --allow-unsigned)"
-    )
+    listed = [
+        present,
+        altered,
+        gone,
+        own_gone,
+        in_deleted,
+        old_unread,
+        new_unread,
+        other_system,
+        broken,
+    ]
+    findings, lookup = check_scoped(listed, scope)
+    why = {f.record_id: f.why for f in findings}
+    assert why == {
+        altered.record_id: WHY_ALTERED.format(n=3, expected=altered.content_hash, actual="f" * 64),
+        gone.record_id: WHY_GONE.format(n=3),
+        own_gone.record_id: WHY_GONE.format(n=3),
+        in_deleted.record_id: WHY_DELETED_RUN.format(n=3, run_id="deleted"),
+    }
+    assert lookup == [new_unread]  # newer than the oldest run looked back at, yet not read
+    # the run's start decides when it is known: a record added later to an old run is not
+    # a run the look-back should have read
+    on_old_run = replace(new_unread, run_started_ms=ms - 1)
+    assert check_scoped([on_old_run], scope) == ([], [])
+    assert check_scoped([replace(new_unread, run_started_ms=ms)], scope)[1] != []
+    # a read that looked back at no run besides the current one consulted none: no lookups
+    only_current = replace(scope, runs_read={"current": ("credit", 0, False)})
+    assert check_scoped([new_unread], only_current) == ([], [])

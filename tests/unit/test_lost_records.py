@@ -36,6 +36,9 @@ class UnreachableStore:
         # what the writer does: the store is unreachable, so it spools (and that fails here)
         self._spool.put(record, reason="unreachable")
 
+    def stamp(self, record: EvidenceRecord) -> EvidenceRecord:
+        return record  # a store without an id: records name none
+
     def write_many(self, records: list[EvidenceRecord], **kwargs: Any) -> None:
         for record in records:
             self.write(record)

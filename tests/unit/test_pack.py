@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,7 @@ from aims_mlops.reports._pack import (
     ERROR_NOT_ASSESSED,
     PROBLEM_BAD_SIGNATURE,
     PROBLEM_NO_SIGNATURE,
+    PROBLEM_PACK_KEYS_UNSIGNED,
     PROBLEM_UNKNOWN_KEY,
     PackError,
     build_pack,
@@ -56,7 +58,7 @@ def make_records(*, signing_key: SigningKey | None = None) -> list[EvidenceRecor
             collector="attestation",
             controls=["A.2.2"],
             details={
-                "by": "Dana Smith",
+                "by": "Chief Executive",
                 "document": "policy.md",
                 "document_sha256": "ab" * 32,
                 "statement": "approved AI policy",
@@ -450,3 +452,70 @@ def test_not_a_pack(tmp_path: Path) -> None:
     assert verify_pack(other) == [
         "not an audit pack: manifest.json format is 'x/1', expected 'aims-audit-pack/1'"
     ]
+
+
+# ------------------------------------------------------------------ issue 21, finding 6
+def _signed_pack_trusting_its_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    key = env_key(tmp_path, monkeypatch)
+    monkeypatch.chdir(tmp_path)  # the example's key path is relative to aims.yaml's folder
+    text = example_config_text() + "\ntrust:\n  public_keys: [keys/aims-signing.pub]\n"
+    judgement = make_judgement(tmp_path, make_records(signing_key=key), config_text=text)
+    output = tmp_path / "signed.zip"
+    build_pack(judgement, output)
+    return key, judgement, output
+
+
+def _forge_record_and_rehash(judgement: Judgement, *, strip: bool, signer: Any = None) -> Any:
+    """A forged record re-hashed in, the manifest recomputed; its signature stripped, or made
+    with another key."""
+    record = next(r for r in judgement.records if r.kind == "fairness")
+    name = f"records/{record.id}.json"
+
+    def forge(members: dict[str, bytes]) -> None:
+        data = json.loads(members[name])
+        data["metrics"]["demographic_parity_difference"] = 0.001
+        data["signature"] = None
+        forged = EvidenceRecord.from_dict(data)
+        forged = EvidenceRecord.from_dict({**data, "content_hash": forged.compute_hash()})
+        members[name] = forged.to_json().encode()
+        manifest = json.loads(members["manifest.json"])
+        manifest["members"][name] = {"sha256": sha(members[name]), "size": len(members[name])}
+        body = {k: v for k, v in manifest.items() if k not in ("manifest_sha256", "signature")}
+        manifest["manifest_sha256"] = sha(canonical(body))
+        manifest["signature"] = None if strip else signer.sign(manifest["manifest_sha256"])
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    return forge, record
+
+
+def test_a_stripped_pack_whose_config_trusts_keys_fails_without_public_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _key, judgement, output = _signed_pack_trusting_its_key(tmp_path, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert verify_pack(output) == []  # genuine: the listed key is found, the signature holds
+    forge, _record = _forge_record_and_rehash(judgement, strip=True)
+    rewrite(output, forge)
+    problems = verify_pack(output)  # no --public-key
+    assert problems[0] == PROBLEM_PACK_KEYS_UNSIGNED.format(keys="keys/aims-signing.pub")
+
+
+def test_a_pack_resigned_by_an_unlisted_key_fails_without_public_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _key, judgement, output = _signed_pack_trusting_its_key(tmp_path, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    mallory = new_signing_key()
+    forge, record = _forge_record_and_rehash(judgement, strip=False, signer=mallory)
+    rewrite(output, forge)
+    problems = verify_pack(output)
+    assert PROBLEM_UNKNOWN_KEY.format(key_id=mallory.key_id) in problems
+    assert any(f"records/{record.id}.json" in p and "not signed" in p for p in problems)
+    # away from the keys: refused, never passed unchecked
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    moved = elsewhere / "signed.zip"
+    output.rename(moved)
+    monkeypatch.chdir(elsewhere)
+    problems = verify_pack(moved)
+    assert problems and problems[0].startswith("cannot check the signature")

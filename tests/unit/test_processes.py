@@ -45,8 +45,20 @@ OWNER = "Head of Credit Modelling (credit-models@example-lending.test)"
 PROGRAMME = ""  # the example declares audit_programme and management_review
 
 
+#: the example's own approvers block (the tests below declare their own)
+EXAMPLE_APPROVERS = (
+    'approvers:\n  "5.2": [top_management]\n  A.2: [top_management]\n  "9.3": [top_management]\n'
+)
+
+
+def example_without_approvers() -> str:
+    text = example_config_text()
+    assert EXAMPLE_APPROVERS in text
+    return text.replace(EXAMPLE_APPROVERS, "")
+
+
 def config_text(extra: str = PROGRAMME, *, stage: str | None = None) -> str:
-    text = example_config_text().replace(
+    text = example_without_approvers().replace(
         "  interval_days: 365             # every item", "  interval_days: 180  # every item", 1
     )
     assert "interval_days: 180" in text
@@ -55,7 +67,13 @@ def config_text(extra: str = PROGRAMME, *, stage: str | None = None) -> str:
     return text + extra
 
 
-def audit(at: datetime, *, auditor: str = "Ines Auditor", scope: tuple[str, ...] = (SYSTEM,)):
+#: the default programme's scope: clauses 4-10 and the in-scope system
+FULL_SCOPE = ("4", "5", "6", "7", "8", "9", "10", SYSTEM)
+
+
+def audit(
+    at: datetime, *, auditor: str = "Head of Internal Audit", scope: tuple[str, ...] = FULL_SCOPE
+):
     return internal_audit_record(
         auditor=auditor,
         scope=list(scope),
@@ -67,8 +85,10 @@ def audit(at: datetime, *, auditor: str = "Ines Auditor", scope: tuple[str, ...]
     )
 
 
-def review(at: datetime, *, decisions: bool = True) -> EvidenceRecord:
-    pack = {"actions": [], "changes": {}, "trends": {}, "nonconformities": {"open": []}}
+def review(at: datetime, *, decisions: bool = True, inputs: bool = True) -> EvidenceRecord:
+    pack: dict = {"actions": [], "changes": {}, "trends": {}, "nonconformities": {"open": []}}
+    if inputs:  # the 9.3.2 inputs the review pack assembles
+        pack.update(context={}, monitoring={}, audits=[], opportunities=[])
     return management_review_record(
         chair="Chief Executive",
         attendees=["Chief Risk Officer"],
@@ -94,12 +114,13 @@ def test_an_internal_audit_by_the_system_owner_is_refused() -> None:
     with pytest.raises(ProcessRecordError) as caught:
         check_scope(config, "credit-models@example-lending.test", [SYSTEM])
     assert str(caught.value) == ERROR_NOT_INDEPENDENT.format(
-        auditor="credit-models@example-lending.test", item=SYSTEM, owner=OWNER
+        auditor="credit-models@example-lending.test", item=SYSTEM, what=f"owns {SYSTEM} ({OWNER})"
     )
     with pytest.raises(ProcessRecordError) as caught:  # the policy owner owns the clauses
         check_scope(config, "Chief Risk Officer", ["9.2"])
-    assert "Chief Risk Officer owns it" in str(caught.value)
-    assert check_scope(config, "Ines Auditor", [SYSTEM, "A.6"]) == [SYSTEM, "A.6"]
+    assert "Chief Risk Officer owns 9.2 (Chief Risk Officer)" in str(caught.value)
+    auditor = "Head of Internal Audit"
+    assert check_scope(config, auditor, [SYSTEM, "A.6"]) == [SYSTEM, "A.6"]
 
 
 def test_a_placeholder_document_is_refused(tmp_path: Path) -> None:
@@ -246,7 +267,7 @@ def test_a_candidate_for_an_open_nonconformity_opens_no_second_one(tmp_path: Pat
 # ----------------------------------------------------------------------------- approvers
 def test_an_approvers_key_that_covers_no_entry_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "aims.yaml"
-    base = example_config_text()
+    base = example_without_approvers()
     lines = len(base.splitlines())
     path.write_text(
         base + "approvers:\n  A.2: [Chief Executive]\n  A.6.2: [CTO]\n  A.2.9: [Dana Smith]\n"
@@ -261,18 +282,18 @@ def test_an_approvers_key_that_covers_no_entry_is_a_config_error(tmp_path: Path)
 
 
 def test_an_attestation_by_someone_not_an_approver_does_not_count(tmp_path: Path) -> None:
-    text = config_text(PROGRAMME + "approvers:\n  A.2: [Chief Executive]\n")
-    policy = attestation("A.2.2", "2026-01-10T09:00:00Z")  # by Dana Smith
+    text = config_text(PROGRAMME + "approvers:\n  A.2: [Dana Smith]\n")
+    policy = attestation("A.2.2", "2026-01-10T09:00:00Z")  # by Chief Executive
     judgement = make_judgement(tmp_path, [policy], now=NOW, config_text=text)
     verdict = judgement.assessment.systems[SYSTEM].control("A.2.2")
     assert verdict.status == "missing"
     assert (
-        "Dana Smith may not attest or approve A.2.2: approvers are Chief Executive"
+        "Chief Executive may not attest or approve A.2.2: approvers are Dana Smith"
         in (verdict.reasons[0])
     )
     allowed = make_judgement(
         tmp_path, [policy], now=NOW,
-        config_text=config_text(PROGRAMME + "approvers:\n  A.2.2: [Dana Smith]\n"),
+        config_text=config_text(PROGRAMME + "approvers:\n  A.2.2: [Chief Executive]\n"),
     )  # fmt: skip
     assert verdicts(allowed, "A.2.2") == {"A.2.2": "satisfied"}
 
@@ -322,7 +343,7 @@ def test_a_risk_acceptance_by_someone_not_an_approver_does_not_count() -> None:
     accepted = config_text().replace(
         "    treatment: accept\n    owner: Chief Information Security Officer\n",
         "    treatment: accept\n    owner: Chief Information Security Officer\n"
-        "    acceptance: {by: Platform Lead, on: 2026-01-10}\n",
+        "    acceptance: {by: Platform Lead, on: 2026-01-10, document: r5-acceptance.pdf}\n",
         1,
     )
     approvers = 'approvers:\n  "8": [Chief Risk Officer]\n'

@@ -18,6 +18,7 @@ from aims_mlops.judgement._reperform import NOTE_ALIAS, NOTE_NO_VERSION
 from aims_mlops.reports._audit import audit_plan, audit_plan_markdown
 from aims_mlops.reports._content import is_record_id
 from aims_mlops.store import ReadResult
+from aims_mlops.store._ledger import LedgerReport
 from tests.unit.test_audit import HISTORY, attestation, fairness
 from tests.unit.test_pack import SYSTEM, make_judgement
 
@@ -62,6 +63,12 @@ class FakeStore:
 
     def read_for(self, systems: Any, **kwargs: Any) -> ReadResult:
         return ReadResult(records=tuple(self.all), problems=())
+
+    def identity(self) -> None:
+        return None  # a store without an id: no record is judged by its store
+
+    def verify_ledger(self, **kwargs: Any) -> LedgerReport:
+        return LedgerReport(findings=(), problems=(), head=None, replaced=frozenset(), listed=0)
 
 
 def config_file(tmp_path: Path) -> Path:

@@ -472,3 +472,90 @@ def test_canonical_json_of_a_finding_is_stable() -> None:
     assert json.loads(canonical_json(finding.to_dict()))["reason"] == (
         "record r1 failed verification: because"
     )
+
+
+# ------------------------------------------------------- fuzz: deep and oversized (issue 21)
+def _deep_tag(depth: int, where: str = "details") -> str:
+    """A valid record's tag with ``depth`` nested lists planted in ``where`` (json.dumps cannot
+    write it: the text is built by hand)."""
+    data = _base()
+    data[where] = {"x": "__DEEP__"} if where == "details" else "__DEEP__"
+    text = _rehashed(data)
+    return text.replace('"__DEEP__"', "[" * depth + "1" + "]" * depth)
+
+
+def _pointer(record_id: str) -> str:
+    path = f"aims/evidence/fairness/{record_id}.json"
+    return json.dumps({"id": record_id, "content_hash": "0" * 64, "artifact": path})
+
+
+def _too_large(path: str) -> bytes:
+    raise contract.ArtifactTooLarge(path=path, size=100 * 2**20)
+
+
+DEEP_OR_HUGE: list[tuple[str, str, Any]] = [
+    ("deep-64", _deep_tag(64), lambda _: None),
+    ("deep-5000", _deep_tag(5000), lambda _: None),
+    ("deep-200000", _deep_tag(200_000), lambda _: None),
+    ("deep-controls", _deep_tag(4000, "controls"), lambda _: None),
+    ("deep-metrics", _deep_tag(4000, "metrics"), lambda _: None),
+    ("deep-bare", "[" * 100_000, lambda _: None),
+    ("huge-tag", json.dumps({"id": "huge-tag", "pad": "x" * (contract.MAX_TAG_CHARS + 1)}), None),
+    ("deep-artifact", _pointer("deep-artifact"), lambda _: _deep_tag(5000).encode()),
+    ("huge-artifact", _pointer("huge-artifact"), _too_large),
+    ("../../escape", _rehashed(_with("id", "../../escape")), lambda _: None),
+]
+
+
+def test_fuzz_deep_and_oversized_records_become_named_findings() -> None:
+    for record_id, value, fetch in DEEP_OR_HUGE:
+        stored = contract.parse_stored(
+            run_id="run-2", record_id=record_id, value=value, fetch=fetch or (lambda _: None)
+        )
+        assert stored.record is None, record_id
+        assert stored.problems and all(record_id in p for p in stored.problems), stored.problems
+    # a deep record still names what it claims: its finding fails the entries it speaks to
+    stored = contract.parse_stored(
+        run_id="run-2", record_id=_base()["id"], value=_deep_tag(5000), fetch=lambda _: None
+    )
+    assert stored.decoded is not None and stored.decoded.kind == "fairness"
+    assert "nested more than 64 levels deep" in stored.problems[0]
+    finding = IntegrityFinding(
+        record_id=stored.record_id,
+        why=stored.problems[0],
+        run_id="run-2",
+        kind="fairness",
+        system="credit",
+    )
+    result, found = judged([], NO_TRUST, findings=(finding,))
+    assert {f.record_id for f in found} == {stored.record_id}
+    sa = result.systems["credit"]
+    summary_dict(sa)
+    for control in FAIRNESS_CONTROLS:
+        assert sa.control(control).status == FAILING
+
+
+def test_from_json_refuses_deep_and_huge_records_with_an_evidence_error() -> None:
+    from aims_mlops._errors import EvidenceError
+
+    for text in (_deep_tag(5000), "[" * 100_000, json.dumps({"x": "y" * 2_000_000})):
+        with pytest.raises(EvidenceError, match="refused"):
+            EvidenceRecord.from_json(text)
+
+
+# ------------------------------------------------------- issue 21: a key others may read
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660, 0o666])
+def test_a_private_key_readable_by_group_or_others_is_refused_with_the_chmod(
+    tmp_path: Path, mode: int
+) -> None:
+    generate_keys(tmp_path)
+    private = tmp_path / "aims-signing.key"
+    private.chmod(mode)
+    with pytest.raises(SigningKeyError) as caught:
+        load_signing_key(private)
+    assert f"run `chmod 600 {private}`" in str(caught.value)
+    assert f"(mode {mode:o})" in str(caught.value)
+    private.chmod(0o600)
+    assert load_signing_key(private).key_id
+    private.chmod(0o400)
+    assert load_signing_key(private).key_id

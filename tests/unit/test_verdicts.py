@@ -40,7 +40,11 @@ def run_of(kind: str, *, version: str = "1", **kw: Any) -> EvidenceRecord:
 
 
 def attested(control: str, *, system: str | None = SYSTEM) -> EvidenceRecord:
-    details = {"by": "Dana Smith", "document": "https://docs.example/x", "statement": "done"}
+    details = {
+        "by": "Chief Executive",
+        "document": "https://docs.acme-lending.com/x",
+        "statement": "done",
+    }
     return rec("attestation", system=system, controls=(control,), details=details)
 
 
@@ -149,7 +153,12 @@ def test_3_each_control_is_judged_from_the_right_evidence() -> None:
             "document_sha256": "ab" * 32,
         },
     )
-    assert system_of([card]).control("A.8.2").status == "satisfied"
+    # written to a local path only: documentation, not delivered to users
+    assert system_of([card]).control("A.8.2").status == "missing"
+    delivered = run_of(
+        "system_card", details={**dict(card.details), "delivered_with": "models:/income/1"}
+    )
+    assert system_of([delivered]).control("A.8.2").status == "satisfied"
     published = system_of([attested("A.8.2")]).control("A.8.2")
     assert published.status == "satisfied"
     assert published.parts[0].kind == "any_of"
@@ -172,7 +181,7 @@ def test_4_risk_treatment_tells_the_risk_engines_story() -> None:
     treatment = sa.control("8.3")
     assert treatment.status == "failing"
     assert treatment.reasons[0].startswith("R1: residual 20 is above the appetite 6")
-    assert "A.5.4 (failing)" in treatment.reasons[0]
+    assert "A.6.2.4 (failing)" in treatment.reasons[0]
     assert {r.split(":")[0] for r in treatment.reasons} == {
         r.id for r in sa.risks if r.above_appetite
     }
@@ -181,15 +190,16 @@ def test_4_risk_treatment_tells_the_risk_engines_story() -> None:
 # 5 ---------------------------------------------------------------------------------------------
 def test_5_a_residual_falls_only_on_evidence_and_acceptance_needs_an_approver() -> None:
     """A residual falls to its target only when the treating controls are shown to work by
-    evidence: R4 names A.9.4, which only aims.yaml text satisfies, so R4 stays at 9. A transfer
+    evidence: R4 names A.9.4, whose purpose is declared but not shown in operation, so R4 stays
+    at 9. A transfer
     with no evidence of the contract lowers nothing. A risk kept above the appetite by accepting
     it needs a named approver, else 8.3 is not satisfied."""
     sa = system_of([run_of("system_card", details=CONTENT_CARD)])
     r4 = next(r for r in sa.risks if r.id == "R4")
     assert sa.control("A.8.2").status == "satisfied"
-    assert sa.control("A.9.4").status == "satisfied" and not sa.control("A.9.4").evidenced
+    assert sa.control("A.9.4").status == "missing"  # declared, no operational evidence
     assert r4.residual == 9
-    assert any("A.9.4 (satisfied by aims.yaml declarations only" in r for r in r4.reasons)
+    assert any("A.9.4 (missing)" in r for r in r4.reasons)
 
     transfer = example(replace=("    treatment: accept\n", "    treatment: transfer\n"))
     r5 = next(r for r in system_of([], cfg=transfer).risks if r.id == "R5")
@@ -209,7 +219,8 @@ def test_5_a_residual_falls_only_on_evidence_and_acceptance_needs_an_approver() 
     approved = example(
         replace=(
             above[0],
-            above[1] + "    acceptance: {by: Chief Risk Officer, on: 2026-11-20}\n",
+            above[1] + "    acceptance: {by: Chief Risk Officer, on: 2026-11-20, "
+            "document: decisions/r5-acceptance.pdf}\n",
         )
     )
     r5 = next(r for r in system_of([], cfg=approved).risks if r.id == "R5")
@@ -217,6 +228,7 @@ def test_5_a_residual_falls_only_on_evidence_and_acceptance_needs_an_approver() 
 
 
 CONTENT_CARD = {
+    "delivered_with": "models:/income-classifier/1",
     "model": "income-classifier version 1",
     "owner": "Head of Credit Modelling",
     "intended_use": "affordability",
@@ -285,7 +297,7 @@ def test_7_a_new_production_version_makes_reassessment_due() -> None:
     [
         (
             "  - {control: A.5.4, applicable: false, justification: not relevant to us}\n",
-            "A.5.4 treats risk R1 but soa[4] excludes it",
+            "A.5.4 treats risk R1 but soa[3] excludes it",
         ),
         (
             "  - {control: A.2.2, applicable: false, justification: not relevant to us}\n",
@@ -366,8 +378,8 @@ def test_10_out_of_scope_risks_are_flagged_never_dropped() -> None:
 
 def test_10_2_needs_a_nonconformity_for_every_failing_entry() -> None:
     """An empty register is no evidence that corrective action works while entries fail: 10.2
-    is missing until a nonconformity is raised for each failing entry. Raised and not yet due,
-    they leave the register part open (missing) until one is closed; past due, it fails."""
+    is missing until a nonconformity is raised for each failing entry. Raised and none past
+    due, the corrective-action process is working: 10.2 is satisfied; past due, it fails."""
     unfair = run_of(
         "fairness",
         outcome="fail",
@@ -390,4 +402,5 @@ def test_10_2_needs_a_nonconformity_for_every_failing_entry() -> None:
     ]
     register, covered = system_of([unfair, *raised]).control("10.2").parts
     assert covered.status == "satisfied"
-    assert register.status == "missing"  # open, not yet due
+    assert register.status == "satisfied"  # raised, none past its deadline
+    assert system_of([unfair, *raised]).control("10.2").status == "satisfied"

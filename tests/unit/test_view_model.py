@@ -225,21 +225,21 @@ def test_controls_grouped_in_catalog_order(model: DashboardModel, assessment: As
     catalog = load_catalog()
     assert [g.id for g in model.groups] == list(catalog.groups())
     assert [r.control for g in model.groups for r in g.rows] == list(sa.controls)
-    a5 = model.group("A.5")
-    assert all(r.control.group == "A.5" for r in a5.rows)
-    counts = a5.counts()
-    applicable = len(a5.rows) - counts["not_applicable"]
-    assert a5.heading().startswith(
-        f"A.5 Assessing impacts of AI systems — {counts['satisfied']}/{applicable} satisfied"
+    a6 = model.group("A.6")
+    assert all(r.control.group == "A.6" for r in a6.rows)
+    counts = a6.counts()
+    applicable = len(a6.rows) - counts["not_applicable"]
+    assert a6.heading().startswith(
+        f"A.6 AI system life cycle — {counts['satisfied']}/{applicable} satisfied"
     )
-    assert "1 failing" in a5.heading()
+    assert "1 failing" in a6.heading()
 
 
 def test_status_and_text_filters(model: DashboardModel, assessment: Assessment) -> None:
     sa = assessment.systems["credit"]
     failing = [c.id for c in sa.controls if c.status == "failing"]
     assert [r.control.id for r in model.controls("failing")] == failing
-    assert "A.5.4" in failing
+    assert "A.6.2.4" in failing
     assert [r.control.id for r in model.controls("all")] == [c.id for c in sa.controls]
     # text: id, title, owner (case-insensitive)
     assert [r.control.id for r in model.controls(text="a.7.4")] == ["A.7.4"]
@@ -249,10 +249,10 @@ def test_status_and_text_filters(model: DashboardModel, assessment: Assessment) 
     org_owned = [c.id for c in sa.controls if c.owner == "CRO"]
     assert org_owned and [r.control.id for r in model.controls(text="cro")] == org_owned
     assert (
-        model.group("A.5").heading("failing") == "A.5 Assessing impacts of AI systems — 1 matching"
+        model.group("A.6").heading("failing") == "A.6 AI system life cycle — 1 matching"
     )
-    page = model.control_page("A.5", status="failing")
-    assert [r.control.id for r in page.rows] == ["A.5.4"] and page.pages == 1
+    page = model.control_page("A.6", status="failing")
+    assert [r.control.id for r in page.rows] == ["A.6.2.4"] and page.pages == 1
 
 
 def test_evidence_pages_newest_first(model: DashboardModel, records: list[EvidenceRecord]) -> None:

@@ -1,0 +1,139 @@
+"""Benchmark: what capture costs a small training script, libraries' import time included.
+
+MLflow's wine-quality ElasticNet example (``benchmarks/script/wine_elasticnet.py``, written by
+hand, no download) runs as a fresh process in a fresh folder (a new sqlite store, as a first run
+makes), three ways, taking turns:
+
+- ``mlflow only``: the script's own MLflow calls;
+- ``aims``: integrated as the README says (``aims.init``, ``check_data``, ``log_input``,
+  ``validate_performance``, lineage at run end), the system declaring no expectations;
+- ``aims + expectations``: the same with four Great Expectations expectations declared in
+  aims.yaml (Great Expectations' own import, about 6 s on 2 cores, is then part of the cost).
+
+Prints each side's median wall time and CPU time (min-max) and its difference from ``mlflow
+only``, run by run; the target is ``aims`` <= +2 s.
+
+    python benchmarks/bench_script.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _timing import load_line, median, spread
+
+SCRIPT = Path(__file__).resolve().parent / "script" / "wine_elasticnet.py"
+TARGET_EXTRA_SECONDS = 2.0
+
+CONFIG = """\
+version: 1
+organization:
+  name: Bench Winery
+  aims_scope: The wine-quality regression model of the benchmark script.
+  policy_owner: Head of Data
+systems:
+  - id: wine-quality
+    name: Wine quality regressor
+    owner: Head of Data
+    intended_use: Estimate a wine's quality class from its chemical analysis (benchmark only).
+    lifecycle_stage: development
+    mlflow: {experiment: wine-quality}
+    performance:
+      r2: {min: 0.5}
+      rmse: {max: 0.6}
+"""
+EXPECTATIONS = """\
+    data_quality:
+      expectations:
+        - type: expect_table_row_count_to_be_between
+          kwargs: {min_value: 100, max_value: 100000}
+        - type: expect_column_values_to_not_be_null
+          kwargs: {column: alcohol}
+        - type: expect_column_values_to_be_between
+          kwargs: {column: alcohol, min_value: 8, max_value: 16}
+        - type: expect_column_values_to_be_between
+          kwargs: {column: malic_acid, min_value: 0, max_value: 10}
+"""
+SIDES: dict[str, tuple[bool, str | None]] = {
+    "mlflow only": (False, None),
+    "aims": (True, CONFIG),
+    "aims + expectations": (True, CONFIG + EXPECTATIONS),
+}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(aims: bool, config: str | None) -> tuple[float, float]:
+    """Wall and CPU seconds (the script's and its own subprocesses', user + system) of one run
+    of the script in a fresh folder; fails loudly if the script fails."""
+    with tempfile.TemporaryDirectory(prefix="aims-bench-script-") as folder:
+        if config is not None:
+            Path(folder, "aims.yaml").write_text(config, encoding="utf-8")
+        env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+        env.pop("MLFLOW_TRACKING_URI", None)
+        env.pop("AIMS_CONFIG", None)
+        env["AIMS_BENCH"] = "1" if aims else "0"
+        start, start_cpu = time.perf_counter(), _children_cpu()
+        completed = subprocess.run(
+            [sys.executable, str(SCRIPT)], cwd=folder, env=env, capture_output=True, text=True
+        )
+        seconds, cpu = time.perf_counter() - start, _children_cpu() - start_cpu
+        if completed.returncode != 0:
+            raise SystemExit(f"the script failed:\n{completed.stderr[-3000:]}")
+        if aims and "AimsWarning" in completed.stderr:
+            raise SystemExit(f"capture warned:\n{completed.stderr[-3000:]}")
+        return seconds, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sides", default=",".join(SIDES), help="comma-separated side names")
+    args = parser.parse_args()
+    chosen = [name.strip() for name in args.sides.split(",")]
+
+    print(f"{SCRIPT.name}, fresh process and store per run, {args.repeat} runs per side")
+    print(load_line())
+    wall: dict[str, list[float]] = {name: [] for name in chosen}
+    cpu: dict[str, list[float]] = {name: [] for name in chosen}
+    for _ in range(args.repeat):  # alternate: a burst of load hits every side alike
+        for name in chosen:
+            seconds, cpu_seconds = run_once(*SIDES[name])
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
+    print(load_line())
+    for clock, times in (("wall", wall), ("CPU, user + system (steadier on a busy machine)", cpu)):
+        print(f"-- {clock}")
+        print_extra(times)
+
+
+def print_extra(times: dict[str, list[float]]) -> None:
+    """Each side's median (min-max) and its extra over ``mlflow only``, paired run by run."""
+    base = times.get("mlflow only")
+    for name, values in times.items():
+        line = f"{name:<22}{spread(values)}"
+        if base is not None and name != "mlflow only":
+            extra = median(values) - median(base)
+            pairs = [a - b for a, b in zip(values, base, strict=True)]
+            line += (
+                f"   {extra:+.2f} s ({min(pairs):+.2f} to {max(pairs):+.2f} paired), "
+                f"{median(values) / median(base):.2f}x"
+            )
+            if name == "aims":
+                verdict = "met" if extra <= TARGET_EXTRA_SECONDS else "NOT met"
+                line += f"   target +{TARGET_EXTRA_SECONDS:.0f} s: {verdict}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
