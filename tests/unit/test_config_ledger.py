@@ -228,6 +228,7 @@ def test_openssh_keys_are_accepted(tmp_path: Path) -> None:
             serialization.NoEncryption(),
         )
     )
+    (tmp_path / "id_ed25519").chmod(0o600)  # as ssh insists, private keys are the owner's only
     (tmp_path / "id_ed25519.pub").write_bytes(
         private.public_key().public_bytes(
             serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH

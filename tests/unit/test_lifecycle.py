@@ -40,6 +40,10 @@ EXAMPLE_PEOPLE = (
     "people:\n  - name: Chief Executive\n    roles: [top_management]\n"
     "  - name: Chief Risk Officer\n    roles: [top_management]\n"
     "  - name: Head of Internal Audit\n    roles: [internal_auditor]\n"
+    "  # names used as owner, acceptance.by or approvers must be listed people too\n"
+    "  - name: Head of Credit Modelling\n  - name: Marketing Analytics Lead\n"
+    "  - name: Data Protection Officer\n  - name: ML Platform Lead\n"
+    "  - name: Head of Underwriting\n  - name: Chief Information Security Officer\n"
 )
 
 
@@ -50,7 +54,10 @@ def example_without_people() -> str:
 
 
 def cfg(extra: str = "") -> AimsConfig:
-    return parse_config(example_without_people() + extra)
+    text = example_without_people()
+    if "people:" in extra:  # listed people: every owner must be one of them (issue 23)
+        text = re.sub(r"(\n\s*owner: ).*", r"\1Dana Smith", text)
+    return parse_config(text + extra)
 
 
 def ts(days: float) -> str:
