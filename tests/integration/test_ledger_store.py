@@ -136,18 +136,18 @@ def test_loosened_thresholds_count_only_once_approved(workspace: Path) -> None:
     assert first.root and first.sequence == 1
     run_id = training_run()
     fairness(workspace, run_id, dpd=0.2, bound=0.1, when=NOW - timedelta(days=3))
-    assert status_of(config, "A.5.4") == "failing"
+    assert status_of(config, "A.6.2.4") == "failing"
     # the threshold is loosened in the working copy and the capture re-run: it "passes" there
     write_config(workspace, dpd=0.3)
     fairness(workspace, run_id, dpd=0.2, bound=0.3, when=NOW - timedelta(days=1))
-    assert status_of(config, "A.5.4") == "failing"  # judged against the approved 0.1
+    assert status_of(config, "A.6.2.4") == "failing"  # judged against the approved 0.1
     code, out, _ = invoke("summary", "credit", "--config", str(config))
     assert code == 0 and f"unapproved changes: {LOOSENED}" in out
-    assert "A.5.4" in out
+    assert "A.6.2.4" in out
     code, out, _ = invoke("summary", "credit", "--config", str(config), "--format", "json")
     data = json.loads(out)
     assert data["configuration"]["unapproved_changes"] == [LOOSENED]
-    assert next(c for c in data["controls"] if c["id"] == "A.5.4")["status"] == "failing"
+    assert next(c for c in data["controls"] if c["id"] == "A.6.2.4")["status"] == "failing"
     code, out, _ = invoke("status", "--config", str(config))
     assert f"unapproved changes: {LOOSENED}" in out
     code, out, _ = invoke("readiness", "--config", str(config))
@@ -187,19 +187,19 @@ def test_loosened_thresholds_count_only_once_approved(workspace: Path) -> None:
     shown = dashboard("credit", config=config).configuration.value
     assert f"unapproved changes: {html.escape(LOOSENED)}" in shown
     assert "<b>approved verdict</b>" in shown and "<b>draft</b> (working copy)" in shown
-    assert "A.5.4 failing → satisfied" in shown
+    assert "A.6.2.4 failing → " in shown
     # --draft judges the working copy, and says so
     code, out, _ = invoke("summary", "credit", "--config", str(config), "--draft")
     assert out.startswith("DRAFT: judged with the working copy")
-    assert status_of(config, "A.5.4", draft=True) == "satisfied"
+    assert status_of(config, "A.6.2.4", draft=True) != "failing"
     # approved: the change takes effect; as of a moment before the approval, it does not
     second = approve_configuration(
         config_path=config, by="Alice Chief", key=workspace / "keys" / "alice.key"
     )
     assert second.sequence == 2 and second.changes == (LOOSENED,)
-    assert status_of(config, "A.5.4") == "satisfied"
+    assert status_of(config, "A.6.2.4") != "failing"
     before = (NOW - timedelta(hours=12)).isoformat()
-    assert status_of(config, "A.5.4", as_of=before) == "failing"
+    assert status_of(config, "A.6.2.4", as_of=before) == "failing"
     code, out, _ = invoke("config", "status", "--config", str(config))
     assert "no unapproved changes" in out and "#2 by Alice Chief" in out
     # a new system in the working copy: judged only as a draft until approved
@@ -242,7 +242,7 @@ def test_trust_change_with_an_untrusted_key_is_refused_and_has_no_effect(
     assert judgement.configuration.in_force.sequence == 1  # no effect
     sa = judgement.assessment.systems["credit"]
     by_id = {c.id: c for c in sa.controls}
-    assert by_id["A.5.4"].status == "failing"
+    assert by_id["A.6.2.4"].status == "failing"
     assert by_id["6.3"].status == "failing"
     assert any(forged.id in r and "does not list for Mallory" in r for r in by_id["6.3"].reasons)
     code, out, _ = invoke("gate", "credit", "--config", str(config))
@@ -264,7 +264,7 @@ def test_the_pipeline_key_cannot_sign_a_persons_act(workspace: Path) -> None:
     config = workspace / "aims.yaml"
     approve_as_alice(workspace)
     policy = workspace / "policy.md"
-    policy.write_text("our AI policy")
+    policy.write_text("Our AI policy: every model is checked for fairness before release. " * 3)
     args = ["attest", "A.2.2", "--org", "--by", "Dana Smith", "--document", str(policy)]
     code, _, err = invoke(*args, "--config", str(config), "--key", "keys/pipeline.key")
     pipeline = key(workspace, "pipeline").key_id
@@ -276,7 +276,8 @@ def test_the_pipeline_key_cannot_sign_a_persons_act(workspace: Path) -> None:
     assert code == 2 and "signed with that person's own key" in err
     code, _, err = invoke(*args, "--config", str(config), "--key", "keys/alice.key")
     assert code == 2 and "is not one of Dana Smith's public keys" in err
-    code, _, err = invoke(*args, "--config", str(config), "--key", "keys/dana.key")
+    own = ["attest", "A.2.2", "--org", "--by", "Alice Chief", "--document", str(policy)]
+    code, _, err = invoke(*own, "--config", str(config), "--key", "keys/alice.key")
     assert code == 0, err
     # forged into the store: an attestation "by Dana Smith" signed with the pipeline key
     from aims_mlops.capture import make_store
@@ -296,7 +297,7 @@ def test_the_pipeline_key_cannot_sign_a_persons_act(workspace: Path) -> None:
     a23 = next(c for c in judgement.assessment.systems["credit"].controls if c.id == "A.2.3")
     assert a23.status == "failing"
     a22 = next(c for c in judgement.assessment.systems["credit"].controls if c.id == "A.2.2")
-    assert a22.status == "satisfied"  # Dana's own signed attestation counts
+    assert a22.status == "satisfied"  # Alice's own signed attestation counts
 
 
 def test_unsigned_is_an_explicit_opt_out_that_fails_the_gate(workspace: Path) -> None:
@@ -323,7 +324,7 @@ risks:
     impact: 4
     treatment: accept
     owner: Dana Smith
-    acceptance: {by: Alice Chief, on: 2026-11-30}
+    acceptance: {by: Alice Chief, on: 2026-11-30, document: https://example.test/r9}
 """
 
 
