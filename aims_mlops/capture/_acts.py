@@ -152,14 +152,12 @@ def act_context(
         context = session.context(key_required=signing is None).with_system(system)
         if store is not None:
             context = replace(context, store=store)
-        return name, replace(context, signing_key=signing or context.signing_key)
+        return name, replace(context, act_key=signing)
     if isinstance(config, AimsConfig):
         cfg, path = config, None
     else:
         path = Path(config)
         cfg = load_config(path)
     name, signing = act_signing_key(cfg, config_path=path, by=by, key=key)
-    context = CaptureContext.from_config(
-        cfg, store=store, system=system, key=signing, config_path=path
-    )
-    return name, context
+    context = CaptureContext.from_config(cfg, store=store, system=system, config_path=path)
+    return name, replace(context, act_key=signing)

@@ -125,6 +125,9 @@ class CaptureContext:
     include_values: bool = False
     config: AimsConfig | None = None
     signing_key: SigningKey | None = None
+    #: a person's own key: signs the records of their act (the pipeline key still signs what
+    #: capture itself writes, such as checkpoints)
+    act_key: SigningKey | None = None
 
     @classmethod
     def from_config(

@@ -94,7 +94,7 @@ def _note_spooled(results: Iterable[Any], context: CaptureContext) -> None:
 
 def _sign(context: CaptureContext, record: EvidenceRecord) -> EvidenceRecord:
     """The record naming its store (:meth:`EvidenceStore.stamp`), signed with the context's key."""
-    key = context.signing_key
+    key = context.act_key or context.signing_key  # a person's act: their key, never the pipeline's
     if record.signature is None:
         record = context.store.stamp(record)
     return record.signed(key) if key is not None and record.signature is None else record

@@ -146,7 +146,7 @@ def approve_configuration(
     approval = approval_record(
         configuration=recorded, by=name, previous=head, changes=changes, now=now
     ).signed(signing)
-    stored = emit(CaptureContext.from_config(cfg, store=evidence_store, key=signing), approval)
+    stored = emit(pipeline, approval)  # signed by the approver; a checkpoint by the pipeline
     return Approval(
         approval=stored,
         configuration=recorded,

@@ -196,12 +196,14 @@ def _emit(
     config_path: Path | None = None,
 ) -> EvidenceRecord:
     """Store ``record``: a person's act signed with their ``key``, else with the pipeline's."""
+    from dataclasses import replace
+
     from aims_mlops.capture import CaptureContext, emit
 
     context = CaptureContext.from_config(
-        config, store=store, system=record.system, key=key, config_path=config_path
+        config, store=store, system=record.system, config_path=config_path
     )
-    return emit(context, record, artifacts=artifacts)
+    return emit(replace(context, act_key=key), record, artifacts=artifacts)
 
 
 def _act_key(
