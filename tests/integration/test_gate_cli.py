@@ -242,7 +242,11 @@ def test_a_lost_deployment_record_is_an_error_not_a_blocked_promotion(
     from aims_mlops.store._writer import Writer
 
     fairness(workspace, 0.19, "fail")
-    (tmp_path / ".aims" / "spool").write_text("a file where the spool folder should be")
+    import shutil
+
+    spool = tmp_path / ".aims" / "spool"
+    shutil.rmtree(spool, ignore_errors=True)
+    spool.write_text("a file where the spool folder should be")
 
     def unreachable(self: Writer, record: object, **kwargs: object) -> str:
         raise Unavailable("the tracking store is unreachable (test)")
