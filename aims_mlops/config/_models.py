@@ -1314,11 +1314,14 @@ def holds_role(config: AimsConfig, name: str, role: str) -> bool:
 
 
 def people_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
-    """When ``people:`` is declared, every name that acts in the AIMS (``owner``, ``by``,
-    ``approvers``, ``acceptance.by``) must be a listed person (approvers may name a role)."""
+    """When ``people:`` list public keys (names are proven by signatures), every name that acts
+    in the AIMS (``owner``, ``by``, ``approvers``, ``acceptance.by``) must be a listed person
+    (approvers may name a role). People listed without keys only name roles."""
     listed: dict[str, int] = {}
     problems: list[tuple[Loc, str]] = []
     roles: set[str] = set(KNOWN_ROLES)
+    if not any(person.get("public_keys") for _, person in _items(data, "people")):
+        return problems
     for index, person in _items(data, "people"):
         name = person.get("name")
         if not isinstance(name, str) or not name.strip():
