@@ -157,9 +157,10 @@ def test_gate_is_wired_into_the_aims_command() -> None:
 
 
 @pytest.mark.slow
-def test_ci_gate_script_exit_codes(tmp_path: Path) -> None:
+def test_ci_gate_script_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.ledger_fixtures import approved_workspace
 
+    monkeypatch.chdir(tmp_path)  # the store's artifacts and spool stay out of the checkout
     script = HOOKS / "ci-gate.sh"
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     from aims_mlops.store import EvidenceStore
