@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import aims_mlops as aims
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
-from aims_mlops.config import example_config_text
+from aims_mlops.capture import approve_configuration
+from aims_mlops.config._starter import person_key_file, write_starter
 from aims_mlops.datasets import ADULT_ATTRIBUTION, load_adult
 from aims_mlops.engine import summary_dict
 from aims_mlops.judgement import judge
@@ -37,6 +38,8 @@ SYSTEM = "income-classifier"
 FEATURES_NUMERIC = ("age", "education_num", "capital_gain", "capital_loss", "hours_per_week")
 FEATURES_CATEGORICAL = ("workclass", "marital_status", "occupation", "relationship", "sex", "race")
 
+#: Who approves the demo's configuration and attests its AI policy (top management).
+DEMO_APPROVER = "Chief Risk Officer"
 #: The report the demo writes into its folder.
 REPORT_NAME = f"{SYSTEM}-report.html"
 #: The EU AI Act technical documentation (Annex IV) it writes beside it.
@@ -357,12 +360,17 @@ def run_demo(
     try:
         config_path = workdir / "aims.yaml"
         if not config_path.exists():
-            config_path.write_text(example_config_text(), encoding="utf-8")
+            write_starter(config_path, force=True)  # keys under .aims/keys/, git-ignored
         policy = workdir / "ai-policy.md"
         if not policy.exists():
             policy.write_text(POLICY_TEXT, encoding="utf-8")
         tracking_uri = f"sqlite:///{workdir / 'mlflow.db'}"
         os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
+        # the demo approves its own configuration (top management, with their own key); an
+        # aims.yaml written without keys (the bare example) stays a draft, its names typed
+        approver_key = _approver_key(config_path)
+        if approver_key is not None:
+            approve_configuration(config_path=config_path, by=DEMO_APPROVER, key=approver_key)
         with _library_chatter_hidden(not verbose):
             run_id, version = train_and_capture(
                 tracking_uri=tracking_uri,
@@ -373,7 +381,12 @@ def run_demo(
         steps.step(STEPS[6])
         for entry in ("A.2.2", "5.2"):
             aims.attest(
-                entry, org=True, by="Chief Executive", document=str(policy), valid_days=365
+                entry,
+                org=True,
+                by=DEMO_APPROVER,
+                document=str(policy),
+                valid_days=365,
+                key=approver_key,
             )
         steps.step(STEPS[7])
         judgement = judge(config=config_path, systems=[SYSTEM])
@@ -444,6 +457,13 @@ def scratch_copy(source: Path | str, *, prefix: str = "aims-scratch-") -> Path:
     finally:
         connection.close()
     return target
+def _approver_key(config_path: Path) -> Path | None:
+    """The private key of :data:`DEMO_APPROVER` the starter generated, if aims.yaml lists it."""
+    try:
+        key = person_key_file(config_path, DEMO_APPROVER)
+    except KeyError:
+        return None
+    return key if key.is_file() else None
 
 
 def _repository() -> Path | None:

@@ -12,6 +12,9 @@
 #   AIMS_PROMOTE         1/true: on pass, move the alias to the version (recorded either way)
 #   AIMS_ALIAS           alias to promote to (default: the system's mlflow.alias)
 #   AIMS_APPROVER        who approves the promotion (default: $USER)
+#   AIMS_ALLOW_UNSIGNED  1/true: let unsigned evidence pass (aims.yaml trust: {unsigned: true})
+#   AIMS_TRUSTED_KEYS    public key files (:-separated) the approval chain's root must match
+#                        (read by aims itself; pin the fingerprint `aims config approve` printed)
 #   AIMS_CLI             command that runs the aims CLI (default: aims)
 #   MLFLOW_TRACKING_URI  the MLflow server holding the evidence, unless aims.yaml names one
 # Extra arguments are passed on to `aims gate`, e.g. `hooks/ci-gate.sh --format json`.
@@ -29,6 +32,9 @@ case "${AIMS_PROMOTE:-}" in
 esac
 if [ -n "${AIMS_ALIAS:-}" ]; then set -- "$@" --alias "$AIMS_ALIAS"; fi
 if [ -n "${AIMS_APPROVER:-}" ]; then set -- "$@" --approver "$AIMS_APPROVER"; fi
+case "${AIMS_ALLOW_UNSIGNED:-}" in
+    1 | true | TRUE | yes | YES) set -- "$@" --allow-unsigned ;;
+esac
 export MLFLOW_DISABLE_TELEMETRY="${MLFLOW_DISABLE_TELEMETRY:-true}"
 # word splitting of AIMS_CLI is intended: it may be "python -m aims_mlops.cli"
 exec ${AIMS_CLI:-aims} "$@"

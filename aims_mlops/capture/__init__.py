@@ -27,6 +27,12 @@ from aims_mlops.capture._api import (
     monitor,
     validate_performance,
 )
+from aims_mlops.capture._approve import (
+    Approval,
+    ApprovalError,
+    accept_risk,
+    approve_configuration,
+)
 from aims_mlops.capture._context import (
     ENV_STRICT,
     ENV_SYSTEM,
@@ -100,6 +106,8 @@ __all__ = [
     "WARNING_SIGNING_KEY_UNUSABLE",
     "WARNING_SPOOLED",
     "WARNING_STORE_FAILED",
+    "Approval",
+    "ApprovalError",
     "CaptureContext",
     "CaptureTask",
     "DocumentError",
@@ -107,6 +115,8 @@ __all__ = [
     "ProcessRecordError",
     "RecordedAudit",
     "Session",
+    "accept_risk",
+    "approve_configuration",
     "assess_fairness",
     "assess_genai",
     "attest",

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError, AimsWarning, ConfigError
 from aims_mlops.capture import _autolog
+from aims_mlops.capture._acts import act_context
 from aims_mlops.capture._context import (
     ENV_SYSTEM,
-    CaptureContext,
     Session,
     active_run_id,
     bind_session,
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
     from aims_mlops.catalog import CatalogEntry
     from aims_mlops.config import AimsConfig
+    from aims_mlops.evidence import SigningKey
 
 ERROR_UNKNOWN_CONTROL = "unknown control or clause {control!r}; see `aims catalog` for the ids"
 ERROR_ATTEST_SCOPE = (
@@ -100,7 +101,9 @@ def init(
     default file warns, naming where it looked, and raises :class:`ConfigError` in strict mode; a
     malformed one raises). ``strict=True`` makes a failing collector raise instead of recording
     an ``error`` record. Says on stderr, in one line, which system, ``aims.yaml`` and tracking
-    store it bound (``quiet=True``: nothing).
+    store it bound (``quiet=True``: nothing). The configuration's content is recorded in the
+    store before the first capture uses it (it counts for verdicts once approved: ``aims config
+    approve``).
     """
     path = Path(config) if config is not None else default_config_path()
     loaded: AimsConfig | None = None
@@ -431,8 +434,13 @@ def attest(
     valid_days: int | None = None,
     statement: str | None = None,
     config: str | os.PathLike[str] | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
     """Record that a named person vouches for a document serving ``control``.
+
+    The attestation is that person's act: signed with their own ``key`` (a key object or the
+    path of their private key; default ``$AIMS_PERSON_KEY``), never the pipeline key; with
+    ``people:`` declared, ``by`` must be the person whose key it is (:class:`PersonKeyError`).
 
     A local document must be a readable regular file (:class:`DocumentError` otherwise): it is
     hashed into the record (SHA-256), so ``aims verify`` detects a later edit or removal. A URL
@@ -449,14 +457,9 @@ def attest(
     for field_name, value in (("by", by), ("document", document)):
         if not value or not value.strip():
             raise AimsError(ERROR_BLANK.format(field=field_name))
-    config_path: Path | None = None
-    if config is not None:
-        config_path = Path(config)
-        context = CaptureContext.from_config(load_config(config), system=system)
-    else:
-        session = get_session()
-        context = session.context(key_required=True).with_system(system)
-        config_path = session.config_path
+    name, context = act_context(config, by=by.strip(), key=key, system=system)
+    by = name or by
+    config_path = Path(config) if config is not None else get_session().config_path
     if system is not None and context.config is not None:
         context.config.system(system)  # an unknown id raises ConfigError listing the known ones
     if context.config is not None:
@@ -501,6 +504,7 @@ def attest(
         controls=[control],
         details={
             "by": by.strip(),
+            "acted_by": by.strip(),
             **documented,
             "statement": (statement or "").strip()
             or default_statement(by.strip(), catalog.get(control), documented["document"]),

@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError, AimsWarning, CaptureError, ConfigError
+from aims_mlops.capture._configuration import record_configuration
 from aims_mlops.config import config_digest, default_config_path, load_config
-from aims_mlops.evidence import SigningKeyError, signing_key_from_env
+from aims_mlops.evidence import SigningKeyError
+from aims_mlops.evidence._signing import pipeline_key
 from aims_mlops.store import make_store
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
-    from aims_mlops.evidence import SigningKey
+    from aims_mlops.evidence import EvidenceRecord, SigningKey
     from aims_mlops.store import EvidenceStore
 
 ENV_SYSTEM = "AIMS_SYSTEM"
@@ -61,10 +63,10 @@ def env_strict() -> bool:
     return _truthy(os.environ.get(ENV_STRICT))
 
 
-def signing_key() -> SigningKey | None:
-    """The private key records are signed with, from the file ``$AIMS_SIGNING_KEY`` names (read
-    in one place: the evidence package); a clear error when that file is not a key."""
-    return signing_key_from_env()
+def _config_dir(config_path: str | os.PathLike[str] | None) -> Path:
+    if config_path is not None:
+        return Path(config_path).parent
+    return default_config_path().parent
 
 
 def strict_or_warn(
@@ -80,11 +82,21 @@ def strict_or_warn(
     warnings.warn(AimsWarning(message), stacklevel=stacklevel + 1)
 
 
-def run_signing_key(*, strict: bool) -> SigningKey | None:
+def signing_key(config_path: str | os.PathLike[str] | None = None) -> SigningKey | None:
+    """The private key records are signed with: the file ``$AIMS_SIGNING_KEY`` names, else
+    ``.aims/keys/pipeline.key`` beside aims.yaml (``config_path``, default ``$AIMS_CONFIG`` or
+    ./aims.yaml) when it exists (read in one place: the evidence package); a clear error when
+    that file is not a key."""
+    return pipeline_key(_config_dir(config_path))
+
+
+def run_signing_key(
+    *, strict: bool, config_path: str | os.PathLike[str] | None = None
+) -> SigningKey | None:
     """:func:`signing_key` for capture inside a user's run: a bad key file is an error only in
     strict mode; otherwise it warns and the run's records go unsigned (never a broken run)."""
     try:
-        return signing_key()
+        return signing_key(config_path)
     except SigningKeyError as exc:
         if strict:
             raise  # the key's own error names the file
@@ -128,6 +140,9 @@ class CaptureContext:
     include_values: bool = False
     config: AimsConfig | None = None
     signing_key: SigningKey | None = None
+    #: a person's own key: signs the records of their act (the pipeline key still signs what
+    #: capture itself writes, such as checkpoints)
+    act_key: SigningKey | None = None
 
     @classmethod
     def from_config(
@@ -140,9 +155,11 @@ class CaptureContext:
         strict: bool | None = None,
         include_values: bool | None = None,
         key: SigningKey | None = None,
+        config_path: str | os.PathLike[str] | None = None,
     ) -> CaptureContext:
         """A context of its own for ``config``: its store (unless ``store`` is given), its capture
-        settings (``$AIMS_STRICT`` also turns strict on), ``$AIMS_SIGNING_KEY`` unless ``key``."""
+        settings (``$AIMS_STRICT`` also turns strict on), the pipeline key (``$AIMS_SIGNING_KEY``,
+        else ``.aims/keys/pipeline.key`` beside ``config_path``) unless ``key``."""
         return cls(
             store=store if store is not None else make_store(config, tracking_uri=tracking_uri),
             system=system,
@@ -151,7 +168,7 @@ class CaptureContext:
                 config.capture.include_values if include_values is None else include_values
             ),
             config=config,
-            signing_key=key if key is not None else signing_key(),
+            signing_key=key if key is not None else signing_key(config_path),
         )
 
     def with_system(self, system: str | None) -> CaptureContext:
@@ -233,6 +250,21 @@ class Session:
     def config_digest(self) -> str | None:
         return _digest(self.config)
 
+    @cached_property
+    def recorded_configuration(self) -> EvidenceRecord | None:
+        """The working copy's ``configuration`` record, written once per session before its
+        first capture (None: already in the store, no aims.yaml, or it could not be written)."""
+        if self.config_path is None or self.config is None:
+            return None
+        try:
+            key = run_signing_key(strict=self.strict, config_path=self.config_path)
+        except SigningKeyError:
+            key = None
+        context = CaptureContext(
+            store=self.store, strict=self.strict, config=self.config, signing_key=key
+        )
+        return record_configuration(context, self.config_path)
+
     def system_config(self, system: str | None) -> Any:
         return _system_config(self.config, system)
 
@@ -257,13 +289,18 @@ class Session:
         strict = self.strict if strict is None else strict
         if tracking_uri is None and for_run:
             tracking_uri = current_tracking_uri()
+        _ = self.recorded_configuration  # aims.yaml is recorded before capture uses it
         return CaptureContext(
             store=self.store_for(tracking_uri),
             system=system if system is not None else self.system,
             strict=strict,
             include_values=self.include_values if include_values is None else include_values,
             config=self.config,
-            signing_key=signing_key() if key_required else run_signing_key(strict=strict),
+            signing_key=(
+                signing_key(self.config_path)
+                if key_required
+                else run_signing_key(strict=strict, config_path=self.config_path)
+            ),
         )
 
 

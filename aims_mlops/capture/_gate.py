@@ -11,8 +11,8 @@ store; the process's session is left alone).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ from aims_mlops.judgement import (
     judge,
     verification_controls,
 )
-from aims_mlops.judgement._gate import Action
+from aims_mlops.judgement._gate import Action, gate_trust
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
@@ -50,12 +50,15 @@ class GateRun:
     alias: str
     promoted: bool = False
     deployment: EvidenceRecord | None = None
+    #: signed or not, the keys, unsigned records, the approved configuration, its changes
+    trust: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = self.result.to_dict()
         data["alias"] = self.alias
         data["promoted"] = self.promoted
         data["deployment_record"] = None if self.deployment is None else self.deployment.id
+        data["trust"] = dict(self.trust)
         return data
 
 
@@ -88,6 +91,9 @@ def run_gate(
     trigger: str = "aims gate",
     store: EvidenceStore | None = None,
     as_of: str | datetime | None = None,
+    draft: bool = False,
+    allow_unsigned: bool = False,
+    trusted_keys: Sequence[str | os.PathLike[str]] | None = None,
 ) -> GateRun:
     """Assess ``system`` (at ``model_version``, default: the alias holder) and evaluate the gate.
 
@@ -97,6 +103,10 @@ def run_gate(
     (``observed``; the webhook receiver does this). Raises :class:`GateError` when there is no
     model version to promote. ``as_of`` re-performs the gate at a past moment (see
     :func:`judge`); nothing is promoted or recorded then.
+
+    The gate also fails when the evidence is unsigned (unless ``allow_unsigned``) and when the
+    verdict is a draft (no approved configuration, or ``draft``); ``trusted_keys`` pin the
+    approval chain's root key (default ``$AIMS_TRUSTED_KEYS``).
     """
     judgement = judge(
         config=config,
@@ -104,6 +114,8 @@ def run_gate(
         model_versions={system: model_version},
         store=store,
         as_of=as_of,
+        draft=draft,
+        trusted_keys=trusted_keys,
     )
     if as_of is not None:
         promote, record = False, False
@@ -127,10 +139,14 @@ def run_gate(
         else (declared.min_score if declared is not None else None),
         block_on_risk=block_on_risk,
     )
+    trust, trust_failures = gate_trust(judgement, allow_unsigned=allow_unsigned)
+    if trust_failures:
+        failures = (*result.failures, *trust_failures)
+        result = replace(result, failures=failures, passed=False)
     if record is None:
         record = promote
     if not (promote or record):
-        return GateRun(result=result, judgement=judgement, alias=target_alias)
+        return GateRun(result=result, judgement=judgement, alias=target_alias, trust=trust)
     if registered is None:
         raise GateError(ERROR_NO_REGISTERED_MODEL.format(system=system))
     model = judgement.current_models.get(system)
@@ -155,7 +171,7 @@ def run_gate(
         config_digest=config_digest(judgement.config),
     )
     context = CaptureContext.from_config(
-        judgement.config, store=judgement.store, system=system
+        judgement.config, store=judgement.store, system=system, config_path=judgement.config_path
     )
     stored = emit(context, deployment, run_id=model.run_id)
     return GateRun(
@@ -164,4 +180,5 @@ def run_gate(
         alias=target_alias,
         promoted=promote and result.passed,
         deployment=stored,
+        trust=trust,
     )

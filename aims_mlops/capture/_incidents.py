@@ -1,20 +1,26 @@
 """Recording serious incidents (EU AI Act Art. 73) and their reports, through the one writer.
 
 The records are built purely by :mod:`aims_mlops.eu_ai_act` (:func:`incident_record`,
-:func:`report_record`); a person's act, so an unusable ``$AIMS_SIGNING_KEY`` is refused.
+:func:`report_record`); a report is a person's act, signed with their own key
+(:func:`aims_mlops.capture._acts.act_context`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import TYPE_CHECKING
 
+from aims_mlops.capture._acts import act_context
 from aims_mlops.capture._context import CaptureContext, get_session
 from aims_mlops.capture._writer import emit
 from aims_mlops.catalog import load_catalog
 from aims_mlops.config import AimsConfig, config_digest, load_config
 from aims_mlops.eu_ai_act import KIND, find_incident, incident_record, parse_date, report_record
 from aims_mlops.evidence import EvidenceRecord
+
+if TYPE_CHECKING:
+    from aims_mlops.evidence import SigningKey
 
 
 def _context(config: str | os.PathLike[str] | None) -> CaptureContext:
@@ -70,12 +76,20 @@ def report_incident(
     *,
     on: str | dt.date,
     config: str | os.PathLike[str] | None = None,
+    by: str | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
-    """Mark the incident ``incident_id`` (or an unambiguous prefix) as reported on ``on``."""
-    context = _context(config)
+    """Mark the incident ``incident_id`` (or an unambiguous prefix) as reported on ``on``: the
+    act of ``by`` (default: the holder of ``key``), signed with their own key (a key object or
+    a private key file; default ``$AIMS_PERSON_KEY``)."""
+    name, context = act_context(config, by=by, key=key)
     records = context.store.records(kinds=[KIND])
     incident = find_incident(records, incident_id)
     record = report_record(
-        incident, on=parse_date(on), controls=_controls(), config_digest=_digest(context.config)
+        incident,
+        on=parse_date(on),
+        controls=_controls(),
+        config_digest=_digest(context.config),
+        by=name,
     )
     return emit(context.with_system(incident.system), record)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from aims_mlops._errors import AimsError
+from aims_mlops.capture._acts import act_signing_key
 from aims_mlops.capture._context import CaptureContext
 from aims_mlops.capture._writer import emit
 from aims_mlops.catalog import load_catalog
@@ -57,6 +58,7 @@ from aims_mlops.reports._register import (
 from aims_mlops.store import make_store
 
 if TYPE_CHECKING:
+    from aims_mlops.evidence import SigningKey
     from aims_mlops.store import EvidenceStore
 
 AUDIT_KIND = "internal_audit"
@@ -122,6 +124,13 @@ def _config(config: str | os.PathLike[str] | AimsConfig | None) -> tuple[AimsCon
         return config, Path("aims.yaml")
     path = Path(config) if config is not None else default_config_path()
     return load_config(path), path
+
+
+def _judged(
+    given: str | os.PathLike[str] | AimsConfig | None, cfg: AimsConfig, path: Path
+) -> AimsConfig | Path:
+    """What to judge with: the file (so the approved configuration counts), or the object given."""
+    return cfg if isinstance(given, AimsConfig) else path
 
 
 def is_placeholder(text: str) -> bool:
@@ -203,9 +212,23 @@ def _write(
     store: EvidenceStore | None,
     record: EvidenceRecord,
     artifacts: dict[str, bytes] | None = None,
+    *,
+    key: SigningKey | None = None,
+    config_path: Path | None = None,
 ) -> EvidenceRecord:
-    context = CaptureContext.from_config(config, store=store, system=record.system)
-    return emit(context, record, artifacts=artifacts)
+    """Store ``record`` through the one writer: a person's act signed with their ``key``, else
+    with the pipeline's."""
+    context = CaptureContext.from_config(
+        config, store=store, system=record.system, config_path=config_path
+    )
+    return emit(replace(context, act_key=key), record, artifacts=artifacts)
+
+
+def _act_key(
+    cfg: AimsConfig, path: Path, by: str | None, key: SigningKey | str | os.PathLike[str] | None
+) -> tuple[str | None, SigningKey | None]:
+    """The person acting and their key (:func:`aims_mlops.capture._acts.act_signing_key`)."""
+    return act_signing_key(cfg, config_path=path, by=by, key=key)
 
 
 def _controls(kind: str) -> tuple[str, ...]:
@@ -319,11 +342,15 @@ def record_internal_audit(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     store: EvidenceStore | None = None,
     now: dt.datetime | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> RecordedAudit:
-    """Record an internal audit (clause 9.2) and open a nonconformity per finding."""
-    cfg, _ = _config(config)
+    """Record an internal audit (clause 9.2) and open a nonconformity per finding. The audit
+    is the auditor's act, signed with their own ``key`` (default ``$AIMS_PERSON_KEY``)."""
+    cfg, cfg_path = _config(config)
     moment = now or _now()
     who = _name(auditor, "--auditor")
+    named, signing = _act_key(cfg, cfg_path, who, key)
+    who = named or who
     evidence_store = store or make_store(cfg)
     acts = evidence_store.records(kinds=["attestation", REVIEW_KIND])
     items = check_scope(cfg, who, scope, acts)
@@ -339,7 +366,14 @@ def record_internal_audit(
         now=moment,
         config_digest=config_digest(cfg),
     )
-    stored = _write(cfg, evidence_store, record, {f"internal_audit/{path.name}": data})
+    stored = _write(
+        cfg,
+        evidence_store,
+        record,
+        {f"internal_audit/{path.name}": data},
+        key=signing,
+        config_path=cfg_path,
+    )
     opened = tuple(
         _write(cfg, evidence_store, opening_record(c, now=moment, config_digest=config_digest(cfg)))
         for c in finding_candidates(stored, cfg, listed)
@@ -403,11 +437,15 @@ def record_management_review(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     store: EvidenceStore | None = None,
     now: dt.datetime | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
-    """Record a management review (clause 9.3) with the review pack of this moment attached."""
+    """Record a management review (clause 9.3) with the review pack of this moment attached;
+    the chair's act, signed with their own ``key`` (default ``$AIMS_PERSON_KEY``)."""
     cfg, path = _config(config)
     moment = now or _now()
     who = _name(chair, "--chair")
+    named, signing = _act_key(cfg, path, who, key)
+    who = named or who
 
     catalog = load_catalog()
     for entry in _controls(REVIEW_KIND):
@@ -418,7 +456,8 @@ def record_management_review(
         minutes, option="--minutes", min_bytes=cfg.capture.min_document_bytes
     )
     listed = read_items(decisions, option="--decisions", key="decision")
-    judgement = judge(config=cfg, store=store, now=moment)
+    # from a file: judged with the approved configuration (the ledger), as every verdict is
+    judgement = judge(config=_judged(config, cfg, path), store=store, now=moment)
     judgement = _with_path(judgement, path)
     register = register_rows(judgement.records, now=moment)
     pack = review_pack(judgement, register=register)
@@ -444,6 +483,8 @@ def record_management_review(
             "management_review/inputs.json": pack_bytes,
             f"management_review/{minutes_path.name}": data,
         },
+        key=signing,
+        config_path=path,
     )
 
 
@@ -460,8 +501,10 @@ def sync_register(
     now: dt.datetime | None = None,
 ) -> SyncPlan:
     """Bring the nonconformity register up to date (open and close) and write its records."""
-    cfg, _ = _config(config)
-    judgement = judge(config=cfg, store=store, now=now, full_history=True)
+    cfg, cfg_path = _config(config)
+    judgement = judge(
+        config=_judged(config, cfg, cfg_path), store=store, now=now, full_history=True
+    )
     # every record that failed verification opens a nonconformity (once)
     found = integrity_candidates(judgement.integrity_findings)
     plan = plan_sync(judgement, extra=[*found, *extra])
@@ -486,9 +529,13 @@ def update_nonconformity(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     store: EvidenceStore | None = None,
     now: dt.datetime | None = None,
+    by: str | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
-    """Record the corrective action of nonconformity ``ident`` (id or unambiguous prefix)."""
-    cfg, _ = _config(config)
+    """Record the corrective action of nonconformity ``ident`` (id or unambiguous prefix):
+    ``by``'s act (default: the holder of ``key``), signed with their own key."""
+    cfg, cfg_path = _config(config)
+    named, signing = _act_key(cfg, cfg_path, by, key)
     evidence_store, records = _register_records(cfg, store)
     day = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due).strip())
     record = update_record(
@@ -500,8 +547,9 @@ def update_nonconformity(
         owner=owner,
         due=day,
         now=now or _now(),
+        by=named,
     )
-    return _write(cfg, evidence_store, record)
+    return _write(cfg, evidence_store, record, key=signing, config_path=cfg_path)
 
 
 def verify_nonconformity(
@@ -512,9 +560,12 @@ def verify_nonconformity(
     config: str | os.PathLike[str] | AimsConfig | None = None,
     store: EvidenceStore | None = None,
     now: dt.datetime | None = None,
+    key: SigningKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceRecord:
-    """Record that the corrective action of ``ident`` was checked and found effective."""
-    cfg, _ = _config(config)
+    """Record that the corrective action of ``ident`` was checked and found effective: ``by``'s
+    act, signed with their own ``key`` (default ``$AIMS_PERSON_KEY``)."""
+    cfg, cfg_path = _config(config)
+    named, signing = _act_key(cfg, cfg_path, by, key)
     evidence_store, records = _register_records(cfg, store)
-    record = verify_record(records, ident, by=by, note=note, now=now or _now())
-    return _write(cfg, evidence_store, record)
+    record = verify_record(records, ident, by=named or by, note=note, now=now or _now())
+    return _write(cfg, evidence_store, record, key=signing, config_path=cfg_path)

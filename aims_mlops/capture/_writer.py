@@ -16,11 +16,14 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from aims_mlops._errors import AimsError, AimsWarning, CaptureError
-from aims_mlops.capture._context import CaptureContext
 from aims_mlops.evidence import EvidenceRecord
 from aims_mlops.store import Unavailable
+
+if TYPE_CHECKING:
+    from aims_mlops.capture._context import CaptureContext
 
 WARNING_SPOOLED = (
     "aims_mlops: the tracking store is unreachable ({reason}); evidence is kept in the spool at "
@@ -70,7 +73,7 @@ def _one_line(error: object) -> str:
 
 def _sign(context: CaptureContext, record: EvidenceRecord) -> EvidenceRecord:
     """The record naming its store (:meth:`EvidenceStore.stamp`), signed with the context's key."""
-    key = context.signing_key
+    key = context.act_key or context.signing_key  # a person's act: their key, never the pipeline's
     if record.signature is None:
         record = context.store.stamp(record)
     return record.signed(key) if key is not None and record.signature is None else record

@@ -6,6 +6,7 @@ import side effect).
 
 from aims_mlops.cli import (
     _audit,
+    _config,
     _euaiact,
     _gate,
     _keys,
@@ -26,6 +27,7 @@ _record.register(cli)
 _lifecycle.register(cli)
 _webhook.register(cli)
 _keys.register(cli)
+_config.register(cli)
 _ledger.register(cli)
 
 __all__ = ["cli", "main", "webhook_command"]

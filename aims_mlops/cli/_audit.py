@@ -17,6 +17,8 @@ from aims_mlops.cli._options import (
     as_of_option,
     check_output,
     config_option,
+    draft_option,
+    echo_configuration,
     echo_reperformance,
     format_option,
 )
@@ -70,6 +72,7 @@ def _emit(text: str, output: Path | None) -> None:
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
 @as_of_option
+@draft_option
 def audit_pack_command(
     config: Path | None,
     system: str | None,
@@ -77,6 +80,7 @@ def audit_pack_command(
     output: Path,
     progress: bool | None,
     as_of: str | None,
+    draft: bool,
 ) -> None:
     """Write the audit pack of SYSTEM (or --all): evidence, SoA, risks, reports, manifest."""
     if (system is None) == (not all_systems):
@@ -86,8 +90,9 @@ def audit_pack_command(
         from aims_mlops.cli._ledger import checkpoint_config
 
         checkpoint_config(config)
-    judgement = judge(config=config, systems=systems, as_of=as_of)
+    judgement = judge(config=config, systems=systems, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
+    echo_configuration(judgement)
     manifest = build_pack(
         judgement,
         output,

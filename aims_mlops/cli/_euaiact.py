@@ -16,6 +16,7 @@ from aims_mlops.cli._options import (
     config_option,
     echo_json,
     format_option,
+    key_option,
     render_table,
 )
 from aims_mlops.config import default_config_path
@@ -112,9 +113,16 @@ def incident_command(
 @config_option
 @click.argument("incident_id")
 @click.option("--on", "on", required=True, help="The day it was reported (YYYY-MM-DD).")
-def incident_report_command(config: Path | None, incident_id: str, on: str) -> None:
-    """Mark incident INCIDENT_ID (or an unambiguous prefix) as reported."""
-    record = report_incident(incident_id, on=on, config=_config_or_none(config))
+@click.option("--by", "by", default=None, help="Who reported it (default: the holder of --key).")
+@key_option
+def incident_report_command(
+    config: Path | None, incident_id: str, on: str, by: str | None, key_file: Path | None
+) -> None:
+    """Mark incident INCIDENT_ID (or an unambiguous prefix) as reported (your act: signed with
+    your own key)."""
+    record = report_incident(
+        incident_id, on=on, config=_config_or_none(config), by=by, key=key_file
+    )
     click.echo(f"recorded report {record.id}: incident {record.details['closes']} reported on {on}")
 
 

@@ -10,13 +10,17 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import run_gate
 from aims_mlops.catalog import load_catalog
+from aims_mlops.cli._ledger import checkpoint_config
 from aims_mlops.cli._options import (
     as_of_option,
     config_option,
+    draft_option,
     echo_json,
     echo_reperformance,
     format_option,
+    trusted_key_option,
 )
+from aims_mlops.judgement._gate import trust_line
 
 ERROR_AS_OF_PROMOTE = "--as-of re-performs a past verdict; it cannot --promote a version now"
 
@@ -60,7 +64,14 @@ def _split_ids(values: tuple[str, ...]) -> list[str]:
 )
 @click.option("--alias", default=None, help="Alias to promote to (default: the system's alias).")
 @click.option("--approver", default=None, help="Who approves the promotion (default: $USER).")
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Accept unsigned evidence (trust: unsigned: true, or no keys); said in every output.",
+)
 @as_of_option
+@draft_option
+@trusted_key_option
 @format_option("text", "json")
 def gate_command(
     config: Path | None,
@@ -72,7 +83,10 @@ def gate_command(
     promote: bool,
     alias: str | None,
     approver: str | None,
+    allow_unsigned: bool,
     as_of: str | None,
+    draft: bool,
+    trusted_keys: tuple[Path, ...],
     fmt: str,
 ) -> None:
     """Fail (exit 1) unless SYSTEM meets the gate: required controls, score, risk appetite."""
@@ -83,7 +97,6 @@ def gate_command(
     for control_id in wanted:
         catalog.get(control_id)  # unknown ids: CatalogError naming near matches (exit 2)
     if as_of is None:  # hold every record stored so far to the ledger before judging
-        from aims_mlops.cli._ledger import checkpoint_config
 
         checkpoint_config(config)
     run = run_gate(
@@ -98,6 +111,9 @@ def gate_command(
         approver=approver,
         trigger="aims gate --promote" if promote else "aims gate",
         as_of=as_of,
+        draft=draft,
+        allow_unsigned=allow_unsigned,
+        trusted_keys=list(trusted_keys) or None,
     )
     echo_reperformance(run.judgement)
     result = run.result
@@ -105,6 +121,7 @@ def gate_command(
         echo_json(run.to_dict())
     else:
         click.echo(result.headline())
+        click.echo(trust_line(run.trust))
         for failure in result.failures:
             click.echo(failure)
         if run.deployment is not None:

@@ -11,7 +11,10 @@ from aims_mlops.evidence import PRIVATE_KEY_NAME, PUBLIC_KEY_NAME, generate_keys
 
 ERROR_CANNOT_WRITE = "cannot write keys to {dir}: {error}"
 KEYS_HELP = """Signing keys: pipelines sign evidence with the private key ($AIMS_SIGNING_KEY names
-its file); aims.yaml `trust: {public_keys: [...]}` lists the public keys whose records count."""
+its file, else .aims/keys/pipeline.key beside aims.yaml); aims.yaml `trust: {public_keys: [...]}`
+lists the public keys whose records count. People sign their own acts with their own keys
+(`people: [{name, roles, public_keys}]`; `--key FILE` or $AIMS_PERSON_KEY; OpenSSH ed25519 keys
+work too)."""
 
 
 @click.group("keys", help=KEYS_HELP)

@@ -26,24 +26,30 @@ from aims_mlops.cli._options import (
     check_document,
     check_output,
     config_option,
+    draft_option,
+    echo_configuration,
     echo_json,
     echo_reperformance,
     format_option,
+    key_option,
     load_optional_config,
     render_csv,
     render_markdown,
     render_table,
     set_mlflow_verbosity,
+    trusted_key_option,
 )
 from aims_mlops.collectors._data_quality import expectation_problems
-from aims_mlops.config import config_digest, default_config_path, example_config_text, load_config
+from aims_mlops.config import config_digest, default_config_path, load_config
 from aims_mlops.config._loader import locate_problems
+from aims_mlops.config._starter import write_starter
 from aims_mlops.demo import run_demo
 from aims_mlops.engine import risk_rows, soa_rows, status_rows
 from aims_mlops.engine._documents import document_problems
 from aims_mlops.evidence import TrustPolicy
 from aims_mlops.evidence._documents import DocumentScope
 from aims_mlops.judgement import judge, summary_json
+from aims_mlops.judgement._configuration import pinned_key_ids, read_ledger
 from aims_mlops.judgement._integrity import integrity_lines, trust_policy
 from aims_mlops.presentation import listing_text, percent
 from aims_mlops.reports import soa_workbook, verify_pack
@@ -70,12 +76,22 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @config_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init_command(config: Path | None, force: bool) -> None:
-    """Write a commented example aims.yaml that validates."""
+    """Write a commented example aims.yaml that validates, with its keys: the pipeline's and
+    each declared person's under .aims/keys/ (private keys mode 0600, ignored by git). Nothing
+    is approved: every verdict is a draft until `aims config approve`."""
     path = config or default_config_path()
     if path.exists() and not force:
         raise AimsError(ERROR_CONFIG_EXISTS.format(path=path))
-    write_atomically(path, example_config_text())
-    click.echo(f"wrote {path}; edit it, then run `aims validate`")
+    starter = write_starter(path, force=force)
+    click.echo(
+        f"wrote {path} and {len(starter.keys)} key pairs under {path.parent / '.aims' / 'keys'} "
+        f"(private keys mode 0600, ignored by {starter.gitignore})"
+    )
+    click.echo(
+        f"edit it, run `aims validate`, then approve it (nothing counts until then; every "
+        f'verdict is a draft): aims config approve --by "{starter.approver}" --key '
+        f"{starter.approver_key}"
+    )
 
 
 @cli.command("validate")
@@ -178,6 +194,7 @@ def catalog_command(fmt: str, framework: str | None) -> None:
     "--valid-days", type=click.IntRange(min=1), default=None, help="Expires after N days."
 )
 @click.option("--statement", default=None, help="What is attested, in words.")
+@key_option
 def attest_command(
     config: Path | None,
     control: str,
@@ -187,8 +204,10 @@ def attest_command(
     document: str,
     valid_days: int | None,
     statement: str | None,
+    key_file: Path | None,
 ) -> None:
-    """Record that a named person vouches for a document serving CONTROL."""
+    """Record that a named person vouches for a document serving CONTROL (signed with their
+    own key: --key or $AIMS_PERSON_KEY)."""
     check_document(document)
     record = attest(
         control,
@@ -199,9 +218,12 @@ def attest_command(
         valid_days=valid_days,
         statement=statement,
         config=config if config is not None or _default_config_exists() else None,
+        key=key_file,
     )
     scope = f"system {system}" if system else "the organization"
-    click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}")
+    signed = f"; signed with key {record.signature.split(':')[1]}" if record.signature else ""
+    by = record.details["by"]
+    click.echo(f"recorded attestation {record.id} for {control} ({scope}) by {by}{signed}")
     facts = record.details.get("aims_document")
     if isinstance(facts, Mapping):
         for problem in document_problems(facts, control=control, by=by):
@@ -236,21 +258,37 @@ def sync_command(config: Path | None) -> None:
 @click.argument("system")
 @click.option("--model-version", default=None, help="Judge this registered model version.")
 @as_of_option
+@draft_option
 @format_option("text", "json")
 def summary_command(
-    config: Path | None, system: str, model_version: str | None, as_of: str | None, fmt: str
+    config: Path | None,
+    system: str,
+    model_version: str | None,
+    as_of: str | None,
+    draft: bool,
+    fmt: str,
 ) -> None:
     """Where SYSTEM stands: every clause and control with its first reason, the risks, the
     gaps with their owners (``--format json``: everything, with reasons and evidence ids, the
     evidence digest, what the evidence is worth and, with ``--as-of``, what re-performance
     approximated)."""
     result = judge(
-        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+        config=config,
+        systems=[system],
+        model_versions={system: model_version},
+        as_of=as_of,
+        draft=draft,
     )
     if fmt == "json":
         echo_json(summary_json(result, system))
         return
+    state = result.configuration
+    warn = state is not None and (state.draft or bool(state.unapproved_changes))
+    if warn:
+        echo_configuration(result)  # DRAFT or the unapproved changes, before the verdict
     click.echo(listing_text(result.assessment.systems[system]))
+    if not warn:
+        echo_configuration(result)  # the approved configuration the verdict used
     click.echo("\n".join(integrity_lines(result.trust, result.integrity_findings, system=system)))
     if result.ledger is not None:
         click.echo(f"ledger: {result.ledger.note()}")
@@ -264,13 +302,17 @@ def summary_command(
 @format_option("table", "json")
 @click.option("--framework", default=None, help="Per system, the obligations of a framework.")
 @as_of_option
-def status_command(config: Path | None, fmt: str, framework: str | None, as_of: str | None) -> None:
+@draft_option
+def status_command(
+    config: Path | None, fmt: str, framework: str | None, as_of: str | None, draft: bool
+) -> None:
     """Every in-scope system: score, risks above appetite, gaps."""
     if framework is not None:
         return status_framework(config, framework, fmt)
-    judgement = judge(config=config, as_of=as_of)
+    judgement = judge(config=config, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
     rows = status_rows(judgement.assessment)
+    echo_configuration(judgement, err=fmt == "json")
     if fmt == "json":
         echo_json(rows)
         return
@@ -360,6 +402,7 @@ def risks_command(config: Path | None, fmt: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Verify signatures with this public key (repeatable; default: aims.yaml trust keys).",
 )
+@trusted_key_option
 @click.option(
     "--head",
     "heads",
@@ -373,6 +416,7 @@ def verify_command(
     pack: Path | None,
     system: str | None,
     public_keys: tuple[Path, ...],
+    trusted_keys: tuple[Path, ...],
     heads: tuple[Path, ...],
 ) -> None:
     """Verify an audit pack (PACK) or, without one, every record in the live store.
@@ -380,10 +424,20 @@ def verify_command(
     Signatures are checked with public keys only: --public-key, else those aims.yaml `trust:`
     lists. Without keys the output says the evidence is unsigned."""
     cfg = load_optional_config(config)
+    config_ledger = None
+    if pack is None and cfg is not None:
+        config_ledger, _ = read_ledger(
+            make_store(cfg), pinned=pinned_key_ids(trusted_keys or None)
+        )
     if public_keys:
         trust = TrustPolicy.from_files([str(p) for p in public_keys], require_signatures=True)
     elif cfg is not None:
-        trust = trust_policy(cfg, config or default_config_path())
+        head = config_ledger.head if config_ledger is not None else None
+        trust = (
+            head.snapshot.policy()
+            if head is not None
+            else trust_policy(cfg, config or default_config_path())
+        )
     else:
         trust = TrustPolicy()
     if pack is not None:
@@ -406,7 +460,8 @@ def verify_command(
     ledger_problems = [f.reason for f in ledger.findings] + [
         f"checkpoint {p.record_id}: {p.why}" for p in ledger.problems
     ]
-    for problem in [*report.problems, *ledger_problems]:
+    config_problems = [f.reason for f in (config_ledger.findings if config_ledger else ())]
+    for problem in [*report.problems, *ledger_problems, *config_problems]:
         click.echo(problem, err=True)
     if ledger.head is not None:
         click.echo(
@@ -415,13 +470,22 @@ def verify_command(
         )
     else:
         click.echo("ledger: no checkpoint yet (run `aims checkpoint`)")
+    if config_ledger is not None:
+        approved = config_ledger.head
+        click.echo(
+            f"configuration: approved #{approved.sequence} by {approved.by}; chain root key "
+            f"{config_ledger.root_key}"
+            if approved is not None
+            else "configuration: no approved configuration in this store"
+        )
+    problems = [*report.problems, *ledger_problems, *config_problems]
     click.echo(f"integrity: {trust.note()}")
     for note in report.notes:
         click.echo(f"note: {note}")
     click.echo(
-        f"checked {report.checked} records: {report.intact} intact, {len(report.problems)} problems"
+        f"checked {report.checked} records: {report.intact} intact, {len(problems)} problems"
     )
-    if report.problems or ledger_problems:
+    if problems:
         sys.exit(1)
 
 

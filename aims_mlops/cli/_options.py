@@ -139,6 +139,45 @@ def as_of_option(func: F) -> F:
     )(func)
 
 
+def key_option(func: F) -> F:
+    """``--key FILE``: the private key a person signs their own act with."""
+    return click.option(
+        "--key",
+        "key_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Your own private key (PEM or OpenSSH ed25519; default: $AIMS_PERSON_KEY); a "
+        "person's act is never signed with the pipeline key.",
+    )(func)
+
+
+def draft_option(func: F) -> F:
+    return click.option(
+        "--draft",
+        is_flag=True,
+        help="Judge with the working copy of aims.yaml instead of the approved configuration "
+        "(every output says DRAFT).",
+    )(func)
+
+
+def trusted_key_option(func: F) -> F:
+    return click.option(
+        "--trusted-key",
+        "trusted_keys",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A public key the approval chain's first approval must be signed with, pinned "
+        "from outside the repository (repeatable; default: $AIMS_TRUSTED_KEYS).",
+    )(func)
+
+
+def echo_configuration(judgement: Any, *, err: bool = False) -> None:
+    """Which configuration the verdict used: DRAFT, the approval, the unapproved changes."""
+    state = getattr(judgement, "configuration", None)
+    for line in state.lines() if state is not None else ():
+        click.echo(line, err=err)
+
+
 def echo_reperformance(judgement: Any) -> None:
     """On stderr, for a verdict re-performed ``--as-of``: the moment, the evidence digest and
     what was approximated (stdout stays the verdict itself)."""

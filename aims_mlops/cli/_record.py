@@ -18,7 +18,13 @@ from aims_mlops.capture import (
     verify_nonconformity,
 )
 from aims_mlops.cli._euaiact import incident_command, incident_report_command
-from aims_mlops.cli._options import config_option, echo_json, format_option, render_table
+from aims_mlops.cli._options import (
+    config_option,
+    echo_json,
+    format_option,
+    key_option,
+    render_table,
+)
 from aims_mlops.config import default_config_path
 from aims_mlops.reports._audit import parse_moment
 
@@ -53,6 +59,7 @@ def _config(config: Path | None) -> Any:
 @click.option(
     "--date", "day", default=None, help="The day of the audit (YYYY-MM-DD; default today)."
 )
+@key_option
 def internal_audit_command(
     config: Path | None,
     auditor: str,
@@ -60,6 +67,7 @@ def internal_audit_command(
     report: str,
     findings: str | None,
     day: str | None,
+    key_file: Path | None,
 ) -> None:
     """Record an internal audit (clause 9.2); refused when the auditor owns what is audited."""
     done = record_internal_audit(
@@ -69,6 +77,7 @@ def internal_audit_command(
         findings=findings,
         date=day,
         config=_config(config),
+        key=key_file,
     )
     details = done.record.details
     click.echo(
@@ -89,6 +98,7 @@ def internal_audit_command(
     "--decisions", default=None, help="YAML/JSON list of decisions ({decision, owner, due})."
 )
 @click.option("--date", "day", default=None, help="The day of the review (default today).")
+@key_option
 def management_review_command(
     config: Path | None,
     chair: str,
@@ -96,6 +106,7 @@ def management_review_command(
     attendees: tuple[str, ...],
     decisions: str | None,
     day: str | None,
+    key_file: Path | None,
 ) -> None:
     """Record a management review (clause 9.3) with today's review pack attached as its inputs."""
     record = record_management_review(
@@ -105,6 +116,7 @@ def management_review_command(
         decisions=decisions,
         date=day,
         config=_config(config),
+        key=key_file,
     )
     details = record.details
     click.echo(
@@ -145,6 +157,8 @@ def nc_group() -> None:
 @click.option("--action", required=True, help="The corrective action against the root cause.")
 @click.option("--owner", required=True)
 @click.option("--due", required=True, help="YYYY-MM-DD")
+@click.option("--by", "by", default=None, help="Who records it (default: the holder of --key).")
+@key_option
 def nc_update_command(
     config: Path | None,
     nc_id: str,
@@ -153,6 +167,8 @@ def nc_update_command(
     action: str,
     owner: str,
     due: str,
+    by: str | None,
+    key_file: Path | None,
 ) -> None:
     """Record the root cause, correction and corrective action of nonconformity ID."""
     record = update_nonconformity(
@@ -163,6 +179,8 @@ def nc_update_command(
         owner=owner,
         due=parse_moment(due).date(),
         config=_config(config),
+        by=by,
+        key=key_file,
     )
     click.echo(f"recorded corrective action {record.id[:8]} for {record.details['amends'][:8]}")
 
@@ -172,10 +190,15 @@ def nc_update_command(
 @click.argument("nc_id", metavar="ID")
 @click.option("--by", "by", required=True, help="Who checked the action was effective.")
 @click.option("--note", required=True, help="What the check found.")
-def nc_verify_command(config: Path | None, nc_id: str, by: str, note: str) -> None:
+@key_option
+def nc_verify_command(
+    config: Path | None, nc_id: str, by: str, note: str, key_file: Path | None
+) -> None:
     """Record that the corrective action of ID was effective (it closes once its entry is
     satisfied again: `aims nonconformities`)."""
-    record = verify_nonconformity(nc_id, by=by, note=note, config=_config(config))
+    record = verify_nonconformity(
+        nc_id, by=by, note=note, config=_config(config), key=key_file
+    )
     click.echo(f"recorded effectiveness check {record.id[:8]} for {record.details['amends'][:8]}")
 
 

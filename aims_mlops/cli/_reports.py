@@ -14,6 +14,8 @@ from aims_mlops.cli._options import (
     as_of_option,
     check_output,
     config_option,
+    draft_option,
+    echo_configuration,
     echo_reperformance,
     format_option,
 )
@@ -35,6 +37,7 @@ REPORT_FORMATS = ("html", "md")
 @click.argument("system")
 @click.option("--model-version", default=None, help="Report on this registered model version.")
 @as_of_option
+@draft_option
 @format_option(*REPORT_FORMATS)
 @click.option(
     "-o",
@@ -56,6 +59,7 @@ def report_command(
     system: str,
     model_version: str | None,
     as_of: str | None,
+    draft: bool,
     fmt: str,
     output: Path,
     record: bool,
@@ -64,10 +68,15 @@ def report_command(
     quality, fairness, gaps and the evidence appendix (one self-contained file). With
     ``--as-of`` the report re-performs a past verdict and is not recorded as evidence."""
     judgement = judge(
-        config=config, systems=[system], model_versions={system: model_version}, as_of=as_of
+        config=config,
+        systems=[system],
+        model_versions={system: model_version},
+        as_of=as_of,
+        draft=draft,
     )
-    echo_reperformance(judgement)
-    record = record and as_of is None
+    echo_reperformance(judgement)  # the report itself says DRAFT or the unapproved changes
+    # a report judged with the working copy on request (--draft) is not the system's card
+    record = record and as_of is None and not draft
     render = render_html if fmt == "html" else render_markdown
     text = render(judgement, system, model_version=model_version)
     write_atomically(output, text)
@@ -112,19 +121,25 @@ def report_command(
     help="Evidence expiring within this many days is reported as expiring.",
 )
 @as_of_option
-def readiness_command(config: Path | None, fmt: str, expiring_days: int, as_of: str | None) -> None:
+@draft_option
+def readiness_command(
+    config: Path | None, fmt: str, expiring_days: int, as_of: str | None, draft: bool
+) -> None:
     """Certification readiness: per clause and Annex A objective, evidence freshness and a
     prioritised remediation list with owners."""
-    judgement = judge(config=config, as_of=as_of)
+    judgement = judge(config=config, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
     report = readiness_report(judgement, expiring_within_days=expiring_days)
     report["evidence_digest"] = judgement.evidence_digest
     report["as_of"] = judgement.as_of
+    state = judgement.configuration
+    report["configuration"] = state.to_dict() if state is not None else None
     report["pilot"] = list(judgement.config.pilot)
     note = pilot_note(judgement)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
+        echo_configuration(judgement)
         if note:
             click.echo(note)
         click.echo(readiness_text(report))

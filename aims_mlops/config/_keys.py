@@ -1,4 +1,5 @@
-"""The public key files ``trust:`` lists: each must exist and hold an Ed25519 public key.
+"""The public key files ``trust:`` and ``people:`` list: each must exist and hold an Ed25519
+public key.
 
 Checked when aims.yaml is loaded, so a typo'd path is a ``file:line: trust.public_keys[i]``
 error like any other field, not a surprise at judgement time. Paths are relative to the folder
@@ -32,4 +33,11 @@ def trust_key_problems(config: AimsConfig, *, base_dir: Path) -> list[tuple[Loc,
                 (loc, ERROR_DUPLICATE_KEY_FILE.format(key_id=key.key_id, first=seen[key.key_id]))
             )
         seen.setdefault(key.key_id, index)
+    for index, person in enumerate(config.people):
+        for position, path in enumerate(person.public_keys):
+            loc = ("people", index, "public_keys", position)
+            try:
+                load_public_key(resolve_key_path(path, base_dir))
+            except SigningKeyError as exc:
+                problems.append((loc, str(exc)))
     return problems

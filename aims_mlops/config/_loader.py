@@ -160,6 +160,8 @@ def parse_config(
     text: str, *, source: str = DEFAULT_CONFIG_NAME, check_key_files: bool = True
 ) -> AimsConfig:
     """Validate the text of an ``aims.yaml``; :class:`ConfigError` lists every problem by line.
+    ``check_key_files=False`` leaves the key files unread (a configuration recorded in the
+    store carries its own key material).
 
     The text is untrusted: more than :data:`MAX_CONFIG_BYTES`, nesting deeper than
     :data:`MAX_DEPTH` or aliases expanding past :data:`MAX_EXPANDED_NODES` are refused.
@@ -176,7 +178,9 @@ def parse_config(
         config = AimsConfig.model_validate(data, context={CROSS_CHECKED_CONTEXT_KEY: True})
     except ValidationError as exc:
         located.extend(_translate(error) for error in exc.errors())
-    if config is not None and config.trust.public_keys and check_key_files:
+    if check_key_files and config is not None and (
+        config.trust.public_keys or any(p.public_keys for p in config.people)
+    ):
         located.extend(trust_key_problems(config, base_dir=Path(source).parent))
     for loc, message in located:
         line = _line_of(root, loc)

@@ -176,6 +176,11 @@ ERROR_EU_ANNEX_III_FORMAT = (
 ERROR_EU_SYSTEMIC_WITHOUT_GPAI = (
     "systemic risk is a property of a general-purpose AI model: set gpai: true"
 )
+ERROR_NOT_A_PERSON = (
+    "{name!r} is not one of the people listed in people: ({known}); a name that acts in the "
+    "AIMS must be a listed person (or, in approvers, a role)"
+)
+ERROR_DUPLICATE_PERSON = "duplicate person {name!r} (first listed at people[{first}])"
 ERROR_DUPLICATE_BINDING = (
     "MLflow {what} {name!r} is already bound to system {other!r}; "
     "each experiment and registered model maps to one system"
@@ -403,11 +408,13 @@ class StoreSettings(_Model):
 
 class TrustSettings(_Model):
     """Whose evidence counts: the Ed25519 public key files (relative to aims.yaml or absolute)
-    whose signatures are trusted, and whether every record must carry one (default: true once
-    keys are listed)."""
+    whose signatures are trusted (the pipeline's), and whether every record must carry one
+    (default: true once keys are listed). ``unsigned: true`` is the explicit opt-out: every
+    output says the evidence is unsigned and the gate fails unless ``--allow-unsigned``."""
 
     public_keys: tuple[Text, ...] = ()
     require_signatures: StrictBool | None = None
+    unsigned: StrictBool = False
 
     _empty_list = field_validator("public_keys", mode="before")(_none_as_empty)
 
@@ -1276,7 +1283,84 @@ def cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     problems.extend(_approver_key_problems(data))
     problems.extend(_audit_scope_problems(data, system_ids))
     problems.extend(_consistency_problems(data, known=known, declared=declared))
+    problems.extend(people_problems(data))
     problems.extend(_pilot_problems(data))
+    return problems
+
+
+def _person_names(text: str) -> set[str]:
+    """The ways a name may be written: whole, or the part before ``(`` (``Jane Doe (CRO)``)."""
+    whole = " ".join(text.split())
+    return {whole, whole.split("(", 1)[0].strip()} - {""}
+
+
+def named_person(config: AimsConfig, name: str) -> Person | None:
+    """The listed person ``name`` designates (the whole text, or the part before ``(``)."""
+    wanted = _person_names(name)
+    for person in config.people:
+        if wanted & _person_names(person.name):
+            return person
+    return None
+
+
+def holds_role(config: AimsConfig, name: str, role: str) -> bool:
+    """Whether ``name`` designates a listed person who holds ``role`` (pure: the one role check
+    approvals, audits and reviews share)."""
+    person = named_person(config, name)
+    return person is not None and person.has_role(role)
+
+
+def people_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """When ``people:`` list public keys (names are proven by signatures), every name that acts
+    in the AIMS (``owner``, ``by``, ``approvers``, ``acceptance.by``) must be a listed person
+    (approvers may name a role). People listed without keys only name roles."""
+    listed: dict[str, int] = {}
+    problems: list[tuple[Loc, str]] = []
+    roles: set[str] = set(KNOWN_ROLES)
+    if not any(person.get("public_keys") for _, person in _items(data, "people")):
+        return problems
+    for index, person in _items(data, "people"):
+        name = person.get("name")
+        if not isinstance(name, str) or not name.strip():
+            continue
+        if name in listed:
+            problems.append(
+                (
+                    ("people", index, "name"),
+                    ERROR_DUPLICATE_PERSON.format(name=name, first=listed[name]),
+                )
+            )
+            continue
+        listed[name] = index
+        person_roles = person.get("roles")
+        if isinstance(person_roles, list | tuple):
+            roles.update(r for r in person_roles if isinstance(r, str))
+    if not listed:
+        return problems
+    known_names: set[str] = set()
+    for name in listed:
+        known_names |= _person_names(name)
+    known = ", ".join(listed)
+
+    def check(loc: Loc, value: Any, *, role_ok: bool = False) -> None:
+        if not isinstance(value, str) or not value.strip():
+            return
+        if _person_names(value) & known_names or (role_ok and value in roles):
+            return
+        problems.append((loc, ERROR_NOT_A_PERSON.format(name=value, known=known)))
+
+    for index, system in _items(data, "systems"):
+        check(("systems", index, "owner"), system.get("owner"))
+    for index, risk in _items(data, "risks"):
+        check(("risks", index, "owner"), risk.get("owner"))
+        acceptance = risk.get("acceptance")
+        if isinstance(acceptance, Mapping):
+            check(("risks", index, "acceptance", "by"), acceptance.get("by"))
+    approvers = data.get("approvers")
+    if isinstance(approvers, Mapping):
+        for key, names in approvers.items():
+            for position, value in enumerate(names if isinstance(names, list | tuple) else []):
+                check(("approvers", key, position), value, role_ok=True)
     return problems
 
 

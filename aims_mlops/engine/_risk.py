@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from aims_mlops.engine._programme import approver_problem
+from aims_mlops.engine._programme import approver_problem, same_person
 from aims_mlops.engine._results import SATISFIED, ControlStatus, RiskResult
 from aims_mlops.engine._status import Scope, record_label, staleness
 from aims_mlops.evidence import EvidenceRecord
@@ -62,6 +62,11 @@ def last_measured(risk: Risk, scope: Scope) -> EvidenceRecord | None:
     return max(candidates, key=lambda r: (r.collected, r.id)) if candidates else None
 
 
+#: The kind of a person's signed acceptance of a risk.
+RISK_ACCEPTANCE = "risk_acceptance"
+WHY_ACCEPTANCE_UNSIGNED = (
+    "its acceptance by {by} on {on} is not signed by {by} (`aims risk accept {risk} --key FILE`)"
+)
 ACCEPTANCE_NO_DOCUMENT = (
     "its acceptance by {by} names no document (risks[].acceptance.document): an acceptance above "
     "the appetite is a documented decision"
@@ -74,12 +79,15 @@ def acceptance_text(
     now: datetime,
     config: AimsConfig | None = None,
     approval_entries: Sequence[str] = (),
+    records: Sequence[EvidenceRecord] = (),
     roles: Mapping[str, str | None] | None = None,
 ) -> tuple[str | None, str | None]:
     """(acceptance, problem): "by NAME on DATE" for a valid acceptance, else why not. With
     ``config``, the approver must be one ``approvers`` allows for each of ``approval_entries``
     (the entries that judge the risk treatment) and hold the role ``roles`` gives the entry (the
-    catalog's ``authority``), and the acceptance must name its document."""
+    catalog's ``authority``), and the acceptance must name its document; once ``people:`` list
+    keys, it must also be signed by the person it names (a ``risk_acceptance`` record among
+    ``records``)."""
     if risk.treatment != "accept":
         return None, None
     acceptance = risk.acceptance
@@ -93,6 +101,20 @@ def acceptance_text(
                 return None, f"its acceptance does not count: {problem}"
         if not (acceptance.document or "").strip():
             return None, ACCEPTANCE_NO_DOCUMENT.format(by=acceptance.by)
+    if config is not None and any(p.public_keys for p in config.people):
+        signed = [
+            r
+            for r in records
+            if r.kind == RISK_ACCEPTANCE
+            and r.details.get("risk") == risk.id
+            and r.details.get("on") == acceptance.on.isoformat()
+            and isinstance(r.details.get("by"), str)
+            and same_person(str(r.details["by"]), acceptance.by)
+        ]
+        if not signed:
+            return None, WHY_ACCEPTANCE_UNSIGNED.format(
+                by=acceptance.by, on=acceptance.on.isoformat(), risk=risk.id
+            )
     if acceptance.until is not None and acceptance.until < now.date():
         return None, (
             f"its acceptance by {acceptance.by} expired on {acceptance.until.isoformat()}"
@@ -217,7 +239,12 @@ def evaluate_risk(
 
     unsatisfied = _unsatisfied_controls(risk, control_statuses)
     acceptance, acceptance_problem = acceptance_text(
-        risk, now=now, config=config, approval_entries=approval_entries, roles=approval_roles
+        risk,
+        now=now,
+        config=config,
+        approval_entries=approval_entries,
+        roles=approval_roles,
+        records=scope.records,
     )
     if risk.treatment == "accept":
         # accepting a risk keeps it as it is: the residual is the inherent risk

@@ -143,8 +143,10 @@ def report_record(
     on: dt.date,
     controls: Iterable[str],
     config_digest: str | None = None,
+    by: str | None = None,
 ) -> EvidenceRecord:
-    """The record that marks ``incident`` as reported on ``on`` (it ``closes`` the incident)."""
+    """The record that marks ``incident`` as reported on ``on`` (it ``closes`` the incident;
+    ``by``: the person whose act it is)."""
     closed = incident.details.get("closed_on")
     if closed:
         raise IncidentError(ERROR_ALREADY_REPORTED.format(id=incident.id, on=closed))
@@ -164,6 +166,7 @@ def report_record(
             "closes": incident.id,
             "closed_on": on.isoformat(),
             "deadline": incident.details.get("deadline"),
+            **({"acted_by": by} if by else {}),
         },
         config_digest=config_digest,
     )

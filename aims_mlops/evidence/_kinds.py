@@ -341,6 +341,36 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         actor="by",
     ),
     EvidenceKind(
+        name="configuration",
+        producer="aims_mlops.ledger.configuration_record",
+        description=(
+            "one content of aims.yaml (its text and the public keys it names), recorded before "
+            "it is used; it counts for verdicts once approved"
+        ),
+        action="capture records it; `aims config approve --by NAME --key FILE` approves it",
+        role="bookkeeping",
+    ),
+    EvidenceKind(
+        name="configuration_approval",
+        producer="aims_mlops.ledger.approval_record",
+        description=(
+            "a configuration approved by a person of top management, signed with their own "
+            "key the previously approved configuration trusts (the change log of 6.3)"
+        ),
+        action="`aims config approve --by NAME --key FILE`",
+        role="bookkeeping",  # 6.3 derives the change log from them (changes_approved)
+    ),
+    EvidenceKind(
+        name="risk_acceptance",
+        producer="aims_mlops.capture.accept_risk",
+        description=(
+            "a person's signed acceptance of a risk kept above the appetite: the risk, who, "
+            "when, until when, the residual score accepted (what aims.yaml acceptance declares)"
+        ),
+        action="`aims risk accept RISK --key FILE`",
+        role="bookkeeping",
+    ),
+    EvidenceKind(
         name="error",
         producer="aims_mlops.capture:error_record",
         description="a collector failed; the record names the kind it tried to produce",

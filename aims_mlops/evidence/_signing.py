@@ -26,6 +26,14 @@ from aims_mlops._errors import AimsError
 
 #: The environment variable naming the private key file records and packs are signed with.
 ENV_SIGNING_KEY = "AIMS_SIGNING_KEY"
+#: The environment variable naming the private key file a person signs their own acts with.
+ENV_PERSON_KEY = "AIMS_PERSON_KEY"
+#: Where ``aims init`` and ``aims demo`` keep keys, beside aims.yaml.
+KEYS_DIR = ".aims/keys"
+#: The pipeline's key pair in :data:`KEYS_DIR`.
+PIPELINE_KEY_NAME = "pipeline.key"
+PIPELINE_PUBLIC_NAME = "pipeline.pub"
+WHAT_PERSON_KEY = f"--key (or ${ENV_PERSON_KEY})"
 #: File names ``aims keys generate`` writes.
 PRIVATE_KEY_NAME = "aims-signing.key"
 PUBLIC_KEY_NAME = "aims-signing.pub"
@@ -36,11 +44,12 @@ KEY_ID_HEX = 16
 ERROR_KEY_MISSING = "{what} {path}: no such file"
 ERROR_KEY_UNREADABLE = "{what} {path}: cannot read the file: {error}"
 ERROR_NOT_A_PRIVATE_KEY = (
-    "{what} {path}: not an Ed25519 private key in PEM (run `aims keys generate --dir DIR`)"
+    "{what} {path}: not an unencrypted Ed25519 private key in PEM or OpenSSH format (run "
+    "`aims keys generate --dir DIR`, or `ssh-keygen -t ed25519 -N ''`)"
 )
 ERROR_NOT_A_PUBLIC_KEY = (
-    "public key {path}: not an Ed25519 public key in PEM (the aims-signing.pub that "
-    "`aims keys generate` writes)"
+    "public key {path}: not an Ed25519 public key in PEM or OpenSSH format (the "
+    "aims-signing.pub that `aims keys generate` writes, or an ssh-ed25519 .pub line)"
 )
 ERROR_KEY_PERMISSIONS = (
     "{what} {path} is readable by {who} (mode {mode:o}): a private key must be its owner's "
@@ -138,6 +147,12 @@ def _read(path: Path, what: str) -> bytes:
         ) from exc
 
 
+#: How an OpenSSH private key file starts (``ssh-keygen -t ed25519`` writes this format).
+_OPENSSH_PRIVATE = b"-----BEGIN OPENSSH PRIVATE KEY-----"
+#: How an OpenSSH public key line starts.
+_OPENSSH_PUBLIC = b"ssh-ed25519 "
+
+
 def _check_private_mode(file: Path, what: str) -> None:
     """Refuse a private key file that group or others may read or write (as ssh does)."""
     if os.name != "posix":
@@ -155,14 +170,18 @@ def _check_private_mode(file: Path, what: str) -> None:
 
 
 def load_signing_key(path: str | os.PathLike[str], *, what: str = WHAT_PRIVATE_KEY) -> SigningKey:
-    """The private key in the PEM file ``path``; :class:`SigningKeyError` otherwise."""
+    """The private key in the file ``path`` (PKCS#8 PEM, or an unencrypted OpenSSH ed25519 key
+    as ``ssh-keygen`` writes it); :class:`SigningKeyError` otherwise."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     file = Path(path)
     data = _read(file, what)
     try:
-        private = serialization.load_pem_private_key(data, password=None)
+        if data.lstrip().startswith(_OPENSSH_PRIVATE):
+            private = serialization.load_ssh_private_key(data, password=None)
+        else:
+            private = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
         raise SigningKeyError(ERROR_NOT_A_PRIVATE_KEY.format(what=what, path=file)) from exc
     if not isinstance(private, Ed25519PrivateKey):
@@ -172,14 +191,18 @@ def load_signing_key(path: str | os.PathLike[str], *, what: str = WHAT_PRIVATE_K
 
 
 def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
-    """The public key in the PEM file ``path``; :class:`SigningKeyError` otherwise."""
+    """The public key in the file ``path`` (SubjectPublicKeyInfo PEM, or an OpenSSH
+    ``ssh-ed25519 AAAA... comment`` line); :class:`SigningKeyError` otherwise."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     file = Path(path)
     data = _read(file, "public key")
     try:
-        public = serialization.load_pem_public_key(data)
+        if data.lstrip().startswith(_OPENSSH_PUBLIC):
+            public = serialization.load_ssh_public_key(data.strip())
+        else:
+            public = serialization.load_pem_public_key(data)
     except (ValueError, TypeError) as exc:
         raise SigningKeyError(ERROR_NOT_A_PUBLIC_KEY.format(path=file)) from exc
     if not isinstance(public, Ed25519PublicKey):
@@ -199,14 +222,29 @@ def new_signing_key() -> SigningKey:
 def generate_keys(directory: str | os.PathLike[str], *, force: bool = False) -> SigningKey:
     """Write a new key pair to ``directory``: ``aims-signing.key`` (mode 0600) and
     ``aims-signing.pub``. :class:`SigningKeyError` when either exists (unless ``force``)."""
+    folder = Path(directory)
+    return generate_key_pair(
+        folder / PRIVATE_KEY_NAME, folder / PUBLIC_KEY_NAME, force=force
+    )
+
+
+def generate_key_pair(
+    private_path: str | os.PathLike[str],
+    public_path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+) -> SigningKey:
+    """Write a new key pair: the private key (PKCS#8 PEM, mode 0600) at ``private_path``, the
+    public key (PEM) at ``public_path``, creating their folder. :class:`SigningKeyError` when
+    either exists (unless ``force``)."""
     from cryptography.hazmat.primitives import serialization
 
-    folder = Path(directory)
-    private_path, public_path = folder / PRIVATE_KEY_NAME, folder / PUBLIC_KEY_NAME
+    private_path, public_path = Path(private_path), Path(public_path)
     for path in (private_path, public_path):
         if path.exists() and not force:
             raise SigningKeyError(ERROR_KEY_EXISTS.format(path=path))
-    folder.mkdir(parents=True, exist_ok=True)
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    public_path.parent.mkdir(parents=True, exist_ok=True)
     private = new_signing_key().private
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -225,6 +263,30 @@ def generate_keys(directory: str | os.PathLike[str], *, force: bool = False) -> 
     return SigningKey(
         key_id=key_id_of(_raw_public(private)), private=private, source=str(private_path)
     )
+
+
+def default_pipeline_key_path(config_dir: str | os.PathLike[str]) -> Path:
+    """``.aims/keys/pipeline.key`` beside aims.yaml (in ``config_dir``)."""
+    return Path(config_dir) / KEYS_DIR / PIPELINE_KEY_NAME
+
+
+def pipeline_key(config_dir: str | os.PathLike[str] | None) -> SigningKey | None:
+    """The key pipelines sign captured evidence with: the file ``$AIMS_SIGNING_KEY`` names, else
+    ``.aims/keys/pipeline.key`` beside aims.yaml when it exists, else None."""
+    found = signing_key_from_env()
+    if found is not None or config_dir is None:
+        return found
+    path = default_pipeline_key_path(config_dir)
+    return load_signing_key(path) if path.is_file() else None
+
+
+def person_key(path: str | os.PathLike[str] | None) -> SigningKey | None:
+    """The key a person signs their own act with: ``path`` (``--key``), else the file
+    ``$AIMS_PERSON_KEY`` names, else None."""
+    value = str(path) if path is not None else os.environ.get(ENV_PERSON_KEY, "").strip()
+    if not value:
+        return None
+    return load_signing_key(value, what=WHAT_PERSON_KEY if path is None else "--key")
 
 
 def signing_key_from_env() -> SigningKey | None:

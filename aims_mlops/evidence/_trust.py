@@ -24,12 +24,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops.evidence._acts import actor_of, is_person_act
 from aims_mlops.evidence._record import OUTCOMES, SCHEMA_VERSION, EvidenceRecord, parse_timestamp
 from aims_mlops.evidence._signing import PublicKey, load_public_key, parse_signature
 
 if TYPE_CHECKING:
     from aims_mlops.evidence._kinds import KindRegistry
 
+#: Kinds whose signatures the configuration ledger checks (an approval against the keys of the
+#: *previous* approved configuration, a configuration through the approval naming its
+#: identity), not the policy of the configuration in force.
+LEDGER_CHECKED_KINDS = ("configuration", "configuration_approval")
 #: How far in the future a record's ``collected_at`` may lie (clocks of two machines differ).
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -49,11 +54,28 @@ WHY_BAD_METRIC = "metric {name!r} must be a finite number; got {value!r}"
 WHY_BAD_FIELD = "{field} must be {what}; got {value!r}"
 WHY_SCHEMA = "schema_version {value!r} is not {expected}"
 WHY_OTHER_RUN = "it is stored on run {stored} but its subject names run {named}"
+WHY_ACT_BY_PIPELINE = (
+    "it is an act of {person} but is signed with the pipeline key {key_id}: a person's act is "
+    "signed with that person's own key"
+)
+WHY_ACT_UNSIGNED = "it is an act of {person} but is not signed with {person}'s key"
+WHY_ACT_OTHER_PERSON = (
+    "it is an act of {person} but is signed with key {key_id} of {signer}"
+)
+WHY_ACT_NOT_A_PERSON = (
+    "it names {person}, who is not listed in people: (or has no public key there), so the name "
+    "is not proven"
+)
+WHY_ACT_NO_NAME = "it is a person's act that names no person"
 
 NOTE_UNSIGNED = (
     "evidence is unsigned: aims.yaml lists no trust.public_keys, so a record is checked only "
     "against its own content hash, which anyone with write access to the MLflow store can "
     "recompute; a forged record cannot be told from a real one"
+)
+NOTE_UNSIGNED_OPT_OUT = (
+    "evidence is unsigned by choice (aims.yaml trust: unsigned: true): records are checked only "
+    "against their own content hash, which anyone with write access to the store can recompute"
 )
 NOTE_SIGNED = "evidence counts only when signed by a trusted key ({keys})"
 NOTE_SIGNATURES_OPTIONAL = (
@@ -94,12 +116,28 @@ class IntegrityFinding:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PersonKey:
+    """A public key of a person listed in aims.yaml ``people:``, with their roles."""
+
+    name: str
+    roles: tuple[str, ...]
+    key: PublicKey
+
+
+@dataclass(frozen=True, kw_only=True)
 class TrustPolicy:
     """The public keys whose records count (key id -> key) and whether a signature is required.
-    No keys: nothing is signed-checked and every output says the evidence is unsigned."""
+    No keys: nothing is signed-checked and every output says the evidence is unsigned.
+
+    ``people`` (key id -> :class:`PersonKey`) are the keys people sign their own acts with:
+    once any is listed, a person's act (:func:`~aims_mlops.evidence._acts.is_person_act`)
+    counts only when signed by a key of the person it names, and never by a pipeline key.
+    ``unsigned`` is the explicit opt-out (aims.yaml ``trust: {unsigned: true}``)."""
 
     keys: Mapping[str, PublicKey] = field(default_factory=lambda: MappingProxyType({}))
     require_signatures: bool = False
+    people: Mapping[str, PersonKey] = field(default_factory=lambda: MappingProxyType({}))
+    unsigned: bool = False
 
     @classmethod
     def from_files(
@@ -123,8 +161,20 @@ class TrustPolicy:
     def configured(self) -> bool:
         return bool(self.keys)
 
+    def with_people(self, people: Iterable[PersonKey]) -> TrustPolicy:
+        """The same policy with the keys people sign their own acts with."""
+        from dataclasses import replace
+
+        return replace(self, people=MappingProxyType({p.key.key_id: p for p in people}))
+
+    def key_ids_of(self, name: str) -> tuple[str, ...]:
+        """The ids of the keys person ``name`` signs with."""
+        return tuple(k for k, p in self.people.items() if p.name == name)
+
     def note(self) -> str:
         """One sentence on what a verdict's evidence is worth under this policy."""
+        if self.unsigned:
+            return NOTE_UNSIGNED_OPT_OUT
         if not self.configured:
             return NOTE_UNSIGNED
         keys = ", ".join(sorted(self.keys))
@@ -134,15 +184,21 @@ class TrustPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "signed": self.configured,
+            "signed": self.configured and not self.unsigned,
             "require_signatures": self.require_signatures,
             "public_keys": sorted(self.keys),
+            "people_keys": {k: p.name for k, p in sorted(self.people.items())},
+            "unsigned_opt_out": self.unsigned,
             "note": self.note(),
         }
 
     def signature_problem(self, record: EvidenceRecord) -> str | None:
         """Why ``record``'s signature does not satisfy the policy; None when it does (or no
         keys are configured)."""
+        if record.kind in LEDGER_CHECKED_KINDS:
+            return None
+        if self.people and is_person_act(record):
+            return self._act_problem(record)
         if not self.configured:
             return None
         if record.signature is None:
@@ -155,6 +211,32 @@ class TrustPolicy:
             return WHY_UNKNOWN_KEY.format(key_id=parsed[0])
         if not key.verify(record.content_hash, record.signature):
             return WHY_BAD_SIGNATURE.format(key_id=parsed[0])
+        return None
+
+    def _act_problem(self, record: EvidenceRecord) -> str | None:
+        """A person's act must be signed by a key of the person it names (people listed)."""
+        person = actor_of(record)
+        if person is None:
+            return WHY_ACT_NO_NAME
+        if record.signature is None:
+            if self.unsigned or not self.require_signatures:
+                return None
+            return WHY_ACT_UNSIGNED.format(person=person)
+        parsed = parse_signature(record.signature)
+        if parsed is None:
+            return WHY_NOT_A_SIGNATURE
+        key_id = parsed[0]
+        signer = self.people.get(key_id)
+        if signer is None:
+            if key_id in self.keys:
+                return WHY_ACT_BY_PIPELINE.format(person=person, key_id=key_id)
+            if not self.key_ids_of(person):
+                return WHY_ACT_NOT_A_PERSON.format(person=person)
+            return WHY_UNKNOWN_KEY.format(key_id=key_id)
+        if not signer.key.verify(record.content_hash, record.signature):
+            return WHY_BAD_SIGNATURE.format(key_id=key_id)
+        if signer.name != person:
+            return WHY_ACT_OTHER_PERSON.format(person=person, key_id=key_id, signer=signer.name)
         return None
 
 

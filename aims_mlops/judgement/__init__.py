@@ -9,8 +9,14 @@ The release gate is a judgement too: :func:`evaluate_gate` is a pure function of
 assessment (:class:`GateResult`: passed or not, one reason per line); :func:`deployment_record`
 builds the ``deployment`` record of a promotion attempt. Running the gate (promoting, recording)
 is :func:`aims_mlops.capture.run_gate`: judgement only reads.
+
+A verdict is judged with the configuration approved and in force (:class:`ConfigurationState`:
+approved or draft, the unapproved changes); approving it (``aims config approve``) and
+accepting a risk (``aims risk accept``) are a person's acts, recorded by
+:mod:`aims_mlops.capture` (:func:`~aims_mlops.capture.approve_configuration`).
 """
 
+from aims_mlops.judgement._configuration import ConfigurationState
 from aims_mlops.judgement._gate import (
     COLLECTOR,
     DEPLOYMENT_KIND,
@@ -47,6 +53,7 @@ __all__ = [
     "MAX_FAILURES_IN_RECORD",
     "MAX_FAILURE_CHARS",
     "PASSING_STATUSES",
+    "ConfigurationState",
     "GateError",
     "GateResult",
     "Judgement",

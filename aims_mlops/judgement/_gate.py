@@ -31,10 +31,12 @@ from aims_mlops._errors import AimsError
 from aims_mlops.catalog import load_catalog
 from aims_mlops.engine import NOT_APPLICABLE, SATISFIED, CurrentModel, SystemAssessment
 from aims_mlops.evidence import Subject, new_record
+from aims_mlops.judgement._configuration import unapproved_line
 
 if TYPE_CHECKING:
     from aims_mlops.config import SystemConfig
     from aims_mlops.evidence import EvidenceRecord
+    from aims_mlops.judgement._judge import Judgement
 
 #: The kind of evidence a promotion attempt leaves.
 DEPLOYMENT_KIND = "deployment"
@@ -229,6 +231,69 @@ def evaluate_gate(
         required=required,
         model=system_assessment.model,
     )
+
+
+FAILURE_UNSIGNED = (
+    "trust: {note}; the gate does not pass unsigned evidence unless --allow-unsigned is given"
+)
+FAILURE_DRAFT = "configuration: {reason}"
+
+
+def gate_trust(
+    judgement: Judgement, *, allow_unsigned: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """What the gate says about trust (the JSON ``trust`` block) and the failures it adds: the
+    evidence is unsigned (unless ``allow_unsigned``), or the verdict is a draft (no approved
+    configuration, or ``--draft``). Pure."""
+    policy = judgement.trust
+    state = judgement.configuration
+    signed = policy.configured and not policy.unsigned
+    approved = state is not None and state.approved
+    data: dict[str, Any] = {
+        "signed": signed,
+        "require_signatures": policy.require_signatures,
+        "keys": sorted(policy.keys),
+        "people_keys": {k: p.name for k, p in sorted(policy.people.items())},
+        "unsigned_records": sum(1 for r in judgement.records if r.signature is None),
+        "approved_configuration": (
+            state.in_force.to_dict() if approved and state is not None and state.in_force else None
+        ),
+        "unapproved_changes": list(state.unapproved_changes) if state is not None else [],
+        "draft": bool(state is not None and state.draft),
+        "root_key": state.root_key if state is not None else None,
+        "allow_unsigned": allow_unsigned,
+        "note": policy.note(),
+    }
+    failures: list[str] = []
+    if not signed and not allow_unsigned:
+        failures.append(FAILURE_UNSIGNED.format(note=policy.note()))
+    if state is not None and state.draft:
+        failures.append(FAILURE_DRAFT.format(reason=state.draft_reason))
+    return data, failures
+
+
+def trust_line(data: Mapping[str, Any]) -> str:
+    """The gate's one line on trust: signed or not, the configuration, unapproved changes."""
+    if data["signed"]:
+        signed = (
+            f"signed (keys {', '.join(data['keys']) or 'none'}; "
+            f"{data['unsigned_records']} unsigned records)"
+        )
+    else:
+        signed = "UNSIGNED" + (" (allowed by --allow-unsigned)" if data["allow_unsigned"] else "")
+    approved = data["approved_configuration"]
+    configuration = (
+        f"configuration approved #{approved['sequence']} by {approved['by']} "
+        f"(root key {data['root_key']})"
+        if approved
+        else "configuration NOT APPROVED (draft)"
+    )
+    changes = data["unapproved_changes"]
+    unapproved = "no unapproved changes"
+    if changes:
+        listed = unapproved_line(changes).split(": ", 1)[1]
+        unapproved = f"unapproved changes ({len(changes)}): {listed}"
+    return f"trust: {signed}; {configuration}; {unapproved}"
 
 
 def default_approver() -> str:

@@ -21,21 +21,21 @@ from aims_mlops.evidence import (
     check_record,
     finding_for,
     load_kinds,
+    load_public_key,
 )
 from aims_mlops.evidence._documents import DocumentScope
+from aims_mlops.evidence._trust import resolve_key_path
+from aims_mlops.ledger import policy_for
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
 
 
 def trust_policy(config: AimsConfig, config_path: str | Path) -> TrustPolicy:
-    """The trust policy of ``config`` (key files relative to the folder of ``config_path``)."""
-    settings = config.trust
-    return TrustPolicy.from_files(
-        settings.public_keys,
-        base_dir=Path(config_path).parent,
-        require_signatures=settings.require_signatures,
-    )
+    """The trust policy of ``config`` (key files relative to the folder of ``config_path``):
+    the pipeline keys of ``trust:`` and the keys ``people:`` sign their own acts with."""
+    base = Path(config_path).parent
+    return policy_for(config, lambda path: load_public_key(resolve_key_path(path, base)))
 
 
 def document_scope(config: AimsConfig, config_path: str | Path) -> DocumentScope:

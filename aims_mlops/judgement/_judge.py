@@ -24,6 +24,14 @@ from aims_mlops.engine import (
 from aims_mlops.engine._inventory import Inventory
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, ModelBinding, TrustPolicy
 from aims_mlops.evidence._documents import document_findings
+from aims_mlops.judgement._configuration import (
+    ConfigurationState,
+    configuration_state,
+    pinned_key_ids,
+    read_ledger,
+    rejudge,
+    without_ledger_records,
+)
 from aims_mlops.judgement._integrity import (
     document_scope,
     integrity_summary,
@@ -32,6 +40,7 @@ from aims_mlops.judgement._integrity import (
 )
 from aims_mlops.judgement._ledger import ledger_screen, read_scope
 from aims_mlops.judgement._reperform import pins_as_of
+from aims_mlops.ledger import snapshot_of
 from aims_mlops.store import make_store
 from aims_mlops.store._inventory import discover
 
@@ -42,9 +51,15 @@ if TYPE_CHECKING:
     from aims_mlops.evidence import EvidenceRecord
     from aims_mlops.evidence._documents import DocumentScope
     from aims_mlops.judgement._ledger import LedgerSummary
+    from aims_mlops.ledger import Snapshot
     from aims_mlops.store import EvidenceStore, ReadResult
 
 
+ERROR_NOT_APPROVED_SYSTEM = (
+    "system {system!r} is in the working copy of aims.yaml but not in the approved "
+    "configuration (#{sequence}): --draft judges the working copy; `aims config approve` "
+    "approves it"
+)
 ERROR_VERSION_UNBOUND = (
     "system {system!r} names no registered model (systems[].mlflow.registered_model in "
     "aims.yaml), so it has no model version {version!r} to judge"
@@ -72,6 +87,9 @@ class Judgement:
     integrity_findings: tuple[IntegrityFinding, ...] = ()
     #: every problem the store's read met, as it named them
     read_problems: tuple[str, ...] = ()
+    #: which configuration the verdict used (approved or draft) and the unapproved changes;
+    #: None when the configuration was given in code, not read from aims.yaml
+    configuration: ConfigurationState | None = None
 
     def integrity(self, system: str | None = None) -> dict[str, Any]:
         """What the evidence is worth: signed or not, the note, the findings (of ``system``)."""
@@ -104,6 +122,8 @@ def judge(
     lookback_runs: int | None = None,
     trust: TrustPolicy | None = None,
     as_of: str | datetime | None = None,
+    draft: bool = False,
+    trusted_keys: Iterable[str | os.PathLike[str]] | None = None,
 ) -> Judgement:
     """Load config, catalog and the evidence of the named (default: all in-scope) systems, and
     assess them. ``model_versions`` pins a system to a registered model version (default: the
@@ -121,14 +141,57 @@ def judge(
     ``as_of`` re-performs the verdict at a past moment (a bare date: the end of that day, UTC):
     only records collected by then count, every run is read, and each registered model is
     judged at the version registered last by then (MLflow keeps no alias history; the
-    judgement's ``approximations`` say so)."""
-    cfg, path = _load(config)
-    wanted = list(systems) if systems is not None else [s.id for s in cfg.assessed_systems]
-    for system_id in wanted:
-        cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
-    evidence_store = store or make_store(cfg)
-    bindings = _bindings(cfg, wanted, model_versions or {})
+    judgement's ``approximations`` say so).
+
+    The configuration judged with is the one approved and in force at the moment judged (the
+    store's ledger, :mod:`aims_mlops.judgement._configuration`); the working copy's differences
+    are ``configuration.unapproved_changes``. With no approved configuration, or ``draft``,
+    the working copy is used and the judgement is a draft. ``trusted_keys`` (default:
+    ``$AIMS_TRUSTED_KEYS``) pin the chain's root key. A configuration given as an
+    :class:`AimsConfig` object is used as given (no ledger)."""
     moment = parse_as_of(as_of) if as_of is not None else None
+    state: ConfigurationState | None = None
+    ledger_findings: list[IntegrityFinding] = []
+    approvals: list[EvidenceRecord] = []
+    approved_policy: TrustPolicy | None = None
+    working: Snapshot | None = None
+    if isinstance(config, AimsConfig):
+        cfg, path = config, Path("aims.yaml")
+        evidence_store = store or make_store(cfg)
+    else:
+        path = Path(config) if config is not None else default_config_path()
+        working = snapshot_of(path)
+        evidence_store = store or make_store(working.config)
+        config_ledger, config_read_findings = read_ledger(
+            evidence_store, pinned=pinned_key_ids(trusted_keys), working=working
+        )
+        state = configuration_state(config_ledger, working, moment=moment, draft=draft)
+        ledger_findings = [*config_read_findings, *config_ledger.findings]
+        if state.draft or state.in_force is None:
+            cfg = working.config
+            approved_policy = working.policy()
+        else:
+            cfg = state.in_force.snapshot.config
+            approved_policy = state.in_force.snapshot.policy()
+        approvals = [
+            link.approval
+            for link in config_ledger.links
+            if moment is None or link.approved_at <= moment
+        ]
+    wanted = list(systems) if systems is not None else [s.id for s in cfg.assessed_systems]
+    approved_link = state.in_force if state is not None and not state.draft else None
+    for system_id in wanted:
+        if (
+            approved_link is not None
+            and working is not None
+            and system_id not in cfg.system_ids
+            and system_id in working.config.system_ids
+        ):
+            raise AimsError(
+                ERROR_NOT_APPROVED_SYSTEM.format(system=system_id, sequence=approved_link.sequence)
+            )
+        cfg.system(system_id)  # unknown ids raise ConfigError naming the known ones
+    bindings = _bindings(cfg, wanted, model_versions or {})
     approximations: list[str] = []
     if moment is not None:
         bindings, approximations = pins_as_of(evidence_store, bindings, moment)
@@ -153,18 +216,26 @@ def judge(
         current_runs=[m.run_id for m in current.values() if m is not None and m.run_id],
     )
     records = read.records if moment is None else list(records_as_of(read.records, moment))
-    policy = trust if trust is not None else trust_policy(cfg, path)
+    records, read_findings = without_ledger_records(records, read.findings)
+    if trust is not None:
+        policy = trust
+    elif approved_policy is not None:
+        policy = approved_policy
+    else:
+        policy = trust_policy(cfg, path)
     records, findings = screen(
         records,
         policy=policy,
         clock=datetime.now(UTC),
         run_ids=read.run_ids,
-        findings=read.findings,
+        findings=read_findings,
     )
     records, findings = _documents_rechecked(records, findings, document_scope(cfg, path))
     records, findings, ledger = ledger_screen(
         evidence_store, records, findings, trust=policy, run_ids=read.run_ids, scope=scope
     )
+    records = [*rejudge(records, cfg), *approvals]
+    findings = list(dict.fromkeys([*findings, *ledger_findings]))
     # the registered models, for 4.3 (a store that is no MLflow client lists none: not listed)
     client = getattr(evidence_store, "client", None)
     inventory = discover(client, experiments=False) if client is not None else None
@@ -194,6 +265,7 @@ def judge(
         read_problems=tuple(dict.fromkeys(read.problems)),
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
+        configuration=state,
         ledger=ledger,
         inventory=inventory,
     )
@@ -329,6 +401,10 @@ def summary_json(judgement: Judgement, system: str) -> dict[str, Any]:
     data["as_of"] = judgement.as_of
     data["approximations"] = list(judgement.approximations)
     data["integrity"] = judgement.integrity(system)
+    data["configuration"] = (
+        judgement.configuration.to_dict() if judgement.configuration is not None else None
+    )
+    data["draft"] = bool(judgement.configuration and judgement.configuration.draft)
     data["ledger"] = judgement.ledger.to_dict() if judgement.ledger is not None else None
     return data
 

@@ -8,6 +8,10 @@ run is a finding. Each store has an id that every record names in its signed con
 genuine record copied from another store is a finding too.
 
 Pure (hashlib and the evidence model only); the store side is :mod:`aims_mlops.store._ledger`.
+
+The configuration ledger (:mod:`aims_mlops.ledger._ledger`): every content of aims.yaml recorded
+with its key material, and the chain of approvals (the previous approved configuration signs for
+the next, as TUF's root does) that decides which configuration counts for verdicts.
 """
 
 from aims_mlops.ledger._checkpoint import (
@@ -42,6 +46,22 @@ from aims_mlops.ledger._identity import (
     WHY_STORE_HAS_NO_ID,
     store_problem,
 )
+from aims_mlops.ledger._ledger import (
+    KIND_APPROVAL,
+    KIND_CONFIGURATION,
+    LEDGER_KINDS,
+    Ledger,
+    Link,
+    Snapshot,
+    approval_record,
+    change_controls,
+    configuration_record,
+    key_paths,
+    policy_for,
+    resolve_ledger,
+    snapshot_from_record,
+    snapshot_of,
+)
 from aims_mlops.ledger._merkle import (
     EMPTY_ROOT,
     Frontier,
@@ -56,6 +76,9 @@ from aims_mlops.ledger._merkle import (
 __all__ = [
     "CHECKPOINT_KIND",
     "EMPTY_ROOT",
+    "KIND_APPROVAL",
+    "KIND_CONFIGURATION",
+    "LEDGER_KINDS",
     "WHY_ALTERED",
     "WHY_BROKEN_LINK",
     "WHY_DELETED_RUN",
@@ -73,19 +96,30 @@ __all__ = [
     "Copy",
     "Entry",
     "Frontier",
+    "Ledger",
     "LedgerError",
+    "Link",
     "Scope",
+    "Snapshot",
+    "approval_record",
+    "change_controls",
     "check_chain",
     "check_entries",
     "check_head",
     "check_scoped",
+    "configuration_record",
     "consistency_proof",
     "entries_bytes",
+    "key_paths",
     "leaf_hash",
     "next_checkpoint",
     "node_hash",
     "parse_entries",
+    "policy_for",
     "prefix_roots",
+    "resolve_ledger",
+    "snapshot_from_record",
+    "snapshot_of",
     "store_problem",
     "tag_sha256",
     "tree_root",

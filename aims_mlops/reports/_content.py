@@ -478,7 +478,11 @@ def integrity_lines(judgement: Any, system: str) -> tuple[str, ...]:
     integrity findings about ``system``."""
     policy = getattr(judgement, "trust", NO_TRUST)
     findings = getattr(judgement, "integrity_findings", ())
-    return tuple(line.strip() for line in lines(policy, findings, system=system))
+    state = getattr(judgement, "configuration", None)
+    configuration = state.lines() if state is not None else []
+    return tuple(
+        [*configuration, *(line.strip() for line in lines(policy, findings, system=system))]
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

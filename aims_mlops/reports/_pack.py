@@ -50,10 +50,9 @@ from aims_mlops.evidence import (
     SigningKeyError,
     TrustPolicy,
     canonical_json,
-    signing_key_from_env,
 )
 from aims_mlops.evidence._documents import DocumentScope, check_document, current_attestations
-from aims_mlops.evidence._signing import parse_signature
+from aims_mlops.evidence._signing import parse_signature, pipeline_key
 from aims_mlops.reports._html import render_html
 from aims_mlops.reports._markdown import render_markdown
 
@@ -68,6 +67,9 @@ MANIFEST_NAME = "manifest.json"
 #: The store's head checkpoint when the pack was built (``aims verify --head`` takes it).
 LEDGER_HEAD_MEMBER = "ledger/checkpoint.json"
 CONFIG_MEMBER = "config/aims.yaml"
+#: Which configuration the pack was judged with (approved or draft), the unapproved changes and
+#: the approval chain's root key (what an auditor pins with ``--trusted-key``).
+CONFIGURATION_STATE_MEMBER = "config/configuration.json"
 RECORDS_DIR = "records/"
 DOCUMENTS_DIR = "documents/"
 DOCUMENTS_INDEX = "documents.json"
@@ -286,7 +288,11 @@ def _soa_csv(rows: Sequence[Mapping[str, Any]]) -> bytes:
 
 
 def _config_snapshot(judgement: PackJudgement) -> bytes:
-    """The configuration file as on disk, checked to be the one the assessment judged."""
+    """The configuration the assessment judged with: the approved one from the store's ledger,
+    else the file as on disk, checked to be the one the assessment judged."""
+    state = getattr(judgement, "configuration", None)
+    if state is not None and not state.draft and state.in_force is not None:
+        return state.in_force.snapshot.text.encode("utf-8")
     path = Path(judgement.config_path)
     if not path.is_file():
         raise PackError(ERROR_CONFIG_MISSING.format(path=path))
@@ -370,6 +376,9 @@ def _member_producers(judgement: PackJudgement, systems: Sequence[str]) -> list[
     """(member path, zero-argument producer of its bytes), in member order."""
     assessment = judgement.assessment
     producers: list[tuple[str, Any]] = [(CONFIG_MEMBER, lambda: _config_snapshot(judgement))]
+    state = getattr(judgement, "configuration", None)
+    if state is not None:
+        producers.append((CONFIGURATION_STATE_MEMBER, lambda: json_bytes(state.to_dict())))
     for record in pack_records(judgement.records, systems):
         producers.append(
             (f"{RECORDS_DIR}{record.id}.json", lambda r=record: r.to_json().encode("utf-8"))
@@ -433,7 +442,11 @@ def build_pack(
     from tqdm.auto import tqdm
     output = Path(output)
     chosen = _chosen_systems(judgement.assessment, systems)
-    key = signing_key if signing_key is not None else signing_key_from_env()
+    key = (
+        signing_key
+        if signing_key is not None
+        else pipeline_key(Path(judgement.config_path).parent)
+    )
     producers = _member_producers(judgement, chosen)
     members: list[PackMember] = []
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -251,8 +251,10 @@ def update_record(
     owner: str,
     due: date,
     now: datetime,
+    by: str | None = None,
 ) -> EvidenceRecord:
-    """The record of a corrective action for nonconformity ``ident``."""
+    """The record of a corrective action for nonconformity ``ident`` (``by``: who records it,
+    the person whose key signs it)."""
     nc = find_nc(records, ident)
     row = next(r for r in register_rows(records, now=now) if r["id"] == nc.id)
     if row["state"] == CLOSED:
@@ -269,6 +271,7 @@ def update_record(
             "action": _text(action, "action", "corrective action"),
             "owner": _text(owner, "owner", "named owner"),
             "due": due.isoformat(),
+            **({"acted_by": by} if by else {}),
         },
         now=now,
     )
@@ -286,6 +289,7 @@ def verify_record(
         nc,
         details={
             "verified_by": _text(by, "by", "named person"),
+            "acted_by": _text(by, "by", "named person"),
             "verified_on": now.date().isoformat(),
             "note": _text(note, "note", "note on effectiveness"),
         },

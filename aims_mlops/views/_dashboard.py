@@ -22,7 +22,9 @@ from aims_mlops.judgement import judge
 from aims_mlops.presentation import (
     SCORE_FAIR,
     SCORE_GOOD,
+    WARNING,
     appetite_colour,
+    percent,
     status_label,
     status_swatch,
 )
@@ -290,6 +292,8 @@ class Dashboard:
     def _build(self) -> None:
         self.header = widgets.HTML()
         self.genai = widgets.HTML()  # the GenAI evaluation, for LLM systems
+        #: which configuration the verdict used, and the draft verdict beside the approved one
+        self.configuration = widgets.HTML()
         self.refresh_button = widgets.Button(
             description="Refresh", icon="refresh", tooltip="judge the system again"
         )
@@ -374,6 +378,7 @@ class Dashboard:
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.header, self.refresh_button], layout=ROW_LAYOUT),
+                self.configuration,
                 self.genai,
                 widgets.HBox([self.score_bar, self.score_label], layout=ROW_LAYOUT),
                 self.chips,
@@ -394,6 +399,9 @@ class Dashboard:
             f"<br>{esc(m.eu_ai_act)}</div>"
         )
         self.genai.value = genai_section_html(m.genai) if m.genai is not None else ""
+        self.configuration.value = configuration_html(
+            self.judgement, self.system, self._draft_assessment()
+        )
         self.score_bar.value = m.score
         self.score_bar.bar_style = _score_style(m.score)
         satisfied = m.counts.get("satisfied", 0)
@@ -639,6 +647,22 @@ class Dashboard:
             raise AimsError(ERROR_READ_ONLY)
         self.attest_form.submit()
 
+    def _draft_assessment(self) -> Any:
+        """The system judged with the working copy, when it differs from the approved one."""
+        state = getattr(self.judgement, "configuration", None)
+        if state is None or state.draft or not state.unapproved_changes:
+            return None
+        try:
+            draft = judge(
+                config=self._judge_config(),
+                systems=[self.system],
+                store=self.judgement.store,
+                draft=True,
+            )
+        except AimsError:
+            return None  # the working copy names the system no more: the changes list says so
+        return draft.assessment.systems.get(self.system)
+
     # -- refreshing --------------------------------------------------------------------------
     def _judge_config(self) -> str | os.PathLike[str] | AimsConfig:
         if self._config_source is not None:
@@ -658,6 +682,31 @@ class Dashboard:
         self.record_detail.value = ""
         self._render()
         self.message.value = f"<small>refreshed: evaluated {esc(self.model.evaluated_at)}</small>"
+
+
+def configuration_html(judgement: Any, system: str, draft: Any = None) -> str:
+    """Which configuration the verdict used (DRAFT, or the approval) and the unapproved changes;
+    with ``draft`` (the system judged with the working copy), the draft verdict beside the
+    approved one and the entries whose status differs."""
+    state = getattr(judgement, "configuration", None)
+    if state is None:
+        return ""
+    lines = [esc(line) for line in state.lines()]
+    approved = judgement.assessment.systems.get(system)
+    if draft is not None and approved is not None:
+        before = {c.id: c.status for c in approved.controls}
+        differ = [
+            f"{esc(c.id)} {esc(before.get(c.id, 'absent'))} → {esc(c.status)}"
+            for c in draft.controls
+            if before.get(c.id) != c.status
+        ]
+        lines.append(
+            f"<b>approved verdict</b> {percent(approved.score)} · <b>draft</b> (working copy) "
+            f"{percent(draft.score)}"
+            + (f"; differs on {', '.join(differ[:10])}" if differ else "; same statuses")
+        )
+    colour = WARNING if state.draft or state.unapproved_changes else "#666"
+    return f'<div style="color:{colour}">' + "<br>".join(lines) + "</div>"
 
 
 def choose_system(

@@ -101,6 +101,7 @@ def test_server_stopped_mid_pipeline_spools_then_syncs_exactly_once(
 
     import aims_mlops as aims
     from aims_mlops import AimsWarning
+    from aims_mlops.capture import get_session
     from aims_mlops.cli import cli
     from aims_mlops.datasets import load_adult
     from aims_mlops.store import EvidenceStore
@@ -120,7 +121,10 @@ def test_server_stopped_mid_pipeline_spools_then_syncs_exactly_once(
         fairness = aims.assess_fairness(data["label"], (data["sex"] == "Male").astype(int), data)
         spooled = {quality.id, fairness.id, performance.id}
         pending = sorted(p.stem for p in (tmp_path / ".aims" / "spool").glob("*.json"))
-        assert set(pending) == spooled
+        # aims.yaml is recorded before the first capture: spooled with the rest (issue 23)
+        configuration = get_session().recorded_configuration
+        assert configuration is not None and configuration.kind == "configuration"
+        assert set(pending) == spooled | {configuration.id}
     finally:
         mlflow_server.start()
     mlflow.end_run()

@@ -89,6 +89,8 @@ def test_attest_then_summary_and_status(workspace: Path) -> None:
         str(policy),
         "--valid-days",
         "365",
+        "--key",
+        ".aims/keys/chief-executive.key",
     )
     assert code == 0, err
     assert "recorded attestation" in out
@@ -214,6 +216,14 @@ def test_demo_ends_with_one_screen(
     ]
     counts = sa.counts()
     assert f"conformity: {percent(sa.score)} ({counts['satisfied']} of " in out
+    # signed by default: every record signed, the demo's own configuration approved, and no
+    # private key outside a folder whose .gitignore covers *.key
+    judgement = judge(config=demo_dir / "aims.yaml", systems=["income-classifier"])
+    assert judgement.records and all(r.signature for r in judgement.records)
+    assert judgement.configuration.approved and not judgement.integrity_findings
+    for private in demo_dir.rglob("*.key"):
+        assert "*.key" in (private.parent / ".gitignore").read_text().splitlines(), private
+        assert private.stat().st_mode & 0o777 == 0o600
     assert "status: " + " · ".join(f"{status_label(s)} {n}" for s, n in counts.items()) in lines
     for risk in sa.risks_above_appetite:
         assert f"  {risk.id} {risk.category}: {risk_movement(risk)}" in lines

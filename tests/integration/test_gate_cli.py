@@ -16,6 +16,7 @@ from aims_mlops.cli._gate import register
 from aims_mlops.cli._options import AimsGroup
 from aims_mlops.evidence import EvidenceRecord, Subject, new_record
 from aims_mlops.store import EvidenceStore
+from tests.ledger_fixtures import approved_workspace
 from tests.unit.test_gate import CONFIG
 
 pytestmark = pytest.mark.slow
@@ -38,14 +39,19 @@ def workspace(isolated_mlflow: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     from mlflow import MlflowClient
 
     reset_session()
-    (tmp_path / "aims.yaml").write_text(CONFIG)
+    key = approved_workspace(tmp_path, CONFIG)  # signed evidence, an approved configuration
     client = MlflowClient(tracking_uri=isolated_mlflow)
     experiment_id = client.create_experiment("credit")
     run_id = client.create_run(experiment_id).info.run_id
     client.set_terminated(run_id)
     client.create_registered_model(MODEL)
     version = client.create_model_version(MODEL, source=f"runs:/{run_id}/model", run_id=run_id)
-    yield {"uri": isolated_mlflow, "run_id": run_id, "version": str(version.version)}
+    yield {
+        "uri": isolated_mlflow,
+        "run_id": run_id,
+        "version": str(version.version),
+        "key": key,  # type: ignore[dict-item]
+    }
     reset_session()
 
 
@@ -66,7 +72,7 @@ def _write(
             ]
         },
         controls=load_catalog().controls_for_kind(kind),
-    )
+    ).signed(ws["key"])  # type: ignore[arg-type]
     EvidenceStore(tracking_uri=ws["uri"]).write(record, run_id=ws["run_id"])
     return record
 
@@ -109,7 +115,8 @@ def test_failing_fairness_fails_then_passing_evidence_promotes(
     code, out, err = invoke(group, "gate", "credit", "--model-version", ws["version"])
     assert code == 1, err
     lines = out.splitlines()
-    assert lines[0] == f"FAIL credit ({MODEL} version {ws['version']}): {len(lines) - 1} failures"
+    assert lines[0] == f"FAIL credit ({MODEL} version {ws['version']}): {len(lines) - 2} failures"
+    assert lines[1].startswith("trust: signed (keys ")  # the gate's line on trust
     # the failing result fails verification (A.6.2.4); A.5.4 says the assessment was done
     a624 = [line for line in lines if line.startswith("A.6.2.4 failing: ")]
     assert len(a624) == 1 and failing.id[:8] in a624[0] and "0.19" in a624[0]
@@ -235,7 +242,11 @@ def test_a_lost_deployment_record_is_an_error_not_a_blocked_promotion(
     from aims_mlops.store._writer import Writer
 
     fairness(workspace, 0.19, "fail")
-    (tmp_path / ".aims").write_text("a file where the spool folder should be")
+    import shutil
+
+    spool = tmp_path / ".aims" / "spool"
+    shutil.rmtree(spool, ignore_errors=True)
+    spool.write_text("a file where the spool folder should be")
 
     def unreachable(self: Writer, record: object, **kwargs: object) -> str:
         raise Unavailable("the tracking store is unreachable (test)")

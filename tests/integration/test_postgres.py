@@ -64,12 +64,20 @@ def captured(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Captured]:
     """One demo training run with capture on, against the PostgreSQL-backed server."""
-    from aims_mlops.config import example_config_text
-    from aims_mlops.demo import train_and_capture
+    from aims_mlops.capture import approve_configuration
+    from aims_mlops.config._starter import write_starter
+    from aims_mlops.demo import DEMO_APPROVER, train_and_capture
+    from aims_mlops.store import EvidenceStore
 
     workdir = tmp_path_factory.mktemp("team")
     config = workdir / "aims.yaml"
-    config.write_text(example_config_text(), encoding="utf-8")
+    starter = write_starter(config)  # signed by default: keys under .aims/keys
+    approve_configuration(
+        config_path=config,
+        by=DEMO_APPROVER,
+        key=starter.approver_key,
+        store=EvidenceStore(tracking_uri=postgres_mlflow_server.uri),
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(workdir)
         patch.setenv("MLFLOW_TRACKING_URI", postgres_mlflow_server.uri)

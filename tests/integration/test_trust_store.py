@@ -172,6 +172,8 @@ def test_without_trust_every_output_says_unsigned(ws: dict) -> None:
         "signed": False,
         "require_signatures": False,
         "public_keys": [],
+        "people_keys": {},
+        "unsigned_opt_out": False,
         "note": NOTE_UNSIGNED,
         "findings": [],
     }

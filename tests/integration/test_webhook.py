@@ -29,6 +29,7 @@ from aims_mlops.integrations.webhook import (
     verify_signature,
 )
 from tests.conftest import MlflowServer, free_port
+from tests.ledger_fixtures import approved_workspace
 from tests.unit.test_gate import CONFIG
 
 SECRET = "s3cr3t-for-tests"
@@ -142,7 +143,10 @@ def webhook_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowS
 
 @pytest.fixture
 def running_receiver(webhook_server: MlflowServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    (tmp_path / "aims.yaml").write_text(CONFIG)
+    from aims_mlops.store import EvidenceStore
+
+    # signed evidence and an approved configuration (the gate fails on either missing)
+    approved_workspace(tmp_path, CONFIG, store=EvidenceStore(tracking_uri=webhook_server.uri))
     port = free_port()
     env = dict(os.environ, AIMS_WEBHOOK_SECRET=SECRET, MLFLOW_DISABLE_TELEMETRY="true")
     env.pop("MLFLOW_TRACKING_URI", None)
@@ -207,6 +211,7 @@ def test_alias_events_from_a_real_server_are_gated_and_recorded(
 ) -> None:
     from mlflow import MlflowClient
 
+    from aims_mlops.evidence import load_signing_key
     from aims_mlops.store import EvidenceStore
 
     url, log = running_receiver
@@ -237,7 +242,7 @@ def test_alias_events_from_a_real_server_are_gated_and_recorded(
             metrics=metrics,
             details={"checks": [{"passed": True, "reason": f"{metrics}"}]},
             controls=load_catalog().controls_for_kind(kind),
-        )
+        ).signed(load_signing_key(log.parent / ".aims" / "keys" / "pipeline.key"))
         EvidenceStore(tracking_uri=webhook_server.uri).write(passing, run_id=runs[1])
     # register through the module's own command (it has the server send a test event first)
     registered = subprocess.run(

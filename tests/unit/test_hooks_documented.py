@@ -157,11 +157,17 @@ def test_gate_is_wired_into_the_aims_command() -> None:
 
 
 @pytest.mark.slow
-def test_ci_gate_script_exit_codes(tmp_path: Path) -> None:
+def test_ci_gate_script_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.ledger_fixtures import approved_workspace
+
+    monkeypatch.chdir(tmp_path)  # the store's artifacts and spool stay out of the checkout
     script = HOOKS / "ci-gate.sh"
-    (tmp_path / "aims.yaml").write_text(VALID)  # no risks, no evidence: nothing is failing
-    (tmp_path / "bad.yaml").write_text(INVALID)
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    from aims_mlops.store import EvidenceStore
+
+    # no risks, no evidence: nothing is failing; the configuration approved, evidence signed
+    approved_workspace(tmp_path, VALID, store=EvidenceStore(tracking_uri=store))
+    (tmp_path / "bad.yaml").write_text(INVALID)
 
     def run(**extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -3,6 +3,7 @@ set (written, read back, judged when attested) and the records derived entries r
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ EXAMPLE_PEOPLE = (
     "people:\n  - name: Chief Executive\n    roles: [top_management]\n"
     "  - name: Chief Risk Officer\n    roles: [top_management]\n"
     "  - name: Head of Internal Audit\n    roles: [internal_auditor]\n"
+    "  # names used as owner, acceptance.by or approvers must be listed people too\n"
+    "  - name: Head of Credit Modelling\n  - name: Marketing Analytics Lead\n"
+    "  - name: Data Protection Officer\n  - name: ML Platform Lead\n"
+    "  - name: Head of Underwriting\n  - name: Chief Information Security Officer\n"
 )
 
 
@@ -49,7 +54,10 @@ def example_without_people() -> str:
 
 
 def cfg(extra: str = "") -> AimsConfig:
-    return parse_config(example_without_people() + extra)
+    text = example_without_people()
+    if "people:" in extra:  # listed people: every owner must be one of them (issue 23)
+        text = re.sub(r"(\n\s*owner: ).*", r"\1Dana Smith", text)
+    return parse_config(text + extra)
 
 
 def ts(days: float) -> str:
@@ -220,7 +228,6 @@ def test_documents_are_written_prefilled_and_read_back(tmp_path: Path, fmt: str)
 
 def complete(path: Path, *, approver: str) -> None:
     text = path.read_text()
-    import re
 
     text = re.sub(r"\[TO COMPLETE[^\]]*\]", "Written by the team.", text)
     text = re.sub(r"approver: .*", f"approver: {approver}", text, count=1)

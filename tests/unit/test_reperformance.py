@@ -58,7 +58,7 @@ class FakeStore:
     def records_for(self, systems: Any, **kwargs: Any) -> list[EvidenceRecord]:
         return list(self.all)
 
-    def read(self, *, system: str | None = None) -> ReadResult:
+    def read(self, *, system: str | None = None, **kwargs: Any) -> ReadResult:
         return ReadResult(records=tuple(self.records(system=system)), problems=())
 
     def read_for(self, systems: Any, **kwargs: Any) -> ReadResult:
