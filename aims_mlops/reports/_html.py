@@ -717,7 +717,7 @@ def render_html(judgement: JudgementLike, system: str, *, model_version: str | N
             f"<p>ISO/IEC 42001 AI system report · {_e(c.organization)}{_e(model)}</p>",
             f"<p>Assessed {_e(c.evaluated_at)} · conformity {percent(c.score)} · configuration "
             f"<code>{_e(c.config_digest[:SHORT_HASH])}</code></p>",
-            *(f'<p class="integrity">{_e(line)}</p>' for line in c.integrity),
+            *(f'<p class="integrity">{inline_code(line)}</p>' for line in c.integrity),
             f'<nav class="toc">{toc}</nav></div></header><main>',
             _system_card(c, refs),
             _conformity(c),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from aims_mlops._errors import AimsError
+from aims_mlops._escape import html_code_spans
 from aims_mlops.config import AimsConfig, load_config
 from aims_mlops.engine._results import STATUSES
 from aims_mlops.genai._views import genai_section_html
@@ -691,7 +692,7 @@ def configuration_html(judgement: Any, system: str, draft: Any = None) -> str:
     state = getattr(judgement, "configuration", None)
     if state is None:
         return ""
-    lines = [esc(line) for line in state.lines()]
+    lines = [html_code_spans(line) for line in state.lines()]
     approved = judgement.assessment.systems.get(system)
     if draft is not None and approved is not None:
         before = {c.id: c.status for c in approved.controls}

@@ -41,10 +41,9 @@ REPORT_RECORD_TEXTS = "ul.reasons, table.dq td:last-child"
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A folder with aims.yaml and a store holding one real training run of the system."""
-    from aims_mlops.capture import reset_session
+    from aims_mlops.capture import _autolog, reset_session
     from aims_mlops.config import example_config_text
     from aims_mlops.demo import train_and_capture
-    from aims_mlops.integrations import _autolog
 
     _need_browser()
     root = tmp_path_factory.mktemp("html-review") / "work"

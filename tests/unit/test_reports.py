@@ -708,3 +708,22 @@ def test_reports_say_the_evidence_is_unsigned_or_name_the_findings(html: str) ->
     markdown = render_markdown(flagged, SYSTEM)
     assert "record forged-1 failed verification: it is not signed" in markdown
     assert "evidence is unsigned" in markdown
+
+
+def test_the_report_shows_the_configuration_lines_commands_as_code_and_escaped() -> None:
+    from dataclasses import replace as replaced
+
+    from aims_mlops.judgement import ConfigurationState
+    from aims_mlops.judgement._configuration import NOTE_DRAFT_NO_APPROVAL
+    from aims_mlops.reports import render_html
+
+    state = ConfigurationState(
+        draft=True,
+        draft_reason=NOTE_DRAFT_NO_APPROVAL,
+        unapproved_changes=("owner: <script>alert(1)</script>",),
+    )
+    html = render_html(replaced(build_judgement(), configuration=state), SYSTEM)
+    assert "<code>aims config approve --by NAME --key FILE</code>" in html
+    assert "`aims config approve" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
