@@ -25,6 +25,7 @@ from aims_mlops.engine._inventory import Inventory
 from aims_mlops.evidence import NO_TRUST, IntegrityFinding, ModelBinding, TrustPolicy
 from aims_mlops.evidence._documents import document_findings
 from aims_mlops.judgement._configuration import (
+    NOTE_DRAFT_ASKED,
     ConfigurationState,
     configuration_state,
     pinned_key_ids,
@@ -250,6 +251,7 @@ def judge(
         systems=wanted,
         findings=findings,
         unsigned=None if policy.configured else policy.note(),
+        unapproved_changes=_unapproved(state),
         inventory=inventory,
     )
     return Judgement(
@@ -269,6 +271,16 @@ def judge(
         ledger=ledger,
         inventory=inventory,
     )
+
+
+def _unapproved(state: ConfigurationState | None) -> tuple[str, ...]:
+    """What readiness must name as unapproved: the working copy's changes, and a draft verdict
+    itself (no certification audit rests on a configuration nobody approved)."""
+    if state is None:
+        return ()
+    if state.draft:
+        return (state.draft_reason or NOTE_DRAFT_ASKED, *state.unapproved_changes)
+    return state.unapproved_changes
 
 
 def _load(config: str | os.PathLike[str] | AimsConfig | None) -> tuple[AimsConfig, Path]:

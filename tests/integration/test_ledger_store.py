@@ -152,6 +152,12 @@ def test_loosened_thresholds_count_only_once_approved(workspace: Path) -> None:
     assert f"unapproved changes: {LOOSENED}" in out
     code, out, _ = invoke("readiness", "--config", str(config))
     assert f"unapproved changes: {LOOSENED}" in out
+    code, out, _ = invoke("readiness", "--config", str(config), "--format", "json")
+    blockers = json.loads(out)["blockers"]  # no certification rests on an unapproved change
+    assert {"id": "aims.yaml", "status": "unapproved_change"}.items() <= next(
+        b for b in blockers if b["status"] == "unapproved_change"
+    ).items()
+    assert any(LOOSENED in b["reason"] for b in blockers if b["status"] == "unapproved_change")
     code, out, _ = invoke("gate", "credit", "--config", str(config))
     assert code == 1 and f"unapproved changes (1): {LOOSENED}" in out
     code, out, _ = invoke("gate", "credit", "--config", str(config), "--format", "json")
