@@ -457,27 +457,18 @@ def attest(
     for field_name, value in (("by", by), ("document", document)):
         if not value or not value.strip():
             raise AimsError(ERROR_BLANK.format(field=field_name))
-    name, context = act_context(config, by=by.strip(), key=key, system=system)
-    by = name or by
+    # the document is checked before the act's context is made: a refused attestation writes
+    # nothing (not even the session's configuration record, written at its first capture)
     config_path = Path(config) if config is not None else get_session().config_path
-    if system is not None and context.config is not None:
-        context.config.system(system)  # an unknown id raises ConfigError listing the known ones
-    if context.config is not None:
-
-        # checked at the act (and again at judgement): approvers and the entry's authority role
-        problem = approver_problem(
-            context.config, control, by.strip(), role=catalog.get(control).authority
-        )
-        if problem is not None:
-            raise AimsError(ERROR_NOT_AUTHORISED.format(problem=problem))
+    loaded = load_config(config_path) if config is not None else get_session().config
+    if system is not None and loaded is not None:
+        loaded.system(system)  # an unknown id raises ConfigError listing the known ones
     minimum = (
-        context.config.capture.min_document_bytes
-        if context.config is not None
-        else DEFAULT_MIN_DOCUMENT_BYTES
+        loaded.capture.min_document_bytes if loaded is not None else DEFAULT_MIN_DOCUMENT_BYTES
     )
     scope = (
-        DocumentScope.of(config_path.parent, context.config.documents.roots)
-        if context.config is not None and config_path is not None
+        DocumentScope.of(config_path.parent, loaded.documents.roots)
+        if loaded is not None and config_path is not None
         else None
     )
     # missing, unreadable, a private key, outside aims.yaml's folder and roots, empty,
@@ -490,6 +481,15 @@ def attest(
         read = read_document(documented["document"])
         if read is not None:
             documented["aims_document"] = read.facts()
+    name, context = act_context(config, by=by.strip(), key=key, system=system)
+    by = name or by
+    if context.config is not None:
+        # checked at the act (and again at judgement): approvers and the entry's authority role
+        problem = approver_problem(
+            context.config, control, by.strip(), role=catalog.get(control).authority
+        )
+        if problem is not None:
+            raise AimsError(ERROR_NOT_AUTHORISED.format(problem=problem))
     now = datetime.now(UTC)
     valid_until = (
         (now + timedelta(days=valid_days)).isoformat().replace("+00:00", "Z")

@@ -33,14 +33,11 @@ def _recorded(store: EvidenceStore, identity: str) -> bool:
     read (an unreachable store: the record is spooled, and a second copy of the same content
     is harmless: the ledger keys contents by identity)."""
     try:
-        read = store.read(
-            system=None, kinds=[KIND_CONFIGURATION], include_org=True, experiment_ids=[]
-        )
+        read = store.read(kinds=[KIND_CONFIGURATION], experiment_ids=[], organization_only=True)
     except StoreError:
         return False
     return any(
-        r.kind == KIND_CONFIGURATION and r.details.get("identity") == identity
-        for r in read.records
+        r.kind == KIND_CONFIGURATION and r.details.get("identity") == identity for r in read.records
     )
 
 

@@ -38,9 +38,7 @@ NOTE_DRAFT_NO_APPROVAL = (
 NOTE_DRAFT_ASKED = (
     "DRAFT: judged with the working copy of aims.yaml (--draft), not the approved one"
 )
-NOTE_DRAFT_BEFORE = (
-    "DRAFT: no configuration was approved by {moment}; judged with the working copy"
-)
+NOTE_DRAFT_BEFORE = "DRAFT: no configuration was approved by {moment}; judged with the working copy"
 NOTE_APPROVED = (
     "configuration: approved #{sequence} by {by} on {on} (key {key_id}; chain root key {root})"
 )
@@ -136,7 +134,7 @@ def read_ledger(
     """The store's ledger (its records are the evidence experiment's organization-level
     ``configuration`` and ``configuration_approval`` records) and the read's own findings;
     ``working`` (the working copy) saves parsing a recorded text of the same identity."""
-    read = store.read(system=None, kinds=LEDGER_KINDS, include_org=True, experiment_ids=[])
+    read = store.read(kinds=LEDGER_KINDS, experiment_ids=[], organization_only=True)
     ledger_records = [r for r in read.records if r.kind in LEDGER_KINDS and r.system is None]
     known = (working,) if working is not None else ()
     return resolve_ledger(ledger_records, pinned=pinned, known=known), list(read.findings)

@@ -258,11 +258,16 @@ class Reader:
         include_org: bool = True,
         max_runs: int | None = None,
         experiment_ids: Iterable[str] | None = None,
+        organization_only: bool = False,
     ) -> ReadResult:
         """Intact records of ``system`` (all systems when None) and, with ``include_org``, the
-        organization's, from every run tagged for them."""
+        organization's, from every run tagged for them (``organization_only``: the
+        organization's records alone, from its runs alone)."""
+        systems = None if system is None else frozenset({system})
+        if organization_only:
+            system, systems, include_org = None, frozenset(), True
         keep = _Filter(
-            systems=None if system is None else frozenset({system}),
+            systems=systems,
             include_org=include_org,
             kinds=frozenset(kinds) if kinds is not None else None,
         )
@@ -276,6 +281,7 @@ class Reader:
                 include_org=include_org,
                 max_runs=max_runs,
                 experiment_ids=experiment_ids,
+                organization_only=organization_only,
             )
             for run in runs:
                 collection.add(run, keep)

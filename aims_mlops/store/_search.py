@@ -123,11 +123,13 @@ def evidence_runs(
     include_org: bool,
     max_runs: int | None,
     experiment_ids: Iterable[str] | None,
+    organization_only: bool = False,
 ) -> list[Run]:
     """The runs that may hold the wanted evidence (found by tag, never by listing all):
     ``run_ids`` when given (:class:`StoreError` for an unknown one), else the runs of ``system``
     (all systems when None) and, with ``include_org``, the organization's, in ``experiment_ids``
-    (all when None) plus the evidence experiment."""
+    (all when None) plus the evidence experiment; ``organization_only``: the organization's
+    runs alone (every run holding an organization-level record is tagged so)."""
     if run_ids is not None:
         runs = [_known_run(conn, run_id) for run_id in run_ids]
         return runs[:max_runs] if max_runs is not None else runs
@@ -140,8 +142,8 @@ def evidence_runs(
             ids.append(evidence)
     if not ids:
         return []
-    filters = [contract.system_filter(system)]
-    if include_org:
+    filters = [] if organization_only else [contract.system_filter(system)]
+    if include_org or organization_only:
         filters.append(contract.organization_filter())
     found: dict[str, Run] = {}
     for filter_string in filters:

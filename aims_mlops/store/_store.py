@@ -129,9 +129,7 @@ class EvidenceStore:
         """
         record.verify()
         artifact_path(record)  # a kind or id that cannot name a path is refused
-        return self._writer.store_now(
-            record, run_id=run_id, artifacts=checked_artifacts(artifacts)
-        )
+        return self._writer.store_now(record, run_id=run_id, artifacts=checked_artifacts(artifacts))
 
     def put_many(self, records: Iterable[EvidenceRecord], *, run_id: str) -> None:
         """Store several records about one run now in batched writes, never spooling (raises as
@@ -183,12 +181,15 @@ class EvidenceStore:
         include_org: bool = True,
         max_runs: int | None = None,
         experiment_ids: Iterable[str] | None = None,
+        organization_only: bool = False,
     ) -> ReadResult:
         """Intact records of ``system`` (all systems when None) and, with ``include_org``, the
         organization's, oldest first, with the problems met (altered, unreadable or duplicated
         records are left out of ``records`` and named in ``problems`` and ``findings``). Read
         from tags: no artifact downloads but for pointers. ``run_ids``: only these runs;
-        ``experiment_ids``: only these experiments (and the evidence experiment)."""
+        ``experiment_ids``: only these experiments (and the evidence experiment);
+        ``organization_only``: organization-level records alone, from the organization's runs
+        alone (no system's runs are searched)."""
         return self._reader.read(
             system=system,
             kinds=kinds,
@@ -196,6 +197,7 @@ class EvidenceStore:
             include_org=include_org,
             max_runs=max_runs,
             experiment_ids=experiment_ids,
+            organization_only=organization_only,
         )
 
     def records(
@@ -327,9 +329,7 @@ class EvidenceStore:
         if self._identity is None:
             try:
                 with self._conn.reading():
-                    self._identity = ledger.ensure_identity(
-                        self._conn, self._evidence_experiment
-                    )
+                    self._identity = ledger.ensure_identity(self._conn, self._evidence_experiment)
             except (Unavailable, StoreError, OSError):
                 try:
                     return cache.read_text(encoding="utf-8").strip() or None

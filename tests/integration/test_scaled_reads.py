@@ -114,10 +114,12 @@ def test_scaled_summary_equals_full_and_reads_do_not_grow(
     assert big_scaled == big_full
     evidence = {e for c in big_full["controls"] for e in c["evidence"]}
     assert len(evidence) >= 4  # run-level, system-level and organization records were judged
-    # each read: the current run (get_run) + evidence experiment (2 runs) + organization (1 run)
-    # + at most LOOKBACK newest runs; the same for 12 and 40 runs of history
+    # each judgement reads: the configuration ledger (the organization's runs of the evidence
+    # experiment alone: 1 run) + the current run (get_run) + the system's runs of the evidence
+    # experiment (1) + the organization's runs (1) + at most LOOKBACK newest runs; the same
+    # for 12 and 40 runs of history (the ledger checkpoint search finds no run: none written)
     assert small_runs == big_runs
-    assert big_runs <= 1 + 3 + LOOKBACK
+    assert big_runs <= 1 + 1 + 1 + 1 + LOOKBACK
     full_store = EvidenceStore(tracking_uri=uri, spool_dir=tmp / "spool")
     counter = RunCounter(full_store)
     _summary(config, full_store, "big", full_history=True)
