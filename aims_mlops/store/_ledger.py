@@ -100,11 +100,23 @@ def ensure_identity(conn: Connection, evidence_experiment: str) -> StoreIdentity
         return found
     experiment_id = _evidence_experiment_id(conn, evidence_experiment)
     created = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    new_id = uuid.uuid4().hex
+    new_id = _derived_store_id(conn, experiment_id)
     write = functools.partial(conn.write_call, record_id="store-id")
     write(functools.partial(client.set_experiment_tag, experiment_id, TAG_STORE_CREATED, created))
     write(functools.partial(client.set_experiment_tag, experiment_id, TAG_STORE_ID, new_id))
     return identity(conn, evidence_experiment) or StoreIdentity(new_id, created)
+
+
+def _derived_store_id(conn: Connection, experiment_id: str) -> str:
+    """The store's id from what the tracking server fixed when the evidence experiment was
+    created (its id and creation time): writers that meet a store without an id at the same
+    moment all write the same one (MLflow's tags have no compare-and-set), while another store's
+    evidence experiment, created at another moment, gives another id."""
+    experiment = conn.client.get_experiment(experiment_id)
+    if not experiment.creation_time:  # a store that keeps no creation time: a random id
+        return uuid.uuid4().hex
+    seed = f"aims-store\n{experiment_id}\n{experiment.creation_time}\n{experiment.name}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
 def _evidence_experiment_id(conn: Connection, name: str) -> str:
