@@ -72,14 +72,14 @@ def captured(
     workdir = tmp_path_factory.mktemp("team")
     config = workdir / "aims.yaml"
     write_starter(config)  # signed by default: keys under .aims/keys
-    approve_configuration(  # top management, signing with their own key (as the demo does)
-        config_path=config,
-        by=DEMO_APPROVER,
-        key=person_key_file(config, DEMO_APPROVER),
-        store=EvidenceStore(tracking_uri=postgres_mlflow_server.uri),
-    )
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(workdir)
+        patch.chdir(workdir)  # the store's spool folder (.aims/spool) stays out of the checkout
+        approve_configuration(  # top management, signing with their own key (as the demo does)
+            config_path=config,
+            by=DEMO_APPROVER,
+            key=person_key_file(config, DEMO_APPROVER),
+            store=EvidenceStore(tracking_uri=postgres_mlflow_server.uri),
+        )
         patch.setenv("MLFLOW_TRACKING_URI", postgres_mlflow_server.uri)
         patch.setenv("AIMS_CONFIG", str(config))
         patch.delenv("AIMS_SYSTEM", raising=False)
