@@ -142,9 +142,12 @@ def webhook_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowS
 
 
 @pytest.fixture
-def running_receiver(webhook_server: MlflowServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def running_receiver(
+    webhook_server: MlflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, Path]]:
     from aims_mlops.store import EvidenceStore
 
+    monkeypatch.chdir(tmp_path)  # the store's spool folder (.aims/spool) stays out of the checkout
     # signed evidence and an approved configuration (the gate fails on either missing)
     approved_workspace(tmp_path, CONFIG, store=EvidenceStore(tracking_uri=webhook_server.uri))
     port = free_port()
