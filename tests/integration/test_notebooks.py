@@ -428,7 +428,9 @@ def test_certification(kernel_name: str, notebook_env: Path) -> None:
     # the lifecycle moves forward phase by phase: leadership done after its phase
     after = text.split("after leadership:", 1)[1]
     assert re.search(r"Leadership commitment and roles\s+6/6\s+done", after)
-    assert re.search(r"^FIRST MODEL A\.5\.4 failing", text, flags=re.MULTILINE)
+    # A.5.4 is the fairness assessment done; its failing result fails A.6.2.4 (main's rules)
+    assert re.search(r"^FIRST MODEL A\.5\.4 satisfied$", text, flags=re.MULTILINE)
+    assert re.search(r"^FIRST MODEL A\.6\.2\.4 failing", text, flags=re.MULTILINE)
     steps = _printed_value(text, "STEPS")
     assert steps > 50
     # what the notebook printed is what the store says, judged here independently
