@@ -27,6 +27,7 @@ from aims_mlops.capture import approve_configuration
 from aims_mlops.config._starter import person_key_file, write_starter
 from aims_mlops.datasets import ADULT_ATTRIBUTION, load_adult
 from aims_mlops.engine import summary_dict
+from aims_mlops.evidence._signing import KEYS_DIR
 from aims_mlops.judgement import judge
 from aims_mlops.presentation import summary_text
 from aims_mlops.reports import annex_iv, render_annex_iv, render_html
@@ -436,7 +437,8 @@ ERROR_NOT_A_STORE = "{folder} holds no local evidence store (aims.yaml and mlflo
 def scratch_copy(source: Path | str, *, prefix: str = "aims-scratch-") -> Path:
     """A copy of the local evidence store in ``source`` (``aims.yaml``, ``mlflow.db``,
     ``mlruns/`` and the rest of the folder) in a new temporary folder, whose artifact locations
-    point into the copy: whatever is recorded there leaves ``source`` untouched."""
+    point into the copy: whatever is recorded there leaves ``source`` untouched. Of ``.aims/``
+    only the public keys come along (aims.yaml names them; the spool and private keys stay)."""
     import sqlite3
     import tempfile
     origin = Path(source).resolve()
@@ -444,6 +446,9 @@ def scratch_copy(source: Path | str, *, prefix: str = "aims-scratch-") -> Path:
         raise AimsError(ERROR_NOT_A_STORE.format(folder=origin))
     target = Path(tempfile.mkdtemp(prefix=prefix)) / origin.name
     shutil.copytree(origin, target, ignore=shutil.ignore_patterns(".aims"))
+    keys = origin / KEYS_DIR
+    if keys.is_dir():
+        shutil.copytree(keys, target / KEYS_DIR, ignore=shutil.ignore_patterns("*.key"))
     connection = sqlite3.connect(target / "mlflow.db")
     try:
         with connection:
