@@ -86,7 +86,7 @@ def test_an_attestation_with_an_unusable_signing_key_is_refused_in_one_line(
     from aims_mlops.evidence import _signing as signing
 
     document = tmp_path / "policy.md"
-    document.write_text("policy")
+    document.write_text("Our AI policy: what we build, for whom, and the limits we keep. " * 3)
     missing = tmp_path / "nope.key"
     monkeypatch.setenv("AIMS_SIGNING_KEY", str(missing))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'never.db'}")
