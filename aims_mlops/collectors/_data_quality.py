@@ -428,10 +428,10 @@ def _fmt(value: Any) -> str:
 def _percent(part: int, whole: int) -> str:
     share = 100.0 * part / whole if whole else 0.0
     if 0 < share < 0.005:
-        return "<0.01%"
+        return "<0.01 %"
     if 99.995 <= share < 100:
-        return ">99.99%"
-    return f"{share:.2f}%"
+        return ">99.99 %"
+    return f"{share:.2f} %"
 
 
 def _signature(type_name: str, kwargs: Mapping[str, Any]) -> str:

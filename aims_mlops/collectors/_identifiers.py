@@ -36,7 +36,7 @@ HASHED_LABEL_PREFIX = "sha256:"
 
 ERROR_LOOKS_LIKE_IDENTIFIER = (
     "column {column!r} looks like an identifier or personal data ({distinct} distinct values in "
-    "{rows} rows; the limit is {limit} distinct values and {share:.0%} unique), so its values "
+    "{rows} rows; the limit is {limit} distinct values and {unique_percent:.0f} % unique), so its values "
     "would be stored in evidence: leave it out, bin it into fewer categories, or opt in with "
     "allow_identifiers=True (or include_values=True)"
 )
@@ -58,7 +58,7 @@ def refuse_identifier(column: Any, distinct: int, rows: int, *, max_categories: 
                 distinct=distinct,
                 rows=rows,
                 limit=max_categories,
-                share=NEAR_UNIQUE_SHARE,
+                unique_percent=NEAR_UNIQUE_SHARE * 100,
             )
         )
 

@@ -305,7 +305,7 @@ def _verdict(
         )
     if missing is not None and missing[0] != missing[1]:
         reason += (
-            f"; missing values {missing[0]:.1%} -> {missing[1]:.1%} of rows (left out of the test)"
+            f"; missing values {missing[0] * 100:.1f} % -> {missing[1] * 100:.1f} % of rows (left out of the test)"
         )
     return psi_bad or p_bad, reason
 

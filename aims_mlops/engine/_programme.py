@@ -301,14 +301,14 @@ def coverage_part(
     share = ran / expected
     text = (
         f"monitoring ran {ran} of {expected} expected {interval_days}-day intervals in the last "
-        f"{period_days} days (since {since.date()}; {share:.0%})"
+        f"{period_days} days (since {since.date()}; {share * 100:.1f} %)"
     )
     if minimum is not None and share < minimum and ran:
         return PathResult(
             FAILING,
-            (f"{text}, below the required {minimum:.0%} (monitoring.min_coverage)",),
+            (f"{text}, below the required {minimum * 100:.1f} % (monitoring.min_coverage)",),
             base.evidence,
         )
     if minimum is not None:
-        text += f"; at least {minimum:.0%} required"
+        text += f"; at least {minimum * 100:.1f} % required"
     return PathResult(base.status, (*base.reasons, text), base.evidence, evidenced=base.evidenced)

@@ -40,7 +40,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.1%}" if 0 <= value <= 1 else f"{value:.4g}"
+        return f"{value * 100:.1f} %" if 0 <= value <= 1 else f"{value:.4g}"
     return str(value)
 
 

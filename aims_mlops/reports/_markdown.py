@@ -258,7 +258,7 @@ def _data_quality(c: ReportContent, refs: Refs) -> list[str]:
     for view in c.data_quality:
         out += ["", f"### {md(view.dataset)}: {view.record.outcome} {refs.one(view.record.id)}", ""]
         if view.success_percent is not None:
-            out += [f"{len(view.checks)} checks, {view.success_percent:.1f}% passed.", ""]
+            out += [f"{len(view.checks)} checks, {percent(view.success_percent / 100)} passed.", ""]
         out.append(
             _table(
                 ["expectation", "target", "result", "unexpected", "unexpected %", "reason"],

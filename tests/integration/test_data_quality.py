@@ -111,7 +111,7 @@ def test_adult_passes_a_sensible_suite(
     checks = _checks(record)
     assert [c["type"] for c in checks] == [s["type"] for s in SUITE]  # in the given order
     assert checks[0]["reason"] == (
-        f"expect_column_values_to_be_between(age, 17..90): 0 of {len(adult):,} values (0.00%) "
+        f"expect_column_values_to_be_between(age, 17..90): 0 of {len(adult):,} values (0.00 %) "
         "outside"
     )
     assert checks[0]["kwargs"] == {"column": "age", "min_value": 17, "max_value": 90}

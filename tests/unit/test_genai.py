@@ -185,8 +185,8 @@ def test_sections_show_rates_against_thresholds_and_categories() -> None:
     page = genai_section_html(record)
     assert "Prompt-injection success" in page and "FAIL" in page and "role_play-0" in page
     text = genai_section_markdown(record)
-    assert "| Prompt-injection success | 100.0% | &lt;= 0 | FAIL |" in text  # renders <=
-    assert "| data_exfiltration | 2 | 100.0% | 50.0% |" in text
+    assert "| Prompt-injection success | 100.0 % | &lt;= 0 | FAIL |" in text  # renders <=
+    assert "| data_exfiltration | 2 | 100.0 % | 50.0 % |" in text
 
 
 # ------------------------------------------------------------------------------------ traces

@@ -49,7 +49,7 @@ def test_fairness_refuses_a_name_column_naming_it_and_the_counts() -> None:
     with pytest.raises(DataError) as raised:
         fairness_record(y, y, df["name"], system="s", thresholds={})
     assert str(raised.value) == ERROR_LOOKS_LIKE_IDENTIFIER.format(
-        column="name", distinct=200, rows=400, limit=50, share=NEAR_UNIQUE_SHARE
+        column="name", distinct=200, rows=400, limit=50, unique_percent=NEAR_UNIQUE_SHARE * 100
     )
     assert "Person" not in str(raised.value)
     with pytest.raises(DataError, match="'name' looks like an identifier"):

@@ -58,7 +58,7 @@ DQ_CHECKS: list[dict[str, object]] = [
         "success": False,
         "unexpected_count": 43,
         "unexpected_percent": 0.132,
-        "reason": "43 of 32561 values (0.13%) outside 17..90",
+        "reason": "43 of 32561 values (0.13 %) outside 17..90",
     },
     {
         "type": "expect_column_values_to_be_in_set",
@@ -461,7 +461,7 @@ def test_data_quality_and_gaps_sections(judgement: Judgement, html: str) -> None
     doc = parse(html)
     checks = doc.with_class("tr", "check")
     assert [c["data-success"] for c in checks] == [str(c["success"]) for c in DQ_CHECKS]
-    assert "43 of 32561 values (0.13%) outside 17..90" in html
+    assert "43 of 32561 values (0.13 %) outside 17..90" in html
     gaps = judgement.assessment.systems[SYSTEM].gaps
     rows = [a["data-control"] for a in doc.with_class("tr", "gap")]
     assert rows == [g.control for g in gaps] and len(rows) > 10
