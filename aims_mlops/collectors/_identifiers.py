@@ -36,9 +36,9 @@ HASHED_LABEL_PREFIX = "sha256:"
 
 ERROR_LOOKS_LIKE_IDENTIFIER = (
     "column {column!r} looks like an identifier or personal data ({distinct} distinct values in "
-    "{rows} rows; the limit is {limit} distinct values and {unique_percent:.0f} % unique), so its values "
-    "would be stored in evidence: leave it out, bin it into fewer categories, or opt in with "
-    "allow_identifiers=True (or include_values=True)"
+    "{rows} rows; the limit is {limit} distinct values and {unique_percent:.0f} % unique), so its "
+    "values would be stored in evidence: leave it out, bin it into fewer categories, or opt in "
+    "with allow_identifiers=True (or include_values=True)"
 )
 
 

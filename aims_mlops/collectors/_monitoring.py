@@ -304,9 +304,8 @@ def _verdict(
             f"{feature}: PSI {_g(psi, 3)} <= {psi_max:g} and {label} p = {_g(p_value)} >= {p_min:g}"
         )
     if missing is not None and missing[0] != missing[1]:
-        reason += (
-            f"; missing values {missing[0] * 100:.1f} % -> {missing[1] * 100:.1f} % of rows (left out of the test)"
-        )
+        before, after = (f"{share * 100:.1f} %" for share in missing)
+        reason += f"; missing values {before} -> {after} of rows (left out of the test)"
     return psi_bad or p_bad, reason
 
 

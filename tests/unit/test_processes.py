@@ -327,7 +327,9 @@ def test_monitoring_coverage_is_reported_and_enforced(tmp_path: Path) -> None:
     assert "min_coverage: 0.8" in strict
     failing = make_judgement(tmp_path, runs, now=NOW, config_text=strict)
     assert verdicts(failing, "A.6.2.6", "9.1") == {"A.6.2.6": "failing", "9.1": "failing"}
-    assert "below the required 80.0 %" in failing.assessment.systems[SYSTEM].control("9.1").reasons[0]
+    assert (
+        "below the required 80.0 %" in failing.assessment.systems[SYSTEM].control("9.1").reasons[0]
+    )
 
 
 def test_the_audit_record_hashes_its_report() -> None:
