@@ -194,7 +194,7 @@ def test_numeric_nan_is_left_out_and_reported() -> None:
     assert drift.drifted is False
     assert drift.reference_missing == pytest.approx(2 / 12)
     assert drift.current_missing == 0.0
-    assert drift.reason.endswith("; missing values 16.7% -> 0.0% of rows (left out of the test)")
+    assert drift.reason.endswith("; missing values 16.7 % -> 0.0 % of rows (left out of the test)")
 
 
 def test_categorical_nan_is_a_missing_category() -> None:
