@@ -8,8 +8,9 @@ Store: the embedded sqlite store with one system of 1,000 runs and 5,000 records
   ledger (the default: the newest checkpoints and the head's list read, the deleted runs
   searched, every listed record of the system checked against what the summary read) and a call
   with ``EvidenceStore.verify_ledger`` replaced by an empty report; medians of ``--repeat``
-  pairs with min-max, their ratio (target: <= 1.3), and the ratio of the minima (the figure
-  least disturbed by other load on the machine; the 1-minute load average is printed);
+  pairs with min-max, their ratio (target: <= 1.3), the ratio of the minima, and the seconds
+  spent inside the ledger check of each summary (the figure least disturbed by other load on
+  the machine; the load averages are printed);
 - checkpoint: capture's checkpoint (``EvidenceStore.checkpoint(added=...)``: only the records
   just written, no listing) after 10 records added, on a store of 1,000 records and one of
   5,000 taking turns (medians with min-max, their ratio: about 1 when the cost follows what
@@ -138,8 +139,21 @@ def main() -> None:
         def without(self: EvidenceStore, **_: Any) -> LedgerReport:
             return LedgerReport(findings=(), problems=(), head=None, replaced=frozenset(), listed=0)
 
+        inside: list[float] = []
+
+        def timed_ledger(self: EvidenceStore, **kwargs: Any) -> LedgerReport:
+            began = time.perf_counter()
+            try:
+                return original(self, **kwargs)
+            finally:
+                inside.append(time.perf_counter() - began)
+
         def with_ledger() -> Any:
-            data = cli_call(["summary", SYSTEM, "--format", "json"])
+            EvidenceStore.verify_ledger = timed_ledger  # type: ignore[method-assign]
+            try:
+                data = cli_call(["summary", SYSTEM, "--format", "json"])
+            finally:
+                EvidenceStore.verify_ledger = original  # type: ignore[method-assign]
             assert data["ledger"]["listed"] == listed, data["ledger"]
             return data
 
@@ -160,6 +174,12 @@ def main() -> None:
         ]
         rows["summary_ratio_of_minima"] = round(min(on) / min(off), 3)
         rows["summary_target_met"] = rows["summary_ratio"] <= TARGET_SUMMARY_RATIO
+        # the seconds spent in the ledger check itself within each summary (least disturbed by
+        # the machine's load: both sides of the ratio above share the rest)
+        rows["ledger_check_within_summary"] = spread(inside[1:])
+        rows["ledger_check_share_of_summary"] = round(
+            statistics.median(inside[1:]) / statistics.median(on), 3
+        )
 
     # capture's checkpoint after 10 records added, the two stores taking turns
     stores = {
