@@ -244,6 +244,9 @@ def hostile_judgement(folder: Path, *, document: str = "javascript:alert(documen
         "owner: Head of Credit Modelling (credit-models@example-lending.test)",
         f"owner: {json.dumps(IMG + ' ' + LINK)}",
     )
+    # an owner is a listed person: the hostile name is listed in people: too
+    assert text.count("\npeople:\n") == 1
+    text = text.replace("\npeople:\n", f"\npeople:\n  - name: {json.dumps(IMG + ' ' + LINK)}\n")
     from aims_mlops.evidence import new_record
 
     records = make_records()
