@@ -56,7 +56,7 @@ def example_without_people() -> str:
 def cfg(extra: str = "") -> AimsConfig:
     text = example_without_people()
     if "people:" in extra:  # listed people: every owner must be one of them (issue 23)
-        text = re.sub(r"(\n\s*owner: ).*", r"\1Dana Smith", text)
+        text = re.sub(r"(\n\s*(?:policy_)?owner: ).*", r"\1Dana Smith", text)
     return parse_config(text + extra)
 
 
