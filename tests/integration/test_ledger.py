@@ -6,11 +6,13 @@ run of an overdue serious incident keeps A.8.4 failing."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,7 @@ from aims_mlops.evidence import (
     new_record,
 )
 from aims_mlops.judgement import judge
-from aims_mlops.ledger import WHY_HEAD_MISSING, WHY_OTHER_STORE
+from aims_mlops.ledger import WHY_HEAD_MISSING, WHY_OTHER_STORE, Copy, Frontier, entries_bytes
 from aims_mlops.store import EvidenceStore
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _ledger as store_ledger
@@ -310,31 +312,27 @@ def test_checkpoints_write_what_they_add_and_an_altered_older_segment_is_named(w
 def test_a_store_checkpointed_in_the_first_format_still_verifies(ws: dict) -> None:
     """A head of main's first format (one artifact with the whole list, ``entries_sha256``)
     reads as one segment; the next checkpoint appends a segment of its own."""
-    import hashlib
-
-    from aims_mlops.ledger import Copy, Frontier, entries_bytes
-
     records = [
         emit(ws["context"], fairness(ws, "pass", at=minutes_ago(m)), run_id=ws["run_id"])
         for m in (3, 2)
     ]
     conn = ws["store"]._conn
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
     for run in _head_runs(ws):  # forget the checkpoints capture wrote: the store is "old"
         ws["client"].delete_run(run.info.run_id)
-        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
         SqlAlchemyStore(ws["uri"], str(ws["dir"] / "artifacts"))._hard_delete_run(run.info.run_id)
     tags = ws["client"].get_run(ws["run_id"]).data.tags
-    listed = tuple(
-        replace_checkpoint(
-            store_ledger.entry_for(
-                r.id,
-                Copy(run_id=ws["run_id"], deleted=False, value=tags[contract.evidence_tag(r.id)]),
-                None,
-            )
+    found = [
+        store_ledger.entry_for(
+            r.id,
+            Copy(run_id=ws["run_id"], deleted=False, value=tags[contract.evidence_tag(r.id)]),
+            None,
         )
         for r in records
-    )
+    ]
+    listed = tuple(replace(e, checkpoint=1) for e in found if e is not None)
+    assert len(listed) == 2
     frontier = Frontier().extended(e.leaf() for e in listed)
     identity = ws["store"].identity()
     old = new_record(
@@ -372,10 +370,3 @@ def _head_runs(ws: dict) -> list:
     conn = ws["store"]._conn
     with conn.reading():
         return store_ledger.checkpoint_runs(conn, "aims-evidence")
-
-
-def replace_checkpoint(entry):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    assert entry is not None
-    return replace(entry, checkpoint=1)
