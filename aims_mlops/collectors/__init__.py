@@ -5,7 +5,6 @@ produced lives here. Collectors return records and never write them: the capture
 (:mod:`aims_mlops.capture`) adds session context, turns failures into ``error`` records and stores.
 """
 
-from aims_mlops.collectors._backends import monitoring_record
 from aims_mlops.collectors._fairness import (
     FairnessResult,
     disparities,
@@ -13,12 +12,9 @@ from aims_mlops.collectors._fairness import (
     group_table,
     select_sensitive,
 )
-from aims_mlops.collectors._monitoring import (
-    FeatureDrift,
-    feature_drift,
-    population_stability_index,
-)
+from aims_mlops.collectors._monitoring import FeatureDrift, population_stability_index
 from aims_mlops.collectors._thresholds import ThresholdCheck, judge_thresholds
+from aims_mlops.collectors.backends import feature_drift, monitoring_record
 
 __all__ = [
     "FairnessResult",

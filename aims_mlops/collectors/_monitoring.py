@@ -18,8 +18,8 @@ renormalising) so the logarithm stays finite. A feature has drifted when its PSI
 ``psi_max`` or its test's p-value is below the test's minimum.
 
 On Spark DataFrames the same measures come from aggregations in the cluster (counts per value,
-per category or per quantile bin; ``_spark_monitoring.py``); only those small arrays reach the
-driver, and the reference and current digests are row-set digests.
+per category or per quantile bin; ``backends/_spark_monitoring.py``); only those small arrays
+reach the driver, and the reference and current digests are row-set digests.
 
 Evidence holds aggregate statistics only: shares, quantiles, means, test statistics, and the
 labels of at most :data:`MAX_NAMED_CATEGORIES` categories per feature, each seen in at least
@@ -43,12 +43,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import DataError
 from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._digest import frame_sha256
 from aims_mlops.collectors._identifiers import (
     DEFAULT_MAX_CATEGORIES,
     hashed_label,
-    looks_like_identifier,
-    refuse_identifier,
 )
 from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS
@@ -383,19 +380,6 @@ def _measure_numeric(
     return _Measured(drift, summary)
 
 
-def _measure_categorical(
-    feature: str,
-    reference: pd.Series,
-    current: pd.Series,
-    *,
-    psi_max: float,
-    p_min: float,
-) -> _Measured:
-    ref_counts = _category_counts(reference)
-    cur_counts = _category_counts(current)
-    return measure_categorical_counts(feature, ref_counts, cur_counts, psi_max=psi_max, p_min=p_min)
-
-
 def measure_categorical_counts(
     feature: str,
     ref_counts: pd.Series,
@@ -504,62 +488,6 @@ def choose_columns(
     return chosen, skipped
 
 
-def _select_columns(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    columns: Sequence[Any] | None,
-    exclude: Sequence[Any] = (),
-) -> tuple[list[Any], list[Any]]:
-    """The columns to check and the reference columns skipped for their dtype."""
-    chosen, skipped = choose_columns(
-        reference_columns=list(reference_df.columns),
-        current_columns=list(current_df.columns),
-        kind_of=lambda c: _kind_of(reference_df[c]),
-        dtype_of=lambda c: reference_df[c].dtype,
-        columns=columns,
-        exclude=exclude,
-    )
-    for side, frame in (("reference data", reference_df), ("current batch", current_df)):
-        if len(frame) == 0:
-            raise DataError(ERROR_NO_ROWS.format(side=side))
-    return chosen, skipped
-
-
-def _measure_all(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    *,
-    columns: Sequence[Any] | None,
-    psi_max: float,
-    ks_pvalue_min: float,
-    chi2_pvalue_min: float,
-    bins: int,
-    exclude: Sequence[Any] = (),
-) -> tuple[list[_Measured], list[Any]]:
-    _check_bins(bins)
-    chosen, skipped = _select_columns(current_df, reference_df, columns, exclude)
-    measured: list[_Measured] = []
-    for column in chosen:
-        ref, cur = reference_df[column], current_df[column]
-        ref_kind, cur_kind = _kind_of(ref), _kind_of(cur)
-        if ref_kind != cur_kind and cur.notna().any():
-            raise DataError(
-                ERROR_TYPE_MISMATCH.format(
-                    column=column, reference_kind=ref_kind, reference_dtype=ref.dtype,
-                    current_kind=cur_kind or "unsupported", current_dtype=cur.dtype,
-                )
-            )  # fmt: skip
-        if ref_kind == "numeric":
-            measured.append(
-                _measure_numeric(column, ref, cur, bins=bins, psi_max=psi_max, p_min=ks_pvalue_min)
-            )
-        else:
-            measured.append(
-                _measure_categorical(column, ref, cur, psi_max=psi_max, p_min=chi2_pvalue_min)
-            )
-    return measured, skipped
-
-
 @dataclass(frozen=True, kw_only=True)
 class Measurement:
     """What a backend measured of two frames: each chosen column's drift, the columns left
@@ -579,87 +507,7 @@ class Measurement:
 Measure = Callable[..., Measurement]
 
 
-def measure_frames(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    *,
-    columns: Sequence[Any] | None,
-    psi_max: float,
-    ks_pvalue_min: float,
-    chi2_pvalue_min: float,
-    bins: int,
-    allow_identifiers: bool = False,
-    max_categories: int = DEFAULT_MAX_CATEGORIES,
-) -> Measurement:
-    """The pandas backend: measure every chosen column of two pandas frames."""
-    identifiers = (
-        []
-        if allow_identifiers
-        else _identifier_columns(current_df, reference_df, columns, max_categories=max_categories)
-    )
-    measured, skipped = _measure_all(
-        current_df, reference_df, columns=columns, psi_max=psi_max,
-        ks_pvalue_min=ks_pvalue_min, chi2_pvalue_min=chi2_pvalue_min, bins=bins,
-        exclude=identifiers,
-    )  # fmt: skip
-    return Measurement(
-        measured=measured,
-        skipped=skipped,
-        identifier_columns=identifiers,
-        reference_rows=len(reference_df),
-        current_rows=len(current_df),
-        reference_digest=frame_sha256(reference_df),
-        current_digest=frame_sha256(current_df),
-    )
-
-
-def feature_drift(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    *,
-    columns: Sequence[Any] | None = None,
-    psi_max: float = 0.2,
-    ks_pvalue_min: float = 0.01,
-    chi2_pvalue_min: float = 0.01,
-    bins: int = 10,
-) -> list[FeatureDrift]:
-    """Drift of each column of ``columns`` (default: every numeric or categorical column of the
-    reference), in column order. Raises :class:`DataError` for missing or unusable columns."""
-    measured, _ = _measure_all(
-        current_df, reference_df, columns=columns, psi_max=psi_max,
-        ks_pvalue_min=ks_pvalue_min, chi2_pvalue_min=chi2_pvalue_min, bins=bins,
-    )  # fmt: skip
-    return [m.drift for m in measured]
-
-
 # -- the evidence record ------------------------------------------------------------------------
-def _identifier_columns(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    columns: Sequence[Any] | None,
-    *,
-    max_categories: int,
-) -> list[Any]:
-    """The categorical columns that look like identifiers (on either side). One named in
-    ``columns`` raises :class:`DataError`; by default they are returned, to be skipped."""
-    candidates = list(reference_df.columns) if columns is None else list(columns)
-    flagged = []
-    for column in candidates:
-        if column not in reference_df.columns or _kind_of(reference_df[column]) != "categorical":
-            continue  # unknown columns are reported by _select_columns; numbers carry no labels
-        for frame in (reference_df, current_df):
-            if column not in frame.columns:
-                continue
-            values = frame[column]
-            distinct, rows = int(values.nunique(dropna=True)), int(values.notna().sum())
-            if looks_like_identifier(distinct, rows, max_categories=max_categories):
-                if columns is not None:
-                    refuse_identifier(column, distinct, rows, max_categories=max_categories)
-                flagged.append(column)
-                break
-    return flagged
-
-
 def _hash_labels(measured: list[_Measured]) -> None:
     """Replace category names by hashed labels (the values may not be kept)."""
     for item in measured:
@@ -758,14 +606,14 @@ def monitoring_record(
     include_values: bool = False,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
-    measure: Measure | None = None,
+    measure: Measure,
 ) -> EvidenceRecord:
     """A ``monitoring`` evidence record: feature drift of a production batch against the
     reference data, optionally with the batch's data-quality result.
 
-    ``measure`` is the backend that measures the two frames (default: pandas,
-    :func:`measure_frames`; :func:`aims_mlops.collectors._backends.monitoring_record` picks the
-    Spark one for Spark frames); this function builds the record from its numbers.
+    ``measure`` is the backend that measures the two frames (:mod:`aims_mlops.collectors.backends`
+    picks pandas or Spark, once); this function builds the record from its numbers and never
+    looks at a frame itself.
 
     ``thresholds`` takes ``psi_max``, ``ks_pvalue_min`` and ``chi2_pvalue_min`` (the
     ``monitoring`` section of ``aims.yaml``; ``interval_days`` is ignored). The outcome is
@@ -775,7 +623,7 @@ def monitoring_record(
     """
     limits = _thresholds(thresholds)
     quality = _data_quality(data_quality) if data_quality is not None else None
-    measurement = (measure or measure_frames)(
+    measurement = measure(
         current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
         ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
         bins=10, allow_identifiers=allow_identifiers, max_categories=max_categories,
@@ -883,7 +731,6 @@ def monitoring_record(
 __all__ = [
     "ERROR_MISSING_COLUMNS",
     "FeatureDrift",
-    "feature_drift",
     "monitoring_record",
     "population_stability_index",
 ]

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from aims_mlops._errors import DataError
-from aims_mlops.collectors._backends import data_quality_record
 from aims_mlops.collectors._fairness import (
     ERROR_MISSING_GROUP_VALUES,
     ERROR_MISSING_LABELS,
@@ -24,6 +23,7 @@ from aims_mlops.collectors._fairness import (
 )
 from aims_mlops.collectors._fairness_frame import frame_fairness_record
 from aims_mlops.collectors._spark import ERROR_UNKNOWN_COLUMN, is_spark_frame
+from aims_mlops.collectors.backends import data_quality_record
 from aims_mlops.datasets import ERROR_ORDERED_SPARK, dataset_digest, load_adult
 from tests.integration.test_lineage import (  # noqa: F401 - autolog is a fixture
     autolog,
@@ -271,7 +271,7 @@ def _same_monitoring_evidence(on_spark: Any, on_pandas: Any) -> None:
 def test_monitoring_on_spark_gives_the_pandas_evidence(
     spark: Any, batches: dict[str, pd.DataFrame], batch: str
 ) -> None:
-    from aims_mlops.collectors._backends import monitoring_record
+    from aims_mlops.collectors.backends import monitoring_record
 
     reference, current = batches["reference"], batches[batch]
     on_pandas = monitoring_record(current, reference, system="s")
@@ -287,8 +287,7 @@ def test_monitoring_from_weighted_counts_matches_too(
     spark: Any, batches: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Above MAX_REBUILT_ROWS the statistics come from the value counts, not rebuilt samples."""
-    from aims_mlops.collectors import _spark_monitoring
-    from aims_mlops.collectors._backends import monitoring_record
+    from aims_mlops.collectors.backends import _spark_monitoring, monitoring_record
 
     monkeypatch.setattr(_spark_monitoring, "MAX_REBUILT_ROWS", 0)
     reference, current = batches["reference"], batches["drifted"]
@@ -303,8 +302,7 @@ def test_monitoring_with_approximate_quantiles_keeps_the_verdicts(
     spark: Any, batches: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Columns with many distinct values take the quantile-grid path: close, same verdicts."""
-    from aims_mlops.collectors import _spark_monitoring
-    from aims_mlops.collectors._backends import monitoring_record
+    from aims_mlops.collectors.backends import _spark_monitoring, monitoring_record
 
     monkeypatch.setattr(_spark_monitoring, "MAX_EXACT_DISTINCT", 0)
     reference, current = batches["reference"], batches["drifted"]
@@ -373,8 +371,8 @@ def test_identifier_like_columns_are_refused_or_skipped_on_spark(
     spark: Any, batches: dict[str, pd.DataFrame]
 ) -> None:
     """The personal-data rules hold on Spark: no identifier's values reach the driver."""
-    from aims_mlops.collectors._backends import monitoring_record
     from aims_mlops.collectors._identifiers import ERROR_LOOKS_LIKE_IDENTIFIER
+    from aims_mlops.collectors.backends import monitoring_record
 
     reference = batches["reference"].assign(email=[f"p{i}@example.org" for i in range(ROWS)])
     current = batches["current"].assign(email=[f"q{i}@example.org" for i in range(ROWS)])
