@@ -6,6 +6,7 @@ produced lives here. Collectors return records and never write them: the capture
 """
 
 from aims_mlops.collectors._fairness import (
+    FairnessOptions,
     FairnessResult,
     disparities,
     fairness_record,
@@ -17,6 +18,7 @@ from aims_mlops.collectors._thresholds import ThresholdCheck, judge_thresholds
 from aims_mlops.collectors.backends import feature_drift, monitoring_record
 
 __all__ = [
+    "FairnessOptions",
     "FairnessResult",
     "FeatureDrift",
     "ThresholdCheck",

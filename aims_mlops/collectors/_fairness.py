@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
@@ -530,6 +530,49 @@ def _table_rows(table: pd.DataFrame, limit: int) -> list[list[Any]]:
     return rows
 
 
+@dataclass(frozen=True, kw_only=True)
+class FairnessOptions:
+    """How a ``fairness`` record is measured and judged, one object through every layer
+    (``assess_fairness`` → the frame or arrays form → the record from the group table).
+
+    ``thresholds`` maps metric names (fairlearn's, e.g. ``demographic_parity_difference``) to
+    ``{"min": x}`` / ``{"max": y}``; ``pos_label`` is the favourable label; a sensitive feature
+    that looks like an identifier (more than ``max_categories`` values, or near-unique) is
+    refused unless ``allow_identifiers``; ``on_undefined`` is ``"fail"`` (a measurement that
+    proves nothing fails the record) or ``"warn"``; groups smaller than ``min_group_size`` rows
+    carry hashed labels.
+    """
+
+    thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    pos_label: Any = 1
+    allow_identifiers: bool = False
+    max_categories: int = DEFAULT_MAX_CATEGORIES
+    on_undefined: str = "fail"
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+
+
+def measure_fairness(
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    *,
+    options: FairnessOptions,
+    system: str | None,
+    subject: Subject | None = None,
+    config_digest: str | None = None,
+    sample_weight: Any = None,
+) -> FairnessResult:
+    """:func:`fairness_record` with its options as one :class:`FairnessOptions`."""
+    table = group_table(
+        y_true, y_pred, sensitive_features, pos_label=options.pos_label,
+        sample_weight=sample_weight,
+    )  # fmt: skip
+    return fairness_record_from_table(
+        table, options=options, system=system, subject=subject, config_digest=config_digest,
+        weighted=sample_weight is not None,
+    )  # fmt: skip
+
+
 def fairness_record(
     y_true: Any,
     y_pred: Any,
@@ -546,14 +589,14 @@ def fairness_record(
     on_undefined: str = "fail",
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
-    """Measure group fairness of binary predictions and build a ``fairness`` evidence record.
+    """Measure group fairness of binary predictions and build a ``fairness`` evidence record
+    (the keyword form of :func:`measure_fairness`; the options: :class:`FairnessOptions`).
 
     ``sample_weight`` weighs each row (fairlearn's weighted numbers). A measurement that proves
     nothing (a ratio 0/0, or a group the model never selects) fails the record with a reason
     (``on_undefined="warn"``: only a warning).
 
-    ``thresholds`` maps metric names (fairlearn's, e.g. ``demographic_parity_difference``) to
-    ``{"min": x}`` / ``{"max": y}``; outcome is ``pass``/``fail`` against them, ``info`` without.
+    Outcome is ``pass``/``fail`` against ``thresholds``, ``info`` without.
     Details hold aggregate statistics only: the 200 largest groups' counts and rates, never rows.
     A sensitive feature that looks like an identifier (more than ``max_categories`` values, or
     near-unique: :mod:`aims_mlops.collectors._identifiers`) is refused with a :class:`DataError`,
@@ -561,34 +604,31 @@ def fairness_record(
     than ``min_group_size`` rows is stored under hashed labels (``sha256:<12 hex>``) in the
     record and the returned table; the disparities use every row.
     """
-    table = group_table(
-        y_true, y_pred, sensitive_features, pos_label=pos_label, sample_weight=sample_weight
-    )
-    return fairness_record_from_table(
-        table, system=system, thresholds=thresholds, subject=subject,
-        config_digest=config_digest, pos_label=pos_label, allow_identifiers=allow_identifiers,
-        max_categories=max_categories, on_undefined=on_undefined,
-        weighted=sample_weight is not None, min_group_size=min_group_size,
+    options = FairnessOptions(
+        thresholds=thresholds, pos_label=pos_label, allow_identifiers=allow_identifiers,
+        max_categories=max_categories, on_undefined=on_undefined, min_group_size=min_group_size,
+    )  # fmt: skip
+    return measure_fairness(
+        y_true, y_pred, sensitive_features, options=options, system=system, subject=subject,
+        config_digest=config_digest, sample_weight=sample_weight,
     )  # fmt: skip
 
 
 def fairness_record_from_table(
     table: pd.DataFrame,
     *,
+    options: FairnessOptions,
     system: str | None,
-    thresholds: Mapping[str, Mapping[str, float]],
     subject: Subject | None = None,
     config_digest: str | None = None,
-    pos_label: Any = 1,
-    allow_identifiers: bool = False,
-    max_categories: int = DEFAULT_MAX_CATEGORIES,
-    on_undefined: str = "fail",
     weighted: bool = False,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
-    one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``; refuses
-    identifier-like sensitive features as :func:`fairness_record` says."""
+    one Spark aggregation in ``_spark_fairness.py``), judged against ``options.thresholds``;
+    refuses identifier-like sensitive features as :func:`fairness_record` says."""
+    thresholds, pos_label = options.thresholds, options.pos_label
+    allow_identifiers, max_categories = options.allow_identifiers, options.max_categories
+    on_undefined, min_group_size = options.on_undefined, options.min_group_size
     names = list(table.index.names)
     if not allow_identifiers:
         rows = int(table["count"].sum())

@@ -19,6 +19,7 @@ from aims_mlops.collectors._fairness import (
     ERROR_MISSING_GROUP_VALUES,
     ERROR_MISSING_LABELS,
     ERROR_NOT_BINARY,
+    FairnessOptions,
     fairness_record,
 )
 from aims_mlops.collectors._fairness_frame import frame_fairness_record
@@ -166,11 +167,11 @@ def test_fairness_on_spark_equals_pandas_and_fairlearn(
     limits = {"demographic_parity_difference": {"max": 0.1}}
     on_spark = frame_fairness_record(
         adult_spark, y_true="label", y_pred="prediction", sensitive_features=sensitive,
-        system="s", thresholds=limits,
+        system="s", options=FairnessOptions(thresholds=limits),
     )  # fmt: skip
     on_pandas = frame_fairness_record(
         adult, y_true="label", y_pred="prediction", sensitive_features=sensitive,
-        system="s", thresholds=limits,
+        system="s", options=FairnessOptions(thresholds=limits),
     )  # fmt: skip
     arrays = fairness_record(
         adult["label"], adult["prediction"], adult[sensitive], system="s", thresholds=limits
@@ -201,7 +202,7 @@ def test_spark_fairness_refuses_what_pandas_refuses(spark: Any, adult: pd.DataFr
     def spark_error(frame: pd.DataFrame, **columns: Any) -> str:
         with pytest.raises(DataError) as caught:
             frame_fairness_record(
-                spark.createDataFrame(frame), system="s", thresholds={},
+                spark.createDataFrame(frame), system="s", options=FairnessOptions(),
                 **{"y_true": "label", "y_pred": "prediction", "sensitive_features": ["sex"],
                    **columns},
             )  # fmt: skip
@@ -380,7 +381,7 @@ def test_identifier_like_columns_are_refused_or_skipped_on_spark(
     with pytest.raises(DataError) as caught:
         frame_fairness_record(
             on_spark, y_true="label", y_pred="label", sensitive_features=["email"],
-            system="s", thresholds={},
+            system="s", options=FairnessOptions(),
         )  # fmt: skip
     assert str(caught.value).startswith(ERROR_LOOKS_LIKE_IDENTIFIER.split("{")[0])
     record = monitoring_record(spark.createDataFrame(current), on_spark, system="s")
