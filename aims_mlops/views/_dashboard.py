@@ -50,6 +50,7 @@ from aims_mlops.views._widgets import (
     ROW_LAYOUT,
     TOGGLE_LAYOUT,
     Pager,
+    WidgetView,
     status_chips,
 )
 
@@ -136,7 +137,7 @@ class EvidenceRowView:
         self.box = widgets.HBox([self.button, self.summary], layout=ROW_LAYOUT)
 
 
-class Dashboard:
+class Dashboard(WidgetView):
     """An AI system's dashboard; displays as its widget tree (``.widget``, a ``VBox``)."""
 
     def __init__(
@@ -166,14 +167,6 @@ class Dashboard:
         self._accordion_ids: list[str] = []
         self._build()
         self._render()
-
-    # -- display -----------------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget's bundle, with this object's short text form as ``text/plain``."""
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            bundle["text/plain"] = repr(self)
-        return bundle
 
     def __repr__(self) -> str:
         return (

@@ -8,6 +8,7 @@ Notebook 7, VS Code and Voilà. Everything here renders; nothing decides.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -29,6 +30,20 @@ TOGGLE_LAYOUT = widgets.Layout(width="34px", min_width="34px")
 ID_BUTTON_LAYOUT = widgets.Layout(width="120px", min_width="120px")
 NAME_BUTTON_LAYOUT = widgets.Layout(width="260px", min_width="260px")
 FILL_LAYOUT = widgets.Layout(flex="1 1 auto")
+
+
+class WidgetView:
+    """A view object that displays as its widget tree (``.widget``), with its ``repr`` as the
+    bundle's ``text/plain``."""
+
+    widget: widgets.Widget
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's bundle, with this object's short text form as ``text/plain``."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            bundle["text/plain"] = repr(self)
+        return bundle
 
 
 class Pager:
@@ -72,6 +87,7 @@ __all__ = [
     "ROW_LAYOUT",
     "TOGGLE_LAYOUT",
     "Pager",
+    "WidgetView",
     "bullet_list",
     "chip",
     "code",
