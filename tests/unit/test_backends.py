@@ -43,6 +43,25 @@ def test_there_is_a_pandas_and_a_spark_backend_per_kind() -> None:
     }
 
 
+def test_the_backends_of_a_kind_offer_the_same_functions() -> None:
+    from aims_mlops.collectors.backends import (
+        MONITORING_INTERFACE,
+        QUALITY_INTERFACE,
+        _pandas_monitoring,
+        _pandas_quality,
+        _spark_monitoring,
+        _spark_quality,
+    )
+
+    for interface, modules in (
+        (QUALITY_INTERFACE, (_pandas_quality, _spark_quality)),
+        (MONITORING_INTERFACE, (_pandas_monitoring, _spark_monitoring)),
+    ):
+        for module in modules:
+            missing = [name for name in interface if not callable(getattr(module, name, None))]
+            assert missing == [], f"{module.__name__} lacks {missing}"
+
+
 def test_backends_never_import_each_other() -> None:
     modules = _backend_modules()
     for name, path in modules.items():

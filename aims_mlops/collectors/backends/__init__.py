@@ -26,9 +26,18 @@ from aims_mlops.collectors.backends import (
 )
 from aims_mlops.evidence import EvidenceRecord, Subject
 
+#: Each backend of a kind offers the same functions (``tests/unit/test_backends.py``).
+QUALITY_INTERFACE = ("measure_quality", "validate_frame")
+MONITORING_INTERFACE = ("measure_frames",)
+
 
 def _quality_backend(df: Any) -> ModuleType:
     return _spark_quality if is_spark_frame(df) else _pandas_quality
+
+
+def _monitoring_backend(current_df: Any, reference_df: Any) -> ModuleType:
+    spark = is_spark_frame(current_df) or is_spark_frame(reference_df)
+    return _spark_monitoring if spark else _pandas_monitoring
 
 
 def data_quality_record(
@@ -57,20 +66,15 @@ def run_expectations(
     """Validate a pandas or Spark frame and return ``{"success", "statistics", "results"}``:
     JSON-ready, bounded, one entry per expectation in the given order, without row values
     unless asked."""
-    backend = _quality_backend(df)
-    validate = (
-        backend.validate_spark_frame if backend is _spark_quality else backend.validate_frame
-    )
     built = _data_quality.build_expectations(expectations)
-    result = validate(df, built)
+    result = _quality_backend(df).validate_frame(df, built)
     return _data_quality.summarize_validation(result, include_values=include_values, order=built)
 
 
 def monitoring_record(current_df: Any, reference_df: Any, **options: Any) -> EvidenceRecord:
     """:func:`aims_mlops.collectors._monitoring.monitoring_record` measured by the Spark backend
     when either frame is a Spark DataFrame (the other is turned into one), else by pandas."""
-    spark = is_spark_frame(current_df) or is_spark_frame(reference_df)
-    measure = _spark_monitoring.spark_measure_frames if spark else _pandas_monitoring.measure_frames
+    measure = _monitoring_backend(current_df, reference_df).measure_frames
     return _monitoring.monitoring_record(current_df, reference_df, measure=measure, **options)
 
 

@@ -57,7 +57,7 @@ def _spark_runtime() -> _SparkRuntime:
         return _runtime
 
 
-def validate_spark_frame(df: Any, expectations: Sequence[object]) -> Any:
+def validate_frame(df: Any, expectations: Sequence[object]) -> Any:
     """Run the expectations on a Spark DataFrame: GE's ``ExpectationSuiteValidationResult``."""
     return validate_on(_spark_runtime(), df, expectations)
 
@@ -70,10 +70,10 @@ def measure_quality(
     built = build_expectations(expectations)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-digest") as pool:
         digest_future = pool.submit(spark_row_set_digest_and_count, df)
-        result = validate_spark_frame(df, built)
+        result = validate_frame(df, built)
         digest, rows = digest_future.result()
     summary = summarize_validation(result, include_values=include_values, order=built)
     return QualityNumbers(summary=summary, digest=digest, rows=rows, columns=len(df.columns))
 
 
-__all__ = ["measure_quality", "validate_spark_frame"]
+__all__ = ["measure_quality", "validate_frame"]
