@@ -530,6 +530,58 @@ def _table_rows(table: pd.DataFrame, limit: int) -> list[list[Any]]:
     return rows
 
 
+def _group_warnings(table: pd.DataFrame, labels: list[str]) -> list[str]:
+    """Groups whose rates say little: too few rows, no actual positives, no actual negatives."""
+    warnings: list[str] = []
+    counts = table["count"].to_numpy()
+    small = [
+        f"{label} ({int(c)} rows)"
+        for label, c in zip(labels, counts, strict=True)
+        if c < SMALL_GROUP_ROWS
+    ]
+    if small:
+        warnings.append(
+            f"{len(small)} group(s) have fewer than {SMALL_GROUP_ROWS} rows, so their rates are "
+            f"unreliable: {_named(small)}"
+        )
+    no_pos = [lab for lab, k in zip(labels, table["positives"].to_numpy(), strict=True) if k == 0]
+    if no_pos:
+        warnings.append(
+            f"{len(no_pos)} group(s) have no actual positives; their true positive rate counts as "
+            f"0 (as in fairlearn): {_named(no_pos)}"
+        )
+    no_neg = [lab for lab, k in zip(labels, table["negatives"].to_numpy(), strict=True) if k == 0]
+    if no_neg:
+        warnings.append(
+            f"{len(no_neg)} group(s) have no actual negatives; their false positive rate counts as "
+            f"0 (as in fairlearn): {_named(no_neg)}"
+        )
+    return warnings
+
+
+def _fit_group_table(details: dict[str, Any], rows: list[list[Any]], *, total: int) -> None:
+    """Cut the group table in ``details`` (largest groups first) to fit a record, saying so in
+    ``details["warnings"]``."""
+    warnings: list[str] = details["warnings"]
+    shown = details["groups_shown"]
+    truncated = shown < total
+    notice = (
+        "the group table lists the {shown} largest of {total} groups (at most {limit} fit in a "
+        "record); the smaller ones are left out"
+    )
+    if truncated:
+        warnings.append(notice.format(shown=shown, total=total, limit=MAX_GROUPS_IN_RECORD))
+    # Long group keys can still overflow the record's size limit: drop the smallest groups.
+    while shown and (size := len(canonical_json(details))) > MAX_DETAILS_CHARS:
+        shown = max(0, min(shown - 1, int(shown * MAX_DETAILS_CHARS / size) - 1))
+        details["group_table"] = rows[:shown]
+        details["groups_shown"] = shown
+        if not truncated:
+            truncated = True
+            warnings.append("")
+        warnings[-1] = notice.format(shown=shown, total=total, limit=MAX_GROUPS_IN_RECORD)
+
+
 @dataclass(frozen=True, kw_only=True)
 class FairnessOptions:
     """How a ``fairness`` record is measured and judged, one object through every layer
@@ -673,28 +725,7 @@ def fairness_record_from_table(
 
     labels = [_group_label(names, key) for key in table.index]
     counts = table["count"].to_numpy()
-    small = [
-        f"{label} ({int(c)} rows)"
-        for label, c in zip(labels, counts, strict=True)
-        if c < SMALL_GROUP_ROWS
-    ]
-    if small:
-        warnings.append(
-            f"{len(small)} group(s) have fewer than {SMALL_GROUP_ROWS} rows, so their rates are "
-            f"unreliable: {_named(small)}"
-        )
-    no_pos = [lab for lab, k in zip(labels, table["positives"].to_numpy(), strict=True) if k == 0]
-    if no_pos:
-        warnings.append(
-            f"{len(no_pos)} group(s) have no actual positives; their true positive rate counts as "
-            f"0 (as in fairlearn): {_named(no_pos)}"
-        )
-    no_neg = [lab for lab, k in zip(labels, table["negatives"].to_numpy(), strict=True) if k == 0]
-    if no_neg:
-        warnings.append(
-            f"{len(no_neg)} group(s) have no actual negatives; their false positive rate counts as "
-            f"0 (as in fairlearn): {_named(no_neg)}"
-        )
+    warnings.extend(_group_warnings(table, labels))
 
     by_size = table.sort_values("count", ascending=False, kind="stable")
     shown = min(len(table), MAX_GROUPS_IN_RECORD)
@@ -717,22 +748,7 @@ def fairness_record_from_table(
         "definitions": "fairlearn 0.15: method='between_groups', agg='worst_case'",
         "warnings": warnings,
     }
-    truncated = shown < len(table)
-    notice = (
-        "the group table lists the {shown} largest of {total} groups (at most {limit} fit in a "
-        "record); the smaller ones are left out"
-    )
-    if truncated:
-        warnings.append(notice.format(shown=shown, total=len(table), limit=MAX_GROUPS_IN_RECORD))
-    # Long group keys can still overflow the record's size limit: drop the smallest groups.
-    while shown and (size := len(canonical_json(details))) > MAX_DETAILS_CHARS:
-        shown = max(0, min(shown - 1, int(shown * MAX_DETAILS_CHARS / size) - 1))
-        details["group_table"] = rows[:shown]
-        details["groups_shown"] = shown
-        if not truncated:
-            truncated = True
-            warnings.append("")
-        warnings[-1] = notice.format(shown=shown, total=len(table), limit=MAX_GROUPS_IN_RECORD)
+    _fit_group_table(details, rows, total=len(table))
 
     record = new_record(
         kind=KIND,

@@ -628,20 +628,18 @@ def monitoring_record(
         ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
         bins=10, allow_identifiers=allow_identifiers, max_categories=max_categories,
     )  # fmt: skip
-    measured, skipped = measurement.measured, measurement.skipped
-    identifiers = measurement.identifier_columns
-    reference_sha256, current_sha256 = measurement.reference_digest, measurement.current_digest
-    reference_rows, current_rows = measurement.reference_rows, measurement.current_rows
-    if not include_values:
-        _hash_labels(measured)
-    drifts = [m.drift for m in measured]
-    drifted = [d for d in drifts if d.drifted]
+    return record_from_measurement(
+        measurement, limits=limits, quality=quality, system=system, subject=subject,
+        config_digest=config_digest, model_version=model_version, include_values=include_values,
+    )  # fmt: skip
 
+
+def _drift_metrics(measurement: Measurement, drifts: list[FeatureDrift]) -> dict[str, float]:
     metrics: dict[str, float] = {
         "features_checked": len(drifts),
-        "features_drifted": len(drifted),
-        "current_rows": current_rows,
-        "reference_rows": reference_rows,
+        "features_drifted": sum(1 for d in drifts if d.drifted),
+        "current_rows": measurement.current_rows,
+        "reference_rows": measurement.reference_rows,
     }
     psis = [d.psi for d in drifts if math.isfinite(d.psi)]
     p_values = [d.p_value for d in drifts if math.isfinite(d.p_value)]
@@ -649,6 +647,76 @@ def monitoring_record(
         metrics["max_psi"] = max(psis)
     if p_values:
         metrics["min_p_value"] = min(p_values)
+    return metrics
+
+
+def _add_quality(
+    quality: Mapping[str, Any],
+    *,
+    checks: list[dict[str, Any]],
+    metrics: dict[str, float],
+    base: dict[str, Any],
+) -> None:
+    """The batch's data-quality result in the record: a check (failed ones first), its success
+    percentage as a metric, the bounded result under ``data_quality``."""
+    if quality["success"]:
+        checks.append(
+            {"check": "data_quality", "feature": None, "passed": True,
+             "reason": "data quality of the current batch: every expectation passed"}
+        )  # fmt: skip
+    base["data_quality"] = quality
+    percent = quality["statistics"].get("success_percent")
+    if percent is not None:
+        metrics["data_quality_success_percent"] = percent
+    if not quality["success"]:
+        n_failed = quality["statistics"].get("unsuccessful_expectations")
+        n_evaluated = quality["statistics"].get("evaluated_expectations")
+        counted = (
+            f"{n_failed:g} of {n_evaluated:g} expectations failed"
+            if n_failed is not None and n_evaluated is not None
+            else "expectations failed"
+        )
+        checks.insert(
+            0,
+            {"check": "data_quality", "feature": None, "passed": False,
+             "reason": f"data quality of the current batch: {counted}"},
+        )  # fmt: skip
+
+
+def _monitoring_subject(
+    subject: Subject | None, digests: tuple[str, str], model_version: str | None
+) -> Subject:
+    """The record's subject: the two frames' digests and the model version added to the
+    caller's subject (or a new one)."""
+    if subject is None:
+        return Subject(model_version=model_version, dataset_digests=digests)
+    extra = tuple(d for d in digests if d not in subject.dataset_digests)
+    return replace(
+        subject,
+        dataset_digests=subject.dataset_digests + extra,
+        model_version=subject.model_version or model_version,
+    )
+
+
+def record_from_measurement(
+    measurement: Measurement,
+    *,
+    limits: Mapping[str, float],
+    quality: Mapping[str, Any] | None,
+    system: str | None,
+    subject: Subject | None = None,
+    config_digest: str | None = None,
+    model_version: str | None = None,
+    include_values: bool = False,
+) -> EvidenceRecord:
+    """The ``monitoring`` record from what a backend measured (pure: no frame is read), judged
+    with ``limits`` (:func:`_thresholds`), with the batch's data-quality result when given."""
+    measured, skipped = measurement.measured, measurement.skipped
+    identifiers = measurement.identifier_columns
+    if not include_values:
+        _hash_labels(measured)
+    drifts = [m.drift for m in measured]
+    metrics = _drift_metrics(measurement, drifts)
 
     ordered = sorted(measured, key=_severity)
     # every check that ran, failed ones first: a clean batch shows what it checked and passed
@@ -664,36 +732,15 @@ def monitoring_record(
             "categorical: PSI over categories + chi-squared; empty bins count as share "
             f"{PSI_EPSILON:g}; non-finite numeric values are left out"
         ),
-        "reference_sha256": reference_sha256,
-        "current_sha256": current_sha256,
+        "reference_sha256": measurement.reference_digest,
+        "current_sha256": measurement.current_digest,
         "model_version": model_version,
         "columns_skipped": [_name(c) for c in skipped[:_MAX_LISTED_COLUMNS]],
         "identifier_columns_skipped": [_name(c) for c in identifiers[:_MAX_LISTED_COLUMNS]],
         "category_labels": "values" if include_values else "sha256",
     }
-    if quality is not None and quality["success"]:
-        checks.append(
-            {"check": "data_quality", "feature": None, "passed": True,
-             "reason": "data quality of the current batch: every expectation passed"}
-        )  # fmt: skip
     if quality is not None:
-        base["data_quality"] = quality
-        percent = quality["statistics"].get("success_percent")
-        if percent is not None:
-            metrics["data_quality_success_percent"] = percent
-        if not quality["success"]:
-            n_failed = quality["statistics"].get("unsuccessful_expectations")
-            n_evaluated = quality["statistics"].get("evaluated_expectations")
-            counted = (
-                f"{n_failed:g} of {n_evaluated:g} expectations failed"
-                if n_failed is not None and n_evaluated is not None
-                else "expectations failed"
-            )
-            checks.insert(
-                0,
-                {"check": "data_quality", "feature": None, "passed": False,
-                 "reason": f"data quality of the current batch: {counted}"},
-            )  # fmt: skip
+        _add_quality(quality, checks=checks, metrics=metrics, base=base)
     if not checks and measured:
         # every check that ran is listed above; this only guards a batch whose checks were all
         # left out: a record with no checks holds nothing the monitoring entries can count
@@ -703,30 +750,19 @@ def monitoring_record(
              + ("; data quality of the current batch met" if quality is not None else "")}
         )  # fmt: skip
     details = _fit_details(base, [_feature_entry(m) for m in ordered], checks)
-
-    digests = (reference_sha256, current_sha256)
-    if subject is None:
-        subject = Subject(model_version=model_version, dataset_digests=digests)
-    else:
-        extra = tuple(d for d in digests if d not in subject.dataset_digests)
-        subject = replace(
-            subject,
-            dataset_digests=subject.dataset_digests + extra,
-            model_version=subject.model_version or model_version,
-        )
-    failed = bool(drifted) or (quality is not None and not quality["success"])
+    digests = (measurement.reference_digest, measurement.current_digest)
+    failed = any(d.drifted for d in drifts) or (quality is not None and not quality["success"])
     return new_record(
         kind="monitoring",
         system=system,
         outcome="fail" if failed else "pass",
         collector=COLLECTOR_NAME,
-        subject=subject,
+        subject=_monitoring_subject(subject, digests, model_version),
         metrics=metrics,
         details=details,
         controls=load_catalog().controls_for_kind("monitoring"),
         config_digest=config_digest,
     )
-
 
 __all__ = [
     "ERROR_MISSING_COLUMNS",

@@ -94,3 +94,34 @@ def test_the_detector_finds_an_import_between_backends(tmp_path: Path) -> None:
     bad.write_text(f"def f():\n    from {PACKAGE} import _pandas_quality\n")
     assert f"{PACKAGE}._pandas_quality" in _imported(bad)
 
+
+
+def test_the_monitoring_core_builds_the_record_from_numbers_alone() -> None:
+    """No frame: a hand-built measurement of one drifted feature gives a failing record with
+    the backend's digests and row counts."""
+    from aims_mlops.collectors._monitoring import (
+        FeatureDrift,
+        Measurement,
+        _Measured,
+        _thresholds,
+        record_from_measurement,
+    )
+
+    drift = FeatureDrift(
+        feature="age", kind="numeric", psi=0.5, test="ks", statistic=0.3, p_value=0.001,
+        drifted=True, reason="age: PSI 0.5 above 0.2",
+    )  # fmt: skip
+    measurement = Measurement(
+        measured=[_Measured(drift, {})], skipped=["notes"], identifier_columns=[],
+        reference_rows=100, current_rows=80, reference_digest="sha256:r", current_digest="sha256:c",
+    )  # fmt: skip
+    record = record_from_measurement(
+        measurement, limits=_thresholds(None), quality=None, system="s", model_version="3"
+    )
+    assert record.outcome == "fail"
+    assert record.metrics["features_drifted"] == 1 and record.metrics["max_psi"] == 0.5
+    assert (record.metrics["reference_rows"], record.metrics["current_rows"]) == (100, 80)
+    assert record.subject.dataset_digests == ("sha256:r", "sha256:c")
+    assert record.subject.model_version == "3"
+    assert list(record.details["columns_skipped"]) == ["notes"]
+    assert record.details["checks"][0]["reason"] == "age: PSI 0.5 above 0.2"
