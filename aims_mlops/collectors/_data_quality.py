@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._expectation_args import _great_expectations, surely_valid
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
@@ -48,7 +48,6 @@ from aims_mlops.evidence._record import (
     Outcome,
     Subject,
     canonical_json,
-    new_record,
 )
 
 if TYPE_CHECKING:
@@ -628,7 +627,7 @@ def record_from_summary(
     }
     if not summary["results"]:
         details["note"] = "no expectations were given: nothing was checked"
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=system,
         outcome=outcome,
@@ -636,7 +635,6 @@ def record_from_summary(
         subject=subject,
         metrics=metrics,
         details=details,
-        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )
 

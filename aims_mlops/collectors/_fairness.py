@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._identifiers import (
     DEFAULT_MAX_CATEGORIES,
     DEFAULT_MIN_GROUP_SIZE,
@@ -49,7 +49,6 @@ from aims_mlops.evidence._record import (
     EvidenceRecord,
     Subject,
     canonical_json,
-    new_record,
 )
 
 if TYPE_CHECKING:
@@ -750,7 +749,7 @@ def fairness_record_from_table(
     }
     _fit_group_table(details, rows, total=len(table))
 
-    record = new_record(
+    record = catalog_record(
         kind=KIND,
         system=system,
         outcome=outcome,
@@ -758,7 +757,6 @@ def fairness_record_from_table(
         subject=subject,
         metrics=metrics,
         details=details,
-        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )
     return FairnessResult(record=record, table=table)

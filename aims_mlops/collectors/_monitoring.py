@@ -42,12 +42,12 @@ from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import DataError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._identifiers import (
     DEFAULT_MAX_CATEGORIES,
     hashed_label,
 )
-from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
+from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS
 
 if TYPE_CHECKING:
@@ -752,7 +752,7 @@ def record_from_measurement(
     details = _fit_details(base, [_feature_entry(m) for m in ordered], checks)
     digests = (measurement.reference_digest, measurement.current_digest)
     failed = any(d.drifted for d in drifts) or (quality is not None and not quality["success"])
-    return new_record(
+    return catalog_record(
         kind="monitoring",
         system=system,
         outcome="fail" if failed else "pass",
@@ -760,7 +760,6 @@ def record_from_measurement(
         subject=_monitoring_subject(subject, digests, model_version),
         metrics=metrics,
         details=details,
-        controls=load_catalog().controls_for_kind("monitoring"),
         config_digest=config_digest,
     )
 
