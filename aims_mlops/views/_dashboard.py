@@ -9,6 +9,7 @@ shown. ``refresh()`` judges the system again and updates the same widgets in pla
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,7 @@ from aims_mlops.views._dashboard_view import (
     score_style,
     status_filter_options,
 )
-from aims_mlops.views._model import ALL, ControlRow, EvidenceRow
+from aims_mlops.views._model import ALL, ControlRow, DashboardModel, EvidenceRow
 from aims_mlops.views._widgets import (
     FILL_LAYOUT,
     ID_BUTTON_LAYOUT,
@@ -63,6 +64,57 @@ TAB_TITLES = ("Risks", "Controls", "Evidence", "Gaps", "Lifecycle", "Attest")
 TAB_RISKS, TAB_CONTROLS, TAB_EVIDENCE, TAB_GAPS, TAB_LIFECYCLE, TAB_ATTEST = range(6)
 #: Record ids of a control shown as drill-down buttons (the rest are listed as text).
 MAX_EVIDENCE_BUTTONS = 10
+
+
+class RiskMap:
+    """The Risks tab: the likelihood × impact heat map with the appetite line, its legend and
+    the risk register of the system (values from :mod:`aims_mlops.views._dashboard_view`)."""
+
+    def __init__(self) -> None:
+        self.heat_cells: dict[tuple[int, int], widgets.HTML] = {}
+        self.likelihood_labels: dict[int, widgets.HTML] = {}
+        self.impact_labels: dict[int, widgets.HTML] = {}
+        cell_layout_args = {"width": "auto", "height": "auto", "min_height": "44px"}
+        grid_children: list[widgets.Widget] = []
+        for likelihood in range(5, 0, -1):
+            label = widgets.HTML()
+            self.likelihood_labels[likelihood] = label
+            grid_children.append(label)
+            for impact in range(1, 6):
+                cell = widgets.HTML(layout=widgets.Layout(**cell_layout_args))
+                self.heat_cells[(likelihood, impact)] = cell
+                grid_children.append(cell)
+        grid_children.append(widgets.HTML('<div style="text-align:right">L \\ I</div>'))
+        for impact in range(1, 6):
+            label = widgets.HTML()
+            self.impact_labels[impact] = label
+            grid_children.append(label)
+        self.heatmap = widgets.GridBox(
+            grid_children,
+            layout=widgets.Layout(
+                grid_template_columns="130px repeat(5, 1fr)", grid_gap="2px", max_width="720px"
+            ),
+        )
+        self.heat_legend = widgets.HTML()
+        self.risk_list = widgets.HTML()
+        self.box = widgets.VBox([self.heatmap, self.heat_legend, self.risk_list])
+
+    def render(self, m: DashboardModel) -> None:
+        for likelihood, label in self.likelihood_labels.items():
+            label.value = likelihood_label_html(likelihood, m.likelihood_labels.get(likelihood, ""))
+        for impact, label in self.impact_labels.items():
+            label.value = impact_label_html(impact, m.impact_labels.get(impact, ""))
+        for row in m.heatmap:
+            for cell in row:
+                view = heat_cell_view(cell, m.appetite)
+                widget = self.heat_cells[(cell.likelihood, cell.impact)]
+                widget.value = view.html
+                widget.style.background = view.background
+                widget.layout.border_top = view.border_top
+                widget.layout.border_right = view.border_right
+                widget.tooltip = view.tooltip
+        self.heat_legend.value = heat_legend_html(m.appetite)
+        self.risk_list.value = risk_table_html(m)
 
 
 class ControlRowView:
@@ -127,14 +179,68 @@ class ControlRowView:
 class EvidenceRowView:
     """One timeline row: the record id (click to drill down) and what it says."""
 
-    def __init__(self, *, row: EvidenceRow, dashboard: Dashboard) -> None:
+    def __init__(self, *, row: EvidenceRow, on_open: Callable[[str], Any]) -> None:
         self.row = row
         self.button = widgets.Button(
             description=row.id[:12], tooltip=f"details of record {row.id}", layout=ID_BUTTON_LAYOUT
         )
-        self.button.on_click(lambda _: dashboard.show_record(row.id))
+        self.button.on_click(lambda _: on_open(row.id))
         self.summary = widgets.HTML(value=evidence_summary_html(row), layout=FILL_LAYOUT)
         self.box = widgets.HBox([self.button, self.summary], layout=ROW_LAYOUT)
+
+
+class EvidenceBrowser:
+    """The Evidence tab: the system's records newest first, filtered by kind, a page at a time,
+    and one record's drill-down; ``on_open`` is called with a record id a row opens."""
+
+    def __init__(self, *, on_open: Callable[[str], Any]) -> None:
+        self._on_open = on_open
+        self._model: DashboardModel | None = None
+        self._quiet = False
+        self.rows: list[EvidenceRowView] = []
+        self.page = 0
+        self.kind_filter = widgets.Dropdown(description="kind", options=[("all kinds", ALL)])
+        self.kind_filter.observe(lambda _: self._kind_changed(), names="value")
+        self.pager = Pager(on_page=self.show_page)
+        self.list = widgets.VBox()
+        self.record_detail = widgets.HTML()
+        self.box = widgets.VBox([self.kind_filter, self.pager.box, self.list, self.record_detail])
+
+    def render(self, model: DashboardModel) -> None:
+        """Show ``model``'s kinds and its first page."""
+        self._model = model
+        options = kind_options(model.evidence_kinds)
+        current = self.kind_filter.value
+        self._quiet = True
+        try:
+            self.kind_filter.options = options
+            self.kind_filter.value = kept_choice(current, options)
+        finally:
+            self._quiet = False
+        self.show_page(0)
+
+    def _kind_changed(self) -> None:
+        if not self._quiet:
+            self.show_page(0)
+
+    def show_page(self, page: int) -> None:
+        if self._model is None:
+            return
+        kind = self.kind_filter.value
+        shown = self._model.evidence_page(page, kind=None if kind == ALL else str(kind))
+        self.page = shown.page
+        self.rows = [EvidenceRowView(row=row, on_open=self._on_open) for row in shown.rows]
+        self.list.children = [v.box for v in self.rows] or [
+            widgets.HTML("<i>no evidence records yet</i>")
+        ]
+        self.pager.show(shown)
+
+    def show_record(self, record_id: str) -> EvidenceRow | None:
+        """One record's drill-down (None: not among the system's records)."""
+        row = self._model.record(record_id) if self._model is not None else None
+        shown = missing_record_html(record_id) if row is None else record_html(row)
+        self.record_detail.value = shown
+        return row
 
 
 class Dashboard(WidgetView):
@@ -161,8 +267,6 @@ class Dashboard(WidgetView):
         self.model = build_model(judgement, system)
         self._section_pages: dict[str, int] = {}
         self.section_rows: dict[str, list[ControlRowView]] = {}
-        self.evidence_rows: list[EvidenceRowView] = []
-        self._evidence_page = 0
         self._quiet = False
         self._accordion_ids: list[str] = []
         self._build()
@@ -190,33 +294,9 @@ class Dashboard(WidgetView):
         self.message = widgets.HTML()
 
         # risks
-        self.heat_cells: dict[tuple[int, int], widgets.HTML] = {}
-        cell_layout_args = {"width": "auto", "height": "auto", "min_height": "44px"}
-        grid_children: list[widgets.Widget] = []
-        self.likelihood_labels: dict[int, widgets.HTML] = {}
-        self.impact_labels: dict[int, widgets.HTML] = {}
-        for likelihood in range(5, 0, -1):
-            label = widgets.HTML()
-            self.likelihood_labels[likelihood] = label
-            grid_children.append(label)
-            for impact in range(1, 6):
-                cell = widgets.HTML(layout=widgets.Layout(**cell_layout_args))
-                self.heat_cells[(likelihood, impact)] = cell
-                grid_children.append(cell)
-        grid_children.append(widgets.HTML('<div style="text-align:right">L \\ I</div>'))
-        for impact in range(1, 6):
-            label = widgets.HTML()
-            self.impact_labels[impact] = label
-            grid_children.append(label)
-        self.heatmap = widgets.GridBox(
-            grid_children,
-            layout=widgets.Layout(
-                grid_template_columns="130px repeat(5, 1fr)", grid_gap="2px", max_width="720px"
-            ),
-        )
-        self.heat_legend = widgets.HTML()
-        self.risk_list = widgets.HTML()
-        risks_tab = widgets.VBox([self.heatmap, self.heat_legend, self.risk_list])
+        self.risk_map = RiskMap()
+        self.heat_cells, self.risk_list = self.risk_map.heat_cells, self.risk_map.risk_list
+        risks_tab = self.risk_map.box
 
         # controls
         self.status_filter = widgets.ToggleButtons(
@@ -232,14 +312,10 @@ class Dashboard(WidgetView):
         controls_tab = widgets.VBox([self.status_filter, self.text_filter, self.accordion])
 
         # evidence
-        self.kind_filter = widgets.Dropdown(description="kind", options=[("all kinds", ALL)])
-        self.kind_filter.observe(lambda _: self._kind_changed(), names="value")
-        self.evidence_pager = Pager(on_page=self._show_evidence)
-        self.evidence_list = widgets.VBox()
-        self.record_detail = widgets.HTML()
-        evidence_tab = widgets.VBox(
-            [self.kind_filter, self.evidence_pager.box, self.evidence_list, self.record_detail]
-        )
+        self.evidence = EvidenceBrowser(on_open=self.show_record)
+        self.kind_filter, self.evidence_pager = self.evidence.kind_filter, self.evidence.pager
+        self.record_detail = self.evidence.record_detail
+        evidence_tab = self.evidence.box
 
         # gaps
         self.gaps = widgets.HTML()
@@ -285,31 +361,12 @@ class Dashboard(WidgetView):
         self.score_bar.bar_style = score_style(m.score)
         self.score_label.value = score_label_html(m)
         self.chips.value = status_chips(m.counts)
-        self._render_risks()
+        self.risk_map.render(m)
         self._render_controls()
-        self._render_kinds()
-        self._show_evidence(0)
+        self.evidence.render(m)
         self._render_gaps()
         self.lifecycle.value = lifecycle_html(lifecycle_for(self.judgement))
         self._render_attest()
-
-    def _render_risks(self) -> None:
-        m = self.model
-        for likelihood, label in self.likelihood_labels.items():
-            label.value = likelihood_label_html(likelihood, m.likelihood_labels.get(likelihood, ""))
-        for impact, label in self.impact_labels.items():
-            label.value = impact_label_html(impact, m.impact_labels.get(impact, ""))
-        for row in m.heatmap:
-            for cell in row:
-                view = heat_cell_view(cell, m.appetite)
-                widget = self.heat_cells[(cell.likelihood, cell.impact)]
-                widget.value = view.html
-                widget.style.background = view.background
-                widget.layout.border_top = view.border_top
-                widget.layout.border_right = view.border_right
-                widget.tooltip = view.tooltip
-        self.heat_legend.value = heat_legend_html(m.appetite)
-        self.risk_list.value = risk_table_html(m)
 
     @property
     def _filters(self) -> tuple[str, str]:
@@ -392,39 +449,15 @@ class Dashboard(WidgetView):
         return self.visible_controls()
 
     # -- evidence ----------------------------------------------------------------------------
-    def _render_kinds(self) -> None:
-        options = kind_options(self.model.evidence_kinds)
-        current = self.kind_filter.value
-        self._quiet = True
-        try:
-            self.kind_filter.options = options
-            self.kind_filter.value = kept_choice(current, options)
-        finally:
-            self._quiet = False
-
-    def _kind_changed(self) -> None:
-        if not self._quiet:
-            self._show_evidence(0)
-
-    def _show_evidence(self, page: int) -> None:
-        kind = self.kind_filter.value
-        shown = self.model.evidence_page(page, kind=None if kind == ALL else str(kind))
-        self._evidence_page = shown.page
-        self.evidence_rows = [EvidenceRowView(row=row, dashboard=self) for row in shown.rows]
-        self.evidence_list.children = [v.box for v in self.evidence_rows] or [
-            widgets.HTML("<i>no evidence records yet</i>")
-        ]
-        self.evidence_pager.show(shown)
+    @property
+    def evidence_rows(self) -> list[EvidenceRowView]:
+        """The record rows of the Evidence tab's current page."""
+        return self.evidence.rows
 
     def show_record(self, record_id: str) -> EvidenceRow | None:
         """Show one record's drill-down in the Evidence tab."""
-        row = self.model.record(record_id)
         self.tabs.selected_index = TAB_EVIDENCE
-        if row is None:
-            self.record_detail.value = missing_record_html(record_id)
-        else:
-            self.record_detail.value = record_html(row)
-        return row
+        return self.evidence.show_record(record_id)
 
     # -- gaps --------------------------------------------------------------------------------
     def _render_gaps(self) -> None:
