@@ -15,6 +15,7 @@ from aims_mlops.cli._options import (
     echo_json,
     echo_reperformance,
     format_option,
+    key_option,
     render_table,
 )
 from aims_mlops.config import default_config_path, load_config
@@ -114,17 +115,22 @@ def docs_init_command(config: Path | None, directory: Path, fmt: str, force: boo
 @click.option("--topic", required=True, help="What the training covered.")
 @click.option("--date", "day", required=True, help="The day of the training (YYYY-MM-DD).")
 @click.option("--evidence", default=None, help="Certificate or attendance list (hashed, attached).")
-@click.option("--key", default=None, help="The person's private key file (signs the record).")
+@key_option
 def training_command(
-    config: Path | None, person: str, topic: str, day: str, evidence: str | None, key: str | None
+    config: Path | None,
+    person: str,
+    topic: str,
+    day: str,
+    evidence: str | None,
+    key_file: Path | None,
 ) -> None:
-    """Record a person's training (clause 7.2, competence)."""
+    """Record a person's training (clause 7.2, competence): their act, signed with their key."""
     record = record_training(
         person=person,
         topic=topic,
         date=day,
         evidence=evidence,
-        key=key,
+        key=key_file,
         config=_config_path(config),
     )
     signed = " (signed)" if record.signature else ""
@@ -138,13 +144,14 @@ def training_command(
 @config_option
 @click.option("--person", required=True, help="Who acknowledges (listed in aims.yaml people).")
 @click.option("--document", required=True, help="Document id of the set (AIMS-05) or its file.")
-@click.option("--key", default=None, help="The person's private key file (signs the record).")
+@key_option
 def acknowledgement_command(
-    config: Path | None, person: str, document: str, key: str | None
+    config: Path | None, person: str, document: str, key_file: Path | None
 ) -> None:
-    """Record that a person acknowledged a document, the AI policy (clause 7.3, awareness)."""
+    """Record that a person acknowledged a document, the AI policy (clause 7.3, awareness):
+    their act, signed with their key."""
     record = record_acknowledgement(
-        person=person, document=document, key=key, config=_config_path(config)
+        person=person, document=document, key=key_file, config=_config_path(config)
     )
     signed = " (signed)" if record.signature else ""
     click.echo(

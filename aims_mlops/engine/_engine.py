@@ -322,7 +322,8 @@ class _Evaluation:
                 if isinstance(facts, Mapping):
                     by = str(record.details.get("by") or "")
                     problems.extend(document_problems(facts, control=entry.id, by=by))
-            field = kinds.get(record.kind).actor
+            kind = kinds.get(record.kind)
+            field = kind.actor if kind.vouches else None
             if field is None:
                 continue
             actor = str(record.details.get(field) or "")
