@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from aims_mlops.catalog._catalog import THIRD_PARTY_LINEAGE
+
 if TYPE_CHECKING:
+    from aims_mlops.catalog import Catalog
     from aims_mlops.config import AimsConfig
     from aims_mlops.evidence import EvidenceRecord
 
@@ -156,3 +159,38 @@ def uncovered(suppliers: Iterable[Supplier], listed: Iterable[str]) -> list[Supp
     surrounding space) does not cover."""
     names = {" ".join(str(n).split()).casefold() for n in listed}
     return [s for s in suppliers if " ".join(s.name.split()).casefold() not in names]
+
+
+ERROR_LINEAGE_SUPPLIER_EXCLUDED = (
+    "{control!r} cannot be excluded: the lineage in the store shows third-party data or models "
+    "({suppliers}); their suppliers must be managed (declare applicable: true and list them in "
+    "the supplier register)"
+)
+
+
+def exclusions_against_lineage(
+    config: AimsConfig, catalog: Catalog, records: Iterable[EvidenceRecord]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """``(location in aims.yaml, message)`` for every SoA exclusion of an entry about suppliers
+    (``not_excludable_when: [third_party_lineage]``) while the lineage of an in-scope system it
+    covers shows a third party's data or models (what ``aims validate`` refuses)."""
+    bound = {e.id for e in catalog.entries if THIRD_PARTY_LINEAGE in e.not_excludable_when}
+    in_scope = {s.id for s in config.in_scope_systems}
+    lineage = [r for r in records if r.system in in_scope]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for index, decision in enumerate(config.soa):
+        if decision.applicable or decision.control not in bound:
+            continue
+        covered = set(decision.systems) if decision.systems else in_scope
+        found = find_suppliers(None, [r for r in lineage if r.system in covered])
+        if found:
+            problems.append(
+                (
+                    ("soa", index, "applicable"),
+                    ERROR_LINEAGE_SUPPLIER_EXCLUDED.format(
+                        control=decision.control,
+                        suppliers="; ".join(s.label for s in found[:3]),
+                    ),
+                )
+            )
+    return problems

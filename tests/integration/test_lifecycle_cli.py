@@ -243,3 +243,61 @@ def test_training_and_acknowledgement_are_signed_by_the_person(
         p for p in judged.assessment.systems[SYSTEM].control("7.2").parts if p.kind == "derived"
     )
     assert auditor not in part.reasons[0]  # trained: no longer named as untrained
+
+
+def test_validate_refuses_excluding_suppliers_the_store_lineage_shows(workspace: Path) -> None:
+    """An SoA that calls suppliers (A.10.3) not applicable while the store's lineage shows the
+    census data taken from UCI (by its DOI) contradicts the evidence: `aims validate` refuses
+    it, one line per exclusion with its line in aims.yaml, naming the source; before any
+    lineage (or with the exclusion withdrawn) the file is valid. Excluding incident reporting
+    (A.8.3) for the high-risk system the organization provides is refused too (Art. 73)."""
+    from aims_mlops.capture import make_store
+    from aims_mlops.engine._suppliers import ERROR_LINEAGE_SUPPLIER_EXCLUDED
+    from aims_mlops.evidence import new_record
+
+    config = workspace / "aims.yaml"
+    code, out, err = invoke("validate")
+    assert code == 0, err
+    store = make_store(load_config(config))
+    store.write(
+        new_record(
+            kind="lineage.datasets",
+            system=SYSTEM,
+            outcome="pass",
+            collector="test",
+            details={
+                "datasets": [
+                    {
+                        "name": "adult-train",
+                        "sha256": "ab" * 32,
+                        "source": "UCI Adult (Census Income), https://doi.org/10.24432/C5XW20",
+                    }
+                ]
+            },
+        )
+    )
+    code, out, err = invoke("validate")
+    assert code == 2 and out == ""
+    line = next(
+        n for n, text in enumerate(config.read_text().splitlines(), 1)
+        if text.strip() == "- control: A.10.3"
+    ) + 1  # fmt: skip
+    message = ERROR_LINEAGE_SUPPLIER_EXCLUDED.format(
+        control="A.10.3",
+        suppliers="dataset adult-train from doi.org/10.24432/C5XW20",
+    )
+    assert err.strip().splitlines() == [f"error: aims.yaml:{line}: soa[1].applicable: {message}"]
+
+    text = config.read_text()
+    withdrawn = re.sub(r"  - control: A\.10\.3\n(?:    .*\n)+?(?=  - )", "", text, count=1)
+    assert withdrawn != text
+    config.write_text(withdrawn)
+    code, out, err = invoke("validate")
+    assert code == 0, err
+
+    config.write_text(
+        withdrawn + "  - {control: A.8.3, applicable: false, justification: no reporting here}\n"
+    )
+    code, _, err = invoke("validate")
+    assert code == 2 and "EU AI Act Art. 73 binds it to report serious incidents" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
