@@ -466,3 +466,21 @@ def test_suppliers_in_lineage_must_be_covered_by_the_attested_register(tmp_path:
     own = lineage_of(("applications", {"uri": "/data/applications.parquet"}, "local"))
     plain = verdict(config, [own, attestation("A.10.3", memo, by="Dana Smith")], "A.10.3")
     assert plain.status == "satisfied"
+
+
+def test_documents_can_be_drafted_again_one_by_one(tmp_path: Path) -> None:
+    """`aims docs init --only AIMS-22` drafts the supplier register again without touching the
+    documents already completed; an unknown id is refused, naming it."""
+    from aims_mlops import AimsError
+    from aims_mlops.documents import select_documents
+    from aims_mlops.documents._init import ERROR_UNKNOWN_DOCUMENTS
+
+    drafts = draft_documents(cfg(), today=date(2026, 12, 1))
+    assert select_documents(drafts, []) == drafts
+    [register] = select_documents(drafts, ["AIMS-22"])
+    assert register.file == "supplier-register"
+    assert len(select_documents(drafts, ["AIMS-18"])) == 1  # per system: its spec id works too
+    with pytest.raises(AimsError) as err:
+        select_documents(drafts, ["AIMS-99"])
+    known = ", ".join(sorted({d.spec.id for d in drafts}))
+    assert str(err.value) == ERROR_UNKNOWN_DOCUMENTS.format(unknown="AIMS-99", known=known)
