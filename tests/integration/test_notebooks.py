@@ -442,7 +442,7 @@ def test_certification(kernel_name: str, notebook_env: Path) -> None:
     assert re.search(r"^FIRST MODEL A\.5\.4 satisfied$", text, flags=re.MULTILINE)
     assert re.search(r"^FIRST MODEL A\.6\.2\.4 failing", text, flags=re.MULTILINE)
     steps = _printed_value(text, "STEPS")
-    assert steps > 100
+    assert steps > 100 and _printed_value(text, "AIMS COMMANDS") > 50
     # the training script is committed before it runs: the lineage holds the commit
     committed = r"^CODE A\.6\.2\.3 satisfied \| commit [0-9a-f]{12}$"
     assert re.search(committed, text, flags=re.MULTILINE)
