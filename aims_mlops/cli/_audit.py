@@ -12,10 +12,10 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._euaiact import export_cyclonedx
 from aims_mlops.cli._options import (
     as_of_option,
     check_output,
+    checkpoint_config,
     config_option,
     draft_option,
     echo_configuration,
@@ -32,6 +32,7 @@ from aims_mlops.reports._audit import (
     review_pack,
     review_pack_markdown,
 )
+from aims_mlops.reports._bom import bom_json
 from aims_mlops.reports._oscal import assessment_results
 from aims_mlops.reports._pack import RECORDS_DIR, build_pack
 from aims_mlops.reports._register import register_rows
@@ -87,8 +88,6 @@ def audit_pack_command(
         raise AimsError(ERROR_SYSTEM_OR_ALL)
     systems = None if all_systems else [system]
     if as_of is None:  # the pack holds the head: make it cover every record stored so far
-        from aims_mlops.cli._ledger import checkpoint_config
-
         checkpoint_config(config)
     judgement = judge(config=config, systems=systems, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
@@ -105,6 +104,17 @@ def audit_pack_command(
         f"systems {', '.join(manifest.systems)}; manifest sha256 {manifest.manifest_sha256}, "
         f"{signed}"
     )
+
+
+# -- aims export --format cyclonedx -------------------------------------------------------------
+def export_cyclonedx(judgement: Any, output: Path | None) -> None:
+    """``aims export --format cyclonedx``: the ML bill of materials of the judged systems."""
+    text = bom_json(judgement)
+    if output is None:
+        click.echo(text)
+        return
+    write_atomically(output, text if text.endswith("\n") else text + "\n")
+    click.echo(f"wrote {output}")
 
 
 @click.command("export")

@@ -1,6 +1,7 @@
 """From start to certification on the command line: ``aims lifecycle`` (phases, progress, next
 actions), ``aims inventory`` (what the tracking server holds, declared or not), ``aims docs
-init`` (the AIMS document set) and ``aims record training`` / ``acknowledgement``."""
+init`` (the AIMS document set). ``aims record training`` / ``acknowledgement`` belong to the
+``record`` group (:mod:`aims_mlops.cli._record`)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from pathlib import Path
 
 import click
 
-from aims_mlops.capture import make_store, record_acknowledgement, record_training
+from aims_mlops.capture import make_store
 from aims_mlops.cli._options import (
     as_of_option,
     config_option,
     echo_json,
     echo_reperformance,
     format_option,
-    key_option,
     render_table,
 )
 from aims_mlops.config import default_config_path, load_config
@@ -119,65 +119,8 @@ def docs_init_command(
     )
 
 
-@click.command("training")
-@config_option
-@click.option("--person", required=True, help="The person trained (listed in aims.yaml people).")
-@click.option("--topic", required=True, help="What the training covered.")
-@click.option("--date", "day", required=True, help="The day of the training (YYYY-MM-DD).")
-@click.option("--evidence", default=None, help="Certificate or attendance list (hashed, attached).")
-@key_option
-def training_command(
-    config: Path | None,
-    person: str,
-    topic: str,
-    day: str,
-    evidence: str | None,
-    key_file: Path | None,
-) -> None:
-    """Record a person's training (clause 7.2, competence): their act, signed with their key."""
-    record = record_training(
-        person=person,
-        topic=topic,
-        date=day,
-        evidence=evidence,
-        key=key_file,
-        config=_config_path(config),
-    )
-    signed = " (signed)" if record.signature else ""
-    click.echo(
-        f"recorded training {record.id} of {record.details['person']}: "
-        f"{record.details['topic']} on {record.details['date']}{signed}"
-    )
-
-
-@click.command("acknowledgement")
-@config_option
-@click.option("--person", required=True, help="Who acknowledges (listed in aims.yaml people).")
-@click.option("--document", required=True, help="Document id of the set (AIMS-05) or its file.")
-@key_option
-def acknowledgement_command(
-    config: Path | None, person: str, document: str, key_file: Path | None
-) -> None:
-    """Record that a person acknowledged a document, the AI policy (clause 7.3, awareness):
-    their act, signed with their key."""
-    record = record_acknowledgement(
-        person=person, document=document, key=key_file, config=_config_path(config)
-    )
-    signed = " (signed)" if record.signature else ""
-    click.echo(
-        f"recorded acknowledgement {record.id} of {record.details['document']} by "
-        f"{record.details['person']}{signed}"
-    )
-
-
 def register(group: click.Group) -> None:
-    """Add ``lifecycle``, ``inventory``, ``docs`` and the two ``record`` subcommands."""
+    """Add ``lifecycle``, ``inventory`` and ``docs`` to the ``aims`` command group."""
     group.add_command(lifecycle_command)
     group.add_command(inventory_command)
     group.add_command(docs_group)
-    record = group.commands.get("record")
-    if not isinstance(record, click.Group):
-        record = click.Group("record", help="Record events an AI management system must keep.")
-        group.add_command(record)
-    record.add_command(training_command)
-    record.add_command(acknowledgement_command)

@@ -5,18 +5,18 @@ DataFrame one distributed aggregation; both build the record from the same group
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aims_mlops._errors import DataError
 from aims_mlops.collectors._fairness import (
     ERROR_NO_SENSITIVE,
+    FairnessOptions,
     FairnessResult,
-    fairness_record,
     fairness_record_from_table,
+    measure_fairness,
     select_sensitive,
 )
-from aims_mlops.collectors._identifiers import DEFAULT_MAX_CATEGORIES, DEFAULT_MIN_GROUP_SIZE
 from aims_mlops.collectors._spark import is_spark_frame
 from aims_mlops.collectors._spark_fairness import spark_group_table
 from aims_mlops.evidence import Subject
@@ -34,14 +34,10 @@ def frame_fairness_record(
     y_true: str,
     y_pred: str,
     sensitive_features: Sequence[str] | str,
+    options: FairnessOptions,
     system: str | None,
-    thresholds: Mapping[str, Mapping[str, float]],
     subject: Subject | None = None,
     config_digest: str | None = None,
-    pos_label: Any = 1,
-    allow_identifiers: bool = False,
-    max_categories: int = DEFAULT_MAX_CATEGORIES,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
     """The ``fairness`` record of the named columns of a pandas or Spark DataFrame (identifier-
     like sensitive features refused as :func:`fairness_record` refuses them)."""
@@ -49,16 +45,12 @@ def frame_fairness_record(
     names = [features] if isinstance(features, str) else list(features)
     if not names:
         raise DataError(ERROR_NO_SENSITIVE)
+    about = {"system": system, "subject": subject, "config_digest": config_digest}
     if is_spark_frame(frame):
         table = spark_group_table(
-            frame, y_true=y_true, y_pred=y_pred, sensitive=names, pos_label=pos_label
+            frame, y_true=y_true, y_pred=y_pred, sensitive=names, pos_label=options.pos_label
         )
-        return fairness_record_from_table(
-            table, system=system, thresholds=thresholds, subject=subject,
-            config_digest=config_digest, pos_label=pos_label,
-            allow_identifiers=allow_identifiers, max_categories=max_categories,
-            min_group_size=min_group_size,
-        )  # fmt: skip
+        return fairness_record_from_table(table, options=options, **about)
     import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
@@ -67,12 +59,9 @@ def frame_fairness_record(
         if column not in frame.columns:
             listed = ", ".join(str(c) for c in frame.columns) or "(none)"
             raise DataError(ERROR_LABEL_COLUMN.format(which=which, column=column, columns=listed))
-    return fairness_record(
-        frame[y_true], frame[y_pred], select_sensitive(frame, names), system=system,
-        thresholds=thresholds, subject=subject, config_digest=config_digest, pos_label=pos_label,
-        allow_identifiers=allow_identifiers, max_categories=max_categories,
-        min_group_size=min_group_size,
-    )  # fmt: skip
+    return measure_fairness(
+        frame[y_true], frame[y_pred], select_sensitive(frame, names), options=options, **about
+    )
 
 
 __all__ = ["frame_fairness_record"]

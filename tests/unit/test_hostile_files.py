@@ -280,7 +280,7 @@ def test_soa_csv_and_xlsx_hold_no_live_formula(tmp_path: Path) -> None:
 
     from openpyxl import load_workbook
 
-    from aims_mlops.cli._main import SOA_COLUMNS
+    from aims_mlops.cli._judgement import SOA_COLUMNS
     from aims_mlops.cli._options import render_csv
     from aims_mlops.engine import soa_rows
     from aims_mlops.reports import soa_workbook
@@ -313,7 +313,7 @@ def _no_live_html(text: str) -> None:
 
 
 def test_every_markdown_output_escapes_html_and_links(tmp_path: Path) -> None:
-    from aims_mlops.cli._main import SOA_COLUMNS
+    from aims_mlops.cli._judgement import SOA_COLUMNS
     from aims_mlops.cli._options import render_markdown as soa_markdown
     from aims_mlops.engine import soa_rows
     from aims_mlops.reports import render_markdown
