@@ -241,7 +241,9 @@ def assess_fairness(
     Metrics use fairlearn's names and definitions and equal its results (``sample_weight``, in
     the arrays form: fairlearn's weighted numbers). A measurement that proves nothing (a ratio
     0/0, a group the model never selects) fails the record with its reason, unless
-    ``capture.fairness_undefined: warn``. Multiclass labels are refused: assess one class
+    ``capture.fairness_undefined: warn``. With the system's ``fairness_groups: each``, each
+    sensitive feature is measured on its own and the worst judged (the intersectional values
+    are kept in the record's details, not judged). Multiclass labels are refused: assess one class
     against the rest. Group names are
     stored, so a sensitive feature that looks like an identifier (more than
     ``capture.max_categories`` distinct values, default 50, or near-unique) is refused unless
@@ -267,6 +269,7 @@ def assess_fairness(
             context.config.capture.fairness_undefined if context.config is not None else "fail"
         ),
         min_group_size=min_group_size_of(context.config),
+        fairness_groups=getattr(context.system_config(), "fairness_groups", "intersection"),
     )
     tables: dict[str, Any] = {}
 

@@ -95,6 +95,12 @@ ERROR_SAMPLE_WEIGHT = (
 UNDEFINED_CHECK = "defined"
 #: what an undefined or degenerate measurement does to the outcome (``capture.fairness_undefined``)
 UNDEFINED_MODES = ("fail", "warn")
+#: how several sensitive features form the judged groups (``systems[].fairness_groups``):
+#: their combinations, or each feature on its own (the worst feature judged)
+FAIRNESS_GROUPS = ("intersection", "each")
+ERROR_FAIRNESS_GROUPS = "fairness_groups must be one of {allowed}; got {got!r}"
+#: what a judged metric's reason adds under ``fairness_groups: each``
+WORST_FEATURE_NOTE = " (worst attribute: {feature}; per attribute: {values})"
 ERROR_MISSING_LABELS = "{which} contains {count} missing values: labels must all be present"
 ERROR_EMPTY = "no rows to assess: y_true, y_pred and the sensitive features are empty"
 ERROR_MISSING_GROUP_VALUES = (
@@ -449,13 +455,91 @@ def disparities(table: pd.DataFrame) -> dict[str, float]:
     }
 
 
+#: the cells :func:`table_from_cells` takes, in its order (TN, FP, FN, TP)
+_CELL_COLUMNS = ("true_negatives", "false_positives", "false_negatives", "true_positives")
+
+
+def feature_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each sensitive feature's own :func:`group_table`, summed from the intersectional one.
+
+    A feature's group holds the rows of every intersection with its value, so its confusion
+    cells (weighted or not) and its rows are sums over those intersections: no second pass over
+    the data, the same for every engine that builds the intersectional table."""
+    import pandas as pd
+
+    out: dict[str, pd.DataFrame] = {}
+    for level, name in enumerate(table.index.names):
+        summed = table.groupby(level=level, sort=True, observed=True)[
+            [*_CELL_COLUMNS, "count"]
+        ].sum()
+        index = pd.Index(summed.index, name=name)
+        out[str(name)] = table_from_cells(
+            summed[list(_CELL_COLUMNS)].to_numpy(dtype=float), index,
+            rows=summed["count"].to_numpy(),
+        )  # fmt: skip
+    return out
+
+
+def _is_ratio(metric: str) -> bool:
+    return metric.endswith("_ratio")
+
+
+def worst_of_features(
+    by_feature: Mapping[str, Mapping[str, float]],
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The worst value of each metric over the features (the largest difference, the smallest
+    ratio; NaN when a feature's value is NaN) and the feature it comes from."""
+    worst: dict[str, float] = {}
+    where: dict[str, str] = {}
+    for feature, values in by_feature.items():
+        for metric, value in values.items():
+            if metric in ("accuracy", "selection_rate"):
+                worst[metric] = value  # overall: the same for every feature
+                continue
+            current = worst.get(metric)
+            if not math.isfinite(value):
+                worst[metric], where[metric] = math.nan, feature
+            elif current is None or (
+                math.isfinite(current)
+                and (value < current if _is_ratio(metric) else value > current)
+            ):
+                worst[metric], where[metric] = value, feature
+    return worst, where
+
+
+def name_worst_feature(
+    checks: list[dict[str, Any]],
+    by_feature: Mapping[str, Mapping[str, Any]],
+    worst: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """``checks`` (threshold checks as dicts) with each judged metric's reason naming the feature
+    its value comes from and every feature's value (``fairness_groups: each``)."""
+    out = []
+    for check in checks:
+        metric = check.get("metric")
+        feature = worst.get(metric) if isinstance(metric, str) else None
+        if feature is None:
+            out.append(check)
+            continue
+        values = ", ".join(
+            f"{name} {values[metric]:.4g}"
+            for name, values in by_feature.items()
+            if isinstance(values.get(metric), int | float)
+        )
+        note = WORST_FEATURE_NOTE.format(feature=feature, values=values)
+        out.append({**check, "reason": f"{check['reason']}{note}"})
+    return out
+
+
 # -- the record --------------------------------------------------------------------------------
-def _degenerate(table: pd.DataFrame, undefined: Sequence[str]) -> list[str]:
-    """Why the measurement proves nothing: ratios that are 0/0, groups the model never selects
-    (a model that never predicts the positive class has every difference 0)."""
+def _degenerate(table: pd.DataFrame | None, undefined: Sequence[str]) -> list[str]:
+    """Why the measurement proves nothing: ratios that are 0/0, groups of ``table`` the model
+    never selects (a model that never predicts the positive class has every difference 0)."""
     found = []
     if undefined:
         found.append("undefined, the largest group rate being 0: " + ", ".join(undefined))
+    if table is None:
+        return found
     names = list(table.index.names)
     never = [
         _group_label(names, key)
@@ -591,7 +675,10 @@ class FairnessOptions:
     that looks like an identifier (more than ``max_categories`` values, or near-unique) is
     refused unless ``allow_identifiers``; ``on_undefined`` is ``"fail"`` (a measurement that
     proves nothing fails the record) or ``"warn"``; groups smaller than ``min_group_size`` rows
-    carry hashed labels.
+    carry hashed labels. ``fairness_groups`` (``systems[].fairness_groups``): ``"intersection"``
+    judges the combinations of the sensitive features; ``"each"`` judges each feature on its
+    own, the worst feature against each bound, and keeps the intersectional values for
+    information.
     """
 
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -600,6 +687,15 @@ class FairnessOptions:
     max_categories: int = DEFAULT_MAX_CATEGORIES
     on_undefined: str = "fail"
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    fairness_groups: str = "intersection"
+
+    def __post_init__(self) -> None:
+        if self.fairness_groups not in FAIRNESS_GROUPS:
+            raise DataError(
+                ERROR_FAIRNESS_GROUPS.format(
+                    allowed=", ".join(FAIRNESS_GROUPS), got=self.fairness_groups
+                )
+            )
 
 
 def measure_fairness(
@@ -686,7 +782,11 @@ def fairness_record_from_table(
         for level, name in enumerate(names):
             distinct = table.index.get_level_values(level).nunique()
             refuse_identifier(name, int(distinct), rows, max_categories=max_categories)
-    values = disparities(table)  # every row and group, before any label is hashed
+    each = options.fairness_groups == "each"
+    intersectional = disparities(table)  # every row and group, before any label is hashed
+    features = feature_tables(table) if each else {}
+    measured = {name: disparities(t) for name, t in features.items()}
+    values, worst = worst_of_features(measured) if each else (intersectional, {})
     table, hashed = hash_small_groups(table, min_group_size)
     warnings: list[str] = []
     if hashed:
@@ -707,8 +807,23 @@ def fairness_record_from_table(
         outcome = "info"
     else:
         outcome = "pass" if all(check.passed for check in checks) else "fail"
-    degenerate = _degenerate(table, undefined)
     check_dicts = [check.to_dict() for check in checks]
+    if each:
+        by_feature = {
+            name: {m: v for m, v in found.items() if math.isfinite(v)}
+            for name, found in measured.items()
+        }
+        check_dicts = name_worst_feature(check_dicts, by_feature, worst)
+        # judged: each feature's groups; the intersections' are reported in the warnings
+        degenerate = _degenerate(None, undefined)
+        for feature_table in features.values():
+            degenerate += _degenerate(hash_small_groups(feature_table, min_group_size)[0], [])
+        warnings.extend(
+            f"intersectional groups (reported, not judged): {found}"
+            for found in _degenerate(table, [])
+        )
+    else:
+        degenerate = _degenerate(table, undefined)
     if degenerate and on_undefined == "fail":
         outcome = "fail"
         check_dicts.insert(
@@ -747,6 +862,13 @@ def fairness_record_from_table(
         "definitions": "fairlearn 0.15: method='between_groups', agg='worst_case'",
         "warnings": warnings,
     }
+    if each:
+        details["fairness_groups"] = "each"
+        details["by_feature"] = by_feature
+        details["worst_feature"] = worst
+        details["intersectional"] = {
+            name: value for name, value in intersectional.items() if math.isfinite(value)
+        }
     _fit_group_table(details, rows, total=len(table))
 
     record = catalog_record(

@@ -21,6 +21,13 @@ _KEYED: Mapping[str, str] = {
     "impact_assessments": "system",
     "risk_reviews": "system",
 }
+#: Changes an approver must read as a loosening: (field, before, after) -> what it loosens.
+LOOSENINGS: Mapping[tuple[str, str, str], str] = {
+    ("fairness_groups", "intersection", "each"): (
+        "LOOSENS the fairness objective: judged per sensitive attribute, no longer over their "
+        "intersections"
+    ),
+}
 #: At most this many lines; the rest are counted.
 MAX_LINES = 40
 
@@ -72,7 +79,9 @@ def _walk(path: str, old: Any, new: Any, out: list[str]) -> None:
             elif before[key] != after[key]:
                 _walk(f"soa[{key}]", before[key], after[key], out)
         return
-    out.append(f"{path}: {_short(old)} -> {_short(new)}")
+    loosens = LOOSENINGS.get((path.rsplit(".", 1)[-1], str(old), str(new)))
+    note = f" ({loosens})" if loosens else ""
+    out.append(f"{path}: {_short(old)} -> {_short(new)}{note}")
 
 
 def config_changes(

@@ -227,6 +227,9 @@ TRIGGER_STAGES: frozenset[str] = frozenset({"validation", "deployment", "operati
 EuAiActRole = Literal["provider", "deployer", "importer", "distributor"]
 EuAiActRiskClass = Literal["prohibited", "high", "limited", "minimal"]
 ANNEX_III_PATTERN = re.compile(r"^[1-8](\([a-e]\))?$")
+#: how a system's fairness thresholds are measured over several sensitive features: over their
+#: combinations (``intersection``) or over each feature separately, the worst judged (``each``)
+FairnessGroups = Literal["intersection", "each"]
 IndicatorKind = Literal["fairness", "performance", "monitoring", "data_quality"]
 IndicatorDirection = Literal["higher_is_worse", "lower_is_worse"]
 
@@ -668,6 +671,7 @@ class SystemConfig(_Model):
     scope_reason: Text | None = None
     mlflow: MlflowBinding = Field(default_factory=MlflowBinding)
     sensitive_features: tuple[Text, ...] = ()
+    fairness_groups: FairnessGroups = "intersection"
     data_quality: DataQuality | None = None
     fairness: dict[StrictStr, Threshold] = Field(default_factory=dict)
     performance: dict[StrictStr, Threshold] = Field(default_factory=dict)

@@ -13,11 +13,12 @@ it measured, not for the bar it was held to.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aims_mlops.collectors._fairness import name_worst_feature
 from aims_mlops.collectors._thresholds import judge_thresholds
 from aims_mlops.config._diff import config_changes
 from aims_mlops.evidence import load_public_key
@@ -47,6 +48,14 @@ NOTE_NOT_RECORDED = "the working copy of aims.yaml is not yet recorded in the st
 #: Changes named on one line before the rest are counted.
 CHANGES_ON_A_LINE = 5
 
+#: the check a fairness record fails when measured per attribute while the configuration
+#: judged with requires intersectional groups
+GROUPS_CHECK = "fairness_groups"
+REASON_GROUPS_REQUIRED = (
+    "measured per sensitive attribute (fairness_groups: each), but the configuration judged "
+    "with requires intersectional groups (fairness_groups: intersection): measure it again "
+    "over the combinations of {features}"
+)
 #: kind -> the systems[] section whose thresholds a record of that kind is held to.
 _THRESHOLD_SECTIONS = {"fairness": "fairness", "performance": "performance"}
 
@@ -198,6 +207,32 @@ def _verdicts(checks: Any) -> list[tuple[Any, Any]]:
     return [(c.get("metric"), c.get("passed")) for c in checks if hasattr(c, "get")]
 
 
+def _fairness_groups(
+    record: EvidenceRecord, system: Any, outcome: str, held: list[dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]]]:
+    """A fairness record's outcome and checks under the groups the configuration requires: a
+    record measured per attribute (``details.fairness_groups: each``) fails when intersectional
+    groups are required; its reasons name the worst attribute when ``each`` is allowed. An
+    intersectional record counts under ``each`` as it is (the values it was judged on bound the
+    per-attribute ones)."""
+    if record.details.get("fairness_groups") != "each":
+        return outcome, held
+    if system.fairness_groups == "intersection":
+        features = record.details.get("sensitive_features") or ["the sensitive features"]
+        refused = {
+            "check": GROUPS_CHECK,
+            "metric": None,
+            "passed": False,
+            "reason": REASON_GROUPS_REQUIRED.format(features=" x ".join(map(str, features))),
+        }
+        return "fail", [refused, *held]
+    by_feature = record.details.get("by_feature")
+    worst = record.details.get("worst_feature")
+    if isinstance(by_feature, Mapping) and isinstance(worst, Mapping):
+        held = name_worst_feature(held, by_feature, worst)
+    return outcome, held
+
+
 def rejudge(records: Iterable[EvidenceRecord], config: AimsConfig) -> list[EvidenceRecord]:
     """Each fairness and performance record judged again from its metrics against the
     thresholds ``config`` declares for its system (the outcome the record claims is replaced
@@ -218,6 +253,8 @@ def rejudge(records: Iterable[EvidenceRecord], config: AimsConfig) -> list[Evide
         checks = judge_thresholds(dict(record.metrics), thresholds)
         outcome = "pass" if all(c.passed for c in checks) else "fail"
         held = [c.to_dict() for c in checks]
+        if record.kind == "fairness":
+            outcome, held = _fairness_groups(record, system, outcome, held)
         if outcome == record.outcome and _verdicts(held) == _verdicts(record.details.get("checks")):
             out.append(record)
             continue

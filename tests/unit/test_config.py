@@ -79,8 +79,8 @@ RESIDUAL_LINE = "    residual: {likelihood: 2, impact: 4}\n"
 MLFLOW_LINE = "    mlflow: {experiment: scorer, registered_model: scorer}\n"
 SYSTEM_KEYS = (
     "id, name, owner, intended_use, lifecycle_stage, in_scope, scope_reason, mlflow, "
-    "sensitive_features, data_quality, fairness, performance, monitoring, genai, eu_ai_act, "
-    "reassess_on, gate"
+    "sensitive_features, fairness_groups, data_quality, fairness, performance, monitoring, "
+    "genai, eu_ai_act, reassess_on, gate"
 )
 TOP_KEYS = (
     "version, organization, risk_criteria, store, capture, trust, documents, people, systems, "
@@ -401,6 +401,15 @@ SHAPE_CASES = [
             "design, development, validation, deployment, operation, retired"
         ],
         id="bad-lifecycle-stage",
+    ),
+    pytest.param(
+        "    lifecycle_stage: development\n",
+        "    lifecycle_stage: development\n    fairness_groups: per_attribute\n",
+        [
+            "aims.yaml:12: systems[0].fairness_groups: 'per_attribute' is not allowed; use one "
+            "of: intersection, each"
+        ],
+        id="bad-fairness-groups",
     ),
     pytest.param(
         "    category: bias\n",
