@@ -421,9 +421,11 @@ CERTIFICATION_BUDGET_S = 420
 
 @pytest.mark.slow
 def test_certification(kernel_name: str, notebook_env: Path) -> None:
-    """init towards ready: the lifecycle printed after each phase, every count re-checked here
-    from the notebook's own store, and the honest end: every entry satisfied but the fairness
-    objectives, which the test split's smallest groups (3 and 5 positives) cannot show met."""
+    """init to ready: the lifecycle printed after each phase, every count re-checked here from
+    the notebook's own store. The fairness objectives are judged per attribute by top
+    management's approved decision (the test split's smallest intersections hold 3 and 5
+    positives); the first model fails them, the mitigated one meets them, and the record of the
+    production version keeps the intersectional values it is not judged on."""
     import os
 
     from aims_mlops.judgement import judge
@@ -441,6 +443,14 @@ def test_certification(kernel_name: str, notebook_env: Path) -> None:
     # A.5.4 is the fairness assessment done; its failing result fails A.6.2.4 (main's rules)
     assert re.search(r"^FIRST MODEL A\.5\.4 satisfied$", text, flags=re.MULTILINE)
     assert re.search(r"^FIRST MODEL A\.6\.2\.4 failing", text, flags=re.MULTILINE)
+    # the objectives were set before training: per attribute, a loosening config status names
+    assert any("LOOSENS" in line for line in _printed_value(text, "CONFIG STATUS"))
+    first, mitigated = (_printed_value(text, f"{m} FAIRNESS") for m in ("FIRST MODEL", "MITIGATED"))
+    assert first["measured"] == mitigated["measured"] == "each"
+    assert max(first["sex"]) > 0.1  # the unmitigated model fails per attribute too
+    assert max(mitigated["sex"] + mitigated["race"]) <= 0.1
+    assert max(mitigated["sex x race (not judged)"]) > 0.1  # reported, as decided
+    assert re.search(r"^MITIGATED A\.6\.2\.4 satisfied", text, flags=re.MULTILINE)
     steps = _printed_value(text, "STEPS")
     assert steps > 100 and _printed_value(text, "AIMS COMMANDS") > 50
     # the training script is committed before it runs: the lineage holds the commit
@@ -464,12 +474,21 @@ def test_certification(kernel_name: str, notebook_env: Path) -> None:
     assert sorted(_printed_value(text, "BLOCKERS")) == sorted(
         f"{b['id']}: {b['reason']}" for b in report["blockers"]
     )
-    # everything is satisfied but the fairness objectives and the gate that enforces them
-    assert report["ready"] is False
-    assert {b["id"] for b in report["blockers"]} == {"A.6.2.4", "A.6.2.5"}
+    # ready: every entry satisfied, with the approved configuration and no integrity finding
+    assert report["ready"] is True and report["blockers"] == []
     assert judged.configuration is not None and not judged.configuration.draft
     assert not judged.integrity_findings
     system = judged.assessment.systems["income-classifier"]
+    assert judged.config.system("income-classifier").fairness_groups == "each"
+    # the production version's fairness record measured each attribute and kept the
+    # intersectional values
+    behind = set(system.control("A.6.2.4").evidence)
+    fairness = [r for r in judged.records if r.kind == "fairness" and r.id in behind]
+    assert fairness and all(r.outcome == "pass" for r in fairness)
+    for record in fairness:
+        assert record.details["fairness_groups"] == "each"
+        assert set(record.details["by_feature"]) == {"sex", "race"}
+        assert record.details["intersectional"]["demographic_parity_difference"] > 0.1
     for entry in ("A.10.2", "A.10.3", "A.6.2.3", "A.7.6", "7.2", "7.3"):
         assert system.control(entry).status == "satisfied", (entry, system.control(entry).reasons)
     assert "doi.org/10.24432/C5XW20" in " ".join(system.control("A.10.3").reasons)
