@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 from aims_mlops._errors import CatalogError
 from aims_mlops.catalog import CONFIG_CHECKS, DERIVED_CHECKS
 from aims_mlops.engine import _derived as derived
-from aims_mlops.engine._inventory import Inventory, undeclared_models
+from aims_mlops.engine._inventory import undeclared_models
 from aims_mlops.engine._results import MISSING, SATISFIED, STALE, CurrentModel
 from aims_mlops.engine._status import FAILING, PathResult, record_label, worst
-from aims_mlops.evidence import EvidenceRecord, parse_timestamp
+from aims_mlops.evidence import EvidenceRecord, Inventory, parse_timestamp
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig, SystemConfig

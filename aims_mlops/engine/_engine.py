@@ -20,7 +20,6 @@ from aims_mlops._errors import ConfigError
 from aims_mlops.config import config_digest
 from aims_mlops.engine._checks import ConfigChecker, config_ref
 from aims_mlops.engine._documents import document_problems
-from aims_mlops.engine._inventory import Inventory
 from aims_mlops.engine._programme import (
     PROGRAMME_REF,
     approver_problem,
@@ -65,7 +64,7 @@ from aims_mlops.engine._status import (
     record_label,
     short_id,
 )
-from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, load_kinds
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, Inventory, load_kinds
 from aims_mlops.evidence._documents import substance_problem
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from aims_mlops.documents import (
     write_documents,
 )
 from aims_mlops.engine import assess, lifecycle_view
-from aims_mlops.engine._inventory import Discovered, Inventory, inventory_rows
-from aims_mlops.evidence import EvidenceRecord, new_record
+from aims_mlops.engine._inventory import inventory_rows
+from aims_mlops.evidence import Discovered, EvidenceRecord, Inventory, new_record
 from aims_mlops.evidence._documents import document_details
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
