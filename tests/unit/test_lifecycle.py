@@ -21,6 +21,7 @@ from aims_mlops.documents import (
     read_document,
     write_documents,
 )
+from aims_mlops.documents._fill import Facts
 from aims_mlops.engine import assess, lifecycle_view
 from aims_mlops.engine._inventory import inventory_rows
 from aims_mlops.evidence import Discovered, EvidenceRecord, Inventory, new_record
@@ -389,3 +390,32 @@ def test_training_records_refuse_unknown_people_and_bad_dates() -> None:
     with pytest.raises(ProcessRecordError) as err:
         record_training(person="Dana Smith", topic="t", date="2026-13-01", config=config)
     assert str(err.value) == ERROR_BAD_DATE.format(value="2026-13-01")
+
+
+def test_training_and_acknowledgement_tables_list_the_records_oldest_first() -> None:
+    def made(kind: str, at: str, **details: Any) -> EvidenceRecord:
+        return new_record(
+            kind=kind, system=None, outcome="pass", collector="t", details=details, collected_at=at
+        )
+
+    config = parse_config(example_config_text())
+    facts = Facts(config=config)
+    assert facts.training() == ["No training recorded yet (`aims record training`)."]
+    assert facts.acknowledgements() == [
+        "No acknowledgement recorded yet (`aims record acknowledgement`)."
+    ]
+    late = made("training", "2026-12-02T00:00:00Z", person="B|b", topic="bias", date="2026-12-02")
+    early = made("training", "2026-12-01T00:00:00Z", person="A", topic="AIMS", date="2026-12-01")
+    ack = made("acknowledgement", "2026-12-03T09:00:00Z", person="C", document="policy.md")
+    facts = Facts(config=config, records=(late, early, ack))
+    assert facts.training() == [
+        "| person | topic | date | record |",
+        "|---|---|---|---|",
+        f"| A | AIMS | 2026-12-01 | {early.id[:8]} |",
+        f"| B\\|b | bias | 2026-12-02 | {late.id[:8]} |",
+    ]
+    assert facts.acknowledgements() == [
+        "| person | document | on | record |",
+        "|---|---|---|---|",
+        f"| C | policy.md | {ack.collected_at[:10]} | {ack.id[:8]} |",
+    ]
