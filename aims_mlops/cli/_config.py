@@ -11,6 +11,7 @@ import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import accept_risk, approve_configuration, make_store
+from aims_mlops.catalog import load_catalog
 from aims_mlops.cli._options import (
     ERROR_CONFIG_EXISTS,
     EXIT_USER_ERROR,
@@ -24,6 +25,7 @@ from aims_mlops.config import config_digest, default_config_path, load_config
 from aims_mlops.config._loader import locate_problems
 from aims_mlops.config._starter import write_starter
 from aims_mlops.demo import run_demo
+from aims_mlops.engine._suppliers import exclusions_against_lineage
 from aims_mlops.judgement._configuration import (
     configuration_state,
     pinned_key_ids,
@@ -81,7 +83,7 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
             click.echo(f"error: {exc}", err=True)
             invalid += 1
             continue
-        if not _expectations_valid(cfg, path):
+        if not _expectations_valid(cfg, path) or not _lineage_valid(cfg, path):
             invalid += 1
             continue
         systems = len(cfg.systems)
@@ -91,6 +93,43 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
         )
     if invalid:
         ctx.exit(EXIT_USER_ERROR)
+
+
+#: lineage kinds ``aims validate`` reads to check the SoA's exclusions of supplier entries
+_LINEAGE_KINDS = ("lineage.datasets", "lineage.model")
+
+
+def _existing_store(uri: str) -> bool:
+    """Whether the tracking store at ``uri`` exists already (reading a sqlite or file store
+    that does not would create it: validating never writes)."""
+    if uri.startswith("sqlite:"):
+        return Path(uri.split(":///", 1)[-1]).is_file()
+    if "://" not in uri or uri.startswith("file:"):
+        return Path(uri.removeprefix("file://").removeprefix("file:")).exists()
+    return True
+
+
+def _lineage_valid(cfg: Any, path: Path) -> bool:
+    """The SoA may not exclude a supplier entry (A.10.2, A.10.3) while the store's lineage shows
+    third-party data or models: print each such exclusion as ``file:line: field: message``.
+    True when none is found, or when there is no store to read (a note says so)."""
+    if not any(not d.applicable for d in cfg.soa):
+        return True
+    store = make_store(cfg)
+    if not _existing_store(store.tracking_uri):
+        return True
+    try:
+        records = store.records(kinds=_LINEAGE_KINDS)
+    except AimsError as exc:
+        click.echo(f"note: {path}: lineage not checked ({exc})", err=True)
+        return True
+    located = exclusions_against_lineage(cfg, load_catalog(), records)
+    if not located:
+        return True
+    text = path.read_text(encoding="utf-8")
+    for line in locate_problems(text, located, source=str(path)):
+        click.echo(f"error: {line}", err=True)
+    return False
 
 
 def _expectations_valid(cfg: Any, path: Path) -> bool:

@@ -19,7 +19,7 @@ from aims_mlops.cli._options import (
     render_table,
 )
 from aims_mlops.config import default_config_path, load_config
-from aims_mlops.documents import write_documents
+from aims_mlops.documents import select_documents, write_documents
 from aims_mlops.engine import lifecycle_text
 from aims_mlops.engine._inventory import inventory_rows
 from aims_mlops.judgement import judge
@@ -96,11 +96,21 @@ def docs_group() -> None:
 )
 @format_option("md", "docx")
 @click.option("--force", is_flag=True, help="Overwrite documents of the set already there.")
-def docs_init_command(config: Path | None, directory: Path, fmt: str, force: bool) -> None:
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="DOCUMENT_ID",
+    help="Write only these documents (repeatable), e.g. the supplier register AIMS-22 drafted "
+    "again once the lineage names the suppliers.",
+)
+def docs_init_command(
+    config: Path | None, directory: Path, fmt: str, force: bool, only: tuple[str, ...]
+) -> None:
     """Write the AIMS document set, pre-filled from aims.yaml, the evidence and the EU AI Act
     classification, with [TO COMPLETE: ...] where a person must write."""
     judgement = judge(config=config)
-    drafts = draft_document_set(judgement)
+    drafts = select_documents(draft_document_set(judgement), only)
     paths = write_documents(drafts, directory, fmt=fmt, force=force)
     marks = sum(d.open_marks for d in drafts)
     click.echo(

@@ -290,17 +290,22 @@ def _config_or_none(config: Path | None) -> Path | None:
 @click.option("--topic", required=True, help="What the training covered.")
 @click.option("--date", "day", required=True, help="The day of the training (YYYY-MM-DD).")
 @click.option("--evidence", default=None, help="Certificate or attendance list (hashed, attached).")
-@click.option("--key", default=None, help="The person's private key file (signs the record).")
+@key_option
 def training_command(
-    config: Path | None, person: str, topic: str, day: str, evidence: str | None, key: str | None
+    config: Path | None,
+    person: str,
+    topic: str,
+    day: str,
+    evidence: str | None,
+    key_file: Path | None,
 ) -> None:
-    """Record a person's training (clause 7.2, competence)."""
+    """Record a person's training (clause 7.2, competence): their act, signed with their key."""
     record = record_training(
         person=person,
         topic=topic,
         date=day,
         evidence=evidence,
-        key=key,
+        key=key_file,
         config=_config(config),
     )
     signed = " (signed)" if record.signature else ""
@@ -314,13 +319,14 @@ def training_command(
 @config_option
 @click.option("--person", required=True, help="Who acknowledges (listed in aims.yaml people).")
 @click.option("--document", required=True, help="Document id of the set (AIMS-05) or its file.")
-@click.option("--key", default=None, help="The person's private key file (signs the record).")
+@key_option
 def acknowledgement_command(
-    config: Path | None, person: str, document: str, key: str | None
+    config: Path | None, person: str, document: str, key_file: Path | None
 ) -> None:
-    """Record that a person acknowledged a document, the AI policy (clause 7.3, awareness)."""
+    """Record that a person acknowledged a document, the AI policy (clause 7.3, awareness):
+    their act, signed with their key."""
     record = record_acknowledgement(
-        person=person, document=document, key=key, config=_config(config)
+        person=person, document=document, key=key_file, config=_config(config)
     )
     signed = " (signed)" if record.signature else ""
     click.echo(
