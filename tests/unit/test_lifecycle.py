@@ -446,7 +446,8 @@ def test_suppliers_in_lineage_must_be_covered_by_the_attested_register(tmp_path:
     text = example_without_people()
     assert A103_EXCLUDED in text
     config = parse_config(
-        re.sub(r"(\n\s*owner: ).*", r"\1Dana Smith", text.replace(A103_EXCLUDED, "")) + PEOPLE
+        re.sub(r"(\n\s*(?:policy_)?owner: ).*", r"\1Dana Smith", text.replace(A103_EXCLUDED, ""))
+        + PEOPLE
     )
     census = lineage_of(
         ("adult-train", ATTRIBUTION, None),
