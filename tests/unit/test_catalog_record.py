@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import functools
 from pathlib import Path
 
 import aims_mlops.collectors as collectors
 from aims_mlops.capture._emit import error_record
 from aims_mlops.catalog import catalog_record, load_catalog
+from aims_mlops.eu_ai_act import incident_record, report_record
+from aims_mlops.judgement import GateResult, deployment_record
+from aims_mlops.reports._register import NcCandidate, opening_record
 
 COLLECTORS = Path(collectors.__file__).parent
 
@@ -152,3 +156,23 @@ def test_a_record_with_also_speaks_to_those_entries_too() -> None:
         kind="fairness", also=("6.3",), system="s", outcome="info", collector="test"
     )
     assert record.controls == tuple(sorted({*load_catalog().controls_for_kind("fairness"), "6.3"}))
+
+
+def test_records_built_outside_collectors_speak_to_the_catalogs_controls() -> None:
+    """The same controls as when each builder asked the catalog itself (sorted, as recorded)."""
+    day = dt.date(2026, 11, 1)
+    incident = incident_record(
+        system="s", kind="death", severity="high", summary="s", aware_on=day, today=day
+    )
+    gate = GateResult(system="s", passed=True, failures=(), checked=(), score=1.0)
+    deployment = deployment_record(
+        gate, model_name="m", model_version="1", run_id=None, alias="champion",
+        action="promoted", approver=None, trigger="cli",
+    )  # fmt: skip
+    opening = opening_record(
+        NcCandidate(entry="A.6.2.4", system="s", source="failing", reasons=("r",)),
+        now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )
+    for record in (incident, report_record(incident, on=day), deployment, opening):
+        expected = tuple(sorted(set(load_catalog().controls_for_kind(record.kind))))
+        assert record.controls == expected != (), record.kind
