@@ -30,14 +30,18 @@ from aims_mlops.capture._context import (
 from aims_mlops.capture._emit import capture, emit
 from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._fairness import FairnessOptions, measure_fairness, select_sensitive
-from aims_mlops.collectors._fairness_frame import frame_fairness_record
 from aims_mlops.collectors._identifiers import max_categories_of, min_group_size_of
 from aims_mlops.collectors._performance import (
     metrics_from_evaluation,
     metrics_from_run,
     performance_record,
 )
-from aims_mlops.collectors.backends import data_quality_record, monitoring_record, run_expectations
+from aims_mlops.collectors.backends import (
+    data_quality_record,
+    frame_fairness_record,
+    monitoring_record,
+    run_expectations,
+)
 from aims_mlops.config import default_config_path, load_config
 from aims_mlops.documents import read_document
 from aims_mlops.engine._programme import approver_problem

@@ -17,16 +17,16 @@ from aims_mlops.capture._context import CaptureContext
 from aims_mlops.capture._process import (
     ProcessRecordError,
     _config,
-    _controls,
     _day,
     _name,
     _now,
     document_bytes,
 )
 from aims_mlops.capture._writer import emit
+from aims_mlops.catalog import catalog_record
 from aims_mlops.documents import load_documents, read_document
 from aims_mlops.engine._programme import same_person
-from aims_mlops.evidence import EvidenceRecord, new_record
+from aims_mlops.evidence import EvidenceRecord
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
@@ -97,12 +97,11 @@ def record_training(
         details["evidence"] = str(Path(path).resolve())
         details["evidence_sha256"] = hashlib.sha256(data).hexdigest()
         artifacts = {f"training/{path.name}": data}
-    record = new_record(
+    record = catalog_record(
         kind=TRAINING_KIND,
         system=None,
         outcome="pass",
         collector=COLLECTOR,
-        controls=_controls(TRAINING_KIND),
         details=details,
     )
     return _emit_signed(cfg, cfg_path, record, key, artifacts)
@@ -138,12 +137,11 @@ def record_acknowledgement(
         raise ProcessRecordError(
             ERROR_UNKNOWN_DOCUMENT.format(document=text, known=", ".join(sorted(known)[:3]) + ", …")
         )
-    record = new_record(
+    record = catalog_record(
         kind=ACKNOWLEDGEMENT_KIND,
         system=None,
         outcome="pass",
         collector=COLLECTOR,
-        controls=_controls(ACKNOWLEDGEMENT_KIND),
         details=details,
     )
     return _emit_signed(cfg, cfg_path, record, key)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -14,13 +13,13 @@ from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
 from aims_mlops.cli._options import (
     as_of_option,
-    check_output,
     checkpoint_config,
     config_option,
     draft_option,
     echo_configuration,
     echo_reperformance,
     format_option,
+    output_option,
 )
 from aims_mlops.engine import parse_as_of
 from aims_mlops.judgement import judge
@@ -38,20 +37,6 @@ from aims_mlops.reports._pack import RECORDS_DIR, build_pack
 from aims_mlops.reports._register import register_rows
 
 ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-
-def _output_option(help_text: str, *, required: bool = False) -> Callable[[F], F]:
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        required=required,
-        default=None,
-        callback=check_output,
-        help=help_text,
-    )
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -66,7 +51,7 @@ def _emit(text: str, output: Path | None) -> None:
 @config_option
 @click.argument("system", required=False)
 @click.option("--all", "all_systems", is_flag=True, help="Every in-scope system.")
-@_output_option("The zip to write.", required=True)
+@output_option("The zip to write.", required=True)
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -128,7 +113,7 @@ def export_cyclonedx(judgement: Any, output: Path | None) -> None:
     help="OSCAL Assessment Results 1.1.2, or a CycloneDX 1.6 ML bill of materials (JSON).",
 )
 @click.option("--system", "systems", multiple=True, help="Only this system (repeatable).")
-@_output_option("File to write (default: stdout).")
+@output_option("File to write (default: stdout).")
 def export_command(
     config: Path | None, fmt: str, systems: tuple[str, ...], output: Path | None
 ) -> None:
@@ -160,7 +145,7 @@ def export_command(
 )
 @click.option("--from", "start", default=None, help="Draw from records collected since (DATE).")
 @click.option("--to", "end", default=None, help="... and until (DATE, the end of that day).")
-@_output_option("File to write (default: stdout).")
+@output_option("File to write (default: stdout).")
 def audit_plan_command(
     config: Path | None,
     fmt: str,
@@ -198,7 +183,7 @@ def audit_plan_command(
     "management review, else 90 days).",
 )
 @format_option("json", "md")
-@_output_option("File to write (default: stdout).")
+@output_option("File to write (default: stdout).")
 def review_pack_command(
     config: Path | None, since: str | None, fmt: str, output: Path | None
 ) -> None:

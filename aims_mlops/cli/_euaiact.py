@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from aims_mlops.cli._options import check_output, config_option, format_option
+from aims_mlops.cli._options import config_option, format_option, output_option
 from aims_mlops.reports._annex_iv import write_annex_iv
 
 ANNEX_IV_FORMATS = ("html", "md", "json")
@@ -21,14 +21,7 @@ ANNEX_IV_FORMATS = ("html", "md", "json")
 @click.argument("system")
 @click.option("--model-version", default=None, help="Document this registered model version.")
 @format_option(*ANNEX_IV_FORMATS)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    callback=check_output,
-    help="File to write (replaced atomically; default: stdout).",
-)
+@output_option("File to write (replaced atomically; default: stdout).")
 def annex_iv_command(
     config: Path | None, system: str, model_version: str | None, fmt: str, output: Path | None
 ) -> None:

@@ -14,13 +14,13 @@ from aims_mlops._files import write_atomically
 from aims_mlops.catalog import load_catalog
 from aims_mlops.cli._options import (
     as_of_option,
-    check_output,
     config_option,
     draft_option,
     echo_configuration,
     echo_json,
     echo_reperformance,
     format_option,
+    output_option,
     render_csv,
     render_markdown,
     render_table,
@@ -147,13 +147,7 @@ SOA_COLUMNS = ["control", "title", "applicable", "justification", "implementatio
 @click.command("soa")
 @config_option
 @format_option("json", "csv", "md", "xlsx")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    callback=check_output,
-)
+@output_option()
 def soa_command(config: Path | None, fmt: str, output: Path | None) -> None:
     """The Statement of Applicability: every Annex A control, applicable or justified out."""
     rows = soa_rows(judge(config=config).assessment)

@@ -124,6 +124,19 @@ def check_document(document: str) -> None:
         raise AimsError(ERROR_DOCUMENT_UNREADABLE.format(path=document, error=error)) from exc
 
 
+def output_option(help_text: str | None = None, *, required: bool = False) -> Callable[[F], F]:
+    """``-o/--output FILE``: where a command writes, checked before any work."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=required,
+        default=None,
+        callback=check_output,
+        help=help_text,
+    )
+
+
 def config_option(func: F) -> F:
     return click.option(
         "--config",

@@ -770,9 +770,10 @@ def fairness_record_from_table(
     config_digest: str | None = None,
     weighted: bool = False,
 ) -> FairnessResult:
-    """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
-    one Spark aggregation in ``_spark_fairness.py``), judged against ``options.thresholds``;
-    refuses identifier-like sensitive features as :func:`fairness_record` says."""
+    """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here or
+    in ``backends/_pandas_fairness.py``, one Spark aggregation in ``backends/_spark_fairness.py``),
+    judged against ``options.thresholds``; refuses identifier-like sensitive features as
+    :func:`fairness_record` says."""
     thresholds, pos_label = options.thresholds, options.pos_label
     allow_identifiers, max_categories = options.allow_identifiers, options.max_categories
     on_undefined, min_group_size = options.on_undefined, options.min_group_size

@@ -21,7 +21,6 @@ from aims_mlops.catalog._catalog import THIRD_PARTY_LINEAGE
 from aims_mlops.config import config_digest
 from aims_mlops.engine._checks import ConfigChecker, config_ref
 from aims_mlops.engine._documents import document_problems
-from aims_mlops.engine._inventory import Inventory
 from aims_mlops.engine._programme import (
     PROGRAMME_REF,
     approver_problem,
@@ -67,7 +66,7 @@ from aims_mlops.engine._status import (
     short_id,
 )
 from aims_mlops.engine._suppliers import Supplier, find_suppliers, uncovered
-from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, load_kinds
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, Inventory, load_kinds
 from aims_mlops.evidence._documents import substance_problem
 
 if TYPE_CHECKING:

@@ -22,9 +22,8 @@ from aims_mlops.collectors._fairness import (
     FairnessOptions,
     fairness_record,
 )
-from aims_mlops.collectors._fairness_frame import frame_fairness_record
 from aims_mlops.collectors._spark import ERROR_UNKNOWN_COLUMN, is_spark_frame
-from aims_mlops.collectors.backends import data_quality_record
+from aims_mlops.collectors.backends import data_quality_record, frame_fairness_record
 from aims_mlops.datasets import ERROR_ORDERED_SPARK, dataset_digest, load_adult
 from tests.integration.test_lineage import (  # noqa: F401 - autolog is a fixture
     autolog,

@@ -12,7 +12,7 @@ import aims_mlops.collectors.backends as backends
 BACKENDS_DIR = Path(backends.__file__).parent
 COLLECTORS_DIR = BACKENDS_DIR.parent
 PACKAGE = "aims_mlops.collectors.backends"
-CORES = ("_data_quality", "_monitoring")
+CORES = ("_data_quality", "_monitoring", "_fairness")
 
 
 def _imported(path: Path) -> set[str]:
@@ -40,15 +40,20 @@ def test_there_is_a_pandas_and_a_spark_backend_per_kind() -> None:
         "_spark_quality",
         "_pandas_monitoring",
         "_spark_monitoring",
+        "_pandas_fairness",
+        "_spark_fairness",
     }
 
 
 def test_the_backends_of_a_kind_offer_the_same_functions() -> None:
     from aims_mlops.collectors.backends import (
+        FAIRNESS_INTERFACE,
         MONITORING_INTERFACE,
         QUALITY_INTERFACE,
+        _pandas_fairness,
         _pandas_monitoring,
         _pandas_quality,
+        _spark_fairness,
         _spark_monitoring,
         _spark_quality,
     )
@@ -56,6 +61,7 @@ def test_the_backends_of_a_kind_offer_the_same_functions() -> None:
     for interface, modules in (
         (QUALITY_INTERFACE, (_pandas_quality, _spark_quality)),
         (MONITORING_INTERFACE, (_pandas_monitoring, _spark_monitoring)),
+        (FAIRNESS_INTERFACE, (_pandas_fairness, _spark_fairness)),
     ):
         for module in modules:
             missing = [name for name in interface if not callable(getattr(module, name, None))]
@@ -78,7 +84,16 @@ def test_the_cores_never_import_a_backend() -> None:
 
 def test_each_backend_builds_no_record_itself() -> None:
     """The record is built once, in the core: no backend calls the record builders."""
-    builders = {"new_record", "record_from_summary", "quality_record", "monitoring_record"}
+    builders = {
+        "new_record",
+        "catalog_record",
+        "record_from_summary",
+        "quality_record",
+        "monitoring_record",
+        "fairness_record",
+        "fairness_record_from_table",
+        "measure_fairness",
+    }
     for name, path in _backend_modules().items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         called = {

@@ -10,7 +10,7 @@ import pytest
 
 from aims_mlops.collectors import FairnessOptions, fairness_record
 from aims_mlops.collectors._fairness import measure_fairness
-from aims_mlops.collectors._fairness_frame import frame_fairness_record
+from aims_mlops.collectors.backends import frame_fairness_record
 
 FRAME = pd.DataFrame(
     {

@@ -21,9 +21,10 @@ from aims_mlops.documents import (
     read_document,
     write_documents,
 )
+from aims_mlops.documents._fill import Facts
 from aims_mlops.engine import assess, lifecycle_view
-from aims_mlops.engine._inventory import Discovered, Inventory, inventory_rows
-from aims_mlops.evidence import EvidenceRecord, new_record
+from aims_mlops.engine._inventory import inventory_rows
+from aims_mlops.evidence import Discovered, EvidenceRecord, Inventory, new_record
 from aims_mlops.evidence._documents import document_details
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -391,6 +392,35 @@ def test_training_records_refuse_unknown_people_and_bad_dates() -> None:
     assert str(err.value) == ERROR_BAD_DATE.format(value="2026-13-01")
 
 
+def test_training_and_acknowledgement_tables_list_the_records_oldest_first() -> None:
+    def made(kind: str, at: str, **details: Any) -> EvidenceRecord:
+        return new_record(
+            kind=kind, system=None, outcome="pass", collector="t", details=details, collected_at=at
+        )
+
+    config = parse_config(example_config_text())
+    facts = Facts(config=config)
+    assert facts.training() == ["No training recorded yet (`aims record training`)."]
+    assert facts.acknowledgements() == [
+        "No acknowledgement recorded yet (`aims record acknowledgement`)."
+    ]
+    late = made("training", "2026-12-02T00:00:00Z", person="B|b", topic="bias", date="2026-12-02")
+    early = made("training", "2026-12-01T00:00:00Z", person="A", topic="AIMS", date="2026-12-01")
+    ack = made("acknowledgement", "2026-12-03T09:00:00Z", person="C", document="policy.md")
+    facts = Facts(config=config, records=(late, early, ack))
+    assert facts.training() == [
+        "| person | topic | date | record |",
+        "|---|---|---|---|",
+        f"| A | AIMS | 2026-12-01 | {early.id[:8]} |",
+        f"| B\\|b | bias | 2026-12-02 | {late.id[:8]} |",
+    ]
+    assert facts.acknowledgements() == [
+        "| person | document | on | record |",
+        "|---|---|---|---|",
+        f"| C | policy.md | {ack.collected_at[:10]} | {ack.id[:8]} |",
+    ]
+
+
 # ------------------------------------------------------------------------------ suppliers
 ATTRIBUTION = "UCI Adult (Census Income), Becker & Kohavi (1996), https://doi.org/10.24432/C5XW20"
 A103_EXCLUDED = (
@@ -416,7 +446,8 @@ def test_suppliers_in_lineage_must_be_covered_by_the_attested_register(tmp_path:
     text = example_without_people()
     assert A103_EXCLUDED in text
     config = parse_config(
-        re.sub(r"(\n\s*owner: ).*", r"\1Dana Smith", text.replace(A103_EXCLUDED, "")) + PEOPLE
+        re.sub(r"(\n\s*(?:policy_)?owner: ).*", r"\1Dana Smith", text.replace(A103_EXCLUDED, ""))
+        + PEOPLE
     )
     census = lineage_of(
         ("adult-train", ATTRIBUTION, None),

@@ -20,7 +20,7 @@ NEVER = {
         for core in ("evidence", "catalog", "config", "ledger", "engine", "presentation")
     },
     "collectors": {"capture", "engine", *UPPER},
-    "store": {"capture", "collectors", *UPPER},
+    "store": {"capture", "collectors", "engine", *UPPER},
     "judgement": {"capture", *OUTPUTS},
     "eu_ai_act": {"capture", "store", *OUTPUTS},
     "genai": {"capture", *OUTPUTS},
