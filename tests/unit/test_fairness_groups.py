@@ -222,3 +222,18 @@ def test_a_per_attribute_record_under_each_is_judged_on_its_worst_attribute(data
     assert [c["metric"] for c in failed] == ["demographic_parity_difference"]
     assert f"(worst attribute: {worst}; per attribute: " in failed[0]["reason"]
     assert math.isclose(failed[0]["value"], record.metrics["demographic_parity_difference"])
+
+
+def test_the_frame_form_measures_each_feature_as_the_arrays_form(data) -> None:
+    from aims_mlops.collectors.backends import frame_fairness_record
+
+    frame = data["sensitive"].assign(label=data["y_true"], prediction=data["y_pred"])
+    options = FairnessOptions(thresholds=BOUNDS, fairness_groups="each")
+    framed = frame_fairness_record(
+        frame, y_true="label", y_pred="prediction", sensitive_features=["sex", "race"],
+        options=options, system="credit",
+    ).record  # fmt: skip
+    arrays = _record(data, "each")
+    assert (framed.outcome, framed.metrics, framed.details) == (
+        arrays.outcome, arrays.metrics, arrays.details,
+    )  # fmt: skip
