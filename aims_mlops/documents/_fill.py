@@ -18,6 +18,20 @@ if TYPE_CHECKING:
 
 ROLE_TOP_MANAGEMENT = "top_management"
 
+#: how a system's fairness objectives are measured (``systems[].fairness_groups``), as the
+#: objectives document says it
+FAIRNESS_GROUPS_TEXT = {
+    "intersection": (
+        "Fairness objectives of {system} are measured over the intersections of its sensitive "
+        "features ({features}): fairness_groups: intersection."
+    ),
+    "each": (
+        "Fairness objectives of {system} are measured for each sensitive feature on its own "
+        "({features}), the worst against each bound (fairness_groups: each); the intersectional "
+        "values are reported in every fairness record, not judged."
+    ),
+}
+
 
 def mark(ask: str) -> str:
     """A place a person must complete."""
@@ -241,7 +255,14 @@ class Facts:
             return [
                 mark("measurable AI objectives (performance and fairness thresholds in aims.yaml)")
             ]
-        return lines
+        measured = [
+            FAIRNESS_GROUPS_TEXT[s.fairness_groups].format(
+                system=s.id, features=", ".join(s.sensitive_features)
+            )
+            for s in self.config.in_scope_systems
+            if s.fairness
+        ]
+        return [*lines, *([""] if measured else []), *measured]
 
     def objectives_summary(self) -> list[str]:
         return [

@@ -445,6 +445,7 @@ def test_certification(kernel_name: str, notebook_env: Path) -> None:
     assert re.search(r"^FIRST MODEL A\.6\.2\.4 failing", text, flags=re.MULTILINE)
     # the objectives were set before training: per attribute, a loosening config status names
     assert any("LOOSENS" in line for line in _printed_value(text, "CONFIG STATUS"))
+    assert "(fairness_groups: each)" in _printed_value(text, "OBJECTIVES SAY")[0]
     first, mitigated = (_printed_value(text, f"{m} FAIRNESS") for m in ("FIRST MODEL", "MITIGATED"))
     assert first["measured"] == mitigated["measured"] == "each"
     assert max(first["sex"]) > 0.1  # the unmitigated model fails per attribute too

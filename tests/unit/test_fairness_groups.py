@@ -237,3 +237,13 @@ def test_the_frame_form_measures_each_feature_as_the_arrays_form(data) -> None:
     assert (framed.outcome, framed.metrics, framed.details) == (
         arrays.outcome, arrays.metrics, arrays.details,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("groups", ["intersection", "each"])
+def test_the_objectives_document_says_how_fairness_is_measured(groups: str) -> None:
+    from aims_mlops.documents._fill import FAIRNESS_GROUPS_TEXT, Facts
+
+    lines = Facts(config=_config(groups)).objectives()
+    said = FAIRNESS_GROUPS_TEXT[groups].format(system="credit", features="sex, race")
+    assert lines[-1] == said
+    assert "| credit | demographic_parity_difference | <= 0.1 | not measured yet |  |" in lines
