@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,17 @@ def _working_tree_left_clean() -> Iterator[None]:
     left = sorted(name for name in LITTER if (REPO_ROOT / name).exists() and name not in before)
     if left:
         pytest.fail(ERROR_LITTER.format(names=", ".join(left), root=REPO_ROOT), pytrace=False)
+
+
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run stopped with SIGTERM (``timeout``, a CI cancel) ends like Ctrl-C: pytest still
+    tears the fixtures down, so no PostgreSQL cluster, ``mlflow server``, Voila or temporary
+    folder (``/tmp/aims-pg-*``, ``/tmp/aims-evidence-*``) outlives it."""
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 
 
 def free_port() -> int:
@@ -124,6 +136,45 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     server.start()
     yield server
     server.stop()
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One ``aims demo --dir FOLDER`` run as a newcomer makes it, in a process of its own."""
+
+    folder: Path  # the demo's evidence folder: aims.yaml, mlflow.db, mlruns/, .aims/
+    cwd: Path  # the working directory the command ran in (the folder's parent)
+    completed: subprocess.CompletedProcess[str]
+
+
+#: Environment that would point the demo at the caller's store, system or logging level.
+DEMO_LEAKY_ENV = (
+    "AIMS_CONFIG",
+    "AIMS_SYSTEM",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_LOGGING_LEVEL",
+)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo's store, built once per session (it trains and judges: the costliest fixture)
+    and shared read-only: tests that record anything work on ``aims_mlops.demo.scratch_copy``."""
+    cwd = tmp_path_factory.mktemp("demo")
+    folder = cwd / "aims-demo"
+    env = {k: v for k, v in os.environ.items() if k not in DEMO_LEAKY_ENV}
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    completed = subprocess.run(
+        [sys.executable, "-m", "aims_mlops.cli", "demo", "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return DemoRun(folder=folder, cwd=cwd, completed=completed)
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ def corrupted(adult: pd.DataFrame) -> dict[str, Any]:
 
 
 def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.2f}%"
+    return f"{100 * part / whole:.2f} %"
 
 
 def _checks(record: EvidenceRecord) -> list[dict[str, Any]]:
