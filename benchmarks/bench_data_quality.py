@@ -68,8 +68,9 @@ def main() -> None:
     import numpy as np
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    from aims_mlops.collectors._data_quality import _gx_runtime, data_quality_record
+    from aims_mlops.collectors._data_quality import _gx_runtime
     from aims_mlops.collectors._digest import frame_sha256
+    from aims_mlops.collectors.backends import data_quality_record
     from aims_mlops.datasets import load_adult
 
     adult = load_adult("train")

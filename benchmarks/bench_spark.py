@@ -106,9 +106,8 @@ def main() -> None:
 
     from pyspark.sql import SparkSession
 
-    from aims_mlops.collectors._backends import data_quality_record
     from aims_mlops.collectors._fairness import fairness_record
-    from aims_mlops.collectors._fairness_frame import frame_fairness_record
+    from aims_mlops.collectors.backends import data_quality_record, frame_fairness_record
     from aims_mlops.datasets import dataset_digest
 
     start = time.perf_counter()

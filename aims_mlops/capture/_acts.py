@@ -69,6 +69,18 @@ def declares_people_keys(config: AimsConfig | None) -> bool:
     return config is not None and any(p.public_keys for p in config.people)
 
 
+def _listed(config: AimsConfig | None, by: str | None) -> str | None:
+    """The listed person's name ``by`` designates; ``by`` as given when ``people:`` is not
+    declared; :class:`PersonKeyError` when it is declared and ``by`` is not one of them."""
+    if by is None or config is None or not config.people:
+        return by
+    person = named_person(config, by)
+    if person is None:
+        known = ", ".join(p.name for p in config.people)
+        raise PersonKeyError(ERROR_NOT_LISTED.format(name=by, known=known))
+    return person.name
+
+
 def _pipeline_ids(config: AimsConfig | None, base: Path) -> dict[str, str]:
     ids: dict[str, str] = {}
     try:
@@ -106,7 +118,8 @@ def act_signing_key(
     if signing is None:
         if required:
             raise PersonKeyError(ERROR_ACT_NEEDS_KEY.format(who=by or "the person who acts"))
-        return by, pipeline_key(base)  # no people keys declared: names are typed
+        listed = _listed(config, by)  # no people keys declared: a listed name, unproven
+        return listed, pipeline_key(base)
     why = _pipeline_ids(config, base).get(signing.key_id)
     if why is not None:
         raise PersonKeyError(ERROR_PIPELINE_KEY_FOR_ACT.format(key_id=signing.key_id, why=why))

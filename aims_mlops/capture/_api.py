@@ -29,14 +29,18 @@ from aims_mlops.capture._context import (
 )
 from aims_mlops.capture._emit import capture, emit
 from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._backends import data_quality_record, monitoring_record, run_expectations
-from aims_mlops.collectors._fairness import fairness_record, select_sensitive
-from aims_mlops.collectors._fairness_frame import frame_fairness_record
+from aims_mlops.collectors._fairness import FairnessOptions, measure_fairness, select_sensitive
 from aims_mlops.collectors._identifiers import max_categories_of, min_group_size_of
 from aims_mlops.collectors._performance import (
     metrics_from_evaluation,
     metrics_from_run,
     performance_record,
+)
+from aims_mlops.collectors.backends import (
+    data_quality_record,
+    frame_fairness_record,
+    monitoring_record,
+    run_expectations,
 )
 from aims_mlops.config import default_config_path, load_config
 from aims_mlops.documents import read_document
@@ -258,46 +262,40 @@ def assess_fairness(
     context = get_session().context(
         system=required_system(system), include_values=include_values, for_run=run is not None
     )
-    allow = allow_identifiers or context.include_values
-    max_categories = max_categories_of(context.config)
-    on_undefined = (
-        context.config.capture.fairness_undefined if context.config is not None else "fail"
+    options = FairnessOptions(
+        thresholds=context.thresholds("fairness") if thresholds is None else thresholds,
+        pos_label=pos_label,
+        allow_identifiers=allow_identifiers or context.include_values,
+        max_categories=max_categories_of(context.config),
+        on_undefined=(
+            context.config.capture.fairness_undefined if context.config is not None else "fail"
+        ),
+        min_group_size=min_group_size_of(context.config),
     )
-    min_group_size = min_group_size_of(context.config)
-    limits = context.thresholds("fairness") if thresholds is None else thresholds
     tables: dict[str, Any] = {}
 
     def produce() -> EvidenceRecord:
         features = sensitive_features
         system_config = context.system_config()
         configured = system_config.sensitive_features if system_config is not None else None
+        about = {
+            "system": context.system,
+            "subject": Subject(run_id=run),
+            "config_digest": context.config_digest,
+        }
         if frame_form:
             result = frame_fairness_record(
                 data, y_true=y_true, y_pred=y_pred,
                 sensitive_features=features if features is not None else (configured or []),
-                system=context.system, thresholds=limits, subject=Subject(run_id=run),
-                config_digest=context.config_digest, pos_label=pos_label,
-                allow_identifiers=allow, max_categories=max_categories,
-                min_group_size=min_group_size,
+                options=options, **about,
             )  # fmt: skip
         else:
             if hasattr(features, "columns") and configured:
                 features = select_sensitive(features, configured)
-            result = fairness_record(
-                data if y_true is None else y_true,
-                y_pred,
-                features,
-                system=context.system,
-                thresholds=limits,
-                subject=Subject(run_id=run),
-                config_digest=context.config_digest,
-                pos_label=pos_label,
-                allow_identifiers=allow,
-                max_categories=max_categories,
-                sample_weight=sample_weight,
-                on_undefined=on_undefined,
-                min_group_size=min_group_size,
-            )
+            result = measure_fairness(
+                data if y_true is None else y_true, y_pred, features,
+                options=options, sample_weight=sample_weight, **about,
+            )  # fmt: skip
         tables["group_table"] = result.table
         return result.record
 

@@ -17,8 +17,8 @@ from typing import Any
 from aims_mlops._errors import AimsError, AimsWarning, CaptureError
 from aims_mlops.capture._context import CaptureContext
 from aims_mlops.capture._writer import emit, emit_many
-from aims_mlops.catalog import load_catalog
-from aims_mlops.evidence import EvidenceRecord, KindRegistry, Subject, load_kinds, new_record
+from aims_mlops.catalog import catalog_record
+from aims_mlops.evidence import EvidenceRecord, KindRegistry, Subject, load_kinds
 
 ERROR_KIND = "error"
 WARNING_CAPTURE_FAILED = (
@@ -29,11 +29,6 @@ ERROR_CAPTURE_FAILED = "{kind} capture failed: {error}"
 ERROR_RECORDS_ITSELF = (
     "evidence kind {kind!r} is recorded by its producer {producer} itself: call that instead"
 )
-
-
-def _catalog_controls(kind: str) -> tuple[str, ...]:
-    """The catalog ids evidence of ``kind`` speaks to (the catalog is the only answer)."""
-    return load_catalog().controls_for_kind(kind)
 
 
 def error_record(
@@ -47,13 +42,13 @@ def error_record(
     """The record that says a collector of ``kind`` tried and failed (it never counts as passing).
 
     It speaks to the controls the catalog names for ``kind``."""
-    return new_record(
+    return catalog_record(
         kind=ERROR_KIND,
+        controls_of=kind,
         system=system,
         outcome="error",
         collector=f"aims_mlops.{kind}",
         subject=Subject(run_id=run_id),
-        controls=_catalog_controls(kind),
         details={"collector_kind": kind, "error": f"{type(error).__name__}: {error}"[:2000]},
         config_digest=config_digest,
     )

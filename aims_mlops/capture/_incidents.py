@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from aims_mlops.capture._acts import act_context
 from aims_mlops.capture._context import CaptureContext, get_session
 from aims_mlops.capture._writer import emit
-from aims_mlops.catalog import load_catalog
 from aims_mlops.config import AimsConfig, config_digest, load_config
 from aims_mlops.eu_ai_act import KIND, find_incident, incident_record, parse_date, report_record
 from aims_mlops.evidence import EvidenceRecord
@@ -33,10 +32,6 @@ def _context(config: str | os.PathLike[str] | None) -> CaptureContext:
 
 def _digest(config: AimsConfig | None) -> str | None:
     return None if config is None else str(config_digest(config))
-
-
-def _controls() -> tuple[str, ...]:
-    return load_catalog().controls_for_kind(KIND)
 
 
 def record_incident(
@@ -65,7 +60,6 @@ def record_incident(
         summary=summary,
         aware_on=parse_date(aware_on),
         reported_on=parse_date(reported_on) if reported_on is not None else None,
-        controls=_controls(),
         config_digest=_digest(cfg),
     )
     return emit(context.with_system(system), record)
@@ -88,7 +82,6 @@ def report_incident(
     record = report_record(
         incident,
         on=parse_date(on),
-        controls=_controls(),
         config_digest=_digest(context.config),
         by=name,
     )

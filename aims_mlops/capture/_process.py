@@ -32,7 +32,7 @@ from aims_mlops._errors import AimsError
 from aims_mlops.capture._acts import act_signing_key
 from aims_mlops.capture._context import CaptureContext
 from aims_mlops.capture._writer import emit
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record, load_catalog
 from aims_mlops.config import AimsConfig, config_digest, default_config_path, load_config
 from aims_mlops.engine._programme import (
     approver_problem,
@@ -40,7 +40,7 @@ from aims_mlops.engine._programme import (
     conflicts,
     covers,
 )
-from aims_mlops.evidence import EvidenceRecord, new_record
+from aims_mlops.evidence import EvidenceRecord
 from aims_mlops.evidence._documents import TEMPLATE_MARKERS
 from aims_mlops.judgement import judge
 from aims_mlops.reports._audit import review_pack
@@ -231,10 +231,6 @@ def _act_key(
     return act_signing_key(cfg, config_path=path, by=by, key=key)
 
 
-def _controls(kind: str) -> tuple[str, ...]:
-    return load_catalog().controls_for_kind(kind)
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -288,12 +284,11 @@ def internal_audit_record(
     config_digest: str | None = None,
 ) -> EvidenceRecord:
     """The ``internal_audit`` record (pure)."""
-    return new_record(
+    return catalog_record(
         kind=AUDIT_KIND,
         system=None,
         outcome="pass",
         collector=AUDIT_COLLECTOR,
-        controls=_controls(AUDIT_KIND),
         details={
             "auditor": auditor,
             "scope": list(scope),
@@ -397,12 +392,11 @@ def management_review_record(
     config_digest: str | None = None,
 ) -> EvidenceRecord:
     """The ``management_review`` record (pure)."""
-    return new_record(
+    return catalog_record(
         kind=REVIEW_KIND,
         system=None,
         outcome="pass",
         collector=REVIEW_COLLECTOR,
-        controls=_controls(REVIEW_KIND),
         details={
             "chair": chair,
             "attendees": list(attendees),
@@ -448,7 +442,7 @@ def record_management_review(
     who = named or who
 
     catalog = load_catalog()
-    for entry in _controls(REVIEW_KIND):
+    for entry in catalog.controls_for_kind(REVIEW_KIND):
         problem = approver_problem(cfg, entry, who, role=catalog.get(entry).authority)
         if problem is not None:
             raise ProcessRecordError(ERROR_NOT_APPROVER.format(problem=problem))

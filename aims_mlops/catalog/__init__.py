@@ -21,6 +21,7 @@ registry. Crosswalks to other frameworks (NIST AI RMF now) are data files, one p
 from aims_mlops.catalog._catalog import Catalog, CatalogEntry, load_catalog, parse_catalog
 from aims_mlops.catalog._crosswalk import Crosswalk, CrosswalkLink, Framework, FrameworkItem
 from aims_mlops.catalog._lifecycle import Lifecycle, Phase, load_lifecycle, parse_lifecycle
+from aims_mlops.catalog._records import catalog_record
 from aims_mlops.catalog._rule import (
     CHECK_REQUIREMENTS,
     CONFIG_CHECKS,
@@ -45,6 +46,7 @@ __all__ = [
     "Lifecycle",
     "Phase",
     "RulePart",
+    "catalog_record",
     "load_catalog",
     "load_lifecycle",
     "parse_catalog",

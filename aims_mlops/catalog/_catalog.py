@@ -57,6 +57,8 @@ _ENTRY_FIELDS = (
     "not_excludable_when",
     "authority",
 )
+#: The condition of entries about suppliers: the lineage shows a third party's data or models.
+THIRD_PARTY_LINEAGE = "third_party_lineage"
 #: Conditions a catalog entry may name under ``not_excludable_when``: while one holds for a
 #: system, the SoA cannot exclude the entry for it (``aims validate`` reports the exclusion).
 EXCLUSION_CONDITIONS: tuple[str, ...] = (
@@ -64,8 +66,9 @@ EXCLUSION_CONDITIONS: tuple[str, ...] = (
     # an in-scope high-risk system the organization provides: EU AI Act Art. 73 binds it to
     # report serious incidents externally
     "eu_ai_act_incident_reporting",
-    # the evidence's lineage shows data or models from a third party (judged by the engine)
-    "third_party_lineage",
+    # the evidence's lineage shows data or models from a third party (judged by the engine,
+    # which also holds an attested supplier register to cover each of them)
+    THIRD_PARTY_LINEAGE,
 )
 
 

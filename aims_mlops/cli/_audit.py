@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from aims_mlops._errors import AimsError
 from aims_mlops._files import write_atomically
-from aims_mlops.cli._euaiact import export_cyclonedx
 from aims_mlops.cli._options import (
     as_of_option,
-    check_output,
+    checkpoint_config,
     config_option,
     draft_option,
     echo_configuration,
     echo_reperformance,
     format_option,
+    output_option,
 )
 from aims_mlops.engine import parse_as_of
 from aims_mlops.judgement import judge
@@ -32,25 +31,12 @@ from aims_mlops.reports._audit import (
     review_pack,
     review_pack_markdown,
 )
+from aims_mlops.reports._bom import bom_json
 from aims_mlops.reports._oscal import assessment_results
 from aims_mlops.reports._pack import RECORDS_DIR, build_pack
 from aims_mlops.reports._register import register_rows
 
 ERROR_SYSTEM_OR_ALL = "name one SYSTEM or pass --all (not both)"
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-
-def _output_option(help_text: str, *, required: bool = False) -> Callable[[F], F]:
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        required=required,
-        default=None,
-        callback=check_output,
-        help=help_text,
-    )
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -65,7 +51,7 @@ def _emit(text: str, output: Path | None) -> None:
 @config_option
 @click.argument("system", required=False)
 @click.option("--all", "all_systems", is_flag=True, help="Every in-scope system.")
-@_output_option("The zip to write.", required=True)
+@output_option("The zip to write.", required=True)
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -87,8 +73,6 @@ def audit_pack_command(
         raise AimsError(ERROR_SYSTEM_OR_ALL)
     systems = None if all_systems else [system]
     if as_of is None:  # the pack holds the head: make it cover every record stored so far
-        from aims_mlops.cli._ledger import checkpoint_config
-
         checkpoint_config(config)
     judgement = judge(config=config, systems=systems, as_of=as_of, draft=draft)
     echo_reperformance(judgement)
@@ -107,6 +91,17 @@ def audit_pack_command(
     )
 
 
+# -- aims export --format cyclonedx -------------------------------------------------------------
+def export_cyclonedx(judgement: Any, output: Path | None) -> None:
+    """``aims export --format cyclonedx``: the ML bill of materials of the judged systems."""
+    text = bom_json(judgement)
+    if output is None:
+        click.echo(text)
+        return
+    write_atomically(output, text if text.endswith("\n") else text + "\n")
+    click.echo(f"wrote {output}")
+
+
 @click.command("export")
 @config_option
 @click.option(
@@ -118,7 +113,7 @@ def audit_pack_command(
     help="OSCAL Assessment Results 1.1.2, or a CycloneDX 1.6 ML bill of materials (JSON).",
 )
 @click.option("--system", "systems", multiple=True, help="Only this system (repeatable).")
-@_output_option("File to write (default: stdout).")
+@output_option("File to write (default: stdout).")
 def export_command(
     config: Path | None, fmt: str, systems: tuple[str, ...], output: Path | None
 ) -> None:
@@ -150,7 +145,7 @@ def export_command(
 )
 @click.option("--from", "start", default=None, help="Draw from records collected since (DATE).")
 @click.option("--to", "end", default=None, help="... and until (DATE, the end of that day).")
-@_output_option("File to write (default: stdout).")
+@output_option("File to write (default: stdout).")
 def audit_plan_command(
     config: Path | None,
     fmt: str,
@@ -188,7 +183,7 @@ def audit_plan_command(
     "management review, else 90 days).",
 )
 @format_option("json", "md")
-@_output_option("File to write (default: stdout).")
+@output_option("File to write (default: stdout).")
 def review_pack_command(
     config: Path | None, since: str | None, fmt: str, output: Path | None
 ) -> None:

@@ -10,9 +10,9 @@ import click
 from aims_mlops._errors import AimsError
 from aims_mlops.capture import run_gate
 from aims_mlops.catalog import load_catalog
-from aims_mlops.cli._ledger import checkpoint_config
 from aims_mlops.cli._options import (
     as_of_option,
+    checkpoint_config,
     config_option,
     draft_option,
     echo_json,

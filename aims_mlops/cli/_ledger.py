@@ -1,60 +1,20 @@
-"""``aims checkpoint``: the next signed checkpoint of the store, and the helper the commands that
-write one on the way (sync, gate, audit-pack) share."""
+"""``aims checkpoint``: the next signed checkpoint of the store (the helpers the commands that
+write one on the way share live in :mod:`aims_mlops.cli._options`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
-from aims_mlops._errors import AimsError, EvidenceError
 from aims_mlops.capture import make_store, signing_key
-from aims_mlops.cli._options import config_option, echo_json, format_option, load_optional_config
-from aims_mlops.evidence import EvidenceRecord
-from aims_mlops.ledger import Checkpoint, LedgerError
-
-if TYPE_CHECKING:
-    from aims_mlops.store import EvidenceStore
-
-ERROR_HEAD_FILE = "{path}: not a checkpoint record ({why})"
-
-
-def checkpoint_store(store: EvidenceStore) -> Any:
-    """Write the next checkpoint of ``store`` when records were added since the last, signed
-    with the pipeline key (``$AIMS_SIGNING_KEY``; none: unsigned)."""
-
-    return store.checkpoint(key=signing_key())
-
-
-def checkpoint_config(config: Path | None) -> Any:
-    """:func:`checkpoint_store` for the store ``config`` (default: ./aims.yaml, if any) names."""
-
-    return checkpoint_store(make_store(load_optional_config(config)))
-
-
-def describe(result: Any) -> str:
-    """One line on a checkpoint written (or not)."""
-    checkpoint = result.checkpoint
-    if checkpoint is None:
-        return "no records added since the last checkpoint: none written"
-    record = checkpoint.record
-    signed = f"signed by key {record.key_id}" if record.key_id else "unsigned"
-    return (
-        f"checkpoint {checkpoint.sequence}: {checkpoint.tree_size} records "
-        f"({result.added} added), root {checkpoint.root}, {signed}"
-    )
-
-
-def load_head(path: Path) -> Any:
-    """A checkpoint record an auditor kept (``ledger/checkpoint.json`` of an audit pack)."""
-
-    try:
-        record = EvidenceRecord.from_json(path.read_text(encoding="utf-8"), verify=True)
-        Checkpoint.of(record, source=str(path))
-    except (OSError, UnicodeDecodeError, EvidenceError, LedgerError) as exc:
-        raise AimsError(ERROR_HEAD_FILE.format(path=path, why=" ".join(str(exc).split()))) from exc
-    return record
+from aims_mlops.cli._options import (
+    config_option,
+    describe,
+    echo_json,
+    format_option,
+    load_optional_config,
+)
 
 
 @click.command("checkpoint")

@@ -1,6 +1,7 @@
 """From start to certification on the command line: ``aims lifecycle`` (phases, progress, next
 actions), ``aims inventory`` (what the tracking server holds, declared or not), ``aims docs
-init`` (the AIMS document set) and ``aims record training`` / ``acknowledgement``."""
+init`` (the AIMS document set). ``aims record training`` / ``acknowledgement`` belong to the
+``record`` group (:mod:`aims_mlops.cli._record`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from aims_mlops.capture import make_store, record_acknowledgement, record_training
+from aims_mlops.capture import make_store
 from aims_mlops.cli._options import (
     as_of_option,
     config_option,
@@ -18,7 +19,7 @@ from aims_mlops.cli._options import (
     render_table,
 )
 from aims_mlops.config import default_config_path, load_config
-from aims_mlops.documents import write_documents
+from aims_mlops.documents import select_documents, write_documents
 from aims_mlops.engine import lifecycle_text
 from aims_mlops.engine._inventory import inventory_rows
 from aims_mlops.judgement import judge
@@ -95,11 +96,21 @@ def docs_group() -> None:
 )
 @format_option("md", "docx")
 @click.option("--force", is_flag=True, help="Overwrite documents of the set already there.")
-def docs_init_command(config: Path | None, directory: Path, fmt: str, force: bool) -> None:
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="DOCUMENT_ID",
+    help="Write only these documents (repeatable), e.g. the supplier register AIMS-22 drafted "
+    "again once the lineage names the suppliers.",
+)
+def docs_init_command(
+    config: Path | None, directory: Path, fmt: str, force: bool, only: tuple[str, ...]
+) -> None:
     """Write the AIMS document set, pre-filled from aims.yaml, the evidence and the EU AI Act
     classification, with [TO COMPLETE: ...] where a person must write."""
     judgement = judge(config=config)
-    drafts = draft_document_set(judgement)
+    drafts = select_documents(draft_document_set(judgement), only)
     paths = write_documents(drafts, directory, fmt=fmt, force=force)
     marks = sum(d.open_marks for d in drafts)
     click.echo(
@@ -108,59 +119,8 @@ def docs_init_command(config: Path | None, directory: Path, fmt: str, force: boo
     )
 
 
-@click.command("training")
-@config_option
-@click.option("--person", required=True, help="The person trained (listed in aims.yaml people).")
-@click.option("--topic", required=True, help="What the training covered.")
-@click.option("--date", "day", required=True, help="The day of the training (YYYY-MM-DD).")
-@click.option("--evidence", default=None, help="Certificate or attendance list (hashed, attached).")
-@click.option("--key", default=None, help="The person's private key file (signs the record).")
-def training_command(
-    config: Path | None, person: str, topic: str, day: str, evidence: str | None, key: str | None
-) -> None:
-    """Record a person's training (clause 7.2, competence)."""
-    record = record_training(
-        person=person,
-        topic=topic,
-        date=day,
-        evidence=evidence,
-        key=key,
-        config=_config_path(config),
-    )
-    signed = " (signed)" if record.signature else ""
-    click.echo(
-        f"recorded training {record.id} of {record.details['person']}: "
-        f"{record.details['topic']} on {record.details['date']}{signed}"
-    )
-
-
-@click.command("acknowledgement")
-@config_option
-@click.option("--person", required=True, help="Who acknowledges (listed in aims.yaml people).")
-@click.option("--document", required=True, help="Document id of the set (AIMS-05) or its file.")
-@click.option("--key", default=None, help="The person's private key file (signs the record).")
-def acknowledgement_command(
-    config: Path | None, person: str, document: str, key: str | None
-) -> None:
-    """Record that a person acknowledged a document, the AI policy (clause 7.3, awareness)."""
-    record = record_acknowledgement(
-        person=person, document=document, key=key, config=_config_path(config)
-    )
-    signed = " (signed)" if record.signature else ""
-    click.echo(
-        f"recorded acknowledgement {record.id} of {record.details['document']} by "
-        f"{record.details['person']}{signed}"
-    )
-
-
 def register(group: click.Group) -> None:
-    """Add ``lifecycle``, ``inventory``, ``docs`` and the two ``record`` subcommands."""
+    """Add ``lifecycle``, ``inventory`` and ``docs`` to the ``aims`` command group."""
     group.add_command(lifecycle_command)
     group.add_command(inventory_command)
     group.add_command(docs_group)
-    record = group.commands.get("record")
-    if not isinstance(record, click.Group):
-        record = click.Group("record", help="Record events an AI management system must keep.")
-        group.add_command(record)
-    record.add_command(training_command)
-    record.add_command(acknowledgement_command)

@@ -1,8 +1,9 @@
 """What every ``aims`` command shares: the group that turns errors into one line, the common
-options (``--config``, ``--format``, ``--as-of``, ``-o`` checks) and the table renderers.
+options (``--config``, ``--format``, ``--as-of``, ``-o`` checks), the table renderers and the
+checkpoint helpers of the commands that write one on the way (sync, gate, audit-pack, verify).
 
-The command families (:mod:`aims_mlops.cli._main` and the ``_*.py`` modules beside it) import
-from here and never from each other.
+The command families (the ``_*.py`` modules beside it, listed in
+:data:`aims_mlops.cli._main.FAMILIES`) import from here and never from each other.
 """
 
 from __future__ import annotations
@@ -15,14 +16,19 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aims_mlops._errors import AimsError
+from aims_mlops._errors import AimsError, EvidenceError
 from aims_mlops._escape import md_escape, spreadsheet_cell
-from aims_mlops.capture import records_must_be_kept
+from aims_mlops.capture import make_store, records_must_be_kept, signing_key
 from aims_mlops.config import default_config_path, load_config
+from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.ledger import Checkpoint, LedgerError
+
+if TYPE_CHECKING:
+    from aims_mlops.store import EvidenceStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -116,6 +122,19 @@ def check_document(document: str) -> None:
     except (OSError, ValueError) as exc:
         error = getattr(exc, "strerror", None) or str(exc)
         raise AimsError(ERROR_DOCUMENT_UNREADABLE.format(path=document, error=error)) from exc
+
+
+def output_option(help_text: str | None = None, *, required: bool = False) -> Callable[[F], F]:
+    """``-o/--output FILE``: where a command writes, checked before any work."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=required,
+        default=None,
+        callback=check_output,
+        help=help_text,
+    )
 
 
 def config_option(func: F) -> F:
@@ -260,3 +279,44 @@ def load_optional_config(config: Path | None) -> Any:
     if config is None and not path.is_file():
         return None
     return load_config(path)
+
+
+# -- checkpoints written on the way (sync, gate, audit-pack) and kept heads (verify) -----------
+ERROR_HEAD_FILE = "{path}: not a checkpoint record ({why})"
+
+
+def checkpoint_store(store: EvidenceStore) -> Any:
+    """Write the next checkpoint of ``store`` when records were added since the last, signed
+    with the pipeline key (``$AIMS_SIGNING_KEY``; none: unsigned)."""
+
+    return store.checkpoint(key=signing_key())
+
+
+def checkpoint_config(config: Path | None) -> Any:
+    """:func:`checkpoint_store` for the store ``config`` (default: ./aims.yaml, if any) names."""
+
+    return checkpoint_store(make_store(load_optional_config(config)))
+
+
+def describe(result: Any) -> str:
+    """One line on a checkpoint written (or not)."""
+    checkpoint = result.checkpoint
+    if checkpoint is None:
+        return "no records added since the last checkpoint: none written"
+    record = checkpoint.record
+    signed = f"signed by key {record.key_id}" if record.key_id else "unsigned"
+    return (
+        f"checkpoint {checkpoint.sequence}: {checkpoint.tree_size} records "
+        f"({result.added} added), root {checkpoint.root}, {signed}"
+    )
+
+
+def load_head(path: Path) -> Any:
+    """A checkpoint record an auditor kept (``ledger/checkpoint.json`` of an audit pack)."""
+
+    try:
+        record = EvidenceRecord.from_json(path.read_text(encoding="utf-8"), verify=True)
+        Checkpoint.of(record, source=str(path))
+    except (OSError, UnicodeDecodeError, EvidenceError, LedgerError) as exc:
+        raise AimsError(ERROR_HEAD_FILE.format(path=path, why=" ".join(str(exc).split()))) from exc
+    return record

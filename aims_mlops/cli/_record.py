@@ -1,5 +1,6 @@
-"""The AIMS's own processes on the command line: ``aims record internal-audit`` and
-``management-review`` (added to the ``record`` group), ``aims nonconformities`` (the register,
+"""The AIMS's own processes on the command line: the ``record`` group (this module owns it and
+declares every command in it: ``incident``, ``incident-report``, ``internal-audit``,
+``management-review``, ``training``, ``acknowledgement``), ``aims nonconformities`` (the register,
 synced as records in the store) and ``aims nc update`` / ``verify`` (corrective action and its
 effectiveness)."""
 
@@ -11,13 +12,16 @@ from typing import Any
 import click
 
 from aims_mlops.capture import (
+    record_acknowledgement,
+    record_incident,
     record_internal_audit,
     record_management_review,
+    record_training,
+    report_incident,
     sync_register,
     update_nonconformity,
     verify_nonconformity,
 )
-from aims_mlops.cli._euaiact import incident_command, incident_report_command
 from aims_mlops.cli._options import (
     config_option,
     echo_json,
@@ -202,23 +206,156 @@ def nc_verify_command(
     click.echo(f"recorded effectiveness check {record.id[:8]} for {record.details['amends'][:8]}")
 
 
+# -- aims record incident | incident-report (EU AI Act Art. 73) ---------------------------------
+@click.command("incident")
+@config_option
+@click.argument("system")
+@click.option(
+    "--kind",
+    "incident_kind",
+    type=click.Choice(
+        [
+            "death",
+            "serious-harm",
+            "critical-infrastructure",
+            "fundamental-rights",
+            "widespread",
+            "other",
+        ]
+    ),
+    required=True,
+    help="What happened; sets the Art. 73 reporting deadline (2, 10 or 15 days).",
+)
+@click.option("--severity", type=click.Choice(["low", "medium", "high", "critical"]), required=True)
+@click.option("--summary", required=True, help="What happened, in a sentence.")
+@click.option(
+    "--aware-on", required=True, help="The day the organization became aware (YYYY-MM-DD)."
+)
+@click.option("--reported-on", default=None, help="The day it was reported (YYYY-MM-DD).")
+def incident_command(
+    config: Path | None,
+    system: str,
+    incident_kind: str,
+    severity: str,
+    summary: str,
+    aware_on: str,
+    reported_on: str | None,
+) -> None:
+    """Record a serious incident of SYSTEM with its reporting deadline (EU AI Act Art. 73)."""
+    record = record_incident(
+        system,
+        kind=incident_kind,
+        severity=severity,
+        summary=summary,
+        aware_on=aware_on,
+        reported_on=reported_on,
+        config=_config_or_none(config),
+    )
+    details = record.details
+    state = f"reported on {details['closed_on']}" if details.get("closed_on") else "open"
+    click.echo(
+        f"recorded incident {record.id} for {system}: {incident_kind}, report by "
+        f"{details['deadline']} ({details['deadline_basis']}); {state}"
+    )
+
+
+@click.command("incident-report")
+@config_option
+@click.argument("incident_id")
+@click.option("--on", "on", required=True, help="The day it was reported (YYYY-MM-DD).")
+@click.option("--by", "by", default=None, help="Who reported it (default: the holder of --key).")
+@key_option
+def incident_report_command(
+    config: Path | None, incident_id: str, on: str, by: str | None, key_file: Path | None
+) -> None:
+    """Mark incident INCIDENT_ID (or an unambiguous prefix) as reported (your act: signed with
+    your own key)."""
+    record = report_incident(
+        incident_id, on=on, config=_config_or_none(config), by=by, key=key_file
+    )
+    click.echo(f"recorded report {record.id}: incident {record.details['closes']} reported on {on}")
+
+
+def _config_or_none(config: Path | None) -> Path | None:
+    if config is not None:
+        return config
+    path = default_config_path()
+    return path if path.is_file() else None
+
+
+# -- aims record training | acknowledgement (clauses 7.2, 7.3) -------------------------------
+@click.command("training")
+@config_option
+@click.option("--person", required=True, help="The person trained (listed in aims.yaml people).")
+@click.option("--topic", required=True, help="What the training covered.")
+@click.option("--date", "day", required=True, help="The day of the training (YYYY-MM-DD).")
+@click.option("--evidence", default=None, help="Certificate or attendance list (hashed, attached).")
+@key_option
+def training_command(
+    config: Path | None,
+    person: str,
+    topic: str,
+    day: str,
+    evidence: str | None,
+    key_file: Path | None,
+) -> None:
+    """Record a person's training (clause 7.2, competence): their act, signed with their key."""
+    record = record_training(
+        person=person,
+        topic=topic,
+        date=day,
+        evidence=evidence,
+        key=key_file,
+        config=_config(config),
+    )
+    signed = " (signed)" if record.signature else ""
+    click.echo(
+        f"recorded training {record.id} of {record.details['person']}: "
+        f"{record.details['topic']} on {record.details['date']}{signed}"
+    )
+
+
+@click.command("acknowledgement")
+@config_option
+@click.option("--person", required=True, help="Who acknowledges (listed in aims.yaml people).")
+@click.option("--document", required=True, help="Document id of the set (AIMS-05) or its file.")
+@key_option
+def acknowledgement_command(
+    config: Path | None, person: str, document: str, key_file: Path | None
+) -> None:
+    """Record that a person acknowledged a document, the AI policy (clause 7.3, awareness):
+    their act, signed with their key."""
+    record = record_acknowledgement(
+        person=person, document=document, key=key_file, config=_config(config)
+    )
+    signed = " (signed)" if record.signature else ""
+    click.echo(
+        f"recorded acknowledgement {record.id} of {record.details['document']} by "
+        f"{record.details['person']}{signed}"
+    )
+
+
 @click.group("record")
 def record_group() -> None:
     """Record events an AI management system must keep: serious incidents and their reports,
     internal audits, management reviews."""
 
 
-for _command in (
+RECORD_COMMANDS = (
     incident_command,
     incident_report_command,
     internal_audit_command,
     management_review_command,
-):
-    record_group.add_command(_command)
+    training_command,
+    acknowledgement_command,
+)
 
 
 def register(group: click.Group) -> None:
-    """Add ``record`` (this module owns it), ``nonconformities`` and ``nc`` to ``group``."""
+    """Add ``record`` (this module owns it and every command in it), ``nonconformities`` and
+    ``nc`` to ``group``."""
+    for command in RECORD_COMMANDS:
+        record_group.add_command(command)
     group.add_command(record_group)
     group.add_command(nonconformities_command)
     group.add_command(nc_group)

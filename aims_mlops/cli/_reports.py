@@ -12,12 +12,12 @@ from aims_mlops._files import write_atomically
 from aims_mlops.capture import CaptureContext, emit
 from aims_mlops.cli._options import (
     as_of_option,
-    check_output,
     config_option,
     draft_option,
     echo_configuration,
     echo_reperformance,
     format_option,
+    output_option,
 )
 from aims_mlops.judgement import judge
 from aims_mlops.reports import (
@@ -39,14 +39,7 @@ REPORT_FORMATS = ("html", "md")
 @as_of_option
 @draft_option
 @format_option(*REPORT_FORMATS)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    callback=check_output,
-    help="File to write (replaced atomically).",
-)
+@output_option("File to write (replaced atomically).", required=True)
 @click.option(
     "--record/--no-record",
     default=True,

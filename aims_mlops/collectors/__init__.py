@@ -5,22 +5,20 @@ produced lives here. Collectors return records and never write them: the capture
 (:mod:`aims_mlops.capture`) adds session context, turns failures into ``error`` records and stores.
 """
 
-from aims_mlops.collectors._backends import monitoring_record
 from aims_mlops.collectors._fairness import (
+    FairnessOptions,
     FairnessResult,
     disparities,
     fairness_record,
     group_table,
     select_sensitive,
 )
-from aims_mlops.collectors._monitoring import (
-    FeatureDrift,
-    feature_drift,
-    population_stability_index,
-)
+from aims_mlops.collectors._monitoring import FeatureDrift, population_stability_index
 from aims_mlops.collectors._thresholds import ThresholdCheck, judge_thresholds
+from aims_mlops.collectors.backends import feature_drift, monitoring_record
 
 __all__ = [
+    "FairnessOptions",
     "FairnessResult",
     "FeatureDrift",
     "ThresholdCheck",

@@ -1,7 +1,8 @@
 """Data-quality evidence: a Great Expectations 1.x suite run on a pandas (or Spark) DataFrame.
 
-A Spark DataFrame goes through GE's Spark datasource (``_spark_quality.py``): same
-expectations, same record.
+This is the core: expectations, GE's runtime, the summary and the record built from numbers
+(:func:`quality_record`). The backends (:mod:`aims_mlops.collectors.backends`: pandas, and GE's
+Spark datasource for a Spark DataFrame) compute those numbers: same expectations, same record.
 
 GE runs in an in-memory ("ephemeral") context built once per process: no ``gx/`` folder, no files,
 no progress bars. Expectations come as GE expectation objects, as the declarative
@@ -34,14 +35,12 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
-from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._digest import frame_sha256
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._expectation_args import _great_expectations, surely_valid
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
@@ -49,11 +48,10 @@ from aims_mlops.evidence._record import (
     Outcome,
     Subject,
     canonical_json,
-    new_record,
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 KIND = "data_quality"
 COLLECTOR = "aims_mlops.data_quality"
@@ -327,21 +325,6 @@ def _gx_runtime() -> _GxRuntime:
         return _runtime
 
 
-def _require_frame(df: Any) -> None:
-    import pandas as pd
-
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(ERROR_NOT_A_FRAME.format(got=type(df).__name__))
-
-
-def validate_frame(df: pd.DataFrame, expectations: Sequence[object]) -> Any:
-    """Run the expectations on the pandas frame ``df``: GE's ``ExpectationSuiteValidationResult``
-    (SUMMARY). A Spark frame goes to :mod:`aims_mlops.collectors._spark_quality` (the dispatch is
-    :mod:`aims_mlops.collectors._backends`)."""
-    _require_frame(df)
-    return validate_on(_gx_runtime(), df, expectations)
-
-
 def validate_on(runtime: Any, df: Any, expectations: Sequence[object]) -> Any:
     """Validate ``df`` through one of our GE runtimes (pandas or Spark: ``datasource``,
     ``batch_definition``, ``lock``, ``empty``), leaving no reference to ``df`` behind."""
@@ -362,22 +345,6 @@ def validate_on(runtime: Any, df: Any, expectations: Sequence[object]) -> Any:
                 engine.load_batch_data(batch_id=batch.id, batch_data=runtime.empty)
 
 
-def run_expectations(
-    df: pd.DataFrame,
-    expectations: Sequence[object],
-    *,
-    include_values: bool = False,
-    validate: Callable[[Any, Sequence[object]], Any] = validate_frame,
-) -> dict[str, Any]:
-    """Validate ``df`` (with ``validate``, the backend: pandas by default) and return
-    ``{"success", "statistics", "results"}``: JSON-ready, bounded, one entry per expectation in
-    the given order, without row values unless asked."""
-    built = build_expectations(expectations)
-    result = validate(df, built)
-    return summarize_validation(result, include_values=include_values, order=built)
-
-
-# ---------------------------------------------------------------------------------- summarizing
 def _bounded(value: Any, depth: int = 0) -> Any:
     """A JSON-ready copy: lists cut to 50 items, strings to 200 characters, depth to 4."""
     if value is None or isinstance(value, bool | int):
@@ -660,7 +627,7 @@ def record_from_summary(
     }
     if not summary["results"]:
         details["note"] = "no expectations were given: nothing was checked"
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=system,
         outcome=outcome,
@@ -668,44 +635,38 @@ def record_from_summary(
         subject=subject,
         metrics=metrics,
         details=details,
-        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )
 
 
-def data_quality_record(
-    df: pd.DataFrame,
-    expectations: Sequence[object],
+@dataclass(frozen=True, kw_only=True)
+class QualityNumbers:
+    """What a backend computed of one frame: the validation summary
+    (:func:`summarize_validation`), the frame's digest and its shape."""
+
+    summary: Mapping[str, Any]
+    digest: str
+    rows: int
+    columns: int
+
+
+def quality_record(
+    numbers: QualityNumbers,
     *,
     name: str,
     system: str | None,
-    include_values: bool = False,
     subject: Subject | None = None,
     config_digest: str | None = None,
 ) -> EvidenceRecord:
-    """Validate ``df`` and return its ``data_quality`` evidence (controls A.7.4, A.6.2.4).
-
-    The full-content digest of ``df`` is computed in a second thread while GE validates (both
-    mostly run in native code), and becomes ``subject.dataset_digests``.
-    """
-    _require_frame(df)
-    if len(expectations) == 0:
-        digest = frame_sha256(df)
-        summary: Mapping[str, Any] = EMPTY_SUITE_SUMMARY
-    else:
-        built = build_expectations(expectations)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-digest") as pool:
-            digest_future = pool.submit(frame_sha256, df)
-            result = validate_frame(df, built)
-            digest = digest_future.result()
-        summary = summarize_validation(result, include_values=include_values, order=built)
+    """The ``data_quality`` record (controls A.7.4, A.6.2.4) of what a backend computed; the
+    digest becomes ``subject.dataset_digests``."""
     return record_from_summary(
-        summary,
+        numbers.summary,
         name=name,
         system=system,
-        subject=replace(subject or Subject(), dataset_digests=(digest,)),
+        subject=replace(subject or Subject(), dataset_digests=(numbers.digest,)),
         config_digest=config_digest,
-        dataset_digest=digest,
-        row_count=int(df.shape[0]),
-        column_count=int(df.shape[1]),
+        dataset_digest=numbers.digest,
+        row_count=numbers.rows,
+        column_count=numbers.columns,
     )

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import DataError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._identifiers import (
     DEFAULT_MAX_CATEGORIES,
     DEFAULT_MIN_GROUP_SIZE,
@@ -49,7 +49,6 @@ from aims_mlops.evidence._record import (
     EvidenceRecord,
     Subject,
     canonical_json,
-    new_record,
 )
 
 if TYPE_CHECKING:
@@ -530,6 +529,101 @@ def _table_rows(table: pd.DataFrame, limit: int) -> list[list[Any]]:
     return rows
 
 
+def _group_warnings(table: pd.DataFrame, labels: list[str]) -> list[str]:
+    """Groups whose rates say little: too few rows, no actual positives, no actual negatives."""
+    warnings: list[str] = []
+    counts = table["count"].to_numpy()
+    small = [
+        f"{label} ({int(c)} rows)"
+        for label, c in zip(labels, counts, strict=True)
+        if c < SMALL_GROUP_ROWS
+    ]
+    if small:
+        warnings.append(
+            f"{len(small)} group(s) have fewer than {SMALL_GROUP_ROWS} rows, so their rates are "
+            f"unreliable: {_named(small)}"
+        )
+    no_pos = [lab for lab, k in zip(labels, table["positives"].to_numpy(), strict=True) if k == 0]
+    if no_pos:
+        warnings.append(
+            f"{len(no_pos)} group(s) have no actual positives; their true positive rate counts as "
+            f"0 (as in fairlearn): {_named(no_pos)}"
+        )
+    no_neg = [lab for lab, k in zip(labels, table["negatives"].to_numpy(), strict=True) if k == 0]
+    if no_neg:
+        warnings.append(
+            f"{len(no_neg)} group(s) have no actual negatives; their false positive rate counts as "
+            f"0 (as in fairlearn): {_named(no_neg)}"
+        )
+    return warnings
+
+
+def _fit_group_table(details: dict[str, Any], rows: list[list[Any]], *, total: int) -> None:
+    """Cut the group table in ``details`` (largest groups first) to fit a record, saying so in
+    ``details["warnings"]``."""
+    warnings: list[str] = details["warnings"]
+    shown = details["groups_shown"]
+    truncated = shown < total
+    notice = (
+        "the group table lists the {shown} largest of {total} groups (at most {limit} fit in a "
+        "record); the smaller ones are left out"
+    )
+    if truncated:
+        warnings.append(notice.format(shown=shown, total=total, limit=MAX_GROUPS_IN_RECORD))
+    # Long group keys can still overflow the record's size limit: drop the smallest groups.
+    while shown and (size := len(canonical_json(details))) > MAX_DETAILS_CHARS:
+        shown = max(0, min(shown - 1, int(shown * MAX_DETAILS_CHARS / size) - 1))
+        details["group_table"] = rows[:shown]
+        details["groups_shown"] = shown
+        if not truncated:
+            truncated = True
+            warnings.append("")
+        warnings[-1] = notice.format(shown=shown, total=total, limit=MAX_GROUPS_IN_RECORD)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FairnessOptions:
+    """How a ``fairness`` record is measured and judged, one object through every layer
+    (``assess_fairness`` → the frame or arrays form → the record from the group table).
+
+    ``thresholds`` maps metric names (fairlearn's, e.g. ``demographic_parity_difference``) to
+    ``{"min": x}`` / ``{"max": y}``; ``pos_label`` is the favourable label; a sensitive feature
+    that looks like an identifier (more than ``max_categories`` values, or near-unique) is
+    refused unless ``allow_identifiers``; ``on_undefined`` is ``"fail"`` (a measurement that
+    proves nothing fails the record) or ``"warn"``; groups smaller than ``min_group_size`` rows
+    carry hashed labels.
+    """
+
+    thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    pos_label: Any = 1
+    allow_identifiers: bool = False
+    max_categories: int = DEFAULT_MAX_CATEGORIES
+    on_undefined: str = "fail"
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+
+
+def measure_fairness(
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    *,
+    options: FairnessOptions,
+    system: str | None,
+    subject: Subject | None = None,
+    config_digest: str | None = None,
+    sample_weight: Any = None,
+) -> FairnessResult:
+    """:func:`fairness_record` with its options as one :class:`FairnessOptions`."""
+    table = group_table(
+        y_true, y_pred, sensitive_features, pos_label=options.pos_label,
+        sample_weight=sample_weight,
+    )  # fmt: skip
+    return fairness_record_from_table(
+        table, options=options, system=system, subject=subject, config_digest=config_digest,
+        weighted=sample_weight is not None,
+    )  # fmt: skip
+
+
 def fairness_record(
     y_true: Any,
     y_pred: Any,
@@ -546,14 +640,14 @@ def fairness_record(
     on_undefined: str = "fail",
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
-    """Measure group fairness of binary predictions and build a ``fairness`` evidence record.
+    """Measure group fairness of binary predictions and build a ``fairness`` evidence record
+    (the keyword form of :func:`measure_fairness`; the options: :class:`FairnessOptions`).
 
     ``sample_weight`` weighs each row (fairlearn's weighted numbers). A measurement that proves
     nothing (a ratio 0/0, or a group the model never selects) fails the record with a reason
     (``on_undefined="warn"``: only a warning).
 
-    ``thresholds`` maps metric names (fairlearn's, e.g. ``demographic_parity_difference``) to
-    ``{"min": x}`` / ``{"max": y}``; outcome is ``pass``/``fail`` against them, ``info`` without.
+    Outcome is ``pass``/``fail`` against ``thresholds``, ``info`` without.
     Details hold aggregate statistics only: the 200 largest groups' counts and rates, never rows.
     A sensitive feature that looks like an identifier (more than ``max_categories`` values, or
     near-unique: :mod:`aims_mlops.collectors._identifiers`) is refused with a :class:`DataError`,
@@ -561,34 +655,32 @@ def fairness_record(
     than ``min_group_size`` rows is stored under hashed labels (``sha256:<12 hex>``) in the
     record and the returned table; the disparities use every row.
     """
-    table = group_table(
-        y_true, y_pred, sensitive_features, pos_label=pos_label, sample_weight=sample_weight
-    )
-    return fairness_record_from_table(
-        table, system=system, thresholds=thresholds, subject=subject,
-        config_digest=config_digest, pos_label=pos_label, allow_identifiers=allow_identifiers,
-        max_categories=max_categories, on_undefined=on_undefined,
-        weighted=sample_weight is not None, min_group_size=min_group_size,
+    options = FairnessOptions(
+        thresholds=thresholds, pos_label=pos_label, allow_identifiers=allow_identifiers,
+        max_categories=max_categories, on_undefined=on_undefined, min_group_size=min_group_size,
+    )  # fmt: skip
+    return measure_fairness(
+        y_true, y_pred, sensitive_features, options=options, system=system, subject=subject,
+        config_digest=config_digest, sample_weight=sample_weight,
     )  # fmt: skip
 
 
 def fairness_record_from_table(
     table: pd.DataFrame,
     *,
+    options: FairnessOptions,
     system: str | None,
-    thresholds: Mapping[str, Mapping[str, float]],
     subject: Subject | None = None,
     config_digest: str | None = None,
-    pos_label: Any = 1,
-    allow_identifiers: bool = False,
-    max_categories: int = DEFAULT_MAX_CATEGORIES,
-    on_undefined: str = "fail",
     weighted: bool = False,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> FairnessResult:
-    """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here,
-    one Spark aggregation in ``_spark_fairness.py``), judged against ``thresholds``; refuses
-    identifier-like sensitive features as :func:`fairness_record` says."""
+    """The ``fairness`` record of a :func:`group_table` (however it was computed: pandas here or
+    in ``backends/_pandas_fairness.py``, one Spark aggregation in ``backends/_spark_fairness.py``),
+    judged against ``options.thresholds``; refuses identifier-like sensitive features as
+    :func:`fairness_record` says."""
+    thresholds, pos_label = options.thresholds, options.pos_label
+    allow_identifiers, max_categories = options.allow_identifiers, options.max_categories
+    on_undefined, min_group_size = options.on_undefined, options.min_group_size
     names = list(table.index.names)
     if not allow_identifiers:
         rows = int(table["count"].sum())
@@ -633,28 +725,7 @@ def fairness_record_from_table(
 
     labels = [_group_label(names, key) for key in table.index]
     counts = table["count"].to_numpy()
-    small = [
-        f"{label} ({int(c)} rows)"
-        for label, c in zip(labels, counts, strict=True)
-        if c < SMALL_GROUP_ROWS
-    ]
-    if small:
-        warnings.append(
-            f"{len(small)} group(s) have fewer than {SMALL_GROUP_ROWS} rows, so their rates are "
-            f"unreliable: {_named(small)}"
-        )
-    no_pos = [lab for lab, k in zip(labels, table["positives"].to_numpy(), strict=True) if k == 0]
-    if no_pos:
-        warnings.append(
-            f"{len(no_pos)} group(s) have no actual positives; their true positive rate counts as "
-            f"0 (as in fairlearn): {_named(no_pos)}"
-        )
-    no_neg = [lab for lab, k in zip(labels, table["negatives"].to_numpy(), strict=True) if k == 0]
-    if no_neg:
-        warnings.append(
-            f"{len(no_neg)} group(s) have no actual negatives; their false positive rate counts as "
-            f"0 (as in fairlearn): {_named(no_neg)}"
-        )
+    warnings.extend(_group_warnings(table, labels))
 
     by_size = table.sort_values("count", ascending=False, kind="stable")
     shown = min(len(table), MAX_GROUPS_IN_RECORD)
@@ -677,24 +748,9 @@ def fairness_record_from_table(
         "definitions": "fairlearn 0.15: method='between_groups', agg='worst_case'",
         "warnings": warnings,
     }
-    truncated = shown < len(table)
-    notice = (
-        "the group table lists the {shown} largest of {total} groups (at most {limit} fit in a "
-        "record); the smaller ones are left out"
-    )
-    if truncated:
-        warnings.append(notice.format(shown=shown, total=len(table), limit=MAX_GROUPS_IN_RECORD))
-    # Long group keys can still overflow the record's size limit: drop the smallest groups.
-    while shown and (size := len(canonical_json(details))) > MAX_DETAILS_CHARS:
-        shown = max(0, min(shown - 1, int(shown * MAX_DETAILS_CHARS / size) - 1))
-        details["group_table"] = rows[:shown]
-        details["groups_shown"] = shown
-        if not truncated:
-            truncated = True
-            warnings.append("")
-        warnings[-1] = notice.format(shown=shown, total=len(table), limit=MAX_GROUPS_IN_RECORD)
+    _fit_group_table(details, rows, total=len(table))
 
-    record = new_record(
+    record = catalog_record(
         kind=KIND,
         system=system,
         outcome=outcome,
@@ -702,7 +758,6 @@ def fairness_record_from_table(
         subject=subject,
         metrics=metrics,
         details=details,
-        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )
     return FairnessResult(record=record, table=table)

@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._environment import (
     compute_facts,
     environment_facts,
     git_facts,
     strip_credentials,
 )
-from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
+from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json
 from aims_mlops.store._contract import TAG_DATASET_SHA256_PREFIX
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ class _RunLineage:
     def record(
         self, kind: str, details: Mapping[str, Any], metrics: Mapping[str, float] | None = None
     ) -> EvidenceRecord:
-        return new_record(
+        return catalog_record(
             kind=kind,
             system=self.system,
             outcome="info",
@@ -195,7 +195,6 @@ class _RunLineage:
             subject=self.subject(),
             metrics=metrics or {},
             details=details,
-            controls=load_catalog().controls_for_kind(kind),
             config_digest=self.config_digest,
         )
 

@@ -18,8 +18,8 @@ renormalising) so the logarithm stays finite. A feature has drifted when its PSI
 ``psi_max`` or its test's p-value is below the test's minimum.
 
 On Spark DataFrames the same measures come from aggregations in the cluster (counts per value,
-per category or per quantile bin; ``_spark_monitoring.py``); only those small arrays reach the
-driver, and the reference and current digests are row-set digests.
+per category or per quantile bin; ``backends/_spark_monitoring.py``); only those small arrays
+reach the driver, and the reference and current digests are row-set digests.
 
 Evidence holds aggregate statistics only: shares, quantiles, means, test statistics, and the
 labels of at most :data:`MAX_NAMED_CATEGORIES` categories per feature, each seen in at least
@@ -42,15 +42,12 @@ from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import DataError
-from aims_mlops.catalog import load_catalog
-from aims_mlops.collectors._digest import frame_sha256
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._identifiers import (
     DEFAULT_MAX_CATEGORIES,
     hashed_label,
-    looks_like_identifier,
-    refuse_identifier,
 )
-from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json, new_record
+from aims_mlops.evidence import EvidenceRecord, Subject, canonical_json
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS
 
 if TYPE_CHECKING:
@@ -383,19 +380,6 @@ def _measure_numeric(
     return _Measured(drift, summary)
 
 
-def _measure_categorical(
-    feature: str,
-    reference: pd.Series,
-    current: pd.Series,
-    *,
-    psi_max: float,
-    p_min: float,
-) -> _Measured:
-    ref_counts = _category_counts(reference)
-    cur_counts = _category_counts(current)
-    return measure_categorical_counts(feature, ref_counts, cur_counts, psi_max=psi_max, p_min=p_min)
-
-
 def measure_categorical_counts(
     feature: str,
     ref_counts: pd.Series,
@@ -504,62 +488,6 @@ def choose_columns(
     return chosen, skipped
 
 
-def _select_columns(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    columns: Sequence[Any] | None,
-    exclude: Sequence[Any] = (),
-) -> tuple[list[Any], list[Any]]:
-    """The columns to check and the reference columns skipped for their dtype."""
-    chosen, skipped = choose_columns(
-        reference_columns=list(reference_df.columns),
-        current_columns=list(current_df.columns),
-        kind_of=lambda c: _kind_of(reference_df[c]),
-        dtype_of=lambda c: reference_df[c].dtype,
-        columns=columns,
-        exclude=exclude,
-    )
-    for side, frame in (("reference data", reference_df), ("current batch", current_df)):
-        if len(frame) == 0:
-            raise DataError(ERROR_NO_ROWS.format(side=side))
-    return chosen, skipped
-
-
-def _measure_all(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    *,
-    columns: Sequence[Any] | None,
-    psi_max: float,
-    ks_pvalue_min: float,
-    chi2_pvalue_min: float,
-    bins: int,
-    exclude: Sequence[Any] = (),
-) -> tuple[list[_Measured], list[Any]]:
-    _check_bins(bins)
-    chosen, skipped = _select_columns(current_df, reference_df, columns, exclude)
-    measured: list[_Measured] = []
-    for column in chosen:
-        ref, cur = reference_df[column], current_df[column]
-        ref_kind, cur_kind = _kind_of(ref), _kind_of(cur)
-        if ref_kind != cur_kind and cur.notna().any():
-            raise DataError(
-                ERROR_TYPE_MISMATCH.format(
-                    column=column, reference_kind=ref_kind, reference_dtype=ref.dtype,
-                    current_kind=cur_kind or "unsupported", current_dtype=cur.dtype,
-                )
-            )  # fmt: skip
-        if ref_kind == "numeric":
-            measured.append(
-                _measure_numeric(column, ref, cur, bins=bins, psi_max=psi_max, p_min=ks_pvalue_min)
-            )
-        else:
-            measured.append(
-                _measure_categorical(column, ref, cur, psi_max=psi_max, p_min=chi2_pvalue_min)
-            )
-    return measured, skipped
-
-
 @dataclass(frozen=True, kw_only=True)
 class Measurement:
     """What a backend measured of two frames: each chosen column's drift, the columns left
@@ -579,87 +507,7 @@ class Measurement:
 Measure = Callable[..., Measurement]
 
 
-def measure_frames(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    *,
-    columns: Sequence[Any] | None,
-    psi_max: float,
-    ks_pvalue_min: float,
-    chi2_pvalue_min: float,
-    bins: int,
-    allow_identifiers: bool = False,
-    max_categories: int = DEFAULT_MAX_CATEGORIES,
-) -> Measurement:
-    """The pandas backend: measure every chosen column of two pandas frames."""
-    identifiers = (
-        []
-        if allow_identifiers
-        else _identifier_columns(current_df, reference_df, columns, max_categories=max_categories)
-    )
-    measured, skipped = _measure_all(
-        current_df, reference_df, columns=columns, psi_max=psi_max,
-        ks_pvalue_min=ks_pvalue_min, chi2_pvalue_min=chi2_pvalue_min, bins=bins,
-        exclude=identifiers,
-    )  # fmt: skip
-    return Measurement(
-        measured=measured,
-        skipped=skipped,
-        identifier_columns=identifiers,
-        reference_rows=len(reference_df),
-        current_rows=len(current_df),
-        reference_digest=frame_sha256(reference_df),
-        current_digest=frame_sha256(current_df),
-    )
-
-
-def feature_drift(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    *,
-    columns: Sequence[Any] | None = None,
-    psi_max: float = 0.2,
-    ks_pvalue_min: float = 0.01,
-    chi2_pvalue_min: float = 0.01,
-    bins: int = 10,
-) -> list[FeatureDrift]:
-    """Drift of each column of ``columns`` (default: every numeric or categorical column of the
-    reference), in column order. Raises :class:`DataError` for missing or unusable columns."""
-    measured, _ = _measure_all(
-        current_df, reference_df, columns=columns, psi_max=psi_max,
-        ks_pvalue_min=ks_pvalue_min, chi2_pvalue_min=chi2_pvalue_min, bins=bins,
-    )  # fmt: skip
-    return [m.drift for m in measured]
-
-
 # -- the evidence record ------------------------------------------------------------------------
-def _identifier_columns(
-    current_df: pd.DataFrame,
-    reference_df: pd.DataFrame,
-    columns: Sequence[Any] | None,
-    *,
-    max_categories: int,
-) -> list[Any]:
-    """The categorical columns that look like identifiers (on either side). One named in
-    ``columns`` raises :class:`DataError`; by default they are returned, to be skipped."""
-    candidates = list(reference_df.columns) if columns is None else list(columns)
-    flagged = []
-    for column in candidates:
-        if column not in reference_df.columns or _kind_of(reference_df[column]) != "categorical":
-            continue  # unknown columns are reported by _select_columns; numbers carry no labels
-        for frame in (reference_df, current_df):
-            if column not in frame.columns:
-                continue
-            values = frame[column]
-            distinct, rows = int(values.nunique(dropna=True)), int(values.notna().sum())
-            if looks_like_identifier(distinct, rows, max_categories=max_categories):
-                if columns is not None:
-                    refuse_identifier(column, distinct, rows, max_categories=max_categories)
-                flagged.append(column)
-                break
-    return flagged
-
-
 def _hash_labels(measured: list[_Measured]) -> None:
     """Replace category names by hashed labels (the values may not be kept)."""
     for item in measured:
@@ -758,14 +606,14 @@ def monitoring_record(
     include_values: bool = False,
     allow_identifiers: bool = False,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
-    measure: Measure | None = None,
+    measure: Measure,
 ) -> EvidenceRecord:
     """A ``monitoring`` evidence record: feature drift of a production batch against the
     reference data, optionally with the batch's data-quality result.
 
-    ``measure`` is the backend that measures the two frames (default: pandas,
-    :func:`measure_frames`; :func:`aims_mlops.collectors._backends.monitoring_record` picks the
-    Spark one for Spark frames); this function builds the record from its numbers.
+    ``measure`` is the backend that measures the two frames (:mod:`aims_mlops.collectors.backends`
+    picks pandas or Spark, once); this function builds the record from its numbers and never
+    looks at a frame itself.
 
     ``thresholds`` takes ``psi_max``, ``ks_pvalue_min`` and ``chi2_pvalue_min`` (the
     ``monitoring`` section of ``aims.yaml``; ``interval_days`` is ignored). The outcome is
@@ -775,25 +623,23 @@ def monitoring_record(
     """
     limits = _thresholds(thresholds)
     quality = _data_quality(data_quality) if data_quality is not None else None
-    measurement = (measure or measure_frames)(
+    measurement = measure(
         current_df, reference_df, columns=columns, psi_max=limits["psi_max"],
         ks_pvalue_min=limits["ks_pvalue_min"], chi2_pvalue_min=limits["chi2_pvalue_min"],
         bins=10, allow_identifiers=allow_identifiers, max_categories=max_categories,
     )  # fmt: skip
-    measured, skipped = measurement.measured, measurement.skipped
-    identifiers = measurement.identifier_columns
-    reference_sha256, current_sha256 = measurement.reference_digest, measurement.current_digest
-    reference_rows, current_rows = measurement.reference_rows, measurement.current_rows
-    if not include_values:
-        _hash_labels(measured)
-    drifts = [m.drift for m in measured]
-    drifted = [d for d in drifts if d.drifted]
+    return record_from_measurement(
+        measurement, limits=limits, quality=quality, system=system, subject=subject,
+        config_digest=config_digest, model_version=model_version, include_values=include_values,
+    )  # fmt: skip
 
+
+def _drift_metrics(measurement: Measurement, drifts: list[FeatureDrift]) -> dict[str, float]:
     metrics: dict[str, float] = {
         "features_checked": len(drifts),
-        "features_drifted": len(drifted),
-        "current_rows": current_rows,
-        "reference_rows": reference_rows,
+        "features_drifted": sum(1 for d in drifts if d.drifted),
+        "current_rows": measurement.current_rows,
+        "reference_rows": measurement.reference_rows,
     }
     psis = [d.psi for d in drifts if math.isfinite(d.psi)]
     p_values = [d.p_value for d in drifts if math.isfinite(d.p_value)]
@@ -801,6 +647,76 @@ def monitoring_record(
         metrics["max_psi"] = max(psis)
     if p_values:
         metrics["min_p_value"] = min(p_values)
+    return metrics
+
+
+def _add_quality(
+    quality: Mapping[str, Any],
+    *,
+    checks: list[dict[str, Any]],
+    metrics: dict[str, float],
+    base: dict[str, Any],
+) -> None:
+    """The batch's data-quality result in the record: a check (failed ones first), its success
+    percentage as a metric, the bounded result under ``data_quality``."""
+    if quality["success"]:
+        checks.append(
+            {"check": "data_quality", "feature": None, "passed": True,
+             "reason": "data quality of the current batch: every expectation passed"}
+        )  # fmt: skip
+    base["data_quality"] = quality
+    percent = quality["statistics"].get("success_percent")
+    if percent is not None:
+        metrics["data_quality_success_percent"] = percent
+    if not quality["success"]:
+        n_failed = quality["statistics"].get("unsuccessful_expectations")
+        n_evaluated = quality["statistics"].get("evaluated_expectations")
+        counted = (
+            f"{n_failed:g} of {n_evaluated:g} expectations failed"
+            if n_failed is not None and n_evaluated is not None
+            else "expectations failed"
+        )
+        checks.insert(
+            0,
+            {"check": "data_quality", "feature": None, "passed": False,
+             "reason": f"data quality of the current batch: {counted}"},
+        )  # fmt: skip
+
+
+def _monitoring_subject(
+    subject: Subject | None, digests: tuple[str, str], model_version: str | None
+) -> Subject:
+    """The record's subject: the two frames' digests and the model version added to the
+    caller's subject (or a new one)."""
+    if subject is None:
+        return Subject(model_version=model_version, dataset_digests=digests)
+    extra = tuple(d for d in digests if d not in subject.dataset_digests)
+    return replace(
+        subject,
+        dataset_digests=subject.dataset_digests + extra,
+        model_version=subject.model_version or model_version,
+    )
+
+
+def record_from_measurement(
+    measurement: Measurement,
+    *,
+    limits: Mapping[str, float],
+    quality: Mapping[str, Any] | None,
+    system: str | None,
+    subject: Subject | None = None,
+    config_digest: str | None = None,
+    model_version: str | None = None,
+    include_values: bool = False,
+) -> EvidenceRecord:
+    """The ``monitoring`` record from what a backend measured (pure: no frame is read), judged
+    with ``limits`` (:func:`_thresholds`), with the batch's data-quality result when given."""
+    measured, skipped = measurement.measured, measurement.skipped
+    identifiers = measurement.identifier_columns
+    if not include_values:
+        _hash_labels(measured)
+    drifts = [m.drift for m in measured]
+    metrics = _drift_metrics(measurement, drifts)
 
     ordered = sorted(measured, key=_severity)
     # every check that ran, failed ones first: a clean batch shows what it checked and passed
@@ -816,36 +732,15 @@ def monitoring_record(
             "categorical: PSI over categories + chi-squared; empty bins count as share "
             f"{PSI_EPSILON:g}; non-finite numeric values are left out"
         ),
-        "reference_sha256": reference_sha256,
-        "current_sha256": current_sha256,
+        "reference_sha256": measurement.reference_digest,
+        "current_sha256": measurement.current_digest,
         "model_version": model_version,
         "columns_skipped": [_name(c) for c in skipped[:_MAX_LISTED_COLUMNS]],
         "identifier_columns_skipped": [_name(c) for c in identifiers[:_MAX_LISTED_COLUMNS]],
         "category_labels": "values" if include_values else "sha256",
     }
-    if quality is not None and quality["success"]:
-        checks.append(
-            {"check": "data_quality", "feature": None, "passed": True,
-             "reason": "data quality of the current batch: every expectation passed"}
-        )  # fmt: skip
     if quality is not None:
-        base["data_quality"] = quality
-        percent = quality["statistics"].get("success_percent")
-        if percent is not None:
-            metrics["data_quality_success_percent"] = percent
-        if not quality["success"]:
-            n_failed = quality["statistics"].get("unsuccessful_expectations")
-            n_evaluated = quality["statistics"].get("evaluated_expectations")
-            counted = (
-                f"{n_failed:g} of {n_evaluated:g} expectations failed"
-                if n_failed is not None and n_evaluated is not None
-                else "expectations failed"
-            )
-            checks.insert(
-                0,
-                {"check": "data_quality", "feature": None, "passed": False,
-                 "reason": f"data quality of the current batch: {counted}"},
-            )  # fmt: skip
+        _add_quality(quality, checks=checks, metrics=metrics, base=base)
     if not checks and measured:
         # every check that ran is listed above; this only guards a batch whose checks were all
         # left out: a record with no checks holds nothing the monitoring entries can count
@@ -855,35 +750,22 @@ def monitoring_record(
              + ("; data quality of the current batch met" if quality is not None else "")}
         )  # fmt: skip
     details = _fit_details(base, [_feature_entry(m) for m in ordered], checks)
-
-    digests = (reference_sha256, current_sha256)
-    if subject is None:
-        subject = Subject(model_version=model_version, dataset_digests=digests)
-    else:
-        extra = tuple(d for d in digests if d not in subject.dataset_digests)
-        subject = replace(
-            subject,
-            dataset_digests=subject.dataset_digests + extra,
-            model_version=subject.model_version or model_version,
-        )
-    failed = bool(drifted) or (quality is not None and not quality["success"])
-    return new_record(
+    digests = (measurement.reference_digest, measurement.current_digest)
+    failed = any(d.drifted for d in drifts) or (quality is not None and not quality["success"])
+    return catalog_record(
         kind="monitoring",
         system=system,
         outcome="fail" if failed else "pass",
         collector=COLLECTOR_NAME,
-        subject=subject,
+        subject=_monitoring_subject(subject, digests, model_version),
         metrics=metrics,
         details=details,
-        controls=load_catalog().controls_for_kind("monitoring"),
         config_digest=config_digest,
     )
-
 
 __all__ = [
     "ERROR_MISSING_COLUMNS",
     "FeatureDrift",
-    "feature_drift",
     "monitoring_record",
     "population_stability_index",
 ]

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._environment import git_facts
 from aims_mlops.collectors._lineage import LineageTask
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.evidence import EvidenceRecord, Subject
 
 if TYPE_CHECKING:
     from aims_mlops.collectors._lineage import LineageTask
@@ -495,7 +495,7 @@ def notebook_provenance_record(
     if tracker is None:
         raise AimsError(ERROR_NO_NOTEBOOK)
     details, metrics = tracker.details()
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=system,
         outcome="info",
@@ -503,7 +503,6 @@ def notebook_provenance_record(
         subject=Subject(run_id=run_id),
         metrics=metrics,
         details=details,
-        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )
 

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from aims_mlops._errors import DataError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._thresholds import judge_thresholds
-from aims_mlops.evidence._record import EvidenceRecord, Outcome, Subject, new_record
+from aims_mlops.evidence._record import EvidenceRecord, Outcome, Subject
 
 KIND = "performance"
 COLLECTOR = "aims_mlops.performance"
@@ -143,7 +143,7 @@ def performance_record(
     details: dict[str, Any] = {"source": source, "checks": [c.to_dict() for c in checks]}
     if len(ordered) > len(kept):
         details["metrics_omitted"] = len(ordered) - len(kept)
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=system,
         outcome=outcome,
@@ -151,6 +151,5 @@ def performance_record(
         subject=subject,
         metrics={name: resolved[name] for name in kept},
         details=details,
-        controls=load_catalog().controls_for_kind(KIND),
         config_digest=config_digest,
     )

@@ -178,7 +178,7 @@ ERROR_EU_SYSTEMIC_WITHOUT_GPAI = (
 )
 ERROR_NOT_A_PERSON = (
     "{name!r} is not one of the people listed in people: ({known}); a name that acts in the "
-    "AIMS must be a listed person (or, in approvers, a role)"
+    "AIMS must be a listed person (or, in approvers and auditors, a role)"
 )
 ERROR_DUPLICATE_PERSON = "duplicate person {name!r} (first listed at people[{first}])"
 ERROR_DUPLICATE_BINDING = (
@@ -1311,14 +1311,14 @@ def holds_role(config: AimsConfig, name: str, role: str) -> bool:
 
 
 def people_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
-    """When ``people:`` list public keys (names are proven by signatures), every name that acts
-    in the AIMS (``owner``, ``by``, ``approvers``, ``acceptance.by``) must be a listed person
-    (approvers may name a role). People listed without keys only name roles."""
+    """When ``people:`` is declared, every name that acts in the AIMS (the organization's
+    ``policy_owner``, systems' and risks' ``owner``, ``acceptance.by``, ``approvers``, the audit
+    programme's ``auditors``) must be a listed person (approvers and auditors may name a role),
+    whether or not the people list public keys: a typed name nobody declared is never an
+    owner or an approver."""
     listed: dict[str, int] = {}
     problems: list[tuple[Loc, str]] = []
     roles: set[str] = set(KNOWN_ROLES)
-    if not any(person.get("public_keys") for _, person in _items(data, "people")):
-        return problems
     for index, person in _items(data, "people"):
         name = person.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -1349,6 +1349,13 @@ def people_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
             return
         problems.append((loc, ERROR_NOT_A_PERSON.format(name=value, known=known)))
 
+    organization = data.get("organization")
+    if isinstance(organization, Mapping):
+        check(("organization", "policy_owner"), organization.get("policy_owner"))
+    programme = data.get("audit_programme")
+    auditors = programme.get("auditors") if isinstance(programme, Mapping) else None
+    for position, value in enumerate(auditors if isinstance(auditors, list | tuple) else []):
+        check(("audit_programme", "auditors", position), value, role_ok=True)
     for index, system in _items(data, "systems"):
         check(("systems", index, "owner"), system.get("owner"))
     for index, risk in _items(data, "risks"):

@@ -20,6 +20,7 @@ from aims_mlops.documents._init import (
     FORMATS,
     DraftDocument,
     draft_documents,
+    select_documents,
     write_documents,
 )
 from aims_mlops.documents._set import DocumentSpec, document_for, load_documents
@@ -41,5 +42,6 @@ __all__ = [
     "load_documents",
     "read_document",
     "render_markdown",
+    "select_documents",
     "write_documents",
 ]

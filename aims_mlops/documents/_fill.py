@@ -173,30 +173,48 @@ class Facts:
             )
         return lines
 
-    def training(self) -> list[str]:
-        found = [r for r in self.records if r.kind == "training"]
+    def _record_table(
+        self,
+        kind: str,
+        *,
+        empty: str,
+        columns: tuple[str, ...],
+        row: Callable[[EvidenceRecord], tuple[object, ...]],
+    ) -> list[str]:
+        """One Markdown row per record of ``kind``, oldest first (``empty`` when there is none)."""
+        found = [r for r in self.records if r.kind == kind]
         if not found:
-            return ["No training recorded yet (`aims record training`)."]
-        lines = ["| person | topic | date | record |", "|---|---|---|---|"]
+            return [empty]
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for r in sorted(found, key=lambda r: r.collected_at):
-            d = r.details
-            lines.append(
-                f"| {_e(d.get('person'))} | {_e(d.get('topic'))} | {d.get('date')} | {r.id[:8]} |"
-            )
+            lines.append("| " + " | ".join(str(cell) for cell in row(r)) + " |")
         return lines
 
+    def training(self) -> list[str]:
+        return self._record_table(
+            "training",
+            empty="No training recorded yet (`aims record training`).",
+            columns=("person", "topic", "date", "record"),
+            row=lambda r: (
+                _e(r.details.get("person")),
+                _e(r.details.get("topic")),
+                r.details.get("date"),
+                r.id[:8],
+            ),
+        )
+
     def acknowledgements(self) -> list[str]:
-        found = [r for r in self.records if r.kind == "acknowledgement"]
-        if not found:
-            return ["No acknowledgement recorded yet (`aims record acknowledgement`)."]
-        lines = ["| person | document | on | record |", "|---|---|---|---|"]
-        for r in sorted(found, key=lambda r: r.collected_at):
-            d = r.details
-            lines.append(
-                f"| {_e(d.get('person'))} | {_e(d.get('document'))} | "
-                f"{r.collected_at[:10]} | {r.id[:8]} |"
-            )
-        return lines
+        return self._record_table(
+            "acknowledgement",
+            empty="No acknowledgement recorded yet (`aims record acknowledgement`).",
+            columns=("person", "document", "on", "record"),
+            row=lambda r: (
+                _e(r.details.get("person")),
+                _e(r.details.get("document")),
+                r.collected_at[:10],
+                r.id[:8],
+            ),
+        )
 
     # -- objectives -------------------------------------------------------------------------------
     def objectives(self) -> list[str]:

@@ -106,6 +106,23 @@ def draft_documents(
     return drafts
 
 
+ERROR_UNKNOWN_DOCUMENTS = "--only {unknown}: no such document in the set (known: {known})"
+
+
+def select_documents(drafts: Sequence[DraftDocument], only: Sequence[str]) -> list[DraftDocument]:
+    """The drafts whose document id (``AIMS-22``, ``AIMS-18-<system>``) or spec id is in
+    ``only`` (empty: all); :class:`AimsError` naming an id the set does not hold."""
+    if not only:
+        return list(drafts)
+    wanted = set(only)
+    ids = {str(d.header["document_id"]) for d in drafts} | {d.spec.id for d in drafts}
+    unknown = sorted(wanted - ids)
+    if unknown:
+        known = ", ".join(sorted({d.spec.id for d in drafts}))
+        raise AimsError(ERROR_UNKNOWN_DOCUMENTS.format(unknown=", ".join(unknown), known=known))
+    return [d for d in drafts if str(d.header["document_id"]) in wanted or d.spec.id in wanted]
+
+
 def write_documents(
     drafts: Sequence[DraftDocument], directory: Path, *, fmt: str = "md", force: bool = False
 ) -> list[Path]:

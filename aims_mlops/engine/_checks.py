@@ -25,17 +25,17 @@ derived check ``risk_treatment`` needs the risk evaluation and lives with the en
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import CatalogError
 from aims_mlops.catalog import CONFIG_CHECKS, DERIVED_CHECKS
 from aims_mlops.engine import _derived as derived
-from aims_mlops.engine._inventory import Inventory, undeclared_models
+from aims_mlops.engine._inventory import undeclared_models
 from aims_mlops.engine._results import MISSING, SATISFIED, STALE, CurrentModel
 from aims_mlops.engine._status import FAILING, PathResult, record_label, worst
-from aims_mlops.evidence import EvidenceRecord, parse_timestamp
+from aims_mlops.evidence import EvidenceRecord, Inventory, parse_timestamp
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig, SystemConfig
@@ -227,57 +227,59 @@ class ConfigChecker:
         version = f", version {model_version}" if model_version else ""
         return PathResult(SATISFIED, (f"{head} ({age} days old{version})",), (ref,))
 
-    def impact_assessment(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        # re-performed as of a past moment, a declaration dated after it does not exist yet
-        found = [
-            a
-            for a in self.config.impact_assessments
-            if a.system == system.id and a.assessed_on <= self.now.date()
-        ]
-        assessment = max(found, key=lambda a: a.assessed_on) if found else None
-        if assessment is None:
-            return PathResult(
-                MISSING, (f"no impact assessment declared for {system.id} (impact_assessments)",)
-            )
-        index = self.config.impact_assessments.index(assessment)
-        head = (
-            f"impact assessment of {system.id} by {assessment.assessed_by} on "
-            f"{assessment.assessed_on.isoformat()} (severity {assessment.severity})"
-        )
+    def _latest_dated(
+        self,
+        *,
+        what: str,
+        field: str,
+        system: SystemConfig,
+        fresh_days: int,
+        on: Callable[[Any], date],
+        missing: str,
+        head: Callable[[Any], str],
+    ) -> PathResult:
+        """The latest declaration of ``system`` in ``config.<field>`` judged by
+        :meth:`_dated`; re-performed as of a past moment, one dated after it does not exist yet."""
+        declared = getattr(self.config, field)
+        found = [d for d in declared if d.system == system.id and on(d) <= self.now.date()]
+        latest = max(found, key=on) if found else None
+        if latest is None:
+            return PathResult(MISSING, (missing,))
         return self._dated(
-            what="the impact assessment",
+            what=what,
             system=system,
-            on=assessment.assessed_on,
-            model_version=assessment.model_version,
-            ref=self.ref(f"impact_assessments[{index}]"),
-            head=head,
+            on=on(latest),
+            model_version=latest.model_version,
+            ref=self.ref(f"{field}[{declared.index(latest)}]"),
+            head=head(latest),
             fresh_days=fresh_days,
         )
 
-    def risk_review(self, system: SystemConfig, fresh_days: int) -> PathResult:
-        found = [
-            r
-            for r in self.config.risk_reviews
-            if r.system == system.id and r.reviewed_on <= self.now.date()
-        ]
-        review = max(found, key=lambda r: r.reviewed_on) if found else None
-        if review is None:
-            return PathResult(
-                MISSING, (f"no review of the risks of {system.id} recorded (risk_reviews)",)
-            )
-        index = self.config.risk_reviews.index(review)
-        head = (
-            f"risk review of {system.id} by {review.reviewed_by} on "
-            f"{review.reviewed_on.isoformat()}"
-        )
-        return self._dated(
-            what="the risk review",
+    def impact_assessment(self, system: SystemConfig, fresh_days: int) -> PathResult:
+        return self._latest_dated(
+            what="the impact assessment",
+            field="impact_assessments",
             system=system,
-            on=review.reviewed_on,
-            model_version=review.model_version,
-            ref=self.ref(f"risk_reviews[{index}]"),
-            head=head,
             fresh_days=fresh_days,
+            on=lambda a: a.assessed_on,
+            missing=f"no impact assessment declared for {system.id} (impact_assessments)",
+            head=lambda a: (
+                f"impact assessment of {system.id} by {a.assessed_by} on "
+                f"{a.assessed_on.isoformat()} (severity {a.severity})"
+            ),
+        )
+
+    def risk_review(self, system: SystemConfig, fresh_days: int) -> PathResult:
+        return self._latest_dated(
+            what="the risk review",
+            field="risk_reviews",
+            system=system,
+            fresh_days=fresh_days,
+            on=lambda r: r.reviewed_on,
+            missing=f"no review of the risks of {system.id} recorded (risk_reviews)",
+            head=lambda r: (
+                f"risk review of {system.id} by {r.reviewed_by} on {r.reviewed_on.isoformat()}"
+            ),
         )
 
     def risk_register(self, system: SystemConfig, fresh_days: int) -> PathResult:

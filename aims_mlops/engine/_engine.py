@@ -17,10 +17,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import ConfigError
+from aims_mlops.catalog._catalog import THIRD_PARTY_LINEAGE
 from aims_mlops.config import config_digest
 from aims_mlops.engine._checks import ConfigChecker, config_ref
 from aims_mlops.engine._documents import document_problems
-from aims_mlops.engine._inventory import Inventory
 from aims_mlops.engine._programme import (
     PROGRAMME_REF,
     approver_problem,
@@ -65,7 +65,8 @@ from aims_mlops.engine._status import (
     record_label,
     short_id,
 )
-from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, load_kinds
+from aims_mlops.engine._suppliers import Supplier, find_suppliers, uncovered
+from aims_mlops.evidence import EvidenceRecord, IntegrityFinding, Inventory, load_kinds
 from aims_mlops.evidence._documents import substance_problem
 
 if TYPE_CHECKING:
@@ -167,15 +168,56 @@ class _Evaluation:
     def exclusion_refused(self, entry: CatalogEntry, system: str | None) -> str | None:
         """Why the SoA's exclusion of ``entry`` cannot stand given the evidence (the catalog's
         ``not_excludable_when: [third_party_lineage]``), or None."""
-        if "third_party_lineage" not in entry.not_excludable_when:
+        if THIRD_PARTY_LINEAGE not in entry.not_excludable_when:
             return None
-        systems = [system] if system is not None else list(self.in_scope)
-        found = third_party_lineage(r for s in systems for r in self.scope(s).records)
+        found = self.suppliers(system)
         if not found:
             return None
         return (
             f"the Statement of Applicability excludes {entry.id}, but the lineage shows "
-            f"third-party data or models: {'; '.join(found[:3])}"
+            f"third-party data or models: {'; '.join(s.label for s in found[:3])}"
+        )
+
+    def suppliers(self, system: str | None) -> list[Supplier]:
+        """The third-party data and model sources in the lineage of ``system`` (None: of every
+        in-scope system)."""
+        systems = [system] if system is not None else list(self.in_scope)
+        records = [r for s in systems for r in self.scope(s).records]
+        return find_suppliers(None, records)
+
+    def suppliers_covered(
+        self, system: str | None, entry: CatalogEntry, result: PathResult
+    ) -> PathResult:
+        """For an entry about suppliers (``not_excludable_when: [third_party_lineage]``): the
+        third-party sources the lineage shows are named, and an attestation counts only when the
+        supplier register it attests (``aims_document.suppliers``) covers every one of them."""
+        if THIRD_PARTY_LINEAGE not in entry.not_excludable_when:
+            return result
+        found = self.suppliers(None if entry.scope == "organization" else system)
+        if not found:
+            return result
+        seen = f"third-party sources in lineage: {'; '.join(s.label for s in found[:5])}"
+        if result.status != SATISFIED:
+            return PathResult(result.status, (*result.reasons, seen), result.evidence)
+        listed: list[str] = []
+        for ident in result.evidence:
+            record = self.records_by_id.get(ident)
+            facts = record.details.get("aims_document") if record is not None else None
+            if isinstance(facts, Mapping):
+                listed.extend(str(n) for n in facts.get("suppliers") or ())
+        missing = uncovered(found, listed)
+        if not missing:
+            return PathResult(result.status, (*result.reasons, seen), result.evidence)
+        names = "; ".join(f"{s.name} ({s.label})" for s in missing[:5])
+        return PathResult(
+            MISSING,
+            (
+                f"{result.reasons[0]}, but the supplier register attested does not cover "
+                f"what the lineage shows: {names}; list each in the supplier register "
+                "(`aims docs init` fills it from lineage), complete it and attest it again",
+                seen,
+            ),
+            result.evidence,
         )
 
     def _judged(self, system: str | None, entry: CatalogEntry) -> ControlStatus:
@@ -239,8 +281,12 @@ class _Evaluation:
                 result = self.done(result)
             return self.approved(entry, self.with_coverage(system, entry, part, result))
         if part.kind == "attestation":
-            return self.approved(
-                entry, attestation_part(entry, str(part.document), scope, now=self.now)
+            return self.suppliers_covered(
+                system,
+                entry,
+                self.approved(
+                    entry, attestation_part(entry, str(part.document), scope, now=self.now)
+                ),
             )
         if part.kind == "derived":
             statuses = [
@@ -322,7 +368,8 @@ class _Evaluation:
                 if isinstance(facts, Mapping):
                     by = str(record.details.get("by") or "")
                     problems.extend(document_problems(facts, control=entry.id, by=by))
-            field = kinds.get(record.kind).actor
+            kind = kinds.get(record.kind)
+            field = kind.actor if kind.vouches else None
             if field is None:
                 continue
             actor = str(record.details.get(field) or "")
@@ -524,27 +571,6 @@ class _Evaluation:
             gaps=prioritise(gaps, urgent={system_id: urgent_controls, None: urgent_controls}),
             integrity_findings=self.system_findings(system_id),
         )
-
-
-_EXTERNAL_SOURCE = re.compile(r"\b(?:https?|s3|gs|hf|abfss?|wasbs?)://|\bdoi\.org/", re.I)
-
-
-def third_party_lineage(records: Iterable[EvidenceRecord]) -> list[str]:
-    """The datasets (``lineage.datasets``) whose source is outside the organization: a URL, a
-    bucket or a DOI; and external models a ``lineage.model`` record names."""
-    found: list[str] = []
-    for record in records:
-        if record.kind == "lineage.datasets":
-            for dataset in record.details.get("datasets") or ():
-                if not isinstance(dataset, Mapping):
-                    continue
-                source = dataset.get("source")
-                uri = source.get("uri") if isinstance(source, Mapping) else source
-                if uri and _EXTERNAL_SOURCE.search(str(uri)):
-                    found.append(f"dataset {dataset.get('name')} from {str(uri)[:120]}")
-        elif record.kind == "lineage.model" and record.details.get("external"):
-            found.append(f"model {record.details.get('model') or record.subject.model_name}")
-    return list(dict.fromkeys(found))
 
 
 _SYSTEM_PLACEHOLDER = re.compile(r"\bSYSTEM\b")

@@ -10,47 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+from aims_mlops.evidence import EXPERIMENT, REGISTERED_MODEL, Inventory
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
-
-REGISTERED_MODEL = "registered_model"
-EXPERIMENT = "experiment"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Discovered:
-    """One thing found in the tracking server: a registered model or an experiment holding
-    logged models; ``created_at`` ISO UTC when known, ``count`` versions or logged models."""
-
-    kind: Literal["registered_model", "experiment"]
-    name: str
-    created_at: str | None = None
-    count: int = 0
-
-
-@dataclass(frozen=True, kw_only=True)
-class Inventory:
-    """What discovery found (``complete``: False when the listing could not be finished, which
-    the rows and 4.3 say)."""
-
-    found: tuple[Discovered, ...] = ()
-    complete: bool = True
-    problem: str | None = None
-
-    @property
-    def registered_models(self) -> tuple[str, ...]:
-        return tuple(d.name for d in self.found if d.kind == REGISTERED_MODEL)
-
-    def before(self, moment: str) -> Inventory:
-        """The inventory as of ``moment`` (ISO UTC): what existed by then (unknown age: kept)."""
-        return Inventory(
-            found=tuple(d for d in self.found if d.created_at is None or d.created_at <= moment),
-            complete=self.complete,
-            problem=self.problem,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class InventoryRow:

@@ -112,7 +112,8 @@ def involvements(
             found.append(f"accepted risk {risk.id}")
     kinds = load_kinds()
     for record in records:
-        field = kinds.get(record.kind).actor if record.kind in kinds else None
+        kind = kinds.get(record.kind) if record.kind in kinds else None
+        field = kind.actor if kind is not None and kind.vouches else None
         if field is None or record.kind == INTERNAL_AUDIT:
             continue
         actor = str(record.details.get(field) or "")

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aims_mlops._errors import AimsError
+from aims_mlops.catalog import catalog_record
 from aims_mlops.engine import duty_states
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.evidence import EvidenceRecord, Subject
 
 KIND = "incident"
 COLLECTOR = "aims_mlops.record_incident"
@@ -98,7 +99,6 @@ def incident_record(
     severity: str,
     summary: str,
     aware_on: dt.date,
-    controls: Iterable[str],
     reported_on: dt.date | None = None,
     today: dt.date | None = None,
     config_digest: str | None = None,
@@ -116,13 +116,12 @@ def incident_record(
         raise IncidentError(
             ERROR_REPORTED_BEFORE_AWARE.format(reported=reported_on, aware=aware_on)
         )
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=system,
         outcome="info",
         collector=COLLECTOR,
         subject=Subject(),
-        controls=controls,
         details={
             "incident_kind": kind,
             "severity": severity,
@@ -141,7 +140,6 @@ def report_record(
     incident: EvidenceRecord,
     *,
     on: dt.date,
-    controls: Iterable[str],
     config_digest: str | None = None,
     by: str | None = None,
 ) -> EvidenceRecord:
@@ -154,13 +152,12 @@ def report_record(
     if on < aware:
         raise IncidentError(ERROR_REPORTED_BEFORE_AWARE.format(reported=on, aware=aware))
     copied = {k: incident.details.get(k) for k in ("incident_kind", "severity", "summary")}
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=incident.system,
         outcome="info",
         collector=COLLECTOR,
         subject=Subject(),
-        controls=controls,
         details={
             **copied,
             "closes": incident.id,

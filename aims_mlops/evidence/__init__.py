@@ -11,6 +11,7 @@ register through the ``aims_mlops.evidence_kinds`` entry-point group (:func:`loa
 """
 
 from aims_mlops.evidence._current import CurrentModel, ModelBinding
+from aims_mlops.evidence._inventory import EXPERIMENT, REGISTERED_MODEL, Discovered, Inventory
 from aims_mlops.evidence._kinds import (
     DEFAULT_KINDS,
     ENTRY_POINT_GROUP,
@@ -58,17 +59,21 @@ __all__ = [
     "DEFAULT_KINDS",
     "ENTRY_POINT_GROUP",
     "ENV_SIGNING_KEY",
+    "EXPERIMENT",
     "MAX_DETAILS_CHARS",
     "NO_TRUST",
     "OUTCOMES",
     "PRIVATE_KEY_NAME",
     "PUBLIC_KEY_NAME",
+    "REGISTERED_MODEL",
     "SCHEMA_VERSION",
     "CollectorInfo",
     "CurrentModel",
+    "Discovered",
     "EvidenceKind",
     "EvidenceRecord",
     "IntegrityFinding",
+    "Inventory",
     "KindRegistry",
     "ModelBinding",
     "PublicKey",

@@ -2,39 +2,37 @@
 
 An attestation, an internal audit, a management review, an approval of the configuration, a
 nonconformity's corrective action or check of effectiveness (a record that ``amends`` one), a
-risk acceptance and the report that closes an incident are acts of a person: each is signed
+risk acceptance, the report that closes an incident, a person's training and their
+acknowledgement of the AI policy are acts of a person: each is signed
 with that person's own key (aims.yaml ``people[].public_keys``), never with the pipeline key,
 so the name in it is proven by the signature, not typed. :func:`actor_of` names the person a
-record speaks for.
+record speaks for. Which kinds are acts, and which detail names the person, is the kinds
+registry's (``EvidenceKind.actor`` / ``act_when``): one mapping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from aims_mlops.evidence._kinds import ACTED_BY, load_kinds
 from aims_mlops.evidence._record import EvidenceRecord
 
-#: The detail every person's act carries: the name of the person who signed it.
-ACTED_BY = "acted_by"
-#: kind -> the detail that names the person (when ``acted_by`` is absent: older records).
-ACTOR_FIELDS: Mapping[str, str] = {
-    "attestation": "by",
-    "internal_audit": "auditor",
-    "management_review": "chair",
-    "configuration_approval": "by",
-    "risk_acceptance": "by",
-    "nonconformity": "verified_by",
-    "incident": ACTED_BY,
-}
-#: kinds whose records are a person's act only when they hold this detail (the others always).
-_ACT_WHEN: Mapping[str, str] = {"nonconformity": "amends", "incident": "closes"}
+__all__ = ["ACTED_BY", "actor_field", "actor_of", "is_person_act"]
+
+
+def actor_field(kind: str) -> str | None:
+    """The detail naming the person whose act a record of ``kind`` is: the kinds registry's
+    ``actor`` (the one mapping), None for a kind that is no person's act."""
+    kinds = load_kinds()
+    return kinds.get(kind).actor if kind in kinds else None
 
 
 def is_person_act(record: EvidenceRecord) -> bool:
     """Whether ``record`` is an act of a named person (see the module docstring)."""
-    if record.kind not in ACTOR_FIELDS:
+    kinds = load_kinds()
+    if record.kind not in kinds or kinds.get(record.kind).actor is None:
         return False
-    needed = _ACT_WHEN.get(record.kind)
+    needed = kinds.get(record.kind).act_when
     details = record.details if isinstance(record.details, Mapping) else {}
     return needed is None or details.get(needed) is not None
 
@@ -44,5 +42,5 @@ def actor_of(record: EvidenceRecord) -> str | None:
     if not is_person_act(record):
         return None
     details = record.details if isinstance(record.details, Mapping) else {}
-    name = details.get(ACTED_BY) or details.get(ACTOR_FIELDS[record.kind])
+    name = details.get(ACTED_BY) or details.get(actor_field(record.kind) or ACTED_BY)
     return name if isinstance(name, str) and name.strip() else None

@@ -31,6 +31,9 @@ from typing import Any, Literal
 from aims_mlops._errors import EvidenceError
 
 ENTRY_POINT_GROUP = "aims_mlops.evidence_kinds"
+#: The detail every person's act carries: the name of the person who signed it (a kind's
+#: ``actor`` names the detail older records hold instead).
+ACTED_BY = "acted_by"
 
 #: ``evidence``: named by catalog rules; ``duty``: named by rules too, each record an obligation
 #: with a deadline (none recorded: nothing is due); ``attestation``: a person's statement, matched
@@ -73,7 +76,13 @@ class EvidenceKind:
     separated by ``|``; a path holds when its values are present and not empty. ``how_to_hold``
     says what a user logs so that a record holds it (the engine adds it to the reason).
     ``actor`` is the ``details`` field naming the person whose act the record is (``by``,
-    ``chair``, ``auditor``): the person whose role and independence the engine checks.
+    ``chair``, ``auditor``, ``person``): such a record is signed with that person's own key,
+    never the pipeline's (:mod:`aims_mlops.evidence._acts`); with ``act_when`` it is a person's
+    act only when it holds that detail (a nonconformity that ``amends`` one). ``vouches``: the
+    actor vouches for the entries the record serves (an attestation, an audit, a review), so
+    the engine checks their authority for those entries (``approvers:``, ``authority``) and
+    their independence of an audit of them; a trainee or an approver of the configuration
+    signs their act without vouching for an entry.
     """
 
     name: str
@@ -86,6 +95,8 @@ class EvidenceKind:
     source: str = "aims_mlops"
     records_itself: bool = False
     actor: str | None = None
+    act_when: str | None = None
+    vouches: bool = False
     #: a duty kind whose open records within their deadlines satisfy the rule (a raised
     #: nonconformity being worked on); False: only a discharged duty does (an incident reported)
     open_within_deadline_counts: bool = False
@@ -262,6 +273,8 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "DATE`, then `aims record incident-report ID --on DATE` once reported"
         ),
         role="duty",
+        actor=ACTED_BY,  # the report that closes it is the reporting person's act
+        act_when="closes",
     ),
     EvidenceKind(
         name="internal_audit",
@@ -277,6 +290,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         ),
         requires=("auditor", "scope", "report_sha256"),
         actor="auditor",
+        vouches=True,
     ),
     EvidenceKind(
         name="training",
@@ -286,8 +300,12 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "training a person of the AIMS received: who, on what topic, when, and the hashed "
             "evidence (certificate, attendance list) when given"
         ),
-        action='`aims record training --person "<name>" --topic "<topic>" --date YYYY-MM-DD`',
+        action=(
+            '`aims record training --person "<name>" --topic "<topic>" --date YYYY-MM-DD '
+            "--key FILE` (the person's own key)"
+        ),
         requires=("person", "topic", "date"),
+        actor="person",
     ),
     EvidenceKind(
         name="acknowledgement",
@@ -297,8 +315,12 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "a person's acknowledgement of a document of the AIMS (the AI policy): who, which "
             "document, which version"
         ),
-        action='`aims record acknowledgement --person "<name>" --document AIMS-05`',
+        action=(
+            '`aims record acknowledgement --person "<name>" --document AIMS-05 --key FILE` '
+            "(the person's own key)"
+        ),
         requires=("person", "document"),
+        actor="person",
     ),
     EvidenceKind(
         name="management_review",
@@ -314,6 +336,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         ),
         requires=("chair", "minutes_sha256"),
         actor="chair",
+        vouches=True,
     ),
     EvidenceKind(
         name="nonconformity",
@@ -330,6 +353,8 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         ),
         role="duty",
         open_within_deadline_counts=True,
+        actor="verified_by",  # or acted_by: an update's owner, a check's verifier
+        act_when="amends",
     ),
     EvidenceKind(
         name="attestation",
@@ -339,6 +364,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
         action='`aims attest CONTROL --by "<name>" --document <url-or-path>`',
         role="attestation",
         actor="by",
+        vouches=True,
     ),
     EvidenceKind(
         name="configuration",
@@ -358,6 +384,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "key the previously approved configuration trusts (the change log of 6.3)"
         ),
         action="`aims config approve --by NAME --key FILE`",
+        actor="by",
         role="bookkeeping",  # 6.3 derives the change log from them (changes_approved)
     ),
     EvidenceKind(
@@ -368,6 +395,7 @@ DEFAULT_KINDS: tuple[EvidenceKind, ...] = (
             "when, until when, the residual score accepted (what aims.yaml acceptance declares)"
         ),
         action="`aims risk accept RISK --key FILE`",
+        actor="by",
         role="bookkeeping",
     ),
     EvidenceKind(

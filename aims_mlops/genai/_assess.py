@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aims_mlops._errors import AimsError, DataError
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._thresholds import judge_thresholds
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
+from aims_mlops.evidence import EvidenceRecord, Subject
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS, canonical_json
-from aims_mlops.genai._binding import GenaiBinding, controls_for
+from aims_mlops.genai._binding import GenaiBinding
 from aims_mlops.genai._detect import as_text, load_detectors, redact_value
 from aims_mlops.genai._red_team import DATA_CATEGORY, Attack, red_team_suite
 from aims_mlops.genai._redact import redacted_count, redacting_traces
@@ -160,7 +161,7 @@ def genai_record(
         body["samples"] = samples
         while len(canonical_json(body)) > MAX_DETAILS_CHARS and body["samples"]:
             body["samples"] = body["samples"][:-1]
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=system,
         outcome=outcome,
@@ -168,7 +169,6 @@ def genai_record(
         subject=subject,
         metrics=metrics,
         details=body,
-        controls=controls_for(KIND),
         config_digest=config_digest,
     )
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aims_mlops.catalog import load_catalog
-
 
 @dataclass(frozen=True, kw_only=True)
 class GenaiBinding:
@@ -30,7 +28,3 @@ class GenaiBinding:
         """The system's ``genai`` section (None when undeclared)."""
         return getattr(self.system_config, "genai", None)
 
-
-def controls_for(kind: str) -> tuple[str, ...]:
-    """The catalog's controls for ``kind`` (the catalog is the only answer)."""
-    return load_catalog().controls_for_kind(kind)

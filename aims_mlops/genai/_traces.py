@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aims_mlops._errors import AimsError
+from aims_mlops.catalog import catalog_record
 from aims_mlops.collectors._thresholds import ThresholdCheck, judge_thresholds
-from aims_mlops.evidence import EvidenceRecord, Subject, new_record
-from aims_mlops.genai._binding import GenaiBinding, controls_for
+from aims_mlops.evidence import EvidenceRecord, Subject
+from aims_mlops.genai._binding import GenaiBinding
 from aims_mlops.genai._detect import find_pii
 
 KIND = "monitoring.traces"
@@ -144,7 +145,7 @@ def trace_record(
         )
     checks += judge_thresholds(metrics, thresholds)
     outcome = "pass" if all(c.passed for c in checks) else "fail"
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=system,
         outcome=outcome,
@@ -160,7 +161,6 @@ def trace_record(
             "pii_entities": dict(sorted(stats.pii_entities.items())),
             "checks": [c.to_dict() for c in checks],
         },
-        controls=controls_for(KIND),
         config_digest=config_digest,
     )
 

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from aims_mlops._errors import AimsError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record, load_catalog
 from aims_mlops.engine import NOT_APPLICABLE, SATISFIED, CurrentModel, SystemAssessment
-from aims_mlops.evidence import Subject, new_record
+from aims_mlops.evidence import Subject
 from aims_mlops.judgement._configuration import unapproved_line
 
 if TYPE_CHECKING:
@@ -335,7 +335,7 @@ def deployment_record(
         "gate": gate,
     }
     details.update(extra or {})
-    return new_record(
+    return catalog_record(
         kind=DEPLOYMENT_KIND,
         system=result.system,
         outcome="pass" if result.passed else "fail",
@@ -343,6 +343,5 @@ def deployment_record(
         subject=Subject(run_id=run_id, model_name=model_name, model_version=model_version),
         metrics={"gate_score": result.score, "gate_failures": float(len(result.failures))},
         details=details,
-        controls=deployment_controls(),
         config_digest=config_digest,
     )

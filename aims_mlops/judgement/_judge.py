@@ -21,8 +21,7 @@ from aims_mlops.engine import (
     status_rows,
     summary_dict,
 )
-from aims_mlops.engine._inventory import Inventory
-from aims_mlops.evidence import NO_TRUST, IntegrityFinding, ModelBinding, TrustPolicy
+from aims_mlops.evidence import NO_TRUST, IntegrityFinding, Inventory, ModelBinding, TrustPolicy
 from aims_mlops.evidence._documents import document_findings
 from aims_mlops.judgement._configuration import (
     NOTE_DRAFT_ASKED,

@@ -5,9 +5,16 @@ A checkpoint is an evidence record of kind ``checkpoint`` (organization-level, o
 checkpoint ``sequence - 1``; null for the first), ``tree_size`` and ``root`` (the RFC 6962
 Merkle root over every record listed so far, in the order they were checkpointed), the compact
 ``frontier`` of that tree (so the next checkpoint hashes only what was added), ``added`` (how
-many records it appended), the ``store_id`` and ``entries_sha256``: the SHA-256 of its artifact,
-which lists every :class:`Entry` (record id, content hash, run, kind, system, controls, the
-checkpoint that first listed it). A leaf is ``"<record id>:<content hash>"``.
+many records it appended), the ``store_id`` and its ``segments``: the artifacts that together
+list every :class:`Entry` (record id, content hash, run, kind, system, controls, the checkpoint
+that first listed it), in order, each named by the checkpoint (and run) that wrote it, its
+path, its number of entries and its SHA-256. A leaf is ``"<record id>:<content hash>"``.
+
+Incremental: a checkpoint writes only the records it appends, merged with the newest segments
+while they are no larger than what it writes (a binary counter, as the Merkle frontier is), so
+a head names at most ``log2(n) + 1`` segments and each record is rewritten ``O(log n)`` times
+over the store's life. A checkpoint of main's first format (no ``segments``; its
+``entries_sha256`` over one artifact with the whole list) is read as a head of one segment.
 
 :func:`check_chain` proves a chain of heads consistent (sequence, hash links, each root
 recomputed from the head's list: the later extends the earlier); :func:`check_entries` names
@@ -35,9 +42,14 @@ from aims_mlops.ledger._merkle import EMPTY_ROOT, Frontier, leaf_hash, prefix_ro
 CHECKPOINT_KIND = "checkpoint"
 COLLECTOR = "aims_mlops.ledger"
 ENTRIES_FORMAT = "aims-checkpoint-entries/1"
+#: Where a checkpoint's run keeps the entries it wrote (its segment).
+ENTRIES_PATH = "aims/ledger/entries.json"
 
 ERROR_BAD_HEAD = "{source}: not a checkpoint record ({why})"
 ERROR_BAD_ENTRIES = "checkpoint {sequence}: its entry list is unreadable ({why})"
+ERROR_SEGMENTS = (
+    "checkpoint {sequence}: the segments kept and written do not add up to the tree it heads"
+)
 
 #: Why a listed record no longer counts; each ends the same way, so a reader sees when.
 WHY_GONE = (
@@ -58,7 +70,12 @@ WHY_INCONSISTENT = (
     "checkpoint {n} (root {root}, {size} records) is not a prefix of the current list: the "
     "history was rewritten after checkpoint {n}"
 )
-WHY_ENTRIES_ALTERED = "checkpoint {n}: its entry list does not hash to entries_sha256"
+WHY_ENTRIES_ALTERED = (
+    "checkpoint {n}: its entry list does not hash to the SHA-256 the head checkpoint names"
+)
+WHY_SEGMENT_COUNT = (
+    "checkpoint {n}: its entry list holds {found} entries, the head checkpoint names {count}"
+)
 WHY_HEAD_MISSING = (
     "the kept head checkpoint {n} ({record_id}) is no longer in the store: checkpoints were "
     "removed after checkpoint {n}"
@@ -224,6 +241,60 @@ def parse_entries(data: bytes, *, sequence: int) -> tuple[Entry, ...]:
         raise LedgerError(ERROR_BAD_ENTRIES.format(sequence=sequence, why=exc)) from exc
 
 
+@dataclass(frozen=True, kw_only=True)
+class Segment:
+    """One artifact of a head's entry list: written by checkpoint ``checkpoint`` in run
+    ``run_id`` (None: the run of the checkpoint that names it) at ``path``, ``count`` entries
+    hashing to ``sha256``."""
+
+    checkpoint: int
+    run_id: str | None
+    path: str
+    count: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checkpoint": self.checkpoint,
+            "run_id": self.run_id,
+            "path": self.path,
+            "count": self.count,
+            "sha256": self.sha256,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Segment:
+        """:class:`ValueError` when ``data`` is not a segment."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a segment is a mapping")
+        run_id, path, digest = data.get("run_id"), data.get("path"), data.get("sha256")
+        count, checkpoint = data.get("count"), data.get("checkpoint")
+        if not isinstance(path, str) or not isinstance(digest, str) or len(digest) != 64:
+            raise ValueError("a segment names its path and sha256")
+        if not isinstance(count, int) or count < 0 or not isinstance(checkpoint, int):
+            raise ValueError("a segment names its checkpoint and count")
+        if run_id is not None and not isinstance(run_id, str):
+            raise ValueError("a segment's run_id is a string")
+        return cls(checkpoint=checkpoint, run_id=run_id, path=path, count=count, sha256=digest)
+
+    def in_run(self, run_id: str | None) -> Segment:
+        """The segment with its run named (``run_id``: the run of the checkpoint naming it)."""
+        return self if self.run_id is not None else replace(self, run_id=run_id)
+
+
+def merged_tail(segments: Sequence[Segment], adding: int) -> int:
+    """How many of the newest ``segments`` the next checkpoint rewrites with the ``adding``
+    records it appends: every trailing segment no larger than what is written after it (a
+    binary counter), so each kept segment is larger than all that follow it."""
+    count, merged = adding, 0
+    for segment in reversed(segments):
+        if segment.count > count:
+            break
+        count += segment.count
+        merged += 1
+    return merged
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """A checkpoint record read back, with its details typed."""
@@ -241,6 +312,9 @@ class Checkpoint:
             try:
                 int(d["sequence"]), int(d["tree_size"]), bytes.fromhex(str(d["root"]))
                 Frontier.from_json(int(d["tree_size"]), d.get("frontier") or ())
+                segments = _segments(record)
+                if sum(x.count for x in segments) != int(d["tree_size"]):
+                    raise ValueError("the segments do not add up to tree_size")
             except (KeyError, TypeError, ValueError) as exc:
                 why = f"details: {exc}"
         if why is not None:
@@ -270,8 +344,14 @@ class Checkpoint:
 
     @property
     def entries_sha256(self) -> str | None:
+        """The SHA-256 of the whole list (main's first format only; now: :attr:`segments`)."""
         value = self.record.details.get("entries_sha256")
         return str(value) if value else None
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        """The artifacts that list its entries, oldest first."""
+        return _segments(self.record)
 
     @property
     def store_id(self) -> str | None:
@@ -279,27 +359,68 @@ class Checkpoint:
         return str(value) if value else None
 
 
-def next_checkpoint(
-    previous: Checkpoint | None,
-    listed: Sequence[Entry],
-    added: Iterable[Entry],
-    *,
-    store_id: str | None,
-    collected_at: str | None = None,
-) -> tuple[EvidenceRecord, tuple[Entry, ...]]:
-    """The (unsigned) checkpoint after ``previous`` whose list is ``listed`` plus ``added``
-    (records already listed are skipped), and that full list. Hashes only what was added."""
-    sequence = previous.sequence + 1 if previous is not None else 1
-    known = {e.record_id for e in listed}
+def _segments(record: EvidenceRecord) -> tuple[Segment, ...]:
+    d = record.details
+    raw = d.get("segments")
+    if raw is None:  # main's first format: one artifact with the whole list
+        digest = d.get("entries_sha256")
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise ValueError("neither segments nor entries_sha256")
+        return (
+            Segment(
+                checkpoint=int(d["sequence"]),
+                run_id=None,
+                path=ENTRIES_PATH,
+                count=int(d["tree_size"]),
+                sha256=digest,
+            ),
+        )
+    if not isinstance(raw, list | tuple):
+        raise ValueError("segments is a list")
+    return tuple(Segment.from_json(x) for x in raw)
+
+
+def fresh_entries(
+    added: Iterable[Entry], *, known: Iterable[str] = (), sequence: int
+) -> list[Entry]:
+    """The entries of ``added`` not already listed (``known`` ids; each record once), as
+    checkpoint ``sequence`` first lists them."""
+    seen = set(known)
     fresh: list[Entry] = []
     for entry in added:
-        if entry.record_id not in known:
-            known.add(entry.record_id)
+        if entry.record_id not in seen:
+            seen.add(entry.record_id)
             fresh.append(replace(entry, checkpoint=sequence))  # first listed here
+    return fresh
+
+
+def next_checkpoint(
+    previous: Checkpoint | None,
+    fresh: Sequence[Entry],
+    *,
+    store_id: str | None,
+    kept: Sequence[Segment] = (),
+    carried: Sequence[Entry] = (),
+    collected_at: str | None = None,
+) -> tuple[EvidenceRecord, tuple[Entry, ...]]:
+    """The (unsigned) checkpoint after ``previous`` appending ``fresh`` (from
+    :func:`fresh_entries`), and the entries of its own segment: ``carried`` (the entries of
+    the newest segments it rewrites, :func:`merged_tail`) then ``fresh``. ``kept``: the
+    previous head's other segments (runs named). Hashes only what was added."""
+    sequence = previous.sequence + 1 if previous is not None else 1
     frontier = (previous.frontier if previous is not None else Frontier()).extended(
         e.leaf() for e in fresh
     )
-    entries = (*listed, *fresh)
+    own = (*carried, *fresh)
+    if sum(x.count for x in kept) + len(own) != frontier.size:
+        raise LedgerError(ERROR_SEGMENTS.format(sequence=sequence))
+    segment = Segment(
+        checkpoint=sequence,
+        run_id=None,
+        path=ENTRIES_PATH,
+        count=len(own),
+        sha256=hashlib.sha256(entries_bytes(own)).hexdigest(),
+    )
     details = {
         "sequence": sequence,
         "previous": previous.record.content_hash if previous is not None else None,
@@ -308,7 +429,7 @@ def next_checkpoint(
         "frontier": frontier.to_json(),
         "added": len(fresh),
         "store_id": store_id,
-        "entries_sha256": hashlib.sha256(entries_bytes(entries)).hexdigest(),
+        "segments": [x.to_json() for x in (*kept, segment)],
     }
     record = new_record(
         kind=CHECKPOINT_KIND,
@@ -318,7 +439,7 @@ def next_checkpoint(
         details=details,
         collected_at=collected_at,
     )
-    return record, entries
+    return record, own
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -38,7 +38,7 @@ from types import MappingProxyType
 from typing import Any
 
 from aims_mlops._errors import AimsError, ConfigError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record, load_catalog
 from aims_mlops.config import AimsConfig, config_digest, load_config, parse_config
 from aims_mlops.config._models import ROLE_TOP_MANAGEMENT, named_person
 from aims_mlops.evidence import (
@@ -255,13 +255,13 @@ def approval_record(
     now: datetime | None = None,
 ) -> EvidenceRecord:
     """The approval of ``configuration`` by ``by``, following ``previous`` (None: the root)."""
-    return new_record(
+    return catalog_record(
         kind=KIND_APPROVAL,
+        also=_changes_approved_entries(),
         system=None,
         outcome="pass",
         collector=COLLECTOR,
         collector_version=COLLECTOR_VERSION,
-        controls=change_controls(),
         details={
             "by": by,
             "acted_by": by,
@@ -345,9 +345,13 @@ CHANGES_APPROVED_CHECK = "changes_approved"
 def change_controls() -> tuple[str, ...]:
     """The entries the approved history is evidence for (the catalog says which: those whose
     rule takes approvals as evidence or derives ``changes_approved`` from them)."""
-    catalog = load_catalog()
-    derived = tuple(e.id for e in catalog if CHANGES_APPROVED_CHECK in e.rule.config_checks)
-    return tuple(dict.fromkeys([*catalog.controls_for_kind(KIND_APPROVAL), *derived]))
+    derived = _changes_approved_entries()
+    return tuple(dict.fromkeys([*load_catalog().controls_for_kind(KIND_APPROVAL), *derived]))
+
+
+def _changes_approved_entries() -> tuple[str, ...]:
+    """The entries whose rule derives ``changes_approved`` from the approvals."""
+    return tuple(e.id for e in load_catalog() if CHANGES_APPROVED_CHECK in e.rule.config_checks)
 
 
 def _finding(record: EvidenceRecord, why: str) -> IntegrityFinding:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+from aims_mlops.catalog import catalog_record
 from aims_mlops.config import config_digest
-from aims_mlops.evidence import Subject, new_record
+from aims_mlops.evidence import Subject
 from aims_mlops.reports._content import JudgementLike, gather
 
 if TYPE_CHECKING:
@@ -64,7 +65,6 @@ def system_card_record(
         model_version=model.version if model else None,
         dataset_digests=tuple(model.dataset_digests) if model else (),
     )
-    controls = list(judgement.catalog.controls_for_kind(KIND))
     sc = content.system_config
     cited = sorted(
         {e for c in content.system.controls for e in c.evidence if not e.startswith("config:")}
@@ -75,7 +75,7 @@ def system_card_record(
         model=model.describe() if model else None,
         evidence=cited,
     )
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=system,
         outcome="fail" if lacking else "pass",
@@ -98,6 +98,5 @@ def system_card_record(
             "lacking": lacking,
             **({"summary": "the system card lacks " + "; ".join(lacking)} if lacking else {}),
         },
-        controls=controls,
         config_digest=config_digest(judgement.config),
     )

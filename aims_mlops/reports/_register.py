@@ -27,9 +27,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aims_mlops._errors import AimsError
-from aims_mlops.catalog import load_catalog
+from aims_mlops.catalog import catalog_record
 from aims_mlops.engine import assess, records_as_of
-from aims_mlops.evidence import EvidenceRecord, new_record, parse_timestamp
+from aims_mlops.evidence import EvidenceRecord, parse_timestamp
 
 if TYPE_CHECKING:
     from aims_mlops.engine import Assessment, ControlStatus
@@ -90,10 +90,6 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _controls() -> tuple[str, ...]:
-    return load_catalog().controls_for_kind(KIND)
-
-
 # ------------------------------------------------------------------------------- records
 def opening_record(
     candidate: NcCandidate, *, now: datetime, config_digest: str | None = None
@@ -101,12 +97,11 @@ def opening_record(
     """The record that opens a nonconformity, due :data:`DUE_DAYS` later."""
     due = (now + timedelta(days=DUE_DAYS)).date().isoformat()
     what = candidate.entry or "the AIMS"
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=candidate.system,
         outcome="info",
         collector=COLLECTOR,
-        controls=_controls(),
         details={
             "entry": candidate.entry,
             "title": candidate.title,
@@ -129,12 +124,11 @@ def amend_record(
     nc: EvidenceRecord, *, details: Mapping[str, Any], now: datetime
 ) -> EvidenceRecord:
     """A record that amends ``nc`` (a corrective action planned, or its effectiveness checked)."""
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=nc.system,
         outcome="info",
         collector=COLLECTOR,
-        controls=_controls(),
         details={"amends": nc.id, **details},
         collected_at=_iso(now),
     )
@@ -143,12 +137,11 @@ def amend_record(
 def closing_record(
     nc: EvidenceRecord, *, now: datetime, evidence: Sequence[str] = ()
 ) -> EvidenceRecord:
-    return new_record(
+    return catalog_record(
         kind=KIND,
         system=nc.system,
         outcome="pass",
         collector=COLLECTOR,
-        controls=_controls(),
         details={
             "closes": nc.id,
             "closed_on": now.date().isoformat(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aims_mlops.engine._inventory import EXPERIMENT, REGISTERED_MODEL, Discovered, Inventory
+from aims_mlops.evidence import EXPERIMENT, REGISTERED_MODEL, Discovered, Inventory
 
 _PAGE = 200
 

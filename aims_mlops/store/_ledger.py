@@ -5,7 +5,8 @@ Layout: the store id is the evidence experiment's tag :data:`TAG_STORE_ID` (with
 :data:`TAG_STORE_CREATED` its creation time), set once by the first writer. Each checkpoint has
 a run of its own in the evidence experiment, tagged :data:`TAG_LEDGER` ``checkpoint`` (never
 ``aims.scope`` or ``aims.system``: evidence reads do not see it) holding the checkpoint record in
-:data:`TAG_CHECKPOINT`, and the artifact :data:`ENTRIES_ARTIFACT` (the full entry list).
+:data:`TAG_CHECKPOINT`, and the artifact :data:`ENTRIES_ARTIFACT`: the entries it wrote (its
+segment; the head's segments together list every record).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -28,18 +29,24 @@ from aims_mlops.evidence import (
     check_record,
 )
 from aims_mlops.ledger import (
+    ENTRIES_PATH,
+    MAX_ENTRIES_BYTES,
     WHY_ENTRIES_ALTERED,
+    WHY_SEGMENT_COUNT,
     ChainProblem,
     Checkpoint,
     Copy,
     Entry,
     LedgerError,
     Scope,
+    Segment,
     check_chain,
     check_entries,
     check_head,
     check_scoped,
     entries_bytes,
+    fresh_entries,
+    merged_tail,
     next_checkpoint,
     parse_entries,
     tag_sha256,
@@ -57,7 +64,7 @@ TAG_LEDGER = "aims.ledger"
 TAG_CHECKPOINT = "aims.checkpoint"
 TAG_SUPERSEDED = "aims.ledger.superseded"
 LEDGER_CHECKPOINT = "checkpoint"
-ENTRIES_ARTIFACT = "aims/ledger/entries.json"
+ENTRIES_ARTIFACT = ENTRIES_PATH
 #: Runs per listing request (MLflow's own ceiling for one search).
 LISTING_PAGE = 50_000
 #: The newest checkpoints a verdict reads (``aims verify`` reads them all).
@@ -263,30 +270,36 @@ def _started(run: Run | None) -> int | None:
 # -- the chain -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Chain:
-    """The checkpoints found (newest last), the head's entries and what is wrong with them."""
+    """The checkpoints found (newest last), the head's entries (each record once, as first
+    listed) and what is wrong with them."""
 
     checkpoints: tuple[Checkpoint, ...]
     entries: tuple[Entry, ...]
     problems: tuple[ChainProblem, ...]
+    #: checkpoint record id -> the (active) run that holds it
+    runs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def head(self) -> Checkpoint | None:
         return self.checkpoints[-1] if self.checkpoints else None
 
+    def head_segments(self) -> list[Segment]:
+        """The head's segments, each naming its run."""
+        head = self.head
+        if head is None:
+            return []
+        return [x.in_run(self.runs.get(head.record.id)) for x in head.segments]
 
-def read_chain(
-    conn: Connection,
-    found: Listing,
-    *,
-    trust: TrustPolicy,
-    clock: datetime,
-    partial: bool = False,
-) -> Chain:
-    """The checkpoint chain from ``found``'s checkpoint runs (``partial``: only the newest);
-    inside ``conn.reading()``."""
+
+def _checked(
+    runs: Iterable[Run], *, trust: TrustPolicy, clock: datetime
+) -> tuple[list[Checkpoint], list[ChainProblem], dict[str, str]]:
+    """The trusted checkpoints of ``runs`` (one per sequence: the first written), the problems
+    of the others, and the run of each checkpoint."""
     checkpoints: list[Checkpoint] = []
     problems: list[ChainProblem] = []
-    for run in found.checkpoint_runs:
+    where: dict[str, str] = {}
+    for run in runs:
         tags = run.data.tags
         if tags.get(TAG_SUPERSEDED):
             continue
@@ -316,6 +329,7 @@ def read_chain(
                 )
             )
             continue
+        where.setdefault(record.id, str(run.info.run_id))
         checkpoints.append(checkpoint)
     checkpoints.sort(key=lambda c: (c.sequence, c.record.collected_at, c.record.id))
     # two writers raced for a sequence: the first written wins (the other marks itself
@@ -323,41 +337,79 @@ def read_chain(
     checkpoints = [
         c for i, c in enumerate(checkpoints) if i == 0 or c.sequence != checkpoints[i - 1].sequence
     ]
+    return checkpoints, problems, where
+
+
+def read_segments(
+    conn: Connection, head: Checkpoint, segments: Sequence[Segment]
+) -> tuple[list[Entry] | None, list[ChainProblem]]:
+    """The entries of ``segments`` (runs named) in order, each checked against its SHA-256 and
+    count; (None, problems) when one is missing, altered or unreadable. Inside
+    ``conn.reading()``."""
+    entries: list[Entry] = []
+    problems: list[ChainProblem] = []
+    for segment in segments:
+        data = (
+            search.fetch_artifact(conn, segment.run_id, segment.path, max_bytes=MAX_ENTRIES_BYTES)
+            if segment.run_id
+            else None
+        )
+        why = None
+        if data is None:
+            why = WHY_ENTRIES_MISSING.format(n=segment.checkpoint, path=segment.path)
+        elif hashlib.sha256(data).hexdigest() != segment.sha256:
+            why = WHY_ENTRIES_ALTERED.format(n=segment.checkpoint)
+        else:
+            try:
+                found = parse_entries(data, sequence=segment.checkpoint)
+            except LedgerError as exc:
+                why = str(exc)
+            else:
+                if len(found) != segment.count:
+                    why = WHY_SEGMENT_COUNT.format(
+                        n=segment.checkpoint, found=len(found), count=segment.count
+                    )
+                entries.extend(found)
+        if why is not None:
+            problems.append(ChainProblem(record_id=head.record.id, why=why))
+    return (None if problems else entries), problems
+
+
+def _first_listed(entries: Iterable[Entry]) -> tuple[Entry, ...]:
+    """Each record once, as first listed (two writers may both have appended a record)."""
+    seen: set[str] = set()
+    kept: list[Entry] = []
+    for entry in entries:
+        if entry.record_id not in seen:
+            seen.add(entry.record_id)
+            kept.append(entry)
+    return tuple(kept)
+
+
+def read_chain(
+    conn: Connection,
+    found: Listing,
+    *,
+    trust: TrustPolicy,
+    clock: datetime,
+    partial: bool = False,
+) -> Chain:
+    """The checkpoint chain from ``found``'s checkpoint runs (``partial``: only the newest),
+    the head's list read from its segments and every checkpoint's root checked against it;
+    inside ``conn.reading()``."""
+    checkpoints, problems, where = _checked(found.checkpoint_runs, trust=trust, clock=clock)
     entries: tuple[Entry, ...] = ()
     if checkpoints:
         head = checkpoints[-1]
-        run_id = _run_of(found, head)
-        data = search.fetch_artifact(conn, run_id, ENTRIES_ARTIFACT) if run_id else None
-        if data is None:
-            problems.append(
-                ChainProblem(
-                    record_id=head.record.id,
-                    why=WHY_ENTRIES_MISSING.format(n=head.sequence, path=ENTRIES_ARTIFACT),
-                )
-            )
-        else:
-            if hashlib.sha256(data).hexdigest() != head.entries_sha256:
-                problems.append(
-                    ChainProblem(
-                        record_id=head.record.id, why=WHY_ENTRIES_ALTERED.format(n=head.sequence)
-                    )
-                )
-            else:
-                try:
-                    entries = parse_entries(data, sequence=head.sequence)
-                except LedgerError as exc:
-                    problems.append(ChainProblem(record_id=head.record.id, why=str(exc)))
-        if entries or head.tree_size == 0:
-            problems.extend(check_chain(checkpoints, entries, partial=partial))
-    return Chain(checkpoints=tuple(checkpoints), entries=entries, problems=tuple(problems))
-
-
-def _run_of(found: Listing, checkpoint: Checkpoint) -> str | None:
-    for run in found.checkpoint_runs:
-        value = run.data.tags.get(TAG_CHECKPOINT)
-        if value and checkpoint.record.id in value and run.info.lifecycle_stage != "deleted":
-            return str(run.info.run_id)
-    return None
+        segments = [x.in_run(where.get(head.record.id)) for x in head.segments]
+        listed, missing = read_segments(conn, head, segments)
+        problems.extend(missing)
+        if listed is not None:
+            problems.extend(check_chain(checkpoints, listed, partial=partial))
+            entries = _first_listed(listed)
+    return Chain(
+        checkpoints=tuple(checkpoints), entries=entries, problems=tuple(problems), runs=where
+    )
 
 
 # -- verification --------------------------------------------------------------------------------
@@ -429,67 +481,102 @@ def write_checkpoint(
 ) -> CheckpointResult:
     """Append every record not yet listed to a new checkpoint (signed with ``key``). Nothing is
     written when nothing was added (unless ``force``). ``added`` (records just written, with
-    their runs): append only those, without listing the store (capture's checkpoint: its cost
-    follows the records added). Two writers racing for the same sequence: the later marks its
-    own run superseded and tries again on top of the other."""
+    their runs): append only those, without listing the store (capture's checkpoint).
+
+    Incremental: the head is found among the newest checkpoint runs, the new checkpoint's
+    artifact holds the records it appends plus the newest segments no larger than those
+    (:func:`aims_mlops.ledger.merged_tail`), and its root extends the head's frontier: the cost
+    follows the records added, not the store (the sweep, ``added`` None, still lists the
+    store to find what is not listed). A head whose list cannot be read is never built on.
+    Two writers racing for the same sequence: the later marks its own run superseded and
+    tries again on top of the other."""
     with conn.reading():
         store = ensure_identity(conn, evidence_experiment)
     for _ in range(attempts):
+        now = datetime.now(UTC)
         with conn.reading():
+            newest = newest_checkpoint_runs(conn, evidence_experiment)
+            if newest and not _checked(newest, trust=trust, clock=now)[0]:
+                newest = checkpoint_runs(conn, evidence_experiment)  # none trusted: look further
             if added is None:
-                found = listing(conn, evidence_experiment)
+                found = listing(conn, evidence_experiment, checkpoints=newest)
+                chain = read_chain(conn, found, trust=trust, clock=now, partial=True)
+                candidates = _unlisted(found, {e.record_id for e in chain.entries})
             else:
-                found = Listing(
-                    copies={}, checkpoint_runs=checkpoint_runs(conn, evidence_experiment), runs={}
+                checkpoints, problems, where = _checked(newest, trust=trust, clock=now)
+                chain = Chain(
+                    checkpoints=tuple(checkpoints), entries=(), problems=tuple(problems), runs=where
                 )
-            chain = read_chain(conn, found, trust=trust, clock=datetime.now(UTC))
-            started = {
-                run_id: _started(search.get_run(conn, run_id))
-                for run_id in dict.fromkeys(r for _, r in added or ())
-            }
-        head = chain.head
-        listed = {e.record_id for e in chain.entries}
-        fresh: list[Entry] = []
-        for record, run_id in added or ():
-            value = contract.tag_value(record)
-            entry = entry_for(record.id, Copy(run_id=run_id, deleted=False, value=value), None)
-            if entry is not None and record.id not in listed:
-                fresh.append(
-                    replace(
-                        entry,
-                        system=record.system,
-                        collected_at=record.collected_at,
-                        own_run=record.subject.run_id is None,
-                        run_started_ms=started.get(run_id),
-                    )
-                )
-        for record_id in sorted(found.copies):
-            if record_id in listed:
-                continue
-            for copy in found.copies[record_id]:
-                entry = (
-                    None
-                    if copy.deleted
-                    else entry_for(record_id, copy, found.runs.get(copy.run_id))
-                )
-                if entry is not None:
-                    fresh.append(entry)
-                    break
-        if not fresh and head is not None and not force:
-            return CheckpointResult(checkpoint=None, added=0, run_id=None)
-        record, entries = next_checkpoint(head, chain.entries, fresh, store_id=store.store_id)
+                candidates = _added_entries(conn, added)
+            head = chain.head
+            sequence = head.sequence + 1 if head is not None else 1
+            fresh = fresh_entries(candidates, sequence=sequence)
+            if not fresh and head is not None and not force:
+                return CheckpointResult(checkpoint=None, added=0, run_id=None)
+            segments = chain.head_segments()
+            merged = merged_tail(segments, len(fresh))
+            kept = segments[: len(segments) - merged]
+            carried, unreadable = (
+                read_segments(conn, head, segments[len(kept) :]) if head else ([], [])
+            )
+            if carried is None:
+                raise StoreError(ERROR_HEAD_UNREADABLE.format(why=unreadable[0].why))
+        record, own = next_checkpoint(
+            head, fresh, store_id=store.store_id, kept=kept, carried=carried
+        )
         record = stamped(record, store.store_id)
         if key is not None:
             record = record.signed(key)
         with conn.reading():  # MLflow's own errors as StoreError, like every write
-            run_id = _store_checkpoint(conn, evidence_experiment, record, entries)
+            run_id = _store_checkpoint(conn, evidence_experiment, record, own)
         if not _lost_race(conn, evidence_experiment, record, run_id):
-            return CheckpointResult(
-                checkpoint=Checkpoint(record),
-                added=len(entries) - len(chain.entries),
-                run_id=run_id,
-            )
+            return CheckpointResult(checkpoint=Checkpoint(record), added=len(fresh), run_id=run_id)
     raise StoreError(ERROR_RACE.format(attempts=attempts))
+
+
+ERROR_HEAD_UNREADABLE = (
+    "the newest checkpoint's entry list cannot be read ({why}); no checkpoint is written on "
+    "top of it: run `aims verify`"
+)
+
+
+def _added_entries(conn: Connection, added: Sequence[tuple[EvidenceRecord, str]]) -> list[Entry]:
+    """The entries of records just written (with their runs); inside ``conn.reading()``."""
+    started = {
+        run_id: _started(search.get_run(conn, run_id))
+        for run_id in dict.fromkeys(r for _, r in added)
+    }
+    entries: list[Entry] = []
+    for record, run_id in added:
+        value = contract.tag_value(record)
+        entry = entry_for(record.id, Copy(run_id=run_id, deleted=False, value=value), None)
+        if entry is not None:
+            entries.append(
+                replace(
+                    entry,
+                    system=record.system,
+                    collected_at=record.collected_at,
+                    own_run=record.subject.run_id is None,
+                    run_started_ms=started.get(run_id),
+                )
+            )
+    return entries
+
+
+def _unlisted(found: Listing, listed: set[str]) -> list[Entry]:
+    """The entries of stored records (on active runs) that no checkpoint lists yet."""
+    entries: list[Entry] = []
+    for record_id in sorted(found.copies):
+        if record_id in listed:
+            continue
+        for copy in found.copies[record_id]:
+            entry = (
+                None if copy.deleted else entry_for(record_id, copy, found.runs.get(copy.run_id))
+            )
+            if entry is not None:
+                entries.append(entry)
+                break
+    return entries
 
 
 ERROR_RACE = "another writer kept checkpointing at the same time; gave up after {attempts} tries"
@@ -527,8 +614,8 @@ def _lost_race(
     """True (and this run marked superseded) when another checkpoint of the same sequence was
     written first (earlier ``collected_at``, then lower id)."""
     sequence = int(record.details["sequence"])
-    with conn.reading():
-        runs = checkpoint_runs(conn, evidence_experiment)
+    with conn.reading():  # a rival of the same sequence is among the newest
+        runs = newest_checkpoint_runs(conn, evidence_experiment)
     rivals: list[EvidenceRecord] = []
     for run in runs:
         tags = run.data.tags
@@ -562,24 +649,31 @@ def stamped(record: EvidenceRecord, store_id: str | None) -> EvidenceRecord:
 
 
 # -- the scoped check (what a verdict reads) -----------------------------------------------------
+def newest_checkpoint_runs(conn: Connection, evidence_experiment: str) -> list[Run]:
+    """The newest :data:`HEAD_PAGE` active checkpoint runs; inside ``conn.reading()``."""
+    from mlflow.entities import ViewType
+
+    evidence = search.experiment_id(conn, evidence_experiment)
+    if evidence is None:
+        return []
+    return list(
+        conn.client.search_runs(
+            [evidence],
+            filter_string=LEDGER_FILTER,
+            run_view_type=ViewType.ACTIVE_ONLY,
+            max_results=HEAD_PAGE,
+            order_by=["attributes.start_time DESC"],
+        )
+    )
+
+
 def newest_chain(
     conn: Connection, evidence_experiment: str, *, trust: TrustPolicy, clock: datetime
 ) -> Chain:
     """The newest :data:`HEAD_PAGE` checkpoints, checked among themselves and against the head's
     list; inside ``conn.reading()``."""
-    from mlflow.entities import ViewType
-
-    evidence = search.experiment_id(conn, evidence_experiment)
-    if evidence is None:
-        return Chain(checkpoints=(), entries=(), problems=())
-    runs = conn.client.search_runs(
-        [evidence],
-        filter_string=LEDGER_FILTER,
-        run_view_type=ViewType.ACTIVE_ONLY,
-        max_results=HEAD_PAGE,
-        order_by=["attributes.start_time DESC"],
-    )
-    found = Listing(copies={}, checkpoint_runs=list(runs), runs={})
+    runs = newest_checkpoint_runs(conn, evidence_experiment)
+    found = Listing(copies={}, checkpoint_runs=runs, runs={})
     return read_chain(conn, found, trust=trust, clock=clock, partial=True)
 
 

@@ -213,15 +213,17 @@ def read_capped(file: Path, *, shown: str, max_bytes: int = contract.MAX_ARTIFAC
     return data
 
 
-def fetch_artifact(conn: Connection, run_id: str, path: str) -> bytes | None:
+def fetch_artifact(
+    conn: Connection, run_id: str, path: str, *, max_bytes: int = contract.MAX_ARTIFACT_BYTES
+) -> bytes | None:
     """The bytes of one artifact file of a run; None when it is missing or not a file;
     :class:`contract.ArtifactTooLarge` (not downloaded when MLflow lists its size) when it holds
-    more than :data:`contract.MAX_ARTIFACT_BYTES`."""
+    more than ``max_bytes`` (a record's artifact: :data:`contract.MAX_ARTIFACT_BYTES`)."""
     size = _listed_size(conn, run_id, path)
-    if size is not None and size > contract.MAX_ARTIFACT_BYTES:
+    if size is not None and size > max_bytes:
         raise contract.ArtifactTooLarge(path=path, size=size)
     with tempfile.TemporaryDirectory(prefix="aims-read-") as tmp:
         local = download(conn, run_id, path, tmp)
         if local is None or not local.is_file():
             return None
-        return read_capped(local, shown=path)
+        return read_capped(local, shown=path, max_bytes=max_bytes)

@@ -1,67 +1,63 @@
 """One AI system's dashboard: score, risk map, controls, evidence, gaps, attestation.
 
-The widget tree renders a :class:`~aims_mlops.views._model.DashboardModel`; control sections
-and evidence pages are built only when shown. ``refresh()`` judges the system again and updates
-the same widgets in place.
+A thin widget: the tree renders a :class:`~aims_mlops.views._model.DashboardModel` through the
+pure functions of :mod:`aims_mlops.views._dashboard_view` (every HTML fragment, cell style and
+filter option) and wires the events; control sections and evidence pages are built only when
+shown. ``refresh()`` judges the system again and updates the same widgets in place.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from aims_mlops._errors import AimsError
-from aims_mlops._escape import html_code_spans
 from aims_mlops.config import AimsConfig, load_config
-from aims_mlops.engine._results import STATUSES
 from aims_mlops.genai._views import genai_section_html
 from aims_mlops.judgement import judge
-from aims_mlops.presentation import (
-    SCORE_FAIR,
-    SCORE_GOOD,
-    WARNING,
-    appetite_colour,
-    percent,
-    status_label,
-    status_swatch,
-)
 from aims_mlops.reports._lifecycle import lifecycle_for, lifecycle_html
 from aims_mlops.views._attest_form import AttestationForm, AttestCallback
-from aims_mlops.views._model import (
-    ALL,
-    ControlRow,
-    DashboardModel,
-    EvidenceRow,
-    dashboard_model,
+from aims_mlops.views._dashboard_view import (
+    build_model,
+    choose_system,
+    configuration_html,
+    control_detail_html,
+    control_summary_html,
+    evidence_summary_html,
+    gaps_html,
+    header_html,
+    heat_cell_view,
+    heat_legend_html,
+    impact_label_html,
+    kept_choice,
+    kind_options,
+    likelihood_label_html,
+    missing_record_html,
+    record_html,
+    refreshed_html,
+    risk_table_html,
+    score_label_html,
+    score_style,
+    status_filter_options,
 )
+from aims_mlops.views._model import ALL, ControlRow, DashboardModel, EvidenceRow
 from aims_mlops.views._widgets import (
     FILL_LAYOUT,
     ID_BUTTON_LAYOUT,
     ROW_LAYOUT,
     TOGGLE_LAYOUT,
     Pager,
-    bullet_list,
-    chip,
-    code,
-    esc,
-    html_table,
-    outcome_chip,
-    status_chip,
+    WidgetView,
     status_chips,
 )
 
 if TYPE_CHECKING:
     from aims_mlops.config import AimsConfig
     from aims_mlops.judgement import Judgement
-
-ERROR_NO_SYSTEM = (
-    "which AI system? pass dashboard('<id>'), bind one with aims_mlops.init(system=...) or "
-    "%aims system <id>, or set $AIMS_SYSTEM; in-scope systems: {known}"
-)
 
 ERROR_READ_ONLY = "this dashboard is read-only: record attestations with `aims attest` instead"
 TAB_TITLES = ("Risks", "Controls", "Evidence", "Gaps", "Lifecycle", "Attest")
@@ -70,33 +66,55 @@ TAB_RISKS, TAB_CONTROLS, TAB_EVIDENCE, TAB_GAPS, TAB_LIFECYCLE, TAB_ATTEST = ran
 MAX_EVIDENCE_BUTTONS = 10
 
 
-def _tracking_uri(judgement: Judgement) -> str | None:
-    store = getattr(judgement, "store", None)
-    if store is None:
-        return None
-    try:
-        return str(store.tracking_uri)
-    except AimsError:
-        return None
+class RiskMap:
+    """The Risks tab: the likelihood × impact heat map with the appetite line, its legend and
+    the risk register of the system (values from :mod:`aims_mlops.views._dashboard_view`)."""
 
+    def __init__(self) -> None:
+        self.heat_cells: dict[tuple[int, int], widgets.HTML] = {}
+        self.likelihood_labels: dict[int, widgets.HTML] = {}
+        self.impact_labels: dict[int, widgets.HTML] = {}
+        cell_layout_args = {"width": "auto", "height": "auto", "min_height": "44px"}
+        grid_children: list[widgets.Widget] = []
+        for likelihood in range(5, 0, -1):
+            label = widgets.HTML()
+            self.likelihood_labels[likelihood] = label
+            grid_children.append(label)
+            for impact in range(1, 6):
+                cell = widgets.HTML(layout=widgets.Layout(**cell_layout_args))
+                self.heat_cells[(likelihood, impact)] = cell
+                grid_children.append(cell)
+        grid_children.append(widgets.HTML('<div style="text-align:right">L \\ I</div>'))
+        for impact in range(1, 6):
+            label = widgets.HTML()
+            self.impact_labels[impact] = label
+            grid_children.append(label)
+        self.heatmap = widgets.GridBox(
+            grid_children,
+            layout=widgets.Layout(
+                grid_template_columns="130px repeat(5, 1fr)", grid_gap="2px", max_width="720px"
+            ),
+        )
+        self.heat_legend = widgets.HTML()
+        self.risk_list = widgets.HTML()
+        self.box = widgets.VBox([self.heatmap, self.heat_legend, self.risk_list])
 
-def build_model(judgement: Judgement, system: str) -> DashboardModel:
-    """The view-model of ``system`` from a judgement."""
-    return dashboard_model(
-        assessment=judgement.assessment,
-        system=system,
-        catalog=judgement.catalog,
-        config=judgement.config,
-        records=judgement.records,
-        tracking_uri=_tracking_uri(judgement),
-    )
-
-
-def _score_style(score: float) -> str:
-    """The progress bar style, on the thresholds of the score colours (presentation)."""
-    if score >= SCORE_GOOD:
-        return "success"
-    return "warning" if score >= SCORE_FAIR else "danger"
+    def render(self, m: DashboardModel) -> None:
+        for likelihood, label in self.likelihood_labels.items():
+            label.value = likelihood_label_html(likelihood, m.likelihood_labels.get(likelihood, ""))
+        for impact, label in self.impact_labels.items():
+            label.value = impact_label_html(impact, m.impact_labels.get(impact, ""))
+        for row in m.heatmap:
+            for cell in row:
+                view = heat_cell_view(cell, m.appetite)
+                widget = self.heat_cells[(cell.likelihood, cell.impact)]
+                widget.value = view.html
+                widget.style.background = view.background
+                widget.layout.border_top = view.border_top
+                widget.layout.border_right = view.border_right
+                widget.tooltip = view.tooltip
+        self.heat_legend.value = heat_legend_html(m.appetite)
+        self.risk_list.value = risk_table_html(m)
 
 
 class ControlRowView:
@@ -109,13 +127,7 @@ class ControlRowView:
         self.toggle = widgets.Button(
             description="▸", tooltip="show reasons and evidence", layout=TOGGLE_LAYOUT
         )
-        self.summary = widgets.HTML(
-            value=(
-                f"{status_chip(control.status)} <b>{esc(control.id)}</b> {esc(control.title)} "
-                f'<span style="color:#666">· owner {esc(control.owner)}</span>'
-            ),
-            layout=FILL_LAYOUT,
-        )
+        self.summary = widgets.HTML(value=control_summary_html(control), layout=FILL_LAYOUT)
         self.details: widgets.VBox | None = None
         self.evidence_buttons: list[widgets.Button] = []
         self.toggle.on_click(lambda _: self.set_expanded(not self.expanded))
@@ -139,24 +151,7 @@ class ControlRowView:
 
     def _build_details(self) -> widgets.VBox:
         row = self.row.control
-        parts = [
-            f"<b>Status:</b> {status_chip(row.status)} ({esc(row.kind)}, {esc(row.scope)} scope)",
-            f"<b>Reasons:</b>{bullet_list(row.reasons) or ' <i>none given</i>'}",
-        ]
-        if row.evidence:
-            parts.append("<b>Evidence:</b> " + ", ".join(code(e) for e in row.evidence))
-        else:
-            parts.append("<b>Evidence:</b> <i>none</i>")
-        if row.status not in ("satisfied", "not_applicable") and row.how_to_close:
-            parts.append(f"<b>How to close:</b> {code(row.how_to_close)}")
-        text = widgets.HTML(
-            value=(
-                '<div style="margin:0 0 6px 40px;padding:4px 8px;border-left:3px solid '
-                f'{status_swatch(row.status).background}">'
-                + "<br>".join(parts)
-                + "</div>"
-            )
-        )
+        text = widgets.HTML(value=control_detail_html(row))
         known = [e for e in row.evidence if self._dashboard.model.record(e) is not None]
         self.evidence_buttons = []
         for record_id in known[:MAX_EVIDENCE_BUTTONS]:
@@ -184,67 +179,71 @@ class ControlRowView:
 class EvidenceRowView:
     """One timeline row: the record id (click to drill down) and what it says."""
 
-    def __init__(self, *, row: EvidenceRow, dashboard: Dashboard) -> None:
+    def __init__(self, *, row: EvidenceRow, on_open: Callable[[str], Any]) -> None:
         self.row = row
         self.button = widgets.Button(
             description=row.id[:12], tooltip=f"details of record {row.id}", layout=ID_BUTTON_LAYOUT
         )
-        self.button.on_click(lambda _: dashboard.show_record(row.id))
-        run = f" · run {code(row.run_id[:12])}" if row.run_id else ""
-        controls = ", ".join(row.controls) or "—"
-        self.summary = widgets.HTML(
-            value=(
-                f"{esc(row.collected_at[:19].replace('T', ' '))} {outcome_chip(row.outcome)} "
-                f"<b>{esc(row.kind)}</b>{run} · controls {esc(controls)}"
-            ),
-            layout=FILL_LAYOUT,
-        )
+        self.button.on_click(lambda _: on_open(row.id))
+        self.summary = widgets.HTML(value=evidence_summary_html(row), layout=FILL_LAYOUT)
         self.box = widgets.HBox([self.button, self.summary], layout=ROW_LAYOUT)
 
 
-def record_html(row: EvidenceRow) -> str:
-    """The drill-down of one record."""
-    link = (
-        f'<a href="{esc(row.mlflow_url)}" target="_blank">open the run in MLflow</a>'
-        if row.mlflow_url
-        else "<i>no MLflow UI link (the tracking URI is not an http(s) server)</i>"
-        if row.run_id
-        else "<i>organization- or system-level record (no run)</i>"
-    )
-    facts = [
-        ("record id", code(row.id)),
-        ("kind", esc(row.kind)),
-        ("outcome", outcome_chip(row.outcome)),
-        ("collected at", esc(row.collected_at)),
-        ("system", esc(row.system or "organization")),
-        ("collector", esc(row.collector)),
-        ("run id", code(row.run_id) if row.run_id else "—"),
-        ("MLflow", link),
-        ("model", esc(row.model)),
-        ("datasets", ", ".join(code(d) for d in row.dataset_digests) or "—"),
-        ("controls", esc(", ".join(row.controls) or "—")),
-        ("valid until", esc(row.valid_until)),
-        ("content hash (SHA-256)", code(row.content_hash)),
-        ("signed", "yes" if row.signed else "no"),
-    ]
-    metrics = html_table(
-        ["metric", "value"],
-        ([esc(name), esc(f"{value:.6g}")] for name, value in sorted(row.metrics.items())),
-        empty="no metrics",
-    )
-    return (
-        '<div style="border:1px solid #ddd;padding:6px;margin-top:6px">'
-        + html_table(["", ""], ([f"<b>{esc(k)}</b>", v] for k, v in facts))
-        + "<b>Metrics</b>"
-        + metrics
-        + "<b>Details</b>"
-        + '<pre style="max-height:240px;overflow:auto;background:#fafafa;font-size:0.85em">'
-        + esc(row.details_preview)
-        + "</pre></div>"
-    )
+class EvidenceBrowser:
+    """The Evidence tab: the system's records newest first, filtered by kind, a page at a time,
+    and one record's drill-down; ``on_open`` is called with a record id a row opens."""
+
+    def __init__(self, *, on_open: Callable[[str], Any]) -> None:
+        self._on_open = on_open
+        self._model: DashboardModel | None = None
+        self._quiet = False
+        self.rows: list[EvidenceRowView] = []
+        self.page = 0
+        self.kind_filter = widgets.Dropdown(description="kind", options=[("all kinds", ALL)])
+        self.kind_filter.observe(lambda _: self._kind_changed(), names="value")
+        self.pager = Pager(on_page=self.show_page)
+        self.list = widgets.VBox()
+        self.record_detail = widgets.HTML()
+        self.box = widgets.VBox([self.kind_filter, self.pager.box, self.list, self.record_detail])
+
+    def render(self, model: DashboardModel) -> None:
+        """Show ``model``'s kinds and its first page."""
+        self._model = model
+        options = kind_options(model.evidence_kinds)
+        current = self.kind_filter.value
+        self._quiet = True
+        try:
+            self.kind_filter.options = options
+            self.kind_filter.value = kept_choice(current, options)
+        finally:
+            self._quiet = False
+        self.show_page(0)
+
+    def _kind_changed(self) -> None:
+        if not self._quiet:
+            self.show_page(0)
+
+    def show_page(self, page: int) -> None:
+        if self._model is None:
+            return
+        kind = self.kind_filter.value
+        shown = self._model.evidence_page(page, kind=None if kind == ALL else str(kind))
+        self.page = shown.page
+        self.rows = [EvidenceRowView(row=row, on_open=self._on_open) for row in shown.rows]
+        self.list.children = [v.box for v in self.rows] or [
+            widgets.HTML("<i>no evidence records yet</i>")
+        ]
+        self.pager.show(shown)
+
+    def show_record(self, record_id: str) -> EvidenceRow | None:
+        """One record's drill-down (None: not among the system's records)."""
+        row = self._model.record(record_id) if self._model is not None else None
+        shown = missing_record_html(record_id) if row is None else record_html(row)
+        self.record_detail.value = shown
+        return row
 
 
-class Dashboard:
+class Dashboard(WidgetView):
     """An AI system's dashboard; displays as its widget tree (``.widget``, a ``VBox``)."""
 
     def __init__(
@@ -268,20 +267,10 @@ class Dashboard:
         self.model = build_model(judgement, system)
         self._section_pages: dict[str, int] = {}
         self.section_rows: dict[str, list[ControlRowView]] = {}
-        self.evidence_rows: list[EvidenceRowView] = []
-        self._evidence_page = 0
         self._quiet = False
         self._accordion_ids: list[str] = []
         self._build()
         self._render()
-
-    # -- display -----------------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget's bundle, with this object's short text form as ``text/plain``."""
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            bundle["text/plain"] = repr(self)
-        return bundle
 
     def __repr__(self) -> str:
         return (
@@ -305,33 +294,9 @@ class Dashboard:
         self.message = widgets.HTML()
 
         # risks
-        self.heat_cells: dict[tuple[int, int], widgets.HTML] = {}
-        cell_layout_args = {"width": "auto", "height": "auto", "min_height": "44px"}
-        grid_children: list[widgets.Widget] = []
-        self.likelihood_labels: dict[int, widgets.HTML] = {}
-        self.impact_labels: dict[int, widgets.HTML] = {}
-        for likelihood in range(5, 0, -1):
-            label = widgets.HTML()
-            self.likelihood_labels[likelihood] = label
-            grid_children.append(label)
-            for impact in range(1, 6):
-                cell = widgets.HTML(layout=widgets.Layout(**cell_layout_args))
-                self.heat_cells[(likelihood, impact)] = cell
-                grid_children.append(cell)
-        grid_children.append(widgets.HTML('<div style="text-align:right">L \\ I</div>'))
-        for impact in range(1, 6):
-            label = widgets.HTML()
-            self.impact_labels[impact] = label
-            grid_children.append(label)
-        self.heatmap = widgets.GridBox(
-            grid_children,
-            layout=widgets.Layout(
-                grid_template_columns="130px repeat(5, 1fr)", grid_gap="2px", max_width="720px"
-            ),
-        )
-        self.heat_legend = widgets.HTML()
-        self.risk_list = widgets.HTML()
-        risks_tab = widgets.VBox([self.heatmap, self.heat_legend, self.risk_list])
+        self.risk_map = RiskMap()
+        self.heat_cells, self.risk_list = self.risk_map.heat_cells, self.risk_map.risk_list
+        risks_tab = self.risk_map.box
 
         # controls
         self.status_filter = widgets.ToggleButtons(
@@ -347,14 +312,10 @@ class Dashboard:
         controls_tab = widgets.VBox([self.status_filter, self.text_filter, self.accordion])
 
         # evidence
-        self.kind_filter = widgets.Dropdown(description="kind", options=[("all kinds", ALL)])
-        self.kind_filter.observe(lambda _: self._kind_changed(), names="value")
-        self.evidence_pager = Pager(on_page=self._show_evidence)
-        self.evidence_list = widgets.VBox()
-        self.record_detail = widgets.HTML()
-        evidence_tab = widgets.VBox(
-            [self.kind_filter, self.evidence_pager.box, self.evidence_list, self.record_detail]
-        )
+        self.evidence = EvidenceBrowser(on_open=self.show_record)
+        self.kind_filter, self.evidence_pager = self.evidence.kind_filter, self.evidence.pager
+        self.record_detail = self.evidence.record_detail
+        evidence_tab = self.evidence.box
 
         # gaps
         self.gaps = widgets.HTML()
@@ -391,95 +352,21 @@ class Dashboard:
     # -- rendering ---------------------------------------------------------------------------
     def _render(self) -> None:
         m = self.model
-        self.header.value = (
-            '<div style="flex:1"><span style="font-size:1.3em;font-weight:bold">'
-            f"{esc(m.name)}</span>"
-            f' <span style="color:#666">({esc(m.system)})</span><br>'
-            f"owner <b>{esc(m.owner)}</b> · model <b>{esc(m.model_label)}</b> · "
-            f'<span style="color:#666">evaluated {esc(m.evaluated_at)}</span>'
-            f"<br>{esc(m.eu_ai_act)}</div>"
-        )
+        self.header.value = header_html(m)
         self.genai.value = genai_section_html(m.genai) if m.genai is not None else ""
         self.configuration.value = configuration_html(
             self.judgement, self.system, self._draft_assessment()
         )
         self.score_bar.value = m.score
-        self.score_bar.bar_style = _score_style(m.score)
-        satisfied = m.counts.get("satisfied", 0)
-        self.score_label.value = (
-            f"<b>{esc(m.score_text)}</b> ({satisfied} of {m.applicable} applicable satisfied)"
-        )
+        self.score_bar.bar_style = score_style(m.score)
+        self.score_label.value = score_label_html(m)
         self.chips.value = status_chips(m.counts)
-        self._render_risks()
+        self.risk_map.render(m)
         self._render_controls()
-        self._render_kinds()
-        self._show_evidence(0)
+        self.evidence.render(m)
         self._render_gaps()
         self.lifecycle.value = lifecycle_html(lifecycle_for(self.judgement))
         self._render_attest()
-
-    def _render_risks(self) -> None:
-        m = self.model
-        for likelihood, label in self.likelihood_labels.items():
-            name = m.likelihood_labels.get(likelihood, "")
-            label.value = f"<b>{likelihood}</b> {esc(name)}"
-        for impact, label in self.impact_labels.items():
-            name = m.impact_labels.get(impact, "")
-            label.value = f'<div style="text-align:center"><b>{impact}</b> {esc(name)}</div>'
-        for row in m.heatmap:
-            for cell in row:
-                widget = self.heat_cells[(cell.likelihood, cell.impact)]
-                widget.value = (
-                    f'<div style="text-align:center;font-size:0.85em;line-height:1.3">'
-                    f'<span style="color:#555">{cell.score}</span><br>{esc(cell.markers)}</div>'
-                )
-                widget.style.background = cell.colour
-                edge = "3px solid #1b5e20"
-                widget.layout.border_top = edge if cell.boundary_top else "1px solid #fff"
-                widget.layout.border_right = edge if cell.boundary_right else "1px solid #fff"
-                widget.tooltip = (
-                    f"likelihood {cell.likelihood} × impact {cell.impact} = {cell.score}"
-                    f" ({'above' if cell.above_appetite else 'within'} appetite {m.appetite})"
-                )
-        self.heat_legend.value = (
-            f"<small>○ inherent position · ● residual position · the thick line marks the "
-            f"appetite ({m.appetite}): cells below and left of it are acceptable.</small>"
-        )
-        rows = []
-        for view in m.risks:
-            risk = view.risk
-            verdict = chip(view.verdict, appetite_colour(risk.above_appetite), "#ffffff")
-            reasons = (
-                f"<details><summary>why</summary>{bullet_list(risk.reasons)}</details>"
-                if risk.reasons
-                else ""
-            )
-            rows.append(
-                [
-                    f"<b>{esc(risk.id)}</b>",
-                    esc(risk.category),
-                    esc(risk.description) + reasons,
-                    esc(view.movement),
-                    verdict,
-                    esc(risk.treatment),
-                    esc(", ".join(risk.controls) or "—"),
-                    esc(risk.owner),
-                ]
-            )
-        self.risk_list.value = html_table(
-            [
-                "risk",
-                "category",
-                "description",
-                "inherent → residual",
-                "verdict",
-                "treatment",
-                "controls",
-                "owner",
-            ],
-            rows,
-            empty="no risks registered for this system",
-        )
 
     @property
     def _filters(self) -> tuple[str, str]:
@@ -487,15 +374,12 @@ class Dashboard:
 
     def _render_controls(self) -> None:
         m = self.model
-        counts = m.counts
-        options = [(f"all ({sum(counts.values())})", ALL)] + [
-            (f"{status_label(s)} ({counts.get(s, 0)})", s) for s in STATUSES
-        ]
+        options = status_filter_options(m.counts)
         current = self.status_filter.value
         self._quiet = True
         try:
             self.status_filter.options = options
-            self.status_filter.value = current if current in dict(options).values() else ALL
+            self.status_filter.value = kept_choice(current, options)
             ids = [g.id for g in m.groups]
             if self._accordion_ids != ids:
                 self.accordion.selected_index = None
@@ -565,75 +449,19 @@ class Dashboard:
         return self.visible_controls()
 
     # -- evidence ----------------------------------------------------------------------------
-    def _render_kinds(self) -> None:
-        options = [("all kinds", ALL)] + [(k, k) for k in self.model.evidence_kinds]
-        current = self.kind_filter.value
-        self._quiet = True
-        try:
-            self.kind_filter.options = options
-            self.kind_filter.value = current if current in dict(options).values() else ALL
-        finally:
-            self._quiet = False
-
-    def _kind_changed(self) -> None:
-        if not self._quiet:
-            self._show_evidence(0)
-
-    def _show_evidence(self, page: int) -> None:
-        kind = self.kind_filter.value
-        shown = self.model.evidence_page(page, kind=None if kind == ALL else str(kind))
-        self._evidence_page = shown.page
-        self.evidence_rows = [EvidenceRowView(row=row, dashboard=self) for row in shown.rows]
-        self.evidence_list.children = [v.box for v in self.evidence_rows] or [
-            widgets.HTML("<i>no evidence records yet</i>")
-        ]
-        self.evidence_pager.show(shown)
+    @property
+    def evidence_rows(self) -> list[EvidenceRowView]:
+        """The record rows of the Evidence tab's current page."""
+        return self.evidence.rows
 
     def show_record(self, record_id: str) -> EvidenceRow | None:
         """Show one record's drill-down in the Evidence tab."""
-        row = self.model.record(record_id)
         self.tabs.selected_index = TAB_EVIDENCE
-        if row is None:
-            self.record_detail.value = f"<i>record {esc(record_id)} is not among this system's</i>"
-        else:
-            self.record_detail.value = record_html(row)
-        return row
+        return self.evidence.show_record(record_id)
 
     # -- gaps --------------------------------------------------------------------------------
     def _render_gaps(self) -> None:
-        rows = [
-            [
-                f"<b>{esc(g.control)}</b> {esc(g.title)}",
-                status_chip(g.status),
-                esc(g.owner),
-                code(g.how_to_close),
-                f"<details><summary>why</summary>{bullet_list(g.reasons)}</details>"
-                if g.reasons
-                else "",
-            ]
-            for g in self.model.gaps
-        ]
-        title = f"<b>{len(rows)} gaps</b>, most urgent first" if rows else ""
-        self.gaps.value = title + html_table(
-            ["entry", "status", "owner", "how to close", ""], rows, empty="no gaps: all satisfied"
-        )
-        ncs = [
-            [
-                code(str(nc["short_id"])),
-                esc(str(nc["control"] or "the AIMS")),
-                esc(str(nc["source"])),
-                esc(str(nc["state"])) + (" <b>(overdue)</b>" if nc["overdue"] else ""),
-                esc(str(nc["owner"] or "")),
-                esc(str(nc["due"])),
-            ]
-            for nc in self.model.nonconformities
-        ]
-        heading = f"<p><b>{len(ncs)} open nonconformities</b> (the register)</p>"
-        self.gaps.value += heading + html_table(
-            ["nonconformity", "entry", "raised by", "state", "owner", "due"],
-            ncs,
-            empty="no open nonconformity",
-        )
+        self.gaps.value = gaps_html(self.model)
 
     # -- attestation -------------------------------------------------------------------------
     def _render_attest(self) -> None:
@@ -682,51 +510,7 @@ class Dashboard:
         self.model = build_model(self.judgement, self.system)
         self.record_detail.value = ""
         self._render()
-        self.message.value = f"<small>refreshed: evaluated {esc(self.model.evaluated_at)}</small>"
-
-
-def configuration_html(judgement: Any, system: str, draft: Any = None) -> str:
-    """Which configuration the verdict used (DRAFT, or the approval) and the unapproved changes;
-    with ``draft`` (the system judged with the working copy), the draft verdict beside the
-    approved one and the entries whose status differs."""
-    state = getattr(judgement, "configuration", None)
-    if state is None:
-        return ""
-    lines = [html_code_spans(line) for line in state.lines()]
-    approved = judgement.assessment.systems.get(system)
-    if draft is not None and approved is not None:
-        before = {c.id: c.status for c in approved.controls}
-        differ = [
-            f"{esc(c.id)} {esc(before.get(c.id, 'absent'))} → {esc(c.status)}"
-            for c in draft.controls
-            if before.get(c.id) != c.status
-        ]
-        lines.append(
-            f"<b>approved verdict</b> {percent(approved.score)} · <b>draft</b> (working copy) "
-            f"{percent(draft.score)}"
-            + (f"; differs on {', '.join(differ[:10])}" if differ else "; same statuses")
-        )
-    colour = WARNING if state.draft or state.unapproved_changes else "#666"
-    return f'<div style="color:{colour}">' + "<br>".join(lines) + "</div>"
-
-
-def choose_system(
-    system: str | None, *, config: AimsConfig | None, assessed: Mapping[str, Any] | None = None
-) -> str:
-    """The system to show: ``system`` (the caller resolved the binding) > the only in-scope (or
-    assessed) system."""
-    if system:
-        return system
-    candidates = (
-        list(assessed)
-        if assessed is not None
-        else [s.id for s in config.assessed_systems]
-        if config is not None
-        else []
-    )
-    if len(candidates) == 1:
-        return candidates[0]
-    raise AimsError(ERROR_NO_SYSTEM.format(known=", ".join(candidates) or "none"))
+        self.message.value = refreshed_html(self.model)
 
 
 def dashboard(

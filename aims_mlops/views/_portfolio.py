@@ -22,6 +22,7 @@ from aims_mlops.views._widgets import (
     NAME_BUTTON_LAYOUT,
     ROW_LAYOUT,
     Pager,
+    WidgetView,
     chip,
     esc,
     status_chips,
@@ -72,7 +73,7 @@ class PortfolioRowView:
         self.box = widgets.HBox([self.button, self.summary], layout=ROW_LAYOUT)
 
 
-class Portfolio:
+class Portfolio(WidgetView):
     """The portfolio table (``.widget``, a ``VBox``); ``select(system)`` opens a dashboard."""
 
     def __init__(
@@ -120,13 +121,6 @@ class Portfolio:
             ]
         )
         self._render()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget's bundle, with this object's short text form as ``text/plain``."""
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            bundle["text/plain"] = repr(self)
-        return bundle
 
     def __repr__(self) -> str:
         return (

@@ -1,4 +1,5 @@
-"""Small shared widget pieces: status chips, HTML tables, a pager, shared layouts.
+"""Small shared widget pieces: a pager, shared layouts (and the HTML pieces of
+:mod:`aims_mlops.views._html`, re-exported).
 
 Standard ipywidgets 8 widgets only (no custom front end), so the views work in JupyterLab,
 Notebook 7, VS Code and Voilà. Everything here renders; nothing decides.
@@ -6,13 +7,21 @@ Notebook 7, VS Code and Voilà. Everything here renders; nothing decides.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 
-from aims_mlops.engine._results import STATUSES
-from aims_mlops.presentation import outcome_swatch, status_label, status_swatch
+from aims_mlops.views._html import (
+    bullet_list,
+    chip,
+    code,
+    esc,
+    html_table,
+    outcome_chip,
+    status_chip,
+    status_chips,
+)
 from aims_mlops.views._model import Page
 
 #: Layouts shared by many widgets (a layout is itself a widget: sharing keeps builds fast).
@@ -23,68 +32,18 @@ NAME_BUTTON_LAYOUT = widgets.Layout(width="260px", min_width="260px")
 FILL_LAYOUT = widgets.Layout(flex="1 1 auto")
 
 
-def esc(value: object) -> str:
-    """HTML-escaped text of any value (``None`` as an em dash)."""
-    return "—" if value is None else html.escape(str(value), quote=True)
+class WidgetView:
+    """A view object that displays as its widget tree (``.widget``), with its ``repr`` as the
+    bundle's ``text/plain``."""
 
+    widget: widgets.Widget
 
-def chip(label: str, background: str, foreground: str = "#ffffff", *, title: str = "") -> str:
-    """A small rounded coloured label."""
-    tip = f' title="{esc(title)}"' if title else ""
-    return (
-        f'<span{tip} style="display:inline-block;padding:1px 8px;margin:1px 2px;'
-        f"border-radius:10px;background:{background};color:{foreground};font-size:0.85em;"
-        f'white-space:nowrap">{esc(label)}</span>'
-    )
-
-
-def status_chip(status: str, count: int | None = None) -> str:
-    label, swatch = status_label(status), status_swatch(status)
-    text = label if count is None else f"{label} {count}"
-    return chip(text, swatch.background, swatch.foreground)
-
-
-def status_chips(counts: Mapping[str, int]) -> str:
-    """One chip per status with its count, in display order."""
-    return "".join(status_chip(s, counts.get(s, 0)) for s in STATUSES)
-
-
-def outcome_chip(outcome: str) -> str:
-    swatch = outcome_swatch(outcome)
-    return chip(outcome, swatch.background, swatch.foreground)
-
-
-def code(text: str) -> str:
-    return (
-        f'<code style="white-space:pre-wrap;background:#f5f5f5;padding:1px 4px">{esc(text)}</code>'
-    )
-
-
-def html_table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], *, empty: str = "nothing to show"
-) -> str:
-    """A compact table; cells are HTML already (escape text with :func:`esc`)."""
-    body = [
-        "<tr>"
-        + "".join(f'<td style="padding:2px 8px;vertical-align:top">{c}</td>' for c in row)
-        + "</tr>"
-        for row in rows
-    ]
-    if not body:
-        return f"<i>{esc(empty)}</i>"
-    head = "".join(
-        f'<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #ccc">{esc(h)}</th>'
-        for h in headers
-    )
-    return (
-        '<table style="border-collapse:collapse;font-size:0.92em">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
-
-
-def bullet_list(items: Iterable[str]) -> str:
-    entries = "".join(f"<li>{esc(i)}</li>" for i in items)
-    return f'<ul style="margin:2px 0 2px 18px;padding:0">{entries}</ul>' if entries else ""
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's bundle, with this object's short text form as ``text/plain``."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            bundle["text/plain"] = repr(self)
+        return bundle
 
 
 class Pager:
@@ -119,3 +78,22 @@ class Pager:
         self.previous.disabled = page.page <= 0
         self.next.disabled = page.page >= page.pages - 1
         self.box.layout.display = "none" if page.pages <= 1 else None
+
+
+__all__ = [
+    "FILL_LAYOUT",
+    "ID_BUTTON_LAYOUT",
+    "NAME_BUTTON_LAYOUT",
+    "ROW_LAYOUT",
+    "TOGGLE_LAYOUT",
+    "Pager",
+    "WidgetView",
+    "bullet_list",
+    "chip",
+    "code",
+    "esc",
+    "html_table",
+    "outcome_chip",
+    "status_chip",
+    "status_chips",
+]

@@ -171,9 +171,13 @@ def test_reperformance_audit_review_and_corrective_action(workspace: Path) -> No
     )  # fmt: skip
     assert code == 0, err
     code, out, err = invoke("nc", "verify", nc["short_id"], "--by", "Ines", "--note", "works")
+    assert code == 2 and "'Ines' is not listed in aims.yaml people:" in err  # a typed name
+    code, out, err = invoke(
+        "nc", "verify", nc["short_id"], "--by", "ML Platform Lead", "--note", "works"
+    )
     assert code == 0, err
     code, out, err = invoke("nonconformities", "--format", "json")
     [row] = [r for r in json.loads(out) if r["id"] == nc["id"]]
     assert row["state"] == "verified" and row["due"] == "2099-01-01"  # A.5.4 is not satisfied
-    code, _, err = invoke("nc", "verify", "zzzz", "--by", "Ines", "--note", "x")
+    code, _, err = invoke("nc", "verify", "zzzz", "--by", "ML Platform Lead", "--note", "x")
     assert code == 2 and "no nonconformity 'zzzz'" in err

@@ -21,10 +21,9 @@ from aims_mlops.collectors._data_quality import (
     ERROR_UNKNOWN_EXPECTATION,
     MAX_LIST_ITEMS,
     build_expectations,
-    data_quality_record,
-    run_expectations,
 )
 from aims_mlops.collectors._digest import frame_sha256
+from aims_mlops.collectors.backends import data_quality_record, run_expectations
 from aims_mlops.datasets import load_adult
 from aims_mlops.evidence import EvidenceRecord, Subject
 
@@ -288,7 +287,7 @@ def test_an_empty_suite_is_information_only(adult: pd.DataFrame) -> None:
 def test_a_fresh_process_writes_no_files_and_nothing_on_stderr(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
-        from aims_mlops.collectors._data_quality import data_quality_record
+        from aims_mlops.collectors.backends import data_quality_record
         from aims_mlops.datasets import load_adult
 
         suite = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "age"}}]
@@ -438,11 +437,8 @@ def test_the_cached_context_does_not_keep_the_callers_frame(adult: pd.DataFrame)
 
 
 def test_an_empty_suite_is_summarized_as_great_expectations_would_without_importing_it() -> None:
-    from aims_mlops.collectors._data_quality import (
-        EMPTY_SUITE_SUMMARY,
-        summarize_validation,
-        validate_frame,
-    )
+    from aims_mlops.collectors._data_quality import EMPTY_SUITE_SUMMARY, summarize_validation
+    from aims_mlops.collectors.backends._pandas_quality import validate_frame
 
     frame = pd.DataFrame({"age": [30, 40]})
     assert summarize_validation(validate_frame(frame, []), order=[]) == EMPTY_SUITE_SUMMARY
@@ -450,7 +446,7 @@ def test_an_empty_suite_is_summarized_as_great_expectations_would_without_import
         """
         import sys
         import pandas as pd
-        from aims_mlops.collectors._data_quality import data_quality_record
+        from aims_mlops.collectors.backends import data_quality_record
         record = data_quality_record(pd.DataFrame({"age": [30, 40]}), [], name="t", system=None)
         print(record.outcome, record.details["great_expectations_version"] != "",
               "great_expectations" in sys.modules)

@@ -6,10 +6,13 @@ run of an overdue serious incident keeps A.8.4 failing."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,9 +23,16 @@ from aims_mlops.catalog import load_catalog
 from aims_mlops.cli import cli
 from aims_mlops.config import load_config
 from aims_mlops.engine import FAILING
-from aims_mlops.evidence import EvidenceRecord, Subject, generate_keys, load_signing_key, new_record
+from aims_mlops.evidence import (
+    NO_TRUST,
+    EvidenceRecord,
+    Subject,
+    generate_keys,
+    load_signing_key,
+    new_record,
+)
 from aims_mlops.judgement import judge
-from aims_mlops.ledger import WHY_HEAD_MISSING, WHY_OTHER_STORE
+from aims_mlops.ledger import WHY_HEAD_MISSING, WHY_OTHER_STORE, Copy, Frontier, entries_bytes
 from aims_mlops.store import EvidenceStore
 from aims_mlops.store import _contract as contract
 from aims_mlops.store import _ledger as store_ledger
@@ -240,3 +250,123 @@ def test_a_record_replayed_from_another_store_is_a_finding(ws: dict, tmp_path: P
     assert "not this store" in err
     signing = load_signing_key(ws["dir"] / "keys" / "aims-signing.key")
     assert signing.key_id == ws["key"].key_id
+
+
+def _head(ws: dict) -> store_ledger.Chain:
+    conn = ws["store"]._conn
+    with conn.reading():
+        return store_ledger.newest_chain(
+            conn, "aims-evidence", trust=NO_TRUST, clock=dt.datetime.now(dt.UTC)
+        )
+
+
+def _artifact_file(ws: dict, run_id: str, path: str) -> Path:
+    from urllib.parse import urlparse
+
+    root = urlparse(ws["client"].get_run(run_id).info.artifact_uri).path
+    return Path(root) / path
+
+
+def test_checkpoints_write_what_they_add_and_an_altered_older_segment_is_named(ws: dict) -> None:
+    for minutes in range(8, 0, -1):  # eight captures: eight checkpoints of one record each
+        emit(ws["context"], fairness(ws, "pass", at=minutes_ago(minutes)), run_id=ws["run_id"])
+    chain = _head(ws)
+    head = chain.head
+    assert head is not None and chain.problems == ()
+    assert head.tree_size == 8 and len(chain.entries) == 8
+    # a binary counter: the eighth checkpoint rewrote the seven before it into one segment
+    assert [x.count for x in head.segments] == [8]
+    emit(ws["context"], fairness(ws, "pass", at=minutes_ago(0)), run_id=ws["run_id"])
+    chain = _head(ws)
+    assert [x.count for x in chain.head.segments] == [8, 1]  # type: ignore[union-attr]
+    code, _out, err = invoke("verify")
+    assert code == 0, err
+
+    # the attacker rewrites the older segment (the one checkpoint 8 wrote, listing 8 records)
+    older = chain.head_segments()[0]
+    assert older.checkpoint == 8 and older.run_id is not None
+    file = _artifact_file(ws, older.run_id, older.path)
+    file.write_text(file.read_text().replace('"pass"', '"fail"') + " ")
+    code, _out, err = invoke("verify")
+    assert code == 1
+    assert "checkpoint 8: its entry list does not hash to the SHA-256" in err
+    code, out, err = invoke("summary", "credit", "--format", "json")
+    assert any("does not hash" in p for p in json.loads(out)["ledger"]["problems"])
+    # a checkpoint written after it carries the segment's SHA-256: the alteration stays named
+    emit(ws["context"], fairness(ws, "pass", at=minutes_ago(0)), run_id=ws["run_id"])
+    code, _out, err = invoke("verify")
+    assert code == 1 and "checkpoint 8: its entry list does not hash" in err
+    # and a segment a checkpoint would rewrite is never rewritten once altered
+    newest = _head(ws).head_segments()[-1]
+    assert newest.checkpoint == 10 and newest.count == 2 and newest.run_id is not None
+    file = _artifact_file(ws, newest.run_id, newest.path)
+    file.write_text(file.read_text() + " ")
+    for _ in range(2):  # [8, 2] + 1, then [8, 2, 1] + 1: the second rewrites the altered 2
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            emit(ws["context"], fairness(ws, "pass", at=minutes_ago(0)), run_id=ws["run_id"])
+    assert any("cannot be read" in str(w.message) for w in caught), [str(w) for w in caught]
+    assert [x.count for x in _head(ws).head.segments] == [8, 2, 1]  # type: ignore[union-attr]
+
+
+def test_a_store_checkpointed_in_the_first_format_still_verifies(ws: dict) -> None:
+    """A head of main's first format (one artifact with the whole list, ``entries_sha256``)
+    reads as one segment; the next checkpoint appends a segment of its own."""
+    records = [
+        emit(ws["context"], fairness(ws, "pass", at=minutes_ago(m)), run_id=ws["run_id"])
+        for m in (3, 2)
+    ]
+    conn = ws["store"]._conn
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    for run in _head_runs(ws):  # forget the checkpoints capture wrote: the store is "old"
+        ws["client"].delete_run(run.info.run_id)
+        SqlAlchemyStore(ws["uri"], str(ws["dir"] / "artifacts"))._hard_delete_run(run.info.run_id)
+    tags = ws["client"].get_run(ws["run_id"]).data.tags
+    found = [
+        store_ledger.entry_for(
+            r.id,
+            Copy(run_id=ws["run_id"], deleted=False, value=tags[contract.evidence_tag(r.id)]),
+            None,
+        )
+        for r in records
+    ]
+    listed = tuple(replace(e, checkpoint=1) for e in found if e is not None)
+    assert len(listed) == 2
+    frontier = Frontier().extended(e.leaf() for e in listed)
+    identity = ws["store"].identity()
+    old = new_record(
+        kind="checkpoint",
+        system=None,
+        outcome="info",
+        collector="aims_mlops.ledger",
+        details={
+            "sequence": 1,
+            "previous": None,
+            "tree_size": 2,
+            "root": frontier.root().hex(),
+            "frontier": frontier.to_json(),
+            "added": 2,
+            "store_id": identity.store_id,
+            "entries_sha256": hashlib.sha256(entries_bytes(listed)).hexdigest(),
+        },
+    )
+    old = store_ledger.stamped(old, identity.store_id).signed(ws["key"])
+    with conn.reading():
+        store_ledger._store_checkpoint(conn, "aims-evidence", old, listed)
+    code, _out, err = invoke("verify")
+    assert code == 0, err
+    newest = emit(ws["context"], fairness(ws, "fail", at=minutes_ago(1)), run_id=ws["run_id"])
+    chain = _head(ws)
+    assert chain.problems == () and chain.head.sequence == 2  # type: ignore[union-attr]
+    assert [x.count for x in chain.head.segments] == [2, 1]  # type: ignore[union-attr]
+    assert [e.record_id for e in chain.entries] == [*(r.id for r in records), newest.id]
+    ws["client"].delete_tag(ws["run_id"], contract.evidence_tag(records[0].id))
+    code, _out, err = invoke("verify")
+    assert code == 1 and records[0].id in err and "removed after checkpoint 1" in err
+
+
+def _head_runs(ws: dict) -> list:
+    conn = ws["store"]._conn
+    with conn.reading():
+        return store_ledger.checkpoint_runs(conn, "aims-evidence")

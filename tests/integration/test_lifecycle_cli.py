@@ -140,15 +140,21 @@ def test_documents_attested_and_records_judged_in_a_real_store(workspace: Path) 
     assert "AIMS-05 (5.2)" in derived_part("7.5.1").reasons[0]  # type: ignore[attr-defined]
     assert derived_part("7.5.3").status == "satisfied"  # type: ignore[attr-defined]
 
-    # training (7.2) and acknowledgement (7.3), one person signing with her own key
+    # training (7.2) and acknowledgement (7.3): no people keys are declared here (names are
+    # typed); a key that is no listed person's is refused, one line
     key = generate_keys(workspace / "dana-keys")
     assert key is not None
     code, out, err = invoke(
         "record", "training", "--person", "Dana Smith", "--topic", "ISO/IEC 42001",
         "--date", "2026-11-01", "--key", str(workspace / "dana-keys" / "aims-signing.key"),
     )  # fmt: skip
+    assert code == 2 and "is not one of Dana Smith's public keys" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    code, out, err = invoke(
+        "record", "training", "--person", "Dana Smith", "--topic", "ISO/IEC 42001",
+        "--date", "2026-11-01",
+    )  # fmt: skip
     assert code == 0, err
-    assert "(signed)" in out
     part = derived_part("7.2")
     assert part.status == "missing" and "Ali Khan" in part.reasons[0]  # type: ignore[attr-defined]
     # the example's other people (owners, approvers) are trained too; Ali Khan is the gap
@@ -180,3 +186,118 @@ def test_documents_attested_and_records_judged_in_a_real_store(workspace: Path) 
 
     code, out, _ = invoke("lifecycle")
     assert code == 0 and "Leadership commitment and roles" in out and "person-days" in out
+
+
+def test_training_and_acknowledgement_are_signed_by_the_person(
+    isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With people's keys declared (`aims init`), a training or an acknowledgement is the
+    person's own act: their key signs it; the pipeline key, another person's key or no key is
+    refused (exit 2, one line) and nothing is recorded; the signed record counts for 7.2."""
+    monkeypatch.delenv("AIMS_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("AIMS_PERSON_KEY", raising=False)
+    monkeypatch.delenv("AIMS_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke("init")
+    assert code == 0, err
+    config = load_config("aims.yaml")
+    people = {p.name: (tmp_path / p.public_keys[0]).with_suffix(".key") for p in config.people}
+    auditor = config.people_with_role("internal_auditor")[0].name
+    chief = config.people_with_role("top_management")[0].name
+    pipeline = tmp_path / ".aims" / "keys" / "pipeline.key"
+    assert pipeline.is_file()
+
+    def training(*extra: str) -> tuple[int, str, str]:
+        return invoke(
+            "record", "training", "--person", auditor, "--topic", "auditing",
+            "--date", "2026-11-02", *extra,
+        )  # fmt: skip
+
+    for refused, fragment in (
+        (("--key", str(pipeline)), "is a pipeline key"),
+        (("--key", str(people[chief])), f"is not one of {auditor}'s public keys"),
+        ((), "signed with that person's own key"),
+    ):
+        code, out, err = training(*refused)
+        assert code == 2 and fragment in err, err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    code, out, err = invoke(
+        "record", "acknowledgement", "--person", auditor, "--document", "AIMS-05",
+        "--key", str(pipeline),
+    )  # fmt: skip
+    assert code == 2 and "is a pipeline key" in err
+    judged = judge(config="aims.yaml")
+    assert not [r for r in judged.records if r.kind in ("training", "acknowledgement")]
+
+    monkeypatch.setenv("AIMS_PERSON_KEY", str(people[auditor]))
+    code, out, err = training()
+    assert code == 0 and "(signed)" in out, err
+    code, out, err = invoke(
+        "record", "acknowledgement", "--person", auditor, "--document", "AIMS-05"
+    )
+    assert code == 0 and "(signed)" in out, err
+    judged = judge(config="aims.yaml")
+    kept = [r for r in judged.records if r.kind in ("training", "acknowledgement")]
+    assert len(kept) == 2 and not judged.integrity_findings
+    part = next(
+        p for p in judged.assessment.systems[SYSTEM].control("7.2").parts if p.kind == "derived"
+    )
+    assert auditor not in part.reasons[0]  # trained: no longer named as untrained
+
+
+def test_validate_refuses_excluding_suppliers_the_store_lineage_shows(workspace: Path) -> None:
+    """An SoA that calls suppliers (A.10.3) not applicable while the store's lineage shows the
+    census data taken from UCI (by its DOI) contradicts the evidence: `aims validate` refuses
+    it, one line per exclusion with its line in aims.yaml, naming the source; before any
+    lineage (or with the exclusion withdrawn) the file is valid. Excluding incident reporting
+    (A.8.3) for the high-risk system the organization provides is refused too (Art. 73)."""
+    from aims_mlops.capture import make_store
+    from aims_mlops.engine._suppliers import ERROR_LINEAGE_SUPPLIER_EXCLUDED
+    from aims_mlops.evidence import new_record
+
+    config = workspace / "aims.yaml"
+    code, out, err = invoke("validate")
+    assert code == 0, err
+    store = make_store(load_config(config))
+    store.write(
+        new_record(
+            kind="lineage.datasets",
+            system=SYSTEM,
+            outcome="pass",
+            collector="test",
+            details={
+                "datasets": [
+                    {
+                        "name": "adult-train",
+                        "sha256": "ab" * 32,
+                        "source": "UCI Adult (Census Income), https://doi.org/10.24432/C5XW20",
+                    }
+                ]
+            },
+        )
+    )
+    code, out, err = invoke("validate")
+    assert code == 2 and out == ""
+    line = next(
+        n for n, text in enumerate(config.read_text().splitlines(), 1)
+        if text.strip() == "- control: A.10.3"
+    ) + 1  # fmt: skip
+    message = ERROR_LINEAGE_SUPPLIER_EXCLUDED.format(
+        control="A.10.3",
+        suppliers="dataset adult-train from doi.org/10.24432/C5XW20",
+    )
+    assert err.strip().splitlines() == [f"error: aims.yaml:{line}: soa[1].applicable: {message}"]
+
+    text = config.read_text()
+    withdrawn = re.sub(r"  - control: A\.10\.3\n(?:    .*\n)+?(?=  - )", "", text, count=1)
+    assert withdrawn != text
+    config.write_text(withdrawn)
+    code, out, err = invoke("validate")
+    assert code == 0, err
+
+    config.write_text(
+        withdrawn + "  - {control: A.8.3, applicable: false, justification: no reporting here}\n"
+    )
+    code, _, err = invoke("validate")
+    assert code == 2 and "EU AI Act Art. 73 binds it to report serious incidents" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from aims_mlops.collectors._monitoring import feature_drift, monitoring_record
+from aims_mlops.collectors.backends import feature_drift, monitoring_record
 from aims_mlops.datasets import load_adult
 
 pytestmark = pytest.mark.slow

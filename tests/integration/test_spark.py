@@ -15,15 +15,15 @@ import pandas as pd
 import pytest
 
 from aims_mlops._errors import DataError
-from aims_mlops.collectors._backends import data_quality_record
 from aims_mlops.collectors._fairness import (
     ERROR_MISSING_GROUP_VALUES,
     ERROR_MISSING_LABELS,
     ERROR_NOT_BINARY,
+    FairnessOptions,
     fairness_record,
 )
-from aims_mlops.collectors._fairness_frame import frame_fairness_record
 from aims_mlops.collectors._spark import ERROR_UNKNOWN_COLUMN, is_spark_frame
+from aims_mlops.collectors.backends import data_quality_record, frame_fairness_record
 from aims_mlops.datasets import ERROR_ORDERED_SPARK, dataset_digest, load_adult
 from tests.integration.test_lineage import (  # noqa: F401 - autolog is a fixture
     autolog,
@@ -166,11 +166,11 @@ def test_fairness_on_spark_equals_pandas_and_fairlearn(
     limits = {"demographic_parity_difference": {"max": 0.1}}
     on_spark = frame_fairness_record(
         adult_spark, y_true="label", y_pred="prediction", sensitive_features=sensitive,
-        system="s", thresholds=limits,
+        system="s", options=FairnessOptions(thresholds=limits),
     )  # fmt: skip
     on_pandas = frame_fairness_record(
         adult, y_true="label", y_pred="prediction", sensitive_features=sensitive,
-        system="s", thresholds=limits,
+        system="s", options=FairnessOptions(thresholds=limits),
     )  # fmt: skip
     arrays = fairness_record(
         adult["label"], adult["prediction"], adult[sensitive], system="s", thresholds=limits
@@ -201,7 +201,7 @@ def test_spark_fairness_refuses_what_pandas_refuses(spark: Any, adult: pd.DataFr
     def spark_error(frame: pd.DataFrame, **columns: Any) -> str:
         with pytest.raises(DataError) as caught:
             frame_fairness_record(
-                spark.createDataFrame(frame), system="s", thresholds={},
+                spark.createDataFrame(frame), system="s", options=FairnessOptions(),
                 **{"y_true": "label", "y_pred": "prediction", "sensitive_features": ["sex"],
                    **columns},
             )  # fmt: skip
@@ -271,7 +271,7 @@ def _same_monitoring_evidence(on_spark: Any, on_pandas: Any) -> None:
 def test_monitoring_on_spark_gives_the_pandas_evidence(
     spark: Any, batches: dict[str, pd.DataFrame], batch: str
 ) -> None:
-    from aims_mlops.collectors._backends import monitoring_record
+    from aims_mlops.collectors.backends import monitoring_record
 
     reference, current = batches["reference"], batches[batch]
     on_pandas = monitoring_record(current, reference, system="s")
@@ -287,8 +287,7 @@ def test_monitoring_from_weighted_counts_matches_too(
     spark: Any, batches: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Above MAX_REBUILT_ROWS the statistics come from the value counts, not rebuilt samples."""
-    from aims_mlops.collectors import _spark_monitoring
-    from aims_mlops.collectors._backends import monitoring_record
+    from aims_mlops.collectors.backends import _spark_monitoring, monitoring_record
 
     monkeypatch.setattr(_spark_monitoring, "MAX_REBUILT_ROWS", 0)
     reference, current = batches["reference"], batches["drifted"]
@@ -303,8 +302,7 @@ def test_monitoring_with_approximate_quantiles_keeps_the_verdicts(
     spark: Any, batches: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Columns with many distinct values take the quantile-grid path: close, same verdicts."""
-    from aims_mlops.collectors import _spark_monitoring
-    from aims_mlops.collectors._backends import monitoring_record
+    from aims_mlops.collectors.backends import _spark_monitoring, monitoring_record
 
     monkeypatch.setattr(_spark_monitoring, "MAX_EXACT_DISTINCT", 0)
     reference, current = batches["reference"], batches["drifted"]
@@ -373,8 +371,8 @@ def test_identifier_like_columns_are_refused_or_skipped_on_spark(
     spark: Any, batches: dict[str, pd.DataFrame]
 ) -> None:
     """The personal-data rules hold on Spark: no identifier's values reach the driver."""
-    from aims_mlops.collectors._backends import monitoring_record
     from aims_mlops.collectors._identifiers import ERROR_LOOKS_LIKE_IDENTIFIER
+    from aims_mlops.collectors.backends import monitoring_record
 
     reference = batches["reference"].assign(email=[f"p{i}@example.org" for i in range(ROWS)])
     current = batches["current"].assign(email=[f"q{i}@example.org" for i in range(ROWS)])
@@ -382,7 +380,7 @@ def test_identifier_like_columns_are_refused_or_skipped_on_spark(
     with pytest.raises(DataError) as caught:
         frame_fairness_record(
             on_spark, y_true="label", y_pred="label", sensitive_features=["email"],
-            system="s", thresholds={},
+            system="s", options=FairnessOptions(),
         )  # fmt: skip
     assert str(caught.value).startswith(ERROR_LOOKS_LIKE_IDENTIFIER.split("{")[0])
     record = monitoring_record(spark.createDataFrame(current), on_spark, system="s")

@@ -1018,3 +1018,50 @@ def test_a_placeholder_is_no_reason(reason: str) -> None:
     assert problem.endswith(
         ERROR_PLACEHOLDER_REASON.format(got=" ".join(reason.split()), minimum=MIN_REASON_CHARS)
     )
+
+
+# --------------------------------------------------------------------------- people named
+PEOPLE = """\
+people:
+  - {name: Jane Doe, roles: [top_management]}
+  - {name: CRO}
+  - {name: Ann Audit, roles: [internal_auditor]}
+"""
+
+
+def test_names_are_checked_against_people_even_without_keys() -> None:
+    """Declared people without public keys: an owner, an acceptance, an approver, a policy
+    owner or an auditor nobody listed is an error with its line and field."""
+    from aims_mlops.config._models import ERROR_NOT_A_PERSON
+
+    known = "Jane Doe, CRO, Ann Audit"
+    listed = BASE + PEOPLE
+    assert parse_config(listed).people[0].name == "Jane Doe"  # every name listed: valid
+    text = (
+        listed.replace("policy_owner: CRO", "policy_owner: Chief Risk Officer")
+        .replace("owner: Jane Doe", "owner: Eve Typed")
+        .replace(
+            RESIDUAL_LINE,
+            "    residual: {likelihood: 3, impact: 4}\n"
+            "    acceptance: {by: Mallory, on: 2025-01-10}\n",
+        )
+        + "approvers:\n  A.2: [top_management, Nobody]\n"
+        + "audit_programme:\n  auditors: [internal_auditor, Ann Audit, Zed]\n"
+    )
+    not_listed = [p for p in problems_of(text) if "is not one of the people" in p]
+    assert not_listed == [
+        f"aims.yaml:5: organization.policy_owner: "
+        f"{ERROR_NOT_A_PERSON.format(name='Chief Risk Officer', known=known)}",
+        f"aims.yaml:9: systems[0].owner: "
+        f"{ERROR_NOT_A_PERSON.format(name='Eve Typed', known=known)}",
+        f"aims.yaml:28: risks[0].acceptance.by: "
+        f"{ERROR_NOT_A_PERSON.format(name='Mallory', known=known)}",
+        f"aims.yaml:41: approvers.A.2[1]: {ERROR_NOT_A_PERSON.format(name='Nobody', known=known)}",
+        f"aims.yaml:43: audit_programme.auditors[2]: "
+        f"{ERROR_NOT_A_PERSON.format(name='Zed', known=known)}",
+    ]
+
+
+def test_without_people_names_stay_free_text() -> None:
+    text = BASE.replace("owner: Jane Doe", "owner: Eve Typed")
+    assert parse_config(text).systems[0].owner == "Eve Typed"

@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from aims_mlops._errors import ConfigError
+from aims_mlops.catalog import load_catalog
 from aims_mlops.config import parse_config
 from aims_mlops.config._diff import config_changes
 from aims_mlops.config._models import ERROR_NOT_A_PERSON, holds_role
 from aims_mlops.evidence import Subject, generate_keys, load_signing_key, new_record
 from aims_mlops.evidence import _trust as trust
+from aims_mlops.evidence._acts import actor_field, actor_of, is_person_act
+from aims_mlops.evidence._kinds import load_kinds
 from aims_mlops.evidence._signing import generate_key_pair, load_public_key
 from aims_mlops.ledger import _ledger as ledger
 from aims_mlops.ledger import (
@@ -277,3 +280,70 @@ def test_gate_trust_fails_unsigned_and_draft(folder: Path) -> None:
     assert trust_line(gate_trust(unsigned, allow_unsigned=True)[0]).startswith(
         "trust: UNSIGNED (allowed by --allow-unsigned)"
     )
+
+
+def _people_record(kind: str, person: str, **details: str):
+    return new_record(
+        kind=kind,
+        system=None,
+        outcome="pass",
+        collector="test",
+        subject=Subject(),
+        controls=list(load_catalog().controls_for_kind(kind)),
+        details={"person": person, **details},
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "details"),
+    [
+        ("training", {"topic": "AI policy", "date": "2026-11-02"}),
+        ("acknowledgement", {"document": "AIMS-05"}),
+    ],
+)
+def test_training_and_acknowledgement_are_the_persons_own_acts(
+    folder: Path, kind: str, details: dict[str, str]
+) -> None:
+    """An auditor reads a training record as the trainee's statement that they were trained:
+    typed by the pipeline, the name proves nothing. Signed by the pipeline or by someone else it
+    is a finding; signed by the person it counts."""
+    policy = snapshot_of(write(folder)).policy()
+    pipeline, dana, alice = key(folder, "pipeline"), key(folder, "dana"), key(folder, "alice")
+    record = _people_record(kind, "Dana Smith", **details)
+    assert is_person_act(record) and actor_of(record) == "Dana Smith"
+    assert policy.signature_problem(record.signed(pipeline)) == trust.WHY_ACT_BY_PIPELINE.format(
+        person="Dana Smith", key_id=pipeline.key_id
+    )
+    assert policy.signature_problem(record.signed(alice)) == trust.WHY_ACT_OTHER_PERSON.format(
+        person="Dana Smith", key_id=alice.key_id, signer="Alice Chief"
+    )
+    assert policy.signature_problem(record.signed(dana)) is None
+
+
+def test_which_kinds_are_acts_is_one_mapping_the_kinds_registry() -> None:
+    """Who signs a record is read from the kinds registry only (``EvidenceKind.actor``): the
+    acts, the detail naming the person, and the records that are acts only with a detail."""
+    kinds = load_kinds()
+    acts = {k.name: k.actor for k in kinds if k.actor is not None}
+    assert acts == {
+        "incident": "acted_by",
+        "internal_audit": "auditor",
+        "training": "person",
+        "acknowledgement": "person",
+        "management_review": "chair",
+        "nonconformity": "verified_by",
+        "attestation": "by",
+        "configuration_approval": "by",
+        "risk_acceptance": "by",
+    }
+    assert {k.name for k in kinds if k.vouches} == {
+        "attestation", "internal_audit", "management_review",
+    }  # fmt: skip
+    for name, field in acts.items():
+        assert actor_field(name) == field
+    opening = new_record(
+        kind="nonconformity", system=None, outcome="fail", collector="t", subject=Subject(),
+        controls=["10.2"], details={"entry": "7.4"},
+    )  # fmt: skip
+    assert not is_person_act(opening)  # the sync opens it: nobody's act
+    assert actor_field("lineage.code") is None

@@ -23,10 +23,9 @@ from aims_mlops.collectors._monitoring import (
     ERROR_UNKNOWN_THRESHOLD,
     ERROR_UNSUPPORTED_DTYPE,
     MAX_NAMED_CATEGORIES,
-    feature_drift,
-    monitoring_record,
     population_stability_index,
 )
+from aims_mlops.collectors.backends import feature_drift, monitoring_record
 from aims_mlops.evidence import EvidenceRecord
 from aims_mlops.evidence._record import MAX_DETAILS_CHARS
 

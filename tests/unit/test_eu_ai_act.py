@@ -178,7 +178,6 @@ def _incident(kind: str = "death", aware: str = "2026-11-01", **kw: Any) -> Any:
         severity="high",
         summary="an applicant was wrongly refused",
         aware_on=dt.date.fromisoformat(aware),
-        controls=load_catalog().controls_for_kind("incident"),
         today=dt.date(2026, 12, 1),
         **kw,
     )
@@ -222,9 +221,7 @@ def test_an_open_incident_past_its_deadline_fails_a84_and_a_reported_one_does_no
     within = _a84([incident], now=datetime(2026, 11, 5, tzinfo=UTC))
     assert within.status == "missing"  # open within its deadline: neither failing nor done
     assert "due by 2026-11-11" in within.reasons[0]
-    report = report_record(
-        incident, on=dt.date(2026, 11, 9), controls=load_catalog().controls_for_kind("incident")
-    )
+    report = report_record(incident, on=dt.date(2026, 11, 9))
     reported = _a84([incident, report])
     assert reported.status == "satisfied"
     assert "reported on 2026-11-09 (deadline 2026-11-11)" in reported.reasons[0]

@@ -244,6 +244,9 @@ def hostile_judgement(folder: Path, *, document: str = "javascript:alert(documen
         "owner: Head of Credit Modelling (credit-models@example-lending.test)",
         f"owner: {json.dumps(IMG + ' ' + LINK)}",
     )
+    # an owner is a listed person: the hostile name is listed in people: too
+    assert text.count("\npeople:\n") == 1
+    text = text.replace("\npeople:\n", f"\npeople:\n  - name: {json.dumps(IMG + ' ' + LINK)}\n")
     from aims_mlops.evidence import new_record
 
     records = make_records()
@@ -280,7 +283,7 @@ def test_soa_csv_and_xlsx_hold_no_live_formula(tmp_path: Path) -> None:
 
     from openpyxl import load_workbook
 
-    from aims_mlops.cli._main import SOA_COLUMNS
+    from aims_mlops.cli._judgement import SOA_COLUMNS
     from aims_mlops.cli._options import render_csv
     from aims_mlops.engine import soa_rows
     from aims_mlops.reports import soa_workbook
@@ -313,7 +316,7 @@ def _no_live_html(text: str) -> None:
 
 
 def test_every_markdown_output_escapes_html_and_links(tmp_path: Path) -> None:
-    from aims_mlops.cli._main import SOA_COLUMNS
+    from aims_mlops.cli._judgement import SOA_COLUMNS
     from aims_mlops.cli._options import render_markdown as soa_markdown
     from aims_mlops.engine import soa_rows
     from aims_mlops.reports import render_markdown

@@ -27,12 +27,15 @@ from aims_mlops.ledger import (
     Entry,
     Frontier,
     LedgerError,
+    Segment,
     check_chain,
     check_entries,
     check_head,
     consistency_proof,
     entries_bytes,
+    fresh_entries,
     leaf_hash,
+    merged_tail,
     next_checkpoint,
     node_hash,
     parse_entries,
@@ -95,13 +98,43 @@ def entry(i: int, *, kind: str = "fairness", system: str | None = "credit") -> E
     )
 
 
+def extend(
+    chain: list[Checkpoint], artifacts: dict[str, bytes], batch: list[Entry]
+) -> tuple[Checkpoint, tuple[Entry, ...]]:
+    """The next checkpoint as the store writes it: its own artifact holds the fresh entries and
+    the newest segments it merges (``artifacts``: run id -> the artifact, the run id being the
+    checkpoint's sequence)."""
+    head = chain[-1] if chain else None
+    segments = [x.in_run(str(head.sequence)) for x in head.segments] if head else []
+    listed = segment_entries(segments, artifacts)
+    sequence = head.sequence + 1 if head else 1
+    fresh = fresh_entries(batch, known={e.record_id for e in listed}, sequence=sequence)
+    merged = merged_tail(segments, len(fresh))
+    kept = segments[: len(segments) - merged]
+    carried = listed[sum(x.count for x in kept) :]
+    record, own = next_checkpoint(head, fresh, store_id="s1", kept=kept, carried=carried)
+    artifacts[str(sequence)] = entries_bytes(own)
+    checkpoint = Checkpoint.of(record)
+    chain.append(checkpoint)
+    return checkpoint, own
+
+
+def segment_entries(segments: list[Segment], artifacts: dict[str, bytes]) -> tuple[Entry, ...]:
+    entries: list[Entry] = []
+    for segment in segments:
+        data = artifacts[str(segment.run_id)]
+        assert hashlib.sha256(data).hexdigest() == segment.sha256
+        entries.extend(parse_entries(data, sequence=segment.checkpoint))
+    return tuple(entries)
+
+
 def chain_of(*batches: list[Entry]) -> tuple[list[Checkpoint], tuple[Entry, ...]]:
     chain: list[Checkpoint] = []
-    listed: tuple[Entry, ...] = ()
+    artifacts: dict[str, bytes] = {}
     for batch in batches:
-        record, listed = next_checkpoint(chain[-1] if chain else None, listed, batch, store_id="s1")
-        chain.append(Checkpoint.of(record))
-    return chain, listed
+        extend(chain, artifacts, batch)
+    segments = [x.in_run(str(chain[-1].sequence)) for x in chain[-1].segments]
+    return chain, segment_entries(segments, artifacts)
 
 
 def test_checkpoints_chain_and_list_each_record_once() -> None:
@@ -111,9 +144,75 @@ def test_checkpoints_chain_and_list_each_record_once() -> None:
     assert [e.checkpoint for e in listed] == [1, 1, 2]  # first listed there
     assert chain[1].previous == chain[0].record.content_hash and chain[0].previous is None
     assert chain[2].root == tree_root([e.leaf() for e in listed]).hex()
-    assert chain[2].entries_sha256 == hashlib.sha256(entries_bytes(listed)).hexdigest()
+    assert sum(x.count for x in chain[2].segments) == 3
     assert parse_entries(entries_bytes(listed), sequence=3) == listed
     assert check_chain(chain, listed) == []
+
+
+def test_a_checkpoint_writes_what_it_adds_and_merges_like_a_binary_counter() -> None:
+    chain: list[Checkpoint] = []
+    artifacts: dict[str, bytes] = {}
+    extend(chain, artifacts, [entry(i) for i in range(1000)])
+    written: list[int] = []
+    for step in range(1, 41):  # 40 checkpoints of 10 records each
+        _, own = extend(chain, artifacts, [entry(1000 + 10 * step + i) for i in range(10)])
+        written.append(len(own))
+        head = chain[-1]
+        sizes = [x.count for x in head.segments]
+        assert sum(sizes) == head.tree_size == 1000 + 10 * step
+        # each segment is larger than all that follow it: at most log2(n) + 1 of them
+        assert all(a > sum(sizes[i + 1 :]) for i, a in enumerate(sizes[:-1]))
+    assert written[:4] == [10, 20, 10, 40]  # never the 1,000 listed before
+    assert max(written) <= 400 and sorted(written)[len(written) // 2] <= 20
+    assert sum(written) <= 10 * 40 * 7  # amortized: each record rewritten O(log n) times
+    segments = [x.in_run(str(chain[-1].sequence)) for x in chain[-1].segments]
+    listed = segment_entries(segments, artifacts)
+    assert [e.record_id for e in listed] == [f"r{i}" for i in range(1000)] + [
+        f"r{1000 + 10 * s + i}" for s in range(1, 41) for i in range(10)
+    ]
+    assert check_chain(chain, listed) == []
+    assert chain[-1].root == tree_root([e.leaf() for e in listed]).hex()
+
+
+def test_merged_tail_rewrites_only_segments_no_larger_than_what_follows() -> None:
+    def seg(n: int, count: int) -> Segment:
+        return Segment(checkpoint=n, run_id=str(n), path="p", count=count, sha256="0" * 64)
+
+    assert merged_tail([], 10) == 0
+    assert merged_tail([seg(1, 1000)], 10) == 0
+    assert merged_tail([seg(1, 1000), seg(2, 10)], 10) == 1
+    assert merged_tail([seg(1, 1000), seg(2, 40), seg(3, 20), seg(4, 10)], 10) == 3
+    assert merged_tail([seg(1, 30)], 40) == 1
+
+
+def test_a_checkpoint_of_the_first_format_reads_as_one_segment() -> None:
+    listed = (replace(entry(1), checkpoint=1), replace(entry(2), checkpoint=1))
+    data = entries_bytes(listed)
+    frontier = Frontier().extended(e.leaf() for e in listed)
+    old = new_record(
+        kind="checkpoint",
+        system=None,
+        outcome="info",
+        collector="aims_mlops.ledger",
+        details={
+            "sequence": 1,
+            "previous": None,
+            "tree_size": 2,
+            "root": frontier.root().hex(),
+            "frontier": frontier.to_json(),
+            "added": 2,
+            "store_id": "s1",
+            "entries_sha256": hashlib.sha256(data).hexdigest(),
+        },
+    )
+    head = Checkpoint.of(old)
+    (segment,) = head.segments
+    assert (segment.checkpoint, segment.count, segment.run_id) == (1, 2, None)
+    assert segment.sha256 == hashlib.sha256(data).hexdigest()
+    chain = [head]
+    _, own = extend(chain, {"1": data}, [entry(3)])
+    assert [x.count for x in chain[-1].segments] == [2, 1] and len(own) == 1
+    assert check_chain(chain, (*listed, *own)) == []
 
 
 def test_a_rewritten_history_a_gap_and_a_broken_link_are_named() -> None:
@@ -123,7 +222,9 @@ def test_a_rewritten_history_a_gap_and_a_broken_link_are_named() -> None:
     assert problem.why == WHY_INCONSISTENT.format(n=1, root=chain[0].root, size=2)
     (gap,) = check_chain([chain[0], chain[2]], listed)
     assert gap.why == WHY_SEQUENCE_GAP.format(n=3, previous=1, missing="2")
-    forged, _ = next_checkpoint(chain[0], listed[:2], [entry(3)], store_id="s1")
+    forged, _ = next_checkpoint(
+        chain[0], [replace(entry(3), checkpoint=2)], store_id="s1", carried=listed[:2]
+    )
     forged_cp = Checkpoint.of(replace(forged, details={**forged.details, "previous": "f" * 64}))
     (link,) = check_chain([chain[0], forged_cp], listed[:3])
     assert link.why == WHY_BROKEN_LINK.format(

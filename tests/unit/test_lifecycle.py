@@ -21,9 +21,10 @@ from aims_mlops.documents import (
     read_document,
     write_documents,
 )
+from aims_mlops.documents._fill import Facts
 from aims_mlops.engine import assess, lifecycle_view
-from aims_mlops.engine._inventory import Discovered, Inventory, inventory_rows
-from aims_mlops.evidence import EvidenceRecord, new_record
+from aims_mlops.engine._inventory import inventory_rows
+from aims_mlops.evidence import Discovered, EvidenceRecord, Inventory, new_record
 from aims_mlops.evidence._documents import document_details
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -56,7 +57,7 @@ def example_without_people() -> str:
 def cfg(extra: str = "") -> AimsConfig:
     text = example_without_people()
     if "people:" in extra:  # listed people: every owner must be one of them (issue 23)
-        text = re.sub(r"(\n\s*owner: ).*", r"\1Dana Smith", text)
+        text = re.sub(r"(\n\s*(?:policy_)?owner: ).*", r"\1Dana Smith", text)
     return parse_config(text + extra)
 
 
@@ -389,3 +390,128 @@ def test_training_records_refuse_unknown_people_and_bad_dates() -> None:
     with pytest.raises(ProcessRecordError) as err:
         record_training(person="Dana Smith", topic="t", date="2026-13-01", config=config)
     assert str(err.value) == ERROR_BAD_DATE.format(value="2026-13-01")
+
+
+def test_training_and_acknowledgement_tables_list_the_records_oldest_first() -> None:
+    def made(kind: str, at: str, **details: Any) -> EvidenceRecord:
+        return new_record(
+            kind=kind, system=None, outcome="pass", collector="t", details=details, collected_at=at
+        )
+
+    config = parse_config(example_config_text())
+    facts = Facts(config=config)
+    assert facts.training() == ["No training recorded yet (`aims record training`)."]
+    assert facts.acknowledgements() == [
+        "No acknowledgement recorded yet (`aims record acknowledgement`)."
+    ]
+    late = made("training", "2026-12-02T00:00:00Z", person="B|b", topic="bias", date="2026-12-02")
+    early = made("training", "2026-12-01T00:00:00Z", person="A", topic="AIMS", date="2026-12-01")
+    ack = made("acknowledgement", "2026-12-03T09:00:00Z", person="C", document="policy.md")
+    facts = Facts(config=config, records=(late, early, ack))
+    assert facts.training() == [
+        "| person | topic | date | record |",
+        "|---|---|---|---|",
+        f"| A | AIMS | 2026-12-01 | {early.id[:8]} |",
+        f"| B\\|b | bias | 2026-12-02 | {late.id[:8]} |",
+    ]
+    assert facts.acknowledgements() == [
+        "| person | document | on | record |",
+        "|---|---|---|---|",
+        f"| C | policy.md | {ack.collected_at[:10]} | {ack.id[:8]} |",
+    ]
+
+
+# ------------------------------------------------------------------------------ suppliers
+ATTRIBUTION = "UCI Adult (Census Income), Becker & Kohavi (1996), https://doi.org/10.24432/C5XW20"
+A103_EXCLUDED = (
+    "  - control: A.10.3\n    applicable: false\n    justification: >-\n"
+    "      Models are built in-house on public census data; no AI supplier contributes to\n"
+    "      the in-scope system.\n"
+)
+
+
+def lineage_of(*sources: tuple[str, Any, str | None]) -> EvidenceRecord:
+    datasets = [
+        {"name": name, "sha256": "ab" * 32, "source": source, "source_type": kind}
+        for name, source, kind in sources
+    ]
+    return rec("lineage.datasets", system=SYSTEM, datasets=datasets)
+
+
+def test_suppliers_in_lineage_must_be_covered_by_the_attested_register(tmp_path: Path) -> None:
+    """An auditor of A.10.2 / A.10.3 starts from the third parties the AI work depends on. The
+    census data came from UCI (its DOI in the dataset's source): the attested supplier register
+    must list it. A register written before that data was used, or a supplier assessment that
+    names no supplier, does not cover it, and the verdict names the source."""
+    text = example_without_people()
+    assert A103_EXCLUDED in text
+    config = parse_config(
+        re.sub(r"(\n\s*(?:policy_)?owner: ).*", r"\1Dana Smith", text.replace(A103_EXCLUDED, ""))
+        + PEOPLE
+    )
+    census = lineage_of(
+        ("adult-train", ATTRIBUTION, None),
+        ("applications", {"uri": "/data/applications.parquet"}, "local"),
+    )
+    register = tmp_path / "supplier-register.md"
+
+    # the register drafted before any lineage: it lists no supplier
+    write_documents(draft_documents(config, today=date(2026, 12, 1)), tmp_path)
+    complete(register, approver="Dana Smith")
+    early = attestation("A.10.3", register, by="Dana Smith")
+    judged = verdict(config, [census, early], "A.10.3")
+    assert judged.status == "missing"
+    reasons = " ".join(judged.reasons)
+    assert "the supplier register attested does not cover what the lineage shows" in reasons
+    assert "doi.org/10.24432/C5XW20 (dataset adult-train from doi.org/10.24432/C5XW20)" in reasons
+    assert "applications" not in reasons  # our own data is no supplier's
+
+    # drafted from the lineage, completed and attested by its approver: covered
+    drafts = draft_documents(config, [census], today=date(2026, 12, 1))
+    write_documents(drafts, tmp_path, force=True)
+    assert "doi.org/10.24432/C5XW20" in register.read_text()
+    complete(register, approver="Dana Smith")
+    for entry in ("A.10.2", "A.10.3"):
+        judged = verdict(config, [census, attestation(entry, register, by="Dana Smith")], entry)
+        assert judged.status == "satisfied", judged.reasons
+        assert (
+            "third-party sources in lineage: dataset adult-train from doi.org/10.24432/C5XW20"
+            in " ".join(judged.reasons)
+        )
+
+    # a new source appears in lineage: the approved register no longer covers it
+    hub = lineage_of(("reviews", "hf://datasets/acme/reviews@v2", "huggingface"))
+    later = verdict(
+        config, [census, hub, attestation("A.10.3", register, by="Dana Smith")], "A.10.3"
+    )
+    assert later.status == "missing"
+    assert "Hugging Face (datasets/acme/reviews)" in " ".join(later.reasons)
+
+    # a supplier assessment that is not the register names no supplier: nothing is covered
+    memo = tmp_path / "assessment.md"
+    memo.write_text("Supplier assessment of our data providers, reviewed by procurement. " * 3)
+    plain = verdict(config, [census, attestation("A.10.3", memo, by="Dana Smith")], "A.10.3")
+    assert plain.status == "missing" and "doi.org/10.24432/C5XW20" in " ".join(plain.reasons)
+
+    # no third party in lineage: the attestation counts as before
+    own = lineage_of(("applications", {"uri": "/data/applications.parquet"}, "local"))
+    plain = verdict(config, [own, attestation("A.10.3", memo, by="Dana Smith")], "A.10.3")
+    assert plain.status == "satisfied"
+
+
+def test_documents_can_be_drafted_again_one_by_one(tmp_path: Path) -> None:
+    """`aims docs init --only AIMS-22` drafts the supplier register again without touching the
+    documents already completed; an unknown id is refused, naming it."""
+    from aims_mlops import AimsError
+    from aims_mlops.documents import select_documents
+    from aims_mlops.documents._init import ERROR_UNKNOWN_DOCUMENTS
+
+    drafts = draft_documents(cfg(), today=date(2026, 12, 1))
+    assert select_documents(drafts, []) == drafts
+    [register] = select_documents(drafts, ["AIMS-22"])
+    assert register.file == "supplier-register"
+    assert len(select_documents(drafts, ["AIMS-18"])) == 1  # per system: its spec id works too
+    with pytest.raises(AimsError) as err:
+        select_documents(drafts, ["AIMS-99"])
+    known = ", ".join(sorted({d.spec.id for d in drafts}))
+    assert str(err.value) == ERROR_UNKNOWN_DOCUMENTS.format(unknown="AIMS-99", known=known)

@@ -17,7 +17,7 @@ from aims_mlops.collectors._identifiers import (
     hashed_label,
     looks_like_identifier,
 )
-from aims_mlops.collectors._monitoring import monitoring_record
+from aims_mlops.collectors.backends import monitoring_record
 from aims_mlops.config import example_config_text, parse_config
 
 NAMES = [f"Person{i:03d} Surname{i:03d}" for i in range(200)]

@@ -169,7 +169,7 @@ def test_3_a_clean_monitoring_batch_counts() -> None:
     checked and passed, or the auditor sees monitoring that proves nothing and a healthy system
     is marked as unmonitored."""
     pd = pytest.importorskip("pandas")
-    from aims_mlops.collectors._monitoring import monitoring_record
+    from aims_mlops.collectors.backends import monitoring_record
 
     frame = pd.DataFrame({"age": range(200), "hours": [40 + i % 5 for i in range(200)]})
     record = monitoring_record(frame, frame, system=SYSTEM, model_version="1")

@@ -299,7 +299,10 @@ def malicious_config() -> str:
         "owner: Head of Credit Modelling (credit-models@example-lending.test)",
         'owner: "<img src=x onerror=alert(1)> | Eve"',
     )
-    return text
+    # an owner is a listed person: the hostile name is listed in people: too
+    return text.replace(
+        "\npeople:\n", '\npeople:\n  - name: "<img src=x onerror=alert(1)> | Eve"\n'
+    )
 
 
 class _Elements(HTMLParser):
@@ -674,6 +677,7 @@ def test_readiness_counts_organization_entries_once_across_systems() -> None:
         "  - id: marketing-propensity\n"
     )
     text = example_config_text().replace("  - id: marketing-propensity\n", second)
+    text = text.replace("\npeople:\n", "\npeople:\n  - name: Head of Fraud\n")
     j = build_judgement(config_text=text)
     assert set(j.assessment.systems) == {SYSTEM, "fraud-detector"}
     report = readiness_report(j)

@@ -1,5 +1,6 @@
-"""Data-quality evidence on a Spark DataFrame: the same suite through Great Expectations' Spark
-datasource, the same evidence shape as on pandas.
+"""The Spark backend of data quality: the same suite through Great Expectations' Spark
+datasource, the same numbers as the pandas backend (the record comes from the core,
+:mod:`aims_mlops.collectors._data_quality`; this module never imports the pandas backend).
 
 GE 1.x validates a Spark DataFrame with ``context.data_sources.add_spark(...)`` →
 ``add_dataframe_asset`` → ``add_batch_definition_whole_dataframe``; its metrics are Spark
@@ -17,18 +18,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from aims_mlops.collectors._data_quality import (
+    QualityNumbers,
     _gx_runtime,
     build_expectations,
-    record_from_summary,
     summarize_validation,
     validate_on,
 )
 from aims_mlops.collectors._row_digest import spark_row_set_digest_and_count
-from aims_mlops.evidence._record import EvidenceRecord, Subject
 
 
 @dataclass
@@ -57,41 +57,23 @@ def _spark_runtime() -> _SparkRuntime:
         return _runtime
 
 
-def validate_spark_frame(df: Any, expectations: Sequence[object]) -> Any:
+def validate_frame(df: Any, expectations: Sequence[object]) -> Any:
     """Run the expectations on a Spark DataFrame: GE's ``ExpectationSuiteValidationResult``."""
     return validate_on(_spark_runtime(), df, expectations)
 
 
-def spark_data_quality_record(
-    df: Any,
-    expectations: Sequence[object],
-    *,
-    name: str,
-    system: str | None,
-    include_values: bool = False,
-    subject: Subject | None = None,
-    config_digest: str | None = None,
-) -> EvidenceRecord:
-    """The ``data_quality`` record of a Spark DataFrame (the pandas record's shape and rules).
-
-    The row-set digest runs as a second Spark job while GE validates (Spark schedules both).
-    """
+def measure_quality(
+    df: Any, expectations: Sequence[object], *, include_values: bool = False
+) -> QualityNumbers:
+    """Validate a Spark DataFrame and digest it: the row-set digest runs as a second Spark job
+    while GE validates (Spark schedules both)."""
     built = build_expectations(expectations)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aims-digest") as pool:
         digest_future = pool.submit(spark_row_set_digest_and_count, df)
-        result = validate_spark_frame(df, built)
+        result = validate_frame(df, built)
         digest, rows = digest_future.result()
     summary = summarize_validation(result, include_values=include_values, order=built)
-    return record_from_summary(
-        summary,
-        name=name,
-        system=system,
-        subject=replace(subject or Subject(), dataset_digests=(digest,)),
-        config_digest=config_digest,
-        dataset_digest=digest,
-        row_count=rows,
-        column_count=len(df.columns),
-    )
+    return QualityNumbers(summary=summary, digest=digest, rows=rows, columns=len(df.columns))
 
 
-__all__ = ["spark_data_quality_record", "validate_spark_frame"]
+__all__ = ["measure_quality", "validate_frame"]

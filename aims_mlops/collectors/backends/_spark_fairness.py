@@ -1,4 +1,4 @@
-"""Fairness on a Spark DataFrame: the per-group confusion table as one distributed aggregation.
+"""The Spark backend of fairness: the per-group confusion table as one distributed aggregation.
 
 ``df.groupBy(*sensitive, y_true, y_pred).count()`` is the only Spark job: its result has one row
 per (group, label pair), at most four per group for binary labels, so it is small whatever the
@@ -7,7 +7,8 @@ and error texts (``_fairness.py``): missing labels and missing group values are 
 must be binary with ``pos_label`` among them, and the rates come from the same
 :func:`table_from_cells`, so the numbers are the pandas path's (and fairlearn's) for the same rows.
 
-Groups are sorted by their values, column by column, as the pandas path sorts them.
+Groups are sorted by their values, column by column, as the pandas path sorts them. The core
+(:func:`aims_mlops.collectors._fairness.fairness_record_from_table`) builds the record.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def spark_group_table(
+def measure_table(
     df: Any, *, y_true: str, y_pred: str, sensitive: Sequence[str], pos_label: Any = 1
 ) -> pd.DataFrame:
     """:func:`group_table` of a Spark DataFrame's columns, from one ``groupBy`` aggregation."""
@@ -111,4 +112,4 @@ def spark_group_table(
     return table_from_cells(cells, index)
 
 
-__all__ = ["MAX_CELLS", "spark_group_table"]
+__all__ = ["MAX_CELLS", "measure_table"]

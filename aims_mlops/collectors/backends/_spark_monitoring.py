@@ -458,7 +458,7 @@ def _categorical(
     return measure_categorical_counts(feature, ref_counts, cur_counts, psi_max=psi_max, p_min=p_min)
 
 
-def spark_measure_frames(
+def measure_frames(
     current_df: Any,
     reference_df: Any,
     *,
@@ -561,4 +561,4 @@ def spark_measure_frames(
 
 
 
-__all__ = ["spark_measure_frames"]
+__all__ = ["measure_frames"]
