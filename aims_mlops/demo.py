@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import shutil
 import sys
@@ -179,12 +180,31 @@ KNOWN_MLFLOW_WARNINGS = (
 )
 
 
+#: MLflow log lines that are advice, not news, for the example notebooks: (logger, message start).
+#: Saving a scikit-learn model as cloudpickle (a format the notebook chose) logs a caution.
+KNOWN_MLFLOW_LOGS = (
+    ("mlflow.sklearn", "Saving scikit-learn models in the pickle or cloudpickle format"),
+)
+
+
+class _KnownLogsLeftOut(logging.Filter):
+    """Drops a logger's records whose message starts with one of ``starts`` (nothing else)."""
+
+    def __init__(self, starts: tuple[str, ...]) -> None:
+        super().__init__()
+        self.starts = starts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.starts)
+
+
 def quiet_mlflow() -> None:
     """For the example notebooks: MLflow's logging at WARNING (its INFO lines about creating
     tables and experiments are not the reader's business; a level already set in
-    ``$MLFLOW_LOGGING_LEVEL`` is kept), and :data:`KNOWN_MLFLOW_WARNINGS` filtered where they
-    are issued (every other warning still shows)."""
-    import logging
+    ``$MLFLOW_LOGGING_LEVEL`` is kept), and :data:`KNOWN_MLFLOW_WARNINGS` and
+    :data:`KNOWN_MLFLOW_LOGS` filtered where they are issued (every other warning and log line
+    still shows). Calling it again adds nothing. MLflow prints its model-registry notices
+    ("Created version ...") rather than logging them: :func:`quiet_registry` leaves them out."""
     import warnings
 
     level = os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow loads
@@ -192,6 +212,18 @@ def quiet_mlflow() -> None:
         logging.getLogger("mlflow").setLevel(level.upper())
     for message, module in KNOWN_MLFLOW_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=UserWarning, module=module)
+    for name in {logger for logger, _ in KNOWN_MLFLOW_LOGS}:
+        source = logging.getLogger(name)
+        if not any(isinstance(f, _KnownLogsLeftOut) for f in source.filters):
+            starts = tuple(start for logger, start in KNOWN_MLFLOW_LOGS if logger == name)
+            source.addFilter(_KnownLogsLeftOut(starts))
+
+
+def quiet_registry() -> contextlib.AbstractContextManager[None]:
+    """``with quiet_registry(): mlflow.sklearn.log_model(..., registered_model_name=...)``:
+    MLflow's "Successfully registered model" / "Created version" lines left out of stderr
+    (every other line passes)."""
+    return _registry_notices_hidden(True)
 
 
 def build_model(*, unfair: bool = False) -> Any:
@@ -441,6 +473,7 @@ def scratch_copy(source: Path | str, *, prefix: str = "aims-scratch-") -> Path:
     only the public keys come along (aims.yaml names them; the spool and private keys stay)."""
     import sqlite3
     import tempfile
+
     origin = Path(source).resolve()
     if not (origin / "aims.yaml").is_file() or not (origin / "mlflow.db").is_file():
         raise AimsError(ERROR_NOT_A_STORE.format(folder=origin))
@@ -462,6 +495,8 @@ def scratch_copy(source: Path | str, *, prefix: str = "aims-scratch-") -> Path:
     finally:
         connection.close()
     return target
+
+
 def _approver_key(config_path: Path) -> Path | None:
     """The private key of :data:`DEMO_APPROVER` the starter generated, if aims.yaml lists it."""
     try:

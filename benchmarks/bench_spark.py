@@ -23,7 +23,7 @@ import os
 import time
 from typing import Any
 
-from _timing import load_line, median
+from _timing import alternate, load_line, median, ratio, spread
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -77,32 +77,20 @@ def pandas_frame(rows: int, seed: int = 0) -> Any:
     )
 
 
-#: Runs per measurement (``--repeat``); each figure is their median, printed with its min-max.
-REPEAT = [3]
+#: The measured operations, in the order they are timed and printed.
+OPERATIONS = ("fairness", "check_data", "digest")
 
 
-class Timing(float):
-    """A median of seconds that remembers the range of its runs."""
-
-    span: str = "?"
-
-
-def timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Timing, Any]:
-    """The median seconds of ``REPEAT`` runs (with their min-max) and the last result."""
-    times = []
-    result = None
-    for _ in range(REPEAT[0]):
-        start = time.perf_counter()
-        result = function(*args, **kwargs)
-        times.append(time.perf_counter() - start)
-    seconds = Timing(median(times))
-    seconds.span = f"{min(times):.2f}-{max(times):.2f}"
-    return seconds, result
-
-
-def shown(seconds: float) -> str:
-    """``1.23 s (1.10-1.40)``: a median from :func:`timed` with its range."""
-    return f"{seconds:6.2f} s ({getattr(seconds, 'span', '?')})"
+def measure(sides: dict[str, dict[str, Any]], *, repeat: int) -> dict[str, dict[str, list[float]]]:
+    """Seconds per run of each operation on each side (``{side: {operation: callable}}``), the
+    sides taking turns run by run (Spark, pandas, Spark, pandas...): a burst of load on the
+    shared machine hits both alike. Returns ``{operation: {side: [seconds, ...]}}``."""
+    return {
+        operation: alternate(
+            {side: calls[operation] for side, calls in sides.items()}, repeat=repeat
+        )
+        for operation in OPERATIONS
+    }
 
 
 def main() -> None:
@@ -112,7 +100,6 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="3g")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    REPEAT[0] = args.repeat
     print(load_line())
     sizes = [int(s) for s in args.sizes.split(",")]
     pandas_sizes = [int(s) for s in args.pandas_sizes.split(",")]
@@ -152,54 +139,56 @@ def main() -> None:
     # warm-up: GE's context, the JVM's code paths
     small = spark_frame(spark, 10_000)
     fairness_spark(small), quality(small), quality(small.toPandas())
+    growth: dict[str, dict[tuple[str, int], float]] = {}
 
-    results: dict[tuple[str, str, int], Timing] = {}
-    for rows in sizes:
-        frame = spark_frame(spark, rows)
-        results["spark", "fairness", rows], spark_fair = timed(fairness_spark, frame)
-        results["spark", "check_data", rows], spark_quality = timed(quality, frame)
-        results["spark", "digest", rows], _ = timed(dataset_digest, frame)
-        print(
-            f"spark  {rows:>11,} rows: fairness {shown(results['spark', 'fairness', rows])}  "
-            f"check_data {shown(results['spark', 'check_data', rows])}  "
-            f"row-set digest {shown(results['spark', 'digest', rows])}"
-        )
-        if rows == min(sizes):  # the same rows on pandas: the numbers must agree
-            same = frame.toPandas()
-            pandas_fair = fairness_pandas(same)
-            worst = max(
-                abs(spark_fair.metrics[k] - pandas_fair.metrics[k]) for k in pandas_fair.metrics
+    # the sizes both sides run: alternating runs, medians (min-max) and the ratio of medians
+    for rows in sorted(set(sizes) | set(pandas_sizes)):
+        sides: dict[str, dict[str, Any]] = {}
+        if rows in sizes:
+            on_spark = spark_frame(spark, rows)
+            sides["spark"] = {
+                "fairness": lambda f=on_spark: fairness_spark(f),
+                "check_data": lambda f=on_spark: quality(f),
+                "digest": lambda f=on_spark: dataset_digest(f),
+            }
+        if rows in pandas_sizes:
+            on_pandas = pandas_frame(rows)
+            sides["pandas"] = {
+                "fairness": lambda f=on_pandas: fairness_pandas(f),
+                "check_data": lambda f=on_pandas: quality(f),
+                "digest": lambda f=on_pandas: dataset_digest(f),
+            }
+        print(f"-- {rows:,} rows ({' and '.join(sides)}, {args.repeat} alternating runs)")
+        for operation, times in measure(sides, repeat=args.repeat).items():
+            line = "   ".join(
+                f"{side} {spread(values, digits=2)}" for side, values in times.items()
             )
-            print(f"         same rows on pandas: largest metric difference {worst:.1e}")
-            assert spark_quality.metrics == quality(same).metrics
-            timing, digest = timed(dataset_digest, same, order_independent=True)
-            assert digest == dataset_digest(frame)
-            print(f"         pandas row-set digest of those rows: {timing:.2f} s (equal)")
-    for rows in pandas_sizes:
-        frame = pandas_frame(rows)
-        results["pandas", "fairness", rows], _ = timed(fairness_pandas, frame)
-        results["pandas", "check_data", rows], _ = timed(quality, frame)
-        results["pandas", "digest", rows], _ = timed(dataset_digest, frame)
-        print(
-            f"pandas {rows:>11,} rows: fairness {shown(results['pandas', 'fairness', rows])}  "
-            f"check_data {shown(results['pandas', 'check_data', rows])}  "
-            f"ordered digest {shown(results['pandas', 'digest', rows])}"
-        )
-        del frame
+            if len(times) == 2:
+                line += f"   spark/pandas {ratio(times['spark'], times['pandas'])}"
+            print(f"  {operation:<10} {line}")
+            growth.setdefault(operation, {}).update(
+                {(side, rows): median(values) for side, values in times.items()}
+            )
+        sides.clear()
+
+    # the same rows on both sides give the same numbers
+    frame = spark_frame(spark, min(sizes))
+    same = frame.toPandas()
+    spark_fair, pandas_fair = fairness_spark(frame), fairness_pandas(same)
+    worst = max(abs(spark_fair.metrics[k] - pandas_fair.metrics[k]) for k in pandas_fair.metrics)
+    assert quality(frame).metrics == quality(same).metrics
+    assert dataset_digest(same, order_independent=True) == dataset_digest(frame)
+    print(
+        f"same {min(sizes):,} rows on both sides: largest fairness metric difference "
+        f"{worst:.1e}, equal check_data metrics, equal row-set digests"
+    )
 
     print(load_line())
-    print("\nratios of medians (Spark local[2] time / pandas time, same size):")
-    for rows in sorted(set(sizes) & set(pandas_sizes)):
-        parts = [
-            f"{what} {results['spark', what, rows] / results['pandas', what, rows]:5.1f}x"
-            for what in ("fairness", "check_data")
-        ]
-        print(f"  {rows:>11,} rows: " + "  ".join(parts))
     low, high = min(sizes), max(sizes)
-    print(f"Spark growth from {low:,} to {high:,} rows ({high / low:.0f}x the rows):")
-    for what in ("fairness", "check_data", "digest"):
-        ratio = results["spark", what, high] / results["spark", what, low]
-        print(f"  {what}: {ratio:.1f}x the time")
+    print(f"Spark growth from {low:,} to {high:,} rows ({high / low:.0f}x the rows), medians:")
+    for operation in OPERATIONS:
+        factor = growth[operation]["spark", high] / growth[operation]["spark", low]
+        print(f"  {operation}: {factor:.1f}x the time")
     spark.stop()
 
 

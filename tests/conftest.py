@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,17 @@ def _working_tree_left_clean() -> Iterator[None]:
     left = sorted(name for name in LITTER if (REPO_ROOT / name).exists() and name not in before)
     if left:
         pytest.fail(ERROR_LITTER.format(names=", ".join(left), root=REPO_ROOT), pytrace=False)
+
+
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run stopped with SIGTERM (``timeout``, a CI cancel) ends like Ctrl-C: pytest still
+    tears the fixtures down, so no PostgreSQL cluster, ``mlflow server``, Voila or temporary
+    folder (``/tmp/aims-pg-*``, ``/tmp/aims-evidence-*``) outlives it."""
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 
 
 def free_port() -> int:
@@ -126,6 +138,103 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     server.stop()
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    """One ``aims demo --dir FOLDER`` run as a newcomer makes it, in a process of its own."""
+
+    folder: Path  # the demo's evidence folder: aims.yaml, mlflow.db, mlruns/, .aims/
+    cwd: Path  # the working directory the command ran in (the folder's parent)
+    completed: subprocess.CompletedProcess[str]
+
+
+#: Environment that would point the demo at the caller's store, system or logging level.
+DEMO_LEAKY_ENV = (
+    "AIMS_CONFIG",
+    "AIMS_SYSTEM",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_LOGGING_LEVEL",
+)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo's store, built once per session (it trains and judges: the costliest fixture)
+    and shared read-only: tests that record anything work on ``aims_mlops.demo.scratch_copy``."""
+    cwd = tmp_path_factory.mktemp("demo")
+    folder = cwd / "aims-demo"
+    env = {k: v for k, v in os.environ.items() if k not in DEMO_LEAKY_ENV}
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    completed = subprocess.run(
+        [sys.executable, "-m", "aims_mlops.cli", "demo", "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return DemoRun(folder=folder, cwd=cwd, completed=completed)
+
+
+@dataclass(frozen=True)
+class TrainedStore:
+    """A folder with the example aims.yaml and a local store holding one real training run of
+    ``aims_mlops.demo.train_and_capture`` (registered, given the production alias)."""
+
+    folder: Path
+    config: Path
+    uri: str
+    run_id: str
+    version: str | None
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory: pytest.TempPathFactory) -> TrainedStore:
+    """One real training run with capture on, shared read-only by the session (it costs as
+    much as a demo step); a test that records anything works on :func:`copy_store`."""
+    from aims_mlops.capture import _autolog, reset_session
+    from aims_mlops.config import example_config_text
+    from aims_mlops.demo import train_and_capture
+
+    root = tmp_path_factory.mktemp("trained") / "work"
+    root.mkdir()
+    config = root / "aims.yaml"
+    config.write_text(example_config_text(), encoding="utf-8")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        for name in DEMO_LEAKY_ENV:
+            if name != "MLFLOW_LOGGING_LEVEL":
+                patch.delenv(name, raising=False)
+        patch.chdir(root)
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        try:
+            run_id, version = train_and_capture(
+                tracking_uri=uri, config_path=config, registry_notices=False
+            )
+        finally:
+            _autolog.disable()  # train_and_capture binds a session and turns autolog on
+            reset_session()
+            _reset_mlflow_globals()
+    _restore_mlflow_env()
+    return TrainedStore(folder=root, config=config, uri=uri, run_id=run_id, version=version)
+
+
+def copy_store(source: Path) -> Path:
+    """A copy of the local store in ``source`` that a test may record into: artifact locations
+    rewritten into the copy (``aims_mlops.demo.scratch_copy``, a new folder of its own under the
+    temporary directory: the caller removes ``copy.parent``) and ``.aims/`` (keys, private ones
+    included) copied along."""
+    import shutil
+
+    from aims_mlops.demo import scratch_copy
+
+    copy = scratch_copy(source, prefix="aims-store-copy-")
+    if (source / ".aims").is_dir():
+        shutil.copytree(source / ".aims", copy / ".aims", dirs_exist_ok=True)
+    return copy
+
+
 @pytest.fixture
 def sqlite_uri(tmp_path: Path) -> str:
     """A fresh local MLflow sqlite store (the embedded default), one per test."""
@@ -167,6 +276,18 @@ def _pristine_mlflow_env_per_module() -> Iterator[None]:
     _restore_mlflow_env()
 
 
+def _reset_mlflow_globals() -> None:
+    """No active run, experiment or tracking URI left in MLflow's module globals."""
+    if "mlflow" in sys.modules:
+        import mlflow
+        from mlflow.tracking import _tracking_service, fluent
+
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        fluent._active_experiment_id = None
+        _tracking_service.utils._tracking_uri = None
+
+
 @pytest.fixture(autouse=True)
 def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests must not leak MLflow's or aims_mlops' process-wide state into each other.
@@ -181,14 +302,7 @@ def _reset_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AIMS_CONFIG", raising=False)
     yield
     _restore_mlflow_env()
-    if "mlflow" in sys.modules:
-        import mlflow
-        from mlflow.tracking import _tracking_service, fluent
-
-        while mlflow.active_run() is not None:
-            mlflow.end_run()
-        fluent._active_experiment_id = None
-        _tracking_service.utils._tracking_uri = None
+    _reset_mlflow_globals()
     if "aims_mlops.capture" in sys.modules:
         from aims_mlops.capture import reset_session
 

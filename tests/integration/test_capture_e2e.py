@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from aims_mlops.config import example_config_text
+from tests.conftest import TrainedStore
 
 pytestmark = pytest.mark.slow
 
@@ -56,11 +57,13 @@ def assert_captured(summary: dict, version: str | None) -> dict[str, dict]:
     return by_id
 
 
-def test_capture_into_local_sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    config = write_config(tmp_path)
-    run_id, version = train(uri, config)
+def test_capture_into_local_sqlite_store(
+    trained_store: TrainedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's shared training run (``train_and_capture`` into a local sqlite store)."""
+    monkeypatch.chdir(trained_store.folder)
+    uri, config = trained_store.uri, trained_store.config
+    run_id, version = trained_store.run_id, trained_store.version
     summary = summary_json(config, monkeypatch, uri)
     by_id = assert_captured(summary, version)
     assert summary["model"]["run_id"] == run_id

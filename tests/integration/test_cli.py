@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from aims_mlops.cli import cli
+from tests.conftest import DemoRun
 
 #: an attested document with substance (at least capture.min_document_bytes)
 POLICY_TEXT = (
@@ -176,25 +177,15 @@ def test_real_subprocess(workspace: Path) -> None:
 
 
 def test_demo_ends_with_one_screen(
-    isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    isolated_mlflow: str, demo_run: DemoRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``aims demo`` as a newcomer runs it (a real process): step lines on stderr and no MLflow
-    INFO or registry noise, then one screen: score and counts, risks above the appetite, the
-    first gaps with their owners, the HTML report it wrote, what to open next."""
+    """``aims demo`` as a newcomer runs it (a real process, the session's shared demo run): step
+    lines on stderr and no MLflow INFO or registry noise, then one screen: score and counts,
+    risks above the appetite, the first gaps with their owners, the HTML report it wrote, what
+    to open next."""
     from aims_mlops.presentation import SUMMARY_GAPS, percent, risk_movement, status_label
 
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_LOGGING_LEVEL"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    demo_dir = tmp_path / "demo"
-    completed = subprocess.run(
-        [sys.executable, "-m", "aims_mlops.cli", "demo", "--dir", str(demo_dir)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr
+    completed, demo_dir, tmp_path = demo_run.completed, demo_run.folder, demo_run.cwd
     steps = completed.stderr.splitlines()
     assert [line.split("] ", 1)[0].split(" [")[1] for line in steps] == [
         f"{n}/8" for n in range(1, 9)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from aims_mlops.cli import cli
+from tests.conftest import TrainedStore, copy_store
 
 pytestmark = pytest.mark.slow
 
@@ -19,24 +22,12 @@ SYSTEM = "income-classifier"
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One demo training run (registered, aliased) shared by the tests of this module."""
-    import os
-
-    from aims_mlops.config import example_config_text
-    from aims_mlops.demo import train_and_capture
-
-    root = tmp_path_factory.mktemp("euai")
-    config = root / "aims.yaml"
-    config.write_text(example_config_text(), encoding="utf-8")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        train_and_capture(tracking_uri=uri, config_path=config)
-    finally:
-        os.chdir(previous)
-    return root, uri
+def trained(trained_store: TrainedStore) -> Iterator[tuple[Path, str]]:
+    """A copy of the session's demo training run (registered, aliased) shared by the tests of
+    this module, which record incidents into it."""
+    copy = copy_store(trained_store.folder)
+    yield copy, f"sqlite:///{copy / 'mlflow.db'}"
+    shutil.rmtree(copy.parent, ignore_errors=True)
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import TrainedStore
 from tests.integration.html_review import review_at_widths
 from tests.integration.test_browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    LEAKY_ENV,
     VoilaServer,
     _need_browser,
     _render,
@@ -39,29 +39,12 @@ REPORT_RECORD_TEXTS = "ul.reasons, table.dq td:last-child"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A folder with aims.yaml and a store holding one real training run of the system."""
-    from aims_mlops.capture import _autolog, reset_session
-    from aims_mlops.config import example_config_text
-    from aims_mlops.demo import train_and_capture
-
-    _need_browser()
-    root = tmp_path_factory.mktemp("html-review") / "work"
-    root.mkdir()
-    config = root / "aims.yaml"
-    config.write_text(example_config_text(), encoding="utf-8")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        for name in LEAKY_ENV:
-            patch.delenv(name, raising=False)
-        patch.chdir(root)
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        try:
-            train_and_capture(tracking_uri=uri, config_path=config, registry_notices=False)
-        finally:
-            _autolog.disable()  # train_and_capture binds a session and turns autolog on
-            reset_session()
-        yield root
+def store(request: pytest.FixtureRequest) -> Path:
+    """A folder with aims.yaml and a store holding one real training run of the system (the
+    session's shared run: documents are written beside it, the store is only read)."""
+    _need_browser()  # before the training run: a local run without a browser skips at once
+    trained: TrainedStore = request.getfixturevalue("trained_store")
+    return trained.folder
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import tempfile
 import time
 import traceback
 import uuid
@@ -104,6 +105,8 @@ def reader(uri: str, config: str, stop: str, out: str) -> None:
     runs, errors = 0, []
     while True:
         last = Path(stop).exists()
+        if runs == 0:  # the test starts the writers only now: a loaded machine forks slowly
+            Path(out + ".reading").touch()
         result = CliRunner().invoke(cli, ["status", "--config", config, "--format", "json"])
         runs += 1
         if result.exit_code != 0 or result.exception is not None:
@@ -152,12 +155,21 @@ def test_concurrent_pipelines_and_reader(
     config = tmp_path / "aims.yaml"
     config.write_text(config_text(system, evidence_experiment), encoding="utf-8")
     MlflowClient(tracking_uri=uri).create_experiment(system)
+    # temporary folders (the writers' artifact staging) inside tmp_path: a writer killed at the
+    # deadline leaves nothing in /tmp (the forked children inherit the setting)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     # fork: the children share the parent's imports (mlflow takes seconds to import per process)
     context = multiprocessing.get_context("fork")
     stop = tmp_path / "stop"
     reader_out = tmp_path / "reader.json"
     read_loop = context.Process(target=reader, args=(uri, str(config), str(stop), str(reader_out)))
     read_loop.start()
+    reading = Path(str(reader_out) + ".reading")
+    waited = time.monotonic()
+    while not reading.exists() and read_loop.is_alive() and time.monotonic() - waited < 300:
+        time.sleep(0.1)
     began = time.monotonic()
     writers = [
         context.Process(
