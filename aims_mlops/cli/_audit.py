@@ -19,10 +19,10 @@ from aims_mlops.cli._options import (
     echo_configuration,
     echo_reperformance,
     format_option,
+    judge,
     output_option,
 )
 from aims_mlops.engine import parse_as_of
-from aims_mlops.judgement import judge
 from aims_mlops.reports._audit import (
     audit_plan,
     audit_plan_markdown,

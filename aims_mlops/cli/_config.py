@@ -32,6 +32,7 @@ from aims_mlops.judgement._configuration import (
     read_ledger,
 )
 from aims_mlops.ledger import snapshot_of
+from aims_mlops.store import AbsentStore
 
 CONFIG_HELP = """The configuration is evidence: aims.yaml counts for verdicts once a person of
 top management approves it (`aims config approve`); `aims config status` lists what the working
@@ -99,24 +100,14 @@ def validate_command(ctx: click.Context, config: Path | None, files: tuple[Path,
 _LINEAGE_KINDS = ("lineage.datasets", "lineage.model")
 
 
-def _existing_store(uri: str) -> bool:
-    """Whether the tracking store at ``uri`` exists already (reading a sqlite or file store
-    that does not would create it: validating never writes)."""
-    if uri.startswith("sqlite:"):
-        return Path(uri.split(":///", 1)[-1]).is_file()
-    if "://" not in uri or uri.startswith("file:"):
-        return Path(uri.removeprefix("file://").removeprefix("file:")).exists()
-    return True
-
-
 def _lineage_valid(cfg: Any, path: Path) -> bool:
     """The SoA may not exclude a supplier entry (A.10.2, A.10.3) while the store's lineage shows
     third-party data or models: print each such exclusion as ``file:line: field: message``.
     True when none is found, or when there is no store to read (a note says so)."""
     if not any(not d.applicable for d in cfg.soa):
         return True
-    store = make_store(cfg)
-    if not _existing_store(store.tracking_uri):
+    store = make_store(cfg, reading=True)
+    if isinstance(store, AbsentStore):
         return True
     try:
         records = store.records(kinds=_LINEAGE_KINDS)
@@ -221,7 +212,9 @@ def status_command(config: Path | None, fmt: str) -> None:
     """What the working copy of aims.yaml changes against the last approved configuration."""
     path = config or default_config_path()
     working = snapshot_of(path)
-    ledger, _ = read_ledger(make_store(working.config), pinned=pinned_key_ids(), working=working)
+    ledger, _ = read_ledger(
+        make_store(working.config, reading=True), pinned=pinned_key_ids(), working=working
+    )
     state = configuration_state(ledger, working)
     if fmt == "json":
         data = state.to_dict()
@@ -261,9 +254,7 @@ def risk_accept_command(
     config: Path | None, risk_id: str, by: str | None, key_file: Path | None
 ) -> None:
     """Sign the acceptance aims.yaml declares for RISK (risks[].acceptance) with your own key."""
-    record = accept_risk(
-        risk_id, config_path=config or default_config_path(), key=key_file, by=by
-    )
+    record = accept_risk(risk_id, config_path=config or default_config_path(), key=key_file, by=by)
     click.echo(
         f"recorded the acceptance of risk {risk_id} by {record.details['by']} on "
         f"{record.details['on']}: record {record.id}"

@@ -16,6 +16,7 @@ from aims_mlops.cli._options import (
     checkpoint_store,
     config_option,
     describe,
+    echo_absent,
     key_option,
     load_head,
     load_optional_config,
@@ -135,7 +136,7 @@ def verify_command(
     config_ledger = None
     if pack is None and cfg is not None:
         config_ledger, _ = read_ledger(
-            make_store(cfg), pinned=pinned_key_ids(trusted_keys or None)
+            make_store(cfg, reading=True), pinned=pinned_key_ids(trusted_keys or None)
         )
     if public_keys:
         trust = TrustPolicy.from_files([str(p) for p in public_keys], require_signatures=True)
@@ -162,7 +163,8 @@ def verify_command(
     config_folder = (config or default_config_path()).parent
     documents = DocumentScope.of(config_folder, cfg.documents.roots if cfg is not None else ())
     kept = [load_head(path) for path in heads]
-    store = make_store(cfg)
+    store = make_store(cfg, reading=True)
+    echo_absent(store)
     report = store.verify(system=system, trust=trust, documents=documents)
     ledger = store.verify_ledger(trust=trust, kept_heads=kept)
     ledger_problems = [f.reason for f in ledger.findings] + [

@@ -15,6 +15,7 @@ from aims_mlops.cli._options import (
     checkpoint_config,
     config_option,
     draft_option,
+    echo_absent,
     echo_json,
     echo_reperformance,
     format_option,
@@ -97,7 +98,6 @@ def gate_command(
     for control_id in wanted:
         catalog.get(control_id)  # unknown ids: CatalogError naming near matches (exit 2)
     if as_of is None:  # hold every record stored so far to the ledger before judging
-
         checkpoint_config(config)
     run = run_gate(
         system,
@@ -115,6 +115,7 @@ def gate_command(
         allow_unsigned=allow_unsigned,
         trusted_keys=list(trusted_keys) or None,
     )
+    echo_absent(run.judgement.store)
     echo_reperformance(run.judgement)
     result = run.result
     if fmt == "json":

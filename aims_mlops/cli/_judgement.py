@@ -20,6 +20,7 @@ from aims_mlops.cli._options import (
     echo_json,
     echo_reperformance,
     format_option,
+    judge,
     output_option,
     render_csv,
     render_markdown,
@@ -27,7 +28,7 @@ from aims_mlops.cli._options import (
 )
 from aims_mlops.engine import risk_rows, soa_rows, status_rows
 from aims_mlops.eu_ai_act import framework_status
-from aims_mlops.judgement import judge, summary_json
+from aims_mlops.judgement import summary_json
 from aims_mlops.judgement._integrity import integrity_lines
 from aims_mlops.presentation import listing_text, percent
 from aims_mlops.reports import soa_workbook

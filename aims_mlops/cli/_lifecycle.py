@@ -13,16 +13,18 @@ from aims_mlops.capture import make_store
 from aims_mlops.cli._options import (
     as_of_option,
     config_option,
+    echo_absent,
     echo_json,
     echo_reperformance,
     format_option,
+    judge,
     render_table,
 )
 from aims_mlops.config import default_config_path, load_config
 from aims_mlops.documents import select_documents, write_documents
 from aims_mlops.engine import lifecycle_text
 from aims_mlops.engine._inventory import inventory_rows
-from aims_mlops.judgement import judge
+from aims_mlops.evidence import Inventory
 from aims_mlops.reports._lifecycle import draft_document_set, lifecycle_for, pilot_note
 from aims_mlops.store._inventory import discover
 
@@ -60,8 +62,12 @@ def inventory_command(config: Path | None, fmt: str) -> None:
     """Every registered model and every experiment with logged models in the tracking server,
     with the system of aims.yaml that declares it (or declared: false)."""
     cfg = load_config(_config_path(config))
-    store = make_store(cfg)
-    found = discover(store.client, skip_experiments=(store.evidence_experiment,))
+    store = make_store(cfg, reading=True)
+    found = (
+        Inventory()
+        if echo_absent(store)
+        else discover(store.client, skip_experiments=(store.evidence_experiment,))
+    )
     rows = [r.to_dict() for r in inventory_rows(cfg, found)]
     if fmt == "json":
         echo_json({"items": rows, "complete": found.complete, "problem": found.problem})

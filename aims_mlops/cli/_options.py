@@ -25,7 +25,10 @@ from aims_mlops._escape import md_escape, spreadsheet_cell
 from aims_mlops.capture import make_store, records_must_be_kept, signing_key
 from aims_mlops.config import default_config_path, load_config
 from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.judgement import Judgement
+from aims_mlops.judgement import judge as judge_evidence
 from aims_mlops.ledger import Checkpoint, LedgerError
+from aims_mlops.store import AbsentStore
 
 if TYPE_CHECKING:
     from aims_mlops.store import EvidenceStore
@@ -98,8 +101,11 @@ class AimsGroup(click.Group):
 def check_output(
     ctx: click.Context | None, param: click.Parameter | None, value: Path | None
 ) -> Path | None:
-    """An ``-o`` path must lie in an existing, writable folder (checked before any work)."""
+    """An ``-o`` path must lie in an existing, writable folder (checked before any work); a
+    required one must be given."""
     if value is None:
+        if param is not None and param.required:
+            raise click.MissingParameter(ctx=ctx, param=param)
         return None
     folder = value.parent if str(value.parent) else Path(".")
     if not folder.exists():
@@ -188,6 +194,23 @@ def trusted_key_option(func: F) -> F:
         help="A public key the approval chain's first approval must be signed with, pinned "
         "from outside the repository (repeatable; default: $AIMS_TRUSTED_KEYS).",
     )(func)
+
+
+def judge(**arguments: Any) -> Judgement:
+    """:func:`aims_mlops.judgement.judge`, saying on stderr, in one line, when the store it would
+    read does not exist yet (judged with no evidence; nothing is created)."""
+    result = judge_evidence(**arguments)
+    echo_absent(result.store)
+    return result
+
+
+def echo_absent(store: Any) -> bool:
+    """On stderr ``note: no evidence store yet at <uri>`` when ``store`` is an
+    :class:`~aims_mlops.store.AbsentStore`; True then."""
+    if isinstance(store, AbsentStore):
+        click.echo(f"note: {store.note}", err=True)
+        return True
+    return False
 
 
 def echo_configuration(judgement: Any, *, err: bool = False) -> None:
@@ -293,9 +316,12 @@ def checkpoint_store(store: EvidenceStore) -> Any:
 
 
 def checkpoint_config(config: Path | None) -> Any:
-    """:func:`checkpoint_store` for the store ``config`` (default: ./aims.yaml, if any) names."""
-
-    return checkpoint_store(make_store(load_optional_config(config)))
+    """:func:`checkpoint_store` for the store ``config`` (default: ./aims.yaml, if any) names;
+    None, creating nothing, when that store does not exist yet (it holds no record to list)."""
+    store = make_store(load_optional_config(config), reading=True)
+    if isinstance(store, AbsentStore):
+        return None
+    return checkpoint_store(store)
 
 
 def describe(result: Any) -> str:

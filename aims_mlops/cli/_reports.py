@@ -17,9 +17,9 @@ from aims_mlops.cli._options import (
     echo_configuration,
     echo_reperformance,
     format_option,
+    judge,
     output_option,
 )
-from aims_mlops.judgement import judge
 from aims_mlops.reports import (
     readiness_report,
     readiness_text,
@@ -28,8 +28,13 @@ from aims_mlops.reports import (
     system_card_record,
 )
 from aims_mlops.reports._lifecycle import pilot_note
+from aims_mlops.store import AbsentStore
 
 REPORT_FORMATS = ("html", "md")
+#: ``aims report`` with no evidence store yet: the report is written, not recorded.
+NOTE_REPORT_NOT_RECORDED = (
+    "note: the report is not recorded as system_card evidence: there is no evidence store yet"
+)
 
 
 @click.command("report")
@@ -68,12 +73,16 @@ def report_command(
         draft=draft,
     )
     echo_reperformance(judgement)  # the report itself says DRAFT or the unapproved changes
-    # a report judged with the working copy on request (--draft) is not the system's card
-    record = record and as_of is None and not draft
+    # a report judged with the working copy on request (--draft) is not the system's card;
+    # with no store yet there is nothing to record it in (reading never creates one)
+    absent = isinstance(judgement.store, AbsentStore)
+    record = record and as_of is None and not draft and not absent
     render = render_html if fmt == "html" else render_markdown
     text = render(judgement, system, model_version=model_version)
     write_atomically(output, text)
     click.echo(f"wrote {output}")
+    if absent:
+        click.echo(NOTE_REPORT_NOT_RECORDED, err=True)
     if not record:
         return
     document = text.encode("utf-8")

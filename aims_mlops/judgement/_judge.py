@@ -41,7 +41,7 @@ from aims_mlops.judgement._integrity import (
 from aims_mlops.judgement._ledger import ledger_screen, read_scope
 from aims_mlops.judgement._reperform import pins_as_of
 from aims_mlops.ledger import snapshot_of
-from aims_mlops.store import make_store
+from aims_mlops.store import AbsentStore, make_store
 from aims_mlops.store._inventory import discover
 
 if TYPE_CHECKING:
@@ -132,7 +132,9 @@ def judge(
     Evidence is read with :meth:`EvidenceStore.records_for` (the current model's run, the
     evidence experiment and, when needed, the system's newest runs: time flat in the history);
     ``full_history`` reads every run of each system instead (:meth:`EvidenceStore.records`);
-    ``lookback_runs`` overrides how many newest runs the scaled read may look at.
+    ``lookback_runs`` overrides how many newest runs the scaled read may look at. A local
+    store that does not exist yet is not created: the verdict has no evidence and
+    ``Judgement.store`` is an :class:`~aims_mlops.store.AbsentStore` (reading never writes).
 
     Every record read is checked (:func:`aims_mlops.judgement._integrity.screen`) against
     ``trust`` (default: aims.yaml ``trust:``): a record that fails is no evidence but an
@@ -150,6 +152,8 @@ def judge(
     ``$AIMS_TRUSTED_KEYS``) pin the chain's root key. A configuration given as an
     :class:`AimsConfig` object is used as given (no ledger)."""
     moment = parse_as_of(as_of) if as_of is not None else None
+    if isinstance(store, AbsentStore):  # a store absent at the last read may exist by now
+        store = None
     state: ConfigurationState | None = None
     ledger_findings: list[IntegrityFinding] = []
     approvals: list[EvidenceRecord] = []
@@ -157,11 +161,11 @@ def judge(
     working: Snapshot | None = None
     if isinstance(config, AimsConfig):
         cfg, path = config, Path("aims.yaml")
-        evidence_store = store or make_store(cfg)
+        evidence_store = store or make_store(cfg, reading=True)
     else:
         path = Path(config) if config is not None else default_config_path()
         working = snapshot_of(path)
-        evidence_store = store or make_store(working.config)
+        evidence_store = store or make_store(working.config, reading=True)
         config_ledger, config_read_findings = read_ledger(
             evidence_store, pinned=pinned_key_ids(trusted_keys), working=working
         )

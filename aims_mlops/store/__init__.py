@@ -36,7 +36,13 @@ from aims_mlops.store._contract import (
 from aims_mlops.store._reader import LOOKBACK_RUNS, ReadResult
 from aims_mlops.store._registry import CurrentModels
 from aims_mlops.store._spool import STALE_CLAIM_SECONDS, Spool, SpoolEntry, SpoolError
-from aims_mlops.store._store import EvidenceStore, make_store
+from aims_mlops.store._store import (
+    NOTE_NO_STORE,
+    AbsentStore,
+    EvidenceStore,
+    make_store,
+    store_exists,
+)
 from aims_mlops.store._verify import VerifyReport
 from aims_mlops.store._writer import SyncReport, WriteResult
 
@@ -46,6 +52,7 @@ __all__ = [
     "EXTRA_ARTIFACT_DIR",
     "LOOKBACK_RUNS",
     "MAX_TAG_JSON_CHARS",
+    "NOTE_NO_STORE",
     "SCOPE_ORGANIZATION",
     "STALE_CLAIM_SECONDS",
     "TAG_CONFIG_DIGEST",
@@ -54,6 +61,7 @@ __all__ = [
     "TAG_KIND",
     "TAG_SCOPE",
     "TAG_SYSTEM",
+    "AbsentStore",
     "CurrentModels",
     "EvidenceStore",
     "ReadResult",
@@ -71,5 +79,6 @@ __all__ = [
     "evidence_tag",
     "make_store",
     "parse_stored",
+    "store_exists",
     "tag_value",
 ]

@@ -409,14 +409,78 @@ class EvidenceStore:
         )
 
 
-def make_store(config: AimsConfig | None, *, tracking_uri: str | None = None) -> EvidenceStore:
+#: What a read says when the store it would read does not exist (nothing is created).
+NOTE_NO_STORE = "no evidence store yet at {uri}"
+
+
+def store_exists(uri: str) -> bool:
+    """Whether the tracking store at ``uri`` exists already: a sqlite file or a file store's
+    folder (opening one that does not would create it). A server store is taken to exist."""
+    if uri.startswith("sqlite:"):
+        path = uri.split(":///", 1)[-1] if ":///" in uri else ""
+        return path in ("", ":memory:") or Path(path).is_file()
+    if "://" not in uri or uri.startswith("file:"):
+        return Path(uri.removeprefix("file://").removeprefix("file:")).exists()
+    return True
+
+
+class AbsentStore(EvidenceStore):
+    """The read side of a local store that does not exist yet: every read finds nothing, and
+    nothing is created (reading never writes). :func:`make_store` with ``reading=True`` gives
+    one; writing through it creates the store as :class:`EvidenceStore` does."""
+
+    @property
+    def note(self) -> str:
+        """``no evidence store yet at <uri>``."""
+        return NOTE_NO_STORE.format(uri=self.tracking_uri)
+
+    @property
+    def client(self) -> Any:  # type: ignore[override]
+        """None: there is no tracking server to list models from."""
+        return None
+
+    def read(self, **_: Any) -> ReadResult:
+        return ReadResult(records=(), problems=())
+
+    def read_for(self, systems: Iterable[str], **_: Any) -> ReadResult:
+        return ReadResult(records=(), problems=())
+
+    def current_model(self, **_: Any) -> CurrentModel | None:
+        return None
+
+    def model_versions(self, registered_model: str) -> list[tuple[str, str | None]]:
+        return []
+
+    def current_models(self, bindings: Mapping[str, Mapping[str, Any]]) -> CurrentModels:
+        return CurrentModels({system: None for system in bindings})
+
+    def identity(self) -> ledger.StoreIdentity | None:
+        return None
+
+    def verify_ledger(self, **_: Any) -> ledger.LedgerReport:
+        return ledger.LedgerReport(
+            findings=(), problems=(), head=None, replaced=frozenset(), listed=0
+        )
+
+    def verify(self, *, trust: TrustPolicy = NO_TRUST, **_: Any) -> VerifyReport:
+        return VerifyReport(checked=0, intact=0, problems=(), trust=trust)
+
+
+def make_store(
+    config: AimsConfig | None, *, tracking_uri: str | None = None, reading: bool = False
+) -> EvidenceStore:
     """The evidence store the config (or MLflow's own defaults) points at; ``tracking_uri``
-    overrides the config's."""
+    overrides the config's. ``reading``: for a read only, so a local store that does not exist
+    yet is an :class:`AbsentStore` (finds nothing, creates nothing)."""
     settings = config.store if config is not None else None
-    return EvidenceStore(
-        tracking_uri=tracking_uri or (settings.tracking_uri if settings else None),
-        evidence_experiment=(
+    arguments: dict[str, Any] = {
+        "tracking_uri": tracking_uri or (settings.tracking_uri if settings else None),
+        "evidence_experiment": (
             settings.evidence_experiment if settings else DEFAULT_EVIDENCE_EXPERIMENT
         ),
-        spool_dir=settings.spool_dir if settings else DEFAULT_SPOOL_DIR,
-    )
+        "spool_dir": settings.spool_dir if settings else DEFAULT_SPOOL_DIR,
+    }
+    store = EvidenceStore(**arguments)
+    if reading and not store_exists(store.tracking_uri):
+        return AbsentStore(**arguments)
+    return store
