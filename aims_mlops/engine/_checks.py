@@ -17,7 +17,8 @@ Evidence ids of declarations are ``config:<digest[:12]>#<path>`` (for example
 - ``risk_register``: at least one risk is registered for the system.
 - ``scope_declared``: the AIMS scope and at least one in-scope system.
 - ``soa_decided``: the Statement of Applicability has decisions, and no exclusion is contradicted
-  by evidence (records that speak to an excluded control): failing, naming the records.
+  by evidence (records that speak to an excluded control, or an entry about suppliers excluded
+  while the lineage shows a third party's data or models): failing, naming them.
 
 For an organization-scope entry a per-system check must hold for every in-scope system. The
 derived check ``risk_treatment`` needs the risk evaluation and lives with the engine.
@@ -35,9 +36,11 @@ from aims_mlops.engine import _derived as derived
 from aims_mlops.engine._inventory import undeclared_models
 from aims_mlops.engine._results import MISSING, SATISFIED, STALE, CurrentModel
 from aims_mlops.engine._status import FAILING, PathResult, record_label, worst
+from aims_mlops.engine._suppliers import exclusions_against_lineage
 from aims_mlops.evidence import EvidenceRecord, Inventory, parse_timestamp
 
 if TYPE_CHECKING:
+    from aims_mlops.catalog import Catalog
     from aims_mlops.config import AimsConfig, SystemConfig
 
 _DERIVED_FROM_RECORDS = frozenset(
@@ -128,9 +131,12 @@ class ConfigChecker:
         current_models: Mapping[str, CurrentModel | None],
         records: Iterable[EvidenceRecord] = (),
         inventory: Inventory | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.config = config
         self.inventory = inventory
+        #: the catalog (its ``not_excludable_when``) for ``soa_decided``; None: not checked
+        self.catalog = catalog
         self.digest = digest
         self.now = now
         self.current_models = current_models
@@ -410,14 +416,28 @@ class ConfigChecker:
         excluded = [d for d in decisions if not d.applicable]
         evidence = (self.ref("soa"),)
         contradicted = self.contradicted_exclusions()
-        if contradicted:
+        refused = (
+            [
+                message
+                for _, message in exclusions_against_lineage(
+                    self.config, self.catalog, self.records
+                )
+            ]
+            if self.catalog is not None
+            else []
+        )
+        if contradicted or refused:
             reasons = tuple(
                 f"{control} is excluded in the Statement of Applicability"
                 f"{f' for {system}' if system else ''}, yet {record_label(record)} speaks to it: "
                 "review the exclusion"
                 for control, system, record in contradicted
             )
-            return PathResult(FAILING, reasons, (*evidence, *(r.id for _, _, r in contradicted)))
+            return PathResult(
+                FAILING,
+                (*reasons, *refused),
+                (*evidence, *(r.id for _, _, r in contradicted)),
+            )
         text = (
             f"Statement of Applicability decided in aims.yaml: {len(decisions)} explicit "
             f"decision{'s' if len(decisions) != 1 else ''} ({len(excluded)} justified "

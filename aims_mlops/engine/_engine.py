@@ -128,6 +128,7 @@ class _Evaluation:
             current_models=current_models,
             records=self.records,
             inventory=inventory,
+            catalog=catalog,
         )
 
     # -- evidence scopes ---------------------------------------------------------------------

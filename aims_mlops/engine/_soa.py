@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 BASELINE_JUSTIFICATION = "Applicable: part of the organization's baseline"
 RISK_JUSTIFICATION = "Applicable: treats risks {risks}"
+#: An exclusion in aims.yaml the evidence refuses (the engine judged the control anyway).
+REFUSED_JUSTIFICATION = "Applicable: {reason}"
 
 
 def linked_risks(config: AimsConfig, control: str) -> tuple[str, ...]:
@@ -78,7 +80,17 @@ def soa_entry(
             for d in (general, *(config.soa_decision(entry.id, s) for s in systems))
             if d is not None and d.applicable and d.justification and d.justification.strip()
         ]
-        if explicit:
+        overruled = [
+            status
+            for system, status in statuses.items()
+            if status.status != NOT_APPLICABLE
+            and (decision := config.soa_decision(entry.id, system)) is not None
+            and not decision.applicable
+            and status.reasons
+        ]
+        if overruled:
+            justification = REFUSED_JUSTIFICATION.format(reason=overruled[0].reasons[0])
+        elif explicit:
             justification = explicit[0].justification or ""
         elif risks:
             justification = RISK_JUSTIFICATION.format(risks=", ".join(risks))
