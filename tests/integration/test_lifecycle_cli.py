@@ -26,6 +26,12 @@ people:
 """
 
 
+#: an SoA exclusion of suppliers, as an organization with no third party would write it
+A103_EXCLUDED = (
+    "  - control: A.10.3\n    applicable: false\n    justification: >-\n"
+    "      Models are built in-house; no AI supplier contributes to the in-scope system.\n"
+)
+
 EXAMPLE_PEOPLE = (
     "people:\n  - name: Chief Executive\n    roles: [top_management]\n"
     "  - name: Chief Risk Officer\n    roles: [top_management]\n"
@@ -53,10 +59,11 @@ def workspace(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     # the bare example (no keys: names are typed); `aims init` now also writes key pairs
     config = tmp_path / "aims.yaml"
     config.write_text(example_config_text(), encoding="utf-8")
-    # these tests' own people in place of the example's
+    # these tests' own people next to the example's (whose names the example's owners use)
     text = config.read_text()
     assert EXAMPLE_PEOPLE in text
-    config.write_text(text.replace(EXAMPLE_PEOPLE, PEOPLE.lstrip("\n")))
+    ours = PEOPLE.lstrip("\n") + EXAMPLE_PEOPLE.split("people:\n")[1]
+    config.write_text(text.replace(EXAMPLE_PEOPLE, ours))
     return tmp_path
 
 
@@ -256,6 +263,8 @@ def test_validate_refuses_excluding_suppliers_the_store_lineage_shows(workspace:
     from aims_mlops.evidence import new_record
 
     config = workspace / "aims.yaml"
+    assert "control: A.10.3" not in config.read_text()  # the example keeps suppliers applicable
+    config.write_text(config.read_text().replace("\nsoa:\n", "\nsoa:\n" + A103_EXCLUDED, 1))
     code, out, err = invoke("validate")
     assert code == 0, err
     store = make_store(load_config(config))
@@ -286,7 +295,7 @@ def test_validate_refuses_excluding_suppliers_the_store_lineage_shows(workspace:
         control="A.10.3",
         suppliers="dataset adult-train from doi.org/10.24432/C5XW20",
     )
-    assert err.strip().splitlines() == [f"error: aims.yaml:{line}: soa[1].applicable: {message}"]
+    assert err.strip().splitlines() == [f"error: aims.yaml:{line}: soa[0].applicable: {message}"]
 
     text = config.read_text()
     withdrawn = re.sub(r"  - control: A\.10\.3\n(?:    .*\n)+?(?=  - )", "", text, count=1)

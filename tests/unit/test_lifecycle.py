@@ -423,11 +423,6 @@ def test_training_and_acknowledgement_tables_list_the_records_oldest_first() -> 
 
 # ------------------------------------------------------------------------------ suppliers
 ATTRIBUTION = "UCI Adult (Census Income), Becker & Kohavi (1996), https://doi.org/10.24432/C5XW20"
-A103_EXCLUDED = (
-    "  - control: A.10.3\n    applicable: false\n    justification: >-\n"
-    "      Models are built in-house on public census data; no AI supplier contributes to\n"
-    "      the in-scope system.\n"
-)
 
 
 def lineage_of(*sources: tuple[str, Any, str | None]) -> EvidenceRecord:
@@ -444,11 +439,9 @@ def test_suppliers_in_lineage_must_be_covered_by_the_attested_register(tmp_path:
     must list it. A register written before that data was used, or a supplier assessment that
     names no supplier, does not cover it, and the verdict names the source."""
     text = example_without_people()
-    assert A103_EXCLUDED in text
-    config = parse_config(
-        re.sub(r"(\n\s*(?:policy_)?owner: ).*", r"\1Dana Smith", text.replace(A103_EXCLUDED, ""))
-        + PEOPLE
-    )
+    # the example keeps suppliers applicable: its census data is a third party's
+    assert "control: A.10.3" not in text
+    config = parse_config(re.sub(r"(\n\s*(?:policy_)?owner: ).*", r"\1Dana Smith", text) + PEOPLE)
     census = lineage_of(
         ("adult-train", ATTRIBUTION, None),
         ("applications", {"uri": "/data/applications.parquet"}, "local"),

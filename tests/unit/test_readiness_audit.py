@@ -24,7 +24,7 @@ from aims_mlops.capture._process import (
 )
 from aims_mlops.catalog import load_catalog
 from aims_mlops.config import AimsConfig, parse_config
-from aims_mlops.engine import assess
+from aims_mlops.engine import assess, soa_rows
 from aims_mlops.engine._engine import BLOCKER_UNSIGNED
 from aims_mlops.evidence import EvidenceRecord, new_record
 from aims_mlops.evidence._documents import DocumentError, document_details
@@ -472,10 +472,30 @@ def test_7_exclusions_an_auditor_refuses() -> None:
             ]
         },
     )
-    suppliers = system_of([census]).control("A.10.3")
+    # the example keeps suppliers applicable; an organization that excludes them is judged
+    # anyway while the lineage shows a third party: the entry is missing naming the source, the
+    # SoA decision (6.1) fails and the SoA says why the control applies
+    assert "control: A.10.3" not in example_config_text()
+    excluding = parse_config(
+        example_config_text().replace(
+            "\nsoa:\n",
+            "\nsoa:\n"
+            "  - {control: A.10.3, applicable: false, justification: no AI supplier at all}\n",
+            1,
+        )
+    )
+    judged_census = judged([census], cfg=excluding)
+    suppliers = judged_census.systems[SYSTEM].control("A.10.3")
     assert suppliers.status == "missing"
     assert "lineage shows third-party data or models: dataset adult-train" in suppliers.reasons[0]
-    assert system_of([]).control("A.10.3").status == "not_applicable"
+    decided = judged_census.systems[SYSTEM].control("6.1").parts[0]
+    assert decided.status == "failing"
+    assert "'A.10.3' cannot be excluded" in decided.reasons[0]
+    [row] = [r for r in soa_rows(judged_census) if r["control"] == "A.10.3"]
+    assert row["applicable"] is True
+    assert row["justification"].startswith("Applicable: the Statement of Applicability excludes")
+    assert system_of([], cfg=excluding).control("A.10.3").status == "not_applicable"
+    assert system_of([census]).control("A.10.3").status == "missing"
 
 
 # 6 ---------------------------------------------------------------------------------------------

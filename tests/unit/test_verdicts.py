@@ -297,7 +297,7 @@ def test_7_a_new_production_version_makes_reassessment_due() -> None:
     [
         (
             "  - {control: A.5.4, applicable: false, justification: not relevant to us}\n",
-            "A.5.4 treats risk R1 but soa[3] excludes it",
+            "A.5.4 treats risk R1 but soa[2] excludes it",
         ),
         (
             "  - {control: A.2.2, applicable: false, justification: not relevant to us}\n",
@@ -325,12 +325,12 @@ def test_8_the_soa_cannot_contradict_the_risk_treatment(soa_line: str, expected:
 
 
 def test_8_records_for_an_excluded_control_contradict_the_exclusion() -> None:
-    """A.10.3 (suppliers) is excluded, yet someone attested a supplier assessment: the SoA
+    """A.10.4 (customers) is excluded, yet someone attested client requirements: the SoA
     decision (soa_decided) fails naming the record, and readiness lists it as a finding."""
-    a = judged([attested("A.10.3", system=None)])
+    a = judged([attested("A.10.4", system=None)])
     soa = a.systems[SYSTEM].control("6.1").parts[0]
     assert soa.status == "failing"
-    assert [f.id for f in a.readiness.findings] == ["A.10.3"]
+    assert [f.id for f in a.readiness.findings] == ["A.10.4"]
 
 
 # 9 ---------------------------------------------------------------------------------------------
