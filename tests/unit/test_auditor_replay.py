@@ -77,9 +77,7 @@ def test_a_model_that_selects_nobody_satisfies_no_fairness_entry_and_lowers_no_r
     the entries cannot be satisfied by it, and the risk R1 (measured by the demographic parity
     difference) cannot fall to likelihood 1 on it: the indicator is treated as not measured, the
     declared likelihood 4 stands (inherent 16, not 4), and the reason says why."""
-    records = rejudge(
-        [run_of("performance"), run_of("data_quality"), never_positive()], example()
-    )
+    records = rejudge([run_of("performance"), run_of("data_quality"), never_positive()], example())
     system = system_of(records)
     status = {c.id: c for c in system.controls}
     assert status["A.6.2.4"].status == "failing", status["A.6.2.4"].reasons
