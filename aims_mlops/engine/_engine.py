@@ -50,7 +50,7 @@ from aims_mlops.engine._results import (
     SoaEntry,
     SystemAssessment,
 )
-from aims_mlops.engine._risk import evaluate_risk
+from aims_mlops.engine._risk import ABOVE_PREFIX, evaluate_risk
 from aims_mlops.engine._soa import soa_entry
 from aims_mlops.engine._status import (
     PathResult,
@@ -745,11 +745,11 @@ def _why_untreated(risk: RiskResult) -> str:
         return named.removeprefix("not accepted: ") if named else "it is accepted by no one"
     return next(
         (
-            r.removesuffix("; residual = inherent")
+            r.removesuffix("; residual = inherent").removeprefix(ABOVE_PREFIX)
             for r in risk.reasons
-            if r.startswith("treating controls not satisfied")
+            if r.startswith(("treating controls not satisfied", ABOVE_PREFIX, "no residual risk"))
         ),
-        "its declared residual is above the appetite too",
+        "its residual stays at the inherent risk",
     )
 
 
