@@ -528,7 +528,7 @@ def test_a_risk_acceptance_without_authority_is_refused_at_the_act(workspace: Pa
         approve_as_alice(workspace)
         accept = ("risk", "accept", "R2", "--config", str(config), "--key")
         code, out, err = invoke(*accept, f"keys/{acceptor}.key")
-        assert (code, out) == (2, "") and err.strip().splitlines() == [f"Error: {expected}"]
+        assert (code, out) == (2, "") and err.strip().splitlines() == [f"error: {expected}"]
         with pytest.raises(AimsError) as raised:
             accept_risk("R2", config_path=config, key=workspace / "keys" / f"{acceptor}.key")
         assert str(raised.value) == expected
