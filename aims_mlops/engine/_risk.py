@@ -32,6 +32,7 @@ from aims_mlops.evidence import EvidenceRecord
 from aims_mlops.evidence._kinds import UNDEFINED_CHECK
 
 if TYPE_CHECKING:
+    from aims_mlops.catalog import Catalog
     from aims_mlops.config import AimsConfig, Risk, RiskCriteria
 
 
@@ -99,6 +100,28 @@ ACCEPTANCE_NO_DOCUMENT = (
 )
 
 
+def treatment_entries(catalog: Catalog) -> tuple[str, ...]:
+    """The entries that judge the risk treatment: whoever accepts a risk approves them."""
+    return tuple(e.id for e in catalog.entries if "risk_treatment" in e.rule.config_checks)
+
+
+def acceptor_problem(
+    config: AimsConfig,
+    by: str,
+    *,
+    entries: Sequence[str],
+    roles: Mapping[str, str | None] | None = None,
+) -> str | None:
+    """Why ``by`` may not accept a risk (None: may): ``approvers`` must allow them for each of
+    ``entries`` (the risk-treatment entries) and they must hold the role ``roles`` gives it.
+    Checked at the act (``aims risk accept``) and again at judgement."""
+    for entry in entries:
+        problem = approver_problem(config, entry, by, role=(roles or {}).get(entry))
+        if problem is not None:
+            return f"its acceptance does not count: {problem}"
+    return None
+
+
 def acceptance_text(
     risk: Risk,
     *,
@@ -120,11 +143,9 @@ def acceptance_text(
     if acceptance is None:
         return None, "its treatment is accept but no approver is recorded (risks[].acceptance)"
     if config is not None:
-        for entry in approval_entries:
-            role = (roles or {}).get(entry)
-            problem = approver_problem(config, entry, acceptance.by, role=role)
-            if problem is not None:
-                return None, f"its acceptance does not count: {problem}"
+        problem = acceptor_problem(config, acceptance.by, entries=approval_entries, roles=roles)
+        if problem is not None:
+            return None, problem
         if not (acceptance.document or "").strip():
             return None, ACCEPTANCE_NO_DOCUMENT.format(by=acceptance.by)
     if config is not None and any(p.public_keys for p in config.people):
