@@ -22,16 +22,19 @@ from aims_mlops._errors import AimsError
 from aims_mlops.capture._acts import act_context, act_signing_key
 from aims_mlops.capture._context import CaptureContext
 from aims_mlops.capture._writer import emit
+from aims_mlops.catalog import load_catalog
 from aims_mlops.config import load_config
 from aims_mlops.config._diff import config_changes
 from aims_mlops.config._models import ROLE_TOP_MANAGEMENT, named_person
 from aims_mlops.engine._programme import same_person
+from aims_mlops.engine._risk import ACCEPTANCE_NO_DOCUMENT, acceptor_problem, treatment_entries
 from aims_mlops.evidence import new_record
 from aims_mlops.judgement._configuration import read_ledger
 from aims_mlops.ledger import approval_record, configuration_record, snapshot_of
 from aims_mlops.store import make_store
 
 if TYPE_CHECKING:
+    from aims_mlops.config import AimsConfig, Risk
     from aims_mlops.evidence import EvidenceRecord, SigningKey
     from aims_mlops.ledger import Link, Snapshot
     from aims_mlops.store import EvidenceStore
@@ -168,9 +171,30 @@ ERROR_NO_ACCEPTANCE = (
     "risk {risk!r} declares no acceptance in aims.yaml (risks[].acceptance: {{by, on}}); "
     "declare it, have the configuration approved, then sign it"
 )
+ERROR_ACCEPTANCE_REFUSED = "risk {risk!r} is not accepted, nothing was recorded: {problem}"
 ERROR_NOT_THE_ACCEPTOR = (
     "risk {risk!r} is accepted by {declared} in aims.yaml; {name} cannot sign that acceptance"
 )
+
+
+def acceptance_refusal(cfg: AimsConfig, risk: Risk) -> str | None:
+    """Why judgement would refuse ``risk``'s declared acceptance whatever its signature (None:
+    it would not): the acceptor lacks the authority of the risk-treatment entries, or the
+    acceptance keeps a risk above the appetite and names no document."""
+    acceptance = risk.acceptance
+    if acceptance is None:
+        return None
+    catalog = load_catalog()
+    entries = treatment_entries(catalog)
+    problem = acceptor_problem(
+        cfg, acceptance.by, entries=entries, roles={e: catalog.get(e).authority for e in entries}
+    )
+    if problem is not None:
+        return problem
+    kept = risk.score if risk.treatment == "accept" else risk.residual_score
+    if not cfg.risk_criteria.accepts(kept) and not (acceptance.document or "").strip():
+        return ACCEPTANCE_NO_DOCUMENT.format(by=acceptance.by)
+    return None
 
 
 def accept_risk(
@@ -192,6 +216,9 @@ def accept_risk(
     acceptance = risk.acceptance
     if acceptance is None:
         raise AimsError(ERROR_NO_ACCEPTANCE.format(risk=risk_id))
+    problem = acceptance_refusal(cfg, risk)
+    if problem is not None:
+        raise AimsError(ERROR_ACCEPTANCE_REFUSED.format(risk=risk_id, problem=problem))
     name, context = act_context(
         config_path, by=by or acceptance.by, key=key, system=risk.system, store=store
     )

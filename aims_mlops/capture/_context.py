@@ -23,7 +23,7 @@ from aims_mlops._errors import AimsError, AimsWarning, CaptureError, ConfigError
 from aims_mlops.capture._configuration import record_configuration
 from aims_mlops.config import config_digest, default_config_path, load_config
 from aims_mlops.evidence import SigningKeyError
-from aims_mlops.evidence._signing import pipeline_key
+from aims_mlops.evidence._signing import default_pipeline_key_path, pipeline_key
 from aims_mlops.store import make_store
 
 if TYPE_CHECKING:
@@ -47,6 +47,10 @@ WARNING_NOT_MIRRORED = (
 )
 WARNING_CONFIG_UNUSABLE = (
     "aims_mlops: {path} could not be loaded, capture runs without it:\n{error}"
+)
+WARNING_SIGNING_KEY_MISSING = (
+    "aims_mlops: no signing key: neither {path} nor $AIMS_SIGNING_KEY names one, but aims.yaml "
+    "trust: requires signatures; this session's records will be unsigned, each a finding"
 )
 WARNING_SIGNING_KEY_UNUSABLE = (
     "aims_mlops: {error}; this capture writes unsigned records (findings where trust: asks "
@@ -222,6 +226,10 @@ class Session:
     _stores_lock: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False
     )
+    #: whether this session already warned that its records go unsigned (warned once)
+    _unsigned_warned: list[bool] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     @property
     def pinned_uri(self) -> str | None:
@@ -290,18 +298,38 @@ class Session:
         if tracking_uri is None and for_run:
             tracking_uri = current_tracking_uri()
         _ = self.recorded_configuration  # aims.yaml is recorded before capture uses it
+        key = (
+            signing_key(self.config_path)
+            if key_required
+            else run_signing_key(strict=strict, config_path=self.config_path)
+        )
+        if key is None and not key_required:
+            self._missing_key(strict=strict)
         return CaptureContext(
             store=self.store_for(tracking_uri),
             system=system if system is not None else self.system,
             strict=strict,
             include_values=self.include_values if include_values is None else include_values,
             config=self.config,
-            signing_key=(
-                signing_key(self.config_path)
-                if key_required
-                else run_signing_key(strict=strict, config_path=self.config_path)
-            ),
+            signing_key=key,
         )
+
+    def _missing_key(self, *, strict: bool) -> None:
+        """No key signs this session's records though aims.yaml ``trust:`` requires signatures:
+        warn once per session (raise in strict mode); capture goes on unsigned otherwise."""
+        trust = self.config.trust if self.config is not None else None
+        if trust is None or not trust.requires_signatures or trust.unsigned:
+            return
+        message = WARNING_SIGNING_KEY_MISSING.format(
+            path=default_pipeline_key_path(_config_dir(self.config_path))
+        )
+        if strict:
+            raise CaptureError(message)
+        with self._stores_lock:
+            if self._unsigned_warned:
+                return
+            self._unsigned_warned.append(True)
+        warnings.warn(AimsWarning(message), stacklevel=4)
 
 
 _lock = threading.Lock()

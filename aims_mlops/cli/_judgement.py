@@ -126,6 +126,9 @@ def status_command(
     echo_reperformance(judgement)
     rows = status_rows(judgement.assessment)
     echo_configuration(judgement, err=fmt == "json")
+    # what the evidence is worth (unsigned, findings), as summary and readiness say it
+    integrity = integrity_lines(judgement.trust, judgement.integrity_findings)
+    click.echo("\n".join(integrity), err=fmt == "json")
     if fmt == "json":
         echo_json(rows)
         return

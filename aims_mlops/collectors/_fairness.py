@@ -44,6 +44,7 @@ from aims_mlops.collectors._identifiers import (
     refuse_identifier,
 )
 from aims_mlops.collectors._thresholds import judge_thresholds
+from aims_mlops.evidence._kinds import UNDEFINED_CHECK
 from aims_mlops.evidence._record import (
     MAX_DETAILS_CHARS,
     EvidenceRecord,
@@ -90,9 +91,6 @@ ERROR_MULTICLASS = (
 ERROR_SAMPLE_WEIGHT = (
     "sample_weight must hold one finite, non-negative number per row ({rows} rows); got {got}"
 )
-#: the check a record adds when a disparity cannot be measured: ratios 0/0, or a group the model
-#: never selects (every difference can read 0 while the model decides nothing)
-UNDEFINED_CHECK = "defined"
 #: what an undefined or degenerate measurement does to the outcome (``capture.fairness_undefined``)
 UNDEFINED_MODES = ("fail", "warn")
 #: how several sensitive features form the judged groups (``systems[].fairness_groups``):
@@ -863,6 +861,8 @@ def fairness_record_from_table(
         "definitions": "fairlearn 0.15: method='between_groups', agg='worst_case'",
         "warnings": warnings,
     }
+    if degenerate:
+        details["degenerate"] = degenerate
     if each:
         details["fairness_groups"] = "each"
         details["by_feature"] = by_feature

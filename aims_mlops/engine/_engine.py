@@ -50,7 +50,7 @@ from aims_mlops.engine._results import (
     SoaEntry,
     SystemAssessment,
 )
-from aims_mlops.engine._risk import evaluate_risk
+from aims_mlops.engine._risk import ABOVE_PREFIX, evaluate_risk, treatment_entries
 from aims_mlops.engine._soa import soa_entry
 from aims_mlops.engine._status import (
     PathResult,
@@ -528,7 +528,7 @@ class _Evaluation:
     @property
     def treatment_entries(self) -> tuple[str, ...]:
         """The entries that judge the risk treatment: whoever accepts a risk approves them."""
-        return tuple(e.id for e in self.catalog.entries if "risk_treatment" in e.rule.config_checks)
+        return treatment_entries(self.catalog)
 
     def out_of_scope_risk(self, risk: Risk) -> RiskResult:
         """A risk of a system outside the AIMS scope: evaluated on its declarations only (no
@@ -746,11 +746,11 @@ def _why_untreated(risk: RiskResult) -> str:
         return named.removeprefix("not accepted: ") if named else "it is accepted by no one"
     return next(
         (
-            r.removesuffix("; residual = inherent")
+            r.removesuffix("; residual = inherent").removeprefix(ABOVE_PREFIX)
             for r in risk.reasons
-            if r.startswith("treating controls not satisfied")
+            if r.startswith(("treating controls not satisfied", ABOVE_PREFIX, "no residual risk"))
         ),
-        "its declared residual is above the appetite too",
+        "its residual stays at the inherent risk",
     )
 
 

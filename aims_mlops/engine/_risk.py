@@ -29,9 +29,11 @@ from aims_mlops.engine._programme import approver_problem, same_person
 from aims_mlops.engine._results import SATISFIED, ControlStatus, RiskResult
 from aims_mlops.engine._status import Scope, record_label, staleness
 from aims_mlops.evidence import EvidenceRecord
+from aims_mlops.evidence._kinds import UNDEFINED_CHECK
 
 if TYPE_CHECKING:
-    from aims_mlops.config import AimsConfig, Risk
+    from aims_mlops.catalog import Catalog
+    from aims_mlops.config import AimsConfig, Risk, RiskCriteria
 
 
 def indicator_record(
@@ -48,6 +50,31 @@ def indicator_record(
     for record in candidates:
         if staleness(record, scope, now=now, fresh_days=fresh_days) is None:
             return record
+    return None
+
+
+#: a record's check that fails when its measurement proves nothing (the fairness collector's
+#: ``UNDEFINED_CHECK``: ratios 0/0, groups the model never selects)
+REASON_NOT_MEASURED = (
+    "{record} gives {metric} = {value:.4g}, but its measurement proves nothing ({why}): the "
+    "indicator is treated as not measured and the declared likelihood {likelihood} is used"
+)
+
+
+def degenerate(record: EvidenceRecord) -> str | None:
+    """Why ``record``'s metrics prove nothing (an undefined or degenerate measurement, failed
+    or only warned about), or None."""
+    why = record.details.get("degenerate")
+    if isinstance(why, list | tuple) and why:
+        return "; ".join(map(str, why))
+    checks = record.details.get("checks")
+    for check in checks if isinstance(checks, list | tuple) else ():
+        if (
+            isinstance(check, Mapping)
+            and check.get("check") == UNDEFINED_CHECK
+            and check.get("passed") is False
+        ):
+            return str(check.get("reason") or "undefined")
     return None
 
 
@@ -73,6 +100,28 @@ ACCEPTANCE_NO_DOCUMENT = (
 )
 
 
+def treatment_entries(catalog: Catalog) -> tuple[str, ...]:
+    """The entries that judge the risk treatment: whoever accepts a risk approves them."""
+    return tuple(e.id for e in catalog.entries if "risk_treatment" in e.rule.config_checks)
+
+
+def acceptor_problem(
+    config: AimsConfig,
+    by: str,
+    *,
+    entries: Sequence[str],
+    roles: Mapping[str, str | None] | None = None,
+) -> str | None:
+    """Why ``by`` may not accept a risk (None: may): ``approvers`` must allow them for each of
+    ``entries`` (the risk-treatment entries) and they must hold the role ``roles`` gives it.
+    Checked at the act (``aims risk accept``) and again at judgement."""
+    for entry in entries:
+        problem = approver_problem(config, entry, by, role=(roles or {}).get(entry))
+        if problem is not None:
+            return f"its acceptance does not count: {problem}"
+    return None
+
+
 def acceptance_text(
     risk: Risk,
     *,
@@ -94,11 +143,9 @@ def acceptance_text(
     if acceptance is None:
         return None, "its treatment is accept but no approver is recorded (risks[].acceptance)"
     if config is not None:
-        for entry in approval_entries:
-            role = (roles or {}).get(entry)
-            problem = approver_problem(config, entry, acceptance.by, role=role)
-            if problem is not None:
-                return None, f"its acceptance does not count: {problem}"
+        problem = acceptor_problem(config, acceptance.by, entries=approval_entries, roles=roles)
+        if problem is not None:
+            return None, problem
         if not (acceptance.document or "").strip():
             return None, ACCEPTANCE_NO_DOCUMENT.format(by=acceptance.by)
     if config is not None and any(p.public_keys for p in config.people):
@@ -142,6 +189,22 @@ def _likelihood(risk: Risk, scope: Scope, *, now: datetime, fresh_days: int) -> 
     if indicator is None:
         return _Measured(likelihood=risk.likelihood)
     record = indicator_record(risk, scope, now=now, fresh_days=fresh_days)
+    why_void = None if record is None else degenerate(record)
+    if record is not None and why_void is not None:
+        # a difference of 0 from a model that selects nobody proves nothing
+        return _Measured(
+            likelihood=risk.likelihood,
+            evidence=(record.id,),
+            reasons=(
+                REASON_NOT_MEASURED.format(
+                    record=record_label(record),
+                    metric=indicator.metric,
+                    value=float(record.metrics[indicator.metric]),
+                    why=why_void,
+                    likelihood=risk.likelihood,
+                ),
+            ),
+        )
     if record is not None:
         value = float(record.metrics[indicator.metric])
         level = indicator.likelihood_for(value)
@@ -207,6 +270,40 @@ def _unsatisfied_controls(
         elif not all(s.evidenced for s in statuses):
             unsatisfied.append(f"{control} (satisfied by aims.yaml declarations only, no evidence)")
     return unsatisfied
+
+
+#: why a risk whose treating controls hold stays above the appetite (``aims summary``'s 8.3)
+WHY_DECLARED_ABOVE = (
+    "{prefix}its declared residual {likelihood} × {impact} = {declared} is above the appetite "
+    "{appetite} too"
+)
+WHY_MEASURED_ABOVE = (
+    "{prefix}the measured indicator raises its residual likelihood to {measured} "
+    "({measured} × {impact} = {residual} > {appetite}); its declared residual {likelihood} × "
+    "{impact} = {declared} is within the appetite"
+)
+ABOVE_PREFIX = "treated, yet above the appetite: "
+
+
+def _why_treated_above(
+    declared_likelihood: int, impact: int, residual_likelihood: int, *, criteria: RiskCriteria
+) -> str:
+    """Which of the declared residual and the measured indicator puts a treated risk above the
+    appetite (the reason starts with ``ABOVE_PREFIX``)."""
+    likelihood, appetite = declared_likelihood, criteria.appetite
+    declared = likelihood * impact
+    values = {
+        "prefix": ABOVE_PREFIX,
+        "likelihood": likelihood,
+        "impact": impact,
+        "declared": declared,
+        "appetite": appetite,
+        "measured": residual_likelihood,
+        "residual": residual_likelihood * impact,
+    }
+    if not criteria.accepts(declared):
+        return WHY_DECLARED_ABOVE.format(**values)
+    return WHY_MEASURED_ABOVE.format(**values)
 
 
 def evaluate_risk(
@@ -290,6 +387,15 @@ def evaluate_risk(
     residual = residual_likelihood * residual_impact
     relation = "within" if criteria.accepts(residual) else "above"
     reasons.append(f"residual risk {residual} is {relation} the appetite {appetite}")
+    if controls_ok and risk.residual is not None and not criteria.accepts(residual):
+        reasons.append(
+            _why_treated_above(
+                risk.residual.likelihood,
+                risk.residual.impact,
+                residual_likelihood,
+                criteria=criteria,
+            )
+        )
     if not criteria.accepts(residual):
         if acceptance is not None:
             reasons.append(f"kept above the appetite: {acceptance}")

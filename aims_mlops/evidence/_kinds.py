@@ -478,3 +478,8 @@ def build_registry(
 def load_kinds() -> KindRegistry:
     """The evidence kinds of this installation (built in, then entry points), read once."""
     return build_registry()
+
+
+#: the check a record adds when a disparity cannot be measured: ratios 0/0, or a group the model
+#: never selects (every difference can read 0 while the model decides nothing)
+UNDEFINED_CHECK = "defined"

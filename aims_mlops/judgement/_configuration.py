@@ -233,6 +233,20 @@ def _fairness_groups(
     return outcome, held
 
 
+def _kept_checks(record: EvidenceRecord) -> list[dict[str, Any]]:
+    """The record's failing checks that no threshold judges (an undefined or degenerate
+    measurement, groups it could not measure): the approved thresholds re-judge the metrics, they
+    never clear what the metrics cannot show."""
+    checks = record.details.get("checks")
+    if not isinstance(checks, list | tuple):
+        return []
+    return [
+        dict(c)
+        for c in checks
+        if isinstance(c, Mapping) and c.get("metric") is None and c.get("passed") is False
+    ]
+
+
 def rejudge(records: Iterable[EvidenceRecord], config: AimsConfig) -> list[EvidenceRecord]:
     """Each fairness and performance record judged again from its metrics against the
     thresholds ``config`` declares for its system (the outcome the record claims is replaced
@@ -251,8 +265,8 @@ def rejudge(records: Iterable[EvidenceRecord], config: AimsConfig) -> list[Evide
             out.append(record)
             continue
         checks = judge_thresholds(dict(record.metrics), thresholds)
-        outcome = "pass" if all(c.passed for c in checks) else "fail"
-        held = [c.to_dict() for c in checks]
+        held = [*_kept_checks(record), *(c.to_dict() for c in checks)]
+        outcome = "pass" if all(c.get("passed") for c in held) else "fail"
         if record.kind == "fairness":
             outcome, held = _fairness_groups(record, system, outcome, held)
         if outcome == record.outcome and _verdicts(held) == _verdicts(record.details.get("checks")):

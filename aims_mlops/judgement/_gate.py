@@ -248,13 +248,14 @@ def gate_trust(
     policy = judgement.trust
     state = judgement.configuration
     signed = policy.configured and not policy.unsigned
+    unsigned = len(judgement.unsigned_records)
     approved = state is not None and state.approved
     data: dict[str, Any] = {
-        "signed": signed,
+        "signed": signed and not unsigned,
         "require_signatures": policy.require_signatures,
         "keys": sorted(policy.keys),
         "people_keys": {k: p.name for k, p in sorted(policy.people.items())},
-        "unsigned_records": sum(1 for r in judgement.records if r.signature is None),
+        "unsigned_records": unsigned,
         "approved_configuration": (
             state.in_force.to_dict() if approved and state is not None and state.in_force else None
         ),
@@ -277,6 +278,11 @@ def trust_line(data: Mapping[str, Any]) -> str:
     if data["signed"]:
         signed = (
             f"signed (keys {', '.join(data['keys']) or 'none'}; "
+            f"{data['unsigned_records']} unsigned records)"
+        )
+    elif data["unsigned_records"] and data["keys"]:
+        signed = (
+            f"UNSIGNED RECORDS (keys {', '.join(data['keys'])}; "
             f"{data['unsigned_records']} unsigned records)"
         )
     else:

@@ -99,6 +99,9 @@ class Judgement:
     as_of: str | None = None
     #: what re-performance had to approximate (the registry keeps no alias history)
     approximations: tuple[str, ...] = ()
+    #: the ids of the unsigned records the judgement read (all systems judged), whether they
+    #: counted (signatures optional) or are findings
+    unsigned_records: tuple[str, ...] = ()
     #: the store's id and the checkpoint the records were held to (None: not checked)
     ledger: LedgerSummary | None = None
     #: what the tracking server holds (registered models, experiments with logged models)
@@ -227,6 +230,7 @@ def judge(
         policy = approved_policy
     else:
         policy = trust_policy(cfg, path)
+    unsigned = tuple(r.id for r in records if r.signature is None)
     records, findings = screen(
         records,
         policy=policy,
@@ -271,6 +275,7 @@ def judge(
         as_of=iso_moment(moment) if moment is not None else None,
         approximations=tuple(approximations),
         configuration=state,
+        unsigned_records=unsigned,
         ledger=ledger,
         inventory=inventory,
     )

@@ -374,14 +374,16 @@ class _ScaledRead:
 
     def _current_runs(self) -> list[Run]:
         """The current models' runs that the full read would also find (tagged for a wanted
-        system or the organization)."""
+        system or the organization; never a soft-deleted run, which a search does not find)."""
         runs: list[Run] = []
         for system in self._systems:
             model = self._current.get(system)
             if model is None or not model.run_id:
                 continue
             run = self._handed_runs.get(model.run_id) or search.get_run(self._conn, model.run_id)
-            if run is None:
+            if run is None or run.info.lifecycle_stage == "deleted":
+                # MLflow returns a soft-deleted run by its id: its records are not evidence,
+                # and a checkpointed one is a finding (the ledger's check names it)
                 continue
             tags = run.data.tags
             if (

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from aims_mlops._errors import AimsError
 from aims_mlops.capture import approve_configuration
 from aims_mlops.capture._acts import ERROR_PIPELINE_KEY_FOR_ACT
 from aims_mlops.catalog import load_catalog
@@ -275,9 +276,12 @@ def test_the_pipeline_key_cannot_sign_a_persons_act(workspace: Path) -> None:
     code, _, err = invoke(*args, "--config", str(config), "--key", "keys/pipeline.key")
     pipeline = key(workspace, "pipeline").key_id
     assert code == 2
-    assert err == "error: " + ERROR_PIPELINE_KEY_FOR_ACT.format(
-        key_id=pipeline, why="listed in trust.public_keys"
-    ) + "\n"
+    assert (
+        err
+        == "error: "
+        + ERROR_PIPELINE_KEY_FOR_ACT.format(key_id=pipeline, why="listed in trust.public_keys")
+        + "\n"
+    )
     code, _, err = invoke(*args, "--config", str(config))  # no key at all
     assert code == 2 and "signed with that person's own key" in err
     code, _, err = invoke(*args, "--config", str(config), "--key", "keys/alice.key")
@@ -341,7 +345,8 @@ def test_a_risk_acceptance_counts_only_signed_by_its_acceptor(workspace: Path) -
 
     def acceptance() -> tuple[str | None, list[str]]:
         risk = next(
-            r for r in judge(config=config, systems=["credit"]).assessment.systems["credit"].risks
+            r
+            for r in judge(config=config, systems=["credit"]).assessment.systems["credit"].risks
             if r.id == "R9"
         )
         return risk.acceptance, list(risk.reasons)
@@ -384,3 +389,157 @@ def test_capture_records_the_working_configuration_once(
         snapshot_of(config).identity,
         snapshot_of(write_config(workspace)).identity,
     }
+
+
+def unsigned_fairness(run_id: str):
+    """What an attacker with write access (or a pipeline without its key) writes: no signature."""
+    from aims_mlops.capture import make_store
+
+    record = new_record(
+        kind="fairness",
+        system="credit",
+        outcome="pass",
+        collector="aims_mlops.assess_fairness",
+        subject=Subject(run_id=run_id),
+        metrics={"demographic_parity_difference": 0.01},
+        details={"checks": [{"passed": True, "reason": "dpd"}]},
+        controls=load_catalog().controls_for_kind("fairness"),
+    )
+    make_store(None).write(record, run_id=run_id)
+    return record
+
+
+def test_the_gate_counts_the_unsigned_records_it_read(workspace: Path) -> None:
+    """Auditor's replay: a store holding an unsigned record printed "trust: signed (…; 0
+    unsigned records)" and the JSON said ``unsigned_records: 0``, while ``aims verify`` reported
+    the record "is not signed": the count left out the records that failed verification. The
+    count is every unsigned record the judgement read, and ``signed`` is false when any is."""
+    config = workspace / "aims.yaml"
+    approve_as_alice(workspace)
+    unsigned_fairness(training_run())
+    code, out, err = invoke("verify", "--config", str(config))
+    assert code == 1 and "is not signed" in out + err
+    code, out, _ = invoke("gate", "credit", "--config", str(config), "--format", "json")
+    trust = json.loads(out)["trust"]
+    assert trust["unsigned_records"] == 1 and trust["signed"] is False
+    code, out, _ = invoke("gate", "credit", "--config", str(config))
+    assert code == 1
+    line = next(x for x in out.splitlines() if x.startswith("trust: "))
+    assert line.startswith("trust: UNSIGNED RECORDS (keys ") and "1 unsigned records" in line
+
+
+def test_capture_without_its_key_warns_once_and_strict_raises(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Auditor's replay: with ``.aims/keys/pipeline.key`` missing in a store whose configuration
+    requires signatures, capture printed nothing and wrote an unsigned record (a finding found
+    only later). It warns once per session, naming where it looked; strict capture raises; a
+    run is never broken otherwise."""
+    import warnings
+
+    import aims_mlops
+    from aims_mlops import AimsWarning, CaptureError
+    from aims_mlops.capture import reset_session
+    from aims_mlops.capture._context import WARNING_SIGNING_KEY_MISSING
+
+    monkeypatch.delenv("AIMS_SIGNING_KEY", raising=False)
+    config = workspace / "aims.yaml"
+    approve_as_alice(workspace)
+    expected = WARNING_SIGNING_KEY_MISSING.format(path=workspace / ".aims/keys/pipeline.key")
+    try:
+        aims_mlops.init(system="credit", config=config, autolog=False, quiet=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            first = aims_mlops.validate_performance({"accuracy": 0.9})
+            second = aims_mlops.validate_performance({"accuracy": 0.91})
+        said = [str(w.message) for w in caught if issubclass(w.category, AimsWarning)]
+        assert said == [expected]
+        assert first.signature is None and second.signature is None  # written, not broken
+        aims_mlops.init(system="credit", config=config, autolog=False, quiet=True, strict=True)
+        with pytest.raises(CaptureError) as raised:
+            aims_mlops.validate_performance({"accuracy": 0.9})
+        assert str(raised.value) == expected
+    finally:
+        reset_session()
+
+
+def test_status_says_the_evidence_is_unsigned_as_summary_does(workspace: Path) -> None:
+    """Auditor's replay: in an unsigned store, summary, readiness and the gate said the evidence
+    was unsigned while ``aims status`` said nothing. Status says it in the same words."""
+    from aims_mlops.evidence._trust import NOTE_UNSIGNED_OPT_OUT
+
+    config = workspace / "aims.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "trust:\n  public_keys: [keys/pipeline.pub]\n", "trust: {unsigned: true}\n"
+        )
+    )
+    approve_as_alice(workspace)
+    unsigned_fairness(training_run())
+    _, summary, _ = invoke("summary", "credit", "--config", str(config))
+    code, out, _ = invoke("status", "--config", str(config))
+    assert code == 0 and f"integrity: {NOTE_UNSIGNED_OPT_OUT}" in out
+    assert f"integrity: {NOTE_UNSIGNED_OPT_OUT}" in summary
+    code, out, err = invoke("status", "--config", str(config), "--format", "json")
+    assert code == 0 and json.loads(out) and f"integrity: {NOTE_UNSIGNED_OPT_OUT}" in err
+
+
+ABOVE_APPETITE = """\
+risks:
+  - id: R2
+    system: credit
+    category: bias
+    description: Unequal treatment kept for a quarter while the data is rebuilt.
+    likelihood: 4
+    impact: 4
+    treatment: accept
+    owner: Dana Smith
+    acceptance: {{by: {by}, on: 2026-11-30{document}}}
+"""
+
+
+def test_a_risk_acceptance_without_authority_is_refused_at_the_act(workspace: Path) -> None:
+    """Auditor's replay: ``aims risk accept R2`` by a person who is not top management, or by top
+    management above the appetite with no ``acceptance.document``, exited 0 "recorded the
+    acceptance of risk R2" although judgement then refused it. Issue 24: a person's role is
+    checked at the act and again at judgement. Refused: exit 2, one line, nothing recorded."""
+    from aims_mlops.capture import accept_risk, make_store
+    from aims_mlops.capture._approve import ERROR_ACCEPTANCE_REFUSED
+    from aims_mlops.engine._programme import ERROR_NO_ROLE
+    from aims_mlops.engine._risk import ACCEPTANCE_NO_DOCUMENT
+
+    config = workspace / "aims.yaml"
+    base = config.read_text()
+    no_role = ERROR_ACCEPTANCE_REFUSED.format(
+        risk="R2",
+        problem="its acceptance does not count: Dana Smith may not attest or approve 8.3: "
+        + ERROR_NO_ROLE.format(
+            name="Dana Smith", role="top_management", holders="held by Alice Chief"
+        ),
+    )
+    no_document = ERROR_ACCEPTANCE_REFUSED.format(
+        risk="R2", problem=ACCEPTANCE_NO_DOCUMENT.format(by="Alice Chief")
+    )
+    for by, acceptor, expected in (
+        ("Dana Smith", "dana", no_role),
+        ("Alice Chief", "alice", no_document),
+    ):
+        config.write_text(base + ABOVE_APPETITE.format(by=by, document=""))
+        approve_as_alice(workspace)
+        accept = ("risk", "accept", "R2", "--config", str(config), "--key")
+        code, out, err = invoke(*accept, f"keys/{acceptor}.key")
+        assert (code, out) == (2, "") and err.strip().splitlines() == [f"error: {expected}"]
+        with pytest.raises(AimsError) as raised:
+            accept_risk("R2", config_path=config, key=workspace / "keys" / f"{acceptor}.key")
+        assert str(raised.value) == expected
+        assert make_store(None).records(kinds=["risk_acceptance"]) == []
+    # with the authority and the document, the same act is recorded
+    config.write_text(
+        base + ABOVE_APPETITE.format(by="Alice Chief", document=", document: docs/r2.md")
+    )
+    approve_as_alice(workspace)
+    code, out, err = invoke(
+        "risk", "accept", "R2", "--config", str(config), "--key", "keys/alice.key"
+    )
+    assert code == 0, err
+    assert "recorded the acceptance of risk R2 by Alice Chief" in out

@@ -103,9 +103,7 @@ def test_people_change_approved_with_an_untrusted_key_is_refused(folder: Path) -
     c1, a1 = approve(folder, first, "Alice Chief", "alice", None, T0)
     chain = resolve_ledger([c1, a1])
     # Mallory edits aims.yaml: adds herself as top management, loosens the threshold
-    mallory = (
-        "  - {name: Mallory, roles: [top_management], public_keys: [keys/mallory.pub]}\n"
-    )
+    mallory = "  - {name: Mallory, roles: [top_management], public_keys: [keys/mallory.pub]}\n"
     second = snapshot_of(write(folder, dpd=0.3, extra_people=mallory))
     c2, a2 = approve(folder, second, "Mallory", "mallory", chain.head, T0 + timedelta(days=1))
     after = resolve_ledger([c1, a1, c2, a2])
@@ -151,9 +149,7 @@ def test_altered_configuration_and_fork_are_findings(folder: Path) -> None:
 def test_key_file_content_is_part_of_the_identity(folder: Path) -> None:
     path = write(folder)
     before = snapshot_of(path)
-    generate_key_pair(
-        folder / "keys" / "alice.key", folder / "keys" / "alice.pub", force=True
-    )
+    generate_key_pair(folder / "keys" / "alice.key", folder / "keys" / "alice.pub", force=True)
     after = snapshot_of(path)
     assert before.identity != after.identity
     changes = config_changes(
@@ -171,9 +167,7 @@ def test_config_changes_name_thresholds_and_people(folder: Path) -> None:
     new = snapshot_of(write(folder, dpd=0.3, extra_people=extra)).config
     changes = config_changes(old, new)
     assert "people[Bob] added" in changes
-    assert (
-        "systems[credit].fairness.demographic_parity_difference.max: 0.1 -> 0.3" in changes
-    )
+    assert "systems[credit].fairness.demographic_parity_difference.max: 0.1 -> 0.3" in changes
 
 
 def test_names_that_act_must_be_listed_people(folder: Path) -> None:
@@ -268,12 +262,16 @@ def test_gate_trust_fails_unsigned_and_draft(folder: Path) -> None:
 
     snap = snapshot_of(write(folder))
     draft = ConfigurationState(draft=True, draft_reason="DRAFT: no approved configuration")
-    judged = SimpleNamespace(trust=snap.policy(), configuration=draft, records=())
+    judged = SimpleNamespace(
+        trust=snap.policy(), configuration=draft, records=(), unsigned_records=()
+    )
     data, failures = gate_trust(judged)
     assert failures == ["configuration: DRAFT: no approved configuration"]
     assert data["signed"] is True and data["approved_configuration"] is None
     assert trust_line(data).endswith("configuration NOT APPROVED (draft); no unapproved changes")
-    unsigned = SimpleNamespace(trust=trust.NO_TRUST, configuration=None, records=())
+    unsigned = SimpleNamespace(
+        trust=trust.NO_TRUST, configuration=None, records=(), unsigned_records=()
+    )
     data, failures = gate_trust(unsigned)
     assert failures == [FAILURE_UNSIGNED.format(note=trust.NOTE_UNSIGNED)]
     assert gate_trust(unsigned, allow_unsigned=True)[1] == []

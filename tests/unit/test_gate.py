@@ -25,7 +25,7 @@ from aims_mlops.judgement import (
 
 CONFIG = """\
 version: 1
-organization: {name: Gate Test Ltd, aims_scope: Credit models, policy_owner: CRO}
+organization: {name: Gate Test Ltd, aims_scope: Credit models, policy_owner: Dana Smith}
 risk_criteria: {appetite: 6}
 systems:
   - id: credit

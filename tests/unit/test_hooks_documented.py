@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 
 VALID = """\
 version: 1
-organization: {name: Hook Test Ltd, aims_scope: One model, policy_owner: CRO}
+organization: {name: Hook Test Ltd, aims_scope: One model, policy_owner: Dana Smith}
 systems:
   - id: s1
     name: S
