@@ -26,7 +26,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def workspace(isolated_mlflow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An aims.yaml whose store refuses every write as unreachable and whose spool folder
-    (``.aims/spool``) cannot be made: ``.aims`` is a regular file (a full or read-only disk)."""
+    (``.aims/spool``) cannot be made: ``.aims`` is a regular file (a full or read-only disk).
+    The store exists (a read finds it), so the commands try to write and lose the record."""
+    import mlflow
+
+    mlflow.MlflowClient(isolated_mlflow).search_experiments()  # creates the sqlite store
     # the example without keys (no people: names are typed, as before `aims init` made keys)
     (tmp_path / "aims.yaml").write_text(example_config_text())
     (tmp_path / ".aims").write_text("not a folder")
