@@ -56,6 +56,13 @@ REASON_GROUPS_REQUIRED = (
     "with requires intersectional groups (fairness_groups: intersection): measure it again "
     "over the combinations of {features}"
 )
+#: the check a fairness record fails when it measured fewer sensitive features than the
+#: configuration judged with declares (a result over ``sex`` alone says nothing about ``race``)
+FEATURES_CHECK = "sensitive_features"
+REASON_FEATURES_MISSING = (
+    "measured over {measured}, but the configuration judged with declares sensitive_features "
+    "{declared}: {missing} not measured; measure it again over every declared feature"
+)
 #: kind -> the systems[] section whose thresholds a record of that kind is held to.
 _THRESHOLD_SECTIONS = {"fairness": "fairness", "performance": "performance"}
 
@@ -233,6 +240,29 @@ def _fairness_groups(
     return outcome, held
 
 
+def _features_covered(
+    record: EvidenceRecord, system: Any, outcome: str, held: list[dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]]]:
+    """A fairness record fails when it leaves out a sensitive feature the system declares."""
+    declared = [str(f) for f in system.sensitive_features]
+    measured = record.details.get("sensitive_features")
+    measured = [str(f) for f in measured] if isinstance(measured, list | tuple) else []
+    missing = [f for f in declared if f not in measured]
+    if not missing:
+        return outcome, held
+    refused = {
+        "check": FEATURES_CHECK,
+        "metric": None,
+        "passed": False,
+        "reason": REASON_FEATURES_MISSING.format(
+            measured=", ".join(measured) or "no named feature",
+            declared=", ".join(declared),
+            missing=", ".join(missing),
+        ),
+    }
+    return "fail", [refused, *held]
+
+
 def _kept_checks(record: EvidenceRecord) -> list[dict[str, Any]]:
     """The record's failing checks that no threshold judges (an undefined or degenerate
     measurement, groups it could not measure): the approved thresholds re-judge the metrics, they
@@ -269,6 +299,7 @@ def rejudge(records: Iterable[EvidenceRecord], config: AimsConfig) -> list[Evide
         outcome = "pass" if all(c.get("passed") for c in held) else "fail"
         if record.kind == "fairness":
             outcome, held = _fairness_groups(record, system, outcome, held)
+            outcome, held = _features_covered(record, system, outcome, held)
         if outcome == record.outcome and _verdicts(held) == _verdicts(record.details.get("checks")):
             out.append(record)
             continue

@@ -8,7 +8,11 @@ from typing import Any
 
 from aims_mlops.evidence import EvidenceRecord
 from aims_mlops.evidence._kinds import UNDEFINED_CHECK
-from aims_mlops.judgement._configuration import rejudge
+from aims_mlops.judgement._configuration import (
+    FEATURES_CHECK,
+    REASON_FEATURES_MISSING,
+    rejudge,
+)
 from tests.unit.test_verdicts import example, run_of, system_of
 
 NEVER_SELECTED = (
@@ -62,6 +66,7 @@ def test_rejudging_keeps_a_failing_check_that_no_threshold_judges() -> None:
         "fairness",
         metrics={"demographic_parity_difference": 0.01, "equalized_odds_difference": 0.02},
         details={
+            "sensitive_features": ["sex", "race"],  # what a real record names
             "checks": [
                 _passed("demographic_parity_difference", 0.01),
                 _passed("equalized_odds_difference", 0.02),
@@ -128,3 +133,28 @@ def test_8_3_says_which_of_declared_and_measured_is_above_the_appetite() -> None
     records = [run_of("performance"), run_of("data_quality"), unfair]
     r1 = next(r for r in system_of(records, cfg=above).risks if r.id == "R1")
     assert any("declared residual 3 × 3 = 9 is above the appetite 6 too" in r for r in r1.reasons)
+
+
+def test_a_fairness_record_over_fewer_features_than_declared_does_not_count() -> None:
+    """The system's fairness objective is over sex and race (``sensitive_features``). A record
+    measured over sex alone can pass every threshold and still say nothing about race: an
+    auditor reading A.6.2.4 would find part of the objective unmeasured. Re-judging fails it,
+    naming what was left out."""
+    over_sex = run_of(
+        "fairness",
+        metrics={"demographic_parity_difference": 0.01, "equalized_odds_difference": 0.02},
+        details={
+            "sensitive_features": ["sex"],
+            "checks": [
+                _passed("demographic_parity_difference", 0.01),
+                _passed("equalized_odds_difference", 0.02),
+            ],
+        },
+    )
+    [judged] = rejudge([over_sex], example())
+    assert judged.outcome == "fail"
+    [refused] = [c for c in judged.details["checks"] if c.get("check") == FEATURES_CHECK]
+    assert refused["passed"] is False
+    assert refused["reason"] == REASON_FEATURES_MISSING.format(
+        measured="sex", declared="sex, race", missing="race"
+    )
