@@ -22,4 +22,6 @@ if ! bash scripts/java.sh >/dev/null; then
 fi
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 .venv/bin/ruff check aims_mlops tests benchmarks
-.venv/bin/python -m pytest "$@"
+# Both cores (or AIMS_TEST_WORKERS of them): pytest-xdist, each test file on one worker (its
+# module fixtures built once); `-n 0` after the command runs everything in this process.
+.venv/bin/python -m pytest -n "${AIMS_TEST_WORKERS:-auto}" --dist loadfile "$@"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from tests.postgres_fixtures import (  # noqa: F401 - fixtures, used by name
     postgres_cluster,
@@ -157,22 +160,44 @@ DEMO_LEAKY_ENV = (
 )
 
 
+def built_once_per_run(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> tuple[Path, contextlib.AbstractContextManager[object]]:
+    """A folder for a session fixture's costly build and the lock under which to build it.
+
+    Under pytest-xdist the run's workers share the folder (the lock makes the first worker build
+    it and the others wait, then read what it built); alone, it is the session's own folder.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return tmp_path_factory.mktemp(name), contextlib.nullcontext()
+    shared = tmp_path_factory.getbasetemp().parent  # the run's folder, above each worker's
+    folder = shared / name
+    folder.mkdir(exist_ok=True)
+    return folder, FileLock(str(shared / f"{name}.lock"))
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """The demo's store, built once per session (it trains and judges: the costliest fixture)
+    """The demo's store, built once per run (it trains and judges: the costliest fixture)
     and shared read-only: tests that record anything work on ``aims_mlops.demo.scratch_copy``."""
-    cwd = tmp_path_factory.mktemp("demo")
+    cwd, lock = built_once_per_run(tmp_path_factory, "demo")
     folder = cwd / "aims-demo"
-    env = {k: v for k, v in os.environ.items() if k not in DEMO_LEAKY_ENV}
-    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
-    completed = subprocess.run(
-        [sys.executable, "-m", "aims_mlops.cli", "demo", "--dir", str(folder)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-    )
+    built = cwd / "completed.json"
+    with lock:
+        if built.exists():
+            completed = subprocess.CompletedProcess(**json.loads(built.read_text()))
+        else:
+            env = {k: v for k, v in os.environ.items() if k not in DEMO_LEAKY_ENV}
+            env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+            completed = subprocess.run(
+                [sys.executable, "-m", "aims_mlops.cli", "demo", "--dir", str(folder)],
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                env=env,
+                timeout=600,
+            )
+            built.write_text(json.dumps(vars(completed)))
     assert completed.returncode == 0, completed.stderr
     return DemoRun(folder=folder, cwd=cwd, completed=completed)
 
@@ -191,33 +216,41 @@ class TrainedStore:
 
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory: pytest.TempPathFactory) -> TrainedStore:
-    """One real training run with capture on, shared read-only by the session (it costs as
-    much as a demo step); a test that records anything works on :func:`copy_store`."""
+    """One real training run with capture on, built once per run and shared read-only (it
+    costs as much as a demo step); a test that records anything works on :func:`copy_store`."""
     from aims_mlops.capture import _autolog, reset_session
     from aims_mlops.config import example_config_text
     from aims_mlops.demo import train_and_capture
 
-    root = tmp_path_factory.mktemp("trained") / "work"
-    root.mkdir()
+    shared, lock = built_once_per_run(tmp_path_factory, "trained")
+    root = shared / "work"
     config = root / "aims.yaml"
-    config.write_text(example_config_text(), encoding="utf-8")
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        for name in DEMO_LEAKY_ENV:
-            if name != "MLFLOW_LOGGING_LEVEL":
-                patch.delenv(name, raising=False)
-        patch.chdir(root)
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        try:
-            run_id, version = train_and_capture(
-                tracking_uri=uri, config_path=config, registry_notices=False
-            )
-        finally:
-            _autolog.disable()  # train_and_capture binds a session and turns autolog on
-            reset_session()
-            _reset_mlflow_globals()
-    _restore_mlflow_env()
-    return TrainedStore(folder=root, config=config, uri=uri, run_id=run_id, version=version)
+    built = shared / "trained.json"
+    with lock:
+        if not built.exists():
+            root.mkdir()
+            config.write_text(example_config_text(), encoding="utf-8")
+            with pytest.MonkeyPatch.context() as patch:
+                for name in DEMO_LEAKY_ENV:
+                    if name != "MLFLOW_LOGGING_LEVEL":
+                        patch.delenv(name, raising=False)
+                patch.chdir(root)
+                patch.setenv("MLFLOW_TRACKING_URI", uri)
+                try:
+                    run_id, version = train_and_capture(
+                        tracking_uri=uri, config_path=config, registry_notices=False
+                    )
+                finally:
+                    _autolog.disable()  # train_and_capture binds a session and turns autolog on
+                    reset_session()
+                    _reset_mlflow_globals()
+            _restore_mlflow_env()
+            built.write_text(json.dumps({"run_id": run_id, "version": version}))
+        trained = json.loads(built.read_text())
+    return TrainedStore(
+        folder=root, config=config, uri=uri, run_id=trained["run_id"], version=trained["version"]
+    )
 
 
 def copy_store(source: Path) -> Path:
