@@ -12,9 +12,11 @@ import contextlib
 import os
 import random
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 from urllib.parse import urlparse
 
@@ -135,6 +137,27 @@ def scoped_env(values: Mapping[str, str]) -> Iterator[None]:
 def is_missing(exc: BaseException) -> bool:
     """True for MLflow's "no such resource" (a deleted run, an unknown model)."""
     return getattr(exc, "error_code", None) == "RESOURCE_DOES_NOT_EXIST"
+
+
+#: MLflow's default store when ``$MLFLOW_TRACKING_URI`` is unset and ``./mlruns`` holds no data
+#: (MLflow 3's ``DEFAULT_TRACKING_URI``), relative to the working directory.
+MLFLOW_DEFAULT_SQLITE = "mlflow.db"
+
+
+def tracking_uri_without_mlflow(tracking_uri: str | None) -> str | None:
+    """The tracking URI MLflow would use, where it can be told without importing MLflow (about
+    1.3 s): the one given, ``$MLFLOW_TRACKING_URI``, or the default ``./mlflow.db`` when there
+    is no ``./mlruns``. None when only MLflow can tell (it is imported already, so
+    ``set_tracking_uri`` may have been called, or ``./mlruns`` may hold a file store)."""
+    if tracking_uri:
+        return tracking_uri
+    if "mlflow" in sys.modules:
+        return None
+    if from_env := os.environ.get("MLFLOW_TRACKING_URI"):
+        return from_env
+    if Path("mlruns").exists():
+        return None
+    return f"sqlite:///{os.path.abspath(MLFLOW_DEFAULT_SQLITE)}"
 
 
 class Connection:

@@ -20,7 +20,7 @@ from aims_mlops._errors import StoreError
 from aims_mlops.evidence import NO_TRUST, EvidenceRecord, SigningKey, TrustPolicy
 from aims_mlops.ledger import Scope
 from aims_mlops.store import _ledger as ledger
-from aims_mlops.store._connection import Connection, Unavailable
+from aims_mlops.store._connection import Connection, Unavailable, tracking_uri_without_mlflow
 from aims_mlops.store._contract import artifact_path
 from aims_mlops.store._reader import LOOKBACK_RUNS, Reader, ReadResult
 from aims_mlops.store._registry import DEFAULT_ALIAS, CurrentModels, Registry
@@ -480,6 +480,10 @@ def make_store(
         ),
         "spool_dir": settings.spool_dir if settings else DEFAULT_SPOOL_DIR,
     }
+    if reading:  # a local store that does not exist: told without importing MLflow if it can be
+        known = tracking_uri_without_mlflow(arguments["tracking_uri"])
+        if known is not None and not store_exists(known):
+            return AbsentStore(**(arguments | {"tracking_uri": known}))
     store = EvidenceStore(**arguments)
     if reading and not store_exists(store.tracking_uri):
         return AbsentStore(**arguments)

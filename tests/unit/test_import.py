@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 HEAVY = (
     "mlflow", "great_expectations", "fairlearn", "sklearn", "ipywidgets", "pandas", "scipy",
@@ -70,3 +74,56 @@ def test_demo_and_cli_do_not_import_each_other() -> None:
     assert "aims_mlops.cli" not in modules_after("import aims_mlops.demo")
     loaded = modules_after("import aims_mlops.cli")
     assert not {"sklearn", "mlflow", "pandas", "fairlearn", "great_expectations"} & loaded
+
+
+def test_validate_on_the_example_loads_no_heavy_library(tmp_path: Path) -> None:
+    """``aims validate`` on the example (expectations declared, a supplier exclusion, no store
+    yet) checks everything without MLflow, Great Expectations or pandas."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "AIMS_CONFIG")}
+    subprocess.run(
+        [sys.executable, "-m", "aims_mlops.cli", "init"], cwd=tmp_path, env=env, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    code = (
+        "import sys, json\n"
+        "from aims_mlops.cli import cli\n"
+        "try:\n    cli(['validate'], prog_name='aims')\nexcept SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "valid (" in out.stdout
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".aims", "aims.yaml"]  # nothing created
+
+
+def test_tracking_uri_told_without_mlflow_is_mlflows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the store can be told without importing MLflow, it is the URI MLflow resolves."""
+    import mlflow
+    from mlflow.tracking import _tracking_service
+
+    from aims_mlops.store._connection import tracking_uri_without_mlflow
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(_tracking_service.utils, "_tracking_uri", None)
+    with monkeypatch.context() as unimported:
+        unimported.delitem(sys.modules, "mlflow")  # as in a process that has not imported it
+        default = tracking_uri_without_mlflow(None)
+        unimported.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+        from_env = tracking_uri_without_mlflow(None)
+        unimported.delenv("MLFLOW_TRACKING_URI")
+        (tmp_path / "mlruns").mkdir()  # a file store may be there: only MLflow can tell
+        assert tracking_uri_without_mlflow(None) is None
+        (tmp_path / "mlruns").rmdir()
+    assert default == mlflow.get_tracking_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert from_env == mlflow.get_tracking_uri()
+    # once MLflow is imported, set_tracking_uri may have been called: MLflow tells
+    assert tracking_uri_without_mlflow(None) is None
+    assert tracking_uri_without_mlflow("sqlite:///x.db") == "sqlite:///x.db"
