@@ -1,8 +1,11 @@
 """Benchmark: what capture costs a small training script, libraries' import time included.
 
-MLflow's wine-quality ElasticNet example (``benchmarks/script/wine_elasticnet.py``, written by
-hand, no download) runs as a fresh process in a fresh folder (a new sqlite store, as a first run
-makes), three ways, taking turns:
+A public example script runs as a fresh process in a fresh folder (a new sqlite store, as a
+first run makes), three ways, taking turns. ``--script wine`` (default): MLflow's wine-quality
+ElasticNet example (``benchmarks/script/wine_elasticnet.py``); ``--script fairlearn``:
+fairlearn's quickstart on the Adult data inside an MLflow run
+(``benchmarks/script/fairlearn_quickstart.py``, ``assess_fairness`` added). Both are written by
+hand, with no download.
 
 - ``mlflow only``: the script's own MLflow calls;
 - ``aims``: integrated as the README says (``aims.init``, ``check_data``, ``log_input``,
@@ -20,7 +23,7 @@ Prints each side's median wall time and CPU time (min-max) and its difference fr
 only``, run by run; the target, for both aims sides, is <= +2 s. The first lines name the optional
 packages Great Expectations would import in this environment.
 
-    python benchmarks/bench_script.py [--repeat 3]
+    python benchmarks/bench_script.py [--script wine|fairlearn] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from _timing import load_line, median, spread
 
-SCRIPT = Path(__file__).resolve().parent / "script" / "wine_elasticnet.py"
+SCRIPTS = Path(__file__).resolve().parent / "script"
 TARGET_EXTRA_SECONDS = 2.0
 #: Optional packages that make Great Expectations' import slower when they are installed.
 GE_OPTIONAL_IMPORTS = ("pyspark", "rfc3987_syntax")
@@ -71,10 +75,64 @@ EXPECTATIONS = """\
         - type: expect_column_values_to_be_between
           kwargs: {column: malic_acid, min_value: 0, max_value: 10}
 """
-SIDES: dict[str, tuple[bool, str | None]] = {
-    "mlflow only": (False, None),
-    "aims": (True, CONFIG),
-    "aims + expectations": (True, CONFIG + EXPECTATIONS),
+FAIRLEARN_CONFIG = """\
+version: 1
+organization:
+  name: Bench Lending
+  aims_scope: The income classifier of fairlearn's quickstart, for the benchmark.
+  policy_owner: Head of Data
+systems:
+  - id: income-classifier
+    name: Applicant income classifier
+    owner: Head of Data
+    intended_use: Estimate whether an applicant's income exceeds 50,000 USD (benchmark only).
+    lifecycle_stage: development
+    mlflow: {experiment: fairlearn-quickstart}
+    sensitive_features: [sex]
+    fairness:
+      demographic_parity_difference: {max: 0.1}
+    performance:
+      accuracy: {min: 0.8}
+"""
+FAIRLEARN_EXPECTATIONS = """\
+    data_quality:
+      expectations:
+        - type: expect_table_row_count_to_be_between
+          kwargs: {min_value: 1000, max_value: 10000000}
+        - type: expect_column_values_to_not_be_null
+          kwargs: {column: sex}
+        - type: expect_column_values_to_be_between
+          kwargs: {column: age, min_value: 17, max_value: 90}
+        - type: expect_column_values_to_be_in_set
+          kwargs: {column: sex, value_set: [Male, Female]}
+"""
+
+
+@dataclass(frozen=True)
+class Script:
+    """One example script and the aims.yaml each side runs it with (None: no aims.yaml)."""
+
+    path: Path
+    sides: dict[str, tuple[bool, str | None]]
+
+
+SCRIPTS_BY_NAME: dict[str, Script] = {
+    "wine": Script(
+        SCRIPTS / "wine_elasticnet.py",
+        {
+            "mlflow only": (False, None),
+            "aims": (True, CONFIG),
+            "aims + expectations": (True, CONFIG + EXPECTATIONS),
+        },
+    ),
+    "fairlearn": Script(
+        SCRIPTS / "fairlearn_quickstart.py",
+        {
+            "mlflow only": (False, None),
+            "aims": (True, FAIRLEARN_CONFIG),
+            "aims + expectations": (True, FAIRLEARN_CONFIG + FAIRLEARN_EXPECTATIONS),
+        },
+    ),
 }
 
 
@@ -83,7 +141,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(aims: bool, config: str | None) -> tuple[float, float]:
+def run_once(script: Path, aims: bool, config: str | None) -> tuple[float, float]:
     """Wall and CPU seconds (the script's and its own subprocesses', user + system) of one run
     of the script in a fresh folder; fails loudly if the script fails."""
     with tempfile.TemporaryDirectory(prefix="aims-bench-script-") as folder:
@@ -95,7 +153,7 @@ def run_once(aims: bool, config: str | None) -> tuple[float, float]:
         env["AIMS_BENCH"] = "1" if aims else "0"
         start, start_cpu = time.perf_counter(), _children_cpu()
         completed = subprocess.run(
-            [sys.executable, str(SCRIPT)], cwd=folder, env=env, capture_output=True, text=True
+            [sys.executable, str(script)], cwd=folder, env=env, capture_output=True, text=True
         )
         seconds, cpu = time.perf_counter() - start, _children_cpu() - start_cpu
         if completed.returncode != 0:
@@ -107,12 +165,14 @@ def run_once(aims: bool, config: str | None) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--script", choices=sorted(SCRIPTS_BY_NAME), default="wine")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--sides", default=",".join(SIDES), help="comma-separated side names")
+    parser.add_argument("--sides", default=None, help="comma-separated side names (all)")
     args = parser.parse_args()
-    chosen = [name.strip() for name in args.sides.split(",")]
+    script = SCRIPTS_BY_NAME[args.script]
+    chosen = [n.strip() for n in args.sides.split(",")] if args.sides else list(script.sides)
 
-    print(f"{SCRIPT.name}, fresh process and store per run, {args.repeat} runs per side")
+    print(f"{script.path.name}, fresh process and store per run, {args.repeat} runs per side")
     present = [name for name in GE_OPTIONAL_IMPORTS if importlib.util.find_spec(name)]
     print(f"installed, imported by Great Expectations too: {', '.join(present) or 'none'}")
     print(load_line())
@@ -120,7 +180,7 @@ def main() -> None:
     cpu: dict[str, list[float]] = {name: [] for name in chosen}
     for _ in range(args.repeat):  # alternate: a burst of load hits every side alike
         for name in chosen:
-            seconds, cpu_seconds = run_once(*SIDES[name])
+            seconds, cpu_seconds = run_once(script.path, *script.sides[name])
             wall[name].append(seconds)
             cpu[name].append(cpu_seconds)
     print(load_line())
