@@ -60,7 +60,12 @@ def main() -> None:
             aims.validate_performance({"accuracy": accuracy})
             aims.assess_fairness(y_true, y_pred, data)
         signature = infer_signature(X.head(100), classifier.predict(X.head(100)))
-        mlflow.sklearn.log_model(classifier, name="model", signature=signature)
+        mlflow.sklearn.log_model(
+            classifier,
+            name="model",
+            signature=signature,
+            skops_trusted_types=["sklearn.tree._tree.Tree"],  # our own tree, trained above
+        )
 
 
 if __name__ == "__main__":
