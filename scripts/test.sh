@@ -22,6 +22,8 @@ if ! bash scripts/java.sh >/dev/null; then
 fi
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 .venv/bin/ruff check aims_mlops tests benchmarks
-# Both cores (or AIMS_TEST_WORKERS of them): pytest-xdist, each test file on one worker (its
-# module fixtures built once); `-n 0` after the command runs everything in this process.
-.venv/bin/python -m pytest -n "${AIMS_TEST_WORKERS:-auto}" --dist loadfile "$@"
+# pytest-xdist over the cores, at most 4 (each worker may start its own mlflow server, Spark
+# session and PostgreSQL cluster), or AIMS_TEST_WORKERS of them; each test file on one worker
+# (its module fixtures built once). `-n 0` after the command runs everything in this process.
+WORKERS="${AIMS_TEST_WORKERS:-$(( $(nproc) < 4 ? $(nproc) : 4 ))}"
+.venv/bin/python -m pytest -n "$WORKERS" --dist loadfile "$@"
