@@ -25,6 +25,10 @@ EXPERIMENT_CHUNK = 100
 RUN_ID_CHUNK = 100
 
 ERROR_RUN_NOT_FOUND = "run {run_id} not found in MLflow at {uri}"
+ERROR_RUN_DELETED = (
+    "run {run_id} is deleted in MLflow at {uri}: its records are not evidence (a search never "
+    "finds them; `aims verify` names a checkpointed one as removed)"
+)
 
 
 def experiment_listing(conn: Connection) -> dict[str, str]:
@@ -155,9 +159,13 @@ def evidence_runs(
 
 
 def _known_run(conn: Connection, run_id: str) -> Run:
+    """The run asked for by its id: an error when MLflow has none, or has it soft-deleted
+    (``get_run`` returns those too; no read by search would)."""
     run = get_run(conn, run_id)
     if run is None:
         raise StoreError(ERROR_RUN_NOT_FOUND.format(run_id=run_id, uri=conn.tracking_uri))
+    if run.info.lifecycle_stage == "deleted":
+        raise StoreError(ERROR_RUN_DELETED.format(run_id=run_id, uri=conn.tracking_uri))
     return run
 
 

@@ -348,6 +348,24 @@ def test_write_refuses_altered_records_and_unknown_runs(
     assert local_store.pending() == 0
 
 
+def test_a_deleted_run_read_by_its_id_is_refused(
+    local_store: EvidenceStore, isolated_mlflow: str
+) -> None:
+    """MLflow's get_run returns a soft-deleted run: its records are not evidence by id either."""
+    from aims_mlops.store._search import ERROR_RUN_DELETED
+
+    run_id = _run(isolated_mlflow)
+    record = new_record(kind="performance", system="s7", outcome="pass", collector="t")
+    local_store.write(record, run_id=run_id)
+    assert [r.id for r in local_store.records(run_ids=[run_id])] == [record.id]
+    _client(isolated_mlflow).delete_run(run_id)
+    expected = ERROR_RUN_DELETED.format(run_id=run_id, uri=local_store.tracking_uri)
+    with pytest.raises(StoreError) as raised:
+        local_store.records(run_ids=[run_id])
+    assert str(raised.value) == expected
+    assert local_store.records(system="s7") == []  # a search never finds it
+
+
 def test_records_of_an_empty_store(local_store: EvidenceStore) -> None:
     assert local_store.records(system="nobody") == []
     assert local_store.verify() == local_store.verify(system="x")
