@@ -244,7 +244,8 @@ def assess_fairness(
 
     Metrics use fairlearn's names and definitions and equal its results (``sample_weight``, in
     the arrays form: fairlearn's weighted numbers). A measurement that proves nothing (a ratio
-    0/0, a group the model never selects) fails the record with its reason, unless
+    0/0, a group the model never selects, a sensitive feature with one group only) fails the
+    record with its reason, unless
     ``capture.fairness_undefined: warn``. With the system's ``fairness_groups: each``, each
     sensitive feature is measured on its own and the worst judged (the intersectional values
     are kept in the record's details, not judged). Multiclass labels are refused: assess one class

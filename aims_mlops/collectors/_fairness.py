@@ -97,6 +97,11 @@ UNDEFINED_MODES = ("fail", "warn")
 #: their combinations, or each feature on its own (the worst feature judged)
 FAIRNESS_GROUPS = ("intersection", "each")
 ERROR_FAIRNESS_GROUPS = "fairness_groups must be one of {allowed}; got {got!r}"
+#: why a measurement over a sensitive feature with a single group proves nothing
+DEGENERATE_ONE_GROUP = (
+    "sensitive feature {name!r} holds one group only: there is no group to compare it with, "
+    "so its differences (0) say nothing about fairness"
+)
 #: what a judged metric's reason adds under ``fairness_groups: each``
 WORST_FEATURE_NOTE = " (worst attribute: {feature}; per attribute: {values})"
 ERROR_MISSING_LABELS = "{which} contains {count} missing values: labels must all be present"
@@ -530,6 +535,17 @@ def name_worst_feature(
 
 
 # -- the record --------------------------------------------------------------------------------
+def _single_group_features(table: pd.DataFrame) -> list[str]:
+    """Why each sensitive feature of ``table`` that holds a single group proves nothing (a
+    constant column: every difference is 0, whatever the model does to the groups it leaves
+    out; in an intersection, the other features' groups are compared, this one never)."""
+    return [
+        DEGENERATE_ONE_GROUP.format(name=str(name))
+        for level, name in enumerate(table.index.names)
+        if table.index.get_level_values(level).nunique() < 2
+    ]
+
+
 def _degenerate(table: pd.DataFrame | None, undefined: Sequence[str]) -> list[str]:
     """Why the measurement proves nothing: ratios that are 0/0, groups of ``table`` the model
     never selects (a model that never predicts the positive class has every difference 0)."""
@@ -782,6 +798,7 @@ def fairness_record_from_table(
             distinct = table.index.get_level_values(level).nunique()
             refuse_identifier(name, int(distinct), rows, max_categories=max_categories)
     each = options.fairness_groups == "each"
+    single_group = _single_group_features(table)  # before any label is hashed
     intersectional = disparities(table)  # every row and group, before any label is hashed
     features = feature_tables(table) if each else {}
     measured = {name: disparities(t) for name, t in features.items()}
@@ -823,6 +840,7 @@ def fairness_record_from_table(
         )
     else:
         degenerate = _degenerate(table, undefined)
+    degenerate = [*single_group, *degenerate]
     if degenerate and on_undefined == "fail":
         outcome = "fail"
         check_dicts.insert(

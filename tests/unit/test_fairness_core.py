@@ -14,6 +14,7 @@ import pytest
 from aims_mlops import DataError
 from aims_mlops.catalog import load_catalog
 from aims_mlops.collectors._fairness import (
+    DEGENERATE_ONE_GROUP,
     ERROR_EMPTY,
     ERROR_LENGTH_MISMATCH,
     ERROR_MISSING_GROUP_VALUES,
@@ -22,10 +23,12 @@ from aims_mlops.collectors._fairness import (
     ERROR_NO_SENSITIVE,
     ERROR_NOT_BINARY,
     MAX_GROUPS_IN_RECORD,
+    FairnessOptions,
     FairnessResult,
     disparities,
     fairness_record,
     group_table,
+    measure_fairness,
     select_sensitive,
 )
 from aims_mlops.evidence import EvidenceRecord, Subject
@@ -326,6 +329,44 @@ def test_a_model_that_never_selects_anyone_fails_with_a_reason() -> None:
     ).record
     assert warned.outcome == "pass"
     assert any("receive no positive prediction" in w for w in warned.details["warnings"])
+
+
+def test_a_constant_sensitive_feature_fails_with_the_reason_verbatim() -> None:
+    """A sensitive feature with one group compares nothing: every difference is 0."""
+    rng = np.random.default_rng(3)
+    y_true, y_pred = rng.integers(0, 2, 400), rng.integers(0, 2, 400)
+    limits = {"demographic_parity_difference": {"max": 0.1}}
+    record = fairness_record(y_true, y_pred, ["F"] * 400, system="s", thresholds=limits).record
+    assert record.metrics["demographic_parity_difference"] == 0.0
+    assert record.outcome == "fail"
+    assert record.details["reasons"][0] == DEGENERATE_ONE_GROUP.format(
+        name="sensitive_feature_0"
+    )
+
+
+@pytest.mark.parametrize("groups", ["intersection", "each"])
+def test_a_constant_feature_beside_another_fails_naming_it(groups: str) -> None:
+    """Beside a feature whose groups are compared, the constant one is never compared: the
+    record fails naming it (or, configured to warn, passes with the reason as a warning), even
+    when a group holding its only value is small and its labels hashed."""
+    rng = np.random.default_rng(3)
+    y_true, y_pred = rng.integers(0, 2, 400), rng.integers(0, 2, 400)
+    features = pd.DataFrame({"sex": ["F"] * 400, "race": ["a", "b"] * 199 + ["c", "c"]})
+    reason = DEGENERATE_ONE_GROUP.format(name="sex")
+    for on_undefined, outcome in (("fail", "fail"), ("warn", "pass")):
+        options = FairnessOptions(
+            thresholds={"demographic_parity_difference": {"max": 1.0}},  # always met
+            min_group_size=10,
+            on_undefined=on_undefined,
+            fairness_groups=groups,
+        )
+        record = measure_fairness(y_true, y_pred, features, options=options, system="s").record
+        assert record.details["hashed_groups"] == 1  # (F, c): its labels hashed
+        assert record.outcome == outcome
+        assert record.details["degenerate"][0] == reason
+        # the degenerate reasons are joined into one reason (fail) or one warning (warn)
+        assert any(reason in r for r in record.details["reasons"]) is (on_undefined == "fail")
+        assert any(reason in w for w in record.details["warnings"]) is (on_undefined == "warn")
 
 
 def test_sample_weight_weighs_the_rates() -> None:
