@@ -243,13 +243,14 @@ def _fairness_groups(
 def _features_covered(
     record: EvidenceRecord, system: Any, outcome: str, held: list[dict[str, Any]]
 ) -> tuple[str, list[dict[str, Any]]]:
-    """A fairness record that names its features fails when it leaves out a sensitive feature
-    the system declares (unnamed arrays name none: those are judged as before)."""
+    """A fairness record fails when it leaves out a sensitive feature the system declares, or
+    names none (a record that cannot show what it measured shows nothing: missing is never
+    better than failing; arrays without names are named ``sensitive_feature_<i>``)."""
     declared = [str(f) for f in system.sensitive_features]
     measured = record.details.get("sensitive_features")
     measured = [str(f) for f in measured] if isinstance(measured, list | tuple) else []
     missing = [f for f in declared if f not in measured]
-    if not measured or not missing:
+    if not missing:
         return outcome, held
     refused = {
         "check": FEATURES_CHECK,

@@ -69,7 +69,8 @@ def _write(
             "checks": [
                 {"passed": outcome == "pass", "reason": f"{name} = {value:g}"}
                 for name, value in metrics.items()
-            ]
+            ],
+            **({"sensitive_features": ["sex"]} if kind == "fairness" else {}),  # as measured
         },
         controls=load_catalog().controls_for_kind(kind),
     ).signed(ws["key"])  # type: ignore[arg-type]

@@ -109,7 +109,8 @@ def fairness(folder: Path, run_id: str, *, dpd: float, bound: float, when: datet
                     "passed": passed,
                     "reason": f"demographic_parity_difference = {dpd}",
                 }
-            ]
+            ],
+            "sensitive_features": ["sex"],
         },
         controls=load_catalog().controls_for_kind("fairness"),
         collected_at=when.isoformat(),
@@ -402,7 +403,7 @@ def unsigned_fairness(run_id: str):
         collector="aims_mlops.assess_fairness",
         subject=Subject(run_id=run_id),
         metrics={"demographic_parity_difference": 0.01},
-        details={"checks": [{"passed": True, "reason": "dpd"}]},
+        details={"checks": [{"passed": True, "reason": "dpd"}], "sensitive_features": ["sex"]},
         controls=load_catalog().controls_for_kind("fairness"),
     )
     make_store(None).write(record, run_id=run_id)

@@ -243,7 +243,10 @@ def test_alias_events_from_a_real_server_are_gated_and_recorded(
             collector="test",
             subject=Subject(run_id=runs[1], model_name=MODEL, model_version=versions[1]),
             metrics=metrics,
-            details={"checks": [{"passed": True, "reason": f"{metrics}"}]},
+            details={
+                "checks": [{"passed": True, "reason": f"{metrics}"}],
+                **({"sensitive_features": ["sex"]} if kind == "fairness" else {}),  # as measured
+            },
             controls=load_catalog().controls_for_kind(kind),
         ).signed(load_signing_key(log.parent / ".aims" / "keys" / "pipeline.key"))
         EvidenceStore(tracking_uri=webhook_server.uri).write(passing, run_id=runs[1])

@@ -74,7 +74,8 @@ def fairness_record(outcome: str, value: float) -> EvidenceRecord:
         details={
             "checks": [
                 {"passed": outcome == "pass", "reason": f"demographic_parity_difference = {value}"}
-            ]
+            ],
+            "sensitive_features": ["sex"],
         },
         controls=load_catalog().controls_for_kind("fairness"),
     )
