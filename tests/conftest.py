@@ -132,9 +132,11 @@ class MlflowServer:
             self.process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """A real tracking server shared by the session (tests must use unique experiment names)."""
+    """A real tracking server shared by a test module (its tests must use unique experiment
+    names). One per module, not per session: organization-level records that one module writes
+    would be read by another's summaries, in whatever order pytest-xdist runs the modules."""
     server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
     server.start()
     yield server
