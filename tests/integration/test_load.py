@@ -38,8 +38,17 @@ systems:
 """
 
 
-def pipeline(uri: str, system: str, evidence_experiment: str, index: int, out: str) -> None:
-    """One pipeline: a run with 4 run-level records and 1 system-level attestation."""
+#: What the fork server imports once, so that each pipeline it forks starts with them loaded
+#: (MLflow takes seconds to import per process).
+PRELOAD = ["mlflow", "aims_mlops.cli", "aims_mlops.store", "aims_mlops.evidence"]
+
+
+def pipeline(
+    uri: str, system: str, evidence_experiment: str, index: int, out: str, scratch: str
+) -> None:
+    """One pipeline: a run with 4 run-level records and 1 system-level attestation (temporary
+    files, the artifact staging, under ``scratch``)."""
+    tempfile.tempdir = scratch  # a writer killed at the deadline leaves nothing in /tmp
     try:
         from mlflow import MlflowClient
 
@@ -155,13 +164,14 @@ def test_concurrent_pipelines_and_reader(
     config = tmp_path / "aims.yaml"
     config.write_text(config_text(system, evidence_experiment), encoding="utf-8")
     MlflowClient(tracking_uri=uri).create_experiment(system)
-    # temporary folders (the writers' artifact staging) inside tmp_path: a writer killed at the
-    # deadline leaves nothing in /tmp (the forked children inherit the setting)
+    # temporary folders (the writers' artifact staging) inside tmp_path
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    # fork: the children share the parent's imports (mlflow takes seconds to import per process)
-    context = multiprocessing.get_context("fork")
+    # a fork server: a fresh single-threaded process that imports MLflow once and forks each
+    # child from itself. Forking this process instead (pytest-xdist's worker, with its own
+    # threads and MLflow's) once left children stuck on a lock a thread held at the fork.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
     stop = tmp_path / "stop"
     reader_out = tmp_path / "reader.json"
     read_loop = context.Process(target=reader, args=(uri, str(config), str(stop), str(reader_out)))
@@ -174,7 +184,10 @@ def test_concurrent_pipelines_and_reader(
     writers = [
         context.Process(
             target=pipeline,
-            args=(uri, system, evidence_experiment, i, str(tmp_path / f"writer-{i}.json")),
+            args=(
+                uri, system, evidence_experiment, i, str(tmp_path / f"writer-{i}.json"),
+                str(scratch),
+            ),
         )
         for i in range(WRITERS)
     ]
