@@ -415,7 +415,10 @@ NOTE_NO_STORE = "no evidence store yet at {uri}"
 
 def store_exists(uri: str) -> bool:
     """Whether the tracking store at ``uri`` exists already: a sqlite file or a file store's
-    folder (opening one that does not would create it). A server store is taken to exist."""
+    folder (opening one that does not would create it). A server store, Databricks' bare
+    ``databricks`` included, is taken to exist."""
+    if uri == "databricks":
+        return True
     if uri.startswith("sqlite:"):
         path = uri.split(":///", 1)[-1] if ":///" in uri else ""
         return path in ("", ":memory:") or Path(path).is_file()

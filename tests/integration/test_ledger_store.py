@@ -325,9 +325,11 @@ def test_unsigned_is_an_explicit_opt_out_that_fails_the_gate(workspace: Path) ->
     assert "--allow-unsigned is given" not in out
 
 
-RISK = """\
+#: a bias risk kept above the appetite by its declared acceptance (id, acceptor and the
+#: acceptance's document, ``, document: ...`` or nothing, filled in by each test)
+ACCEPTED_RISK = """\
 risks:
-  - id: R9
+  - id: {risk}
     system: credit
     category: bias
     description: Unequal treatment kept for a quarter while the data is rebuilt.
@@ -335,8 +337,11 @@ risks:
     impact: 4
     treatment: accept
     owner: Dana Smith
-    acceptance: {by: Alice Chief, on: 2026-11-30, document: https://example.test/r9}
+    acceptance: {{by: {by}, on: 2026-11-30{document}}}
 """
+RISK = ACCEPTED_RISK.format(
+    risk="R9", by="Alice Chief", document=", document: https://example.test/r9"
+)
 
 
 def test_a_risk_acceptance_counts_only_signed_by_its_acceptor(workspace: Path) -> None:
@@ -485,18 +490,6 @@ def test_status_says_the_evidence_is_unsigned_as_summary_does(workspace: Path) -
     assert code == 0 and json.loads(out) and f"integrity: {NOTE_UNSIGNED_OPT_OUT}" in err
 
 
-ABOVE_APPETITE = """\
-risks:
-  - id: R2
-    system: credit
-    category: bias
-    description: Unequal treatment kept for a quarter while the data is rebuilt.
-    likelihood: 4
-    impact: 4
-    treatment: accept
-    owner: Dana Smith
-    acceptance: {{by: {by}, on: 2026-11-30{document}}}
-"""
 
 
 def test_a_risk_acceptance_without_authority_is_refused_at_the_act(workspace: Path) -> None:
@@ -525,7 +518,7 @@ def test_a_risk_acceptance_without_authority_is_refused_at_the_act(workspace: Pa
         ("Dana Smith", "dana", no_role),
         ("Alice Chief", "alice", no_document),
     ):
-        config.write_text(base + ABOVE_APPETITE.format(by=by, document=""))
+        config.write_text(base + ACCEPTED_RISK.format(risk="R2", by=by, document=""))
         approve_as_alice(workspace)
         accept = ("risk", "accept", "R2", "--config", str(config), "--key")
         code, out, err = invoke(*accept, f"keys/{acceptor}.key")
@@ -536,7 +529,7 @@ def test_a_risk_acceptance_without_authority_is_refused_at_the_act(workspace: Pa
         assert make_store(None).records(kinds=["risk_acceptance"]) == []
     # with the authority and the document, the same act is recorded
     config.write_text(
-        base + ABOVE_APPETITE.format(by="Alice Chief", document=", document: docs/r2.md")
+        base + ACCEPTED_RISK.format(risk="R2", by="Alice Chief", document=", document: docs/r2.md")
     )
     approve_as_alice(workspace)
     code, out, err = invoke(

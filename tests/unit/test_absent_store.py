@@ -17,6 +17,7 @@ def test_store_exists_by_uri(tmp_path: Path) -> None:
     (tmp_path / "mlruns").mkdir()
     assert store_exists(f"file://{tmp_path / 'mlruns'}")
     assert store_exists("http://127.0.0.1:5000")  # a server is asked, not probed here
+    assert store_exists("databricks") and store_exists("databricks://profile")  # not a folder
 
 
 def test_reading_an_absent_store_finds_nothing_and_creates_nothing(tmp_path: Path) -> None:
